@@ -1,0 +1,64 @@
+// Event and Chunk: the unit that moves between inputs, filters and outputs.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/ack.hpp"
+#include "agent/arena.hpp"
+#include "agent/value.hpp"
+
+namespace sluice {
+
+struct Event {
+  int64_t time_ns = 0;  // nanoseconds since the Unix epoch
+  Value record;         // a Map; its memory belongs to the chunk's arena
+};
+
+// A batch of events with one tag. Inputs build it; filters change it in place
+// on the pipeline thread; after routing it is shared read-only
+// (shared_ptr<const Chunk>) by every output that matched.
+class Chunk {
+ public:
+  explicit Chunk(std::string tag, size_t first_block = 16 * 1024) : tag(std::move(tag)), arena(first_block) {}
+  ~Chunk();
+  Chunk(const Chunk&) = delete;
+  Chunk& operator=(const Chunk&) = delete;
+
+  std::string tag;
+  Arena arena;
+  std::vector<Event> events;
+  // Released (acknowledging the input) when the chunk is destroyed; see AckRef.
+  std::vector<AckRef> acks;
+
+  // Marks every ack as undelivered (shutdown with data still queued).
+  void fail_acks() const { for (const auto& a : acks) a.fail(); }
+
+  // Memory this chunk holds, for the service memory budget.
+  size_t memory_bytes() const { return arena.reserved() + events.capacity() * sizeof(Event) + sizeof(Chunk); }
+
+  // Charges the chunk to a budget counter until it is destroyed.
+  void charge(std::atomic<int64_t>* budget);
+
+ private:
+  std::atomic<int64_t>* budget_ = nullptr;
+  int64_t charged_ = 0;
+};
+
+using ChunkPtr = std::unique_ptr<Chunk>;
+using SharedChunk = std::shared_ptr<const Chunk>;
+
+inline Chunk::~Chunk() {
+  if (budget_ != nullptr) budget_->fetch_sub(charged_, std::memory_order_relaxed);
+}
+
+inline void Chunk::charge(std::atomic<int64_t>* budget) {
+  if (budget_ != nullptr) budget_->fetch_sub(charged_, std::memory_order_relaxed);
+  budget_ = budget;
+  charged_ = static_cast<int64_t>(memory_bytes());
+  budget_->fetch_add(charged_, std::memory_order_relaxed);
+}
+
+}  // namespace sluice

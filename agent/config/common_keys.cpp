@@ -1,0 +1,88 @@
+// Declarations of the service section and of the per-kind common keys.
+#include "agent/config/common_keys.hpp"
+
+#include <deque>
+#include <map>
+#include <mutex>
+
+#include "agent/config/yaml_loader.hpp"
+
+namespace sluice::config {
+
+const PluginSchema& service_schema() {
+  static const PluginSchema schema{
+      "service",
+      "Settings of the sluice process itself.",
+      {
+          {"flush", KeyType::Duration, "1s", "Longest time an output waits to fill a batch before sending it."},
+          {"grace", KeyType::Duration, "5s", "At shutdown, how long outputs may take to deliver what they hold."},
+          {"log_level", KeyType::String, "info", "sluice's own log level on stderr.", false, false,
+           {"off", "error", "warn", "info", "debug", "trace"}},
+          {"mem_limit", KeyType::Size, "64M",
+           "Memory budget for all buffered records; when reached, inputs pause (file inputs lose nothing)."},
+          {"storage.path", KeyType::String, "", "Directory for sluice's state (dead-letter file default)."},
+          {"dead_letter_file", KeyType::String, "",
+           "JSON-lines file for records that failed permanently or ran out of retries "
+           "(default: <storage.path or .>/sluice-dead-letter.jsonl)."},
+          {"http_server", KeyType::Bool, "off", "Serve /api/v1/health, /api/v1/metrics and /api/v1/uptime."},
+          {"http_listen", KeyType::String, "127.0.0.1", "Address of the built-in HTTP server."},
+          {"http_port", KeyType::Int, "2020", "Port of the built-in HTTP server."},
+      }};
+  return schema;
+}
+
+const std::vector<KeyDecl>& common_keys(const std::string& kind) {
+  static const std::vector<KeyDecl> input = {
+      {"name", KeyType::String, "", "The plugin to run.", true},
+      {"tag", KeyType::String, "", "Tag of the records this input makes (default: the plugin name)."},
+      {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
+  };
+  static const std::vector<KeyDecl> filter = {
+      {"name", KeyType::String, "", "The plugin to run.", true},
+      {"match", KeyType::String, "", "Glob on the tag (`app.*`); default `*` unless match_regex is set."},
+      {"match_regex", KeyType::String, "", "Regular expression on the tag, instead of match."},
+      {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
+  };
+  static const std::vector<KeyDecl> output = {
+      {"name", KeyType::String, "", "The plugin to run.", true},
+      {"match", KeyType::String, "", "Glob on the tag (`app.*`); default `*` unless match_regex is set."},
+      {"match_regex", KeyType::String, "", "Regular expression on the tag, instead of match."},
+      {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
+      {"retry_limit", KeyType::String, "no_limits",
+       "Attempts before a batch goes to the dead-letter file: a number, or no_limits / false (retry forever), "
+       "or no_retries."},
+      {"retry_max_duration", KeyType::Duration, "", "Give up (dead-letter) after retrying this long; unset = no limit."},
+      {"retry_base", KeyType::Duration, "1s", "First backoff; doubles per attempt, with full jitter."},
+      {"retry_cap", KeyType::Duration, "60s", "Longest backoff between two attempts."},
+      {"mem_buf_limit", KeyType::Size, "32M", "Memory this output's queue may hold before buffer.when_full applies."},
+      {"buffer.when_full", KeyType::String, "block", "What to do when the queue is full.", false, false,
+       {"block", "drop_newest", "drop_oldest"}},
+      {"workers", KeyType::Int, "1", "Batches this output may have in flight at once."},
+      {"flush", KeyType::Duration, "", "Longest wait to fill a batch (default: service.flush)."},
+      {"batch_max_records", KeyType::Int, "10000", "Most records in one batch."},
+      {"batch_max_bytes", KeyType::Size, "4M", "Most buffered bytes in one batch (approximate, by chunk memory)."},
+      {"dead_letter_file", KeyType::String, "", "Dead-letter file of this output (default: service.dead_letter_file)."},
+  };
+  static const std::vector<KeyDecl> none;
+  if (kind == "input") return input;
+  if (kind == "filter") return filter;
+  if (kind == "output") return output;
+  return none;
+}
+
+const PluginSchema& effective_schema(const PluginSchema& plugin, const std::string& kind) {
+  static std::mutex mu;
+  static std::map<std::pair<const PluginSchema*, std::string>, const PluginSchema*> cache;
+  static std::deque<PluginSchema> storage;
+  std::lock_guard lock(mu);
+  auto key = std::make_pair(&plugin, kind);
+  if (auto it = cache.find(key); it != cache.end()) return *it->second;
+  PluginSchema merged = plugin;
+  for (const auto& k : common_keys(kind))
+    if (merged.find(k.name) == nullptr) merged.keys.push_back(k);
+  storage.push_back(std::move(merged));
+  cache[key] = &storage.back();
+  return storage.back();
+}
+
+}  // namespace sluice::config

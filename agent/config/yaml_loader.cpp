@@ -1,0 +1,364 @@
+// The YAML pipeline loader; see yaml_loader.hpp.
+#include "agent/config/yaml_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "agent/config/common_keys.hpp"
+#include "agent/config/suggest.hpp"
+#include "agent/parse/parser.hpp"
+#include "filters/registry.hpp"
+#include "inputs/registry.hpp"
+#include "outputs/registry.hpp"
+
+namespace sluice::config {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string join(const std::vector<std::string_view>& names) {
+  std::string s;
+  for (auto n : names) s += (s.empty() ? "" : ", ") + std::string(n);
+  return s;
+}
+
+// Loads one file (and its includes) into `out`.
+class Loader {
+ public:
+  explicit Loader(PipelineConfig& out) : out_(out) {}
+
+  void load_file(const std::string& path) {
+    std::string canonical = fs::weakly_canonical(path).string();
+    if (!loading_.insert(canonical).second) throw ConfigError("include cycle: " + path + " includes itself");
+    YAML::Node root;
+    try {
+      root = YAML::LoadFile(path);
+    } catch (const YAML::BadFile&) {
+      throw ConfigError("cannot read configuration file " + path);
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(mark(path, e.mark), "invalid YAML: " + e.msg);
+    }
+    load_root(root, path, fs::path(path).parent_path().string());
+    loading_.erase(canonical);
+  }
+
+  void load_text(std::string_view text, const std::string& name, const std::string& dir) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(mark(name, e.mark), "invalid YAML: " + e.msg);
+    }
+    load_root(root, name, dir);
+  }
+
+  static Mark mark(const std::string& file, const YAML::Mark& m) {
+    if (m.is_null()) return Mark{file, 0, 0};
+    return Mark{file, m.line + 1, m.column + 1};
+  }
+
+  // Validates one component map against schema (name excluded).
+  ComponentConfig component(const YAML::Node& node, const PluginSchema& plugin, const std::string& kind,
+                            const std::string& file) {
+    const PluginSchema& schema = effective_schema(plugin, kind);
+    ComponentConfig cfg(&schema, kind, mark(file, node.Mark()));
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string key = lower(it->first.as<std::string>());
+      add_setting(cfg, schema, key, it->first, it->second, file);
+    }
+    for (const auto& decl : schema.keys) {
+      if (decl.required && !cfg.has(decl.name))
+        throw ConfigError(cfg.mark(), cfg.display_name() + ": missing required key '" + std::string(decl.name) + "'");
+    }
+    return cfg;
+  }
+
+ private:
+  void load_root(const YAML::Node& root, const std::string& file, const std::string& dir) {
+    if (root.IsNull()) return;
+    if (!root.IsMap()) throw ConfigError(mark(file, root.Mark()), "the configuration must be a map of sections");
+    static const std::vector<std::string_view> kSections = {"service", "pipeline", "parsers", "includes", "env"};
+    // env first: its variables may be used by every other section.
+    if (auto env = root["env"]) load_env(env, file);
+    for (auto it = root.begin(); it != root.end(); ++it) {
+      std::string key = lower(it->first.as<std::string>());
+      const YAML::Node& value = it->second;
+      if (key == "service") {
+        expect_map(value, file, "service");
+        ComponentConfig svc = component(value, service_schema(), "service", file);
+        for (auto& [k, s] : svc.settings())
+          if (!out_.service.has(k)) out_.service.set(k, s);
+      } else if (key == "pipeline") {
+        load_pipeline(value, file);
+      } else if (key == "parsers") {
+        for (const auto& item : sequence(value, file, "parsers")) {
+          expect_map(item, file, "a parser");
+          out_.parsers.push_back(component(item, parser_schema(), "parser", file));
+        }
+      } else if (key == "includes") {
+        for (const auto& item : sequence(value, file, "includes")) {
+          std::string inc = scalar(item, file, "includes");
+          fs::path p = fs::path(inc).is_absolute() ? fs::path(inc) : fs::path(dir) / inc;
+          if (!fs::exists(p)) throw ConfigError(mark(file, item.Mark()), "included file not found: " + p.string());
+          load_file(p.string());
+        }
+      } else if (key == "env") {
+        // already loaded
+      } else {
+        unknown(mark(file, it->first.Mark()), "section", key, kSections, "the configuration");
+      }
+    }
+  }
+
+  void load_env(const YAML::Node& env, const std::string& file) {
+    expect_map(env, file, "env");
+    for (auto it = env.begin(); it != env.end(); ++it)
+      env_[it->first.as<std::string>()] = scalar(it->second, file, it->first.as<std::string>());
+  }
+
+  void load_pipeline(const YAML::Node& node, const std::string& file) {
+    expect_map(node, file, "pipeline");
+    static const std::vector<std::string_view> kKinds = {"inputs", "filters", "outputs"};
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string key = lower(it->first.as<std::string>());
+      if (key == "inputs") {
+        for (const auto& item : sequence(it->second, file, "pipeline.inputs"))
+          out_.inputs.push_back(plugin_component(item, "input", file));
+      } else if (key == "filters") {
+        for (const auto& item : sequence(it->second, file, "pipeline.filters"))
+          out_.filters.push_back(plugin_component(item, "filter", file));
+      } else if (key == "outputs") {
+        for (const auto& item : sequence(it->second, file, "pipeline.outputs"))
+          out_.outputs.push_back(plugin_component(item, "output", file));
+      } else {
+        unknown(mark(file, it->first.Mark()), "key", key, kKinds, "pipeline");
+      }
+    }
+  }
+
+  ComponentConfig plugin_component(const YAML::Node& item, const std::string& kind, const std::string& file) {
+    expect_map(item, file, "an " + kind);
+    YAML::Node name_node;
+    bool has_name = false;
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      if (lower(it->first.as<std::string>()) == "name") {
+        name_node = it->second;
+        has_name = true;
+      }
+    }
+    if (!has_name) throw ConfigError(mark(file, item.Mark()), kind + " without 'name' (which plugin to run)");
+    // yaml-cpp reads `name: null` as a null node: that is the null output.
+    std::string name = name_node.IsNull()
+                           ? std::string("null")
+                           : lower(interpolate(scalar(name_node, file, "name"), mark(file, name_node.Mark())));
+    std::vector<std::string_view> known;
+    const PluginSchema* schema = nullptr;
+    auto scan = [&](const auto& plugins) {
+      for (const auto& p : plugins) {
+        known.push_back(p.schema->name);
+        if (p.schema->name == name) schema = p.schema;
+      }
+    };
+    if (kind == "input") scan(input_plugins());
+    if (kind == "filter") scan(filter_plugins());
+    if (kind == "output") scan(output_plugins());
+    if (schema == nullptr) unknown(mark(file, name_node.Mark()), kind + " plugin", name, known, "sluice");
+    return component(item, *schema, kind, file);
+  }
+
+  void add_setting(ComponentConfig& cfg, const PluginSchema& schema, const std::string& key, const YAML::Node& key_node,
+                   const YAML::Node& value, const std::string& file) {
+    Mark at = mark(file, key_node.Mark());
+    if (value.IsMap() && schema.find(key) == nullptr) {
+      // Nested map: tls: {verify: off} means tls.verify.
+      for (auto it = value.begin(); it != value.end(); ++it)
+        add_setting(cfg, schema, key + "." + lower(it->first.as<std::string>()), it->first, it->second, file);
+      return;
+    }
+    const KeyDecl* decl = schema.find(key);
+    if (decl == nullptr) {
+      std::vector<std::string_view> names;
+      for (const auto& k : schema.keys) names.push_back(k.name);
+      unknown(at, "key", key, names, cfg.display_name());
+    }
+    if (cfg.has(key)) throw ConfigError(at, cfg.display_name() + ": key '" + key + "' is set twice");
+    Setting s;
+    s.mark = at;
+    if (key == "name") {
+      s.values.push_back(std::string(schema.name));
+      cfg.set(key, std::move(s));
+      return;
+    }
+    if (value.IsSequence()) {
+      if (decl->type != KeyType::List && decl->type != KeyType::Multi)
+        throw ConfigError(at, cfg.display_name() + ": key '" + key + "' takes one value, not a list");
+      for (const auto& item : value) s.values.push_back(interpolate(scalar(item, file, key), mark(file, item.Mark())));
+    } else if (value.IsNull()) {
+      throw ConfigError(at, cfg.display_name() + ": key '" + key + "' has no value; expected " +
+                                std::string(type_name(decl->type)));
+    } else if (value.IsMap()) {
+      throw ConfigError(at, cfg.display_name() + ": key '" + key + "' takes " + std::string(type_name(decl->type)) +
+                                ", not a map");
+    } else {
+      std::string v = interpolate(value.Scalar(), at);
+      if (decl->type == KeyType::List) {
+        size_t start = 0;
+        while (start <= v.size()) {
+          size_t comma = v.find(',', start);
+          std::string part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          part.erase(0, part.find_first_not_of(" \t"));
+          part.erase(part.find_last_not_of(" \t") + 1);
+          if (!part.empty()) s.values.push_back(part);
+          if (comma == std::string::npos) break;
+          start = comma + 1;
+        }
+      } else {
+        s.values.push_back(v);
+      }
+    }
+    for (const auto& v : s.values) check_type(cfg, *decl, v, at);
+    cfg.set(key, std::move(s));
+  }
+
+  static void check_type(const ComponentConfig& cfg, const KeyDecl& decl, const std::string& v, const Mark& at) {
+    bool ok = true;
+    switch (decl.type) {
+      case KeyType::Int: ok = parse_int(v).has_value(); break;
+      case KeyType::Double: ok = parse_double(v).has_value(); break;
+      case KeyType::Bool: ok = parse_bool(v).has_value(); break;
+      case KeyType::Duration: ok = parse_duration(v).has_value(); break;
+      case KeyType::Size: ok = parse_size(v).has_value(); break;
+      default: break;
+    }
+    std::string shown = decl.secret ? std::string("<secret>") : "'" + v + "'";
+    if (!ok)
+      throw ConfigError(at, cfg.display_name() + ": key '" + std::string(decl.name) + "' expects " +
+                                std::string(type_name(decl.type)) + ", got " + shown);
+    if (!decl.choices.empty() &&
+        std::find(decl.choices.begin(), decl.choices.end(), lower(v)) == decl.choices.end()) {
+      std::string msg = cfg.display_name() + ": key '" + std::string(decl.name) + "' expects one of " +
+                        join(decl.choices) + ", got " + shown;
+      std::string near = nearest(v, decl.choices);
+      if (!near.empty()) msg += "; did you mean '" + near + "'?";
+      throw ConfigError(at, msg);
+    }
+  }
+
+  [[noreturn]] static void unknown(const Mark& at, const std::string& what, const std::string& got,
+                                   const std::vector<std::string_view>& known, const std::string& where) {
+    std::string msg = "unknown " + what + " '" + got + "' in " + where;
+    std::string near = nearest(got, known);
+    if (!near.empty()) msg += "; did you mean '" + near + "'?";
+    else msg += " (known: " + join(known) + ")";
+    throw ConfigError(at, msg);
+  }
+
+  // ${VAR} and ${VAR:-default}, from the env section or the process environment.
+  std::string interpolate(const std::string& v, const Mark& at) {
+    if (v.find("${") == std::string::npos) return v;
+    std::string out;
+    size_t i = 0;
+    while (i < v.size()) {
+      size_t start = v.find("${", i);
+      if (start == std::string::npos) {
+        out += v.substr(i);
+        break;
+      }
+      out += v.substr(i, start - i);
+      size_t end = v.find('}', start);
+      if (end == std::string::npos) throw ConfigError(at, "unterminated '${' in '" + v + "'");
+      std::string expr = v.substr(start + 2, end - start - 2);
+      std::string name = expr, fallback;
+      bool has_default = false;
+      if (size_t d = expr.find(":-"); d != std::string::npos) {
+        name = expr.substr(0, d);
+        fallback = expr.substr(d + 2);
+        has_default = true;
+      }
+      if (name.empty()) throw ConfigError(at, "empty variable name in '" + v + "'");
+      if (auto it = env_.find(name); it != env_.end() && !(has_default && it->second.empty())) {
+        out += it->second;
+      } else if (const char* e = std::getenv(name.c_str()); e != nullptr && !(has_default && *e == '\0')) {
+        out += e;
+      } else if (has_default) {
+        out += fallback;
+      } else {
+        throw ConfigError(at, "environment variable '" + name + "' is not set (use ${" + name +
+                                  ":-default} for a default)");
+      }
+      i = end + 1;
+    }
+    return out;
+  }
+
+  static void expect_map(const YAML::Node& n, const std::string& file, const std::string& what) {
+    if (!n.IsMap()) throw ConfigError(mark(file, n.Mark()), what + " must be a map of keys");
+  }
+  static std::vector<YAML::Node> sequence(const YAML::Node& n, const std::string& file, const std::string& what) {
+    if (n.IsNull()) return {};
+    if (!n.IsSequence()) throw ConfigError(mark(file, n.Mark()), what + " must be a list (YAML sequence)");
+    return {n.begin(), n.end()};
+  }
+  static std::string scalar(const YAML::Node& n, const std::string& file, const std::string& what) {
+    if (!n.IsScalar()) throw ConfigError(mark(file, n.Mark()), "'" + what + "' must be a single value");
+    return n.Scalar();
+  }
+
+  PipelineConfig& out_;
+  std::set<std::string> loading_;
+  std::map<std::string, std::string> env_;
+};
+
+PipelineConfig with_service(PipelineConfig cfg) {
+  ComponentConfig svc(&effective_schema(service_schema(), "service"), "service", Mark{cfg.path, 0, 0});
+  for (auto& [k, s] : cfg.service.settings()) svc.set(k, s);
+  cfg.service = std::move(svc);
+  return cfg;
+}
+
+}  // namespace
+
+PipelineConfig load_file(const std::string& path) {
+  PipelineConfig cfg;
+  cfg.path = path;
+  cfg.base_dir = fs::absolute(path).parent_path().string();
+  cfg.service = ComponentConfig(&effective_schema(service_schema(), "service"), "service", Mark{path, 0, 0});
+  Loader(cfg).load_file(path);
+  return with_service(std::move(cfg));
+}
+
+PipelineConfig load_string(std::string_view yaml, const std::string& name, const std::string& base_dir) {
+  PipelineConfig cfg;
+  cfg.path = name;
+  cfg.base_dir = base_dir;
+  cfg.service = ComponentConfig(&effective_schema(service_schema(), "service"), "service", Mark{name, 0, 0});
+  Loader(cfg).load_text(yaml, name, base_dir);
+  return with_service(std::move(cfg));
+}
+
+ComponentConfig load_component(const PluginSchema& schema, const std::string& kind, std::string_view yaml_map) {
+  PipelineConfig scratch;
+  YAML::Node node;
+  try {
+    node = YAML::Load(std::string(yaml_map));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(Loader::mark("<test>", e.mark), "invalid YAML: " + e.msg);
+  }
+  if (node.IsNull()) node = YAML::Node(YAML::NodeType::Map);
+  if (!node.IsMap()) throw ConfigError("component config must be a map");
+  if (kind == "input" || kind == "filter" || kind == "output") node["name"] = std::string(schema.name);
+  return Loader(scratch).component(node, schema, kind, "<test>");
+}
+
+}  // namespace sluice::config

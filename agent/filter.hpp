@@ -1,0 +1,33 @@
+// The interface between the core and a filter component.
+#pragma once
+#include "agent/chunk.hpp"
+#include "agent/input.hpp"
+
+namespace sluice {
+
+// What the core lends a filter; main thread only.
+class FilterContext {
+ public:
+  virtual ~FilterContext() = default;
+  virtual boost::asio::io_context& io() = 0;
+  // Sends a chunk made by this filter (a timer flush, a shutdown flush) on to
+  // the filters after this one and then to the outputs.
+  virtual void emit(ChunkPtr chunk) = 0;
+  virtual Metrics& metrics() = 0;
+  virtual const std::string& instance() const = 0;
+};
+
+// A filter runs on the main thread, on chunks whose tag its match selects.
+class Filter {
+ public:
+  virtual ~Filter() = default;
+  virtual void start(FilterContext& /*ctx*/) {}
+  // Changes chunk in place: rewrite records (allocate in chunk.arena), erase
+  // events, or append events. Must not throw: a record it can't handle is
+  // kept as it came and counted.
+  virtual void filter(Chunk& chunk) = 0;
+  // At shutdown, before outputs drain: emit whatever the filter holds.
+  virtual void flush() {}
+};
+
+}  // namespace sluice

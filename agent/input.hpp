@@ -1,0 +1,53 @@
+// The interface between the core and an input component.
+#pragma once
+#include <memory>
+#include <string>
+
+#include "agent/chunk.hpp"
+#include "agent/config/component_config.hpp"
+#include "agent/metrics.hpp"
+
+namespace boost::asio { class io_context; }
+
+namespace sluice {
+
+class ParserSet;
+
+// What the core lends an input. Every method runs on the main thread.
+class InputContext {
+ public:
+  virtual ~InputContext() = default;
+  virtual boost::asio::io_context& io() = 0;
+  // Hands a chunk to the pipeline (filters, router, outputs).
+  virtual void emit(ChunkPtr chunk) = 0;
+  // True while the memory budget or a blocking output buffer is full: don't
+  // read more; check again later (a file input waits, the file is the buffer).
+  virtual bool paused() const = 0;
+  // The input has nothing more to read (stdin EOF, tail exit_on_eof). When
+  // every input has finished, sluice drains its outputs and exits.
+  virtual void finished() = 0;
+  virtual Metrics& metrics() = 0;
+  // This instance's name for logs and metrics (alias, or plugin.N).
+  virtual const std::string& instance() const = 0;
+};
+
+// An input runs on the main io_context; it must never block it.
+class Input {
+ public:
+  virtual ~Input() = default;
+  // Starts reading. ctx outlives the input.
+  virtual void start(InputContext& ctx) = 0;
+  // Stops reading at shutdown; no emit() after this returns.
+  virtual void stop() = 0;
+  // Called last, after outputs drained and acknowledgements arrived: persist
+  // positions (tail offsets) for the next start.
+  virtual void finish() {}
+};
+
+// What a factory may use to build a component from its config.
+struct BuildContext {
+  const ParserSet* parsers = nullptr;
+  std::string base_dir;  // directory of the main config file: relative paths start here
+};
+
+}  // namespace sluice

@@ -1,0 +1,442 @@
+// One output's worker: queue → batches → Output::flush → outcome sorting,
+// backoff with full jitter, dead-lettering, drain. See output_runner.hpp.
+#include "agent/output_runner.hpp"
+
+#include <deque>
+#include <future>
+#include <list>
+#include <random>
+#include <thread>
+#include <unordered_map>
+
+#include "agent/asio.hpp"
+#include "agent/log.hpp"
+
+namespace sluice {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// Everything here runs on the worker thread unless it says otherwise.
+class OutputRunner::Worker final : public OutputContext {
+ public:
+  Worker(OutputRunner& owner, std::unique_ptr<Output> output, DeadLetter& dead_letter, Metrics& metrics)
+      : work_(asio::make_work_guard(io_)),
+        owner_(owner),
+        output_(std::move(output)),
+        dead_letter_(dead_letter),
+        metrics_(metrics),
+        settings_(owner.settings_),
+        flush_timer_(io_),
+        deadline_timer_(io_),
+        rng_(std::random_device{}()),
+        records_in_(metrics.counter("sluice_output_records_total", "output", owner.instance_)),
+        records_out_(metrics.counter("sluice_output_records_delivered_total", "output", owner.instance_)),
+        retried_(metrics.counter("sluice_output_records_retried_total", "output", owner.instance_)),
+        dead_lettered_(metrics.counter("sluice_output_records_dead_lettered_total", "output", owner.instance_)),
+        dropped_(metrics.counter("sluice_output_records_dropped_total", "output", owner.instance_)),
+        batches_(metrics.counter("sluice_output_batches_total", "output", owner.instance_)),
+        buffer_bytes_(metrics.counter("sluice_output_buffer_bytes", "output", owner.instance_, true)),
+        retry_queue_(metrics.counter("sluice_output_retry_queue", "output", owner.instance_, true)) {}
+
+  asio::io_context& io() override { return io_; }
+  Metrics& metrics() override { return metrics_; }
+  const std::string& instance() const override { return owner_.instance_; }
+
+  void start() {
+    thread_ = std::thread([this] {
+      output_->start(*this);
+      io_.run();
+    });
+  }
+
+  // Main thread.
+  void post_chunk(SharedChunk chunk, uint64_t bytes) {
+    inbox_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+    asio::post(io_, [this, chunk = std::move(chunk), bytes]() mutable {
+      inbox_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
+      accept(std::move(chunk));
+    });
+  }
+
+  uint64_t inbox_bytes() const { return inbox_bytes_.load(std::memory_order_relaxed); }
+  void count_dropped(uint64_t n) { dropped_.add(n); }
+
+  // Main thread; blocks until drained or the deadline passed.
+  uint64_t drain(Clock::time_point deadline) {
+    std::promise<uint64_t> done;
+    auto result = done.get_future();
+    asio::post(io_, [this, deadline, &done] {
+      drained_ = &done;
+      draining_ = true;
+      deadline_timer_.expires_at(deadline);
+      deadline_timer_.async_wait([this](boost::system::error_code ec) {
+        if (!ec) give_up();
+      });
+      pump();
+      check_drained();
+    });
+    uint64_t left = result.get();
+    thread_.join();
+    // Run what the stop left queued (cancelled retry timers, late flush
+    // answers) so the chunks they hold are released now.
+    io_.restart();
+    io_.poll();
+    return left;
+  }
+
+  ~Worker() {
+    if (thread_.joinable()) {
+      io_.stop();
+      thread_.join();
+    }
+  }
+
+ private:
+  struct Attempt {
+    Batch batch;
+    int64_t retries = 0;  // failures so far
+    Clock::time_point first_failure;
+    std::unique_ptr<asio::steady_timer> timer;
+  };
+  using AttemptPtr = std::shared_ptr<Attempt>;
+
+  // ---- holding chunks (memory accounting per output) ----
+  void hold(const SharedChunk& c) {
+    if (++holds_[c.get()] == 1) owner_.queued_bytes_.fetch_add(c->memory_bytes(), std::memory_order_relaxed);
+    buffer_bytes_.set(owner_.queued_bytes_.load(std::memory_order_relaxed));
+  }
+  void release(const SharedChunk& c) {
+    auto it = holds_.find(c.get());
+    if (--it->second == 0) {
+      holds_.erase(it);
+      owner_.queued_bytes_.fetch_sub(c->memory_bytes(), std::memory_order_relaxed);
+    }
+    buffer_bytes_.set(owner_.queued_bytes_.load(std::memory_order_relaxed));
+  }
+
+  AttemptPtr new_attempt(Batch batch) {
+    auto a = std::make_shared<Attempt>();
+    a->batch = std::move(batch);
+    for (const auto& p : a->batch.parts) hold(p.chunk);
+    attempts_.push_back(a);
+    return a;
+  }
+  void finish(const AttemptPtr& a) {
+    for (const auto& p : a->batch.parts) release(p.chunk);
+    attempts_.remove(a);
+  }
+
+  // ---- queue ----
+  void accept(SharedChunk chunk) {
+    if (stopped_) {
+      chunk->fail_acks();
+      return;
+    }
+    records_in_.add(chunk->events.size());
+    if (queue_.empty()) oldest_ = Clock::now();
+    queue_records_ += chunk->events.size();
+    queue_bytes_ += chunk->memory_bytes();
+    hold(chunk);
+    queue_.push_back(std::move(chunk));
+    if (settings_.when_full == WhenFull::DropOldest) {
+      while (queue_.size() > 1 && owner_.queued_bytes_.load() > settings_.mem_buf_limit) {
+        SharedChunk old = std::move(queue_.front());
+        queue_.pop_front();
+        queue_records_ -= old->events.size();
+        queue_bytes_ -= old->memory_bytes();
+        dropped_.add(old->events.size());
+        if (uint64_t n = drop_log_.hit())
+          log::warn("output {}: buffer full (mem_buf_limit), dropped the oldest records ({} drops so far)",
+                    owner_.instance_, n);
+        release(old);
+      }
+    }
+    pump();
+  }
+
+  bool batch_due() const {
+    if (queue_.empty()) return false;
+    return draining_ || queue_records_ >= settings_.batch_max_records || queue_bytes_ >= settings_.batch_max_bytes ||
+           Clock::now() - oldest_ >= settings_.flush;
+  }
+
+  Batch take_batch() {
+    Batch b;
+    uint64_t records = 0, bytes = 0;
+    while (!queue_.empty()) {
+      const SharedChunk& c = queue_.front();
+      if (!b.parts.empty() &&
+          (records + c->events.size() > settings_.batch_max_records || bytes + c->memory_bytes() > settings_.batch_max_bytes))
+        break;
+      records += c->events.size();
+      bytes += c->memory_bytes();
+      b.parts.push_back({c, {}});
+      queue_.pop_front();
+    }
+    queue_records_ -= records;
+    queue_bytes_ -= bytes;
+    oldest_ = Clock::now();
+    return b;
+  }
+
+  // Starts flushes while workers are free and something is due.
+  void pump() {
+    if (stopped_) return;
+    while (in_flight_ < settings_.workers) {
+      if (!ready_.empty()) {
+        AttemptPtr a = std::move(ready_.front());
+        ready_.pop_front();
+        send(a);
+      } else if (batch_due()) {
+        Batch b = take_batch();
+        AttemptPtr a = new_attempt(std::move(b));
+        for (const auto& p : a->batch.parts) release(p.chunk);  // the queue's hold moves to the attempt
+        send(a);
+      } else {
+        break;
+      }
+    }
+    if (!queue_.empty() && !timer_armed_) {
+      timer_armed_ = true;
+      flush_timer_.expires_at(oldest_ + settings_.flush);
+      flush_timer_.async_wait([this](boost::system::error_code) {
+        timer_armed_ = false;
+        pump();
+      });
+    }
+  }
+
+  void send(const AttemptPtr& a) {
+    ++in_flight_;
+    batches_.add();
+    output_->flush(a->batch, [this, a](FlushResult r) {
+      asio::post(io_, [this, a, r = std::move(r)]() mutable { on_result(a, std::move(r)); });
+    });
+  }
+
+  void on_result(const AttemptPtr& a, FlushResult r) {
+    --in_flight_;
+    if (stopped_) return;  // gave up at the deadline: acks already failed
+    size_t n = a->batch.size();
+    if (!r.per_record.empty() && r.per_record.size() != n) {
+      log::error("output {}: bug: {} outcomes for {} records; retrying the batch", owner_.instance_,
+                 r.per_record.size(), n);
+      r = FlushResult::retry("output reported a wrong number of outcomes");
+    }
+    if (r.per_record.empty()) {
+      if (r.outcome == Outcome::Delivered) {
+        records_out_.add(n);
+      } else if (r.outcome == Outcome::Permanent) {
+        dead_letter(a->batch, r.reason);
+      } else {
+        AttemptPtr again = new_attempt(a->batch);
+        again->retries = a->retries;
+        again->first_failure = a->first_failure;
+        schedule_retry(again, r.reason, r.retry_after);
+      }
+    } else {
+      sort_records(a, r);
+    }
+    finish(a);
+    pump();
+    check_drained();
+  }
+
+  // Per-record outcomes: delivered ones are done, permanent ones go to the
+  // dead-letter file, retryable ones form a smaller batch.
+  void sort_records(const AttemptPtr& a, const FlushResult& r) {
+    Batch retry;
+    size_t k = 0;
+    uint64_t delivered = 0;
+    std::string retry_reason;
+    for (const auto& part : a->batch.parts) {
+      BatchPart again{part.chunk, {}};
+      auto visit = [&](uint32_t index) {
+        const RecordOutcome& o = r.per_record[k++];
+        if (o.outcome == Outcome::Delivered) {
+          ++delivered;
+        } else if (o.outcome == Outcome::Permanent) {
+          write_dead_letter(part.chunk->tag, part.chunk->events[index], o.reason);
+        } else {
+          again.only.push_back(index);
+          if (retry_reason.empty()) retry_reason = o.reason;
+        }
+      };
+      if (part.only.empty()) {
+        for (uint32_t i = 0; i < part.chunk->events.size(); ++i) visit(i);
+      } else {
+        for (uint32_t i : part.only) visit(i);
+      }
+      if (!again.only.empty()) retry.parts.push_back(std::move(again));
+    }
+    records_out_.add(delivered);
+    if (!retry.parts.empty()) {
+      AttemptPtr again = new_attempt(std::move(retry));
+      again->retries = a->retries;
+      again->first_failure = a->first_failure;
+      schedule_retry(again, retry_reason, r.retry_after);
+    }
+  }
+
+  void schedule_retry(const AttemptPtr& a, const std::string& reason,
+                      std::optional<std::chrono::milliseconds> retry_after) {
+    auto now = Clock::now();
+    if (a->retries == 0) a->first_failure = now;
+    ++a->retries;
+    if (settings_.retry_limit && a->retries > *settings_.retry_limit) {
+      dead_letter(a->batch, "retries exhausted after " + std::to_string(a->retries) + " attempts: " + reason);
+      finish(a);
+      return;
+    }
+    if (settings_.retry_max_duration && now - a->first_failure >= *settings_.retry_max_duration) {
+      dead_letter(a->batch, "retry_max_duration exceeded: " + reason);
+      finish(a);
+      return;
+    }
+    retried_.add(a->batch.size());
+    std::chrono::nanoseconds delay = retry_after ? std::chrono::nanoseconds(*retry_after) : backoff(a->retries);
+    if (uint64_t hits = retry_log_.hit())
+      log::warn("output {}: {} records will be retried in {} ms (attempt {}): {} ({} retries so far)",
+                owner_.instance_, a->batch.size(), delay.count() / 1000000, a->retries + 1, reason, hits);
+    a->timer = std::make_unique<asio::steady_timer>(io_, delay);
+    retry_queue_.add();
+    a->timer->async_wait([this, a](boost::system::error_code ec) {
+      if (ec || stopped_) return;
+      retry_queue_.set(retry_queue_.value() - 1);
+      ready_.push_back(a);
+      pump();
+    });
+  }
+
+  // Full jitter: uniform in [0, min(cap, base * 2^(retries-1))].
+  std::chrono::nanoseconds backoff(int64_t retries) {
+    double ceiling = static_cast<double>(settings_.retry_base.count());
+    for (int64_t i = 1; i < retries && ceiling < static_cast<double>(settings_.retry_cap.count()); ++i) ceiling *= 2;
+    ceiling = std::min(ceiling, static_cast<double>(settings_.retry_cap.count()));
+    std::uniform_real_distribution<double> dist(0.0, ceiling);
+    return std::chrono::nanoseconds(static_cast<int64_t>(dist(rng_)));
+  }
+
+  void dead_letter(const Batch& batch, const std::string& reason) {
+    batch.for_each([&](const std::string& tag, const Event& e) { write_dead_letter(tag, e, reason); });
+  }
+
+  void write_dead_letter(const std::string& tag, const Event& e, const std::string& reason) {
+    dead_letter_.write(owner_.instance_, reason, tag, e);
+    dead_lettered_.add();
+    if (uint64_t n = dead_log_.hit())
+      log::error("output {}: record sent to dead-letter file {}: {} ({} so far)", owner_.instance_,
+                 dead_letter_.path(), reason, n);
+  }
+
+  void check_drained() {
+    if (draining_ && !stopped_ && queue_.empty() && attempts_.empty()) complete(0);
+  }
+
+  // Deadline reached: whatever is left stays unacknowledged (a tail input
+  // will read it again at the next start).
+  void give_up() {
+    if (stopped_) return;
+    uint64_t left = 0;
+    for (const auto& c : queue_) {
+      c->fail_acks();
+      left += c->events.size();
+    }
+    for (const auto& a : attempts_) {
+      for (const auto& p : a->batch.parts) p.chunk->fail_acks();
+      left += a->batch.size();
+    }
+    complete(left);
+  }
+
+  void complete(uint64_t left) {
+    stopped_ = true;
+    flush_timer_.cancel();
+    deadline_timer_.cancel();
+    for (const auto& a : attempts_)
+      if (a->timer) a->timer->cancel();
+    queue_.clear();
+    ready_.clear();
+    attempts_.clear();
+    holds_.clear();
+    owner_.queued_bytes_.store(0);
+    output_->stop();
+    work_.reset();
+    io_.stop();
+    drained_->set_value(left);
+  }
+
+  // io_ first: the output's sockets and timers must be destroyed before it.
+  asio::io_context io_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  OutputRunner& owner_;
+  std::unique_ptr<Output> output_;
+  DeadLetter& dead_letter_;
+  Metrics& metrics_;
+  const OutputSettings& settings_;
+  asio::steady_timer flush_timer_;
+  asio::steady_timer deadline_timer_;
+  std::thread thread_;
+  std::atomic<uint64_t> inbox_bytes_{0};
+
+  std::deque<SharedChunk> queue_;
+  uint64_t queue_records_ = 0;
+  uint64_t queue_bytes_ = 0;
+  Clock::time_point oldest_;
+  std::list<AttemptPtr> attempts_;  // every batch not yet finished
+  std::deque<AttemptPtr> ready_;    // retries whose backoff has passed
+  std::unordered_map<const Chunk*, int> holds_;
+  int in_flight_ = 0;
+  bool timer_armed_ = false;
+  bool draining_ = false;
+  bool stopped_ = false;
+  std::promise<uint64_t>* drained_ = nullptr;
+  std::mt19937_64 rng_;
+  log::RateLimit retry_log_{100};
+  log::RateLimit dead_log_{100};
+  log::RateLimit drop_log_{1000};
+
+  Counter& records_in_;
+  Counter& records_out_;
+  Counter& retried_;
+  Counter& dead_lettered_;
+  Counter& dropped_;
+  Counter& batches_;
+  Counter& buffer_bytes_;
+  Counter& retry_queue_;
+};
+
+OutputRunner::OutputRunner(std::string instance, std::unique_ptr<Output> output, OutputSettings settings,
+                           TagMatcher match, DeadLetter& dead_letter, Metrics& metrics)
+    : instance_(std::move(instance)), match_(std::move(match)), settings_(std::move(settings)) {
+  worker_ = std::make_unique<Worker>(*this, std::move(output), dead_letter, metrics);
+}
+
+OutputRunner::~OutputRunner() = default;
+
+void OutputRunner::start() { worker_->start(); }
+
+void OutputRunner::enqueue(SharedChunk chunk) {
+  uint64_t bytes = chunk->memory_bytes();
+  uint64_t held = queued_bytes_.load(std::memory_order_relaxed) + worker_->inbox_bytes();
+  // An empty buffer always takes a chunk, however large.
+  if (settings_.when_full == WhenFull::DropNewest && held > 0 && held + bytes > settings_.mem_buf_limit) {
+    static log::RateLimit limit(1000);
+    worker_->count_dropped(chunk->events.size());
+    if (uint64_t n = limit.hit())
+      log::warn("output {}: buffer full (mem_buf_limit), dropped {} new records ({} drops so far)", instance_,
+                chunk->events.size(), n);
+    return;  // dropped on purpose: the input may commit past it
+  }
+  worker_->post_chunk(std::move(chunk), bytes);
+}
+
+bool OutputRunner::blocking_full() const {
+  return settings_.when_full == WhenFull::Block &&
+         queued_bytes_.load(std::memory_order_relaxed) + worker_->inbox_bytes() >= settings_.mem_buf_limit;
+}
+
+uint64_t OutputRunner::drain(Clock::time_point deadline) { return worker_->drain(deadline); }
+
+}  // namespace sluice

@@ -1,0 +1,84 @@
+// Named parsers from the top-level `parsers` section (and the built-in ones):
+// a format (json, regex, logfmt) plus what Fluent Bit applies after it —
+// time_key/time_format/time_keep and typed fields. Used by the tail input's
+// `parser` key and by the parser filter. Main thread only (not thread-safe:
+// a parser keeps scratch state between calls).
+#pragma once
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/config/component_config.hpp"
+#include "agent/value.hpp"
+
+namespace sluice {
+
+// One text format. Implementations: parse/json_format, regex_format, logfmt_format.
+class ParseFormat {
+ public:
+  virtual ~ParseFormat() = default;
+  // Parses text into a map allocated in arena. Returns false, leaving out
+  // untouched, when text is not in this format. Never throws; any input is safe.
+  virtual bool parse(std::string_view text, Arena& arena, Value& out) = 0;
+};
+
+struct ParsedText {
+  Value record;                    // a Map
+  std::optional<int64_t> time_ns;  // from time_key, when present and valid
+};
+
+class Parser {
+ public:
+  struct Options {
+    std::string time_key;     // "" = none
+    std::string time_format;  // strptime-like, with %L for fractional seconds
+    bool time_keep = false;
+    int64_t time_offset_ns = 0;  // added when the format carries no zone
+    // Fields converted after parsing: integer, float, bool, string, hex.
+    std::vector<std::pair<std::string, std::string>> types;
+  };
+  Parser(std::string name, std::unique_ptr<ParseFormat> format, Options options);
+  const std::string& name() const { return name_; }
+  // Returns nullopt when the text doesn't parse (the caller keeps it as it came).
+  std::optional<ParsedText> parse(std::string_view text, Arena& arena) const;
+
+  // The type names `types` accepts.
+  static bool known_type(std::string_view type);
+
+ private:
+  enum class FieldType : uint8_t { Integer, Float, Bool, String, Hex };
+  struct TypedField {
+    std::string key;
+    FieldType type;
+  };
+  void apply_time(ParsedText& parsed) const;
+  void apply_types(Value& record, Arena& arena) const;
+
+  std::string name_;
+  std::unique_ptr<ParseFormat> format_;
+  Options options_;
+  std::vector<TypedField> typed_;  // options_.types, resolved once
+};
+
+class ParserSet {
+ public:
+  // Built-ins (json, logfmt, docker, cri-less) plus the user's `parsers`
+  // entries; a user's parser of the same name replaces a built-in. Throws
+  // config::ConfigError naming the key (bad regex with PCRE2's message and
+  // offset, unknown format, unknown type).
+  static ParserSet build(const std::vector<config::ComponentConfig>& parsers);
+  const Parser* find(std::string_view name) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, std::unique_ptr<Parser>, std::less<>> parsers_;
+};
+
+// The schema of one `parsers` entry.
+const config::PluginSchema& parser_schema();
+
+}  // namespace sluice

@@ -1,0 +1,25 @@
+// Timestamps from text: strptime-style formats as Fluent Bit's parsers use
+// them, with %L for fractional seconds, and a fast path for RFC 3339.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace sluice::timefmt {
+
+// Parses text with format into nanoseconds since the epoch (UTC). Supported:
+// %Y %y %m %d %e %H %M %S %L (fraction, 1-9 digits) %z (+hhmm, +hh:mm, Z)
+// %Z (UTC/GMT/Z) %b %B %h %a %A %j %s (epoch seconds, fraction allowed) %T %F
+// %D %p %I %% and literal text. A format without zone is taken as UTC plus
+// offset_ns (Fluent Bit's time_offset). Returns nullopt on any mismatch.
+std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns = 0);
+
+// RFC 3339 / ISO 8601 ("2026-11-21T00:00:00.123456789Z", "+02:00" offsets).
+std::optional<int64_t> parse_rfc3339(std::string_view text);
+
+// Checks a format's directives once, at config time: "" if every directive
+// is supported, else what is wrong (for a ConfigError on time_format).
+std::string validate(std::string_view format);
+
+}  // namespace sluice::timefmt

@@ -1,0 +1,73 @@
+// Filter chain and routing; see pipeline.hpp.
+#include "agent/pipeline.hpp"
+
+#include "agent/log.hpp"
+
+namespace sluice {
+
+Pipeline::Pipeline(std::vector<FilterSlot> filters, std::vector<OutputRunner*> outputs, uint64_t mem_limit,
+                   Metrics& metrics)
+    : filters_(std::move(filters)),
+      outputs_(std::move(outputs)),
+      mem_limit_(mem_limit),
+      pauses_(metrics.counter("sluice_input_pauses_total", "service", "pipeline")),
+      paused_gauge_(metrics.counter("sluice_input_paused", "service", "pipeline", true)),
+      unrouted_(metrics.counter("sluice_records_unrouted_total", "service", "pipeline")),
+      memory_gauge_(metrics.counter("sluice_buffer_memory_bytes", "service", "pipeline", true)) {}
+
+const Pipeline::Route& Pipeline::route(const std::string& tag) {
+  auto it = routes_.find(tag);
+  if (it != routes_.end()) return it->second;
+  Route r;
+  for (size_t i = 0; i < filters_.size(); ++i)
+    if (filters_[i].match.matches(tag)) r.filters.push_back(i);
+  for (OutputRunner* o : outputs_)
+    if (o->matches(tag)) r.outputs.push_back(o);
+  if (r.outputs.empty()) log::warn("no output matches tag '{}': its records are dropped (and counted)", tag);
+  return routes_.emplace(tag, std::move(r)).first->second;
+}
+
+void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
+  const Route& r = route(chunk->tag);
+  for (size_t i : r.filters) {
+    if (i < first_filter) continue;
+    filters_[i].filter->filter(*chunk);
+    if (chunk->events.empty()) return;
+  }
+  if (r.outputs.empty()) {
+    unrouted_.add(chunk->events.size());
+    return;
+  }
+  chunk->charge(&budget_);
+  memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, budget_.load())));
+  SharedChunk shared(std::move(chunk));
+  for (OutputRunner* o : r.outputs) o->enqueue(shared);
+}
+
+bool Pipeline::paused() {
+  bool full = budget_.load(std::memory_order_relaxed) >= static_cast<int64_t>(mem_limit_);
+  std::string why = full ? "service.mem_limit reached" : "";
+  for (OutputRunner* o : outputs_) {
+    if (!full && o->blocking_full()) {
+      full = true;
+      why = "output " + o->instance() + " buffer is full (mem_buf_limit)";
+    }
+  }
+  if (full != paused_) {
+    paused_ = full;
+    paused_gauge_.set(full ? 1 : 0);
+    if (full) {
+      pauses_.add();
+      log::warn("inputs paused: {}", why);
+    } else {
+      log::info("inputs resumed: buffers have room again");
+    }
+  }
+  return full;
+}
+
+void Pipeline::flush_filters() {
+  for (auto& slot : filters_) slot.filter->flush();
+}
+
+}  // namespace sluice

@@ -1,0 +1,56 @@
+// The pipeline stage: runs the filter chain on each chunk and routes the
+// result to every output whose match fits its tag.
+#pragma once
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/filter.hpp"
+#include "agent/output_runner.hpp"
+#include "agent/router.hpp"
+
+namespace sluice {
+
+struct FilterSlot {
+  std::string instance;
+  TagMatcher match;
+  std::unique_ptr<Filter> filter;
+};
+
+// Main thread only (the pipeline "strand": inputs emit on it, filters run on it).
+class Pipeline {
+ public:
+  Pipeline(std::vector<FilterSlot> filters, std::vector<OutputRunner*> outputs, uint64_t mem_limit, Metrics& metrics);
+
+  // Runs filters from index `first_filter` on, then hands the chunk to the
+  // matching outputs. A chunk left empty by filters is released (acknowledged).
+  void submit(ChunkPtr chunk, size_t first_filter = 0);
+  // True while the memory budget or a blocking output buffer is full.
+  // Logs and counts each pause and resume.
+  bool paused();
+  // Shutdown: lets each filter emit what it holds, in order.
+  void flush_filters();
+  std::vector<FilterSlot>& filters() { return filters_; }
+  int64_t memory_in_use() const { return budget_.load(); }
+
+ private:
+  struct Route {
+    std::vector<size_t> filters;
+    std::vector<OutputRunner*> outputs;
+  };
+  const Route& route(const std::string& tag);
+
+  std::vector<FilterSlot> filters_;
+  std::vector<OutputRunner*> outputs_;
+  std::unordered_map<std::string, Route> routes_;
+  uint64_t mem_limit_;
+  std::atomic<int64_t> budget_{0};
+  bool paused_ = false;
+  Counter& pauses_;
+  Counter& paused_gauge_;
+  Counter& unrouted_;
+  Counter& memory_gauge_;
+};
+
+}  // namespace sluice

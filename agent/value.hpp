@@ -1,0 +1,87 @@
+// The record model: JSON-like values whose strings, arrays and maps live in a
+// chunk's Arena, so building a record costs no heap allocation per field.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "agent/arena.hpp"
+
+namespace sluice {
+
+enum class Kind : uint8_t { Null, Bool, Int, Double, String, Array, Map };
+
+struct Member;
+
+// A trivially copyable 16-byte handle. Copying a Value copies the handle, not
+// the arena memory it points to: both copies see the same strings and members.
+class Value {
+ public:
+  Value() : kind_(Kind::Null), size_(0), i_(0) {}
+
+  static Value null() { return Value(); }
+  static Value boolean(bool b) { Value v; v.kind_ = Kind::Bool; v.b_ = b; return v; }
+  static Value integer(int64_t i) { Value v; v.kind_ = Kind::Int; v.i_ = i; return v; }
+  static Value real(double d) { Value v; v.kind_ = Kind::Double; v.d_ = d; return v; }
+  // The view must outlive the value: point it into the arena or at static text.
+  static Value string(std::string_view s) {
+    Value v; v.kind_ = Kind::String; v.s_ = s.data(); v.size_ = static_cast<uint32_t>(s.size()); return v;
+  }
+  static Value array(Value* items, uint32_t n) { Value v; v.kind_ = Kind::Array; v.a_ = items; v.size_ = n; return v; }
+  static Value map(Member* members, uint32_t n) { Value v; v.kind_ = Kind::Map; v.m_ = members; v.size_ = n; return v; }
+
+  Kind kind() const { return kind_; }
+  bool is_null() const { return kind_ == Kind::Null; }
+  bool is_bool() const { return kind_ == Kind::Bool; }
+  bool is_int() const { return kind_ == Kind::Int; }
+  bool is_double() const { return kind_ == Kind::Double; }
+  bool is_number() const { return kind_ == Kind::Int || kind_ == Kind::Double; }
+  bool is_string() const { return kind_ == Kind::String; }
+  bool is_array() const { return kind_ == Kind::Array; }
+  bool is_map() const { return kind_ == Kind::Map; }
+
+  bool as_bool() const { return b_; }
+  int64_t as_int() const { return i_; }
+  double as_double() const { return kind_ == Kind::Int ? static_cast<double>(i_) : d_; }
+  std::string_view as_string() const { return {s_, size_}; }
+  std::span<Value> items() const { return {a_, size_}; }
+  std::span<Member> members() const;
+  uint32_t size() const { return size_; }
+
+  // Map lookup by key (linear: records have few keys); nullptr if absent or not a map.
+  const Value* find(std::string_view key) const;
+  Value* find(std::string_view key);
+
+ private:
+  Kind kind_;
+  uint32_t size_;
+  union {
+    bool b_;
+    int64_t i_;
+    double d_;
+    const char* s_;
+    Value* a_;
+    Member* m_;
+  };
+};
+
+struct Member {
+  std::string_view key;
+  Value value;
+};
+
+static_assert(sizeof(Value) == 16);
+
+inline std::span<Member> Value::members() const { return {m_, size_}; }
+
+inline const Value* Value::find(std::string_view key) const {
+  if (kind_ != Kind::Map) return nullptr;
+  for (uint32_t i = 0; i < size_; ++i)
+    if (m_[i].key == key) return &m_[i].value;
+  return nullptr;
+}
+inline Value* Value::find(std::string_view key) {
+  return const_cast<Value*>(static_cast<const Value*>(this)->find(key));
+}
+
+}  // namespace sluice

@@ -1,0 +1,19 @@
+// Every filter sluice knows, by name. A new filter adds one line here.
+#include "filters/registry.hpp"
+
+#include "filters/grep/grep_filter.hpp"
+#include "filters/modify/modify_filter.hpp"
+#include "filters/parser/parser_filter.hpp"
+
+namespace sluice {
+
+const std::vector<FilterPlugin>& filter_plugins() {
+  static const std::vector<FilterPlugin> plugins = {
+      {&parser_filter_schema(), make_parser_filter},
+      {&grep_filter_schema(), make_grep_filter},
+      {&modify_filter_schema(), make_modify_filter},
+  };
+  return plugins;
+}
+
+}  // namespace sluice

@@ -1,0 +1,19 @@
+// Every input sluice knows, by name. A new input adds one line here.
+#include "inputs/registry.hpp"
+
+#include "inputs/dummy/dummy_input.hpp"
+#include "inputs/stdin/stdin_input.hpp"
+#include "inputs/tail/tail_input.hpp"
+
+namespace sluice {
+
+const std::vector<InputPlugin>& input_plugins() {
+  static const std::vector<InputPlugin> plugins = {
+      {&tail_input_schema(), make_tail_input},
+      {&stdin_input_schema(), make_stdin_input},
+      {&dummy_input_schema(), make_dummy_input},
+  };
+  return plugins;
+}
+
+}  // namespace sluice

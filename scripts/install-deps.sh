@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every Debian package sluice's build, tests and benchmarks use; safe to run again.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config git ca-certificates
+  libboost-dev libboost-system-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
+  libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
+  catch2 clang libclang-rt-14-dev python3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

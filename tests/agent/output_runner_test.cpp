@@ -1,0 +1,255 @@
+// The core's delivery machinery: batching, per-record outcomes, retries with
+// backoff and Retry-After, retry limits, dead-lettering, acknowledgement and
+// drain — driven through a scripted output.
+#include <catch2/catch.hpp>
+
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "agent/config/yaml_loader.hpp"
+#include "agent/output_runner.hpp"
+#include "agent/record.hpp"
+#include "tests/support/process.hpp"
+
+using namespace sluice;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Collects acknowledgements: which cookies were delivered or failed.
+class RecordingSink : public AckSink {
+ public:
+  void acknowledged(uint64_t cookie, bool delivered) override {
+    std::lock_guard lock(mu);
+    (delivered ? ok : failed).insert(cookie);
+  }
+  size_t ok_count() { std::lock_guard lock(mu); return ok.size(); }
+  size_t failed_count() { std::lock_guard lock(mu); return failed.size(); }
+  std::mutex mu;
+  std::set<uint64_t> ok, failed;
+};
+
+// Answers each flush with the next scripted function of the batch; records
+// which "n" values each flush carried and when.
+class ScriptedOutput : public Output {
+ public:
+  using Script = std::function<FlushResult(const std::vector<int64_t>&)>;
+  struct Shared {
+    std::mutex mu;
+    std::deque<Script> script;
+    std::vector<std::vector<int64_t>> flushes;
+    std::vector<std::chrono::steady_clock::time_point> times;
+    bool stopped = false;
+  };
+  explicit ScriptedOutput(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
+  void flush(const Batch& batch, FlushDone done) override {
+    std::vector<int64_t> ns;
+    batch.for_each([&](const std::string&, const Event& e) { ns.push_back(e.record.find("n")->as_int()); });
+    Script step;
+    {
+      std::lock_guard lock(s_->mu);
+      s_->flushes.push_back(ns);
+      s_->times.push_back(std::chrono::steady_clock::now());
+      if (!s_->script.empty()) {
+        step = std::move(s_->script.front());
+        s_->script.pop_front();
+      }
+    }
+    done(step ? step(ns) : FlushResult::delivered());
+  }
+  void stop() override { std::lock_guard lock(s_->mu); s_->stopped = true; }
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+
+OutputSettings settings(const std::string& yaml) {
+  static const config::PluginSchema schema{"scripted", "", {}};
+  return OutputSettings::from_config(config::load_component(schema, "output", yaml), 10ms);
+}
+
+// A chunk of `count` records {"n": first..}, acknowledged to sink as cookie.
+SharedChunk make_chunk(int64_t first, int count, RecordingSink& sink, uint64_t cookie) {
+  auto c = std::make_unique<Chunk>("app");
+  std::vector<Member> scratch;
+  for (int i = 0; i < count; ++i) {
+    MapBuilder b(c->arena, scratch);
+    b.add("n", Value::integer(first + i));
+    c->events.push_back({first + i, b.finish()});
+  }
+  c->acks.emplace_back(&sink, cookie);
+  return SharedChunk(std::move(c));
+}
+
+struct Fixture {
+  explicit Fixture(const std::string& yaml = "retry_base: 5ms\nretry_cap: 20ms\n")
+      : shared(std::make_shared<ScriptedOutput::Shared>()),
+        dead_letter(dir.file("dead.jsonl")),
+        runner("scripted.0", std::make_unique<ScriptedOutput>(shared), settings(yaml), TagMatcher::glob("*"),
+               dead_letter, metrics) {
+    runner.start();
+  }
+  size_t flush_count() { std::lock_guard lock(shared->mu); return shared->flushes.size(); }
+  std::vector<int64_t> flush(size_t i) { std::lock_guard lock(shared->mu); return shared->flushes.at(i); }
+  void script(ScriptedOutput::Script s) { std::lock_guard lock(shared->mu); shared->script.push_back(std::move(s)); }
+  uint64_t metric(const char* name) { return metrics.value(name, "scripted.0"); }
+
+  test::TempDir dir;
+  RecordingSink sink;
+  Metrics metrics;
+  std::shared_ptr<ScriptedOutput::Shared> shared;
+  DeadLetter dead_letter;
+  OutputRunner runner;
+};
+
+}  // namespace
+
+TEST_CASE("delivered batches acknowledge their chunks", "[output_runner]") {
+  Fixture f;
+  f.runner.enqueue(make_chunk(0, 3, f.sink, 1));
+  f.runner.enqueue(make_chunk(3, 2, f.sink, 2));
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 2; }, 5s));
+  CHECK(f.metric("sluice_output_records_delivered_total") == 5);
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+  CHECK(f.shared->stopped);
+  CHECK(f.sink.failed_count() == 0);
+}
+
+TEST_CASE("batches respect batch_max_records without splitting chunks", "[output_runner]") {
+  Fixture f("batch_max_records: 4\nflush: 1h\n");
+  for (int i = 0; i < 4; ++i) f.runner.enqueue(make_chunk(i * 2, 2, f.sink, static_cast<uint64_t>(i)));
+  REQUIRE(test::wait_until([&] { return f.flush_count() >= 2; }, 5s));
+  CHECK(f.flush(0) == std::vector<int64_t>{0, 1, 2, 3});
+  CHECK(f.flush(1) == std::vector<int64_t>{4, 5, 6, 7});
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("a whole-batch retry resends the same records, then acknowledges", "[output_runner]") {
+  Fixture f;
+  f.script([](auto&) { return FlushResult::retry("503 Service Unavailable"); });
+  f.script([](auto&) { return FlushResult::retry("connection reset"); });
+  f.runner.enqueue(make_chunk(0, 3, f.sink, 7));
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 1; }, 5s));
+  REQUIRE(f.flush_count() == 3);
+  CHECK(f.flush(1) == f.flush(0));
+  CHECK(f.flush(2) == f.flush(0));
+  CHECK(f.metric("sluice_output_records_retried_total") == 6);
+  CHECK(f.metric("sluice_output_records_delivered_total") == 3);
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("per-record outcomes: only retryable records are resent, permanent ones dead-lettered", "[output_runner]") {
+  Fixture f;
+  f.script([](auto& ns) {
+    FlushResult r;
+    for (int64_t n : ns) {
+      if (n == 1) r.per_record.push_back({Outcome::Retry, "429 too many requests"});
+      else if (n == 2) r.per_record.push_back({Outcome::Permanent, "mapper_parsing_exception"});
+      else r.per_record.push_back({Outcome::Delivered, ""});
+    }
+    return r;
+  });
+  f.runner.enqueue(make_chunk(0, 4, f.sink, 1));
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 1; }, 5s));
+  REQUIRE(f.flush_count() == 2);
+  CHECK(f.flush(1) == std::vector<int64_t>{1});
+  CHECK(f.metric("sluice_output_records_delivered_total") == 4 - 1);
+  CHECK(f.metric("sluice_output_records_dead_lettered_total") == 1);
+  auto lines = test::read_lines(f.dir.file("dead.jsonl"));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find(R"("output":"scripted.0","reason":"mapper_parsing_exception","tag":"app")") != std::string::npos);
+  CHECK(lines[0].find(R"("record":{"n":2}})") != std::string::npos);
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("retry_limit sends exhausted records to the dead-letter file", "[output_runner]") {
+  Fixture f("retry_limit: 2\nretry_base: 1ms\nretry_cap: 2ms\n");
+  for (int i = 0; i < 5; ++i) f.script([](auto&) { return FlushResult::retry("500 Internal Server Error"); });
+  f.runner.enqueue(make_chunk(0, 2, f.sink, 1));
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_records_dead_lettered_total") == 2; }, 5s));
+  CHECK(f.flush_count() == 3);  // the first attempt and two retries
+  auto lines = test::read_lines(f.dir.file("dead.jsonl"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find("retries exhausted after 3 attempts: 500 Internal Server Error") != std::string::npos);
+  // Dead-lettered records are stored durably: the input may commit past them.
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 1; }, 5s));
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("a permanent failure of the whole batch dead-letters it without retrying", "[output_runner]") {
+  Fixture f;
+  f.script([](auto&) { return FlushResult::permanent("400 Bad Request: invalid stream"); });
+  f.runner.enqueue(make_chunk(0, 2, f.sink, 1));
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_records_dead_lettered_total") == 2; }, 5s));
+  CHECK(f.flush_count() == 1);
+  CHECK(f.metric("sluice_output_records_retried_total") == 0);
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("Retry-After from the backend sets the wait before the next attempt", "[output_runner]") {
+  Fixture f("retry_base: 1ms\nretry_cap: 1ms\n");
+  f.script([](auto&) {
+    auto r = FlushResult::retry("429 Too Many Requests");
+    r.retry_after = 300ms;
+    return r;
+  });
+  f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 1; }, 5s));
+  std::lock_guard lock(f.shared->mu);
+  REQUIRE(f.shared->times.size() == 2);
+  CHECK(f.shared->times[1] - f.shared->times[0] >= 300ms);
+}
+
+TEST_CASE("drain gives up at the deadline and leaves undelivered data unacknowledged", "[output_runner]") {
+  Fixture f("retry_base: 50ms\nretry_cap: 50ms\n");
+  for (int i = 0; i < 1000; ++i) f.script([](auto&) { return FlushResult::retry("backend down"); });
+  f.runner.enqueue(make_chunk(0, 3, f.sink, 1));
+  f.runner.enqueue(make_chunk(3, 2, f.sink, 2));
+  REQUIRE(test::wait_until([&] { return f.flush_count() >= 1; }, 5s));
+  uint64_t left = f.runner.drain(std::chrono::steady_clock::now() + 200ms);
+  CHECK(left == 5);
+  CHECK(f.shared->stopped);
+  REQUIRE(test::wait_until([&] { return f.sink.failed_count() == 2; }, 5s));
+  CHECK(f.sink.ok_count() == 0);
+}
+
+TEST_CASE("buffer.when_full drop_newest drops new chunks when the buffer is full", "[output_runner]") {
+  Fixture f("mem_buf_limit: 1\nbuffer.when_full: drop_newest\nflush: 1h\nbatch_max_records: 1000000\n");
+  f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_buffer_bytes") > 0; }, 5s));
+  f.runner.enqueue(make_chunk(1, 4, f.sink, 2));
+  CHECK(f.metric("sluice_output_records_dropped_total") == 4);
+  CHECK_FALSE(f.runner.blocking_full());
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+  CHECK(f.flush(0) == std::vector<int64_t>{0});
+}
+
+TEST_CASE("buffer.when_full block reports a full buffer so inputs pause", "[output_runner]") {
+  Fixture f("mem_buf_limit: 1\nflush: 1h\nbatch_max_records: 1000000\n");
+  f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
+  CHECK(f.runner.blocking_full());
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+  CHECK(f.sink.ok_count() == 1);
+}
+
+TEST_CASE("output retry settings are validated", "[output_runner]") {
+  auto error = [](const std::string& yaml) {
+    try {
+      settings(yaml);
+    } catch (const config::ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK(error("retry_limit: often").find("key 'retry_limit': expects a number >= 0, no_limits, false or no_retries, "
+                                         "got 'often'") != std::string::npos);
+  CHECK(error("retry_base: 0s").find("key 'retry_base': must be greater than zero") != std::string::npos);
+  CHECK(error("retry_base: 10s\nretry_cap: 1s").find("key 'retry_cap': must not be smaller than retry_base") !=
+        std::string::npos);
+  CHECK(error("workers: 0").find("key 'workers': expects 1 to 64") != std::string::npos);
+  CHECK(error("buffer.when_full: drop").find("expects one of block, drop_newest, drop_oldest") != std::string::npos);
+  CHECK(settings("retry_limit: no_retries").retry_limit == 0);
+  CHECK_FALSE(settings("retry_limit: false").retry_limit.has_value());
+  CHECK(settings("retry_limit: 5").retry_limit == 5);
+}

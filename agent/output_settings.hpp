@@ -17,7 +17,7 @@ struct OutputSettings {
   std::optional<std::chrono::nanoseconds> retry_max_duration;
   std::chrono::nanoseconds retry_base{std::chrono::seconds(1)};
   std::chrono::nanoseconds retry_cap{std::chrono::seconds(60)};
-  uint64_t mem_buf_limit = 32 << 20;
+  uint64_t mem_buf_limit = 8 << 20;
   WhenFull when_full = WhenFull::Block;
   int workers = 1;
   std::chrono::nanoseconds flush{std::chrono::seconds(1)};

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <thread>
 
 #include "agent/asio.hpp"
 #include "agent/config/common_keys.hpp"
@@ -181,12 +182,15 @@ struct Service::Impl {
     for (auto& in : inputs) in->input->stop();
     pipeline->flush_filters();
     if (status) status->stop();
-    // Draining blocks the main thread (inputs are stopped), so the
-    // acknowledgements that outputs post to it are processed afterwards.
-    asio::post(io, [this] { drain(); });
+    // Outputs drain on their own threads; the main loop keeps running so that
+    // acknowledgements reach the inputs and a second signal is heard.
+    drainer = std::thread([this] {
+      drain_outputs();
+      asio::post(io, [this] { finish(); });
+    });
   }
 
-  void drain() {
+  void drain_outputs() {
     auto deadline = Clock::now() + grace;
     std::vector<std::thread> drains;
     std::vector<uint64_t> left(runners.size(), 0);
@@ -199,10 +203,12 @@ struct Service::Impl {
                    "at the next start", runners[i]->instance(), left[i],
                    std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
     }
+  }
+
+  // Main thread, after the drain: acknowledgements posted by the outputs ran
+  // before this (same queue, posted earlier), so inputs persist final positions.
+  void finish() {
     signals.cancel();
-    // Let posted acknowledgements reach the inputs, then let them persist.
-    io.restart();
-    io.poll();
     for (auto& in : inputs) in->input->finish();
     io.stop();
   }
@@ -226,6 +232,7 @@ struct Service::Impl {
     log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),
               pipeline->filters().size(), runners.size());
     io.run();
+    if (drainer.joinable()) drainer.join();
     log_summary();
     return 0;
   }
@@ -245,6 +252,7 @@ struct Service::Impl {
   std::unique_ptr<Pipeline> pipeline;
   std::vector<std::unique_ptr<FilterCtx>> filter_ctxs;
   std::unique_ptr<StatusServer> status;
+  std::thread drainer;
   size_t finished_inputs = 0;
   bool stopping = false;
 };

@@ -54,7 +54,7 @@ const std::vector<KeyDecl>& common_keys(const std::string& kind) {
       {"retry_max_duration", KeyType::Duration, "", "Give up (dead-letter) after retrying this long; unset = no limit."},
       {"retry_base", KeyType::Duration, "1s", "First backoff; doubles per attempt, with full jitter."},
       {"retry_cap", KeyType::Duration, "60s", "Longest backoff between two attempts."},
-      {"mem_buf_limit", KeyType::Size, "32M", "Memory this output's queue may hold before buffer.when_full applies."},
+      {"mem_buf_limit", KeyType::Size, "8M", "Memory this output's queue may hold before buffer.when_full applies."},
       {"buffer.when_full", KeyType::String, "block", "What to do when the queue is full.", false, false,
        {"block", "drop_newest", "drop_oldest"}},
       {"workers", KeyType::Int, "1", "Batches this output may have in flight at once."},

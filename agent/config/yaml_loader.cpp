@@ -195,8 +195,8 @@ class Loader {
     if (cfg.has(key)) throw ConfigError(at, cfg.display_name() + ": key '" + key + "' is set twice");
     Setting s;
     s.mark = at;
-    if (key == "name") {
-      s.values.push_back(std::string(schema.name));
+    if (key == "name" && (cfg.kind() == "input" || cfg.kind() == "filter" || cfg.kind() == "output")) {
+      s.values.push_back(std::string(schema.name));  // the plugin, already resolved (`name: null` included)
       cfg.set(key, std::move(s));
       return;
     }

@@ -1,0 +1,155 @@
+// The `json` parse format over simdjson On Demand (error codes only, no
+// exceptions); see json_format.hpp. This file is sluice's only simdjson user.
+#include "agent/parse/json_format.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "agent/parse/key_dedup.hpp"
+#include "agent/record.hpp"
+
+namespace sluice {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Not thread-safe: the simdjson parser, the padded copy of the text and the
+// scratch stacks are reused from one call to the next (the parser's owner runs
+// on the main thread).
+class JsonFormat final : public ParseFormat {
+ public:
+  bool parse(std::string_view text, Arena& arena, Value& out) override {
+    // simdjson reads up to SIMDJSON_PADDING bytes past the end of the text; the
+    // caller's buffer gives no such promise, so the text is copied (a memcpy of
+    // one line costs far less than the parse itself).
+    const size_t capacity = text.size() + simdjson::SIMDJSON_PADDING;
+    if (padded_.size() < capacity) padded_.resize(std::max(capacity, 2 * padded_.size()));
+    std::memcpy(padded_.data(), text.data(), text.size());
+    std::memset(padded_.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
+
+    members_.clear();
+    items_.clear();
+    od::document doc;
+    if (parser_.iterate(padded_.data(), text.size(), padded_.size()).get(doc) != simdjson::SUCCESS) return false;
+    od::object object;
+    if (doc.get_object().get(object) != simdjson::SUCCESS) return false;
+    Value v;
+    if (!parse_object(object, 1, arena, v)) return false;
+    // simdjson 3.0 only checks that the text ends with '}', so `{} {}` would
+    // pass: refuse any token left after the object.
+    if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return false;
+    out = v;
+    return true;
+  }
+
+ private:
+  bool parse_value(od::value value, int depth, Arena& arena, Value& out) {
+    od::json_type type;
+    if (value.type().get(type) != simdjson::SUCCESS) return false;
+    switch (type) {
+      case od::json_type::object: {
+        od::object object;
+        return value.get_object().get(object) == simdjson::SUCCESS && parse_object(object, depth + 1, arena, out);
+      }
+      case od::json_type::array: {
+        od::array array;
+        return value.get_array().get(array) == simdjson::SUCCESS && parse_array(array, depth + 1, arena, out);
+      }
+      case od::json_type::string: {
+        std::string_view s;
+        if (value.get_string().get(s) != simdjson::SUCCESS) return false;
+        out = Value::string(arena.copy(s));
+        return true;
+      }
+      case od::json_type::number: return parse_number(value, out);
+      case od::json_type::boolean: {
+        bool b = false;
+        if (value.get_bool().get(b) != simdjson::SUCCESS) return false;
+        out = Value::boolean(b);
+        return true;
+      }
+      case od::json_type::null: {
+        bool is_null = false;
+        if (value.is_null().get(is_null) != simdjson::SUCCESS || !is_null) return false;
+        out = Value::null();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  static bool parse_number(od::value value, Value& out) {
+    od::number_type type;
+    if (value.get_number_type().get(type) != simdjson::SUCCESS) return false;
+    if (type == od::number_type::signed_integer) {
+      int64_t i = 0;
+      if (value.get_int64().get(i) == simdjson::SUCCESS) {
+        out = Value::integer(i);
+        return true;
+      }
+      // A negative integer below int64's range: read as a double below.
+    }
+    double d = 0;
+    if (value.get_double().get(d) != simdjson::SUCCESS) return false;
+    out = Value::real(d);
+    return true;
+  }
+
+  bool parse_object(od::object object, int depth, Arena& arena, Value& out) {
+    if (depth > kMaxJsonDepth) return false;
+    const size_t start = members_.size();
+    for (auto field_result : object) {
+      od::field field;
+      if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
+      std::string_view key;
+      if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
+      // The key view points into the parser's buffer, overwritten by the next
+      // string: copy it before reading the value.
+      key = arena.copy(key);
+      Value v;
+      if (!parse_value(field.value(), depth, arena, v)) return false;
+      members_.push_back({key, v});
+    }
+    dedup_.run(members_, start);
+    const size_t n = members_.size() - start;
+    Member* members = arena.allocate_array<Member>(n);
+    std::copy(members_.begin() + static_cast<ptrdiff_t>(start), members_.end(), members);
+    members_.resize(start);
+    out = Value::map(members, static_cast<uint32_t>(n));
+    return true;
+  }
+
+  bool parse_array(od::array array, int depth, Arena& arena, Value& out) {
+    if (depth > kMaxJsonDepth) return false;
+    const size_t start = items_.size();
+    for (auto item_result : array) {
+      od::value item;
+      if (std::move(item_result).get(item) != simdjson::SUCCESS) return false;
+      Value v;
+      if (!parse_value(item, depth, arena, v)) return false;
+      items_.push_back(v);
+    }
+    const size_t n = items_.size() - start;
+    Value* items = arena.allocate_array<Value>(n);
+    std::copy(items_.begin() + static_cast<ptrdiff_t>(start), items_.end(), items);
+    items_.resize(start);
+    out = Value::array(items, static_cast<uint32_t>(n));
+    return true;
+  }
+
+  od::parser parser_;
+  std::vector<char> padded_;
+  std::vector<Member> members_;  // stack of open objects' members
+  std::vector<Value> items_;     // stack of open arrays' items
+  KeyDedup dedup_;
+};
+
+}  // namespace
+
+std::unique_ptr<ParseFormat> make_json_format() { return std::make_unique<JsonFormat>(); }
+
+}  // namespace sluice

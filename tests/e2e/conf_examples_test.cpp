@@ -1,0 +1,76 @@
+// Every example in conf/ must pass `sluice --dry-run`, so the examples can't rot.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+
+#include "tests/support/process.hpp"
+
+using namespace sluice::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("every conf/ example validates with --dry-run", "[e2e][conf]") {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SLUICE_SOURCE_DIR) + "/conf")) {
+    if (entry.path().extension() != ".yaml") continue;
+    Process p({SLUICE_BINARY, "--dry-run", "-c", entry.path().string()});
+    auto status = p.wait(30s);
+    INFO(entry.path() << "\n" << p.out() << p.err());
+    CHECK(status == 0);
+    CHECK(p.out().find("configuration OK") != std::string::npos);
+    ++checked;
+  }
+  CHECK(checked >= 2);
+}
+
+TEST_CASE("command line: version, plugin help, and clear configuration errors", "[e2e][cli]") {
+  {
+    Process p({SLUICE_BINARY, "--version"});
+    CHECK(p.wait(10s) == 0);
+    CHECK(p.out().rfind("sluice ", 0) == 0);
+  }
+  {
+    Process p({SLUICE_BINARY, "--help-plugin", "tail"});
+    CHECK(p.wait(10s) == 0);
+    CHECK(p.out().find("read_from_head") != std::string::npos);
+    CHECK(p.out().find("retry_limit") == std::string::npos);
+  }
+  {
+    Process p({SLUICE_BINARY, "--help-plugin", "stdout"});
+    CHECK(p.wait(10s) == 0);
+    CHECK(p.out().find("retry_limit") != std::string::npos);
+  }
+  {
+    Process p({SLUICE_BINARY, "--help-plugin", "nope"});
+    CHECK(p.wait(10s) == 2);
+    CHECK(p.err().find("no plugin named 'nope'") != std::string::npos);
+  }
+  TempDir dir;
+  write_file(dir.file("bad.yaml"),
+             "pipeline:\n  inputs:\n    - name: tail\n      path: /tmp/x.log\n      read_form_head: on\n"
+             "  outputs:\n    - name: stdout\n");
+  {
+    Process p({SLUICE_BINARY, "--dry-run", "-c", dir.file("bad.yaml")});
+    CHECK(p.wait(10s) == 2);
+    CHECK(p.err() == "sluice: configuration error: " + dir.file("bad.yaml") +
+                         ":5:7: unknown key 'read_form_head' in input tail (" + dir.file("bad.yaml") +
+                         ":3); did you mean 'read_from_head'?\n");
+  }
+  write_file(dir.file("empty.yaml"), "pipeline:\n  outputs:\n    - name: stdout\n");
+  {
+    Process p({SLUICE_BINARY, "--dry-run", "-c", dir.file("empty.yaml")});
+    CHECK(p.wait(10s) == 2);
+    CHECK(p.err().find("pipeline has no inputs") != std::string::npos);
+  }
+  {
+    Process p({SLUICE_BINARY});
+    CHECK(p.wait(10s) == 2);
+    CHECK(p.err().find("no configuration: use -c FILE") != std::string::npos);
+  }
+}
+
+TEST_CASE("docs/plugins.md is the current output of --plugin-docs", "[e2e][docs]") {
+  Process p({SLUICE_BINARY, "--plugin-docs"});
+  REQUIRE(p.wait(10s) == 0);
+  INFO("regenerate with: build/sluice --plugin-docs > docs/plugins.md");
+  CHECK(p.out() == read_file(std::string(SLUICE_SOURCE_DIR) + "/docs/plugins.md"));
+}

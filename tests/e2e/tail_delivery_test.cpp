@@ -1,0 +1,133 @@
+// End to end with the real binary: sluice tails a file that is written,
+// rotated by rename and by copytruncate, while sluice is stopped with
+// SIGTERM and started again, or killed with SIGKILL; the output file must
+// hold every line exactly once (SIGKILL: at least once), in order.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+
+#include "tests/support/process.hpp"
+
+using namespace sluice::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string config(const TempDir& dir) {
+  return "service:\n  flush: 50ms\n  grace: 5s\n  log_level: info\n"
+         "pipeline:\n  inputs:\n    - name: tail\n      tag: app\n      path: " + dir.file("app.log") +
+         "\n      db: " + dir.file("tail.db") + "\n      read_from_head: on\n      refresh_interval: 1s\n"
+         "      rotate_wait: 1s\n"
+         "  outputs:\n    - name: file\n      match: '*'\n      path: " + dir.path() + "\n      file: out.jsonl\n";
+}
+
+// The line numbers in the output, in output order.
+std::vector<int> delivered(const TempDir& dir) {
+  static const std::regex re("\"log\":\"line-(\\d+)\"");
+  std::vector<int> ns;
+  for (const auto& line : read_lines(dir.file("out.jsonl"))) {
+    std::smatch m;
+    if (std::regex_search(line, m, re)) ns.push_back(std::stoi(m[1]));
+  }
+  return ns;
+}
+
+void write_lines(std::ofstream& out, int from, int to) {
+  for (int i = from; i < to; ++i) out << "line-" << i << " some payload to make the line longer than a few bytes\n";
+  out.flush();
+}
+
+std::unique_ptr<Process> start(const TempDir& dir) {
+  write_file(dir.file("sluice.yaml"), config(dir));
+  return std::make_unique<Process>(std::vector<std::string>{SLUICE_BINARY, "-c", dir.file("sluice.yaml")});
+}
+
+bool has_count(const TempDir& dir, size_t n) {
+  return wait_until([&] { return delivered(dir).size() >= n; }, 20s);
+}
+
+void stop(std::unique_ptr<Process>& p) {
+  p->signal(SIGTERM);
+  auto status = p->wait(20s);
+  INFO(p->err());
+  REQUIRE(status == 0);
+}
+
+}  // namespace
+
+TEST_CASE("rename and copytruncate rotations and a restart lose and repeat nothing", "[e2e][tail]") {
+  TempDir dir;
+  std::ofstream log(dir.file("app.log"));
+  write_lines(log, 0, 500);
+  auto sluice = start(dir);
+  REQUIRE(has_count(dir, 500));
+
+  // Rotation by rename: the application keeps writing to the old file for a
+  // moment before it reopens the path.
+  std::filesystem::rename(dir.file("app.log"), dir.file("app.log.1"));
+  write_lines(log, 500, 700);
+  log.close();
+  log.open(dir.file("app.log"));
+  write_lines(log, 700, 1000);
+  REQUIRE(has_count(dir, 1000));
+
+  // Rotation by copytruncate (nothing written between copy and truncate, as
+  // logrotate can't promise more than that).
+  std::filesystem::copy_file(dir.file("app.log"), dir.file("app.log.2"));
+  log.close();
+  std::filesystem::resize_file(dir.file("app.log"), 0);
+  log.open(dir.file("app.log"), std::ios::app);
+  write_lines(log, 1000, 1100);
+  REQUIRE(has_count(dir, 1100));
+
+  // Stop with SIGTERM, write while stopped, start again: resume from the db.
+  stop(sluice);
+  write_lines(log, 1100, 1300);
+  sluice = start(dir);
+  write_lines(log, 1300, 1500);
+  REQUIRE(has_count(dir, 1500));
+  stop(sluice);
+
+  std::vector<int> expected(1500);
+  for (int i = 0; i < 1500; ++i) expected[static_cast<size_t>(i)] = i;
+  CHECK(delivered(dir) == expected);
+}
+
+TEST_CASE("kill -9 in the middle loses nothing; repeats are only what was in flight", "[e2e][tail]") {
+  TempDir dir;
+  std::ofstream log(dir.file("app.log"));
+  auto sluice = start(dir);
+  write_lines(log, 0, 2000);
+  REQUIRE(wait_until([&] { return delivered(dir).size() >= 500; }, 20s));
+  sluice->signal(SIGKILL);
+  REQUIRE(sluice->wait(10s).has_value());
+  write_lines(log, 2000, 3000);
+  sluice = start(dir);
+  REQUIRE(has_count(dir, 3000));
+  stop(sluice);
+
+  std::vector<int> got = delivered(dir);
+  std::map<int, int> seen;
+  for (int n : got) seen[n]++;
+  for (int i = 0; i < 3000; ++i) {
+    INFO("line " << i);
+    REQUIRE(seen[i] >= 1);
+  }
+  size_t repeats = got.size() - 3000;
+  // After the restart delivery resumes at the last committed offset: the
+  // second run's output, read alone, is in order and starts at most a few
+  // chunks before where the first run stopped.
+  WARN("repeated lines after kill -9: " << repeats);
+  int last = -1;
+  bool in_order_after_resume = true;
+  for (size_t i = got.size() - 3000 + 0; i < got.size(); ++i) {
+    if (got[i] < last) in_order_after_resume = false;
+    last = got[i];
+  }
+  CHECK(in_order_after_resume);
+}

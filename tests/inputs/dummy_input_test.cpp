@@ -1,0 +1,165 @@
+// The dummy input: the record it emits, rate and samples (then finished),
+// several records per chunk at high rates, Fluent Bit's timestamp keys,
+// pausing, and config errors.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "agent/asio.hpp"
+#include "agent/config/yaml_loader.hpp"
+#include "agent/json_writer.hpp"
+#include "inputs/dummy/dummy_input.hpp"
+
+using namespace sluice;
+using namespace std::chrono_literals;
+
+namespace {
+
+class FakeInputContext : public InputContext {
+ public:
+  boost::asio::io_context& io() override { return io_; }
+  void emit(ChunkPtr chunk) override { chunks.push_back(std::move(chunk)); }
+  bool paused() const override { return paused_flag; }
+  void finished() override { ++finished_calls; }
+  Metrics& metrics() override { return metrics_; }
+  const std::string& instance() const override { return instance_; }
+
+  template <class Pred>
+  bool run_until(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred() && std::chrono::steady_clock::now() < deadline) {
+      io_.restart();
+      io_.run_for(5ms);
+    }
+    return pred();
+  }
+  size_t count() const {
+    size_t n = 0;
+    for (const auto& c : chunks) n += c->events.size();
+    return n;
+  }
+
+  std::vector<ChunkPtr> chunks;
+  bool paused_flag = false;
+  int finished_calls = 0;
+
+ private:
+  boost::asio::io_context io_;
+  Metrics metrics_;
+  std::string instance_ = "dummy.0";
+};
+
+std::unique_ptr<Input> make(std::string_view yaml) {
+  return make_dummy_input(config::load_component(dummy_input_schema(), "input", yaml), BuildContext{});
+}
+
+std::string config_error(std::string_view yaml) {
+  try {
+    make(yaml);
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+TEST_CASE("dummy: emits its record at the rate, samples then finishes", "[inputs][dummy]") {
+  FakeInputContext ctx;
+  SECTION("the default record, tagged with the plugin name") {
+    auto input = make("rate: 50\nsamples: 3");
+    input->start(ctx);
+    REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    REQUIRE(ctx.count() == 3);
+    CHECK(json::to_string(ctx.chunks[0]->events[0].record) == R"({"message":"dummy"})");
+    CHECK(ctx.chunks[0]->tag == "dummy");
+    int64_t t = ctx.chunks[0]->events[0].time_ns;
+    CHECK(std::llabs(t - now_ns()) < 5'000'000'000LL);
+  }
+  SECTION("a given record and tag; records outlive the input") {
+    {
+      auto input = make("tag: demo\nsamples: 2\nrate: 100\ndummy: '{\"a\":{\"b\":[1,\"x\"]},\"ok\":true}'");
+      input->start(ctx);
+      REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    }
+    REQUIRE(ctx.count() == 2);
+    CHECK(json::to_string(ctx.chunks.back()->events.back().record) == R"({"a":{"b":[1,"x"]},"ok":true})");
+    CHECK(ctx.chunks[0]->tag == "demo");
+  }
+  SECTION("at high rates several records share a chunk") {
+    auto input = make("rate: 20000\nsamples: 2000");
+    auto start = std::chrono::steady_clock::now();
+    input->start(ctx);
+    REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    CHECK(ctx.count() == 2000);
+    CHECK(ctx.chunks.size() < 200);
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+  }
+  SECTION("no records while paused, and no burst afterwards") {
+    auto input = make("rate: 1000");
+    input->start(ctx);
+    ctx.paused_flag = true;
+    ctx.run_until([] { return false; }, 100ms);
+    CHECK(ctx.count() == 0);
+    ctx.paused_flag = false;
+    REQUIRE(ctx.run_until([&] { return ctx.count() > 0; }));
+    CHECK(ctx.count() < 100);
+  }
+  SECTION("stop: nothing more") {
+    auto input = make("rate: 1000");
+    input->start(ctx);
+    REQUIRE(ctx.run_until([&] { return ctx.count() > 0; }));
+    input->stop();
+    size_t n = ctx.count();
+    ctx.run_until([] { return false; }, 50ms);
+    CHECK(ctx.count() == n);
+  }
+}
+
+TEST_CASE("dummy: timestamps", "[inputs][dummy]") {
+  FakeInputContext ctx;
+  SECTION("fixed_timestamp with start_time: every record at that time") {
+    auto input = make("rate: 100\nsamples: 3\nfixed_timestamp: on\nstart_time_sec: 1700000000\nstart_time_nsec: 5");
+    input->start(ctx);
+    REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    for (const auto& c : ctx.chunks)
+      for (const auto& e : c->events) CHECK(e.time_ns == 1700000000'000000005LL);
+  }
+  SECTION("start_time without fixed_timestamp: the clock, shifted to start there") {
+    auto input = make("rate: 100\nsamples: 2\nstart_time_sec: 1000");
+    input->start(ctx);
+    REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    int64_t t = ctx.chunks[0]->events[0].time_ns;
+    CHECK(t >= 1000'000'000'000LL);
+    CHECK(t < 1010'000'000'000LL);
+  }
+  SECTION("fixed_timestamp alone: the time the input started") {
+    int64_t before = now_ns();
+    auto input = make("rate: 100\nsamples: 2\nfixed_timestamp: true");
+    input->start(ctx);
+    REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    int64_t t0 = ctx.chunks.front()->events.front().time_ns;
+    CHECK(t0 >= before);
+    CHECK(ctx.chunks.back()->events.back().time_ns == t0);
+  }
+}
+
+TEST_CASE("dummy: config errors", "[inputs][dummy]") {
+  CHECK(config_error("") == "no error");
+  CHECK_THAT(config_error("dummy: '{\"a\":'"), Catch::Contains("input dummy") &&
+                                                  Catch::Contains("key 'dummy': invalid JSON: "));
+  CHECK_THAT(config_error("dummy: '[1,2]'"),
+             Catch::Contains("key 'dummy': must be a JSON object, like {\"message\":\"dummy\"}"));
+  CHECK_THAT(config_error("rate: 0"), Catch::Contains("key 'rate': must be at least 1 record per second, got 0"));
+  CHECK_THAT(config_error("samples: -1"), Catch::Contains("key 'samples': must be 0 (forever) or a number of records"));
+  CHECK_THAT(config_error("interval_sec: -2"), Catch::Contains("key 'interval_sec': must not be negative"));
+  CHECK_THAT(config_error("rate: fast"), Catch::Contains("key 'rate' expects integer"));
+}

@@ -49,7 +49,7 @@ class Loader {
     } catch (const YAML::Exception& e) {
       throw ConfigError(mark(path, e.mark), "invalid YAML: " + e.msg);
     }
-    load_root(root, path, fs::path(path).parent_path().string());
+    guarded(path, [&] { load_root(root, path, fs::path(path).parent_path().string()); });
     loading_.erase(canonical);
   }
 
@@ -60,7 +60,18 @@ class Loader {
     } catch (const YAML::Exception& e) {
       throw ConfigError(mark(name, e.mark), "invalid YAML: " + e.msg);
     }
-    load_root(root, name, dir);
+    guarded(name, [&] { load_root(root, name, dir); });
+  }
+
+  // yaml-cpp reports odd documents (aliases to nowhere, bad conversions) by
+  // exceptions of its own: they become ConfigErrors like everything else.
+  template <class Fn>
+  static void guarded(const std::string& file, Fn&& fn) {
+    try {
+      fn();
+    } catch (const YAML::Exception& e) {
+      throw ConfigError(mark(file, e.mark), "invalid configuration: " + e.msg);
+    }
   }
 
   static Mark mark(const std::string& file, const YAML::Mark& m) {
@@ -74,7 +85,7 @@ class Loader {
     const PluginSchema& schema = effective_schema(plugin, kind);
     ComponentConfig cfg(&schema, kind, mark(file, node.Mark()));
     for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = lower(it->first.as<std::string>());
+      std::string key = lower(key_text(it->first, file));
       add_setting(cfg, schema, key, it->first, it->second, file);
     }
     for (const auto& decl : schema.keys) {
@@ -92,8 +103,8 @@ class Loader {
     // env first: its variables may be used by every other section.
     if (auto env = root["env"]) load_env(env, file);
     for (auto it = root.begin(); it != root.end(); ++it) {
-      std::string key = lower(it->first.as<std::string>());
-      const YAML::Node& value = it->second;
+      std::string key = lower(key_text(it->first, file));
+      YAML::Node value = it->second;  // a copy: the iterator's pair is a temporary
       if (key == "service") {
         expect_map(value, file, "service");
         ComponentConfig svc = component(value, service_schema(), "service", file);
@@ -124,14 +135,14 @@ class Loader {
   void load_env(const YAML::Node& env, const std::string& file) {
     expect_map(env, file, "env");
     for (auto it = env.begin(); it != env.end(); ++it)
-      env_[it->first.as<std::string>()] = scalar(it->second, file, it->first.as<std::string>());
+      env_[key_text(it->first, file)] = scalar(it->second, file, key_text(it->first, file));
   }
 
   void load_pipeline(const YAML::Node& node, const std::string& file) {
     expect_map(node, file, "pipeline");
     static const std::vector<std::string_view> kKinds = {"inputs", "filters", "outputs"};
     for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = lower(it->first.as<std::string>());
+      std::string key = lower(key_text(it->first, file));
       if (key == "inputs") {
         for (const auto& item : sequence(it->second, file, "pipeline.inputs"))
           out_.inputs.push_back(plugin_component(item, "input", file));
@@ -152,7 +163,7 @@ class Loader {
     YAML::Node name_node;
     bool has_name = false;
     for (auto it = item.begin(); it != item.end(); ++it) {
-      if (lower(it->first.as<std::string>()) == "name") {
+      if (lower(key_text(it->first, file)) == "name") {
         name_node = it->second;
         has_name = true;
       }
@@ -183,7 +194,7 @@ class Loader {
     if (value.IsMap() && schema.find(key) == nullptr) {
       // Nested map: tls: {verify: off} means tls.verify.
       for (auto it = value.begin(); it != value.end(); ++it)
-        add_setting(cfg, schema, key + "." + lower(it->first.as<std::string>()), it->first, it->second, file);
+        add_setting(cfg, schema, key + "." + lower(key_text(it->first, file)), it->first, it->second, file);
       return;
     }
     const KeyDecl* decl = schema.find(key);
@@ -309,6 +320,10 @@ class Loader {
     if (n.IsNull()) return {};
     if (!n.IsSequence()) throw ConfigError(mark(file, n.Mark()), what + " must be a list (YAML sequence)");
     return {n.begin(), n.end()};
+  }
+  static std::string key_text(const YAML::Node& n, const std::string& file) {
+    if (!n.IsScalar()) throw ConfigError(mark(file, n.Mark()), "a key must be a plain word, not a list or map");
+    return n.Scalar();
   }
   static std::string scalar(const YAML::Node& n, const std::string& file, const std::string& what) {
     if (!n.IsScalar()) throw ConfigError(mark(file, n.Mark()), "'" + what + "' must be a single value");

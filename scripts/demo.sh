@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
 
-echo "demo: building build/sluice (Release) ..." >&2
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j2 --target sluice
+echo "demo: building build/sluice ..." >&2
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j2 --target sluice >&2  # stdout is for the records
 
 # conf/demo.yaml reads the same variable, with the same default.
 export SLUICE_DEMO_LOG="${SLUICE_DEMO_LOG:-/tmp/sluice-demo/app.log}"

@@ -99,3 +99,28 @@ TEST_CASE("the arena grows across blocks and keeps alignment", "[record]") {
   CHECK(arena.copy(big) == big);
   CHECK(arena.reserved() > 100000);
 }
+
+TEST_CASE("escaping finds special bytes at every position of long strings", "[record]") {
+  // Reference: escape byte by byte.
+  auto reference = [](const std::string& s) {
+    std::string out = "\"";
+    for (unsigned char c : s) {
+      if (c == '"') out += "\\\"";
+      else if (c == '\\') out += "\\\\";
+      else if (c == '\n') out += "\\n";
+      else if (c == 0x01) out += "\\u0001";
+      else out.push_back(static_cast<char>(c));
+    }
+    return out + "\"";
+  };
+  for (const std::string special : {"\"", "\\", "\n", "\x01", "\xC3\xA9"}) {
+    for (size_t pos = 0; pos < 24; ++pos) {
+      std::string s(24, 'a');
+      s.insert(pos, special);
+      std::string out;
+      json::append_string(out, s);
+      INFO("special at " << pos);
+      CHECK(out == reference(s));
+    }
+  }
+}

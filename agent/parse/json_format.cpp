@@ -23,6 +23,22 @@ namespace od = simdjson::ondemand;
 class JsonFormat final : public ParseFormat {
  public:
   bool parse(std::string_view text, Arena& arena, Value& out) override {
+    bool ok = parse_padded(text, arena, out);
+    if (text.size() > kRetainBytes) {
+      // One huge line must not pin megabytes of parser buffers for good.
+      parser_ = od::parser();
+      padded_ = {};
+      members_ = {};
+      items_ = {};
+    }
+    return ok;
+  }
+
+ private:
+  // simdjson's buffers are kept for lines up to this size (a few times it in all).
+  static constexpr size_t kRetainBytes = 64 * 1024;
+
+  bool parse_padded(std::string_view text, Arena& arena, Value& out) {
     // simdjson reads up to SIMDJSON_PADDING bytes past the end of the text; the
     // caller's buffer gives no such promise, so the text is copied (a memcpy of
     // one line costs far less than the parse itself).
@@ -46,7 +62,6 @@ class JsonFormat final : public ParseFormat {
     return true;
   }
 
- private:
   bool parse_value(od::value value, int depth, Arena& arena, Value& out) {
     od::json_type type;
     if (value.type().get(type) != simdjson::SUCCESS) return false;

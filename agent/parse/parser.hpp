@@ -37,7 +37,9 @@ class Parser {
     std::string time_key;     // "" = none
     std::string time_format;  // strptime-like, with %L for fractional seconds
     bool time_keep = false;
-    int64_t time_offset_ns = 0;  // added when the format carries no zone
+    // Zone of times whose format carries none (+02:00 → 7200 s), as Fluent
+    // Bit's time_offset: the time read is local to it, so it is subtracted.
+    int64_t time_offset_ns = 0;
     // Fields converted after parsing: integer, float, bool, string, hex.
     std::vector<std::pair<std::string, std::string>> types;
   };

@@ -9,13 +9,18 @@
 namespace sluice::timefmt {
 
 // Parses text with format into nanoseconds since the epoch (UTC). Supported:
-// %Y %y %m %d %e %H %M %S %L (fraction, 1-9 digits) %z (+hhmm, +hh:mm, Z)
-// %Z (UTC/GMT/Z) %b %B %h %a %A %j %s (epoch seconds, fraction allowed) %T %F
-// %D %p %I %% and literal text. A format without zone is taken as UTC plus
-// offset_ns (Fluent Bit's time_offset). Returns nullopt on any mismatch.
+// %Y %y %m %d %e %H %I %M %S %L (fraction; digits past the ninth ignored)
+// %z (+hhmm, +hh:mm, +hh, Z) %Z (UTC/GMT/Z) %b %B %h %a %A %p %j
+// %s (epoch seconds, fraction allowed) %T %F %D %R %n %t %% and literal text;
+// whitespace in the format matches any run of whitespace. A text without zone
+// is local time at offset_ns east of UTC (Fluent Bit's time_offset); one
+// without a year is in the current year (as Fluent Bit, for syslog stamps).
+// Trailing whitespace is ignored; any other mismatch or leftover text returns
+// nullopt.
 std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns = 0);
 
-// RFC 3339 / ISO 8601 ("2026-11-21T00:00:00.123456789Z", "+02:00" offsets).
+// RFC 3339 / ISO 8601 ("2026-11-21T00:00:00.123456789Z", "+02:00" offsets;
+// 't' or ' ' as separator; ',' before the fraction; no zone means UTC).
 std::optional<int64_t> parse_rfc3339(std::string_view text);
 
 // Checks a format's directives once, at config time: "" if every directive

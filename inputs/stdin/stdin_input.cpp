@@ -18,7 +18,7 @@ namespace {
 namespace asio = boost::asio;
 
 // While the pipeline is paused, how often to look again.
-constexpr auto kPausedRecheck = std::chrono::milliseconds(50);
+constexpr auto kPausedRecheck = std::chrono::milliseconds(5);
 
 struct StdinSettings {
   std::string tag;

@@ -1,0 +1,172 @@
+// The `parser` filter; see parser_filter.hpp.
+#include "filters/parser/parser_filter.hpp"
+
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "agent/log.hpp"
+#include "agent/parse/parser.hpp"
+#include "agent/record.hpp"
+
+namespace sluice {
+
+namespace {
+
+struct ParserFilterConfig {
+  std::string key_name;
+  std::vector<const Parser*> parsers;  // tried in order; owned by the ParserSet
+  std::string parser_names;            // "json, logfmt", for log lines
+  bool reserve_data = false;
+  bool preserve_key = false;
+};
+
+// Runs on the main thread (the pipeline's filter chain). Parsed records are
+// built in the chunk's arena; the original record's memory stays where it is,
+// so nothing is copied but what the parsers produce.
+class ParserFilter final : public Filter {
+ public:
+  ParserFilter(ParserFilterConfig config, std::unique_ptr<ParserSet> own_parsers)
+      : config_(std::move(config)), own_parsers_(std::move(own_parsers)) {}
+
+  void start(FilterContext& ctx) override {
+    parsed_ = &ctx.metrics().counter("sluice_filter_parsed_records_total", "filter", ctx.instance());
+    failures_ = &ctx.metrics().counter("sluice_filter_parse_failures_total", "filter", ctx.instance());
+    instance_ = ctx.instance();
+  }
+
+  void filter(Chunk& chunk) override {
+    uint64_t parsed = 0, failed = 0;
+    for (Event& event : chunk.events) {
+      if (process(event, chunk.arena)) ++parsed;
+      else ++failed;
+    }
+    if (parsed > 0) parsed_->add(parsed);
+    if (failed > 0) failures_->add(failed);
+  }
+
+ private:
+  // Returns false when the record is kept as it came.
+  bool process(Event& event, Arena& arena) {
+    const Value* field = event.record.find(config_.key_name);
+    if (field == nullptr || !field->is_string()) {
+      // Common when the filter matches several inputs: counted, not warned.
+      log::debug("filter parser ({}): key '{}' {}; record kept as it came", instance_, config_.key_name,
+                 field == nullptr ? "is missing" : "is not a string");
+      return false;
+    }
+    const Value original = *field;
+    for (const Parser* parser : config_.parsers) {
+      std::optional<ParsedText> parsed = parser->parse(original.as_string(), arena);
+      if (!parsed) continue;
+      event.record = merge(event.record, original, parsed->record, arena);
+      if (parsed->time_ns) event.time_ns = *parsed->time_ns;
+      return true;
+    }
+    report_failure(original.as_string());
+    return false;
+  }
+
+  // The parsed map, then (reserve_data) the original fields it doesn't
+  // have, and (preserve_key) key_name itself, which wins over a parsed field
+  // of the same name since the user asked to keep it.
+  Value merge(const Value& record, const Value& original, const Value& parsed, Arena& arena) {
+    if (!config_.reserve_data && !config_.preserve_key) return parsed;
+    scratch_.clear();
+    MapBuilder out(arena, scratch_);
+    for (const Member& m : parsed.members()) out.add(m.key, m.value);
+    for (const Member& m : record.members()) {
+      if (m.key == config_.key_name) {
+        if (config_.preserve_key) out.set(m.key, original);
+      } else if (config_.reserve_data && parsed.find(m.key) == nullptr) {
+        out.add(m.key, m.value);
+      }
+    }
+    return out.finish();
+  }
+
+  void report_failure(std::string_view text) {
+    if (uint64_t n = failure_log_.hit()) {
+      log::warn("filter parser ({}): key '{}' did not parse with parser(s) {}; record kept as it came ({} such "
+                "records so far)",
+                instance_, config_.key_name, config_.parser_names, n);
+    }
+    log::debug("filter parser ({}): could not parse '{}'", instance_, text.substr(0, 200));
+  }
+
+  ParserFilterConfig config_;
+  std::unique_ptr<ParserSet> own_parsers_;  // built-ins, when the core lent no set
+  Counter fallback_parsed_, fallback_failures_;
+  Counter* parsed_ = &fallback_parsed_;  // until start() hands out the real ones
+  Counter* failures_ = &fallback_failures_;
+  std::string instance_ = "parser";
+  log::RateLimit failure_log_{1000};
+  std::vector<Member> scratch_;
+};
+
+std::string join(const std::vector<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+// "json", "json, logfmt" or a YAML list of names.
+std::vector<std::string> split_names(const std::vector<std::string>& entries) {
+  std::vector<std::string> names;
+  for (const auto& entry : entries) {
+    std::string name;
+    for (char c : entry + ",") {
+      if (c == ',' || std::isspace(static_cast<unsigned char>(c))) {
+        if (!name.empty()) names.push_back(std::move(name));
+        name.clear();
+      } else {
+        name += c;
+      }
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+const config::PluginSchema& parser_filter_schema() {
+  using config::KeyType;
+  static const config::PluginSchema schema{
+      "parser",
+      "Parses a string field of each record (json, regex, logfmt parsers) and replaces the record with the result.",
+      {
+          // name, type, default, description, required, secret, choices
+          {"key_name", KeyType::String, "", "Field holding the text to parse.", true, false, {}},
+          {"parser", KeyType::Multi, "", "Parser name(s), tried in order until one succeeds.", true, false, {}},
+          {"reserve_data", KeyType::Bool, "off", "Keep the record's other fields beside the parsed ones.", false,
+           false, {}},
+          {"preserve_key", KeyType::Bool, "off", "Keep key_name itself in the parsed record.", false, false, {}},
+      }};
+  return schema;
+}
+
+std::unique_ptr<Filter> make_parser_filter(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  ParserFilterConfig config;
+  config.key_name = cfg.get_string("key_name");
+  if (config.key_name.empty()) cfg.fail("key_name", "must name the field to parse, e.g. log");
+  config.reserve_data = cfg.get_bool("reserve_data");
+  config.preserve_key = cfg.get_bool("preserve_key");
+
+  std::unique_ptr<ParserSet> own;
+  const ParserSet* set = ctx.parsers;
+  if (set == nullptr) {
+    own = std::make_unique<ParserSet>(ParserSet::build({}));
+    set = own.get();
+  }
+  std::vector<std::string> names = split_names(cfg.get_list("parser"));
+  if (names.empty()) cfg.fail("parser", "expected one or more parser names");
+  for (const auto& name : names) {
+    const Parser* parser = set->find(name);
+    if (parser == nullptr) cfg.fail("parser", "unknown parser '" + name + "'; known parsers: " + join(set->names()));
+    config.parsers.push_back(parser);
+  }
+  config.parser_names = join(names);
+  return std::make_unique<ParserFilter>(std::move(config), std::move(own));
+}
+
+}  // namespace sluice

@@ -1,0 +1,140 @@
+// Key declarations and validation of the tail input; see tail_config.hpp.
+#include "inputs/tail/tail_config.hpp"
+
+#include <filesystem>
+
+#include "agent/parse/parser.hpp"
+
+namespace sluice {
+
+using config::KeyType;
+
+const config::PluginSchema& tail_input_schema() {
+  static const config::PluginSchema schema{
+      "tail",
+      "Follows files matching globs line by line, through rotation and restarts; "
+      "an offset is committed only after every output delivered the lines before it.",
+      {
+          {"path", KeyType::List, "",
+           "Files to follow: one or more glob(3) patterns (comma-separated or a list); relative to the "
+           "config file's directory.",
+           true},
+          {"exclude_path", KeyType::List, "",
+           "Patterns (fnmatch, on the full path) of matching files to leave alone, e.g. `*.gz,*.zip`."},
+          {"key", KeyType::String, "log", "Record key that holds each line when no parser is set."},
+          {"read_from_head", KeyType::Bool, "off",
+           "For files found at startup with no offset in `db`: read from the start instead of the end. "
+           "Files that appear later are always read from the start."},
+          {"refresh_interval", KeyType::Duration, "60s",
+           "How often the globs are expanded again to find new files (inotify also reports them at once)."},
+          {"rotate_wait", KeyType::Duration, "5s",
+           "A rotated file is let go once it was read to its end, every line of it was delivered, and it "
+           "hasn't grown for this long. It is never abandoned before its end."},
+          {"poll_interval", KeyType::Duration, "250ms",
+           "How often followed files are checked for growth, truncation and rotation: the only watcher "
+           "when inotify is off, otherwise a safety net for missed events."},
+          {"inotify_watcher", KeyType::Bool, "on", "Use inotify to hear about changes at once (else poll only)."},
+          {"db", KeyType::String, "",
+           "Offsets file: where each file was delivered up to, so a restart resumes there. Written "
+           "atomically. Unset: offsets are kept in memory only."},
+          {"buffer_chunk_size", KeyType::Size, "32k", "Initial size of a file's line buffer."},
+          {"buffer_max_size", KeyType::Size, "32k",
+           "Longest line; a longer one is emitted in pieces of this size (or skipped with skip_long_lines), "
+           "counted and warned about."},
+          {"skip_long_lines", KeyType::Bool, "off",
+           "Skip lines longer than buffer_max_size whole instead of emitting them in pieces."},
+          {"skip_empty_lines", KeyType::Bool, "off", "Drop empty lines."},
+          {"exit_on_eof", KeyType::Bool, "off",
+           "Read every file to its end (a last line without newline too), then finish; for batch jobs, "
+           "benchmarks and tests."},
+          {"path_key", KeyType::String, "", "If set, adds the file's path to each record under this key."},
+          {"offset_key", KeyType::String, "", "If set, adds each line's byte offset in its file under this key."},
+          {"parser", KeyType::String, "", "Name of a parser applied to each line while reading."},
+          {"multiline.parser", KeyType::List, "",
+           "Container log formats to decode: `docker` (json-file lines) and/or `cri`; partial lines are "
+           "joined until their final part."},
+      }};
+  return schema;
+}
+
+namespace {
+
+std::string absolute_from(const std::string& base_dir, const std::string& p) {
+  std::filesystem::path path(p);
+  if (path.is_absolute() || base_dir.empty()) return std::filesystem::absolute(path).lexically_normal().string();
+  return std::filesystem::absolute(std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+std::string known_parsers(const ParserSet* set) {
+  std::string out;
+  if (set != nullptr) {
+    for (const auto& n : set->names()) out += (out.empty() ? "" : ", ") + n;
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+void read_multiline(const config::ComponentConfig& cfg, TailInputConfig& c) {
+  if (!cfg.has("multiline.parser")) return;
+  for (const auto& name : cfg.get_list("multiline.parser")) {
+    if (name == "docker") {
+      c.docker = true;
+    } else if (name == "cri") {
+      c.cri = true;
+    } else {
+      cfg.fail("multiline.parser", "unknown multiline parser '" + name + "'; supported: docker, cri");
+    }
+  }
+  if (c.parser != nullptr) {
+    cfg.fail("parser",
+             "can't be combined with multiline.parser (container lines are decoded first); "
+             "parse their `log` with a parser filter instead");
+  }
+}
+
+}  // namespace
+
+TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  TailInputConfig c;
+  for (const auto& p : cfg.get_list("path")) {
+    if (!p.empty()) c.paths.push_back(absolute_from(ctx.base_dir, p));
+  }
+  if (c.paths.empty()) cfg.fail("path", "expected at least one file or glob pattern");
+  for (const auto& p : cfg.get_list("exclude_path")) {
+    if (!p.empty()) c.exclude_paths.push_back(p);
+  }
+  c.tag = cfg.get_string("tag");
+  if (c.tag.empty()) c.tag = std::string(cfg.plugin());
+  c.key = cfg.get_string("key");
+  if (c.key.empty()) cfg.fail("key", "expected a non-empty record key");
+  c.read_from_head = cfg.get_bool("read_from_head");
+  c.refresh_interval = cfg.get_duration("refresh_interval");
+  c.rotate_wait = cfg.get_duration("rotate_wait");
+  c.poll_interval = cfg.get_duration("poll_interval");
+  if (c.refresh_interval <= std::chrono::nanoseconds(0)) cfg.fail("refresh_interval", "expected a duration above 0");
+  if (c.poll_interval < std::chrono::milliseconds(1)) cfg.fail("poll_interval", "expected at least 1ms");
+  c.inotify = cfg.get_bool("inotify_watcher");
+  if (cfg.has("db") && !cfg.get_string("db").empty()) c.db = absolute_from(ctx.base_dir, cfg.get_string("db"));
+  c.buffer_chunk_size = cfg.get_size("buffer_chunk_size");
+  c.buffer_max_size = cfg.get_size("buffer_max_size");
+  if (c.buffer_chunk_size == 0) cfg.fail("buffer_chunk_size", "expected a size above 0");
+  if (c.buffer_max_size < c.buffer_chunk_size) {
+    cfg.fail("buffer_max_size", "must be at least buffer_chunk_size (" + std::to_string(c.buffer_chunk_size) +
+                                    " bytes)");
+  }
+  c.skip_long_lines = cfg.get_bool("skip_long_lines");
+  c.skip_empty_lines = cfg.get_bool("skip_empty_lines");
+  c.exit_on_eof = cfg.get_bool("exit_on_eof");
+  c.path_key = cfg.get_string("path_key");
+  c.offset_key = cfg.get_string("offset_key");
+  if (cfg.has("parser")) {
+    std::string name = cfg.get_string("parser");
+    c.parser = ctx.parsers != nullptr ? ctx.parsers->find(name) : nullptr;
+    if (c.parser == nullptr) {
+      cfg.fail("parser", "unknown parser '" + name + "'; known parsers: " + known_parsers(ctx.parsers));
+    }
+  }
+  read_multiline(cfg, c);
+  return c;
+}
+
+}  // namespace sluice

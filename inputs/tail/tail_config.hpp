@@ -1,0 +1,44 @@
+// The tail input's settings: its key declarations and the validated,
+// immutable TailInputConfig built from them once at startup.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "agent/input.hpp"
+
+namespace sluice {
+
+class Parser;
+
+struct TailInputConfig {
+  std::vector<std::string> paths;          // glob(3) patterns, absolute
+  std::vector<std::string> exclude_paths;  // fnmatch(3) patterns
+  std::string tag;                         // may hold one `*`, expanded per file
+  std::string key = "log";
+  bool read_from_head = false;
+  std::chrono::nanoseconds refresh_interval = std::chrono::seconds(60);
+  std::chrono::nanoseconds rotate_wait = std::chrono::seconds(5);
+  std::chrono::nanoseconds poll_interval = std::chrono::milliseconds(250);
+  bool inotify = true;
+  std::string db;  // offsets file; "" = offsets kept in memory only
+  size_t buffer_chunk_size = 32 * 1024;
+  size_t buffer_max_size = 32 * 1024;
+  bool skip_long_lines = false;
+  bool skip_empty_lines = false;
+  bool exit_on_eof = false;
+  std::string path_key;
+  std::string offset_key;
+  const Parser* parser = nullptr;  // owned by the ParserSet, which outlives the input
+  bool docker = false;             // multiline.parser docker
+  bool cri = false;                // multiline.parser cri
+};
+
+const config::PluginSchema& tail_input_schema();
+
+// Validates the semantics the loader can't (known parser, size relations)
+// and resolves relative paths against ctx.base_dir. Throws ConfigError.
+TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const BuildContext& ctx);
+
+}  // namespace sluice

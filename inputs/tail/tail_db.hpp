@@ -1,0 +1,37 @@
+// The tail input's offsets file (`db`): for each followed file, identified
+// by (device, inode), the offset delivered up to and its path. Written
+// atomically (temp file, fsync, rename) so a crash leaves the old or the
+// new version, never a torn one. Main thread.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "inputs/tail/tail_paths.hpp"
+
+namespace sluice::tail {
+
+struct DbEntry {
+  uint64_t offset = 0;  // committed: every line before it was delivered
+  uint64_t size = 0;    // file size when last seen (to count bytes lost if it vanishes)
+  std::string path;
+};
+
+using DbEntries = std::map<FileKey, DbEntry>;
+
+class TailDb {
+ public:
+  explicit TailDb(std::string path) : path_(std::move(path)) {}
+  const std::string& path() const { return path_; }
+
+  // Reads the file; a missing file is empty. Malformed lines are skipped
+  // (and reported in error); returns false only when the file can't be read.
+  bool load(DbEntries& out, std::string& error) const;
+  // Replaces the file atomically; false with error set on failure.
+  bool save(const DbEntries& entries, std::string& error) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace sluice::tail

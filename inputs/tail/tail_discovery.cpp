@@ -1,0 +1,230 @@
+// The tail input's file discovery: globs at start (with saved offsets),
+// new files later (refresh_interval, inotify on directories), rotation and
+// deletion (a file no matching path names any more is read to its end,
+// then let go), and polling. See tail_input_impl.hpp.
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "agent/log.hpp"
+#include "inputs/tail/tail_input_impl.hpp"
+
+namespace sluice::tail {
+
+namespace {
+FileKey key_of(const struct stat& st) {
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+}  // namespace
+
+int TailInput::open_regular(const std::string& path, FileKey& key, uint64_t& size) {
+  // O_NONBLOCK: a FIFO matching the glob must not block the main thread.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  struct stat st {};
+  if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    unreadable_.erase(path);
+    key = key_of(st);
+    size = static_cast<uint64_t>(st.st_size);
+    return fd;
+  }
+  int err = errno;
+  bool regular = fd < 0 || S_ISREG(st.st_mode);
+  if (fd >= 0) ::close(fd);
+  if (unreadable_.insert(path).second) {
+    if (regular) log::warn("tail: can't open {}: {}", path, std::strerror(err));
+    else log::warn("tail: {} is not a regular file; skipped", path);
+  }
+  return -1;
+}
+
+TailFile& TailInput::add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated) {
+  auto file = std::make_unique<TailFile>(fd, key, path, expand_tag(cfg_.tag, path), offset, cfg_, *metrics_);
+  TailFile& f = *file;
+  f.rotated = rotated;
+  if (watcher_) {
+    f.wd = watcher_->add_file(fd, path);
+    if (f.wd >= 0) file_wds_[f.wd] = key;
+  }
+  files_[key] = std::move(file);
+  metrics_->files_open->set(files_.size());
+  log::info("tail: following {}{} from offset {}", path, rotated ? " (rotated)" : "", offset);
+  queue(f);
+  return f;
+}
+
+void TailInput::initial_scan(DbEntries saved) {
+  auto matches = expand_globs(cfg_.paths, cfg_.exclude_paths);
+  for (const auto& path : matches) {
+    FileKey key;
+    uint64_t size = 0;
+    int fd = open_regular(path, key, size);
+    if (fd < 0) continue;
+    if (files_.count(key) != 0) {  // a second name of a file already followed
+      ::close(fd);
+      continue;
+    }
+    uint64_t offset = cfg_.read_from_head ? 0 : size;
+    if (auto it = saved.find(key); it != saved.end()) {
+      offset = it->second.offset;
+      if (size < offset) {
+        log::info("tail: {} shrank while sluice was stopped (truncated); reading it from the start", path);
+        metrics_->truncations->add();
+        offset = 0;
+      }
+      saved.erase(it);
+    }
+    add_file(fd, key, path, offset, false);
+  }
+  resume_orphans(saved);
+  update_dir_watches(matches);
+}
+
+// Saved files no glob matches: rotated (renamed) before sluice stopped and
+// not finished. Look for the inode beside its old path and finish it.
+void TailInput::resume_orphans(const DbEntries& orphans) {
+  for (const auto& [key, e] : orphans) {
+    if (auto found = find_in_dir(parent_dir(e.path), key)) {
+      FileKey k;
+      uint64_t size = 0;
+      int fd = open_regular(*found, k, size);
+      if (fd >= 0 && k == key && files_.count(k) == 0) {
+        log::info("tail: {} was rotated to {} before it was read to its end; finishing it", e.path, *found);
+        add_file(fd, key, e.path, size < e.offset ? 0 : e.offset, true);
+        continue;
+      }
+      if (fd >= 0) ::close(fd);
+    }
+    if (e.size > e.offset) {
+      metrics_->bytes_lost->add(e.size - e.offset);
+      log::warn("tail: {} disappeared while sluice was stopped; at least {} bytes after offset {} were never read",
+                e.path, e.size - e.offset, e.offset);
+    }
+  }
+}
+
+void TailInput::request_scan() {
+  if (scan_posted_ || stopped_ || finished_) return;
+  scan_posted_ = true;
+  boost::asio::post(ctx_->io(), guarded([this] {
+    scan_posted_ = false;
+    if (!stopped_ && !finished_) scan();
+  }));
+}
+
+void TailInput::refresh() {
+  scan();
+  arm(*refresh_timer_, cfg_.refresh_interval, &TailInput::refresh);
+}
+
+void TailInput::scan() {
+  auto matches = expand_globs(cfg_.paths, cfg_.exclude_paths);
+  std::set<FileKey> seen;
+  for (const auto& path : matches) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) continue;
+    if (auto it = files_.find(key_of(st)); it != files_.end()) {
+      it->second->current_path = path;
+      seen.insert(key_of(st));
+      continue;
+    }
+    FileKey key;
+    uint64_t size = 0;
+    int fd = open_regular(path, key, size);
+    if (fd < 0) continue;
+    seen.insert(key);
+    if (files_.count(key) != 0) {  // replaced between stat and open
+      ::close(fd);
+      continue;
+    }
+    add_file(fd, key, path, 0, false);  // appeared after start: read from its head
+  }
+  for (auto& [key, f] : files_) {
+    if (seen.count(key) != 0) {
+      f->rotated = false;  // moved back under a matching name
+    } else if (!f->rotated) {
+      mark_rotated(*f);
+    }
+  }
+  update_dir_watches(matches);
+}
+
+void TailInput::mark_rotated(TailFile& f) {
+  f.rotated = true;
+  metrics_->rotations->add();
+  auto now = fd_path(f.fd());
+  log::info("tail: {} was {}; reading it to its end", f.path(), now ? "rotated to " + *now : "deleted or renamed");
+  queue(f);
+}
+
+void TailInput::release(TailFile& f) {
+  if (watcher_ && f.wd >= 0) {
+    watcher_->remove(f.wd);
+    file_wds_.erase(f.wd);
+  }
+  log::info("tail: done with rotated file {} (read and delivered up to offset {})", f.path(), f.committed());
+  files_.erase(f.key());  // destroys f
+  metrics_->files_open->set(files_.size());
+  db_dirty();
+}
+
+void TailInput::update_dir_watches(const std::vector<std::string>& matches) {
+  if (!watcher_) return;
+  for (const auto& dir : watch_dirs(cfg_.paths, matches)) {
+    if (dir_wds_.count(dir) != 0) continue;
+    int wd = watcher_->add_dir(dir);
+    if (wd >= 0) dir_wds_[dir] = wd;
+  }
+}
+
+void TailInput::on_inotify(int wd, uint32_t mask) {
+  if (stopped_ || finished_) return;
+  if (wd < 0) {  // the kernel queue overflowed: events were lost
+    request_scan();
+    for (auto& [key, f] : files_) queue(*f);
+    return;
+  }
+  if (mask & IN_IGNORED) {
+    file_wds_.erase(wd);
+    std::erase_if(dir_wds_, [wd](const auto& d) { return d.second == wd; });
+    return;
+  }
+  if (auto it = file_wds_.find(wd); it != file_wds_.end()) {
+    auto f = files_.find(it->second);
+    if (f == files_.end()) return;
+    if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)) request_scan();
+    queue(*f->second);
+    return;
+  }
+  request_scan();  // a directory changed: maybe a new file
+}
+
+void TailInput::poll() {
+  bool rescan = false;
+  auto now = TailFile::Clock::now();
+  std::vector<TailFile*> done;
+  for (auto& [key, f] : files_) {
+    bool changed = f->changed_on_disk();
+    if (changed) queue(*f);
+    if (!f->rotated) {
+      struct stat st {};
+      if (::stat(f->current_path.c_str(), &st) != 0 || key_of(st) != key) rescan = true;
+      continue;
+    }
+    // A rotated file goes once read to its end, delivered, and quiet for rotate_wait.
+    if (changed || !f->at_eof() || f->queued || now - f->last_activity() < cfg_.rotate_wait) continue;
+    if (f->has_held_data()) {
+      deliver(*f, f->flush(scratch_, realtime_ns()));
+    } else if (f->fully_acknowledged()) {
+      done.push_back(f.get());
+    }
+  }
+  for (TailFile* f : done) release(*f);
+  if (rescan) request_scan();
+  arm(*poll_timer_, cfg_.poll_interval, &TailInput::poll);
+}
+
+}  // namespace sluice::tail

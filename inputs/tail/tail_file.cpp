@@ -1,0 +1,223 @@
+// One followed file of the tail input; see tail_file.hpp.
+#include "inputs/tail/tail_file.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "agent/log.hpp"
+#include "inputs/tail/tail_records.hpp"
+
+namespace sluice::tail {
+
+namespace {
+// A runaway container partial sequence is handed out in pieces of at least this.
+constexpr size_t kMinJoinLimit = 1024 * 1024;
+log::RateLimit g_long_line_log(100);
+log::RateLimit g_read_error_log(100);
+}  // namespace
+
+TailFile::TailFile(int fd, FileKey key, std::string path, std::string tag, uint64_t offset,
+                   const TailInputConfig& cfg, TailMetrics& metrics)
+    : fd_(fd), key_(key), path_(std::move(path)), tag_(std::move(tag)), cfg_(cfg), metrics_(metrics),
+      splitter_(cfg.buffer_chunk_size, cfg.buffer_max_size, cfg.skip_long_lines), boundary_known_(offset == 0),
+      committed_(offset) {
+  current_path = path_;
+  splitter_.reset(offset);
+  if (cfg.docker || cfg.cri) {
+    decoder_ = std::make_unique<ContainerDecoder>(cfg.docker, cfg.cri, std::max(cfg.buffer_max_size, kMinJoinLimit));
+  }
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0) size_ = static_cast<uint64_t>(st.st_size);
+}
+
+TailFile::~TailFile() { ::close(fd_); }
+
+bool TailFile::changed_on_disk() {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) return false;
+  auto size = static_cast<uint64_t>(st.st_size);
+  if (size > size_) size_ = size;  // kept: bytes seen but not read yet count as lost if truncated away
+  return size != splitter_.end();
+}
+
+bool TailFile::has_held_data() const {
+  return splitter_.pending_bytes() > 0 || splitter_.in_long_line() || (decoder_ && decoder_->pending_start());
+}
+
+bool TailFile::truncated(uint64_t size) {
+  if (size < splitter_.end()) return true;
+  // Truncated and rewritten past our offset before we looked (copytruncate
+  // followed by fast writes): the newline we saw before the line start is gone.
+  uint64_t start = splitter_.line_start();
+  if (!boundary_known_ || start == 0 || start > size) return false;
+  char c = 0;
+  return ::pread(fd_, &c, 1, static_cast<off_t>(start - 1)) == 1 && c != '\n';
+}
+
+void TailFile::restart_after_truncation(uint64_t size) {
+  uint64_t end = splitter_.end();
+  uint64_t lost = (size_ > end ? size_ - end : 0) + splitter_.pending_bytes();
+  metrics_.truncations->add();
+  if (lost > 0) {
+    metrics_.bytes_lost->add(lost);
+    log::warn("tail: {} was truncated before {} bytes of it were read; they are lost. Reading it again from the start",
+              path_, lost);
+  } else {
+    log::info("tail: {} was truncated; reading it again from the start", path_);
+  }
+  splitter_.reset(0);
+  if (decoder_) decoder_->reset();
+  boundary_known_ = true;
+  ++generation_;
+  committed_ = 0;
+  size_ = size;
+}
+
+ReadResult TailFile::read_slice(ReadScratch& scratch, int64_t now_ns) {
+  ReadResult r;
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0) {
+    auto size = static_cast<uint64_t>(st.st_size);
+    if (truncated(size)) {
+      restart_after_truncation(size);
+      r.truncated = true;
+    }
+    if (size != size_) last_activity_ = Clock::now();
+    size_ = size;
+  }
+  uint64_t off = splitter_.end();
+  if (size_ <= off) {
+    eof_ = true;
+    r.commit = commit_point();
+    return r;
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(kSliceBytes, size_ - off));
+  ssize_t n;
+  do {
+    n = ::pread(fd_, scratch.buf.get(), want, static_cast<off_t>(off));
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) {
+    if (n < 0 && g_read_error_log.hit() != 0) log::error("tail: reading {}: {}", path_, std::strerror(errno));
+    eof_ = true;
+    r.commit = commit_point();
+    return r;
+  }
+  last_activity_ = Clock::now();
+  metrics_.bytes_read->add(static_cast<uint64_t>(n));
+  auto& split = scratch.split;
+  split.clear();
+  uint64_t line_start = splitter_.line_start();
+  splitter_.feed(std::string_view(scratch.buf.get(), static_cast<size_t>(n)), split);
+  if (splitter_.line_start() != line_start) boundary_known_ = true;
+  r.read = true;
+  r.more = splitter_.end() < size_;
+  eof_ = !r.more;
+  r.chunk = build_chunk(scratch, now_ns, false);
+  r.commit = commit_point();
+  return r;
+}
+
+ReadResult TailFile::flush(ReadScratch& scratch, int64_t now_ns) {
+  ReadResult r;
+  auto& split = scratch.split;
+  split.clear();
+  if (splitter_.pending_bytes() > 0 || splitter_.in_long_line()) boundary_known_ = false;
+  splitter_.flush(split);
+  r.chunk = build_chunk(scratch, now_ns, true);
+  r.commit = commit_point();
+  return r;
+}
+
+ChunkPtr TailFile::build_chunk(ReadScratch& scratch, int64_t now_ns, bool flush_held) {
+  auto& split = scratch.split;
+  if (split.long_lines > 0) {
+    metrics_.long_lines->add(split.long_lines);
+    if (uint64_t n = g_long_line_log.hit(); n != 0) {
+      log::warn("tail: {}: a line longer than buffer_max_size ({} bytes) was {} ({} such lines so far)", path_,
+                cfg_.buffer_max_size, cfg_.skip_long_lines ? "skipped (skip_long_lines)" : "split into pieces", n);
+    }
+  }
+  if (split.skipped_bytes > 0) metrics_.bytes_skipped->add(split.skipped_bytes);
+  bool held = flush_held && decoder_ && decoder_->pending_start();
+  if (split.lines.empty() && !held) return nullptr;
+  metrics_.lines_read->add(split.lines.size());
+
+  size_t bytes = split.bulk.size() + split.extra.size();
+  // Sized for the records too, so one arena block usually holds the chunk:
+  // a parser copies each line's strings and adds a member per field.
+  size_t per_line = cfg_.parser != nullptr ? 8 * sizeof(Member) : 3 * sizeof(Member);
+  size_t first_block = (cfg_.parser != nullptr ? 2 : 1) * bytes + split.lines.size() * per_line + 1024;
+  auto chunk = std::make_unique<Chunk>(tag_, first_block);
+  chunk->events.reserve(split.lines.size());
+  // The slice is copied into the chunk once; every line is a view into it.
+  std::string_view bulk = chunk->arena.copy(split.bulk);
+  std::string_view extra = chunk->arena.copy(split.extra);
+  RecordMaker maker(cfg_, metrics_, *chunk, path_, scratch.members, now_ns);
+  uint64_t cuts = decoder_ ? decoder_->cuts() : 0;
+  for (const auto& ref : split.lines) {
+    maker.add_line((ref.in_extra ? extra : bulk).substr(ref.begin, ref.len), ref.offset, decoder_.get());
+  }
+  if (held) {
+    ContainerRecord cr;
+    while (decoder_->flush_one(chunk->arena, cr)) maker.add_container(cr);
+  }
+  if (decoder_ && decoder_->cuts() > cuts) metrics_.long_lines->add(decoder_->cuts() - cuts);
+  if (chunk->events.empty()) return nullptr;
+  return chunk;
+}
+
+uint64_t TailFile::commit_point() const {
+  uint64_t c = splitter_.line_start();
+  if (decoder_) {
+    if (auto held = decoder_->pending_start()) c = std::min(c, *held);
+  }
+  return c;
+}
+
+void TailFile::track(uint64_t cookie, uint64_t commit) { in_flight_.push_back({cookie, commit, generation_}); }
+
+bool TailFile::progress(uint64_t commit) {
+  if (in_flight_.empty()) {
+    if (commit <= committed_) return false;
+    committed_ = commit;
+    return true;
+  }
+  const InFlight& last = in_flight_.back();
+  if (last.generation == generation_ && commit <= last.commit) return false;
+  // Same cookie as the chunk before it: commits right after that one does.
+  in_flight_.push_back({last.cookie, commit, generation_, true, true});
+  return advance();
+}
+
+bool TailFile::acknowledge(uint64_t cookie, bool delivered) {
+  auto it = std::lower_bound(in_flight_.begin(), in_flight_.end(), cookie,
+                             [](const InFlight& f, uint64_t c) { return f.cookie < c; });
+  if (it == in_flight_.end() || it->cookie != cookie) return false;
+  it->acked = true;
+  it->delivered = delivered;
+  return advance();
+}
+
+bool TailFile::advance() {
+  bool changed = false;
+  // Only the contiguous delivered prefix commits: chunks are acknowledged
+  // out of order, and an undelivered one must be read again next start.
+  while (!in_flight_.empty() && in_flight_.front().acked) {
+    const InFlight& f = in_flight_.front();
+    if (f.generation == generation_) {
+      if (!f.delivered) break;
+      if (f.commit > committed_) {
+        committed_ = f.commit;
+        changed = true;
+      }
+    }
+    in_flight_.pop_front();
+  }
+  return changed;
+}
+
+}  // namespace sluice::tail

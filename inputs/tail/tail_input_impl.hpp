@@ -1,0 +1,98 @@
+// The tail input's runtime, shared by tail_input.cpp (reading, delivery
+// acknowledgements, offsets file) and tail_discovery.cpp (globs, new files,
+// rotation, inotify). Everything runs on the main io_context.
+#pragma once
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/asio.hpp"
+#include "agent/input.hpp"
+#include "inputs/tail/tail_acks.hpp"
+#include "inputs/tail/tail_config.hpp"
+#include "inputs/tail/tail_db.hpp"
+#include "inputs/tail/tail_file.hpp"
+#include "inputs/tail/tail_metrics.hpp"
+#include "inputs/tail/tail_watcher.hpp"
+
+namespace sluice::tail {
+
+// Runs on the main io_context (InputContext::io()). Every handler it posts
+// holds `alive_` and does nothing once the input is gone.
+class TailInput final : public Input {
+ public:
+  explicit TailInput(TailInputConfig cfg) : cfg_(std::move(cfg)) {}
+  ~TailInput() override;
+
+  void start(InputContext& ctx) override;
+  void stop() override;
+  void finish() override;
+
+ private:
+  using Timer = boost::asio::steady_timer;
+
+  // --- discovery (tail_discovery.cpp) ---
+  void initial_scan(DbEntries saved);
+  void resume_orphans(const DbEntries& orphans);
+  void scan();
+  void refresh();  // scan on refresh_interval
+  void request_scan();
+  // Opens path as a regular file; -1 (after a warning) if it can't be.
+  int open_regular(const std::string& path, FileKey& key, uint64_t& size);
+  TailFile& add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated);
+  void mark_rotated(TailFile& f);
+  void release(TailFile& f);
+  void update_dir_watches(const std::vector<std::string>& matches);
+  void on_inotify(int wd, uint32_t mask);
+  void poll();
+
+  // --- reading and delivery (tail_input.cpp) ---
+  void queue(TailFile& f);
+  void schedule_pump();
+  void pump();
+  void deliver(TailFile& f, ReadResult r);
+  void check_exit_on_eof();
+  void on_acks(const std::vector<AckInbox::Ack>& acks);
+  void db_dirty();
+  void save_db();
+  void arm(Timer& t, std::chrono::nanoseconds after, void (TailInput::*fn)());
+  template <class F>
+  auto guarded(F f) {
+    return [alive = alive_, f = std::move(f)](auto&&... args) {
+      if (*alive) f(std::forward<decltype(args)>(args)...);
+    };
+  }
+
+  TailInputConfig cfg_;
+  InputContext* ctx_ = nullptr;
+  std::optional<TailMetrics> metrics_;
+  std::map<FileKey, std::unique_ptr<TailFile>> files_;
+  std::deque<FileKey> ready_;
+  std::unordered_map<uint64_t, FileKey> cookies_;  // chunks in flight
+  uint64_t next_cookie_ = 1;
+  std::shared_ptr<AckInbox> inbox_;
+  std::unique_ptr<TailWatcher> watcher_;
+  std::unordered_map<int, FileKey> file_wds_;
+  std::map<std::string, int> dir_wds_;
+  std::set<std::string> unreadable_;  // warned about once
+  std::optional<TailDb> db_;
+  ReadScratch scratch_;
+  std::optional<Timer> poll_timer_, refresh_timer_, pause_timer_, db_timer_;
+  bool pump_posted_ = false;
+  bool scan_posted_ = false;
+  bool pausing_ = false;
+  std::chrono::steady_clock::time_point last_db_save_{};
+  bool db_armed_ = false;
+  bool db_is_dirty_ = false;
+  bool started_ = false;
+  bool stopped_ = false;
+  bool finished_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace sluice::tail

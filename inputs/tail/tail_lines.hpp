@@ -1,0 +1,83 @@
+// Splits a file's bytes into lines across read boundaries: keeps the
+// partial last line, strips "\n" / "\r\n", and cuts or skips lines longer
+// than buffer_max_size. Pure logic (no I/O), one instance per followed file.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::tail {
+
+// Where a line's text is: in the bulk region (a view of the caller's read
+// buffer holding whole lines, copied into the chunk once) or in `extra`
+// (lines completed from the carried partial line, and pieces of long lines).
+struct LineRef {
+  uint32_t begin;
+  uint32_t len;
+  bool in_extra;
+  uint64_t offset;  // file offset of the line's first byte
+};
+
+// The output of one feed(); reused between calls to avoid allocations.
+struct SplitOut {
+  std::vector<LineRef> lines;
+  std::string_view bulk;
+  std::string extra;
+  uint64_t long_lines = 0;  // long lines met (each counted once, cut or skipped)
+  uint64_t skipped_bytes = 0;
+
+  void clear() {
+    lines.clear();
+    bulk = {};
+    extra.clear();
+    long_lines = 0;
+    skipped_bytes = 0;
+  }
+  std::string_view text(const LineRef& r) const {
+    return (r.in_extra ? std::string_view(extra) : bulk).substr(r.begin, r.len);
+  }
+};
+
+class LineSplitter {
+ public:
+  LineSplitter(size_t initial_size, size_t max_size, bool skip_long)
+      : initial_size_(initial_size), max_(max_size), skip_long_(skip_long) {}
+
+  // Restarts at file offset pos (start, resume, truncation): drops any partial line.
+  void reset(uint64_t pos);
+  // Splits data, the bytes at the current end offset, into out (cleared
+  // by the caller: out.bulk is a view of data and holds one feed only).
+  void feed(std::string_view data, SplitOut& out);
+  // Emits the partial last line as a line (no newline will come).
+  void flush(SplitOut& out);
+
+  // Offset after the bytes fed so far.
+  uint64_t end() const { return end_; }
+  // Offset where the incomplete line starts: everything before it was
+  // emitted, so it is the position that may be committed.
+  uint64_t line_start() const { return line_start_; }
+  // True while a line longer than the limit is being cut or skipped.
+  bool in_long_line() const { return pieces_ || skipping_; }
+  size_t pending_bytes() const { return carry_.size(); }
+
+ private:
+  void add_partial(std::string_view part, uint64_t part_offset, SplitOut& out);
+  void finish_line(std::string_view part, uint64_t part_offset, SplitOut& out);
+  // Emits text at [begin, begin+len) of the bulk or extra region, cut into
+  // pieces when it exceeds the limit (or skipped with skip_long_lines).
+  // `counted`: the line was already counted as long (its first pieces went out).
+  void emit(uint32_t begin, size_t len, bool in_extra, uint64_t offset, SplitOut& out, bool counted);
+
+  size_t initial_size_;
+  size_t max_;
+  bool skip_long_;
+  std::string carry_;         // the incomplete line (or the rest of a long one)
+  uint64_t carry_offset_ = 0; // file offset of carry_[0]
+  uint64_t end_ = 0;
+  uint64_t line_start_ = 0;
+  bool pieces_ = false;    // the current line is long and pieces of it were emitted
+  bool skipping_ = false;  // the current line is long and being dropped
+};
+
+}  // namespace sluice::tail

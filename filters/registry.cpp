@@ -2,6 +2,7 @@
 #include "filters/registry.hpp"
 
 #include "filters/grep/grep_filter.hpp"
+#include "filters/lua/lua_filter.hpp"
 #include "filters/modify/modify_filter.hpp"
 #include "filters/parser/parser_filter.hpp"
 
@@ -12,6 +13,7 @@ const std::vector<FilterPlugin>& filter_plugins() {
       {&parser_filter_schema(), make_parser_filter},
       {&grep_filter_schema(), make_grep_filter},
       {&modify_filter_schema(), make_modify_filter},
+      {&lua_filter_schema(), make_lua_filter},
   };
   return plugins;
 }

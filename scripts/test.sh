@@ -14,13 +14,13 @@ echo "== build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON >/dev/null
 cmake --build build -j"$JOBS"
 echo "== tests"
-(cd build && ctest --output-on-failure -j"$JOBS")
+(cd build && ctest --output-on-failure -j"$JOBS") | tee build/ctest.log
 
 echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_WERROR=ON -DSLUICE_SANITIZE=ON >/dev/null
 cmake --build build-asan -j"$JOBS" --target sluice_unit_tests
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j"$JOBS" -L unit)
+  ctest --output-on-failure -j"$JOBS" -L unit) | tee build-asan/ctest.log
 
 echo "== fuzz targets (${FUZZ_SECONDS}s each)"
 CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -35,3 +35,8 @@ for t in $targets; do
   build-fuzz/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" $seeds 2>&1 | tail -n 2
 done
 echo "fuzz: $(echo $targets | wc -w) targets ran without a crash"
+
+# One closing line for both ctest runs (set -e and pipefail stopped us earlier on any failure).
+passed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\)/\2 \1/p' build/ctest.log build-asan/ctest.log |
+  awk '{p += $1 - $2; f += $2} END {print p " passed, " f " failed"}')
+echo "tests: $passed"

@@ -1,0 +1,140 @@
+// The `lua` filter; see lua_filter.hpp and lua_filter_config.cpp for its keys.
+#include "filters/lua/lua_filter.hpp"
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "agent/asio.hpp"
+#include "agent/log.hpp"
+#include "filters/lua/lua_acks.hpp"
+#include "filters/lua/lua_filter_config.hpp"
+#include "filters/lua/lua_script.hpp"
+
+namespace sluice {
+
+namespace {
+
+using lua::CallResult;
+using lua::Outcome;
+
+int64_t realtime_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs on the main thread (the pipeline's filter chain); its timer runs on
+// the same io_context, so the Lua state is never touched concurrently.
+class LuaFilter final : public Filter {
+ public:
+  LuaFilter(LuaFilterConfig config, std::unique_ptr<lua::LuaScript> script, LuaFunctions fns)
+      : config_(std::move(config)), script_(std::move(script)), fns_(fns), hold_(config_.ack_hold) {}
+
+  void start(FilterContext& ctx) override {
+    ctx_ = &ctx;
+    instance_ = ctx.instance();
+    errors_ = &ctx.metrics().counter("sluice_filter_lua_errors_total", "filter", instance_);
+    dropped_ = &ctx.metrics().counter("sluice_filter_records_dropped_total", "filter", instance_);
+    emitted_ = &ctx.metrics().counter("sluice_filter_lua_emitted_total", "filter", instance_);
+    if (fns_.timer != lua::LuaState::kNoRef || hold_.enabled()) {
+      timer_ = std::make_unique<boost::asio::steady_timer>(ctx.io());
+      arm_timer();
+    }
+  }
+
+  void filter(Chunk& chunk) override {
+    if (last_tag_ != chunk.tag) last_tag_ = chunk.tag;
+    out_.clear();
+    out_.reserve(chunk.events.size());
+    uint64_t dropped = 0;
+    for (const Event& event : chunk.events) {
+      CallResult r = script_->call_record(fns_.record, chunk.tag, event, chunk.arena, out_);
+      switch (r.outcome) {
+        case Outcome::Kept: out_.push_back(event); break;
+        case Outcome::Dropped: ++dropped; break;
+        case Outcome::Replaced: break;
+        case Outcome::Failed:
+          out_.push_back(event);
+          report(config_.call, r, "record kept as it came");
+          break;
+      }
+    }
+    chunk.events.swap(out_);
+    if (dropped > 0) dropped_->add(dropped);
+    if (hold_.enabled() && !flushed_) {
+      auto now = lua::AckHold::Clock::now();
+      hold_.hold(chunk.acks, now);
+      hold_.attach(chunk);
+    }
+  }
+
+  void flush() override {
+    if (flushed_) return;
+    flushed_ = true;
+    if (timer_) timer_->cancel();
+    if (fns_.flush != lua::LuaState::kNoRef) emit_from(fns_.flush, config_.flush_call);
+    hold_.release_all();
+  }
+
+ private:
+  void arm_timer() {
+    timer_->expires_after(config_.tick);
+    timer_->async_wait([this](const boost::system::error_code& ec) {
+      if (ec || flushed_) return;
+      if (fns_.timer != lua::LuaState::kNoRef) emit_from(fns_.timer, config_.timer_call);
+      hold_.expire(lua::AckHold::Clock::now());
+      arm_timer();
+    });
+  }
+
+  // Runs a timer or flush function and sends what it returns on, after this filter.
+  void emit_from(int ref, const std::string& function) {
+    if (ctx_ == nullptr) return;  // never started: nothing to send through
+    const std::string& tag = !config_.emit_tag.empty() ? config_.emit_tag : !last_tag_.empty() ? last_tag_ : kNoTag;
+    std::vector<ChunkPtr> chunks;
+    CallResult r = script_->call_emitter(ref, realtime_ns(), tag, chunks);
+    // Records built before a bad item are already out of the script's hands: send them.
+    if (r.outcome == Outcome::Failed) report(function, r, "records it returned before the error are sent on");
+    for (ChunkPtr& chunk : chunks) {
+      if (chunk->events.empty()) continue;
+      emitted_->add(chunk->events.size());
+      hold_.attach(*chunk);
+      ctx_->emit(std::move(chunk));
+    }
+  }
+
+  void report(const std::string& function, const CallResult& r, std::string_view consequence) {
+    errors_->add();
+    if (uint64_t n = error_log_.hit()) {
+      log::warn("filter lua ({}): function '{}' failed: {}; {} ({} errors so far){}{}", instance_, function,
+                r.error.message, consequence, n, r.error.traceback.empty() ? "" : "\n", r.error.traceback);
+    }
+  }
+
+  static inline const std::string kNoTag = "lua";
+
+  LuaFilterConfig config_;
+  std::unique_ptr<lua::LuaScript> script_;
+  LuaFunctions fns_;
+  lua::AckHold hold_;
+  FilterContext* ctx_ = nullptr;
+  std::unique_ptr<boost::asio::steady_timer> timer_;
+  bool flushed_ = false;
+  std::string last_tag_;
+  std::vector<Event> out_;  // the chunk's next events; swapped with it, so its capacity is reused
+  Counter fallback_;
+  Counter* errors_ = &fallback_;  // until start() hands out the real ones
+  Counter* dropped_ = &fallback_;
+  Counter* emitted_ = &fallback_;
+  std::string instance_ = "lua";
+  log::RateLimit error_log_{1000};
+};
+
+}  // namespace
+
+std::unique_ptr<Filter> make_lua_filter(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  LoadedScript loaded = load_lua_filter_config(cfg, ctx);
+  return std::make_unique<LuaFilter>(std::move(loaded.config), std::move(loaded.script), loaded.functions);
+}
+
+}  // namespace sluice

@@ -1,0 +1,136 @@
+// LuaScript: Fluent Bit's callback contract on top of the LuaJIT wrapper; see lua_script.hpp.
+#include "filters/lua/lua_script.hpp"
+
+namespace sluice::lua {
+
+namespace {
+
+CallResult failure(std::string message) { return {Outcome::Failed, LuaError{std::move(message), {}}}; }
+
+}  // namespace
+
+std::variant<std::unique_ptr<LuaScript>, LuaError> LuaScript::load(const ScriptSource& source,
+                                                                   ConversionOptions options) {
+  std::unique_ptr<LuaScript> script(new LuaScript(std::move(options)));
+  LuaState& lua = script->lua_;
+  lua.set_string_table("sluice_params", source.params);
+  lua.define_clock("sluice_now");
+  lua.define_null("flb_null");
+  if (auto error = lua.run(source.code, source.chunk_name)) return *error;
+  return script;
+}
+
+CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& event, Arena& arena,
+                                  std::vector<Event>& out) {
+  StackGuard guard(lua_);
+  lua_.push_function(ref);
+  lua_.push_string(tag);
+  table_.push_time(event.time_ns);
+  table_.push_record(event.record);
+  if (auto error = lua_.call(3, 3)) return {Outcome::Failed, std::move(*error)};
+  int base = lua_.top() - 2;
+  std::optional<double> code = table_.read_number(base);
+  if (!code) {
+    return failure("returned " + table_.describe(base) +
+                   " as its first value; expected a code (-1 drop, 0 keep, 1 new timestamp and record, "
+                   "2 new record)");
+  }
+  if (*code == -1) return {Outcome::Dropped, {}};
+  if (*code == 0) return {Outcome::Kept, {}};
+  if (*code == 1 || *code == 2) return replace(static_cast<int>(*code), base, event, arena, out);
+  return failure("returned code " + std::to_string(*code) + "; expected -1 (drop), 0 (keep), 1 or 2 (replace)");
+}
+
+CallResult LuaScript::replace(int code, int base, const Event& event, Arena& arena, std::vector<Event>& out) {
+  int64_t time_ns = event.time_ns;
+  if (code == 1) {
+    std::optional<int64_t> t = table_.read_time(base + 1, event.time_ns);
+    if (!t) {
+      return failure("returned code 1 with " + table_.describe(base + 1) +
+                     " as its timestamp; expected seconds (a number) or {sec=, nsec=}");
+    }
+    time_ns = *t;
+  }
+  int rec = base + 2;
+  if (table_.type(rec) != LuaType::Table) {
+    return failure("returned code " + std::to_string(code) + " with " + table_.describe(rec) +
+                   " as its record; expected a table (a record, or an array of records to split into)");
+  }
+  std::string error;
+  size_t n = table_.array_length(rec);
+  if (n == 0) {
+    Value record;
+    if (!table_.read_record(rec, arena, &event.record, record, error)) return failure("returned a record: " + error);
+    out.push_back(Event{time_ns, record});
+    return {Outcome::Replaced, {}};
+  }
+  size_t first = out.size();
+  for (size_t i = 1; i <= n; ++i) {
+    StackGuard item_guard(lua_);
+    table_.push_item(rec, i);
+    Value record;
+    if (!table_.read_record(-1, arena, &event.record, record, error)) {
+      out.resize(first);
+      return failure("returned an array of records whose item " + std::to_string(i) + " is not a record: " + error);
+    }
+    out.push_back(Event{time_ns, record});
+  }
+  return {Outcome::Replaced, {}};
+}
+
+CallResult LuaScript::call_emitter(int ref, int64_t now_ns, const std::string& default_tag,
+                                   std::vector<ChunkPtr>& out) {
+  StackGuard guard(lua_);
+  lua_.push_function(ref);
+  table_.push_time(now_ns);
+  if (auto error = lua_.call(1, 1)) return {Outcome::Failed, std::move(*error)};
+  int list = lua_.top();
+  if (table_.type(list) == LuaType::Nil) return {Outcome::Kept, {}};
+  size_t n = table_.array_length(list);
+  // An empty table is an empty list; a map (one record, not in a list) is a mistake worth naming.
+  if (table_.type(list) != LuaType::Table || (n == 0 && !table_.empty_table(list))) {
+    return failure("returned " + table_.describe(list) +
+                   "; expected nil or an array of records or of {tag, timestamp, record} triples");
+  }
+  for (size_t i = 1; i <= n; ++i) {
+    StackGuard item_guard(lua_);
+    table_.push_item(list, i);
+    CallResult r = emitted_item(lua_.top(), now_ns, default_tag, out);
+    if (r.outcome == Outcome::Failed) {
+      r.error.message = "returned an array whose item " + std::to_string(i) + " " + r.error.message;
+      return r;
+    }
+  }
+  return {Outcome::Replaced, {}};
+}
+
+// One item of an emitter's list: a record, or a {tag, timestamp, record} triple.
+CallResult LuaScript::emitted_item(int index, int64_t now_ns, const std::string& default_tag,
+                                   std::vector<ChunkPtr>& out) {
+  if (table_.type(index) != LuaType::Table) return failure("is " + table_.describe(index) + ", not a table");
+  std::string tag = default_tag;
+  int64_t time_ns = now_ns;
+  int record = index;
+  if (table_.array_length(index) == 3) {
+    table_.push_item(index, 1);
+    table_.push_item(index, 2);
+    table_.push_item(index, 3);
+    int top = lua_.top();
+    if (table_.type(top - 2) != LuaType::String || table_.type(top) != LuaType::Table)
+      return failure("is an array of 3 but not a {tag, timestamp, record} triple");
+    tag = std::string(table_.read_string(top - 2));
+    std::optional<int64_t> t = table_.read_time(top - 1, now_ns);
+    if (!t) return failure("has " + table_.describe(top - 1) + " as its timestamp; expected seconds or {sec=, nsec=}");
+    time_ns = *t;
+    record = top;
+  }
+  if (out.empty() || out.back()->tag != tag) out.push_back(std::make_unique<Chunk>(tag));
+  Chunk& chunk = *out.back();
+  Value value;
+  std::string error;
+  if (!table_.read_record(record, chunk.arena, nullptr, value, error)) return failure("is not a record: " + error);
+  chunk.events.push_back(Event{time_ns, value});
+  return {Outcome::Replaced, {}};
+}
+
+}  // namespace sluice::lua

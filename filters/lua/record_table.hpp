@@ -1,0 +1,97 @@
+// Records ↔ Lua tables, the hot path of the lua filter: tables are built
+// pre-sized straight from the record, and tables are read back straight into
+// the chunk's arena (no JSON in between, scratch vectors reused).
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/arena.hpp"
+#include "agent/value.hpp"
+#include "filters/lua/lua_state.hpp"
+
+namespace sluice::lua {
+
+// Fluent Bit's conversion settings of its lua filter.
+struct ConversionOptions {
+  std::vector<std::string> int_keys;    // type_int_key: numbers under these keys become integers
+  std::vector<std::string> array_keys;  // type_array_key: an empty table under these keys is [] not {}
+  bool null_sentinel = false;           // enable_flb_null: null ↔ flb_null instead of nil (key removed)
+  bool time_as_table = false;           // timestamps as {sec=, nsec=} instead of a double
+};
+
+enum class LuaType { Nil, Boolean, Number, String, Table, Other };
+
+// Converts on one LuaState; keeps scratch between calls. Pipeline thread.
+//
+// Lua → record rules (Fluent Bit's): a table whose keys are exactly 1..n is
+// an array, any other table a map (an empty one a map unless type_array_key
+// says otherwise); a number with an integral value in int64 range is an
+// integer, other numbers doubles; flb_null (with null_sentinel) and values
+// with no record equivalent (functions, userdata) are null. Map keys come
+// back in the order of the original record where it had them, new keys
+// after; strings equal to the original's are not copied again.
+class RecordTable {
+ public:
+  RecordTable(LuaState& lua, ConversionOptions options);
+
+  const ConversionOptions& options() const { return options_; }
+
+  // Pushes a record (a map Value) as a table.
+  void push_record(const Value& record);
+  // Pushes a timestamp: seconds as a double, or {sec=, nsec=}.
+  void push_time(int64_t time_ns);
+
+  LuaType type(int index) const;
+  // Reads a timestamp (a number of seconds or {sec=, nsec=}). pushed_ns is
+  // what push_time() was given: a number equal to what was pushed returns it
+  // exactly, so an unchanged timestamp loses no precision.
+  std::optional<int64_t> read_time(int index, int64_t pushed_ns) const;
+  std::optional<double> read_number(int index) const;
+  std::string_view read_string(int index) const;  // valid while the value is on the stack
+  // n > 0 if the value at index is a table whose keys are exactly 1..n, else 0.
+  size_t array_length(int index) const;
+  // True if the value at index is a table with no keys at all.
+  bool empty_table(int index) const;
+  // Pushes t[i] of the table at index (1-based, raw access).
+  void push_item(int index, size_t i);
+
+  // Converts the table at index into a map in arena. original (may be null)
+  // gives key order and strings to reuse. Returns false with error set when
+  // the table can't be a record (nested too deep, e.g. a cycle).
+  bool read_record(int index, Arena& arena, const Value* original, Value& out, std::string& error);
+
+  // What a value is, for error messages: "a string", "nil", ...
+  std::string describe(int index) const;
+
+ private:
+  void push_value(const Value& v, int depth);
+  void push_top_map(const Value& record);
+  bool read_value(int index, Arena& arena, const Value* original, std::string_view key, int depth, Value& out);
+  bool read_map(int index, Arena& arena, const Value* original, int depth, Value& out);
+  bool read_array(int index, size_t n, Arena& arena, const Value* original, int depth, Value& out);
+  bool is_int_key(std::string_view key) const;
+  bool is_array_key(std::string_view key) const;
+
+  LuaState& lua_;
+  lua_State* L_;
+  ConversionOptions options_;
+  // The top-level keys of the last record pushed, as C++ text and as Lua
+  // strings (a table in the registry keeps them alive, so their addresses
+  // are stable). Records of one stream share their keys: pushing a cached
+  // key is an array read instead of interning the text again, and reading
+  // back a key is a pointer comparison instead of a string comparison.
+  int key_cache_ref_;
+  std::vector<std::string> cached_keys_;
+  std::vector<const char*> cached_key_ptrs_;
+  Value last_pushed_;  // the record whose keys the cache holds
+
+  std::vector<Member> members_;   // MapBuilder scratch, shared by nested maps
+  std::vector<uint32_t> ranks_;   // parallel to members_: position in the original map
+  std::vector<Value> items_;      // array scratch, shared by nested arrays
+  std::string error_;
+};
+
+}  // namespace sluice::lua

@@ -45,7 +45,10 @@ void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
 }
 
 bool Pipeline::paused() {
-  bool full = budget_.load(std::memory_order_relaxed) >= static_cast<int64_t>(mem_limit_);
+  int64_t in_use = budget_.load(std::memory_order_relaxed);
+  // Inputs ask often, so the gauge also follows chunks released by outputs.
+  memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, in_use)));
+  bool full = in_use >= static_cast<int64_t>(mem_limit_);
   std::string why = full ? "service.mem_limit reached" : "";
   for (OutputRunner* o : outputs_) {
     if (!full && o->blocking_full()) {

@@ -44,8 +44,8 @@ struct Service::Impl {
   // Main-thread context of one input.
   class InputSlot final : public InputContext {
    public:
-    InputSlot(Impl& svc, std::string instance, std::unique_ptr<Input> input, std::string tag)
-        : svc_(svc), instance_(std::move(instance)), tag_(std::move(tag)), input(std::move(input)),
+    InputSlot(Impl& svc, std::string instance, std::unique_ptr<Input> input)
+        : svc_(svc), instance_(std::move(instance)), input(std::move(input)),
           records_(svc.metrics.counter("sluice_input_records_total", "input", instance_)) {}
     asio::io_context& io() override { return svc_.io; }
     void emit(ChunkPtr chunk) override {
@@ -66,7 +66,6 @@ struct Service::Impl {
    private:
     Impl& svc_;
     std::string instance_;
-    std::string tag_;
     bool done_ = false;
 
    public:
@@ -129,8 +128,7 @@ struct Service::Impl {
     for (size_t i = 0; i < cfg.inputs.size(); ++i) {
       const auto& ic = cfg.inputs[i];
       const auto& plugin = find_plugin(input_plugins(), ic.plugin());
-      std::string tag = ic.has("tag") ? ic.get_string("tag") : std::string(ic.plugin());
-      inputs.push_back(std::make_unique<InputSlot>(*this, instance_name(ic, i), plugin.make(ic, build), tag));
+      inputs.push_back(std::make_unique<InputSlot>(*this, instance_name(ic, i), plugin.make(ic, build)));
     }
     if (cfg.inputs.empty()) throw config::ConfigError(config::Mark{cfg.path, 0, 0}, "pipeline has no inputs");
     if (cfg.outputs.empty()) throw config::ConfigError(config::Mark{cfg.path, 0, 0}, "pipeline has no outputs");

@@ -6,6 +6,8 @@
 #include <new>
 #include <string_view>
 
+#include "agent/block_pool.hpp"
+
 namespace sluice {
 
 // Not thread-safe: a chunk (and so its arena) is written by one stage at a time.
@@ -64,7 +66,7 @@ class Arena {
     size_t size = next_block_size_;
     while (size < at_least + sizeof(Block)) size *= 2;
     if (next_block_size_ < kMaxBlock) next_block_size_ *= 2;
-    auto* block = static_cast<Block*>(::operator new(size));
+    auto* block = static_cast<Block*>(block_pool::acquire(size));  // may round size up
     block->next = head_;
     block->size = size;
     head_ = block;
@@ -76,7 +78,7 @@ class Arena {
   void release() {
     while (head_ != nullptr) {
       Block* next = head_->next;
-      ::operator delete(head_);
+      block_pool::release(head_, head_->size);
       head_ = next;
     }
     cur_ = end_ = nullptr;

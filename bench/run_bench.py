@@ -16,12 +16,14 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
   file  tail -> parser json -> file; the output file must have every line
   idle  tail_json_null.yaml on an empty file that doesn't grow: VmHWM after
         --idle-wait seconds, then SIGTERM (must exit 0)
+  lua   tail -> parser json -> lua trace_aggregate -> null; null must receive
+        exactly one record per request (the count gen_traces.py printed)
 
 Exits non-zero only if sluice fails (an error exit, a timeout, lost lines),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle] [--cache-dir /tmp/sluice-bench]
+                          [--only null,file,idle,lua] [--cache-dir /tmp/sluice-bench]
 """
 import argparse
 import hashlib
@@ -44,14 +46,16 @@ ROOT = os.path.dirname(BENCH_DIR)
 
 # Fluent Bit 5.1.1 on the same workload, from ../shared/bench/README.md, and
 # the targets of issue 2: (CPU-s per million lines, peak RSS MB).
-FLUENT_BIT = {"null": (3.71, 63.0)}
-TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0)}
+FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0)}
+TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (2.0, 25.0)}
 TITLES = {
     "null": "tail → parser json → null",
     "file": "tail → parser json → file",
     "idle": "idle after start (tail_json_null, empty file)",
+    "lua": "tail → parser json → lua trace_aggregate → null",
 }
-PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", "idle": "tail_json_null.yaml"}
+PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", "idle": "tail_json_null.yaml",
+                  "lua": "tail_json_lua_null.yaml"}
 
 SUMMARY_RE = re.compile(r"output (\S+): (\d+) records delivered, (\d+) retried, (\d+) dead-lettered, (\d+) dropped")
 KIB_PER_MB = 1024  # "MB" in the tables is MiB: VmHWM and ru_maxrss are in KiB
@@ -97,7 +101,13 @@ def workload(args):
         with open(meta_path) as f:
             meta = json.load(f)
         if {k: meta.get(k) for k in want} == want and os.path.getsize(path) == meta["bytes"]:
-            print("workload: %s (cached: %s lines, %s bytes)" % (path, format(args.lines, ","), format(meta["bytes"], ",")))
+            if "requests" not in meta:  # caches made before the lua pipeline existed
+                meta["requests"] = count_requests(path)
+                with open(meta_path, "w") as f:
+                    json.dump(meta, f)
+            print("workload: %s (cached: %s lines, %s requests, %s bytes)" % (
+                path, format(args.lines, ","), format(meta["requests"], ","), format(meta["bytes"], ",")))
+            args.requests = meta["requests"]
             return path, meta["bytes"]
     except (OSError, ValueError, KeyError):
         pass
@@ -110,10 +120,24 @@ def workload(args):
         sys.exit("run_bench: the generator failed:\n" + proc.stderr)
     os.replace(tmp, path)
     nbytes = os.path.getsize(path)
+    m = re.search(r"requests=(\d+)", proc.stderr)
+    args.requests = int(m.group(1)) if m else count_requests(path)
     with open(meta_path, "w") as f:
-        json.dump(dict(want, bytes=nbytes), f)
+        json.dump(dict(want, bytes=nbytes, requests=args.requests), f)
     print("workload: %s in %.1f s" % (proc.stderr.strip(), time.monotonic() - t0))
     return path, nbytes
+
+
+def count_requests(path):
+    """Distinct traceIds in the workload: what the aggregator must emit, one record each."""
+    ids = set()
+    pat = re.compile(rb'"traceId":"([^"]*)"')
+    with open(path, "rb") as f:
+        for line in f:
+            m = pat.search(line)
+            if m:
+                ids.add(m.group(1))
+    return len(ids)
 
 
 def read_through(path):
@@ -278,6 +302,10 @@ def run_once(args, name, log_file, out_dir, log_path):
         for instance, n in counts.items():
             if n != args.lines:
                 raise BenchFailure("output %s delivered %d records, expected %d" % (instance, n, args.lines))
+    if name == "lua":
+        if counts.get("null.0") != args.requests:
+            raise BenchFailure("the aggregator delivered %s records, expected one per request: %d" % (
+                counts.get("null.0"), args.requests))
     if name == "file":
         written = read_through(os.path.join(out_dir, "out.log"))
         if written != args.lines:
@@ -406,7 +434,7 @@ def parse_args():
     ap.add_argument("--lines", type=int, default=2_000_000, help="workload size (default 2,000,000)")
     ap.add_argument("--runs", type=int, default=3, help="runs per pipeline; medians are reported (default 3)")
     ap.add_argument("--seed", type=int, default=42, help="workload seed (default 42, as Fluent Bit's figures)")
-    ap.add_argument("--only", default="null,file,idle", help="pipelines to run, comma-separated (null,file,idle)")
+    ap.add_argument("--only", default="null,file,idle,lua", help="pipelines to run, comma-separated (null,file,idle,lua)")
     ap.add_argument("--cache-dir", default="/tmp/sluice-bench", help="workload, logs and output files")
     ap.add_argument("--generator", default=os.path.join(BENCH_DIR, "gen_traces.py"),
                     help="workload generator (default bench/gen_traces.py; ../shared/bench/gen_traces.py works too)")
@@ -417,7 +445,7 @@ def parse_args():
     args.only = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = [p for p in args.only if p not in PIPELINE_FILES]
     if unknown:
-        ap.error("unknown pipeline(s) %s; choose from null, file, idle" % ", ".join(unknown))
+        ap.error("unknown pipeline(s) %s; choose from %s" % (", ".join(unknown), ", ".join(PIPELINE_FILES)))
     if args.lines < 1 or args.runs < 1:
         ap.error("--lines and --runs must be at least 1")
     if not (os.path.isfile(args.sluice) and os.access(args.sluice, os.X_OK)):

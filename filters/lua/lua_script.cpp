@@ -24,7 +24,7 @@ CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& 
                                   std::vector<Event>& out) {
   StackGuard guard(lua_);
   lua_.push_function(ref);
-  lua_.push_string(tag);
+  lua_.push_repeated_string(tag);
   table_.push_time(event.time_ns);
   table_.push_record(event.record);
   if (auto error = lua_.call(3, 3)) return {Outcome::Failed, std::move(*error)};

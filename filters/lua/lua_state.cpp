@@ -111,6 +111,18 @@ void LuaState::push_function(int ref) { lua_rawgeti(L_, LUA_REGISTRYINDEX, ref);
 void LuaState::push_string(std::string_view s) { lua_pushlstring(L_, s.data(), s.size()); }
 void LuaState::push_number(double d) { lua_pushnumber(L_, d); }
 
+void LuaState::push_repeated_string(std::string_view s) {
+  if (repeated_ref_ != kNoRef && s == repeated_) {
+    lua_rawgeti(L_, LUA_REGISTRYINDEX, repeated_ref_);
+    return;
+  }
+  luaL_unref(L_, LUA_REGISTRYINDEX, repeated_ref_);
+  lua_pushlstring(L_, s.data(), s.size());
+  lua_pushvalue(L_, -1);
+  repeated_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
+  repeated_.assign(s);
+}
+
 std::optional<LuaError> LuaState::call(int nargs, int nresults) {
   if (lua_pcall(L_, nargs, nresults, kHandlerSlot) != 0) return pop_error(L_);
   return std::nullopt;

@@ -53,6 +53,9 @@ class LuaState {
   // success; on error nothing is left of the call.
   void push_function(int ref);
   void push_string(std::string_view s);
+  // The same, for a string that rarely changes (a chunk's tag): the Lua
+  // string is kept in the registry and reused while s stays the same.
+  void push_repeated_string(std::string_view s);
   void push_number(double d);
   std::optional<LuaError> call(int nargs, int nresults);
 
@@ -65,6 +68,8 @@ class LuaState {
 
  private:
   lua_State* L_;
+  std::string repeated_;        // the string behind repeated_ref_
+  int repeated_ref_ = kNoRef;
 };
 
 // Restores the stack height when a scope ends, whatever was pushed meanwhile.

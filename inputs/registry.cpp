@@ -4,6 +4,8 @@
 #include "inputs/dummy/dummy_input.hpp"
 #include "inputs/stdin/stdin_input.hpp"
 #include "inputs/tail/tail_input.hpp"
+#include "inputs/syslog/syslog_input.hpp"
+#include "inputs/http/http_input.hpp"
 
 namespace sluice {
 
@@ -12,6 +14,8 @@ const std::vector<InputPlugin>& input_plugins() {
       {&tail_input_schema(), make_tail_input},
       {&stdin_input_schema(), make_stdin_input},
       {&dummy_input_schema(), make_dummy_input},
+      {&syslog_input_schema(), make_syslog_input},
+      {&http_input_schema(), make_http_input},
   };
   return plugins;
 }

@@ -4,6 +4,10 @@
 #include "outputs/file/file_output.hpp"
 #include "outputs/null/null_output.hpp"
 #include "outputs/stdout/stdout_output.hpp"
+#include "outputs/http/http_output.hpp"
+#include "outputs/es/es_output.hpp"
+#include "outputs/loki/loki_output.hpp"
+#include "outputs/gelf/gelf_output.hpp"
 
 namespace sluice {
 
@@ -12,6 +16,10 @@ const std::vector<OutputPlugin>& output_plugins() {
       {&stdout_output_schema(), make_stdout_output},
       {&file_output_schema(), make_file_output},
       {&null_output_schema(), make_null_output},
+      {&http_output_schema(), make_http_output},
+      {&es_output_schema(), make_es_output},
+      {&loki_output_schema(), make_loki_output},
+      {&gelf_output_schema(), make_gelf_output},
   };
   return plugins;
 }

@@ -9,6 +9,8 @@ JOBS="${JOBS:-2}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 
 scripts/install-deps.sh
+# The npm peers (protocol decoders and servers) the end-to-end tests talk to.
+[ -d tests/peers/node_modules ] || npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error
 
 echo "== build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON >/dev/null

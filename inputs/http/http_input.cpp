@@ -1,0 +1,255 @@
+// The `http` input: what a request means (method, auth, content type, tag,
+// backpressure, all-or-nothing decoding into one chunk); see http_input.hpp.
+#include "inputs/http/http_input.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <optional>
+
+#include "agent/log.hpp"
+#include "agent/record.hpp"
+#include "inputs/http/http_body_decoder.hpp"
+#include "inputs/http/http_input_settings.hpp"
+#include "inputs/http/http_server.hpp"
+
+namespace sluice {
+
+namespace {
+
+// A decompression buffer larger than this is released after its request.
+constexpr size_t kKeepInflateBuffer = 1024 * 1024;
+
+int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+// An Authorization header against an expected "Scheme credentials": the
+// scheme case-insensitively (RFC 9110 §11.1), the credentials in time that
+// doesn't depend on where they differ.
+bool credentials_match(std::string_view got, std::string_view want) {
+  size_t gs = got.find(' '), ws = want.find(' ');
+  if (gs == std::string_view::npos || !iequals(got.substr(0, gs), want.substr(0, ws))) return false;
+  got = got.substr(gs);
+  while (!got.empty() && got.front() == ' ') got.remove_prefix(1);
+  want = want.substr(ws + 1);
+  if (got.size() != want.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < got.size(); ++i) diff |= static_cast<unsigned char>(got[i] ^ want[i]);
+  return diff == 0;
+}
+
+// Counters of this input, made once at start.
+struct HttpInputMetrics {
+  Counter* accepted = nullptr;  // requests whose records entered the pipeline
+  Counter* refused = nullptr;   // answered 4xx
+  Counter* busy = nullptr;      // answered 503 (backpressure)
+  Counter* bytes = nullptr;     // request body bytes, as received
+};
+
+// Runs on the main io_context: the server calls check() and handle() there,
+// and emit() hands each accepted request's chunk(s) to the pipeline at once.
+class HttpInput final : public Input, public RequestHandler {
+ public:
+  HttpInput(HttpInputSettings s, config::ComponentConfig cfg) : s_(std::move(s)), cfg_(std::move(cfg)) {}
+
+  void start(InputContext& ctx) override {
+    ctx_ = &ctx;
+    auto& m = ctx.metrics();
+    metrics_.accepted = &m.counter("sluice_input_http_requests_total", "input", ctx.instance());
+    metrics_.refused = &m.counter("sluice_input_http_refused_total", "input", ctx.instance());
+    metrics_.busy = &m.counter("sluice_input_http_busy_total", "input", ctx.instance());
+    metrics_.bytes = &m.counter("sluice_input_bytes_read_total", "input", ctx.instance());
+    try {
+      server_.emplace(ctx.io(), server_settings(), *this);
+      server_->start();
+    } catch (const HttpServerError& e) {
+      cfg_.fail(e.key, e.what());
+    }
+    log::info("input {}: listening on {}:{} ({})", ctx.instance(), s_.listen, server_->port(),
+              s_.tls ? "HTTPS" : "HTTP");
+  }
+
+  void stop() override {
+    if (server_) server_->stop();
+  }
+
+  HttpServerSettings server_settings() const {
+    HttpServerSettings h;
+    h.listen = s_.listen;
+    h.port = s_.port;
+    h.tls = s_.tls;
+    h.crt_file = s_.tls_crt_file;
+    h.key_file = s_.tls_key_file;
+    h.ca_file = s_.tls_ca_file;
+    h.max_body_size = s_.max_body_size;
+    h.idle_timeout = s_.idle_timeout;
+    h.request_timeout = s_.request_timeout;
+    h.max_connections = s_.max_connections;
+    return h;
+  }
+
+  std::optional<HttpAnswer> check(const RequestHead& head) override {
+    std::string_view path = head.target.substr(0, head.target.find('?'));
+    if (head.method == "GET" && path == "/health") {
+      HttpAnswer a;
+      a.body = "{\"status\":\"ok\"}\n";
+      return a;
+    }
+    if (head.method != "POST") {
+      auto a = refuse(json_error(405, "method " + std::string(head.method) + " not allowed: send records with POST"));
+      a.headers.emplace_back("Allow", "POST");
+      return a;
+    }
+    if (!authorized(head.authorization)) {
+      auto a = refuse(json_error(401, head.authorization.empty() ? "authentication required" : "wrong credentials"));
+      if (!s_.basic_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\"");
+      if (!s_.bearer_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
+      return a;
+    }
+    if (!body_format(head.content_type)) {
+      return refuse(json_error(415, "unsupported Content-Type '" + std::string(head.content_type) +
+                                        "': send application/json, application/x-ndjson or "
+                                        "application/x-www-form-urlencoded"));
+    }
+    if (!body_encoding(head.content_encoding)) {
+      return refuse(json_error(415, "unsupported Content-Encoding '" + std::string(head.content_encoding) +
+                                        "': send gzip, deflate or identity"));
+    }
+    if (ctx_->paused()) return busy();
+    return std::nullopt;
+  }
+
+  HttpAnswer handle(const RequestHead& head, std::string& body) override {
+    metrics_.bytes->add(body.size());
+    // Checked again: the pipeline may have filled while the body arrived.
+    if (ctx_->paused()) return busy();
+    std::string_view text = body;
+    if (auto encoding = *body_encoding(head.content_encoding); encoding != BodyEncoding::Identity) {
+      auto error = BodyDecoder::inflate(encoding, body, s_.max_body_size, inflated_);
+      if (error) return refuse(*error, head);
+      text = inflated_;
+    }
+    std::string tag = s_.tag.empty() ? http_tag_from_target(head.target, s_.default_tag) : s_.tag;
+    // Parsed records take two to three times their JSON text (members, copied
+    // strings); the arena grows in blocks of at most 256 KiB, which the block
+    // pool recycles.
+    auto chunk = std::make_unique<Chunk>(std::move(tag), std::clamp<size_t>(2 * text.size(), 4096, 256 * 1024));
+    auto error = decoder_.decode(*body_format(head.content_type), text, wall_now_ns(), *chunk);
+    if (inflated_.capacity() > kKeepInflateBuffer) inflated_ = std::string();
+    if (error) return refuse(*error, head);
+    metrics_.accepted->add();
+    emit(std::move(chunk));
+    HttpAnswer ok;
+    ok.status = s_.success_code;
+    return ok;
+  }
+
+ private:
+  bool authorized(std::string_view authorization) const {
+    if (s_.basic_credentials.empty() && s_.bearer_credentials.empty()) return true;
+    return (!s_.basic_credentials.empty() && credentials_match(authorization, s_.basic_credentials)) ||
+           (!s_.bearer_credentials.empty() && credentials_match(authorization, s_.bearer_credentials));
+  }
+
+  HttpAnswer refuse(HttpAnswer a) {
+    metrics_.refused->add();
+    return a;
+  }
+
+  // A body that can't be taken: counted, logged (rate-limited), answered.
+  HttpAnswer refuse(const BodyError& error, const RequestHead& head) {
+    if (uint64_t n = refused_log_.hit())
+      log::warn("input {}: refused a request from {}: {} ({} refused so far)", ctx_->instance(), head.remote,
+                error.message, n);
+    return refuse(json_error(error.kind == BodyError::Kind::TooLarge ? 413 : 400, error.message));
+  }
+
+  HttpAnswer busy() {
+    metrics_.busy->add();
+    auto a = json_error(503, "the pipeline is full: retry later");
+    a.headers.emplace_back("Retry-After", "1");
+    return a;
+  }
+
+  // With tag_key, records naming another tag move to a chunk of their own;
+  // every chunk of the request goes to the pipeline in this one call.
+  void emit(ChunkPtr chunk) {
+    if (s_.tag_key.empty()) return ctx_->emit(std::move(chunk));
+    std::vector<ChunkPtr> others;
+    size_t kept = 0;
+    for (Event& e : chunk->events) {
+      const Value* v = e.record.find(s_.tag_key);
+      if (v == nullptr || !v->is_string() || v->as_string().empty() || v->as_string() == chunk->tag) {
+        chunk->events[kept++] = e;
+        continue;
+      }
+      std::string_view tag = v->as_string();
+      auto it = std::find_if(others.begin(), others.end(), [&](const ChunkPtr& c) { return c->tag == tag; });
+      if (it == others.end()) it = others.insert(others.end(), std::make_unique<Chunk>(std::string(tag), 4096));
+      (*it)->events.push_back({e.time_ns, record::deep_copy(e.record, (*it)->arena)});
+    }
+    chunk->events.resize(kept);
+    ctx_->emit(std::move(chunk));
+    for (auto& c : others) ctx_->emit(std::move(c));
+  }
+
+  HttpInputSettings s_;
+  config::ComponentConfig cfg_;  // for errors at start (a port in use) at the key's line
+  InputContext* ctx_ = nullptr;
+  HttpInputMetrics metrics_;
+  std::optional<HttpServer> server_;
+  BodyDecoder decoder_;
+  std::string inflated_;
+  log::RateLimit refused_log_;
+};
+
+}  // namespace
+
+std::string http_tag_from_target(std::string_view target, const std::string& default_tag) {
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string tag;
+  tag.reserve(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '%' && i + 2 < path.size() && std::isxdigit(static_cast<unsigned char>(path[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(path[i + 2]))) {
+      c = static_cast<char>(std::stoi(std::string(path.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    }
+    tag += c;
+  }
+  if (!tag.empty() && tag.front() == '/') tag.erase(0, 1);
+  if (tag.empty()) return default_tag;
+  for (char& c : tag) {
+    auto u = static_cast<unsigned char>(c);
+    bool ok = (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || c == '_' || c == '.';
+    if (!ok) c = '_';
+  }
+  return tag;
+}
+
+std::unique_ptr<Input> make_http_input(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  HttpInputSettings s = make_http_input_settings(cfg, ctx);
+  HttpServerSettings check;
+  check.tls = s.tls;
+  check.crt_file = s.tls_crt_file;
+  check.key_file = s.tls_key_file;
+  check.ca_file = s.tls_ca_file;
+  try {
+    check_tls_settings(check);
+  } catch (const HttpServerError& e) {
+    cfg.fail(e.key, e.what());
+  }
+  return std::make_unique<HttpInput>(std::move(s), cfg);
+}
+
+}  // namespace sluice

@@ -1,0 +1,164 @@
+// The http input's key declarations and their validation; see http_input_settings.hpp.
+#include "inputs/http/http_input_settings.hpp"
+
+#include <arpa/inet.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "inputs/http/http_input.hpp"
+
+namespace sluice {
+
+namespace {
+
+std::string absolute_from(const std::string& base_dir, const std::string& p) {
+  std::filesystem::path path(p);
+  if (path.is_absolute() || base_dir.empty()) return std::filesystem::absolute(path).lexically_normal().string();
+  return std::filesystem::absolute(std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+bool is_ip_address(const std::string& s) {
+  unsigned char buf[sizeof(struct in6_addr)];
+  return ::inet_pton(AF_INET, s.c_str(), buf) == 1 || ::inet_pton(AF_INET6, s.c_str(), buf) == 1;
+}
+
+// A readable file named by key, as an absolute path.
+std::string readable_file(const config::ComponentConfig& cfg, const BuildContext& ctx, std::string_view key) {
+  std::string path = absolute_from(ctx.base_dir, cfg.get_string(key));
+  if (!std::ifstream(path).good()) cfg.fail(key, "cannot read '" + path + "'");
+  return path;
+}
+
+void read_auth(const config::ComponentConfig& cfg, HttpInputSettings& s) {
+  if (cfg.has("http_user") != cfg.has("http_passwd"))
+    cfg.fail(cfg.has("http_user") ? "http_user" : "http_passwd", "http_user and http_passwd go together");
+  if (cfg.has("http_user")) {
+    std::string user = cfg.get_string("http_user");
+    // RFC 7617: the user-id may not contain a colon (it separates the password).
+    if (user.empty() || user.find(':') != std::string::npos)
+      cfg.fail("http_user", "expected a non-empty user name without ':'");
+    s.basic_credentials = "Basic " + base64_encode(user + ":" + cfg.get_string("http_passwd"));
+  }
+  if (cfg.has("bearer_token")) {
+    std::string token = cfg.get_string("bearer_token");
+    if (token.empty()) cfg.fail("bearer_token", "expected a non-empty token");
+    s.bearer_credentials = "Bearer " + token;
+  }
+}
+
+void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, HttpInputSettings& s) {
+  s.tls = cfg.get_bool("tls");
+  if (!s.tls) {
+    for (std::string_view key : {"tls.crt_file", "tls.key_file", "tls.ca_file"})
+      if (cfg.has(key)) cfg.fail(key, "has no effect without `tls: on`");
+    return;
+  }
+  if (!cfg.has("tls.crt_file")) cfg.fail("tls", "`tls: on` needs tls.crt_file and tls.key_file");
+  if (!cfg.has("tls.key_file")) cfg.fail("tls", "`tls: on` needs tls.key_file");
+  s.tls_crt_file = readable_file(cfg, ctx, "tls.crt_file");
+  s.tls_key_file = readable_file(cfg, ctx, "tls.key_file");
+  if (cfg.has("tls.ca_file")) s.tls_ca_file = readable_file(cfg, ctx, "tls.ca_file");
+}
+
+}  // namespace
+
+std::string base64_encode(std::string_view data) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t n = uint32_t(uint8_t(data[i])) << 16 | uint32_t(uint8_t(data[i + 1])) << 8 | uint8_t(data[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(n >> shift) & 63];
+  }
+  if (size_t rest = data.size() - i; rest > 0) {
+    uint32_t n = uint32_t(uint8_t(data[i])) << 16 | (rest == 2 ? uint32_t(uint8_t(data[i + 1])) << 8 : 0);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += rest == 2 ? kAlphabet[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+const config::PluginSchema& http_input_schema() {
+  using config::KeyType;
+  static const config::PluginSchema schema{
+      "http",
+      "Receives records POSTed over HTTP/1.1 (keep-alive, optional TLS and auth): a JSON object, a JSON array "
+      "of objects, NDJSON, or an x-www-form-urlencoded form (Python's logging.handlers.HTTPHandler), optionally "
+      "gzip-compressed. The URL path becomes the tag unless `tag` is set (POST /app.log → tag app.log; "
+      "characters other than letters, digits, '_' and '.' become '_'; POST / → tag http). A request is "
+      "accepted whole or not at all: 201 (successful_response_code) once all of its records are in the "
+      "pipeline, else 400 with a one-line JSON error giving the byte offset, 401, 405, 413, 415, or 503 with "
+      "Retry-After while the pipeline is full. GET /health answers 200.",
+      {
+          {"listen", KeyType::String, "0.0.0.0", "Address to listen on (IPv4 or IPv6)."},
+          {"port", KeyType::Int, "9880", "TCP port to listen on."},
+          {"tag_key", KeyType::String, "",
+           "Take each record's tag from this key when its value is a string (the key stays in the record); "
+           "records without it keep the request's tag."},
+          {"max_body_size", KeyType::Size, "4M",
+           "Largest request body, as received and again once decompressed; a larger one is answered 413 "
+           "without being buffered."},
+          {"buffer_max_size", KeyType::Size, "",
+           "Fluent Bit's name for max_body_size (set one of them)."},
+          {"successful_response_code", KeyType::Int, "201", "Status of an accepted request: 200, 201 or 204."},
+          {"http_user", KeyType::String, "",
+           "With http_passwd: require HTTP Basic authentication (401 without it)."},
+          {"http_passwd", KeyType::String, "", "Password for http_user.", false, true},
+          {"bearer_token", KeyType::String, "",
+           "Require `Authorization: Bearer <token>` (401 without it). With http_user too, either is accepted.",
+           false, true},
+          {"tls", KeyType::Bool, "off", "Serve HTTPS (TLS 1.2 or later) instead of plain HTTP."},
+          {"tls.crt_file", KeyType::String, "", "Server certificate chain (PEM), needed with tls."},
+          {"tls.key_file", KeyType::String, "", "Private key of tls.crt_file (PEM, unencrypted)."},
+          {"tls.ca_file", KeyType::String, "",
+           "CA bundle (PEM): when set, clients must present a certificate signed by it (mutual TLS)."},
+          {"idle_timeout", KeyType::Duration, "60s",
+           "Close a keep-alive connection that has not started a new request for this long."},
+          {"request_timeout", KeyType::Duration, "30s",
+           "Longest time to receive one request's body (and to send the answer, and the TLS handshake); "
+           "a slower client is disconnected."},
+          {"max_connections", KeyType::Int, "1024",
+           "Most connections open at once; further clients wait in the kernel's accept queue."},
+      }};
+  return schema;
+}
+
+HttpInputSettings make_http_input_settings(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  HttpInputSettings s;
+  s.tag = cfg.get_string("tag");
+  s.default_tag = std::string(cfg.plugin());
+  s.tag_key = cfg.get_string("tag_key");
+  if (cfg.has("tag_key") && s.tag_key.empty()) cfg.fail("tag_key", "expected a record key");
+  s.listen = cfg.get_string("listen");
+  if (!is_ip_address(s.listen)) cfg.fail("listen", "expected an IPv4 or IPv6 address, got '" + s.listen + "'");
+  int64_t port = cfg.get_int("port");
+  if (port < 1 || port > 65535) cfg.fail("port", "expected a port between 1 and 65535, got " + std::to_string(port));
+  s.port = static_cast<uint16_t>(port);
+  if (cfg.has("max_body_size") && cfg.has("buffer_max_size"))
+    cfg.fail("buffer_max_size", "is Fluent Bit's name for max_body_size: set only one of them");
+  const char* size_key = cfg.has("buffer_max_size") ? "buffer_max_size" : "max_body_size";
+  s.max_body_size = cfg.get_size(size_key);
+  if (s.max_body_size < 1024 || s.max_body_size > (uint64_t{1} << 30))
+    cfg.fail(size_key, "expected a size between 1k and 1G, got " + std::to_string(s.max_body_size));
+  int64_t code = cfg.get_int("successful_response_code");
+  if (code != 200 && code != 201 && code != 204)
+    cfg.fail("successful_response_code", "expected 200, 201 or 204, got " + std::to_string(code));
+  s.success_code = static_cast<int>(code);
+  read_auth(cfg, s);
+  read_tls(cfg, ctx, s);
+  s.idle_timeout = cfg.get_duration("idle_timeout");
+  s.request_timeout = cfg.get_duration("request_timeout");
+  if (s.idle_timeout < std::chrono::milliseconds(1)) cfg.fail("idle_timeout", "expected at least 1ms");
+  if (s.request_timeout < std::chrono::milliseconds(1)) cfg.fail("request_timeout", "expected at least 1ms");
+  int64_t conns = cfg.get_int("max_connections");
+  if (conns < 1 || conns > 1'000'000)
+    cfg.fail("max_connections", "expected between 1 and 1000000, got " + std::to_string(conns));
+  s.max_connections = static_cast<size_t>(conns);
+  return s;
+}
+
+}  // namespace sluice

@@ -1,0 +1,44 @@
+// The http input's settings: its key declarations (Fluent Bit's in_http names
+// plus auth and TLS) and the validated, immutable HttpInputSettings built from
+// them once at startup.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "agent/input.hpp"
+
+namespace sluice {
+
+struct HttpInputSettings {
+  // The user's `tag`: every record gets it. Empty: the URL path is the tag
+  // (Fluent Bit's convention) and a bare "/" gets default_tag.
+  std::string tag;
+  std::string default_tag = "http";
+  std::string tag_key;  // a record's string value under this key overrides the tag
+  std::string listen = "0.0.0.0";
+  uint16_t port = 9880;
+  uint64_t max_body_size = 4 * 1024 * 1024;  // as received and once decompressed
+  int success_code = 201;
+  // Authorization header values a request must carry one of (precomputed:
+  // "Basic base64(user:passwd)", "Bearer token"); both empty = no auth.
+  std::string basic_credentials;
+  std::string bearer_credentials;
+  bool tls = false;
+  std::string tls_crt_file;  // absolute paths
+  std::string tls_key_file;
+  std::string tls_ca_file;  // set: clients must present a certificate signed by it
+  std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);
+  std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
+  size_t max_connections = 1024;
+};
+
+// Validates what the loader can't (response code, listen address, TLS files
+// readable, user and password together) and resolves relative paths against
+// ctx.base_dir. Throws config::ConfigError naming the key.
+HttpInputSettings make_http_input_settings(const config::ComponentConfig& cfg, const BuildContext& ctx);
+
+// RFC 4648 base64 with padding (for the Basic credentials).
+std::string base64_encode(std::string_view data);
+
+}  // namespace sluice

@@ -1,0 +1,164 @@
+// RFC 6587 framing; see syslog_framing.hpp.
+#include "inputs/syslog/syslog_framing.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sluice::syslog {
+
+namespace {
+
+// MSG-LEN of RFC 6587 §3.4.1 is NONZERO-DIGIT *DIGIT; nine digits allow
+// frames up to ~1 GB, which buffer_max_size then cuts.
+constexpr size_t kMaxLenDigits = 9;
+
+bool digit(char c) { return c >= '0' && c <= '9'; }
+
+// The first LF or NUL in data, or npos.
+size_t find_trailer(std::string_view data) {
+  const void* lf = std::memchr(data.data(), '\n', data.size());
+  size_t end = lf != nullptr ? static_cast<size_t>(static_cast<const char*>(lf) - data.data()) : data.size();
+  const void* nul = std::memchr(data.data(), '\0', end);
+  if (nul != nullptr) return static_cast<size_t>(static_cast<const char*>(nul) - data.data());
+  return lf != nullptr ? end : std::string_view::npos;
+}
+
+}  // namespace
+
+void Framer::feed(std::string_view data, FrameSink& sink) {
+  if (data.empty()) return;
+  if (framing_ == Framing::Auto) framing_ = digit(data[0]) ? Framing::OctetCounting : Framing::Newline;
+  if (framing_ == Framing::Newline) {
+    while (!data.empty()) delimited(data, {}, sink);
+    return;
+  }
+  while (!data.empty()) octet_counted(data, sink);
+}
+
+bool Framer::delimited(std::string_view& data, FrameFlags flags, FrameSink& sink) {
+  size_t end = find_trailer(data);
+  if (skipping_) {
+    if (end == std::string_view::npos) {
+      data = {};
+      return false;
+    }
+    data.remove_prefix(end + 1);
+    skipping_ = false;
+    return true;
+  }
+  if (end == std::string_view::npos) {
+    if (carry_.size() + data.size() > max_) {
+      // Over-long: pass its first max_ bytes on now and drop the rest of it.
+      carry_.append(data.substr(0, max_ - carry_.size()));
+      flags.truncated = true;
+      sink.on_frame(carry_, flags);
+      carry_.clear();
+      skipping_ = true;
+    } else {
+      carry_.append(data);
+    }
+    data = {};
+    return false;
+  }
+  std::string_view part = data.substr(0, end);
+  data.remove_prefix(end + 1);
+  if (carry_.empty()) {
+    flags.truncated = part.size() > max_;
+    if (!part.empty()) sink.on_frame(part.substr(0, max_), flags);
+    return true;
+  }
+  flags.truncated = carry_.size() + part.size() > max_;
+  carry_.append(part.substr(0, max_ - carry_.size()));
+  sink.on_frame(carry_, flags);
+  carry_.clear();
+  return true;
+}
+
+void Framer::octet_counted(std::string_view& data, FrameSink& sink) {
+  switch (state_) {
+    case State::Header:
+      header_byte(data);
+      return;
+    case State::Body:
+      body(data, sink);
+      return;
+    case State::Skip: {
+      uint64_t n = std::min<uint64_t>(skip_, data.size());
+      skip_ -= n;
+      data.remove_prefix(static_cast<size_t>(n));
+      if (skip_ == 0) state_ = State::Header;
+      return;
+    }
+    case State::BadFrame:
+      if (delimited(data, {false, true}, sink)) state_ = State::Header;
+      return;
+  }
+}
+
+void Framer::header_byte(std::string_view& data) {
+  char c = data[0];
+  if (header_.empty() && (c == '\n' || c == '\r' || c == ' ' || c == '\0')) {
+    // Some senders put a trailer after counted frames too: not a frame.
+    data.remove_prefix(1);
+    return;
+  }
+  if (digit(c) && !(header_.empty() && c == '0') && header_.size() < kMaxLenDigits) {
+    header_.push_back(c);
+    count_ = count_ * 10 + static_cast<uint64_t>(c - '0');
+    data.remove_prefix(1);
+    return;
+  }
+  if (c == ' ' && !header_.empty()) {
+    data.remove_prefix(1);
+    keep_ = static_cast<size_t>(std::min<uint64_t>(count_, max_));
+    skip_ = count_ - keep_;
+    truncated_ = skip_ > 0;
+    header_.clear();
+    count_ = 0;
+    state_ = State::Body;
+    return;
+  }
+  // Not "LEN SP": the text up to the next LF/NUL is passed on as a bad frame
+  // (kept, flagged), then counting resumes.
+  carry_ = header_;
+  header_.clear();
+  count_ = 0;
+  state_ = State::BadFrame;
+}
+
+void Framer::body(std::string_view& data, FrameSink& sink) {
+  FrameFlags flags{truncated_, false};
+  if (carry_.empty() && data.size() >= keep_) {
+    sink.on_frame(data.substr(0, keep_), flags);
+    data.remove_prefix(keep_);
+  } else {
+    size_t n = std::min(keep_ - carry_.size(), data.size());
+    carry_.append(data.substr(0, n));
+    data.remove_prefix(n);
+    if (carry_.size() < keep_) return;
+    sink.on_frame(carry_, flags);
+    carry_.clear();
+  }
+  keep_ = 0;
+  state_ = skip_ > 0 ? State::Skip : State::Header;
+}
+
+void Framer::finish(FrameSink& sink) {
+  if (framing_ == Framing::OctetCounting) {
+    if (state_ == State::Body && !carry_.empty()) {
+      sink.on_frame(carry_, {true, false});
+    } else if (state_ == State::BadFrame && !carry_.empty() && !skipping_) {
+      sink.on_frame(carry_, {false, true});
+    } else if (state_ == State::Header && !header_.empty()) {
+      sink.on_frame(header_, {false, true});
+    }
+  } else if (!carry_.empty() && !skipping_) {
+    sink.on_frame(carry_, {});
+  }
+  carry_.clear();
+  header_.clear();
+  state_ = State::Header;
+  skipping_ = false;
+}
+
+}  // namespace sluice::syslog

@@ -1,0 +1,200 @@
+// The syslog input's shared state and record building; see syslog_receiver.hpp.
+#include "inputs/syslog/syslog_receiver.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+#include "agent/parse/parser.hpp"
+#include "agent/record.hpp"
+
+namespace sluice::syslog {
+
+namespace {
+
+namespace asio = boost::asio;
+
+// While the pipeline is paused, how often to look again.
+constexpr auto kPausedRecheck = std::chrono::milliseconds(5);
+// A chunk is emitted at this many events or arena bytes even mid-round, so a
+// flood on many connections still moves in bounded pieces.
+constexpr size_t kMaxChunkEvents = 1024;
+constexpr size_t kMaxChunkBytes = 1024 * 1024;
+constexpr size_t kFirstArenaBlock = 64 * 1024;
+
+int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+SyslogMetrics SyslogMetrics::make(Metrics& m, const std::string& instance) {
+  auto c = [&](const char* name, bool gauge = false) { return &m.counter(name, "input", instance, gauge); };
+  return {c("sluice_input_bytes_read_total"),      c("sluice_input_parse_failures_total"),
+          c("sluice_input_truncated_total"),       c("sluice_input_framing_errors_total"),
+          c("sluice_input_records_dropped_total"), c("sluice_input_connections", true),
+          c("sluice_input_connections_total"),     c("sluice_input_tls_handshake_failures_total")};
+}
+
+Receiver::Receiver(SyslogSettings settings, InputContext& ctx)
+    : settings_(std::move(settings)),
+      ctx_(ctx),
+      metrics_(SyslogMetrics::make(ctx.metrics(), ctx.instance())),
+      pause_timer_(ctx.io()) {
+  if (settings_.stream()) read_buffer_.resize(settings_.buffer_chunk_size);
+}
+
+void Receiver::add(std::string_view message, FrameFlags flags, std::string_view source) {
+  if (stopped_) return;
+  std::string_view text = trim_trailer(message);
+  if (text.empty() && !flags.truncated) return;
+  if (!chunk_) {
+    chunk_ = std::make_unique<Chunk>(settings_.tag, kFirstArenaBlock);
+    chunk_->events.reserve(64);
+    chunk_now_ns_ = wall_now_ns();
+    source_key_ = chunk_->arena.copy(settings_.source_address_key);
+    raw_key_ = chunk_->arena.copy(settings_.raw_message_key);
+    schedule_flush();
+  }
+  add_record(*chunk_, chunk_->arena.copy(text), flags, source);
+  if (chunk_->events.size() >= kMaxChunkEvents || chunk_->arena.reserved() >= kMaxChunkBytes) flush();
+}
+
+void Receiver::add_record(Chunk& chunk, std::string_view text, FrameFlags flags, std::string_view source) {
+  Arena& arena = chunk.arena;
+  int64_t time_ns = chunk_now_ns_;
+  Value record;
+  bool parsed = false;
+  if (settings_.parser != nullptr) {
+    if (auto p = settings_.parser->parse(text, arena)) {
+      record = p->record;
+      time_ns = p->time_ns.value_or(time_ns);
+      parsed = true;
+    }
+  } else {
+    SyslogMessage m;
+    if (parse_message(text, settings_.format, chunk_now_ns_, m)) {
+      MapBuilder b(arena, scratch_);
+      add_fields(m, arena, scratch_, b);
+      record = b.finish();
+      time_ns = m.time_ns.value_or(time_ns);
+      parsed = true;
+    }
+  }
+  if (!parsed) {
+    MapBuilder b(arena, scratch_);
+    add_unparsed(text, b);
+    record = b.finish();
+    metrics_.parse_failures->add();
+    if (uint64_t n = parse_log_.hit())
+      log::warn("input {}: a message from {} is not syslog{}; kept raw with parse_error ({} so far)", instance(),
+                source.empty() ? "a client" : source, settings_.parser ? " for its parser" : "", n);
+  }
+  if (flags.truncated) {
+    record::set(record, arena, "truncated", Value::boolean(true));
+    metrics_.truncated->add();
+    if (uint64_t n = truncated_log_.hit())
+      log::warn(
+          "input {}: a message from {} was longer than buffer_max_size ({} bytes): cut, flagged "
+          "`truncated` ({} so far)",
+          instance(), source.empty() ? "a client" : source, settings_.buffer_max_size, n);
+  }
+  if (flags.bad_frame) {
+    metrics_.framing_errors->add();
+    if (uint64_t n = framing_log_.hit())
+      log::warn(
+          "input {}: {} sent a frame without a valid octet count; its text up to the next newline was kept "
+          "({} so far)",
+          instance(), source.empty() ? "a client" : source, n);
+  }
+  if (!source_key_.empty() && !source.empty())
+    record::set(record, arena, source_key_, Value::string(arena.copy(source)));
+  if (!raw_key_.empty()) record::set(record, arena, raw_key_, Value::string(text));
+  chunk.events.push_back({time_ns, record});
+}
+
+void Receiver::schedule_flush() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  asio::post(ctx_.io(), [self = shared_from_this()] {
+    self->flush_posted_ = false;
+    self->flush();
+  });
+}
+
+void Receiver::flush() {
+  ChunkPtr chunk = std::move(chunk_);
+  chunk_.reset();
+  if (chunk && !chunk->events.empty()) ctx_.emit(std::move(chunk));
+}
+
+void Receiver::when_unpaused(std::function<void()> resume) {
+  if (stopped_) return;
+  waiters_.push_back(std::move(resume));
+  arm_pause_timer();
+}
+
+void Receiver::arm_pause_timer() {
+  if (pause_timer_armed_) return;
+  pause_timer_armed_ = true;
+  pause_timer_.expires_after(kPausedRecheck);
+  pause_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    self->pause_timer_armed_ = false;
+    if (!ec) self->recheck_pause();
+  });
+}
+
+void Receiver::recheck_pause() {
+  if (stopped_ || waiters_.empty()) return;
+  if (ctx_.paused()) return arm_pause_timer();
+  auto ready = std::move(waiters_);
+  waiters_.clear();
+  for (auto& resume : ready) resume();
+}
+
+uint64_t Receiver::track(std::shared_ptr<Connection> c) {
+  uint64_t id = ++next_id_;
+  connections_.emplace(id, std::move(c));
+  metrics_.connections_total->add();
+  metrics_.connections->set(connections_.size());
+  return id;
+}
+
+void Receiver::untrack(uint64_t id) {
+  connections_.erase(id);
+  metrics_.connections->set(connections_.size());
+}
+
+void Receiver::stop() {
+  if (stopped_) return;
+  for (auto& [id, c] : connections_) c->drain();
+  flush();
+  stopped_ = true;
+  auto open = std::move(connections_);
+  connections_.clear();
+  for (auto& [id, c] : open) c->close();
+  metrics_.connections->set(0);
+  waiters_.clear();
+  pause_timer_.cancel();
+}
+
+void prepare_socket_path(const std::string& path, const config::Mark& mark) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return;
+  if (!S_ISSOCK(st.st_mode))
+    throw config::ConfigError(mark, "path: '" + path + "' exists and is not a socket; refusing to replace it");
+  // A socket file outlives the process that bound it: a previous run's.
+  if (::unlink(path.c_str()) != 0)
+    throw config::ConfigError(mark, "path: cannot remove the old socket '" + path + "': " + std::strerror(errno));
+}
+
+void chmod_socket_path(const std::string& path, unsigned perm, const config::Mark& mark) {
+  if (::chmod(path.c_str(), static_cast<mode_t>(perm)) != 0)
+    throw config::ConfigError(mark, "unix_perm: cannot set the mode of '" + path + "': " + std::strerror(errno));
+}
+
+}  // namespace sluice::syslog

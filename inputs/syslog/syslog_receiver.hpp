@@ -1,0 +1,120 @@
+// What every socket of one syslog input shares: the settings, the open chunk
+// that messages from all connections are batched into, the counters, the
+// pause/resume timer and the list of open connections.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "agent/asio.hpp"
+#include "agent/input.hpp"
+#include "agent/log.hpp"
+#include "inputs/syslog/syslog_framing.hpp"
+#include "inputs/syslog/syslog_settings.hpp"
+
+namespace sluice::syslog {
+
+struct SyslogMetrics {
+  Counter* bytes_read;
+  Counter* parse_failures;
+  Counter* truncated;
+  Counter* framing_errors;
+  Counter* dropped;      // UDP datagrams the kernel dropped (socket buffer full, e.g. while paused)
+  Counter* connections;  // gauge: open stream connections
+  Counter* connections_total;
+  Counter* tls_failures;  // TLS handshakes that failed (bad or missing client certificate, not TLS, ...)
+
+  static SyslogMetrics make(Metrics& m, const std::string& instance);
+};
+
+// A stream connection, as the receiver sees it at shutdown.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Reads what the kernel already holds for this connection (bytes TCP has
+  // acknowledged to the sender), without waiting and even while paused.
+  virtual void drain() {}
+  virtual void close() = 0;
+};
+
+// A bound socket that accepts connections or receives datagrams; stop()
+// closes it (and removes its socket file).
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // At shutdown, before the receiver stops: reads what is already queued.
+  virtual void drain() {}
+  virtual void stop() = 0;
+};
+
+// Main thread. Held by shared_ptr from every connection and pending handler,
+// so a handler that runs after stop() finds stopped() instead of freed memory.
+class Receiver : public std::enable_shared_from_this<Receiver> {
+ public:
+  Receiver(SyslogSettings settings, InputContext& ctx);
+
+  const SyslogSettings& settings() const { return settings_; }
+  SyslogMetrics& metrics() { return metrics_; }
+  boost::asio::io_context& io() { return ctx_.io(); }
+  const std::string& instance() const { return ctx_.instance(); }
+  bool stopped() const { return stopped_; }
+  bool paused() const { return ctx_.paused(); }
+
+  // One message (trailer included or not); source is "tcp://ip:port" etc.
+  // Batched into the open chunk, which is emitted when it is large or once
+  // the handlers ready now have run (so messages read together travel together).
+  void add(std::string_view message, FrameFlags flags, std::string_view source);
+  // Emits the open chunk now.
+  void flush();
+  // Calls resume once the pipeline isn't paused any more (checked every 5 ms,
+  // one timer for all waiters, as inputs/tail does).
+  void when_unpaused(std::function<void()> resume);
+
+  // A read buffer of buffer_chunk_size shared by the plain stream
+  // connections, which read into it only when ready (one at a time).
+  std::vector<char>& read_buffer() { return read_buffer_; }
+
+  uint64_t track(std::shared_ptr<Connection> c);
+  void untrack(uint64_t id);
+
+  // Shutdown: drains every connection, emits what is batched, closes every
+  // connection, forgets waiters.
+  void stop();
+
+ private:
+  void add_record(Chunk& chunk, std::string_view text, FrameFlags flags, std::string_view source);
+  void schedule_flush();
+  void arm_pause_timer();
+  void recheck_pause();
+
+  SyslogSettings settings_;
+  InputContext& ctx_;
+  SyslogMetrics metrics_;
+  bool stopped_ = false;
+  ChunkPtr chunk_;
+  int64_t chunk_now_ns_ = 0;
+  std::string_view source_key_, raw_key_;  // copies in the open chunk's arena
+  bool flush_posted_ = false;
+  std::vector<Member> scratch_;
+  std::vector<char> read_buffer_;
+  std::vector<std::function<void()>> waiters_;
+  boost::asio::steady_timer pause_timer_;
+  bool pause_timer_armed_ = false;
+  std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  uint64_t next_id_ = 0;
+  log::RateLimit parse_log_{1000};
+  log::RateLimit truncated_log_{1000};
+  log::RateLimit framing_log_{1000};
+};
+
+// Unix socket files (modes unix_udp and unix_tcp). Before binding: removes a
+// stale socket at path; throws config::ConfigError if path is another kind of
+// file. After binding: sets its mode to perm.
+void prepare_socket_path(const std::string& path, const config::Mark& mark);
+void chmod_socket_path(const std::string& path, unsigned perm, const config::Mark& mark);
+
+}  // namespace sluice::syslog

@@ -1,0 +1,375 @@
+// Stream listeners and connections of the syslog input; see syslog_stream.hpp.
+#include "inputs/syslog/syslog_stream.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/ssl.hpp>
+#include <chrono>
+
+#include "agent/asio.hpp"
+
+namespace sluice::syslog {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using boost::system::error_code;
+using tcp = asio::ip::tcp;
+using unix_stream = asio::local::stream_protocol;
+
+class TlsContext {
+ public:
+  TlsContext() : ctx(ssl::context::tls_server) {}
+  ssl::context ctx;
+};
+
+namespace {
+
+// A connection reads at most this many times per wakeup, so one busy client
+// can't hold the io_context from the others.
+constexpr int kReadsPerWakeup = 4;
+// At shutdown, a connection reads at most this many buffers of what the
+// kernel holds for it.
+constexpr int kDrainReads = 64;
+// A client that connects but doesn't finish the TLS handshake is dropped then.
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+// After accept fails (out of descriptors), wait this long before retrying.
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+
+log::RateLimit g_tls_log(100);
+log::RateLimit g_accept_log(100);
+
+std::string tcp_source(const tcp::socket& s) {
+  error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  if (ec) return "tcp://unknown";
+  // Fluent Bit's format (no brackets around IPv6 addresses).
+  return "tcp://" + ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+// A plain (tcp or unix_tcp) connection. Waits for readability, then reads
+// into the receiver's shared buffer without blocking: an idle connection
+// holds no buffer, only the framer's partial message if any.
+template <class Socket>
+class PlainConnection final : public Connection,
+                              public FrameSink,
+                              public std::enable_shared_from_this<PlainConnection<Socket>> {
+ public:
+  PlainConnection(std::shared_ptr<Receiver> rx, Socket socket, std::string source)
+      : rx_(std::move(rx)),
+        socket_(std::move(socket)),
+        source_(std::move(source)),
+        framer_(rx_->settings().framing, rx_->settings().buffer_max_size) {}
+
+  void start() {
+    id_ = rx_->track(this->shared_from_this());
+    error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) return end();
+    wait();
+  }
+
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    socket_.close(ignored);
+  }
+
+  void drain() override {
+    if (closed_) return;
+    std::vector<char>& buf = rx_->read_buffer();
+    for (int i = 0; i < kDrainReads; ++i) {
+      error_code ec;
+      size_t n = socket_.read_some(asio::buffer(buf), ec);
+      if (ec == asio::error::interrupted) continue;
+      if (ec == asio::error::eof) framer_.finish(*this);
+      if (ec) return;
+      rx_->metrics().bytes_read->add(n);
+      framer_.feed(std::string_view(buf.data(), n), *this);
+    }
+  }
+
+  void on_frame(std::string_view message, FrameFlags flags) override { rx_->add(message, flags, source_); }
+
+ private:
+  void wait() {
+    socket_.async_wait(Socket::wait_read,
+                       [self = this->shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(const error_code& ec) {
+    if (closed_ || rx_->stopped()) return;
+    if (ec) return end();
+    if (rx_->paused()) {
+      // Stop reading: the socket buffer fills and TCP pushes back on the sender.
+      rx_->when_unpaused([self = this->shared_from_this()] { self->on_readable({}); });
+      return;
+    }
+    std::vector<char>& buf = rx_->read_buffer();
+    for (int i = 0; i < kReadsPerWakeup; ++i) {
+      error_code rec;
+      size_t n = socket_.read_some(asio::buffer(buf), rec);
+      if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+      if (rec == asio::error::interrupted) continue;
+      if (rec) return end();  // EOF or reset: what was framed so far counts
+      rx_->metrics().bytes_read->add(n);
+      framer_.feed(std::string_view(buf.data(), n), *this);
+      if (closed_ || rx_->stopped()) return;
+      if (n < buf.size()) break;  // drained: no need to hear EAGAIN
+    }
+    wait();
+  }
+
+  void end() {
+    if (!rx_->stopped()) framer_.finish(*this);
+    close();
+    rx_->untrack(id_);
+  }
+
+  std::shared_ptr<Receiver> rx_;
+  Socket socket_;
+  std::string source_;
+  Framer framer_;
+  uint64_t id_ = 0;
+  bool closed_ = false;
+};
+
+// A TLS connection: handshake under a deadline, then asynchronous reads into
+// its own buffer (OpenSSL holds decrypted bytes per connection anyway).
+class TlsConnection final : public Connection, public FrameSink, public std::enable_shared_from_this<TlsConnection> {
+ public:
+  TlsConnection(std::shared_ptr<Receiver> rx, tcp::socket socket, std::shared_ptr<TlsContext> tls)
+      : rx_(std::move(rx)),
+        tls_(std::move(tls)),
+        source_(tcp_source(socket)),
+        stream_(std::move(socket), tls_->ctx),
+        timer_(rx_->io()),
+        framer_(rx_->settings().framing, rx_->settings().buffer_max_size) {}
+
+  void start() {
+    id_ = rx_->track(shared_from_this());
+    timer_.expires_after(kHandshakeTimeout);
+    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+      if (ec || self->handshaken_) return;
+      self->timed_out_ = true;
+      self->close();
+    });
+    stream_.async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
+  }
+
+  void close() override {
+    if (closed_) return;
+    closed_ = true;
+    timer_.cancel();
+    error_code ignored;
+    stream_.lowest_layer().close(ignored);
+  }
+
+  void on_frame(std::string_view message, FrameFlags flags) override { rx_->add(message, flags, source_); }
+
+ private:
+  void on_handshake(const error_code& ec) {
+    handshaken_ = true;
+    timer_.cancel();
+    if (rx_->stopped()) return;
+    if (ec || closed_) {
+      rx_->metrics().tls_failures->add();
+      if (uint64_t n = g_tls_log.hit()) {
+        log::warn("input {}: TLS handshake with {} failed: {} ({} so far)", rx_->instance(), source_,
+                  timed_out_ ? "not completed within 10 s" : ec.message(), n);
+      }
+      close();
+      return rx_->untrack(id_);
+    }
+    buf_.resize(rx_->settings().buffer_chunk_size);
+    read();
+  }
+
+  void read() {
+    if (closed_ || rx_->stopped()) return;
+    if (rx_->paused()) {
+      rx_->when_unpaused([self = shared_from_this()] { self->read(); });
+      return;
+    }
+    stream_.async_read_some(asio::buffer(buf_),
+                            [self = shared_from_this()](const error_code& ec, size_t n) { self->on_read(ec, n); });
+  }
+
+  void on_read(const error_code& ec, size_t n) {
+    if (closed_ || rx_->stopped()) return;
+    if (n > 0) {
+      rx_->metrics().bytes_read->add(n);
+      framer_.feed(std::string_view(buf_.data(), n), *this);
+    }
+    // EOF, a close without close_notify (stream_truncated) or a reset all
+    // end the connection; what was framed so far counts.
+    if (ec) {
+      if (!rx_->stopped()) framer_.finish(*this);
+      close();
+      return rx_->untrack(id_);
+    }
+    read();
+  }
+
+  std::shared_ptr<Receiver> rx_;
+  std::shared_ptr<TlsContext> tls_;
+  std::string source_;
+  ssl::stream<tcp::socket> stream_;
+  asio::steady_timer timer_;
+  Framer framer_;
+  std::vector<char> buf_;
+  uint64_t id_ = 0;
+  bool closed_ = false;
+  bool handshaken_ = false;
+  bool timed_out_ = false;
+};
+
+// Accepts connections on a bound acceptor (tcp or unix stream).
+template <class Protocol>
+class StreamListener final : public Listener, public std::enable_shared_from_this<StreamListener<Protocol>> {
+ public:
+  using Acceptor = typename Protocol::acceptor;
+  using Socket = typename Protocol::socket;
+
+  StreamListener(std::shared_ptr<Receiver> rx, Acceptor acceptor, std::shared_ptr<TlsContext> tls, std::string path)
+      : rx_(std::move(rx)),
+        acceptor_(std::move(acceptor)),
+        tls_(std::move(tls)),
+        path_(std::move(path)),
+        retry_(rx_->io()) {}
+
+  void accept() {
+    acceptor_.async_accept([self = this->shared_from_this()](const error_code& ec, Socket socket) {
+      self->on_accept(ec, std::move(socket));
+    });
+  }
+
+  void stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    error_code ignored;
+    acceptor_.close(ignored);
+    retry_.cancel();
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+
+ private:
+  void on_accept(const error_code& ec, Socket socket) {
+    if (stopped_ || rx_->stopped()) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      // Out of descriptors or memory: back off instead of spinning.
+      if (uint64_t n = g_accept_log.hit())
+        log::warn("input {}: accepting a connection failed: {} ({} so far)", rx_->instance(), ec.message(), n);
+      retry_.expires_after(kAcceptRetry);
+      retry_.async_wait([self = this->shared_from_this()](const error_code& e) {
+        if (!e) self->accept();
+      });
+      return;
+    }
+    start_connection(std::move(socket));
+    accept();
+  }
+
+  void start_connection(Socket socket) {
+    if constexpr (std::is_same_v<Protocol, tcp>) {
+      error_code ignored;
+      // Reaps peers that vanished without a FIN (half-open) eventually.
+      socket.set_option(asio::socket_base::keep_alive(true), ignored);
+      if (tls_) {
+        std::make_shared<TlsConnection>(rx_, std::move(socket), tls_)->start();
+        return;
+      }
+      std::string source = tcp_source(socket);
+      std::make_shared<PlainConnection<Socket>>(rx_, std::move(socket), std::move(source))->start();
+    } else {
+      std::make_shared<PlainConnection<Socket>>(rx_, std::move(socket), "unix://" + path_)->start();
+    }
+  }
+
+  std::shared_ptr<Receiver> rx_;
+  Acceptor acceptor_;
+  std::shared_ptr<TlsContext> tls_;
+  std::string path_;  // unix_tcp: the socket file, removed at stop
+  asio::steady_timer retry_;
+  bool stopped_ = false;
+};
+
+[[noreturn]] void cannot_listen(const SyslogSettings& s, const std::string& where, const error_code& ec) {
+  throw config::ConfigError(s.bind_mark, std::string("input syslog: cannot listen (mode ") + mode_name(s.mode) +
+                                             ") on " + where + ": " + ec.message());
+}
+
+std::shared_ptr<Listener> listen_tcp(const std::shared_ptr<Receiver>& rx, std::shared_ptr<TlsContext> tls) {
+  const SyslogSettings& s = rx->settings();
+  std::string where = s.listen + ":" + std::to_string(s.port);
+  error_code ec;
+  tcp::endpoint ep(asio::ip::make_address(s.listen, ec), s.port);
+  tcp::acceptor acceptor(rx->io());
+  if (!ec) acceptor.open(ep.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && s.receive_buffer_size > 0)
+    acceptor.set_option(asio::socket_base::receive_buffer_size(static_cast<int>(s.receive_buffer_size)), ec);
+  if (!ec) acceptor.bind(ep, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) cannot_listen(s, where, ec);
+  log::info("input {}: listening for syslog on tcp{} {}", rx->instance(), tls ? "+tls" : "", where);
+  auto l = std::make_shared<StreamListener<tcp>>(rx, std::move(acceptor), std::move(tls), "");
+  l->accept();
+  return l;
+}
+
+std::shared_ptr<Listener> listen_unix(const std::shared_ptr<Receiver>& rx) {
+  const SyslogSettings& s = rx->settings();
+  prepare_socket_path(s.path, s.bind_mark);
+  error_code ec;
+  unix_stream::acceptor acceptor(rx->io());
+  acceptor.open(unix_stream(), ec);
+  if (!ec && s.receive_buffer_size > 0)
+    acceptor.set_option(asio::socket_base::receive_buffer_size(static_cast<int>(s.receive_buffer_size)), ec);
+  if (!ec) acceptor.bind(unix_stream::endpoint(s.path), ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) cannot_listen(s, s.path, ec);
+  chmod_socket_path(s.path, s.unix_perm, s.bind_mark);
+  log::info("input {}: listening for syslog on unix stream socket {}", rx->instance(), s.path);
+  auto l = std::make_shared<StreamListener<unix_stream>>(rx, std::move(acceptor), nullptr, s.path);
+  l->accept();
+  return l;
+}
+
+}  // namespace
+
+std::shared_ptr<TlsContext> make_tls_context(const TlsSettings& tls, std::string& key, std::string& error) {
+  auto t = std::make_shared<TlsContext>();
+  error_code ec;
+  t->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                     ec);
+  if (!tls.key_passwd.empty()) {
+    std::string passwd = tls.key_passwd;
+    t->ctx.set_password_callback([passwd](size_t, ssl::context::password_purpose) { return passwd; }, ec);
+  }
+  auto failed = [&](const char* k) {
+    key = k;
+    error = ec.message();
+    return nullptr;
+  };
+  t->ctx.use_certificate_chain_file(tls.crt_file, ec);
+  if (ec) return failed("tls.crt_file");
+  t->ctx.use_private_key_file(tls.key_file, ssl::context::pem, ec);
+  if (ec) return failed("tls.key_file");
+  if (!tls.ca_file.empty()) {
+    t->ctx.load_verify_file(tls.ca_file, ec);
+    if (ec) return failed("tls.ca_file");
+  }
+  if (tls.verify) t->ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+  return t;
+}
+
+std::shared_ptr<Listener> start_stream_listener(const std::shared_ptr<Receiver>& rx, std::shared_ptr<TlsContext> tls) {
+  if (rx->settings().mode == Mode::UnixTcp) return listen_unix(rx);
+  return listen_tcp(rx, std::move(tls));
+}
+
+}  // namespace sluice::syslog

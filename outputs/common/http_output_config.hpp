@@ -1,0 +1,51 @@
+// The configuration keys every HTTP-speaking output shares (host, port, tls.*,
+// auth, compression, timeouts), read into ClientSettings, and the generic
+// classification of an HTTP answer into Delivered / Retry / Permanent.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "agent/config/component_config.hpp"
+#include "agent/output.hpp"
+#include "outputs/common/http_client.hpp"
+
+namespace sluice::http {
+
+// Keys, Fluent Bit's names: host, port, tls, tls.verify, tls.ca_file,
+// tls.crt_file, tls.key_file, tls.vhost, http_user, http_passwd (secret),
+// compress (choices "", gzip), connect_timeout, request_timeout, proxy, header (Multi "Name value").
+// An output appends these to its own keys, with its own default port.
+std::vector<config::KeyDecl> http_output_keys(std::string_view default_port);
+
+struct HttpOutputSettings {
+  ClientSettings client;
+  bool gzip = false;
+  std::vector<Header> headers;  // `header` entries plus Authorization from http_user/http_passwd
+};
+
+// Validates and reads the shared keys (cfg.fail on a bad value, e.g. an
+// unreadable tls.ca_file or a header without a value). workers comes from the
+// common output key of that name.
+HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg);
+
+// The same, with relative tls.* file paths taken from base_dir (the config
+// file's directory, BuildContext::base_dir) rather than the working directory.
+HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg, const std::string& base_dir);
+
+// The generic rules of every HTTP backend: no answer, 408, 429 and 5xx retry
+// (with the answer's Retry-After); 2xx delivered; any other status permanent,
+// with the backend's text (status line and the start of the body) as reason.
+FlushResult classify_response(const Response& response);
+
+// How much of an answer's body classify_response quotes in its reason.
+inline constexpr size_t kReasonBodyBytes = 512;
+// "HTTP 400 Bad Request: <the first kReasonBodyBytes of the body, on one line>".
+std::string describe_answer(const Response& response);
+// "Bad Request" for 400; "" for a status without a phrase here.
+std::string_view status_text(int status);
+
+// "Basic base64(user:password)".
+std::string basic_auth(std::string_view user, std::string_view password);
+
+}  // namespace sluice::http

@@ -1,0 +1,186 @@
+// The `gelf` output's keys and their validation; see gelf_settings.hpp.
+#include "outputs/gelf/gelf_settings.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace sluice::gelf {
+
+namespace {
+
+using config::KeyType;
+
+// A UDP datagram carries at most 65507 bytes over IPv4; below 64 the 12-byte
+// chunk header would dominate every datagram.
+constexpr uint64_t kMinPacket = 64;
+constexpr uint64_t kMaxPacket = 65507;
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+std::string absolute_from(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
+  return base_dir + "/" + p;
+}
+
+std::string local_hostname() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+Mode read_mode(const config::ComponentConfig& cfg) {
+  std::string m = lower(cfg.get_string("mode"));
+  if (m == "tcp") return cfg.get_bool("tls") ? Mode::Tls : Mode::Tcp;
+  if (m == "tls") return Mode::Tls;
+  if (m == "http") return Mode::Http;
+  if (cfg.get_bool("tls")) cfg.fail("tls", "is supported with mode tcp, tls or http; GELF over UDP has no TLS");
+  return Mode::Udp;
+}
+
+Compression read_compression(const config::ComponentConfig& cfg, Mode mode) {
+  std::string c = lower(cfg.get_string("compress"));
+  Compression result = Compression::Gzip;
+  if (c == "none" || c == "off" || c == "false") result = Compression::None;
+  if (c == "zlib") result = Compression::Zlib;
+  if (mode == Mode::Tcp || mode == Mode::Tls) {
+    // Fluent Bit's `compress on` is ignored with tcp; naming an algorithm is a mistake worth a word.
+    if (cfg.has("compress") && (c == "gzip" || c == "zlib"))
+      cfg.fail("compress", "GELF over TCP is never compressed (Graylog reads plain NUL-separated JSON); "
+                           "remove compress or use mode udp or http");
+    return Compression::None;
+  }
+  if (mode == Mode::Http && result == Compression::Zlib)
+    cfg.fail("compress", "mode http supports gzip (Content-Encoding: gzip) or none, not zlib");
+  return result;
+}
+
+void read_keys(const config::ComponentConfig& cfg, FieldKeys& k) {
+  k.short_message = cfg.get_string("gelf_short_message_key");
+  if (k.short_message.empty())
+    cfg.fail("gelf_short_message_key", "must name the record key that holds the message (GELF requires one)");
+  k.full_message = cfg.get_string("gelf_full_message_key");
+  k.host = cfg.get_string("gelf_host_key");
+  k.timestamp = cfg.get_string("gelf_timestamp_key");
+  k.level = cfg.get_string("gelf_level_key");
+  k.tag = cfg.get_string("gelf_tag_key");
+  k.hostname = local_hostname();
+}
+
+void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, Settings& s) {
+  s.tls.enabled = s.mode == Mode::Tls || (s.mode == Mode::Http && cfg.get_bool("tls"));
+  if (!s.tls.enabled) {
+    for (const char* key : {"tls.verify", "tls.ca_file", "tls.crt_file", "tls.key_file", "tls.vhost"})
+      if (cfg.has(key)) cfg.fail(key, "is used only with mode tls (or tls: on)");
+    return;
+  }
+  s.tls.verify = cfg.get_bool("tls.verify");
+  auto file = [&](const char* key) {
+    std::string path = absolute_from(ctx.base_dir, cfg.get_string(key));
+    if (!path.empty() && ::access(path.c_str(), R_OK) != 0) cfg.fail(key, "cannot read '" + path + "'");
+    return path;
+  };
+  s.tls.ca_file = file("tls.ca_file");
+  s.tls.crt_file = file("tls.crt_file");
+  s.tls.key_file = file("tls.key_file");
+  if (s.tls.crt_file.empty() != s.tls.key_file.empty())
+    cfg.fail(s.tls.crt_file.empty() ? "tls.key_file" : "tls.crt_file",
+             "a client certificate needs both tls.crt_file and tls.key_file");
+  s.tls.vhost = cfg.get_string("tls.vhost");
+}
+
+std::chrono::milliseconds read_timeout(const config::ComponentConfig& cfg, const char* key) {
+  auto d = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.get_duration(key));
+  if (d.count() <= 0) cfg.fail(key, "expected a positive duration such as 10s");
+  return d;
+}
+
+}  // namespace
+
+const char* mode_name(Mode m) {
+  switch (m) {
+    case Mode::Udp: return "udp";
+    case Mode::Tcp: return "tcp";
+    case Mode::Tls: return "tls";
+    case Mode::Http: return "http";
+  }
+  return "?";
+}
+
+const config::PluginSchema& schema() {
+  static const config::PluginSchema s{
+      "gelf",
+      "Sends records to Graylog as GELF 1.1 over UDP (chunked, compressed), TCP (NUL-framed, optionally TLS) "
+      "or HTTP.",
+      {
+          {"host", KeyType::String, "127.0.0.1", "Graylog GELF input host name or IP address."},
+          {"port", KeyType::Int, "12201", "Graylog GELF input port."},
+          {"mode", KeyType::String, "udp",
+           "Transport: udp (one datagram per message, chunked above packet_size), tcp (JSON messages each "
+           "ended by a NUL byte), tls (tcp over TLS) or http (POST uri, one message per request, success 202).",
+           false, false, {"udp", "tcp", "tls", "http"}},
+          {"gelf_short_message_key", KeyType::String, "short_message",
+           "Record key sent as short_message. If the record lacks it (or it is empty), `message` and then "
+           "`log` are used; a record with none of them can't be sent as GELF and is dead-lettered."},
+          {"gelf_full_message_key", KeyType::String, "full_message", "Record key sent as full_message."},
+          {"gelf_host_key", KeyType::String, "host",
+           "Record key sent as host; records without it carry this machine's host name."},
+          {"gelf_timestamp_key", KeyType::String, "timestamp",
+           "Record key sent as timestamp when it holds epoch seconds or an RFC 3339 time; otherwise the "
+           "record's own time is sent (seconds with milliseconds)."},
+          {"gelf_level_key", KeyType::String, "level",
+           "Record key sent as level: a syslog severity 0-7 or a name (emerg, alert, crit/critical/fatal, "
+           "err/error, warn/warning, notice, info, debug/trace), case-insensitive. Records without a "
+           "recognised level are sent with level 6 (info); an unrecognised value is kept as an additional "
+           "field."},
+          {"gelf_tag_key", KeyType::String, "", "If set, the record's tag is sent as the additional field _<key>."},
+          {"packet_size", KeyType::Size, "1420",
+           "udp: largest datagram, 12-byte chunk header included (64 to 65507). A bigger message is sent in "
+           "chunks; one needing more than 128 chunks is dead-lettered."},
+          {"compress", KeyType::String, "gzip",
+           "Compression of udp datagrams: gzip, zlib or none (on/true = gzip, off/false = none, as Fluent "
+           "Bit's boolean). http: gzip or none (Content-Encoding). tcp/tls are never compressed.",
+           false, false, {"gzip", "zlib", "none", "on", "off", "true", "false"}},
+          {"uri", KeyType::String, "/gelf", "http: request path of the GELF HTTP input."},
+          {"tls", KeyType::Bool, "off", "Use TLS: with mode tcp the same as mode tls; with mode http, HTTPS."},
+          {"tls.verify", KeyType::Bool, "on",
+           "Verify the server certificate and host name (against tls.ca_file or the system CAs)."},
+          {"tls.ca_file", KeyType::String, "", "PEM file of CA certificates to verify the server with."},
+          {"tls.crt_file", KeyType::String, "", "Client certificate (PEM) for servers that require one."},
+          {"tls.key_file", KeyType::String, "", "Private key (PEM) of tls.crt_file."},
+          {"tls.vhost", KeyType::String, "", "Server name for SNI and verification (default: host)."},
+          {"connect_timeout", KeyType::Duration, "10s", "tcp/tls/http: time allowed to connect (and TLS handshake)."},
+          {"request_timeout", KeyType::Duration, "30s",
+           "tcp/tls: time allowed to write one batch; http: time allowed for an answer."},
+      }};
+  return s;
+}
+
+Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  Settings s;
+  s.mode = read_mode(cfg);
+  s.host = cfg.get_string("host");
+  if (s.host.empty()) cfg.fail("host", "expected the Graylog host name or IP address");
+  int64_t port = cfg.get_int("port");
+  if (port < 1 || port > 65535) cfg.fail("port", "expected a port between 1 and 65535, got " + std::to_string(port));
+  s.port = static_cast<uint16_t>(port);
+  read_keys(cfg, s.keys);
+  uint64_t packet = cfg.get_size("packet_size");
+  if (packet < kMinPacket || packet > kMaxPacket)
+    cfg.fail("packet_size", "expected a datagram size between 64 and 65507 bytes, got " + std::to_string(packet));
+  s.packet_size = static_cast<size_t>(packet);
+  s.compression = read_compression(cfg, s.mode);
+  s.uri = cfg.get_string("uri");
+  if (s.uri.empty() || s.uri[0] != '/') cfg.fail("uri", "expected a path starting with '/', got '" + s.uri + "'");
+  read_tls(cfg, ctx, s);
+  s.connect_timeout = read_timeout(cfg, "connect_timeout");
+  s.request_timeout = read_timeout(cfg, "request_timeout");
+  s.workers = static_cast<int>(cfg.get_int("workers"));
+  return s;
+}
+
+}  // namespace sluice::gelf

@@ -1,0 +1,29 @@
+// The `http` output: sends records to any HTTP endpoint as JSON (one array
+// per request), JSON lines or concatenated JSON, on the shared HTTP client.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "agent/output.hpp"
+#include "outputs/common/json_lines_encoder.hpp"
+
+namespace sluice {
+
+enum class HttpFormat {
+  Json,        // [{...},{...}]
+  JsonLines,   // {...}\n{...}\n  (json_lines, ndjson)
+  JsonStream,  // {...}{...}
+};
+
+const config::PluginSchema& http_output_schema();
+std::unique_ptr<Output> make_http_output(const config::ComponentConfig& cfg, const BuildContext& ctx);
+
+std::optional<HttpFormat> parse_http_format(std::string_view name);
+// Content-Type of a format's bodies.
+std::string_view http_content_type(HttpFormat format);
+// Appends the request body for batch (a pure function, for golden tests).
+void encode_http_body(std::string& out, const Batch& batch, HttpFormat format, const json_lines::Options& options);
+
+}  // namespace sluice

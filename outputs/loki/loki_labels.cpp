@@ -1,0 +1,216 @@
+// Label and structured-metadata rules; see loki_labels.hpp.
+#include "outputs/loki/loki_labels.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "agent/json_writer.hpp"
+
+namespace sluice::loki {
+
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Length of the valid UTF-8 sequence at s[i] (a byte >= 0x80), or 0.
+size_t utf8_length(std::string_view s, size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  size_t n;
+  uint32_t min;
+  if ((c & 0xE0) == 0xC0) { n = 2; min = 0x80; }
+  else if ((c & 0xF0) == 0xE0) { n = 3; min = 0x800; }
+  else if ((c & 0xF8) == 0xF0) { n = 4; min = 0x10000; }
+  else return 0;
+  if (i + n > s.size()) return 0;
+  uint32_t cp = c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) {
+    auto cc = static_cast<unsigned char>(s[i + k]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (cc & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Fluent Bit's name for a `$a['b'][0]` label: the keys joined by '_' (a_b_0).
+std::string accessor_name(const RecordAccessor& ra) {
+  std::string name;
+  for (const auto& step : ra.steps()) {
+    if (!name.empty()) name.push_back('_');
+    name += step.is_index() ? std::to_string(step.index) : step.key;
+  }
+  return name;
+}
+
+std::optional<RecordAccessor> compile_accessor(std::string_view text, std::string* error) {
+  auto ra = RecordAccessor::compile(text, error);
+  if (ra && text.size() >= 2 && text[0] == '$' && text[1] >= '0' && text[1] <= '9') {
+    *error = "record accessor '" + std::string(text) + "' starts with a digit";
+    return std::nullopt;
+  }
+  return ra;
+}
+
+}  // namespace
+
+std::optional<KvRule> parse_kv_rule(std::string_view entry, std::string* error) {
+  entry = trim(entry);
+  KvRule rule;
+  if (!entry.empty() && entry[0] == '$') {
+    auto ra = compile_accessor(entry, error);
+    if (!ra) return std::nullopt;
+    rule.name = sanitize_label_name(accessor_name(*ra));
+    rule.accessor = std::move(ra);
+    return rule;
+  }
+  size_t eq = entry.find('=');
+  if (eq == std::string_view::npos) {
+    *error = "'" + std::string(entry) + "' is neither name=value nor a $record_accessor";
+    return std::nullopt;
+  }
+  std::string_view name = trim(entry.substr(0, eq));
+  std::string_view value = trim(entry.substr(eq + 1));
+  if (name.empty() || value.empty()) {
+    *error = "'" + std::string(entry) + "' needs a name and a value (name=value)";
+    return std::nullopt;
+  }
+  rule.name = sanitize_label_name(name);
+  if (value[0] == '$') {
+    auto ra = compile_accessor(value, error);
+    if (!ra) return std::nullopt;
+    rule.accessor = std::move(ra);
+  } else {
+    rule.fixed = std::string(value);
+  }
+  return rule;
+}
+
+std::string sanitize_label_name(std::string_view name) {
+  std::string out;
+  out.reserve(name.size() + 1);
+  if (!name.empty() && name[0] >= '0' && name[0] <= '9') out.push_back('_');
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    out.push_back(ok ? c : '_');
+  }
+  return out;
+}
+
+void append_go_quoted(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      size_t n = utf8_length(s, i);
+      if (n == 0) {
+        out += "\xEF\xBF\xBD";
+        ++i;
+      } else {
+        out.append(s.data() + i, n);
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\x";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+    ++i;
+  }
+  out.push_back('"');
+}
+
+bool append_value_text(std::string& out, const Value& v, bool containers_as_json) {
+  switch (v.kind()) {
+    case Kind::Null: return false;
+    case Kind::String:
+      if (v.as_string().empty()) return false;
+      out += v.as_string();
+      return true;
+    case Kind::Bool:
+    case Kind::Int:
+    case Kind::Double: json::append_value(out, v); return true;
+    case Kind::Array:
+    case Kind::Map:
+      if (!containers_as_json) return false;
+      json::append_value(out, v);
+      return true;
+  }
+  return false;
+}
+
+LabelRules::LabelRules(std::vector<KvRule> rules, std::pair<std::string, std::string> default_label)
+    : rules_(std::move(rules)), default_(std::move(default_label)) {
+  std::stable_sort(rules_.begin(), rules_.end(), [](const KvRule& a, const KvRule& b) { return a.name < b.name; });
+  fixed_ = std::none_of(rules_.begin(), rules_.end(), [](const KvRule& r) { return r.accessor.has_value(); });
+}
+
+void LabelRules::append_key(std::string& out, const Value& record) const {
+  for (const auto& rule : rules_) {
+    if (!rule.accessor) continue;
+    size_t at = out.size();
+    out.append(sizeof(uint32_t), '\0');
+    const Value* v = rule.accessor->get(record);
+    bool present = v != nullptr && append_value_text(out, *v, false);
+    uint32_t n = present ? static_cast<uint32_t>(out.size() - at - sizeof(uint32_t)) : ~0u;  // ~0: no value
+    std::memcpy(out.data() + at, &n, sizeof n);
+  }
+}
+
+void LabelRules::append_selector(std::string& out, const Value& record, std::string& scratch) const {
+  out.push_back('{');
+  size_t opened = out.size();
+  for (const auto& rule : rules_) {
+    std::string_view value = rule.fixed;
+    if (rule.accessor) {
+      const Value* v = rule.accessor->get(record);
+      scratch.clear();
+      if (v == nullptr || !append_value_text(scratch, *v, false)) continue;
+      value = scratch;
+    }
+    if (out.size() > opened) out += ", ";
+    out += rule.name;
+    out.push_back('=');
+    append_go_quoted(out, value);
+  }
+  if (out.size() == opened) {
+    out += default_.first;
+    out.push_back('=');
+    append_go_quoted(out, default_.second);
+  }
+  out.push_back('}');
+}
+
+std::vector<std::pair<std::string, std::string>> LabelRules::pairs(const Value& record) const {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& rule : rules_) {
+    if (!rule.accessor) {
+      out.emplace_back(rule.name, rule.fixed);
+      continue;
+    }
+    const Value* v = rule.accessor->get(record);
+    std::string text;
+    if (v != nullptr && append_value_text(text, *v, false)) out.emplace_back(rule.name, std::move(text));
+  }
+  if (out.empty()) out.push_back(default_);
+  return out;
+}
+
+}  // namespace sluice::loki

@@ -1,0 +1,291 @@
+// End to end with the real binary: tail → parser json → es → an Elasticsearch
+// stand-in (tests/peers/es_standin.py). No Elasticsearch can run here, so the
+// peer is a stand-in written from the _bulk API's specification; it logs
+// every item it receives and every document it stores, and fails on cue
+// (per-item 429/400/503, whole-request 429 with Retry-After, 503, dropped
+// connections, slow answers, 413). The tests assert exactly which records
+// were resent, dead-lettered and stored.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <map>
+#include <regex>
+#include <set>
+
+#include "tests/support/net.hpp"
+#include "tests/support/process.hpp"
+
+using namespace sluice::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+class StandIn {
+ public:
+  StandIn(const TempDir& dir, std::vector<std::string> extra = {})
+      : dir_(dir), port_(free_tcp_port()) {
+    std::vector<std::string> argv = {"/usr/bin/python3", std::string(SLUICE_SOURCE_DIR) + "/tests/peers/es_standin.py",
+                                     "--port", std::to_string(port_), "--log", dir.file("standin.log"),
+                                     "--store", dir.file("stored.jsonl"), "--control", dir.file("control.json")};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process_ = std::make_unique<Process>(argv);
+    bool up = wait_until([&] { return process_->out().find("listening") != std::string::npos; }, 30s);
+    INFO(process_->err());
+    REQUIRE(up);
+  }
+  uint16_t port() const { return port_; }
+  // The documents stored, one JSON line each.
+  std::vector<std::string> stored() const { return read_lines(dir_.file("stored.jsonl")); }
+  // Every item received (one line per action, with its answer status).
+  std::vector<std::string> items() const {
+    std::vector<std::string> out;
+    for (auto& l : read_lines(dir_.file("standin.log")))
+      if (l.find("\"item\":") != std::string::npos) out.push_back(l);
+    return out;
+  }
+  std::vector<std::string> requests() const {
+    std::vector<std::string> out;
+    for (auto& l : read_lines(dir_.file("standin.log")))
+      if (l.find("\"target\":") != std::string::npos) out.push_back(l);
+    return out;
+  }
+
+ private:
+  const TempDir& dir_;
+  uint16_t port_;
+  std::unique_ptr<Process> process_;
+};
+
+// `"seq":N` → how many lines carry it.
+std::map<int, int> seq_counts(const std::vector<std::string>& lines) {
+  static const std::regex re("\"seq\":(\\d+)");
+  std::map<int, int> counts;
+  for (const auto& l : lines) {
+    std::smatch m;
+    if (std::regex_search(l, m, re)) ++counts[std::stoi(m[1])];
+  }
+  return counts;
+}
+
+size_t count_with(const std::vector<std::string>& lines, const std::string& text) {
+  size_t n = 0;
+  for (const auto& l : lines) n += l.find(text) != std::string::npos;
+  return n;
+}
+
+std::string record(int seq, const std::string& extra = "") {
+  return R"({"seq":)" + std::to_string(seq) + extra + R"(,"msg":"request handled"})" + "\n";
+}
+
+std::string config(const TempDir& dir, uint16_t port, const std::string& es_keys, const std::string& filters = "",
+                   const std::string& retry = "      retry_base: 200ms\n      retry_cap: 1s\n") {
+  return "service:\n  flush: 100ms\n  grace: 10s\n  log_level: info\n"
+         "pipeline:\n  inputs:\n    - name: tail\n      tag: app\n      path: " + dir.file("app.log") +
+         "\n      read_from_head: on\n"
+         "  filters:\n    - name: parser\n      match: app\n      key_name: log\n      parser: json\n" + filters +
+         "  outputs:\n    - name: es\n      match: '*'\n      host: 127.0.0.1\n      port: " + std::to_string(port) +
+         "\n" + retry + "      dead_letter_file: " + dir.file("dead.jsonl") + "\n" +
+         es_keys;
+}
+
+std::unique_ptr<Process> start_sluice(const TempDir& dir, const std::string& yaml) {
+  write_file(dir.file("sluice.yaml"), yaml);
+  return std::make_unique<Process>(std::vector<std::string>{SLUICE_BINARY, "-c", dir.file("sluice.yaml")});
+}
+
+void stop(Process& p) {
+  p.signal(SIGTERM);
+  auto status = p.wait(30s);
+  INFO(p.err());
+  REQUIRE(status == 0);
+}
+
+std::map<int, int> ones(int from, int to, std::set<int> except = {}) {
+  std::map<int, int> m;
+  for (int i = from; i < to; ++i)
+    if (!except.count(i)) m[i] = 1;
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("es: per-item failures resend only the 429/503 items and dead-letter the 400s", "[e2e][es]") {
+  TempDir dir;
+  StandIn es(dir);
+  std::string log;
+  for (int i = 0; i < 20; ++i) {
+    std::string extra;
+    if (i == 3 || i == 7) extra = R"(,"fail":"429x1")";   // rejected once, then stored
+    if (i == 13) extra = R"(,"fail":"503x2")";            // unavailable twice
+    if (i == 5 || i == 11) extra = R"(,"fail":"400")";    // a mapping error: never stored
+    log += record(i, extra);
+  }
+  write_file(dir.file("app.log"), log);
+  auto sluice = start_sluice(dir, config(dir, es.port(), ""));
+  bool done = wait_until([&] { return es.stored().size() >= 18 && read_lines(dir.file("dead.jsonl")).size() >= 2; }, 60s);
+  INFO(sluice->err());
+  REQUIRE(done);
+  stop(*sluice);
+
+  CHECK(seq_counts(es.stored()) == ones(0, 20, {5, 11}));
+  // Received: the failed-and-retryable items again, nothing else.
+  std::map<int, int> received = ones(0, 20);
+  received[3] = received[7] = 2;
+  received[13] = 3;
+  CHECK(seq_counts(es.items()) == received);
+
+  auto dead = read_lines(dir.file("dead.jsonl"));
+  CHECK(seq_counts(dead) == std::map<int, int>{{5, 1}, {11, 1}});
+  for (const auto& line : dead)
+    CHECK(line.find(R"("reason":"400 mapper_parsing_exception: failed to parse field [fail] of type [long] in document")") !=
+          std::string::npos);
+  CHECK(sluice->err().find("18 records delivered") != std::string::npos);
+  CHECK(sluice->err().find(", 2 dead-lettered") != std::string::npos);
+}
+
+TEST_CASE("es: whole-request failures are retried, honouring Retry-After", "[e2e][es]") {
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 10; ++i) log += record(i);
+  write_file(dir.file("app.log"), log);
+
+  SECTION("429 with Retry-After: 1") {
+    write_file(dir.file("control.json"), R"({"faults":[{"type":"status","status":429,"retry_after":"1"}]})");
+    StandIn es(dir);
+    // A backoff far longer than the test: only Retry-After can bring the retry in time.
+    auto sluice = start_sluice(dir, config(dir, es.port(), "", "", "      retry_base: 1h\n      retry_cap: 1h\n"));
+    bool done = wait_until([&] { return es.stored().size() >= 10; }, 60s);
+    INFO(sluice->err());
+    REQUIRE(done);
+    stop(*sluice);
+    CHECK(sluice->err().find("10 records will be retried in 1000 ms") != std::string::npos);
+    CHECK(count_with(es.requests(), R"("status":429)") == 1);
+    CHECK(seq_counts(es.stored()) == ones(0, 10));
+  }
+  SECTION("503 twice") {
+    write_file(dir.file("control.json"), R"({"faults":[{"type":"status","status":503,"count":2}]})");
+    StandIn es(dir);
+    auto sluice = start_sluice(dir, config(dir, es.port(), ""));
+    bool done = wait_until([&] { return es.stored().size() >= 10; }, 60s);
+    INFO(sluice->err());
+    REQUIRE(done);
+    stop(*sluice);
+    CHECK(count_with(es.requests(), R"("status":503)") == 2);
+    CHECK(seq_counts(es.stored()) == ones(0, 10));
+    CHECK(sluice->err().find("503") != std::string::npos);
+  }
+}
+
+TEST_CASE("es: lost answers with generated ids store every record exactly once", "[e2e][es]") {
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 30; ++i) log += record(i);
+  write_file(dir.file("app.log"), log);
+  std::string fault;
+  SECTION("connection dropped before storing") { fault = R"({"type":"drop"})"; }
+  SECTION("connection dropped after storing") { fault = R"({"type":"drop_after_store"})"; }
+  SECTION("answer slower than request_timeout, after storing") { fault = R"({"type":"slow","delay":3})"; }
+  write_file(dir.file("control.json"), R"({"faults":[)" + fault + "]}");
+  StandIn es(dir);
+  auto sluice = start_sluice(dir, config(dir, es.port(), "      generate_id: on\n      request_timeout: 1s\n"));
+  bool done = wait_until([&] { return es.stored().size() >= 30; }, 60s);
+  INFO(sluice->err());
+  REQUIRE(done);
+  // SIGTERM drains: the retry of the batch whose answer was lost still goes out.
+  stop(*sluice);
+  CHECK(seq_counts(es.stored()) == ones(0, 30));
+  CHECK(sluice->err().find("30 records delivered") != std::string::npos);
+  CHECK(sluice->err().find(" 0 dead-lettered") != std::string::npos);
+  // A retry of stored documents met them under the same ids.
+  size_t conflicts = count_with(es.items(), R"("status":409)");
+  CHECK((conflicts > 0) == (fault.find("\"drop\"") == std::string::npos));
+}
+
+TEST_CASE("es: a 413 splits the batch until Elasticsearch takes it", "[e2e][es]") {
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 40; ++i) log += record(i);
+  write_file(dir.file("app.log"), log);
+  StandIn es(dir, {"--max-content-length", "1500"});
+  auto sluice = start_sluice(dir, config(dir, es.port(), ""));
+  bool done = wait_until([&] { return es.stored().size() >= 40; }, 60s);
+  INFO(sluice->err());
+  REQUIRE(done);
+  stop(*sluice);
+  CHECK(seq_counts(es.stored()) == ones(0, 40));
+  CHECK(sluice->err().find("413") != std::string::npos);
+}
+
+TEST_CASE("es: API key, gzip, pipeline, index pattern and data stream", "[e2e][es]") {
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 5; ++i) log += record(i);
+  write_file(dir.file("app.log"), log);
+  StandIn es(dir, {"--auth", "ApiKey aWQ6a2V5", "--data-stream", "logs-"});
+  auto sluice = start_sluice(dir, config(dir, es.port(),
+                                         "      http_api_key: id:key\n      compress: gzip\n      pipeline: enrich\n"
+                                         "      index: logs-app-%Y\n"
+                                         "    - name: es\n      alias: wrong_key\n      match: '*'\n"
+                                         "      port: " + std::to_string(es.port()) +
+                                         "\n      http_api_key: id:wrong\n      index: other\n"
+                                         "      dead_letter_file: " + dir.file("dead-wrong.jsonl") + "\n"));
+  bool done = wait_until([&] {
+    return es.stored().size() >= 5 && read_lines(dir.file("dead-wrong.jsonl")).size() >= 5;
+  }, 60s);
+  INFO(sluice->err());
+  REQUIRE(done);
+  stop(*sluice);
+  auto stored = es.stored();
+  CHECK(seq_counts(stored) == ones(0, 5));
+  static const std::regex index_re("\"_index\":\"logs-app-(\\d{4})\"");
+  for (const auto& line : stored) {
+    CHECK(std::regex_search(line, index_re));
+    CHECK(line.find("\"@timestamp\":\"") != std::string::npos);  // data streams need it
+  }
+  bool gzip_with_pipeline = false;
+  for (const auto& r : es.requests())
+    gzip_with_pipeline = gzip_with_pipeline || (r.find(R"("target":"/_bulk?pipeline=enrich","gzip":true)") != std::string::npos);
+  CHECK(gzip_with_pipeline);
+  // The wrong key is refused as a whole (401): permanent, with Elasticsearch's text.
+  auto dead = read_lines(dir.file("dead-wrong.jsonl"));
+  CHECK(seq_counts(dead) == ones(0, 5));
+  CHECK(dead[0].find("401") != std::string::npos);
+  CHECK(dead[0].find("security_exception") != std::string::npos);
+}
+
+TEST_CASE("es: behind the trace aggregator every traceId is exactly one document", "[e2e][es][trace_aggregate]") {
+  TempDir dir;
+  Process gen({"/usr/bin/python3", std::string(SLUICE_SOURCE_DIR) + "/bench/gen_traces.py", "4000", dir.file("app.log"),
+               "--seed", "7"});
+  REQUIRE(gen.wait(60s) == 0);
+  std::smatch m;
+  std::string gen_err = gen.err();
+  REQUIRE(std::regex_search(gen_err, m, std::regex("requests=(\\d+)")));
+  const size_t requests = std::stoul(m[1]);
+  // Trouble on the way: a 503, a lost answer after storing, a slow answer.
+  write_file(dir.file("control.json"),
+             R"({"faults":[{"type":"status","status":503},{"type":"drop_after_store"},{"type":"slow","delay":3}]})");
+  StandIn es(dir);
+  std::string lua = "    - name: lua\n      match: app\n      script: " + std::string(SLUICE_SOURCE_DIR) +
+                    "/lua/trace_aggregate.lua\n      call: aggregate\n      timer_call: aggregate_timer\n"
+                    "      flush_call: aggregate_flush\n";
+  auto sluice = start_sluice(dir, config(dir, es.port(),
+                                         "      generate_id: on\n      request_timeout: 1s\n      batch_max_records: 500\n",
+                                         lua));
+  bool done = wait_until([&] { return es.stored().size() >= requests; }, 120s);
+  INFO(sluice->err());
+  REQUIRE(done);
+  stop(*sluice);
+  static const std::regex trace_re("\"traceId\":\"([0-9a-f]{32})\"");
+  std::map<std::string, int> per_trace;
+  for (const auto& line : es.stored()) {
+    std::smatch t;
+    if (std::regex_search(line, t, trace_re)) ++per_trace[t[1]];
+  }
+  CHECK(per_trace.size() == requests);
+  size_t not_once = 0;
+  for (const auto& [trace, n] : per_trace) not_once += n != 1;
+  CHECK(not_once == 0);
+  CHECK(es.stored().size() == requests);
+}

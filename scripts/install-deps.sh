@@ -8,8 +8,14 @@ packages=(
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
   libsnappy-dev
   catch2 clang libclang-rt-14-dev python3 procps ccache
-  nodejs npm nginx-light rsyslog wrk curl openssl bsdutils
+  nginx-light rsyslog wrk curl openssl bsdutils
 )
+
+# Node.js and npm (test peers only): Debian's packages, unless a node with
+# npm is already there (NodeSource's nodejs ships npm and conflicts with Debian's).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

@@ -145,6 +145,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
           dialer.forget_addresses();
           co_return failure(std::move(error));
         }
+        if (dropped) {  // the Client went while this connected
+          conn->close();
+          co_return failure("the HTTP client is closed");
+        }
       }
       in_use.insert(conn.get());
       ExchangeResult x = co_await conn->exchange(wire, settings.request_timeout);

@@ -52,8 +52,10 @@ struct FlushJoin {
     if (same) {
       // One outcome for all: report it once, with the first reason and the longest Retry-After.
       FlushResult r = std::move(results.front());
-      for (const auto& other : results)
-        if (other.retry_after && (!r.retry_after || *other.retry_after > *r.retry_after)) r.retry_after = other.retry_after;
+      for (size_t i = 1; i < results.size(); ++i) {
+        const auto& later = results[i].retry_after;
+        if (later && (!r.retry_after || *later > *r.retry_after)) r.retry_after = later;
+      }
       done(std::move(r));
       return;
     }

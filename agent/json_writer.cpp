@@ -12,7 +12,19 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-// Length of the valid UTF-8 sequence at s[i], or 0 if invalid.
+
+// True if any of the 8 bytes in w is < 0x20, '"', '\\' or >= 0x80 (SWAR:
+// "has zero byte" tests, so plain ASCII text is skipped 8 bytes at a time).
+inline bool needs_attention(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;
+  return ((w & kHigh) | control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
+}  // namespace
+
 size_t utf8_sequence_length(std::string_view s, size_t i) {
   auto c = static_cast<unsigned char>(s[i]);
   size_t n;
@@ -32,18 +44,6 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return n;
 }
-
-// True if any of the 8 bytes in w is < 0x20, '"', '\\' or >= 0x80 (SWAR:
-// "has zero byte" tests, so plain ASCII text is skipped 8 bytes at a time).
-inline bool needs_attention(uint64_t w) {
-  constexpr uint64_t kOnes = 0x0101010101010101ULL;
-  constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
-  uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;
-  return ((w & kHigh) | control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
-}
-
-}  // namespace
 
 void append_string(std::string& out, std::string_view s) {
   out.push_back('"');

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "agent/base64.hpp"
 #include "agent/input.hpp"
 
 namespace sluice {
@@ -37,8 +38,5 @@ struct HttpInputSettings {
 // readable, user and password together) and resolves relative paths against
 // ctx.base_dir. Throws config::ConfigError naming the key.
 HttpInputSettings make_http_input_settings(const config::ComponentConfig& cfg, const BuildContext& ctx);
-
-// RFC 4648 base64 with padding (for the Basic credentials).
-std::string base64_encode(std::string_view data);
 
 }  // namespace sluice

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "agent/base64.hpp"
 #include "agent/config/component_config.hpp"
 #include "agent/config/schema.hpp"
 #include "agent/record_accessor.hpp"
@@ -61,11 +62,6 @@ std::optional<CloudEndpoint> decode_cloud_id(std::string_view cloud_id, std::str
 
 // "ApiKey <base64(id:key)>" from either "id:key" or the already encoded form.
 std::string api_key_header(std::string_view key);
-
-// RFC 4648 base64 (with padding); decode accepts missing padding and refuses
-// other characters.
-std::string base64_encode(std::string_view data);
-std::optional<std::string> base64_decode(std::string_view text);
 
 // Percent-encodes a query parameter value (RFC 3986 unreserved kept).
 std::string url_encode(std::string_view value);

@@ -1,13 +1,12 @@
 // Request bodies → records, and Content-Type / Content-Encoding sorting; see http_body_decoder.hpp.
 #include "inputs/http/http_body_decoder.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstring>
 
 #include "agent/parse/json_format.hpp"
 #include "agent/parse/key_dedup.hpp"
+#include "agent/zlib_codec.hpp"
 
 namespace sluice {
 
@@ -126,15 +125,6 @@ std::string_view unescape_form(char* s, size_t n) {
   return {s, w};
 }
 
-// Ends inflateEnd on every path.
-struct ZStream {
-  z_stream zs{};
-  bool live = false;
-  ~ZStream() {
-    if (live) inflateEnd(&zs);
-  }
-};
-
 // zlib header: CMF/FLG with method 8 and a check value divisible by 31 (RFC 1950).
 bool looks_zlib(std::string_view in) {
   if (in.size() < 2) return false;
@@ -171,48 +161,17 @@ BodyDecoder::~BodyDecoder() = default;
 
 std::optional<BodyError> BodyDecoder::inflate(BodyEncoding encoding, std::string_view in, size_t max_size,
                                               std::string& out) {
-  const char* name = encoding == BodyEncoding::Deflate ? "deflate" : "gzip";
-  auto corrupt = [&](size_t at, std::string_view why) {
-    return invalid("invalid " + std::string(name) + " data at byte " + std::to_string(at) + ": " + std::string(why));
-  };
-  auto too_large = [&] {
+  // Auto: a gzip or zlib header, detected. Some clients send raw deflate as
+  // "deflate" (RFC 9110 says zlib): Raw reads that.
+  auto wrapper = (encoding == BodyEncoding::Deflate && !looks_zlib(in)) ? zlib::Wrapper::Raw : zlib::Wrapper::Auto;
+  auto error = zlib::inflate(in, wrapper, max_size, out);
+  if (!error) return std::nullopt;
+  if (error->too_large) {
     return BodyError{BodyError::Kind::TooLarge,
                      "body is larger than max_body_size (" + std::to_string(max_size) + " bytes) once decompressed"};
-  };
-  out.clear();
-  if (in.empty()) return corrupt(0, "empty body");
-  ZStream z;
-  // 15 + 32: a gzip or zlib header, detected. Some clients send raw deflate
-  // as "deflate" (RFC 9110 says zlib): -15 reads that.
-  int window_bits = (encoding == BodyEncoding::Deflate && !looks_zlib(in)) ? -15 : 15 + 32;
-  if (inflateInit2(&z.zs, window_bits) != Z_OK) return corrupt(0, "zlib could not start");
-  z.live = true;
-  z.zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.zs.avail_in = static_cast<uInt>(in.size());  // bodies are at most 1G
-  out.resize(std::min(max_size + 1, std::max<size_t>(in.size() * 4, 4096)));
-  size_t produced = 0;
-  for (;;) {
-    if (produced == out.size()) {
-      if (out.size() > max_size) return too_large();
-      out.resize(std::min(out.size() * 2, max_size + 1));
-    }
-    z.zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-    z.zs.avail_out = static_cast<uInt>(out.size() - produced);
-    int rc = ::inflate(&z.zs, Z_NO_FLUSH);
-    produced = out.size() - z.zs.avail_out;
-    size_t consumed = in.size() - z.zs.avail_in;
-    if (rc == Z_STREAM_END) {
-      if (z.zs.avail_in == 0) break;
-      inflateReset(&z.zs);  // RFC 1952: a gzip file may hold several members, one after the other
-      continue;
-    }
-    if (rc == Z_OK || (rc == Z_BUF_ERROR && z.zs.avail_out == 0)) continue;
-    if (rc == Z_BUF_ERROR) return corrupt(consumed, "the compressed data ends early");
-    return corrupt(consumed, z.zs.msg != nullptr ? z.zs.msg : "corrupt data");
   }
-  if (produced > max_size) return too_large();
-  out.resize(produced);
-  return std::nullopt;
+  const char* name = encoding == BodyEncoding::Deflate ? "deflate" : "gzip";
+  return invalid("invalid " + std::string(name) + " data at byte " + std::to_string(error->at) + ": " + error->why);
 }
 
 std::optional<BodyError> BodyDecoder::decode(BodyFormat format, std::string_view body, int64_t time_ns,

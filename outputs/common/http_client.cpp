@@ -9,6 +9,7 @@
 #include <deque>
 #include <set>
 
+#include "agent/zlib_codec.hpp"
 #include "outputs/common/http_connection.hpp"
 #include "outputs/common/http_tls.hpp"
 
@@ -194,7 +195,10 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     if (has_line_break(request.target) || request.target.find(' ') != std::string::npos) {
       return "invalid request target \"" + request.target + "\"";
     }
-    if (request.gzip) wire.body = gzip_compress(request.body);
+    // The fastest level: request bodies are compressed on the output's own
+    // thread for every batch, and level 6 costs about 3x the CPU for a
+    // slightly smaller body (bench/README.md).
+    if (request.gzip) wire.body = zlib::compress(request.body, zlib::Wrapper::Gzip, zlib::kFastest);
     else wire.body = std::move(request.body);
     wire.head_method = request.method == "HEAD";
     std::string& h = wire.head;

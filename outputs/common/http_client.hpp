@@ -114,9 +114,4 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
 // tls.crt_file"), or "" when they can. The config reader uses it.
 std::string tls_settings_error(const TlsSettings& tls);
 
-// gzip (RFC 1952) of data at the default level.
-std::string gzip_compress(std::string_view data);
-// Inflates gzip or zlib data; nullopt if it is neither or is corrupt.
-std::optional<std::string> inflate_any(std::string_view data);
-
 }  // namespace sluice::http

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "agent/zlib_codec.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_tls.hpp"
 
@@ -45,7 +46,9 @@ Response to_response(bhttp::response<bhttp::string_body>&& msg) {
   for (const auto& f : msg) r.headers.push_back({std::string(f.name_string()), std::string(f.value())});
   r.body = std::move(msg.body());
   if (const std::string* enc = r.header("Content-Encoding"); enc && (*enc == "gzip" || *enc == "deflate")) {
-    if (auto plain = inflate_any(r.body)) r.body = std::move(*plain);
+    // An answer that isn't valid gzip/zlib stays as it came: it is only read for its error text.
+    std::string plain;
+    if (!zlib::inflate(r.body, zlib::Wrapper::Auto, kMaxAnswerBody, plain)) r.body = std::move(plain);
   }
   if (const std::string* ra = r.header("Retry-After")) r.retry_after = parse_retry_after(*ra);
   return r;

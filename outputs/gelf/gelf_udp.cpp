@@ -2,14 +2,12 @@
 // sender. See gelf_udp.hpp.
 #include "outputs/gelf/gelf_udp.hpp"
 
-#include <zlib.h>
-
 #include <deque>
 #include <random>
-#include <stdexcept>
 
 #include "agent/asio.hpp"
 #include "agent/log.hpp"
+#include "agent/zlib_codec.hpp"
 #include "outputs/gelf/gelf_transport.hpp"
 
 namespace sluice::gelf {
@@ -19,24 +17,9 @@ void compress(std::string_view data, Compression c, std::string& out) {
     out.assign(data);
     return;
   }
-  z_stream z{};
-  // windowBits 15 + 16 asks zlib for a gzip wrapper; plain 15 for zlib's own.
-  int bits = c == Compression::Gzip ? 15 + 16 : 15;
-  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw std::bad_alloc();
-  out.resize(deflateBound(&z, static_cast<uLong>(data.size())) + 32);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&z, Z_FINISH);
-  // With an output buffer of deflateBound bytes, one Z_FINISH call always ends the stream.
-  if (rc != Z_STREAM_END) {
-    deflateEnd(&z);
-    throw std::logic_error("gelf: deflate did not finish within deflateBound");
-  }
-  out.resize(z.total_out);
-  deflateEnd(&z);
+  // zlib's default level: a message is small, and the better ratio keeps
+  // big ones within the 128 chunks a GELF message may have.
+  zlib::compress(data, c == Compression::Gzip ? zlib::Wrapper::Gzip : zlib::Wrapper::Zlib, zlib::kDefaultLevel, out);
 }
 
 size_t datagram_count(size_t size, size_t packet_size) {

@@ -3,31 +3,20 @@
 // client gets back (what, and at which byte).
 #include <catch2/catch.hpp>
 
-#include <zlib.h>
-
 #include <string>
 #include <vector>
 
 #include "agent/json_writer.hpp"
+#include "agent/zlib_codec.hpp"
 #include "inputs/http/http_body_decoder.hpp"
 
 using namespace sluice;
 
 namespace {
 
-// zlib's deflate with a gzip (window_bits 15 + 16), zlib (15) or raw (-15) wrapper.
-std::string compress(std::string_view data, int window_bits = 15 + 16) {
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
+// Compressed as clients send it: gzip, zlib-wrapped or raw deflate.
+std::string compress(std::string_view data, zlib::Wrapper wrapper = zlib::Wrapper::Gzip) {
+  return zlib::compress(data, wrapper, zlib::kDefaultLevel);
 }
 
 struct Decoded {
@@ -224,9 +213,9 @@ TEST_CASE("http body: gzip and deflate bodies, bounded once decompressed", "[htt
     CHECK(out == ndjson);
     REQUIRE_FALSE(BodyDecoder::inflate(BodyEncoding::Gzip, compress("{\"a\":1}\n") + compress("{\"b\":2}"), 1 << 20, out));
     CHECK(out == "{\"a\":1}\n{\"b\":2}");
-    REQUIRE_FALSE(BodyDecoder::inflate(BodyEncoding::Deflate, compress(ndjson, 15), 1 << 20, out));
+    REQUIRE_FALSE(BodyDecoder::inflate(BodyEncoding::Deflate, compress(ndjson, zlib::Wrapper::Zlib), 1 << 20, out));
     CHECK(out == ndjson);
-    REQUIRE_FALSE(BodyDecoder::inflate(BodyEncoding::Deflate, compress(ndjson, -15), 1 << 20, out));
+    REQUIRE_FALSE(BodyDecoder::inflate(BodyEncoding::Deflate, compress(ndjson, zlib::Wrapper::Raw), 1 << 20, out));
     CHECK(out == ndjson);
   }
   SECTION("corrupt and truncated data") {

@@ -4,8 +4,7 @@
 // `tag_key`, all-or-nothing requests, and shutdown.
 #include <catch2/catch.hpp>
 
-#include <zlib.h>
-
+#include "agent/zlib_codec.hpp"
 #include "inputs/http/http_input_settings.hpp"
 #include "tests/inputs/http_input_harness.hpp"
 
@@ -15,19 +14,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string gzip(std::string_view data) {
-  z_stream zs{};
-  REQUIRE(deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&zs, static_cast<uLong>(data.size())) + 64, '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&zs, Z_FINISH) == Z_STREAM_END);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  return out;
-}
+std::string gzip(std::string_view data) { return zlib::compress(data, zlib::Wrapper::Gzip, zlib::kDefaultLevel); }
 
 }  // namespace
 

@@ -3,12 +3,11 @@
 // chunked datagrams, oversized records dead-lettered, refused port retried).
 #include <catch2/catch.hpp>
 
-#include <zlib.h>
-
 #include <map>
 #include <random>
 #include <set>
 
+#include "agent/zlib_codec.hpp"
 #include "outputs/gelf/gelf_udp.hpp"
 #include "tests/outputs/gelf_test_harness.hpp"
 
@@ -19,23 +18,10 @@ using boost::asio::ip::udp;
 
 namespace {
 
-// Inflates gzip or zlib (zlib auto-detects both with windowBits 15 + 32).
+// Inflates gzip or zlib (the header tells which).
 std::string inflate(std::string_view data) {
-  z_stream z{};
-  REQUIRE(inflateInit2(&z, 15 + 32) == Z_OK);
   std::string out;
-  char buf[16384];
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof buf;
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - z.avail_out);
-  }
-  inflateEnd(&z);
-  REQUIRE(rc == Z_STREAM_END);
+  REQUIRE_FALSE(zlib::inflate(data, zlib::Wrapper::Auto, 64 << 20, out));
   return out;
 }
 

@@ -1,7 +1,7 @@
 // The shared HTTP client against real peers: nginx (keep-alive, TLS, client
 // certificates), the python3 stand-ins in tests/peers (recording sink,
-// misbehaving answers, CONNECT proxy), and the pure helpers (gzip,
-// Retry-After, proxy URLs and the environment).
+// misbehaving answers, CONNECT proxy), and the pure helpers (Retry-After,
+// proxy URLs and the environment).
 #include <catch2/catch.hpp>
 
 #include <sys/socket.h>
@@ -48,20 +48,6 @@ const char* kConnectionEcho = R"(
     location /conn { return 200 "$connection $connection_requests"; }
     location /hello { return 200 "hello"; }
     location /cert { return 200 "$ssl_client_verify $ssl_client_s_dn"; })";
-
-// A server certificate with subjectAltName DNS:localhost, IP:127.0.0.1 from
-// the test CA. (make_test_pki's server.ext ends up empty: its printf output
-// goes to openssl.log, so its server certificate names localhost by CN only.)
-void with_san(const TempDir& dir, TestPki& pki) {
-  write_file(dir.file("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n");
-  std::string cmd = "cd '" + dir.path() +
-                    "' && openssl req -newkey rsa:2048 -nodes -subj /CN=localhost -keyout san.key -out san.csr "
-                    ">san.log 2>&1 && openssl x509 -req -in san.csr -CA '" + pki.ca_crt + "' -CAkey '" + pki.ca_key +
-                    "' -set_serial 4242 -days 2 -extfile san.ext -out san.crt >>san.log 2>&1";
-  REQUIRE(std::system(cmd.c_str()) == 0);
-  pki.server_crt = dir.file("san.crt");
-  pki.server_key = dir.file("san.key");
-}
 
 }  // namespace
 
@@ -143,10 +129,8 @@ TEST_CASE("http client: TLS against nginx with a test CA", "[http_client]") {
     CHECK(second == first.substr(0, first.find(' ')) + " 2");
   }
   SECTION("an IP address is verified against the certificate's IP SAN") {
-    TestPki with_ip = pki;
-    with_san(pki_dir, with_ip);
-    NginxPeer by_ip(kConnectionEcho, &with_ip);
-    auto settings = tls_local(by_ip.port(), pki.ca_crt);
+    // make_test_pki's server certificate names DNS:localhost and IP:127.0.0.1.
+    auto settings = tls_local(nginx.port(), pki.ca_crt);
     settings.host = "127.0.0.1";
     http::Client client(io, settings);
     http::Response r = exchange(io, client, get("/hello"));
@@ -455,16 +439,3 @@ TEST_CASE("http client: Retry-After values", "[http_client]") {
   CHECK_FALSE(http::parse_retry_after("", now).has_value());
 }
 
-TEST_CASE("http client: gzip and inflate", "[http_client]") {
-  std::string text;
-  for (int i = 0; i < 10000; ++i) text += "line " + std::to_string(i % 17) + "\n";
-  std::string packed = http::gzip_compress(text);
-  REQUIRE(packed.size() > 10);
-  CHECK(static_cast<unsigned char>(packed[0]) == 0x1f);  // gzip magic
-  CHECK(static_cast<unsigned char>(packed[1]) == 0x8b);
-  CHECK(packed.size() < text.size() / 10);
-  CHECK(http::inflate_any(packed) == text);
-  CHECK(http::inflate_any(http::gzip_compress("")) == "");
-  CHECK_FALSE(http::inflate_any("not compressed").has_value());
-  CHECK_FALSE(http::inflate_any(packed.substr(0, packed.size() / 2)).has_value());
-}

@@ -89,6 +89,8 @@ void release(void* block, size_t size) {
   ::munmap(block, size);
 }
 
+bool pooling() { return kPooling; }
+
 size_t cached_bytes() { return g_cached.load(std::memory_order_relaxed); }
 
 }  // namespace sluice::block_pool

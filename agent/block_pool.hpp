@@ -20,4 +20,8 @@ void release(void* block, size_t size);
 // Bytes of free blocks kept for reuse (metrics, tests).
 size_t cached_bytes();
 
+// False in AddressSanitizer builds (g++ or clang): there every block is a
+// plain allocation, so ASan sees each one.
+bool pooling();
+
 }  // namespace sluice::block_pool

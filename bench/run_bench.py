@@ -11,19 +11,39 @@ it says why Python's own wait4 won't do). Each pipeline runs --runs times and
 the medians are reported.
 
 Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
-  null  tail -> parser json -> null; the summary sluice logs at exit must
-        count every line as delivered
-  file  tail -> parser json -> file; the output file must have every line
-  idle  tail_json_null.yaml on an empty file that doesn't grow: VmHWM after
-        --idle-wait seconds, then SIGTERM (must exit 0)
-  lua   tail -> parser json -> lua trace_aggregate -> null; null must receive
-        exactly one record per request (the count gen_traces.py printed)
+  null    tail -> parser json -> null; the summary sluice logs at exit must
+          count every line as delivered
+  file    tail -> parser json -> file; the output file must have every line
+  idle    tail_json_null.yaml on an empty file that doesn't grow: VmHWM after
+          --idle-wait seconds, then SIGTERM (must exit 0)
+  lua     tail -> parser json -> lua trace_aggregate -> null; null must receive
+          exactly one record per request (the count gen_traces.py printed)
+  es      tail -> parser json -> es, to nginx answering every _bulk with a
+          canned success (bench/sink_nginx.conf); every line delivered
+  lua_es  tail -> parser json -> lua trace_aggregate -> es; one document per
+          request
+  loki    tail -> parser json -> loki (protobuf + snappy) to nginx answering
+          204; every line delivered
+  syslog  syslog over TCP -> null: bench/syslog_load.c sends --messages
+          octet-counted RFC 5424 messages of ~200 bytes over 100 connections;
+          once the input has counted them all (/api/v1/metrics), SIGTERM, and
+          the exit summary must count every message delivered
+  rsyslog the same load to rsyslogd (imtcp -> omfile), the peer measured the
+          same way; its file must have every message
+  http    http input (NDJSON) -> null: wrk -c100 posts batches of 1,000
+          records (bench/http_load.lua) for --http-seconds; after it, SIGTERM;
+          null must have whole batches, at least every one wrk saw a 2xx for
+For the file pipelines the rate is over sluice's whole run; for syslog and
+rsyslog from the first message sent until the receiver has the last one; for
+http over wrk's run. CPU-seconds and peak RSS are always the whole process's,
+start and shutdown included.
 
-Exits non-zero only if sluice fails (an error exit, a timeout, lost lines),
+Exits non-zero only if sluice fails (an error exit, a timeout, lost records),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle,lua] [--cache-dir /tmp/sluice-bench]
+                          [--only null,file,idle,lua,es,lua_es,loki,syslog,rsyslog,http]
+                          [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
 """
 import argparse
 import hashlib
@@ -41,21 +61,38 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import bench_peers
+from bench_peers import NginxSink, PeerError, Rsyslog
+
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(BENCH_DIR)
 
-# Fluent Bit 5.1.1 on the same workload, from ../shared/bench/README.md, and
-# the targets of issue 2: (CPU-s per million lines, peak RSS MB).
-FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0)}
-TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (2.0, 25.0)}
+# Fluent Bit 5.1.1 on the same workload, from ../shared/bench/README.md and
+# the issues, and the targets of issues 2-5: (CPU-s per million records, peak RSS MB).
+FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0), "es": (6.71, 80.0), "lua_es": (8.78, 44.0)}
+TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (2.0, 25.0),
+           "es": (2.0, 40.0), "lua_es": (2.5, 30.0), "loki": (2.5, 40.0),
+           "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0)}
 TITLES = {
     "null": "tail → parser json → null",
     "file": "tail → parser json → file",
     "idle": "idle after start (tail_json_null, empty file)",
     "lua": "tail → parser json → lua trace_aggregate → null",
+    "es": "tail → parser json → es (nginx sink)",
+    "lua_es": "tail → parser json → lua trace_aggregate → es",
+    "loki": "tail → parser json → loki (protobuf+snappy, nginx sink)",
+    "syslog": "syslog TCP (octet-counted RFC 5424, 100 conns) → null",
+    "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
+    "http": "http NDJSON (batches of 1,000, wrk -c100) → null",
 }
 PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", "idle": "tail_json_null.yaml",
-                  "lua": "tail_json_lua_null.yaml"}
+                  "lua": "tail_json_lua_null.yaml", "es": "tail_json_es.yaml", "lua_es": "tail_json_lua_es.yaml",
+                  "loki": "tail_json_loki.yaml", "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
+                  "http": "http_ndjson_null.yaml"}
+SINK_PIPELINES = {"es", "lua_es", "loki"}      # tail pipelines whose output needs the nginx sink
+LOAD_PIPELINES = {"syslog", "rsyslog", "http"}  # a load generator sends; SIGTERM ends the run
+LOAD_CONNECTIONS = 100
+HTTP_BATCH = 1000
 
 SUMMARY_RE = re.compile(r"output (\S+): (\d+) records delivered, (\d+) retried, (\d+) dead-lettered, (\d+) dropped")
 KIB_PER_MB = 1024  # "MB" in the tables is MiB: VmHWM and ru_maxrss are in KiB
@@ -67,10 +104,13 @@ class BenchFailure(Exception):
 
 @dataclass
 class Run:
-    wall_s: float
+    wall_s: float     # sluice's whole run, or the load generator's for LOAD_PIPELINES
     cpu_s: float
     peak_rss_kib: int
+    records: int      # lines read, or messages / records the load generator had accepted
+    in_bytes: int     # bytes of those records
     pauses: int = 0   # times the inputs were paused by a full buffer (backpressure)
+    wire: tuple = ()  # (HTTP requests, bytes) the nginx sink received
     note: str = ""
 
 
@@ -211,6 +251,13 @@ def sluice_argv(args, name):
     return [args.sluice, "-c", os.path.join(BENCH_DIR, "pipelines", PIPELINE_FILES[name])]
 
 
+def read_rusage(result_path):
+    """spawn_rusage's result: (exit code, CPU s, peak RSS KiB)."""
+    with open(result_path) as f:
+        code, user_us, sys_us, maxrss = (int(x) for x in f.read().split())
+    return code, (user_us + sys_us) / 1e6, maxrss
+
+
 def wait_child(proc, timeout_s):
     """Waits for the child, SIGKILLing it after timeout_s; returns (exit code, rusage, timed_out)."""
     timed_out = threading.Event()
@@ -241,9 +288,8 @@ def measure(args, name, env, log_path):
         wall = time.perf_counter() - t0
         if timed_out:
             return code, wall, 0.0, 0, "", True
-        with open(result_path) as f:
-            code, user_us, sys_us, maxrss = (int(x) for x in f.read().split())
-        return code, wall, (user_us + sys_us) / 1e6, maxrss, "", False
+        code, cpu, maxrss = read_rusage(result_path)
+        return code, wall, cpu, maxrss, "", False
     t0 = time.perf_counter()
     proc = spawn(sluice_argv(args, name), env, log_path)
     poller = HwmPoller(proc.pid)
@@ -286,32 +332,108 @@ def delivered_counts(log_path):
 
 # ---------------------------------------------------------------- pipelines
 
-def run_once(args, name, log_file, out_dir, log_path):
+def check_delivered(log_path, expected, what):
+    """Every output's exit summary must count `expected` records delivered."""
+    counts = delivered_counts(log_path)
+    if not counts:
+        raise BenchFailure("no 'records delivered' summary in sluice's log:\n" + tail_of(log_path))
+    for instance, n in counts.items():
+        if n != expected:
+            raise BenchFailure("output %s delivered %d records, expected %d (%s)" % (instance, n, expected, what))
+
+
+def run_once(args, name, log_file, nbytes, out_dir, log_path):
     shutil.rmtree(out_dir, ignore_errors=True)
     read_through(log_file)  # warm the page cache, as for Fluent Bit's figures
     env = {"BENCH_LOG": log_file, "BENCH_OUT": out_dir}
-    code, wall, cpu, rss, note, timed_out = measure(args, name, env, log_path)
+    sink = None
+    try:
+        if name in SINK_PIPELINES:
+            sink = NginxSink(args.cache_dir)
+            env.update(BENCH_SINK_PORT=str(sink.port), BENCH_ES_COMPRESS=args.es_compress)
+        code, wall, cpu, rss, note, timed_out = measure(args, name, env, log_path)
+        wire = sink.wire() if sink else ()
+    finally:
+        if sink:
+            sink.stop()
     if timed_out:
         raise BenchFailure("did not finish within %d s (killed); last log lines:\n%s" % (args.timeout, tail_of(log_path)))
     if code != 0:
         raise BenchFailure("exited with %d; last log lines:\n%s" % (code, tail_of(log_path)))
-    counts = delivered_counts(log_path)
-    if name == "null":
-        if not counts:
-            raise BenchFailure("no 'records delivered' summary in sluice's log:\n" + tail_of(log_path))
-        for instance, n in counts.items():
-            if n != args.lines:
-                raise BenchFailure("output %s delivered %d records, expected %d" % (instance, n, args.lines))
-    if name == "lua":
-        if counts.get("null.0") != args.requests:
-            raise BenchFailure("the aggregator delivered %s records, expected one per request: %d" % (
-                counts.get("null.0"), args.requests))
+    if name in ("null", "es", "loki"):
+        check_delivered(log_path, args.lines, "one per line")
+    if name in ("lua", "lua_es"):
+        check_delivered(log_path, args.requests, "the aggregator emits one per request")
     if name == "file":
         written = read_through(os.path.join(out_dir, "out.log"))
         if written != args.lines:
             raise BenchFailure("the output file has %d lines, expected %d" % (written, args.lines))
         shutil.rmtree(out_dir, ignore_errors=True)
-    return Run(wall, cpu, rss, count_pauses(log_path), note)
+    return Run(wall, cpu, rss, args.lines, nbytes, count_pauses(log_path), wire, note)
+
+
+def run_load_once(args, name, log_path):
+    """Starts sluice (or rsyslog), runs the load generator against it, SIGTERMs it and checks what arrived."""
+    if not args.spawner:
+        raise BenchFailure("needs a C compiler (for bench/spawn_rusage.c)")
+    peer = Rsyslog(args.cache_dir) if name == "rsyslog" else None
+    port = peer.port if peer else bench_peers.free_port()
+    metrics_port = bench_peers.free_port()
+    argv = peer.argv() if peer else sluice_argv(args, name)
+    env = {"BENCH_SYSLOG_PORT": str(port), "BENCH_HTTP_PORT": str(port), "BENCH_METRICS_PORT": str(metrics_port)}
+    result_path = log_path + ".rusage"
+    if os.path.exists(result_path):
+        os.unlink(result_path)
+    proc = spawn([args.spawner, result_path] + argv, env, log_path)
+    written = None
+    try:
+        bench_peers.wait_listening(port, proc, name)
+        if name in ("syslog", "rsyslog"):
+            # The rate runs from the first message sent until the receiver has
+            # them all: the load generator alone finishes once its last bytes
+            # sit in the kernel's socket buffers.
+            if not args.syslog_load:
+                raise BenchFailure("could not compile bench/syslog_load.c")
+            t0 = time.monotonic()
+            _, in_bytes = bench_peers.run_syslog_load(args.syslog_load, port, LOAD_CONNECTIONS, args.messages,
+                                                      args.timeout)
+            records, note = args.messages, ""
+            if peer:
+                written, done_at = peer.wait_written(records, args.timeout)
+            else:
+                done_at = bench_peers.wait_read(metrics_port, "syslog.0", records, args.timeout)
+                if done_at is None:
+                    raise BenchFailure("the syslog input did not count %d messages within %d s" % (records, args.timeout))
+            wall = done_at - t0
+        else:
+            sent, wall, refused, record_bytes = bench_peers.run_wrk(port, LOAD_CONNECTIONS, args.http_seconds,
+                                                                    HTTP_BATCH)
+            note = "%d requests refused (503: pipeline full)" % refused if refused else ""
+    except PeerError as e:
+        raise BenchFailure(str(e))
+    finally:
+        stopped = bench_peers.terminate(proc)
+        if peer:
+            peer.cleanup()
+    if not stopped:
+        raise BenchFailure("did not stop within 60 s of SIGTERM (killed); last log lines:\n" + tail_of(log_path))
+    code, cpu, rss = read_rusage(result_path)
+    if code != 0:
+        raise BenchFailure("exited with %d after SIGTERM; last log lines:\n%s" % (code, tail_of(log_path)))
+    if peer:
+        if written != records:
+            raise BenchFailure("rsyslog wrote %d of %d messages" % (written, records))
+    elif name == "syslog":
+        check_delivered(log_path, records, "every message sent")
+    else:
+        # wrk counts the answers it read; requests still in flight when it
+        # stopped may have been accepted too, but only whole batches.
+        records = delivered_counts(log_path).get("null.0", 0)
+        if records % HTTP_BATCH or not sent <= records <= sent + LOAD_CONNECTIONS * HTTP_BATCH:
+            raise BenchFailure("null delivered %d records; wrk had %d accepted in batches of %d" % (
+                records, sent, HTTP_BATCH))
+        in_bytes = int(records * record_bytes)
+    return Run(wall, cpu, rss, records, in_bytes, count_pauses(log_path), (), note)
 
 
 def run_idle(args, result):
@@ -343,12 +465,16 @@ def run_pipeline(args, name, log_file, nbytes):
             return result
         for i in range(args.runs):
             log_path = os.path.join(args.cache_dir, "sluice-%s-%d.log" % (name, i + 1))
-            r = run_once(args, name, log_file, os.path.join(args.cache_dir, "out-" + name), log_path)
+            if name in LOAD_PIPELINES:
+                r = run_load_once(args, name, log_path)
+            else:
+                r = run_once(args, name, log_file, nbytes, os.path.join(args.cache_dir, "out-" + name), log_path)
             result.runs.append(r)
-            print("  %s run %d/%d: %.2f s wall, %.2f CPU-s (%.2f CPU-s/M lines), peak RSS %.1f MB, "
-                  "inputs paused %d times%s" % (
-                      name, i + 1, args.runs, r.wall_s, r.cpu_s, r.cpu_s * 1e6 / args.lines,
-                      r.peak_rss_kib / KIB_PER_MB, r.pauses, " (%s)" % r.note if r.note else ""), flush=True)
+            wire = ", %d HTTP requests, %.1f MB on the wire" % (r.wire[0], r.wire[1] / 1e6) if r.wire else ""
+            print("  %s run %d/%d: %s records in %.2f s, %.2f CPU-s (%.2f CPU-s/M records), peak RSS %.1f MB, "
+                  "inputs paused %d times%s%s" % (
+                      name, i + 1, args.runs, format(r.records, ","), r.wall_s, r.cpu_s, r.cpu_s * 1e6 / r.records,
+                      r.peak_rss_kib / KIB_PER_MB, r.pauses, wire, " (%s)" % r.note if r.note else ""), flush=True)
     except BenchFailure as e:
         result.failure = str(e)
         print("  %s FAILED: %s" % (name, e), file=sys.stderr)
@@ -357,20 +483,21 @@ def run_pipeline(args, name, log_file, nbytes):
 
 # ---------------------------------------------------------------- report
 
-def medians(args, result, nbytes):
-    wall = statistics.median(r.wall_s for r in result.runs)
-    cpu = statistics.median(r.cpu_s for r in result.runs)
+def medians(result):
+    runs = result.runs
     return {
-        "lines_s": args.lines / wall,
-        "mb_s": nbytes / wall / 1e6,
-        "cpu_per_m": cpu * 1e6 / args.lines,
-        "cores": statistics.median(r.cpu_s / r.wall_s for r in result.runs),
-        "rss_mb": statistics.median(r.peak_rss_kib for r in result.runs) / KIB_PER_MB,
+        "lines_s": statistics.median(r.records / r.wall_s for r in runs),
+        "mb_s": statistics.median(r.in_bytes / r.wall_s for r in runs) / 1e6,
+        "cpu_per_m": statistics.median(r.cpu_s * 1e6 / r.records for r in runs),
+        "cores": statistics.median(r.cpu_s / r.wall_s for r in runs),
+        "rss_mb": statistics.median(r.peak_rss_kib for r in runs) / KIB_PER_MB,
     }
 
 
 def verdict(name, cpu_per_m, rss_mb):
     cpu_target, rss_target = TARGETS[name]
+    if rss_target is None:
+        return "—"
     missed = []
     if cpu_target is not None and cpu_per_m is not None and cpu_per_m > cpu_target:
         missed.append("CPU")
@@ -381,6 +508,8 @@ def verdict(name, cpu_per_m, rss_mb):
 
 def target_text(name):
     cpu_target, rss_target = TARGETS[name]
+    if rss_target is None:
+        return "—"
     cpu = "≤ %.1f CPU-s/M, " % cpu_target if cpu_target is not None else ""
     return "%s≤ %.0f MB" % (cpu, rss_target)
 
@@ -388,7 +517,8 @@ def target_text(name):
 def print_table(args, results, nbytes):
     print("\n## sluice %s, %s lines (%.1f MB), medians of %d runs, %s\n" % (
         sluice_version(args.sluice), format(args.lines, ","), nbytes / 1e6, args.runs, machine()))
-    print("| pipeline | lines/s | MB/s | CPU-s per M lines | cores | peak RSS MB | Fluent Bit 5.1.1 | target | vs target |")
+    print("| pipeline | records/s | MB/s in | CPU-s per M records | cores | peak RSS MB | Fluent Bit 5.1.1 | target "
+          "| vs target |")
     print("|---|---:|---:|---:|---:|---:|---|---|---|")
     for res in results:
         fb = FLUENT_BIT.get(res.name)
@@ -400,10 +530,16 @@ def print_table(args, results, nbytes):
             print("| %s | — | — | — | — | %.1f | — | %s | %s |" % (
                 TITLES[res.name], rss, target_text(res.name), verdict(res.name, None, rss)))
         else:
-            m = medians(args, res, nbytes)
+            m = medians(res)
             print("| %s | %s | %.0f | %.2f | %.2f | %.1f | %s | %s | %s |" % (
                 TITLES[res.name], format(round(m["lines_s"]), ","), m["mb_s"], m["cpu_per_m"], m["cores"],
                 m["rss_mb"], fb_text, target_text(res.name), verdict(res.name, m["cpu_per_m"], m["rss_mb"])))
+    for res in results:
+        if res.runs and res.runs[0].wire:
+            requests = statistics.median(r.wire[0] for r in res.runs)
+            mb = statistics.median(r.wire[1] for r in res.runs) / 1e6
+            print("\n%s: %.1f MB on the wire in %d HTTP requests (median)%s" % (
+                res.name, mb, requests, ", bodies gzip-compressed" if args.es_compress and "es" in res.name else ""))
 
 
 def sluice_version(path):
@@ -434,10 +570,15 @@ def parse_args():
     ap.add_argument("--lines", type=int, default=2_000_000, help="workload size (default 2,000,000)")
     ap.add_argument("--runs", type=int, default=3, help="runs per pipeline; medians are reported (default 3)")
     ap.add_argument("--seed", type=int, default=42, help="workload seed (default 42, as Fluent Bit's figures)")
-    ap.add_argument("--only", default="null,file,idle,lua", help="pipelines to run, comma-separated (null,file,idle,lua)")
+    ap.add_argument("--only", default=",".join(PIPELINE_FILES),
+                    help="pipelines to run, comma-separated (default all: %s)" % ",".join(PIPELINE_FILES))
     ap.add_argument("--cache-dir", default="/tmp/sluice-bench", help="workload, logs and output files")
     ap.add_argument("--generator", default=os.path.join(BENCH_DIR, "gen_traces.py"),
                     help="workload generator (default bench/gen_traces.py; ../shared/bench/gen_traces.py works too)")
+    ap.add_argument("--messages", type=int, default=None,
+                    help="syslog messages per run of syslog and rsyslog (default: --lines)")
+    ap.add_argument("--http-seconds", type=int, default=15, help="seconds wrk posts per http run (default 15)")
+    ap.add_argument("--es-compress", default="", choices=["", "gzip"], help="es and lua_es: compress bodies")
     ap.add_argument("--idle-wait", type=float, default=3.0, help="seconds idle before VmHWM is read (default 3)")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds before a run is killed and failed (default 30 + 1 s per 10,000 lines)")
@@ -452,6 +593,8 @@ def parse_args():
         ap.error("no sluice binary at %s (build it, or pass --sluice PATH)" % args.sluice)
     if args.timeout is None:
         args.timeout = 30 + args.lines / 10_000
+    if args.messages is None:
+        args.messages = args.lines
     args.cache_dir = os.path.abspath(args.cache_dir)
     args.sluice = os.path.abspath(args.sluice)
     return args
@@ -461,6 +604,7 @@ def main():
     args = parse_args()
     log_file, nbytes = workload(args)
     args.spawner = build_spawner(args.cache_dir)
+    args.syslog_load = bench_peers.build_c_tool(args.cache_dir, "syslog_load.c")
     results = []
     for name in args.only:
         print("%s:" % TITLES[name], flush=True)

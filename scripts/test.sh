@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, builds with
-# warnings as errors, runs every test under ctest, then builds again with
-# AddressSanitizer + UndefinedBehaviorSanitizer and runs the unit tests under
-# it, then runs each fuzz target briefly (libFuzzer, clang).
+# warnings as errors (g++), runs every test under ctest, then builds again
+# with clang, AddressSanitizer + UndefinedBehaviorSanitizer, runs the unit
+# tests under them, and runs each fuzz target of that build briefly (libFuzzer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-2}"
@@ -18,23 +18,24 @@ cmake --build build -j"$JOBS"
 echo "== tests"
 (cd build && ctest --output-on-failure -j"$JOBS") | tee build/ctest.log
 
-echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_WERROR=ON -DSLUICE_SANITIZE=ON >/dev/null
-cmake --build build-asan -j"$JOBS" --target sluice_unit_tests
+# One clang build serves both: the library is compiled once with ASan, UBSan
+# and libFuzzer's coverage instrumentation, for the unit tests and for the
+# fuzz targets.
+echo "== unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang)"
+CXX=clang++ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSLUICE_WERROR=ON -DSLUICE_FUZZ=ON >/dev/null
+targets=$(sed -n 's/^sluice_fuzz_target(\([a-z_0-9]*\) .*/\1/p' tests/fuzz/CMakeLists.txt)
+cmake --build build-asan -j"$JOBS" --target sluice_unit_tests $targets
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$JOBS" -L unit) | tee build-asan/ctest.log
 
 echo "== fuzz targets (${FUZZ_SECONDS}s each)"
-CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_FUZZ=ON -DSLUICE_TESTS=OFF >/dev/null
-targets=$(sed -n 's/^sluice_fuzz_target(\([a-z_0-9]*\) .*/\1/p' tests/fuzz/CMakeLists.txt)
-cmake --build build-fuzz -j"$JOBS" --target $targets
 for t in $targets; do
-  corpus="build-fuzz/corpus-$t"
+  corpus="build-asan/corpus-$t"
   mkdir -p "$corpus"
   seeds="tests/fuzz/seeds/$t"
   [ -d "$seeds" ] || seeds=""
   echo "-- $t"
-  build-fuzz/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" $seeds 2>&1 | tail -n 2
+  build-asan/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" $seeds 2>&1 | tail -n 2
 done
 echo "fuzz: $(echo $targets | wc -w) targets ran without a crash"
 

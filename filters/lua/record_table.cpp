@@ -82,7 +82,7 @@ void sort_by_rank(std::vector<Member>& members, std::vector<uint32_t>& ranks, si
 }  // namespace
 
 RecordTable::RecordTable(LuaState& lua, ConversionOptions options)
-    : lua_(lua), L_(lua.raw()), options_(std::move(options)) {
+    : L_(lua.raw()), options_(std::move(options)) {
   lua_newtable(L_);
   key_cache_ref_ = luaL_ref(L_, LUA_REGISTRYINDEX);
 }

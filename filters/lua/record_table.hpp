@@ -75,7 +75,6 @@ class RecordTable {
   bool is_int_key(std::string_view key) const;
   bool is_array_key(std::string_view key) const;
 
-  LuaState& lua_;
   lua_State* L_;
   ConversionOptions options_;
   // The top-level keys of the last record pushed, as C++ text and as Lua

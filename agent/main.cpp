@@ -38,11 +38,11 @@ void print_schema(const PluginSchema& schema, const std::string& kind) {
 bool help_plugin(const std::string& name) {
   bool found = false;
   for (const auto& p : sluice::input_plugins())
-    if (p.schema->name == name) { print_schema(*p.schema, "input"); found = true; }
+    if (p.name == name) { print_schema(p.schema(), "input"); found = true; }
   for (const auto& p : sluice::filter_plugins())
-    if (p.schema->name == name) { if (found) std::cout << "\n"; print_schema(*p.schema, "filter"); found = true; }
+    if (p.name == name) { if (found) std::cout << "\n"; print_schema(p.schema(), "filter"); found = true; }
   for (const auto& p : sluice::output_plugins())
-    if (p.schema->name == name) { if (found) std::cout << "\n"; print_schema(*p.schema, "output"); found = true; }
+    if (p.name == name) { if (found) std::cout << "\n"; print_schema(p.schema(), "output"); found = true; }
   if (name == "service") { print_schema(sluice::config::service_schema(), "service"); found = true; }
   if (name == "parser") { print_schema(sluice::parser_schema(), "parser"); found = true; }
   return found;
@@ -73,18 +73,18 @@ void plugin_docs() {
                "batching).\n\n";
   markdown_schema(sluice::config::service_schema(), "service");
   markdown_schema(sluice::parser_schema(), "parser");
-  for (const auto& p : sluice::input_plugins()) markdown_schema(*p.schema, "input");
-  for (const auto& p : sluice::filter_plugins()) markdown_schema(*p.schema, "filter");
-  for (const auto& p : sluice::output_plugins()) markdown_schema(*p.schema, "output");
+  for (const auto& p : sluice::input_plugins()) markdown_schema(p.schema(), "input");
+  for (const auto& p : sluice::filter_plugins()) markdown_schema(p.schema(), "filter");
+  for (const auto& p : sluice::output_plugins()) markdown_schema(p.schema(), "output");
 }
 
 std::string plugin_list() {
   std::string s = "inputs:";
-  for (const auto& p : sluice::input_plugins()) s += " " + std::string(p.schema->name);
+  for (const auto& p : sluice::input_plugins()) s += " " + std::string(p.name);
   s += "\nfilters:";
-  for (const auto& p : sluice::filter_plugins()) s += " " + std::string(p.schema->name);
+  for (const auto& p : sluice::filter_plugins()) s += " " + std::string(p.name);
   s += "\noutputs:";
-  for (const auto& p : sluice::output_plugins()) s += " " + std::string(p.schema->name);
+  for (const auto& p : sluice::output_plugins()) s += " " + std::string(p.name);
   return s + "\nsections: service parser\n";
 }
 

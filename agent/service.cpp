@@ -34,7 +34,7 @@ std::string instance_name(const config::ComponentConfig& cfg, size_t index) {
 template <class Plugins>
 const auto& find_plugin(const Plugins& plugins, std::string_view name) {
   for (const auto& p : plugins)
-    if (p.schema->name == name) return p;
+    if (p.name == name) return p;
   std::abort();  // the loader only accepts registered names
 }
 

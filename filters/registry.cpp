@@ -10,10 +10,10 @@ namespace sluice {
 
 const std::vector<FilterPlugin>& filter_plugins() {
   static const std::vector<FilterPlugin> plugins = {
-      {&parser_filter_schema(), make_parser_filter},
-      {&grep_filter_schema(), make_grep_filter},
-      {&modify_filter_schema(), make_modify_filter},
-      {&lua_filter_schema(), make_lua_filter},
+      {"parser", parser_filter_schema, make_parser_filter},
+      {"grep", grep_filter_schema, make_grep_filter},
+      {"modify", modify_filter_schema, make_modify_filter},
+      {"lua", lua_filter_schema, make_lua_filter},
   };
   return plugins;
 }

@@ -11,11 +11,11 @@ namespace sluice {
 
 const std::vector<InputPlugin>& input_plugins() {
   static const std::vector<InputPlugin> plugins = {
-      {&tail_input_schema(), make_tail_input},
-      {&stdin_input_schema(), make_stdin_input},
-      {&dummy_input_schema(), make_dummy_input},
-      {&syslog_input_schema(), make_syslog_input},
-      {&http_input_schema(), make_http_input},
+      {"tail", tail_input_schema, make_tail_input},
+      {"stdin", stdin_input_schema, make_stdin_input},
+      {"dummy", dummy_input_schema, make_dummy_input},
+      {"syslog", syslog_input_schema, make_syslog_input},
+      {"http", http_input_schema, make_http_input},
   };
   return plugins;
 }

@@ -13,13 +13,13 @@ namespace sluice {
 
 const std::vector<OutputPlugin>& output_plugins() {
   static const std::vector<OutputPlugin> plugins = {
-      {&stdout_output_schema(), make_stdout_output},
-      {&file_output_schema(), make_file_output},
-      {&null_output_schema(), make_null_output},
-      {&http_output_schema(), make_http_output},
-      {&es_output_schema(), make_es_output},
-      {&loki_output_schema(), make_loki_output},
-      {&gelf_output_schema(), make_gelf_output},
+      {"stdout", stdout_output_schema, make_stdout_output},
+      {"file", file_output_schema, make_file_output},
+      {"null", null_output_schema, make_null_output},
+      {"http", http_output_schema, make_http_output},
+      {"es", es_output_schema, make_es_output},
+      {"loki", loki_output_schema, make_loki_output},
+      {"gelf", gelf_output_schema, make_gelf_output},
   };
   return plugins;
 }

@@ -177,8 +177,8 @@ class Loader {
     const PluginSchema* schema = nullptr;
     auto scan = [&](const auto& plugins) {
       for (const auto& p : plugins) {
-        known.push_back(p.schema->name);
-        if (p.schema->name == name) schema = p.schema;
+        known.push_back(p.name);
+        if (p.name == name) schema = &p.schema();
       }
     };
     if (kind == "input") scan(input_plugins());

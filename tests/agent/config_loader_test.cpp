@@ -5,6 +5,9 @@
 #include <cstdlib>
 
 #include "agent/config/yaml_loader.hpp"
+#include "filters/registry.hpp"
+#include "inputs/registry.hpp"
+#include "outputs/registry.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice::config;
@@ -168,4 +171,12 @@ TEST_CASE("pipeline files: sections, plugins, interpolation, includes", "[config
     CHECK(error_of([&] { load_file(dir.file("absent.yaml")); }) ==
           "cannot read configuration file " + dir.file("absent.yaml"));
   }
+}
+
+TEST_CASE("every plugin's registry name is its schema's name", "[config]") {
+  // The loader matches `name:` against the registry's names and only then
+  // builds that plugin's schema, so the two must agree.
+  for (const auto& p : sluice::input_plugins()) CHECK(p.schema().name == p.name);
+  for (const auto& p : sluice::filter_plugins()) CHECK(p.schema().name == p.name);
+  for (const auto& p : sluice::output_plugins()) CHECK(p.schema().name == p.name);
 }

@@ -61,8 +61,21 @@ bool Pipeline::paused() {
     paused_gauge_.set(full ? 1 : 0);
     if (full) {
       pauses_.add();
-      log::warn("inputs paused: {}", why);
-    } else {
+      auto now = std::chrono::steady_clock::now();
+      pause_logged_ = last_pause_log_ == std::chrono::steady_clock::time_point{} ||
+                      now - last_pause_log_ >= std::chrono::minutes(1);
+      if (pause_logged_) {
+        if (pauses_not_logged_ > 0) {
+          log::warn("inputs paused: {} ({} more pauses since the last message)", why, pauses_not_logged_);
+        } else {
+          log::warn("inputs paused: {}", why);
+        }
+        last_pause_log_ = now;
+        pauses_not_logged_ = 0;
+      } else {
+        ++pauses_not_logged_;
+      }
+    } else if (pause_logged_) {
       log::info("inputs resumed: buffers have room again");
     }
   }

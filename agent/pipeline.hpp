@@ -1,6 +1,7 @@
 // The pipeline stage: runs the filter chain on each chunk and routes the
 // result to every output whose match fits its tag.
 #pragma once
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -27,7 +28,9 @@ class Pipeline {
   // matching outputs. A chunk left empty by filters is released (acknowledged).
   void submit(ChunkPtr chunk, size_t first_filter = 0);
   // True while the memory budget or a blocking output buffer is full.
-  // Logs and counts each pause and resume.
+  // Counts every pause (sluice_input_pauses_total); logs the first, then at
+  // most one a minute saying how many came in between: under steady
+  // backpressure inputs pause and resume hundreds of times a second.
   bool paused();
   // Shutdown: lets each filter emit what it holds, in order.
   void flush_filters();
@@ -47,6 +50,9 @@ class Pipeline {
   uint64_t mem_limit_;
   std::atomic<int64_t> budget_{0};
   bool paused_ = false;
+  bool pause_logged_ = false;  // the current pause was logged, so its resume is too
+  std::chrono::steady_clock::time_point last_pause_log_{};
+  uint64_t pauses_not_logged_ = 0;
   Counter& pauses_;
   Counter& paused_gauge_;
   Counter& unrouted_;

@@ -212,6 +212,8 @@ struct Service::Impl {
   }
 
   void log_summary() const {
+    log::info("inputs paused {} times (backpressure from full buffers)",
+              metrics.value("sluice_input_pauses_total", "pipeline"));
     for (const auto& r : runners) {
       log::info("output {}: {} records delivered, {} retried, {} dead-lettered, {} dropped", r->instance(),
                 metrics.value("sluice_output_records_delivered_total", r->instance()),

@@ -315,8 +315,13 @@ def tail_of(path, nlines=15):
 
 
 def count_pauses(log_path):
+    """From the summary sluice logs at exit (the pause messages themselves are rate-limited)."""
     with open(log_path, errors="replace") as f:
-        return sum(1 for line in f if "inputs paused:" in line)
+        for line in f:
+            m = re.search(r"inputs paused (\d+) times", line)
+            if m:
+                return int(m.group(1))
+    return 0
 
 
 def delivered_counts(log_path):

@@ -4,6 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include <mutex>
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "agent/config/yaml_loader.hpp"
 #include "agent/pipeline.hpp"
@@ -148,4 +152,43 @@ TEST_CASE("the memory budget pauses inputs until chunks are delivered", "[pipeli
   REQUIRE(test::wait_until([&] { return !pipeline.paused(); }, 5s));
   CHECK(sink.ok_count() == 1);
   out.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("pauses are all counted, but only the first of a minute is logged", "[pipeline]") {
+  // Under steady backpressure inputs pause and resume hundreds of times a
+  // second: one line a minute says so without flooding the log.
+  std::ostringstream text;
+  auto previous = spdlog::default_logger();
+  auto capture = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
+  capture->set_level(spdlog::level::info);
+  spdlog::set_default_logger(capture);
+
+  test::TempDir dir;
+  Metrics metrics;
+  DeadLetter dl(dir.file("dl.jsonl"));
+  auto seen = std::make_shared<Capture::Seen>();
+  static const config::PluginSchema schema{"capture", "", {}};
+  auto fast = OutputSettings::from_config(config::load_component(schema, "output", "flush: 10ms"), 0s);
+  OutputRunner out("fast", std::make_unique<Capture>(seen), fast, TagMatcher::glob("*"), dl, metrics);
+  out.start();
+  Pipeline pipeline({}, {&out}, 1, metrics);  // one byte: any chunk fills it
+  CountingSink sink;
+  for (int i = 0; i < 5; ++i) {
+    pipeline.submit(chunk("app", sink));
+    CHECK(pipeline.paused());
+    REQUIRE(test::wait_until([&] { return !pipeline.paused(); }, 5s));
+  }
+  out.drain(std::chrono::steady_clock::now() + 1s);
+  spdlog::set_default_logger(previous);
+
+  CHECK(metrics.value("sluice_input_pauses_total", "pipeline") == 5);
+  std::string log = text.str();
+  auto count = [&](std::string_view what) {
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("inputs paused: output fast buffer is full") + count("inputs paused: service.mem_limit reached") == 1);
+  CHECK(count("inputs resumed") == 1);
+  CHECK(sink.ok_count() == 5);
 }

@@ -1,11 +1,14 @@
-// zlib's streaming calls behind the two functions of zlib_codec.hpp.
+// libdeflate (compress) and zlib's streaming API (inflate) behind zlib_codec.hpp.
 #include "agent/zlib_codec.hpp"
 
+#include <libdeflate.h>
 #include <zlib.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <new>
+#include <stdexcept>
 
 namespace sluice::zlib {
 
@@ -24,15 +27,6 @@ int window_bits(Wrapper w) {
   return 15 + 32;
 }
 
-// Ends the stream on every path.
-struct Deflater {
-  z_stream zs{};
-  Deflater(Wrapper w, int level) {
-    if (deflateInit2(&zs, level, Z_DEFLATED, window_bits(w), 8, Z_DEFAULT_STRATEGY) != Z_OK) throw std::bad_alloc();
-  }
-  ~Deflater() { deflateEnd(&zs); }
-};
-
 struct Inflater {
   z_stream zs{};
   bool live = false;
@@ -44,29 +38,38 @@ struct Inflater {
 }  // namespace
 
 void compress(std::string_view data, Wrapper wrapper, int level, std::string& out) {
-  Deflater d(wrapper == Wrapper::Auto ? Wrapper::Gzip : wrapper, level);
-  z_stream& zs = d.zs;
-  // deflateBound is exact for data below 4 GiB: usually one call finishes.
-  out.resize(deflateBound(&zs, static_cast<uLong>(std::min(data.size(), kMaxStep))) + 32);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  size_t in_left = data.size();
-  size_t produced = 0;
-  for (;;) {
-    if (zs.avail_in == 0 && in_left > 0) {
-      zs.avail_in = static_cast<uInt>(std::min(in_left, kMaxStep));
-      in_left -= zs.avail_in;
+  // A compressor holds a few hundred KiB of tables: keep one per level and
+  // thread (outputs compress on their own threads) instead of one per batch.
+  struct Compressors {
+    std::array<libdeflate_compressor*, 13> by_level{};
+    ~Compressors() {
+      for (auto* c : by_level)
+        if (c != nullptr) libdeflate_free_compressor(c);
     }
-    if (produced == out.size()) out.resize(out.size() * 2);
-    zs.next_out = reinterpret_cast<Bytef*>(out.data() + produced);
-    zs.avail_out = static_cast<uInt>(std::min(out.size() - produced, kMaxStep));
-    uInt before = zs.avail_out;
-    int rc = ::deflate(&zs, in_left == 0 ? Z_FINISH : Z_NO_FLUSH);
-    produced += before - zs.avail_out;
-    if (rc == Z_STREAM_END) break;
-    // Z_BUF_ERROR only means no progress was possible: more room comes next round.
-    if (rc != Z_OK && rc != Z_BUF_ERROR) throw std::bad_alloc();
+  };
+  thread_local Compressors cache;
+  level = std::clamp(level, 0, 12);
+  libdeflate_compressor*& c = cache.by_level[static_cast<size_t>(level)];
+  if (c == nullptr && (c = libdeflate_alloc_compressor(level)) == nullptr) throw std::bad_alloc();
+  size_t written = 0;
+  switch (wrapper) {
+    case Wrapper::Zlib:
+      out.resize(libdeflate_zlib_compress_bound(c, data.size()));
+      written = libdeflate_zlib_compress(c, data.data(), data.size(), out.data(), out.size());
+      break;
+    case Wrapper::Raw:
+      out.resize(libdeflate_deflate_compress_bound(c, data.size()));
+      written = libdeflate_deflate_compress(c, data.data(), data.size(), out.data(), out.size());
+      break;
+    case Wrapper::Gzip:
+    case Wrapper::Auto:
+      out.resize(libdeflate_gzip_compress_bound(c, data.size()));
+      written = libdeflate_gzip_compress(c, data.data(), data.size(), out.data(), out.size());
+      break;
   }
-  out.resize(produced);
+  // With a buffer of the bound's size compression always fits.
+  if (written == 0) throw std::logic_error("libdeflate: output larger than its own bound");
+  out.resize(written);
 }
 
 std::string compress(std::string_view data, Wrapper wrapper, int level) {

@@ -6,7 +6,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libboost-dev libboost-system-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
-  libsnappy-dev
+  libsnappy-dev libdeflate-dev
   catch2 clang libclang-rt-14-dev lld python3 procps ccache
   nginx-light rsyslog wrk curl openssl bsdutils
 )

@@ -196,7 +196,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       return "invalid request target \"" + request.target + "\"";
     }
     // The fastest level: every batch is compressed on the output's thread,
-    // and level 6 costs twice the CPU for a body a fifth smaller (bench/README.md).
+    // and higher levels cost far more CPU for a little less (bench/README.md).
     if (request.gzip) wire.body = zlib::compress(request.body, zlib::Wrapper::Gzip, zlib::kFastest);
     else wire.body = std::move(request.body);
     wire.head_method = request.method == "HEAD";

@@ -134,4 +134,15 @@ void encode(std::string& out, const Batch& batch, const Options& options) {
   });
 }
 
+void encode_array(std::string& out, const Batch& batch, const Options& options) {
+  out.push_back('[');
+  bool first = true;
+  batch.for_each([&](const std::string& /*tag*/, const Event& e) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_object(out, e, options);
+  });
+  out.push_back(']');
+}
+
 }  // namespace sluice::json_lines

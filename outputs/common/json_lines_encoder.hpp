@@ -43,5 +43,7 @@ void append_date(std::string& out, int64_t time_ns, DateFormat format);
 void append_object(std::string& out, const Event& event, const Options& options);
 // Appends one line per event of the batch.
 void encode(std::string& out, const Batch& batch, const Options& options);
+// Appends the batch as one JSON array of those objects, without a newline.
+void encode_array(std::string& out, const Batch& batch, const Options& options);
 
 }  // namespace sluice::json_lines

@@ -152,17 +152,7 @@ std::string_view http_content_type(HttpFormat format) {
 
 void encode_http_body(std::string& out, const Batch& batch, HttpFormat format, const json_lines::Options& options) {
   switch (format) {
-    case HttpFormat::Json: {
-      out.push_back('[');
-      bool first = true;
-      batch.for_each([&](const std::string& /*tag*/, const Event& e) {
-        if (!first) out.push_back(',');
-        first = false;
-        json_lines::append_object(out, e, options);
-      });
-      out.push_back(']');
-      break;
-    }
+    case HttpFormat::Json: json_lines::encode_array(out, batch, options); break;
     case HttpFormat::JsonLines: json_lines::encode(out, batch, options); break;
     case HttpFormat::JsonStream:
       batch.for_each([&](const std::string& /*tag*/, const Event& e) { json_lines::append_object(out, e, options); });

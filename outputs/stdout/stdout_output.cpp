@@ -35,14 +35,8 @@ void encode_stdout(std::string& out, const Batch& batch, StdoutFormat format, co
     }
     case StdoutFormat::Json: {
       // One JSON array per batch.
-      out.push_back('[');
-      bool first = true;
-      batch.for_each([&](const std::string& /*tag*/, const Event& e) {
-        if (!first) out.push_back(',');
-        first = false;
-        json_lines::append_object(out, e, options);
-      });
-      out += "]\n";
+      json_lines::encode_array(out, batch, options);
+      out.push_back('\n');
       break;
     }
     case StdoutFormat::JsonLines: json_lines::encode(out, batch, options); break;

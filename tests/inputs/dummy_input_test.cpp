@@ -12,44 +12,16 @@
 #include "agent/config/yaml_loader.hpp"
 #include "agent/json_writer.hpp"
 #include "inputs/dummy/dummy_input.hpp"
+#include "tests/support/input_context.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;
 
 namespace {
 
-class FakeInputContext : public InputContext {
+class FakeInputContext final : public test::FakeInputContext {
  public:
-  boost::asio::io_context& io() override { return io_; }
-  void emit(ChunkPtr chunk) override { chunks.push_back(std::move(chunk)); }
-  bool paused() const override { return paused_flag; }
-  void finished() override { ++finished_calls; }
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return instance_; }
-
-  template <class Pred>
-  bool run_until(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) {
-      io_.restart();
-      io_.run_for(5ms);
-    }
-    return pred();
-  }
-  size_t count() const {
-    size_t n = 0;
-    for (const auto& c : chunks) n += c->events.size();
-    return n;
-  }
-
-  std::vector<ChunkPtr> chunks;
-  bool paused_flag = false;
-  int finished_calls = 0;
-
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string instance_ = "dummy.0";
+  FakeInputContext() : test::FakeInputContext("dummy.0") {}
 };
 
 std::unique_ptr<Input> make(std::string_view yaml) {
@@ -78,7 +50,7 @@ TEST_CASE("dummy: emits its record at the rate, samples then finishes", "[inputs
     auto input = make("rate: 50\nsamples: 3");
     input->start(ctx);
     REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
-    REQUIRE(ctx.count() == 3);
+    REQUIRE(ctx.records() == 3);
     CHECK(json::to_string(ctx.chunks[0]->events[0].record) == R"({"message":"dummy"})");
     CHECK(ctx.chunks[0]->tag == "dummy");
     int64_t t = ctx.chunks[0]->events[0].time_ns;
@@ -90,7 +62,7 @@ TEST_CASE("dummy: emits its record at the rate, samples then finishes", "[inputs
       input->start(ctx);
       REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
     }
-    REQUIRE(ctx.count() == 2);
+    REQUIRE(ctx.records() == 2);
     CHECK(json::to_string(ctx.chunks.back()->events.back().record) == R"({"a":{"b":[1,"x"]},"ok":true})");
     CHECK(ctx.chunks[0]->tag == "demo");
   }
@@ -99,28 +71,28 @@ TEST_CASE("dummy: emits its record at the rate, samples then finishes", "[inputs
     auto start = std::chrono::steady_clock::now();
     input->start(ctx);
     REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
-    CHECK(ctx.count() == 2000);
+    CHECK(ctx.records() == 2000);
     CHECK(ctx.chunks.size() < 200);
     CHECK(std::chrono::steady_clock::now() - start < 2s);
   }
   SECTION("no records while paused, and no burst afterwards") {
     auto input = make("rate: 1000");
     input->start(ctx);
-    ctx.paused_flag = true;
+    ctx.paused_ = true;
     ctx.run_until([] { return false; }, 100ms);
-    CHECK(ctx.count() == 0);
-    ctx.paused_flag = false;
-    REQUIRE(ctx.run_until([&] { return ctx.count() > 0; }));
-    CHECK(ctx.count() < 100);
+    CHECK(ctx.records() == 0);
+    ctx.paused_ = false;
+    REQUIRE(ctx.run_until([&] { return ctx.records() > 0; }));
+    CHECK(ctx.records() < 100);
   }
   SECTION("stop: nothing more") {
     auto input = make("rate: 1000");
     input->start(ctx);
-    REQUIRE(ctx.run_until([&] { return ctx.count() > 0; }));
+    REQUIRE(ctx.run_until([&] { return ctx.records() > 0; }));
     input->stop();
-    size_t n = ctx.count();
+    size_t n = ctx.records();
     ctx.run_until([] { return false; }, 50ms);
-    CHECK(ctx.count() == n);
+    CHECK(ctx.records() == n);
   }
 }
 

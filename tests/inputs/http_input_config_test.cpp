@@ -6,6 +6,7 @@
 #include "agent/config/yaml_loader.hpp"
 #include "inputs/http/http_input.hpp"
 #include "inputs/http/http_input_settings.hpp"
+#include "tests/support/input_context.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
@@ -116,17 +117,7 @@ TEST_CASE("http input config: a port in use is an error at start, naming the key
   uint16_t port = sluice::test::free_tcp_port();
   auto cfg = config::load_component(http_input_schema(), "input", "listen: 127.0.0.1\nport: " + std::to_string(port));
   // The context (and its io_context) outlives the inputs, as in the service.
-  struct Ctx : InputContext {
-    boost::asio::io_context& io() override { return io_; }
-    void emit(ChunkPtr) override {}
-    bool paused() const override { return false; }
-    void finished() override {}
-    Metrics& metrics() override { return m_; }
-    const std::string& instance() const override { return name_; }
-    boost::asio::io_context io_;
-    Metrics m_;
-    std::string name_ = "http.0";
-  } ctx;
+  sluice::test::FakeInputContext ctx("http.0");
   auto first = make_http_input(cfg, BuildContext{});
   auto second = make_http_input(cfg, BuildContext{});
   first->start(ctx);

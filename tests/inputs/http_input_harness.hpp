@@ -21,35 +21,14 @@
 #include "agent/config/yaml_loader.hpp"
 #include "agent/json_writer.hpp"
 #include "inputs/http/http_input.hpp"
+#include "tests/support/input_context.hpp"
 #include "tests/support/net.hpp"
 
 namespace sluice::test {
 
-class HttpFakeContext : public InputContext {
+class HttpFakeContext : public FakeInputContext {
  public:
-  boost::asio::io_context& io() override { return io_; }
-  void emit(ChunkPtr chunk) override { chunks.push_back(std::move(chunk)); }
-  bool paused() const override { return paused_flag; }
-  void finished() override {}
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return instance_; }
-  uint64_t counter(std::string_view name) const { return metrics_.value(name, instance_); }
-
-  // "tag {json}" per record, in emit order.
-  std::vector<std::string> records() const {
-    std::vector<std::string> out;
-    for (const auto& c : chunks)
-      for (const auto& e : c->events) out.push_back(c->tag + " " + json::to_string(e.record));
-    return out;
-  }
-
-  std::vector<ChunkPtr> chunks;
-  bool paused_flag = false;
-
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string instance_ = "http.0";
+  HttpFakeContext() : FakeInputContext("http.0") {}
 };
 
 struct HttpReply {

@@ -30,10 +30,10 @@ TEST_CASE("http input: records POSTed as JSON, NDJSON and forms arrive tagged by
   CHECK(h.request(post("/py", "msg=hi+there&levelno=20",
                        "Content-Type: application/x-www-form-urlencoded\r\n"))
             .status == 201);
-  CHECK(h.ctx.records() == std::vector<std::string>{
+  CHECK(h.ctx.tagged_json() == std::vector<std::string>{
                                R"(app.log {"msg":"hello","n":1})", R"(app_web_x {"a":1})", R"(app_web_x {"a":2})",
                                R"(http {"b":true})", R"(py {"msg":"hi there","levelno":"20"})"});
-  CHECK(h.ctx.counter("sluice_input_http_requests_total") == 4);
+  CHECK(h.ctx.metric("sluice_input_http_requests_total") == 4);
   CHECK(h.ctx.chunks[1]->events.size() == 2);  // one request, one chunk
 }
 
@@ -50,8 +50,8 @@ TEST_CASE("http input: keep-alive serves several requests on one connection, pip
     return s;
   });
   CHECK(statuses == std::vector<int>{201, 201, 201, 201, 201});
-  CHECK(h.ctx.records().size() == 5);
-  CHECK(h.ctx.records()[4] == R"(k {"i":4})");
+  CHECK(h.ctx.tagged_json().size() == 5);
+  CHECK(h.ctx.tagged_json()[4] == R"(k {"i":4})");
 }
 
 TEST_CASE("http input: a bad body gets 400 with the byte offset and nothing of it is kept", "[http_input]") {
@@ -61,11 +61,11 @@ TEST_CASE("http input: a bad body gets 400 with the byte offset and nothing of i
   CHECK(r.header("content-type") == "application/json");
   CHECK(r.body == "{\"error\":\"invalid JSON at byte 25: expected ':' after an object key, found '3' "
                   "(line 3, column 8)\"}\n");
-  CHECK(h.ctx.records().empty());
-  CHECK(h.ctx.counter("sluice_input_http_refused_total") == 1);
+  CHECK(h.ctx.tagged_json().empty());
+  CHECK(h.ctx.metric("sluice_input_http_refused_total") == 1);
   // The connection stays usable: a corrected retry is taken whole.
   CHECK(h.request(post("/t", "{\"ok\":1}\n{\"ok\":2}\n{\"bad\":3}\n")).status == 201);
-  CHECK(h.ctx.records().size() == 3);
+  CHECK(h.ctx.tagged_json().size() == 3);
 }
 
 TEST_CASE("http input: gzip bodies; unsupported types and encodings get 415", "[http_input]") {
@@ -73,7 +73,7 @@ TEST_CASE("http input: gzip bodies; unsupported types and encodings get 415", "[
   std::string ndjson = "{\"a\":\"x\"}\n{\"a\":\"y\"}\n";
   CHECK(h.request(post("/z", gzip(ndjson), "Content-Type: application/x-ndjson\r\nContent-Encoding: gzip\r\n"))
             .status == 201);
-  CHECK(h.ctx.records() == std::vector<std::string>{R"(z {"a":"x"})", R"(z {"a":"y"})"});
+  CHECK(h.ctx.tagged_json() == std::vector<std::string>{R"(z {"a":"x"})", R"(z {"a":"y"})"});
   auto bad_gzip = h.request(post("/z", "plain", "Content-Type: application/json\r\nContent-Encoding: gzip\r\n"));
   CHECK(bad_gzip.status == 400);
   CHECK(bad_gzip.body == "{\"error\":\"invalid gzip data at byte 2: incorrect header check\"}\n");
@@ -84,7 +84,7 @@ TEST_CASE("http input: gzip bodies; unsupported types and encodings get 415", "[
   auto br = h.request(post("/z", "x", "Content-Type: application/json\r\nContent-Encoding: br\r\n"));
   CHECK(br.status == 415);
   CHECK(br.body == "{\"error\":\"unsupported Content-Encoding 'br': send gzip, deflate or identity\"}\n");
-  CHECK(h.ctx.records().size() == 2);
+  CHECK(h.ctx.tagged_json().size() == 2);
 }
 
 TEST_CASE("http input: methods: GET /health answers 200, anything but POST 405", "[http_input]") {
@@ -110,7 +110,7 @@ TEST_CASE("http input: basic and bearer authentication", "[http_input]") {
     CHECK(wrong.status == 401);
     CHECK(wrong.body == "{\"error\":\"wrong credentials\"}\n");
     CHECK(h.request(post("/a", "{}", "authorization: basic " + base64_encode("fluent:s3cret") + "\r\n")).status == 201);
-    CHECK(h.ctx.records().size() == 1);
+    CHECK(h.ctx.tagged_json().size() == 1);
   }
   SECTION("bearer, or basic when both are set") {
     HttpHarness h("bearer_token: tok-123\nhttp_user: u\nhttp_passwd: p\n");
@@ -120,7 +120,7 @@ TEST_CASE("http input: basic and bearer authentication", "[http_input]") {
     CHECK(h.request(post("/a", "{}", "Authorization: Bearer tok-12\r\n")).status == 401);
     CHECK(h.request(post("/a", "{}", "Authorization: Bearer tok-123\r\n")).status == 201);
     CHECK(h.request(post("/a", "{}", "Authorization: Basic " + base64_encode("u:p") + "\r\n")).status == 201);
-    CHECK(h.ctx.records().size() == 2);
+    CHECK(h.ctx.tagged_json().size() == 2);
   }
 }
 
@@ -153,23 +153,23 @@ TEST_CASE("http input: max_body_size answers 413 without buffering the body", "[
     std::string req = "POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Type: application/json\r\n\r\n"
                       "4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
     CHECK(h.request(req).status == 201);
-    CHECK(h.ctx.records() == std::vector<std::string>{R"(a {"a":1})"});
+    CHECK(h.ctx.tagged_json() == std::vector<std::string>{R"(a {"a":1})"});
   }
-  CHECK(h.ctx.counter("sluice_input_bytes_read_total") < 1024);
+  CHECK(h.ctx.metric("sluice_input_bytes_read_total") < 1024);
 }
 
 TEST_CASE("http input: a full pipeline answers 503 with Retry-After and keeps nothing", "[http_input]") {
   HttpHarness h;
-  h.ctx.paused_flag = true;
+  h.ctx.paused_ = true;
   auto r = h.request(post("/a", "{\"a\":1}"));
   CHECK(r.status == 503);
   CHECK(r.header("retry-after") == "1");
   CHECK(r.body == "{\"error\":\"the pipeline is full: retry later\"}\n");
-  CHECK(h.ctx.records().empty());
-  CHECK(h.ctx.counter("sluice_input_http_busy_total") == 1);
-  h.ctx.paused_flag = false;
+  CHECK(h.ctx.tagged_json().empty());
+  CHECK(h.ctx.metric("sluice_input_http_busy_total") == 1);
+  h.ctx.paused_ = false;
   CHECK(h.request(post("/a", "{\"a\":1}")).status == 201);
-  CHECK(h.ctx.records().size() == 1);
+  CHECK(h.ctx.tagged_json().size() == 1);
 }
 
 TEST_CASE("http input: Expect: 100-continue", "[http_input]") {
@@ -189,21 +189,21 @@ TEST_CASE("http input: Expect: 100-continue", "[http_input]") {
     return s;
   });
   CHECK(replies == std::vector<int>{100, 201, 401});
-  CHECK(h.ctx.records() == std::vector<std::string>{R"(e {"a":1})"});
+  CHECK(h.ctx.tagged_json() == std::vector<std::string>{R"(e {"a":1})"});
 }
 
 TEST_CASE("http input: `tag` overrides the path; tag_key takes a record's own tag", "[http_input]") {
   SECTION("tag") {
     HttpHarness h("tag: fixed\n");
     CHECK(h.request(post("/ignored", "{}")).status == 201);
-    CHECK(h.ctx.records() == std::vector<std::string>{"fixed {}"});
+    CHECK(h.ctx.tagged_json() == std::vector<std::string>{"fixed {}"});
   }
   SECTION("tag_key splits one request into a chunk per tag, at once") {
     HttpHarness h("tag_key: service\n");
     CHECK(h.request(post("/base", "[{\"service\":\"web\",\"i\":1},{\"i\":2},{\"service\":\"db\",\"i\":3},"
                                   "{\"service\":\"web\",\"i\":4},{\"service\":5,\"i\":6}]"))
               .status == 201);
-    CHECK(h.ctx.records() == std::vector<std::string>{
+    CHECK(h.ctx.tagged_json() == std::vector<std::string>{
                                  R"(base {"i":2})", R"(base {"service":5,"i":6})", R"(web {"service":"web","i":1})",
                                  R"(web {"service":"web","i":4})", R"(db {"service":"db","i":3})"});
   }
@@ -251,7 +251,7 @@ TEST_CASE("http input: idle connections are closed after idle_timeout; stop() cl
     return c.closed_by_server();
   });
   auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (h.ctx.records().empty() && std::chrono::steady_clock::now() < deadline) h.run_for(5ms);
+  while (h.ctx.tagged_json().empty() && std::chrono::steady_clock::now() < deadline) h.run_for(5ms);
   h.input->stop();
   h.run_for(50ms);
   CHECK(client.get());
@@ -277,6 +277,6 @@ TEST_CASE("http input: many clients at once, bodies larger than the body budget 
     return s;
   });
   CHECK(statuses == std::vector<int>(40, 201));
-  CHECK(h.ctx.records().size() == 40u * 1500);
+  CHECK(h.ctx.tagged_json().size() == 40u * 1500);
   CHECK(h.ctx.chunks.size() == 40);
 }

@@ -15,47 +15,16 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/parser.hpp"
 #include "inputs/stdin/stdin_input.hpp"
+#include "tests/support/input_context.hpp"
 
 using namespace sluice;
 using namespace std::chrono_literals;
 
 namespace {
 
-class FakeInputContext : public InputContext {
+class FakeInputContext final : public test::FakeInputContext {
  public:
-  boost::asio::io_context& io() override { return io_; }
-  void emit(ChunkPtr chunk) override { chunks.push_back(std::move(chunk)); }
-  bool paused() const override { return paused_flag; }
-  void finished() override { ++finished_calls; }
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return instance_; }
-
-  // Runs the io_context until pred holds or the timeout passes.
-  template <class Pred>
-  bool run_until(Pred pred, std::chrono::milliseconds timeout = 5000ms) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred() && std::chrono::steady_clock::now() < deadline) {
-      io_.restart();
-      io_.run_for(10ms);
-    }
-    return pred();
-  }
-  std::vector<std::string> records() const {
-    std::vector<std::string> out;
-    for (const auto& c : chunks)
-      for (const auto& e : c->events) out.push_back(json::to_string(e.record));
-    return out;
-  }
-  uint64_t counter(std::string_view name) const { return metrics_.value(name, instance_); }
-
-  std::vector<ChunkPtr> chunks;
-  bool paused_flag = false;
-  int finished_calls = 0;
-
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string instance_ = "stdin.0";
+  FakeInputContext() : test::FakeInputContext("stdin.0") {}
 };
 
 struct Pipe {
@@ -101,22 +70,22 @@ TEST_CASE("stdin: lines from a pipe", "[inputs][stdin]") {
     ctx.run_until([] { return false; }, 50ms);
     CHECK(ctx.chunks.empty());
     pipe.write("lo\nwor");
-    REQUIRE(ctx.run_until([&] { return ctx.records().size() == 1; }));
+    REQUIRE(ctx.run_until([&] { return ctx.json().size() == 1; }));
     pipe.write("ld\r\n\nlast");
     pipe.close_writer();
     REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
-    CHECK(ctx.records() == Lines{R"({"log":"hello"})", R"({"log":"world"})", R"({"log":""})", R"({"log":"last"})"});
+    CHECK(ctx.json() == Lines{R"({"log":"hello"})", R"({"log":"world"})", R"({"log":""})", R"({"log":"last"})"});
     CHECK(ctx.chunks[0]->tag == "stdin");
-    CHECK(ctx.counter("sluice_input_bytes_read_total") == 18);
+    CHECK(ctx.metric("sluice_input_bytes_read_total") == 18);
   }
   SECTION("pausing stops reading until resumed") {
-    ctx.paused_flag = true;
+    ctx.paused_ = true;
     input->start(ctx);
     pipe.write("a\n");
     ctx.run_until([] { return false; }, 150ms);
     CHECK(ctx.chunks.empty());
-    ctx.paused_flag = false;
-    CHECK(ctx.run_until([&] { return ctx.records() == Lines{R"({"log":"a"})"}; }));
+    ctx.paused_ = false;
+    CHECK(ctx.run_until([&] { return ctx.json() == Lines{R"({"log":"a"})"}; }));
   }
   SECTION("stop: nothing more is emitted") {
     input->start(ctx);
@@ -139,7 +108,7 @@ TEST_CASE("stdin: a regular file and /dev/null are read without epoll", "[inputs
     auto input = make("tag: from.file\nkey: message", fileno(tmp));
     input->start(ctx);
     REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
-    auto records = ctx.records();
+    auto records = ctx.json();
     REQUIRE(records.size() == 5000);
     CHECK(records[0] == R"({"message":"line 0"})");
     CHECK(records[4999] == R"({"message":"line 4999"})");
@@ -167,8 +136,8 @@ TEST_CASE("stdin: parser and long lines", "[inputs][stdin]") {
     pipe.write("{\"a\":1}\nnot json\n");
     pipe.close_writer();
     REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
-    CHECK(ctx.records() == Lines{R"({"a":1})", R"({"log":"not json"})"});
-    CHECK(ctx.counter("sluice_input_parse_failures_total") == 1);
+    CHECK(ctx.json() == Lines{R"({"a":1})", R"({"log":"not json"})"});
+    CHECK(ctx.metric("sluice_input_parse_failures_total") == 1);
   }
   SECTION("a line longer than buffer_size comes in pieces, counted") {
     auto input = make("buffer_size: 64", pipe.fds[0]);
@@ -178,12 +147,12 @@ TEST_CASE("stdin: parser and long lines", "[inputs][stdin]") {
     pipe.close_writer();
     REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
     std::string joined;
-    auto records = ctx.records();
+    auto records = ctx.json();
     REQUIRE(records.size() >= 3);
     CHECK(records.back() == R"({"log":"short"})");
     for (size_t i = 0; i + 1 < records.size(); ++i) joined += records[i].substr(8, records[i].size() - 10);
     CHECK(joined == line);
-    CHECK(ctx.counter("sluice_input_long_lines_total") >= 1);
+    CHECK(ctx.metric("sluice_input_long_lines_total") >= 1);
   }
 }
 

@@ -22,63 +22,14 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/parser.hpp"
 #include "inputs/syslog/syslog_input.hpp"
+#include "tests/support/input_context.hpp"
 
 namespace sluice::syslog_test {
 
 // The core's side of an input, in memory.
-class TestContext final : public InputContext {
+class TestContext final : public test::FakeInputContext {
  public:
-  boost::asio::io_context& io() override { return io_; }
-  void emit(ChunkPtr chunk) override { chunks.push_back(std::move(chunk)); }
-  bool paused() const override { return paused_; }
-  void finished() override {}
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return instance_; }
-
-  // Runs the io_context until pred() holds; false on timeout.
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() >= deadline) return false;
-      io_.run_for(std::chrono::milliseconds(5));
-      if (io_.stopped()) io_.restart();
-    }
-    return true;
-  }
-  // Runs the io_context for a while (to show that nothing happens).
-  void run_for(std::chrono::milliseconds d) {
-    run_until([] { return false; }, d);
-  }
-
-  size_t records() const {
-    size_t n = 0;
-    for (const auto& c : chunks) n += c->events.size();
-    return n;
-  }
-  // Every record as JSON, in emission order.
-  std::vector<std::string> json() const {
-    std::vector<std::string> out;
-    for (const auto& c : chunks)
-      for (const auto& e : c->events) out.push_back(json::to_string(e.record));
-    return out;
-  }
-  // The string values of key, in emission order.
-  std::vector<std::string> values(const std::string& key) const {
-    std::vector<std::string> out;
-    for (const auto& c : chunks)
-      for (const auto& e : c->events)
-        if (const Value* v = e.record.find(key); v != nullptr && v->is_string()) out.emplace_back(v->as_string());
-    return out;
-  }
-  uint64_t metric(const std::string& name) const { return metrics_.value(name, instance_); }
-
-  std::vector<ChunkPtr> chunks;
-  bool paused_ = false;
-
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string instance_ = "syslog.0";
+  TestContext() : FakeInputContext("syslog.0") {}
 };
 
 inline const ParserSet& test_parsers() {

@@ -35,7 +35,16 @@ for t in $targets; do
   seeds="tests/fuzz/seeds/$t"
   [ -d "$seeds" ] || seeds=""
   echo "-- $t"
-  build-asan/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 "$corpus" $seeds 2>&1 | tail -n 2
+  log="build-asan/fuzz-$t.log"
+  # Crashes are written to build-asan/ (not the source tree); on one, the
+  # sanitizer's report is shown whole, with the input that caused it.
+  if ! build-asan/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
+      -artifact_prefix=build-asan/ "$corpus" $seeds >"$log" 2>&1; then
+    grep -v '^#[0-9]' "$log" | tail -n 80
+    echo "fuzz: $t crashed; reproduce with: build-asan/tests/fuzz/$t <the crash file above>" >&2
+    exit 1
+  fi
+  tail -n 1 "$log"
 done
 echo "fuzz: $(echo $targets | wc -w) targets ran without a crash"
 

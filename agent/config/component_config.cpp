@@ -155,7 +155,11 @@ std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s) {
   else if (unit == "h") ns_per = 3600e9;
   else if (unit == "d") ns_per = 86400e9;
   else return std::nullopt;
-  return std::chrono::nanoseconds(static_cast<int64_t>(n * ns_per));
+  // Bounded so the conversion to integer nanoseconds can't overflow, and so
+  // later arithmetic on deadlines (now + duration, doubled backoffs) can't either.
+  double ns = n * ns_per;
+  if (!(ns <= static_cast<double>(kMaxDuration.count()))) return std::nullopt;
+  return std::chrono::nanoseconds(static_cast<int64_t>(ns));
 }
 
 std::optional<uint64_t> parse_size(std::string_view s) {
@@ -169,8 +173,11 @@ std::optional<uint64_t> parse_size(std::string_view s) {
   else if (unit == "k") mult = 1024.0;
   else if (unit == "m") mult = 1024.0 * 1024;
   else if (unit == "g") mult = 1024.0 * 1024 * 1024;
+  else if (unit == "t") mult = 1024.0 * 1024 * 1024 * 1024;
   else return std::nullopt;
-  return static_cast<uint64_t>(n * mult);
+  double bytes = n * mult;
+  if (!(bytes <= static_cast<double>(kMaxSize))) return std::nullopt;
+  return static_cast<uint64_t>(bytes);
 }
 
 }  // namespace sluice::config

@@ -77,7 +77,13 @@ class ComponentConfig {
   std::map<std::string, Setting, std::less<>> settings_;
 };
 
-// Conversions shared by validation and getters; nullopt when malformed.
+// The largest values a config may give: far beyond any sensible setting, and
+// small enough that arithmetic on them can't overflow.
+inline constexpr std::chrono::nanoseconds kMaxDuration = std::chrono::hours(24 * 3650);
+inline constexpr uint64_t kMaxSize = uint64_t{1} << 50;  // 1 PiB
+
+// Conversions shared by validation and getters; nullopt when malformed or
+// beyond the limits above.
 std::optional<bool> parse_bool(std::string_view s);
 std::optional<int64_t> parse_int(std::string_view s);
 std::optional<double> parse_double(std::string_view s);

@@ -253,9 +253,13 @@ class Loader {
       default: break;
     }
     std::string shown = decl.secret ? std::string("<secret>") : "'" + v + "'";
-    if (!ok)
+    if (!ok) {
+      std::string bound = decl.type == KeyType::Duration ? " of at most 3650d"
+                          : decl.type == KeyType::Size   ? " of at most 1024T"
+                                                         : "";
       throw ConfigError(at, cfg.display_name() + ": key '" + std::string(decl.name) + "' expects " +
-                                std::string(type_name(decl.type)) + ", got " + shown);
+                                std::string(type_name(decl.type)) + bound + ", got " + shown);
+    }
     if (!decl.choices.empty() &&
         std::find(decl.choices.begin(), decl.choices.end(), lower(v)) == decl.choices.end()) {
       std::string msg = cfg.display_name() + ": key '" + std::string(decl.name) + "' expects one of " +

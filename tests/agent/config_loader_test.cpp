@@ -78,6 +78,13 @@ TEST_CASE("conversion of durations and sizes", "[config]") {
   CHECK(parse_size("1MB") == 1048576u);
   CHECK(parse_size("2GiB") == 2147483648u);
   CHECK_FALSE(parse_size("-1").has_value());
+  // Found by fuzz_config_loader: a huge number overflowed the conversion to integer.
+  CHECK(parse_duration("3650d") == std::chrono::hours(24 * 3650));
+  CHECK_FALSE(parse_duration("3651d").has_value());
+  CHECK_FALSE(parse_duration("777777777777777777777777777777777777777777200ms").has_value());
+  CHECK(parse_size("1024T") == uint64_t{1} << 50);
+  CHECK_FALSE(parse_size("1025T").has_value());
+  CHECK_FALSE(parse_size("99999999999999999999999999999G").has_value());
   CHECK(parse_bool("Yes") == true);
   CHECK(parse_bool("off") == false);
   CHECK_FALSE(parse_bool("maybe").has_value());
@@ -92,9 +99,9 @@ TEST_CASE("every error names the place and what was expected", "[config]") {
   CHECK(load("path: x\nread_from_head: maybe\n") ==
         "<test>:2:1: parser demo (<test>:1): key 'read_from_head' expects boolean (on/off), got 'maybe'");
   CHECK(load("path: x\nrefresh_interval: soon\n") ==
-        "<test>:2:1: parser demo (<test>:1): key 'refresh_interval' expects duration (e.g. 500ms, 5s, 1m), got 'soon'");
+        "<test>:2:1: parser demo (<test>:1): key 'refresh_interval' expects duration (e.g. 500ms, 5s, 1m) of at most 3650d, got 'soon'");
   CHECK(load("path: x\nbuffer_max_size: big\n") ==
-        "<test>:2:1: parser demo (<test>:1): key 'buffer_max_size' expects size (e.g. 512, 32k, 5M), got 'big'");
+        "<test>:2:1: parser demo (<test>:1): key 'buffer_max_size' expects size (e.g. 512, 32k, 5M) of at most 1024T, got 'big'");
   CHECK(load("path: x\nworkers: two\n") ==
         "<test>:2:1: parser demo (<test>:1): key 'workers' expects integer, got 'two'");
   CHECK(load("path: x\nratio: half\n") == "<test>:2:1: parser demo (<test>:1): key 'ratio' expects number, got 'half'");

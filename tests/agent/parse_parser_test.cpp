@@ -121,7 +121,7 @@ TEST_CASE("parsers: time_key, time_format, time_keep, time_offset", "[parse][par
   }
 }
 
-TEST_CASE("parsers: types convert fields; values that don't convert stay", "[parse][parser]") {
+TEST_CASE("parsers: types convert fields, values that don't convert stay", "[parse][parser]") {
   ParserSet set = build(R"(
   - name: typed
     format: logfmt

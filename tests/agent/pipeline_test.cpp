@@ -86,7 +86,7 @@ OutputSettings fast() {
 
 }  // namespace
 
-TEST_CASE("filters run in order on matching tags; outputs get what matches", "[pipeline]") {
+TEST_CASE("filters run in order on matching tags, outputs get what matches", "[pipeline]") {
   test::TempDir dir;
   Metrics metrics;
   DeadLetter dl(dir.file("dl.jsonl"));

@@ -230,7 +230,7 @@ TEST_CASE("gelf: TCP, NUL-framed JSON", "[e2e][gelf]") {
   check_dead_letter(dir);
 }
 
-TEST_CASE("gelf: TLS with a test CA and a client certificate; a wrong CA fails clearly", "[e2e][gelf]") {
+TEST_CASE("gelf: TLS with a test CA and a client certificate, a wrong CA fails clearly", "[e2e][gelf]") {
   TempDir dir;
   TestPki pki = make_test_pki(dir.path());
   Receiver rx(dir, {"tls"}, {"--cert", pki.server_crt, "--key", pki.server_key, "--ca", pki.ca_crt});

@@ -114,7 +114,7 @@ void write_gzip(const std::string& path, const std::string& data) {
 
 }  // namespace
 
-TEST_CASE("http e2e: curl posts JSON, NDJSON and gzip; keep-alive over several URLs", "[e2e][http_input]") {
+TEST_CASE("http e2e: curl posts JSON, NDJSON and gzip, keep-alive over several URLs", "[e2e][http_input]") {
   TempDir dir;
   Sluice s(dir, "");
   SECTION("one object, an array, NDJSON from a file, gzip from a file") {
@@ -205,7 +205,7 @@ TEST_CASE("http e2e: Python's logging.handlers.HTTPHandler, with basic auth", "[
   CHECK_FALSE(std::filesystem::exists(dir.file("out/anon")));
 }
 
-TEST_CASE("http e2e: HTTPS with a test CA: curl, openssl s_client, Python; client certificates", "[e2e][http_input]") {
+TEST_CASE("http e2e: HTTPS with a test CA: curl, openssl s_client, Python, client certificates", "[e2e][http_input]") {
   TempDir dir;
   auto pki = make_test_pki(dir.path());
   SECTION("server TLS") {
@@ -250,7 +250,7 @@ TEST_CASE("http e2e: HTTPS with a test CA: curl, openssl s_client, Python; clien
   }
 }
 
-TEST_CASE("http e2e: a blocked output fills its buffer; the input answers 503 + Retry-After, then recovers",
+TEST_CASE("http e2e: a blocked output fills its buffer, the input answers 503 + Retry-After, then recovers",
           "[e2e][http_input]") {
   TempDir dir;
   // The output directory can't be made while a file stands in its way: every

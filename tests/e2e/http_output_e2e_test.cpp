@@ -52,7 +52,7 @@ TEST_CASE("http output: records arrive gzipped as JSON lines with auth and heade
   CHECK(bodies == "{\"log\":\"first line\"}\n{\"log\":\"second \\\"quoted\\\" line\"}\n{\"log\":\"third line\"}\n");
 }
 
-TEST_CASE("http output: HTTPS to nginx with a test CA; a wrong CA dead-letters", "[e2e][http_output]") {
+TEST_CASE("http output: HTTPS to nginx with a test CA, a wrong CA dead-letters", "[e2e][http_output]") {
   TempDir dir;
   TempDir pki_dir;
   TestPki pki = make_test_pki(pki_dir.path());

@@ -321,7 +321,7 @@ struct TlsSink {
 
 }  // namespace
 
-TEST_CASE("loki: over TLS with the test CA; a wrong CA fails with a clear error", "[e2e][loki]") {
+TEST_CASE("loki: over TLS with the test CA, a wrong CA fails with a clear error", "[e2e][loki]") {
   TempDir dir;
   TestPki pki = make_test_pki(dir.path());
   TlsSink sink(dir, pki);

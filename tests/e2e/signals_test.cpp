@@ -33,7 +33,7 @@ TEST_CASE("app | sluice: every stdin line is delivered and EOF exits 0", "[e2e][
   CHECK(count == 1001);
 }
 
-TEST_CASE("SIGINT drains and exits 0; a second signal exits at once", "[e2e][signals]") {
+TEST_CASE("SIGINT drains and exits 0, a second signal exits at once", "[e2e][signals]") {
   TempDir dir;
   write_file(dir.file("p.yaml"),
              "service:\n  grace: 30s\npipeline:\n  inputs:\n    - name: dummy\n      rate: 100\n"

@@ -311,7 +311,7 @@ TEST_CASE("syslog: Python's SysLogHandler over UDP and TCP (NUL-terminated)", "[
   s.stop();
 }
 
-TEST_CASE("syslog: openssl s_client over TLS; client verification refuses missing and foreign certificates",
+TEST_CASE("syslog: openssl s_client over TLS, client verification refuses missing and foreign certificates",
           "[e2e][syslog]") {
   TempDir dir;
   auto pki = make_test_pki(dir.path());

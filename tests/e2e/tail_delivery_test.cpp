@@ -111,7 +111,7 @@ long committed_offset(const TempDir& dir, const std::string& path) {
   return -1;
 }
 
-TEST_CASE("kill -9 in the middle loses nothing; repeats are only what was in flight", "[e2e][tail]") {
+TEST_CASE("kill -9 in the middle loses nothing, repeats are only what was in flight", "[e2e][tail]") {
   TempDir dir;
   std::ofstream log(dir.file("app.log"));
   auto sluice = start(dir);

@@ -30,7 +30,7 @@ std::string pipeline(const TempDir& dir, const std::string& input_keys) {
 
 }  // namespace
 
-TEST_CASE("tail decodes CRI files with partial lines; tags carry the file path", "[e2e][tail]") {
+TEST_CASE("tail decodes CRI files with partial lines, tags carry the file path", "[e2e][tail]") {
   TempDir dir;
   std::filesystem::create_directories(dir.file("pods"));
   write_file(dir.file("pods/web.log"),

@@ -68,7 +68,7 @@ TEST_CASE("http input: a bad body gets 400 with the byte offset and nothing of i
   CHECK(h.ctx.tagged_json().size() == 3);
 }
 
-TEST_CASE("http input: gzip bodies; unsupported types and encodings get 415", "[http_input]") {
+TEST_CASE("http input: gzip bodies, unsupported types and encodings get 415", "[http_input]") {
   HttpHarness h;
   std::string ndjson = "{\"a\":\"x\"}\n{\"a\":\"y\"}\n";
   CHECK(h.request(post("/z", gzip(ndjson), "Content-Type: application/x-ndjson\r\nContent-Encoding: gzip\r\n"))
@@ -192,7 +192,7 @@ TEST_CASE("http input: Expect: 100-continue", "[http_input]") {
   CHECK(h.ctx.tagged_json() == std::vector<std::string>{R"(e {"a":1})"});
 }
 
-TEST_CASE("http input: `tag` overrides the path; tag_key takes a record's own tag", "[http_input]") {
+TEST_CASE("http input: `tag` overrides the path, tag_key takes a record's own tag", "[http_input]") {
   SECTION("tag") {
     HttpHarness h("tag: fixed\n");
     CHECK(h.request(post("/ignored", "{}")).status == 201);
@@ -236,7 +236,7 @@ TEST_CASE("http input: malformed requests and oversized headers are answered, th
   CHECK(huge.body == "{\"error\":\"request header larger than 16384 bytes\"}\n");
 }
 
-TEST_CASE("http input: idle connections are closed after idle_timeout; stop() closes the rest", "[http_input]") {
+TEST_CASE("http input: idle connections are closed after idle_timeout, stop() closes the rest", "[http_input]") {
   {
     HttpHarness h("idle_timeout: 200ms\n");
     CHECK(h.with_client([&] {

@@ -74,7 +74,7 @@ TEST_CASE("tail reads a file created after start from its head", "[tail][tail_in
   in->stop();
 }
 
-TEST_CASE("tail emits lines split across writes once complete; CRLF stripped", "[tail][tail_input]") {
+TEST_CASE("tail emits lines split across writes once complete, CRLF stripped", "[tail][tail_input]") {
   TempDir dir;
   write(dir / "a.log", "");
   TestContext ctx;
@@ -230,7 +230,7 @@ TEST_CASE("tail long lines: pieces by default, skipped with skip_long_lines", "[
   }
 }
 
-TEST_CASE("tail waits while the pipeline is paused; nothing is lost", "[tail][tail_input]") {
+TEST_CASE("tail waits while the pipeline is paused, nothing is lost", "[tail][tail_input]") {
   TempDir dir;
   write(dir / "a.log", "");
   TestContext ctx;

@@ -55,7 +55,7 @@ TEST_CASE("lines split across read boundaries", "[tail][tail_lines]") {
   CHECK(s.pending_bytes() == 0);
 }
 
-TEST_CASE("a partial last line waits for its newline; flush emits it", "[tail][tail_lines]") {
+TEST_CASE("a partial last line waits for its newline, flush emits it", "[tail][tail_lines]") {
   LineSplitter s(8, 1024, false);
   s.reset(100);
   auto f = feed(s, {"a\nb", "c"});
@@ -68,7 +68,7 @@ TEST_CASE("a partial last line waits for its newline; flush emits it", "[tail][t
   CHECK(s.line_start() == 104);
 }
 
-TEST_CASE("CRLF and LF endings are stripped; empty lines are kept", "[tail][tail_lines]") {
+TEST_CASE("CRLF and LF endings are stripped, empty lines are kept", "[tail][tail_lines]") {
   LineSplitter s(8, 1024, false);
   s.reset(0);
   auto f = feed(s, {"a\r\n\nb\r", "\r\n\r\nc\r\n"});

@@ -77,7 +77,7 @@ TEST_CASE("gelf encoder: GELF fields from the record, the rest as _fields", "[ge
   }
 }
 
-TEST_CASE("gelf encoder: short_message falls back to message, then log; never empty", "[gelf][gelf_encoder]") {
+TEST_CASE("gelf encoder: short_message falls back to message, then log, never empty", "[gelf][gelf_encoder]") {
   CHECK(encode(R"({"log":"from tail","stream":"stdout"})") ==
         R"({"version":"1.1","host":"box1","short_message":"from tail","timestamp":1763719200.123,"level":6,)"
         R"("_stream":"stdout"})");

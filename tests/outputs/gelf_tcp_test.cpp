@@ -87,7 +87,7 @@ TEST_CASE("gelf tcp: uncompressed JSON, each message ended by a NUL byte, one co
   CHECK(h.counter("sluice_output_gelf_connections_total") == 1);
 }
 
-TEST_CASE("gelf tcp: a server that hung up gets a new connection; nothing is lost", "[gelf][gelf_tcp]") {
+TEST_CASE("gelf tcp: a server that hung up gets a new connection, nothing is lost", "[gelf][gelf_tcp]") {
   uint16_t port = test::free_tcp_port();
   Harness h(tcp_config(port));
   Server server(h.io(), port);

@@ -171,7 +171,7 @@ TEST_CASE("gelf udp: messages reach a local receiver, whole or chunked", "[gelf]
   }
 }
 
-TEST_CASE("gelf udp: a message over 128 chunks is dead-lettered with the reason; the rest go", "[gelf][gelf_udp]") {
+TEST_CASE("gelf udp: a message over 128 chunks is dead-lettered with the reason, the rest go", "[gelf][gelf_udp]") {
   boost::asio::io_context rio;
   Receiver rx(rio);
   Harness h(udp_config(rx.port(), "packet_size: 100\ncompress: none\n"));

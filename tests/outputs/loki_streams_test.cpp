@@ -42,7 +42,7 @@ TEST_CASE("loki streams: grouped by label set, sorted by time, stable", "[loki]"
   CHECK(b.line(b.batch.streams[2].first) == R"({"n":6})");
 }
 
-TEST_CASE("loki streams: fixed labels make one stream; the default is job=sluice", "[loki]") {
+TEST_CASE("loki streams: fixed labels make one stream, the default is job=sluice", "[loki]") {
   auto chunk = chunk_of({{1, R"({"a":1})"}, {2, R"({"a":2})"}, {2, R"({"a":3})"}});
   Built fixed("labels: job=web, env=prod", chunk);
   REQUIRE(fixed.batch.streams.size() == 1);

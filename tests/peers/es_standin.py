@@ -36,6 +36,9 @@ Failures to script:
     {"type": "malformed"}         answer 200 with a body that is not a _bulk answer
 - --max-content-length N: bodies above N bytes (as received) get 413.
 - --auth VALUE: the Authorization header must equal VALUE, else 401.
+- --tls-cert FILE --tls-key FILE: HTTPS instead of HTTP (as a cluster with
+  xpack.security.http.ssl enabled); a client that doesn't trust the
+  certificate fails its handshake.
 
 What it saw goes to files the test reads (JSON lines, flushed per request):
   --log FILE    one {"req": n, "target", "gzip", "items", "fault"} line per
@@ -46,6 +49,7 @@ Prints "listening on <port>" once it accepts connections.
 
 Usage: es_standin.py --port N --log FILE --store FILE [--control FILE]
        [--max-content-length N] [--auth VALUE] [--data-stream PREFIX] [--reject-type]
+       [--tls-cert FILE --tls-key FILE]
 Python 3 standard library only.
 """
 import argparse
@@ -53,6 +57,7 @@ import gzip
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -386,8 +391,16 @@ def main():
     parser.add_argument("--auth")
     parser.add_argument("--data-stream", default="")
     parser.add_argument("--reject-type", action="store_true")
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        # Handshakes happen in the per-connection threads (on first read), so
+        # a client that refuses the certificate can't stall the accept loop.
+        server.socket = tls.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     server.daemon_threads = True
     server.state = State(args)
     print(f"listening on {args.port}", flush=True)

@@ -134,8 +134,11 @@ class PlainConnection final : public Connection,
   bool closed_ = false;
 };
 
-// A TLS connection: handshake under a deadline, then asynchronous reads into
-// its own buffer (OpenSSL holds decrypted bytes per connection anyway).
+// A TLS connection: handshake under a deadline, then the same reading as a
+// plain connection: wait until the socket is readable, then read without
+// blocking (the socket is non-blocking from then on) until OpenSSL wants more
+// than the kernel holds. Synchronous reads are what let stop() drain it: an
+// asynchronous read in flight would own the stream.
 class TlsConnection final : public Connection, public FrameSink, public std::enable_shared_from_this<TlsConnection> {
  public:
   TlsConnection(std::shared_ptr<Receiver> rx, tcp::socket socket, std::shared_ptr<TlsContext> tls)
@@ -166,6 +169,19 @@ class TlsConnection final : public Connection, public FrameSink, public std::ena
     stream_.lowest_layer().close(ignored);
   }
 
+  // Before the handshake finished nothing was accepted from this client.
+  void drain() override {
+    if (closed_ || !reading_) return;
+    for (int i = 0; i < kDrainReads; ++i) {
+      error_code ec;
+      size_t n = stream_.read_some(asio::buffer(buf_), ec);
+      if (n > 0) take(n);
+      if (ec == asio::error::interrupted) continue;
+      if (ec == asio::error::eof || ec == ssl::error::stream_truncated) framer_.finish(*this);
+      if (ec) return;
+    }
+  }
+
   void on_frame(std::string_view message, FrameFlags flags) override { rx_->add(message, flags, source_); }
 
  private:
@@ -173,43 +189,60 @@ class TlsConnection final : public Connection, public FrameSink, public std::ena
     handshaken_ = true;
     timer_.cancel();
     if (rx_->stopped()) return;
-    if (ec || closed_) {
+    error_code nb;
+    if (!ec && !closed_) stream_.next_layer().non_blocking(true, nb);
+    if (ec || closed_ || nb) {
       rx_->metrics().tls_failures->add();
       if (uint64_t n = g_tls_log.hit()) {
         log::warn("input {}: TLS handshake with {} failed: {} ({} so far)", rx_->instance(), source_,
-                  timed_out_ ? "not completed within 10 s" : ec.message(), n);
+                  timed_out_ ? "not completed within 10 s" : (ec ? ec : nb).message(), n);
       }
       close();
       return rx_->untrack(id_);
     }
     buf_.resize(rx_->settings().buffer_chunk_size);
-    read();
+    reading_ = true;
+    on_readable({});  // the client may have sent data with its last handshake message
   }
 
-  void read() {
+  void wait() {
+    stream_.next_layer().async_wait(tcp::socket::wait_read,
+                                    [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(const error_code& ec) {
     if (closed_ || rx_->stopped()) return;
+    if (ec) return end();
     if (rx_->paused()) {
-      rx_->when_unpaused([self = shared_from_this()] { self->read(); });
+      // Stop reading: the socket buffer fills and TCP pushes back on the sender.
+      rx_->when_unpaused([self = shared_from_this()] { self->on_readable({}); });
       return;
     }
-    stream_.async_read_some(asio::buffer(buf_),
-                            [self = shared_from_this()](const error_code& ec, size_t n) { self->on_read(ec, n); });
+    for (int i = 0; i < kReadsPerWakeup; ++i) {
+      error_code rec;
+      size_t n = stream_.read_some(asio::buffer(buf_), rec);
+      if (n > 0) take(n);
+      if (closed_ || rx_->stopped()) return;
+      if (rec == asio::error::would_block || rec == asio::error::try_again) return wait();
+      if (rec == asio::error::interrupted) continue;
+      // EOF, a close without close_notify (stream_truncated) or a reset all
+      // end the connection; what was framed so far counts.
+      if (rec) return end();
+    }
+    // OpenSSL may hold decrypted bytes the socket can't signal: come back
+    // to them after the other connections had their turn.
+    asio::post(rx_->io(), [self = shared_from_this()] { self->on_readable({}); });
   }
 
-  void on_read(const error_code& ec, size_t n) {
-    if (closed_ || rx_->stopped()) return;
-    if (n > 0) {
-      rx_->metrics().bytes_read->add(n);
-      framer_.feed(std::string_view(buf_.data(), n), *this);
-    }
-    // EOF, a close without close_notify (stream_truncated) or a reset all
-    // end the connection; what was framed so far counts.
-    if (ec) {
-      if (!rx_->stopped()) framer_.finish(*this);
-      close();
-      return rx_->untrack(id_);
-    }
-    read();
+  void take(size_t n) {
+    rx_->metrics().bytes_read->add(n);
+    framer_.feed(std::string_view(buf_.data(), n), *this);
+  }
+
+  void end() {
+    if (!rx_->stopped()) framer_.finish(*this);
+    close();
+    rx_->untrack(id_);
   }
 
   std::shared_ptr<Receiver> rx_;
@@ -222,6 +255,7 @@ class TlsConnection final : public Connection, public FrameSink, public std::ena
   uint64_t id_ = 0;
   bool closed_ = false;
   bool handshaken_ = false;
+  bool reading_ = false;
   bool timed_out_ = false;
 };
 

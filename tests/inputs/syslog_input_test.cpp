@@ -2,8 +2,10 @@
 // in-memory pipeline: every message arrives with its fields, batching into
 // chunks, truncation, parse errors, many connections, a stalled client,
 // backpressure (TCP stops reading; UDP drops are counted), stop.
+#include <openssl/ssl.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <set>
@@ -29,6 +31,42 @@ std::string msg5424(int i) {
 std::string port_yaml(const char* mode, uint16_t port) {
   return std::string("mode: ") + mode + "\nlisten: 127.0.0.1\nport: " + std::to_string(port) + "\n";
 }
+
+// A TLS client with OpenSSL on a blocking socket. The handshake runs on its
+// own thread, because the input's side of it runs on the test's io_context.
+class TlsClient {
+ public:
+  TlsClient(uint16_t port, const std::string& ca_file)
+      : ctx_(SSL_CTX_new(TLS_client_method())), conn_(tcp_connect(port)) {
+    SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    ssl_ = SSL_new(ctx_);
+    SSL_set_fd(ssl_, conn_.get());
+    handshake_ = std::thread([this] {
+      connected_ = SSL_connect(ssl_) == 1;
+      done_ = true;
+    });
+  }
+  ~TlsClient() {
+    if (handshake_.joinable()) handshake_.join();
+    SSL_free(ssl_);
+    SSL_CTX_free(ctx_);
+  }
+  bool handshake_done() const { return done_; }
+  bool connected() {
+    if (handshake_.joinable()) handshake_.join();
+    return connected_;
+  }
+  bool send(const std::string& data) { return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) > 0; }
+
+ private:
+  SSL_CTX* ctx_;
+  Fd conn_;
+  SSL* ssl_ = nullptr;
+  std::thread handshake_;
+  std::atomic<bool> done_{false};
+  bool connected_ = false;
+};
 
 }  // namespace
 
@@ -128,7 +166,7 @@ TEST_CASE("syslog tcp: messages read together travel in one chunk", "[syslog][sy
   CHECK(ctx.values("message")[49] == "order 49 placed");
 }
 
-TEST_CASE("syslog tcp: many connections; a stalled or idle client holds up no one", "[syslog][syslog_input]") {
+TEST_CASE("syslog tcp: many connections, a stalled or idle client holds up no one", "[syslog][syslog_input]") {
   TestContext ctx;
   uint16_t port = test::free_tcp_port();
   auto input = make_syslog(port_yaml("tcp", port));
@@ -158,7 +196,7 @@ TEST_CASE("syslog tcp: many connections; a stalled or idle client holds up no on
   input->stop();
 }
 
-TEST_CASE("syslog tcp: while the pipeline is paused nothing is read; the sender is pushed back",
+TEST_CASE("syslog tcp: while the pipeline is paused nothing is read, the sender is pushed back",
           "[syslog][syslog_input]") {
   TestContext ctx;
   uint16_t port = test::free_tcp_port();
@@ -198,7 +236,7 @@ TEST_CASE("syslog tcp: while the pipeline is paused nothing is read; the sender 
   CHECK(ctx.values("message").back() == "order " + std::to_string(sent - 1) + " placed");
 }
 
-TEST_CASE("syslog udp: while paused datagrams wait in the socket buffer; overflow is counted",
+TEST_CASE("syslog udp: while paused datagrams wait in the socket buffer, overflow is counted",
           "[syslog][syslog_input]") {
   TestContext ctx;
   uint16_t port = test::free_udp_port();
@@ -301,6 +339,25 @@ TEST_CASE("syslog: stop still reads what the kernel holds, even while paused", "
     REQUIRE(ctx.records() == 0);
     input->stop();
     CHECK(ctx.values("message") == std::vector<std::string>{"order 1 placed", "order 2 placed"});
+  }
+  SECTION("tls: the same, through OpenSSL's buffers") {
+    test::TempDir dir;
+    auto pki = test::make_test_pki(dir.path());
+    uint16_t port = test::free_tcp_port();
+    auto input = make_syslog(port_yaml("tcp", port) + "tls: on\ntls.crt_file: " + pki.server_crt +
+                             "\ntls.key_file: " + pki.server_key + "\n");
+    input->start(ctx);
+    TlsClient client(port, pki.ca_crt);
+    REQUIRE(ctx.run_until([&] { return client.handshake_done(); }));
+    REQUIRE(client.connected());
+    REQUIRE(client.send(counted(msg5424(1))));
+    REQUIRE(ctx.run_until([&] { return ctx.records() == 1; }));
+    ctx.paused_ = true;
+    REQUIRE(client.send(counted(msg5424(2)) + counted(msg5424(3)) + "17 <13>1 - - - - -"));
+    ctx.run_for(50ms);
+    REQUIRE(ctx.records() == 1);
+    input->stop();
+    CHECK(ctx.values("message") == std::vector<std::string>{"order 1 placed", "order 2 placed", "order 3 placed"});
   }
   SECTION("udp: queued datagrams") {
     uint16_t port = test::free_udp_port();

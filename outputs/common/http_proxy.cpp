@@ -1,8 +1,12 @@
 // Proxy URLs and the HTTPS_PROXY / HTTP_PROXY / NO_PROXY environment
 // variables; see http_client.hpp.
+#include <arpa/inet.h>
+
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <optional>
 
 #include "outputs/common/http_client.hpp"
 
@@ -37,11 +41,46 @@ const char* env(const char* upper, const char* lower_name) {
   return (v == nullptr || *v == '\0') ? nullptr : v;
 }
 
+// An IPv4 or IPv6 address literal as 16 bytes (IPv4 in the first 4) and its
+// family; nullopt when the text is a name.
+struct IpAddress {
+  int family;
+  std::array<unsigned char, 16> bytes{};
+};
+std::optional<IpAddress> ip_literal(const std::string& text) {
+  IpAddress a{AF_INET};
+  if (inet_pton(AF_INET, text.c_str(), a.bytes.data()) == 1) return a;
+  a.family = AF_INET6;
+  if (inet_pton(AF_INET6, text.c_str(), a.bytes.data()) == 1) return a;
+  return std::nullopt;
+}
+
+// "10.0.0.0/8", "fd00::/8": whether the address is in the range.
+bool in_cidr(const IpAddress& addr, std::string_view entry) {
+  size_t slash = entry.find('/');
+  auto net = ip_literal(std::string(entry.substr(0, slash)));
+  if (!net || net->family != addr.family) return false;
+  unsigned bits = 0;
+  std::string_view len = entry.substr(slash + 1);
+  auto r = std::from_chars(len.data(), len.data() + len.size(), bits);
+  unsigned max_bits = addr.family == AF_INET ? 32 : 128;
+  if (r.ec != std::errc() || r.ptr != len.data() + len.size() || bits > max_bits) return false;
+  for (unsigned i = 0; i < bits / 8; ++i)
+    if (addr.bytes[i] != net->bytes[i]) return false;
+  if (unsigned rest = bits % 8; rest != 0) {
+    auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+    if ((addr.bytes[bits / 8] & mask) != (net->bytes[bits / 8] & mask)) return false;
+  }
+  return true;
+}
+
 // NO_PROXY entries: "*", "host", ".suffix" or "suffix" (curl's rules, which
-// most tools share); a ":port" after an entry is ignored.
+// most tools share), and CIDR ranges for address literals ("10.0.0.0/8", as
+// curl 7.86+ and Go read them); a ":port" after an entry is ignored.
 bool no_proxy_matches(std::string_view host, std::string_view list) {
   std::string h = lower(host);
   if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  const std::optional<IpAddress> address = ip_literal(h);
   while (!list.empty()) {
     size_t comma = list.find(',');
     std::string_view entry = list.substr(0, comma);
@@ -49,6 +88,10 @@ bool no_proxy_matches(std::string_view host, std::string_view list) {
     while (!entry.empty() && std::isspace(static_cast<unsigned char>(entry.front()))) entry.remove_prefix(1);
     while (!entry.empty() && std::isspace(static_cast<unsigned char>(entry.back()))) entry.remove_suffix(1);
     if (entry == "*") return true;
+    if (entry.find('/') != std::string_view::npos) {
+      if (address && in_cidr(*address, entry)) return true;
+      continue;
+    }
     if (size_t colon = entry.rfind(':'); colon != std::string_view::npos && entry.find(':') == colon) {
       entry = entry.substr(0, colon);  // host:port (an IPv6 address has several colons)
     }

@@ -402,6 +402,22 @@ TEST_CASE("http client: proxies from the environment", "[http_client]") {
     CHECK(http::proxy_from_environment("notexample.org", true) == "http://proxy.corp:3128");
   }
   {
+    ScopedEnv n("NO_PROXY", "10.0.0.0/8, 192.168.1.128/25,fd00::/8");
+    CHECK(http::proxy_from_environment("10.1.2.3", true).empty());
+    CHECK(http::proxy_from_environment("192.168.1.200", true).empty());
+    CHECK(http::proxy_from_environment("192.168.1.100", true) == "http://proxy.corp:3128");
+    CHECK(http::proxy_from_environment("11.0.0.1", true) == "http://proxy.corp:3128");
+    CHECK(http::proxy_from_environment("[fd12::1]", true).empty());
+    CHECK(http::proxy_from_environment("fe80::1", true) == "http://proxy.corp:3128");
+    // A range says nothing of names, even ones that look like its prefix.
+    CHECK(http::proxy_from_environment("10.example", true) == "http://proxy.corp:3128");
+  }
+  {
+    ScopedEnv n("NO_PROXY", "0.0.0.0/0,bogus/99");
+    CHECK(http::proxy_from_environment("203.0.113.9", true).empty());
+    CHECK(http::proxy_from_environment("::1", true) == "http://proxy.corp:3128");
+  }
+  {
     ScopedEnv n("NO_PROXY", "*");
     CHECK(http::proxy_from_environment("anything", true).empty());
   }

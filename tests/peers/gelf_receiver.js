@@ -22,6 +22,7 @@
 // TLS connections then carry "peer_cn".
 'use strict';
 
+const dgram = require('dgram');
 const fs = require('fs');
 const http = require('http');
 const net = require('net');
@@ -75,23 +76,49 @@ function receive(via, text, extra) {
   record(Object.assign({ via, msg }, extra));
 }
 
-function listenUdp() {
-  const server = new GrayGelfServer();
-  server.on('message', (msg) => receive('udp', JSON.stringify(msg)));
-  server.on('error', (e) => record({ via: 'udp', error: String(e) }));
-  if (args.datagrams) {
-    server.on('data', (buf) => {
-      const d = { size: buf.length, magic: buf.slice(0, 2).toString('hex') };
-      if (buf[0] === 0x1e && buf[1] === 0x0f) {
-        d.id = buf.slice(2, 10).toString('hex');
-        d.seq = buf[10];
-        d.count = buf[11];
-      }
-      fs.appendFileSync(args.datagrams, JSON.stringify(d) + '\n');
+// A UDP port nobody is bound to now: graygelf's listen() can't be asked for
+// one (it reads port 0 as "use 12201", which parallel tests would share).
+function freeUdpPort() {
+  return new Promise((resolve, reject) => {
+    const probe = dgram.createSocket('udp4');
+    probe.once('error', reject);
+    probe.bind(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
     });
+  });
+}
+
+// Binds graygelf's server to a free port, trying again if another process
+// took the port between probing and binding.
+async function listenUdp() {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freeUdpPort();
+    const server = new GrayGelfServer();
+    server.listen(port, '127.0.0.1');
+    const bound = await new Promise((resolve, reject) => {
+      server._udp.once('listening', () => resolve(true));
+      server._udp.once('error', (e) => (attempt >= 20 ? reject(e) : resolve(false)));
+    });
+    if (!bound) {
+      clearInterval(server._chunkInterval);
+      continue;
+    }
+    server.on('message', (msg) => receive('udp', JSON.stringify(msg)));
+    server.on('error', (e) => record({ via: 'udp', error: String(e) }));
+    if (args.datagrams) {
+      server.on('data', (buf) => {
+        const d = { size: buf.length, magic: buf.slice(0, 2).toString('hex') };
+        if (buf[0] === 0x1e && buf[1] === 0x0f) {
+          d.id = buf.slice(2, 10).toString('hex');
+          d.seq = buf[10];
+          d.count = buf[11];
+        }
+        fs.appendFileSync(args.datagrams, JSON.stringify(d) + '\n');
+      });
+    }
+    return port;
   }
-  server.listen(0, '127.0.0.1');
-  return new Promise((resolve) => server._udp.once('listening', () => resolve(server._udp.address().port)));
 }
 
 // Graylog's GELF TCP framing: each message ends with a NUL byte.

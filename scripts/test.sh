@@ -28,23 +28,30 @@ cmake --build build-asan -j"$JOBS" --target sluice_unit_tests $targets
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j"$JOBS" -L unit) | tee build-asan/ctest.log
 
-echo "== fuzz targets (${FUZZ_SECONDS}s each)"
-for t in $targets; do
-  corpus="build-asan/corpus-$t"
-  mkdir -p "$corpus"
-  seeds="tests/fuzz/seeds/$t"
+echo "== fuzz targets (${FUZZ_SECONDS}s each, $JOBS at a time)"
+# One target; its output goes to build-asan/fuzz-T.log and crash files to
+# build-asan/ (not the source tree).
+fuzz_one() {
+  local t="$1" seeds="tests/fuzz/seeds/$1"
+  mkdir -p "build-asan/corpus-$t"
   [ -d "$seeds" ] || seeds=""
+  build-asan/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
+    -artifact_prefix=build-asan/ "build-asan/corpus-$t" $seeds >"build-asan/fuzz-$t.log" 2>&1
+}
+for t in $targets; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  (if fuzz_one "$t"; then echo ok; else echo crashed; fi) >"build-asan/fuzz-$t.status" &
+done
+wait
+for t in $targets; do
   echo "-- $t"
-  log="build-asan/fuzz-$t.log"
-  # Crashes are written to build-asan/ (not the source tree); on one, the
-  # sanitizer's report is shown whole, with the input that caused it.
-  if ! build-asan/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
-      -artifact_prefix=build-asan/ "$corpus" $seeds >"$log" 2>&1; then
-    grep -v '^#[0-9]' "$log" | tail -n 80
+  if [ "$(cat "build-asan/fuzz-$t.status")" != ok ]; then
+    # The sanitizer's report whole, with the input that caused it.
+    grep -v '^#[0-9]' "build-asan/fuzz-$t.log" | tail -n 80
     echo "fuzz: $t crashed; reproduce with: build-asan/tests/fuzz/$t <the crash file above>" >&2
     exit 1
   fi
-  tail -n 1 "$log"
+  tail -n 1 "build-asan/fuzz-$t.log"
 done
 echo "fuzz: $(echo $targets | wc -w) targets ran without a crash"
 

@@ -95,8 +95,12 @@ async function listenUdp() {
   for (let attempt = 0; ; attempt++) {
     const port = await freeUdpPort();
     const server = new GrayGelfServer();
+    // graygelf re-emits its socket's errors; a bind error is only a reason to
+    // try another port, later ones are recorded.
+    let bound = false;
+    server.on('error', (e) => bound && record({ via: 'udp', error: String(e) }));
     server.listen(port, '127.0.0.1');
-    const bound = await new Promise((resolve, reject) => {
+    bound = await new Promise((resolve, reject) => {
       server._udp.once('listening', () => resolve(true));
       server._udp.once('error', (e) => (attempt >= 20 ? reject(e) : resolve(false)));
     });
@@ -105,7 +109,6 @@ async function listenUdp() {
       continue;
     }
     server.on('message', (msg) => receive('udp', JSON.stringify(msg)));
-    server.on('error', (e) => record({ via: 'udp', error: String(e) }));
     if (args.datagrams) {
       server.on('data', (buf) => {
         const d = { size: buf.length, magic: buf.slice(0, 2).toString('hex') };

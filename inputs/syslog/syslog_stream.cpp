@@ -46,55 +46,108 @@ std::string tcp_source(const tcp::socket& s) {
   return "tcp://" + ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-// A plain (tcp or unix_tcp) connection. Waits for readability, then reads
-// into the receiver's shared buffer without blocking: an idle connection
-// holds no buffer, only the framer's partial message if any.
-template <class Socket>
-class PlainConnection final : public Connection,
-                              public FrameSink,
-                              public std::enable_shared_from_this<PlainConnection<Socket>> {
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, ssl::stream<tcp::socket>>;
+
+// One stream connection: tcp, unix_tcp, or TLS on tcp (after a handshake
+// under a deadline). It waits until its socket is readable, then reads
+// without blocking into the receiver's shared buffer, so an idle connection
+// holds no buffer, only the framer's partial message if any. Reads are
+// synchronous (the socket is non-blocking) so that stop() can drain what the
+// kernel, and OpenSSL, already hold: an asynchronous read in flight would
+// own the stream.
+template <class Stream>
+class StreamConnection final : public Connection,
+                               public FrameSink,
+                               public std::enable_shared_from_this<StreamConnection<Stream>> {
  public:
-  PlainConnection(std::shared_ptr<Receiver> rx, Socket socket, std::string source)
+  // stream_args construct the Stream: a socket, or a socket and an SSL context.
+  template <class... StreamArgs>
+  StreamConnection(std::shared_ptr<Receiver> rx, std::shared_ptr<TlsContext> tls, std::string source,
+                   StreamArgs&&... stream_args)
       : rx_(std::move(rx)),
-        socket_(std::move(socket)),
+        tls_(std::move(tls)),
         source_(std::move(source)),
+        stream_(std::forward<StreamArgs>(stream_args)...),
+        timer_(rx_->io()),
         framer_(rx_->settings().framing, rx_->settings().buffer_max_size) {}
 
   void start() {
     id_ = rx_->track(this->shared_from_this());
-    error_code ec;
-    socket_.non_blocking(true, ec);
-    if (ec) return end();
-    wait();
+    if constexpr (kIsTls<Stream>) {
+      timer_.expires_after(kHandshakeTimeout);
+      timer_.async_wait([self = this->shared_from_this()](const error_code& ec) {
+        if (ec || self->handshaken_) return;
+        self->timed_out_ = true;
+        self->close();
+      });
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
+    } else {
+      begin_reading();
+    }
   }
 
   void close() override {
     if (closed_) return;
     closed_ = true;
+    timer_.cancel();
     error_code ignored;
-    socket_.close(ignored);
+    socket().close(ignored);
   }
 
+  // Before a TLS handshake finished nothing was accepted from the client.
   void drain() override {
-    if (closed_) return;
+    if (closed_ || !reading_) return;
     std::vector<char>& buf = rx_->read_buffer();
     for (int i = 0; i < kDrainReads; ++i) {
       error_code ec;
-      size_t n = socket_.read_some(asio::buffer(buf), ec);
+      size_t n = stream_.read_some(asio::buffer(buf), ec);
+      if (n > 0) take(buf, n);
       if (ec == asio::error::interrupted) continue;
-      if (ec == asio::error::eof) framer_.finish(*this);
+      if (ec == asio::error::eof || ec == ssl::error::stream_truncated) framer_.finish(*this);
       if (ec) return;
-      rx_->metrics().bytes_read->add(n);
-      framer_.feed(std::string_view(buf.data(), n), *this);
     }
   }
 
   void on_frame(std::string_view message, FrameFlags flags) override { rx_->add(message, flags, source_); }
 
  private:
+  auto& socket() {
+    if constexpr (kIsTls<Stream>) return stream_.next_layer();
+    else return stream_;
+  }
+
+  void on_handshake(const error_code& ec) {
+    handshaken_ = true;
+    timer_.cancel();
+    if (rx_->stopped()) return;
+    if (ec || closed_) {
+      rx_->metrics().tls_failures->add();
+      if (uint64_t n = g_tls_log.hit()) {
+        log::warn("input {}: TLS handshake with {} failed: {} ({} so far)", rx_->instance(), source_,
+                  timed_out_ ? "not completed within 10 s" : ec.message(), n);
+      }
+      close();
+      return rx_->untrack(id_);
+    }
+    begin_reading();
+  }
+
+  void begin_reading() {
+    error_code ec;
+    socket().non_blocking(true, ec);
+    if (ec) return end();
+    reading_ = true;
+    // A TLS client may have sent data with its last handshake message, and
+    // OpenSSL may already hold it: read before waiting on the socket.
+    if constexpr (kIsTls<Stream>) on_readable({});
+    else wait();
+  }
+
   void wait() {
-    socket_.async_wait(Socket::wait_read,
-                       [self = this->shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+    socket().async_wait(asio::socket_base::wait_read,
+                        [self = this->shared_from_this()](const error_code& ec) { self->on_readable(ec); });
   }
 
   void on_readable(const error_code& ec) {
@@ -108,135 +161,28 @@ class PlainConnection final : public Connection,
     std::vector<char>& buf = rx_->read_buffer();
     for (int i = 0; i < kReadsPerWakeup; ++i) {
       error_code rec;
-      size_t n = socket_.read_some(asio::buffer(buf), rec);
-      if (rec == asio::error::would_block || rec == asio::error::try_again) break;
-      if (rec == asio::error::interrupted) continue;
-      if (rec) return end();  // EOF or reset: what was framed so far counts
-      rx_->metrics().bytes_read->add(n);
-      framer_.feed(std::string_view(buf.data(), n), *this);
-      if (closed_ || rx_->stopped()) return;
-      if (n < buf.size()) break;  // drained: no need to hear EAGAIN
-    }
-    wait();
-  }
-
-  void end() {
-    if (!rx_->stopped()) framer_.finish(*this);
-    close();
-    rx_->untrack(id_);
-  }
-
-  std::shared_ptr<Receiver> rx_;
-  Socket socket_;
-  std::string source_;
-  Framer framer_;
-  uint64_t id_ = 0;
-  bool closed_ = false;
-};
-
-// A TLS connection: handshake under a deadline, then the same reading as a
-// plain connection: wait until the socket is readable, then read without
-// blocking (the socket is non-blocking from then on) until OpenSSL wants more
-// than the kernel holds. Synchronous reads are what let stop() drain it: an
-// asynchronous read in flight would own the stream.
-class TlsConnection final : public Connection, public FrameSink, public std::enable_shared_from_this<TlsConnection> {
- public:
-  TlsConnection(std::shared_ptr<Receiver> rx, tcp::socket socket, std::shared_ptr<TlsContext> tls)
-      : rx_(std::move(rx)),
-        tls_(std::move(tls)),
-        source_(tcp_source(socket)),
-        stream_(std::move(socket), tls_->ctx),
-        timer_(rx_->io()),
-        framer_(rx_->settings().framing, rx_->settings().buffer_max_size) {}
-
-  void start() {
-    id_ = rx_->track(shared_from_this());
-    timer_.expires_after(kHandshakeTimeout);
-    timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-      if (ec || self->handshaken_) return;
-      self->timed_out_ = true;
-      self->close();
-    });
-    stream_.async_handshake(ssl::stream_base::server,
-                            [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
-  }
-
-  void close() override {
-    if (closed_) return;
-    closed_ = true;
-    timer_.cancel();
-    error_code ignored;
-    stream_.lowest_layer().close(ignored);
-  }
-
-  // Before the handshake finished nothing was accepted from this client.
-  void drain() override {
-    if (closed_ || !reading_) return;
-    for (int i = 0; i < kDrainReads; ++i) {
-      error_code ec;
-      size_t n = stream_.read_some(asio::buffer(buf_), ec);
-      if (n > 0) take(n);
-      if (ec == asio::error::interrupted) continue;
-      if (ec == asio::error::eof || ec == ssl::error::stream_truncated) framer_.finish(*this);
-      if (ec) return;
-    }
-  }
-
-  void on_frame(std::string_view message, FrameFlags flags) override { rx_->add(message, flags, source_); }
-
- private:
-  void on_handshake(const error_code& ec) {
-    handshaken_ = true;
-    timer_.cancel();
-    if (rx_->stopped()) return;
-    error_code nb;
-    if (!ec && !closed_) stream_.next_layer().non_blocking(true, nb);
-    if (ec || closed_ || nb) {
-      rx_->metrics().tls_failures->add();
-      if (uint64_t n = g_tls_log.hit()) {
-        log::warn("input {}: TLS handshake with {} failed: {} ({} so far)", rx_->instance(), source_,
-                  timed_out_ ? "not completed within 10 s" : (ec ? ec : nb).message(), n);
-      }
-      close();
-      return rx_->untrack(id_);
-    }
-    buf_.resize(rx_->settings().buffer_chunk_size);
-    reading_ = true;
-    on_readable({});  // the client may have sent data with its last handshake message
-  }
-
-  void wait() {
-    stream_.next_layer().async_wait(tcp::socket::wait_read,
-                                    [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
-  }
-
-  void on_readable(const error_code& ec) {
-    if (closed_ || rx_->stopped()) return;
-    if (ec) return end();
-    if (rx_->paused()) {
-      // Stop reading: the socket buffer fills and TCP pushes back on the sender.
-      rx_->when_unpaused([self = shared_from_this()] { self->on_readable({}); });
-      return;
-    }
-    for (int i = 0; i < kReadsPerWakeup; ++i) {
-      error_code rec;
-      size_t n = stream_.read_some(asio::buffer(buf_), rec);
-      if (n > 0) take(n);
+      size_t n = stream_.read_some(asio::buffer(buf), rec);
+      if (n > 0) take(buf, n);
       if (closed_ || rx_->stopped()) return;
       if (rec == asio::error::would_block || rec == asio::error::try_again) return wait();
       if (rec == asio::error::interrupted) continue;
       // EOF, a close without close_notify (stream_truncated) or a reset all
       // end the connection; what was framed so far counts.
       if (rec) return end();
+      // A short plain read emptied the socket: no need to hear EAGAIN. (TLS
+      // returns one record at a time, so a short read says nothing there.)
+      if constexpr (!kIsTls<Stream>)
+        if (n < buf.size()) return wait();
     }
-    // OpenSSL may hold decrypted bytes the socket can't signal: come back
-    // to them after the other connections had their turn.
-    asio::post(rx_->io(), [self = shared_from_this()] { self->on_readable({}); });
+    // Other connections get their turn first. OpenSSL may hold decrypted
+    // bytes the socket can't signal, so TLS comes back without waiting.
+    if constexpr (kIsTls<Stream>) asio::post(rx_->io(), [self = this->shared_from_this()] { self->on_readable({}); });
+    else wait();
   }
 
-  void take(size_t n) {
+  void take(const std::vector<char>& buf, size_t n) {
     rx_->metrics().bytes_read->add(n);
-    framer_.feed(std::string_view(buf_.data(), n), *this);
+    framer_.feed(std::string_view(buf.data(), n), *this);
   }
 
   void end() {
@@ -246,16 +192,15 @@ class TlsConnection final : public Connection, public FrameSink, public std::ena
   }
 
   std::shared_ptr<Receiver> rx_;
-  std::shared_ptr<TlsContext> tls_;
+  std::shared_ptr<TlsContext> tls_;  // TLS: keeps the context alive as long as the stream
   std::string source_;
-  ssl::stream<tcp::socket> stream_;
-  asio::steady_timer timer_;
+  Stream stream_;
+  asio::steady_timer timer_;  // TLS: the handshake's deadline
   Framer framer_;
-  std::vector<char> buf_;
   uint64_t id_ = 0;
   bool closed_ = false;
-  bool handshaken_ = false;
   bool reading_ = false;
+  bool handshaken_ = false;
   bool timed_out_ = false;
 };
 
@@ -311,14 +256,15 @@ class StreamListener final : public Listener, public std::enable_shared_from_thi
       error_code ignored;
       // Reaps peers that vanished without a FIN (half-open) eventually.
       socket.set_option(asio::socket_base::keep_alive(true), ignored);
+      std::string source = tcp_source(socket);
       if (tls_) {
-        std::make_shared<TlsConnection>(rx_, std::move(socket), tls_)->start();
+        using Tls = ssl::stream<tcp::socket>;
+        std::make_shared<StreamConnection<Tls>>(rx_, tls_, std::move(source), std::move(socket), tls_->ctx)->start();
         return;
       }
-      std::string source = tcp_source(socket);
-      std::make_shared<PlainConnection<Socket>>(rx_, std::move(socket), std::move(source))->start();
+      std::make_shared<StreamConnection<Socket>>(rx_, nullptr, std::move(source), std::move(socket))->start();
     } else {
-      std::make_shared<PlainConnection<Socket>>(rx_, std::move(socket), "unix://" + path_)->start();
+      std::make_shared<StreamConnection<Socket>>(rx_, nullptr, "unix://" + path_, std::move(socket))->start();
     }
   }
 

@@ -80,7 +80,9 @@ class ComponentConfig {
 // The largest values a config may give: far beyond any sensible setting, and
 // small enough that arithmetic on them can't overflow.
 inline constexpr std::chrono::nanoseconds kMaxDuration = std::chrono::hours(24 * 3650);
-inline constexpr uint64_t kMaxSize = uint64_t{1} << 50;  // 1 PiB
+inline constexpr std::string_view kMaxDurationText = "3650d";
+inline constexpr uint64_t kMaxSize = uint64_t{1} << 50;
+inline constexpr std::string_view kMaxSizeText = "1024T";
 
 // Conversions shared by validation and getters; nullopt when malformed or
 // beyond the limits above.

@@ -254,8 +254,8 @@ class Loader {
     }
     std::string shown = decl.secret ? std::string("<secret>") : "'" + v + "'";
     if (!ok) {
-      std::string bound = decl.type == KeyType::Duration ? " of at most 3650d"
-                          : decl.type == KeyType::Size   ? " of at most 1024T"
+      std::string bound = decl.type == KeyType::Duration ? " of at most " + std::string(kMaxDurationText)
+                          : decl.type == KeyType::Size   ? " of at most " + std::string(kMaxSizeText)
                                                          : "";
       throw ConfigError(at, cfg.display_name() + ": key '" + std::string(decl.name) + "' expects " +
                                 std::string(type_name(decl.type)) + bound + ", got " + shown);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "agent/asio.hpp"
+#include "agent/backoff.hpp"
 #include "agent/log.hpp"
 
 namespace sluice {
@@ -29,6 +30,7 @@ class OutputRunner::Worker final : public OutputContext {
         settings_(owner.settings_),
         flush_timer_(io_),
         deadline_timer_(io_),
+        backoff_(settings_.retry_base, settings_.retry_cap),
         rng_(std::random_device{}()),
         records_in_(metrics.counter("sluice_output_records_total", "output", owner.instance_)),
         records_out_(metrics.counter("sluice_output_records_delivered_total", "output", owner.instance_)),
@@ -60,7 +62,14 @@ class OutputRunner::Worker final : public OutputContext {
   }
 
   uint64_t inbox_bytes() const { return inbox_bytes_.load(std::memory_order_relaxed); }
-  void count_dropped(uint64_t n) { dropped_.add(n); }
+
+  // Main thread: buffer.when_full drop_newest refused a chunk of n records.
+  void dropped_newest(uint64_t n) {
+    dropped_.add(n);
+    if (uint64_t hits = drop_log_.hit())
+      log::warn("output {}: buffer full (mem_buf_limit), dropped {} new records ({} drops so far)", owner_.instance_,
+                n, hits);
+  }
 
   // Main thread; blocks until drained or the deadline passed.
   uint64_t drain(Clock::time_point deadline) {
@@ -295,7 +304,8 @@ class OutputRunner::Worker final : public OutputContext {
       return;
     }
     retried_.add(a->batch.size());
-    std::chrono::nanoseconds delay = retry_after ? std::chrono::nanoseconds(*retry_after) : backoff(a->retries);
+    std::chrono::nanoseconds delay =
+        retry_after ? std::chrono::nanoseconds(*retry_after) : backoff_.delay(a->retries, rng_);
     if (uint64_t hits = retry_log_.hit())
       log::warn("output {}: {} records will be retried in {} ms (attempt {}): {} ({} retries so far)",
                 owner_.instance_, a->batch.size(), delay.count() / 1000000, a->retries + 1, reason, hits);
@@ -307,15 +317,6 @@ class OutputRunner::Worker final : public OutputContext {
       ready_.push_back(a);
       pump();
     });
-  }
-
-  // Full jitter: uniform in [0, min(cap, base * 2^(retries-1))].
-  std::chrono::nanoseconds backoff(int64_t retries) {
-    double ceiling = static_cast<double>(settings_.retry_base.count());
-    for (int64_t i = 1; i < retries && ceiling < static_cast<double>(settings_.retry_cap.count()); ++i) ceiling *= 2;
-    ceiling = std::min(ceiling, static_cast<double>(settings_.retry_cap.count()));
-    std::uniform_real_distribution<double> dist(0.0, ceiling);
-    return std::chrono::nanoseconds(static_cast<int64_t>(dist(rng_)));
   }
 
   void dead_letter(const Batch& batch, const std::string& reason) {
@@ -392,10 +393,11 @@ class OutputRunner::Worker final : public OutputContext {
   bool draining_ = false;
   bool stopped_ = false;
   std::promise<uint64_t>* drained_ = nullptr;
+  Backoff backoff_;
   std::mt19937_64 rng_;
   log::RateLimit retry_log_{100};
   log::RateLimit dead_log_{100};
-  log::RateLimit drop_log_{1000};
+  log::RateLimit drop_log_{1000};  // drop_oldest on the worker, drop_newest on the main thread
 
   Counter& records_in_;
   Counter& records_out_;
@@ -422,11 +424,7 @@ void OutputRunner::enqueue(SharedChunk chunk) {
   uint64_t held = queued_bytes_.load(std::memory_order_relaxed) + worker_->inbox_bytes();
   // An empty buffer always takes a chunk, however large.
   if (settings_.when_full == WhenFull::DropNewest && held > 0 && held + bytes > settings_.mem_buf_limit) {
-    static log::RateLimit limit(1000);
-    worker_->count_dropped(chunk->events.size());
-    if (uint64_t n = limit.hit())
-      log::warn("output {}: buffer full (mem_buf_limit), dropped {} new records ({} drops so far)", instance_,
-                chunk->events.size(), n);
+    worker_->dropped_newest(chunk->events.size());
     return;  // dropped on purpose: the input may commit past it
   }
   worker_->post_chunk(std::move(chunk), bytes);

@@ -5,11 +5,13 @@
 
 #include <deque>
 #include <mutex>
+#include <regex>
 #include <set>
 
 #include "agent/config/yaml_loader.hpp"
 #include "agent/output_runner.hpp"
 #include "agent/record.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice;
@@ -177,6 +179,36 @@ TEST_CASE("retry_limit sends exhausted records to the dead-letter file", "[outpu
   f.runner.drain(std::chrono::steady_clock::now() + 1s);
 }
 
+TEST_CASE("retry_max_duration gives up on records still failing after it, to the dead-letter file", "[output_runner]") {
+  Fixture f("retry_max_duration: 200ms\nretry_base: 10ms\nretry_cap: 20ms\n");
+  for (int i = 0; i < 1000; ++i) f.script([](auto&) { return FlushResult::retry("503 Service Unavailable"); });
+  auto enqueued = std::chrono::steady_clock::now();
+  f.runner.enqueue(make_chunk(0, 2, f.sink, 1));
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_records_dead_lettered_total") == 2; }, 10s));
+  // Not before retry_max_duration had passed since the first failure, and
+  // retrying until then (with waits of at most 20 ms).
+  CHECK(std::chrono::steady_clock::now() - enqueued >= 200ms);
+  CHECK(f.flush_count() >= 3);
+  auto lines = test::read_lines(f.dir.file("dead.jsonl"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find(R"("reason":"retry_max_duration exceeded: 503 Service Unavailable")") != std::string::npos);
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 1; }, 5s));  // stored: the input may commit past it
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("the retry wait is drawn from [0, retry_base] for the first retry", "[output_runner]") {
+  test::LogCapture captured;
+  Fixture f("retry_base: 300ms\nretry_cap: 10s\n");
+  f.script([](auto&) { return FlushResult::retry("503 Service Unavailable"); });
+  f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 1; }, 5s));
+  std::smatch m;
+  std::string text = captured.text();
+  REQUIRE(std::regex_search(text, m, std::regex("1 records will be retried in (\\d+) ms \\(attempt 2\\)")));
+  CHECK(std::stoi(m[1]) <= 300);
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
 TEST_CASE("a permanent failure of the whole batch dead-letters it without retrying", "[output_runner]") {
   Fixture f;
   f.script([](auto&) { return FlushResult::permanent("400 Bad Request: invalid stream"); });
@@ -214,15 +246,41 @@ TEST_CASE("drain gives up at the deadline and leaves undelivered data unacknowle
   CHECK(f.sink.ok_count() == 0);
 }
 
-TEST_CASE("buffer.when_full drop_newest drops new chunks when the buffer is full", "[output_runner]") {
+TEST_CASE("buffer.when_full drop_newest drops new chunks when the buffer is full, counted and logged", "[output_runner]") {
+  test::LogCapture captured;
   Fixture f("mem_buf_limit: 1\nbuffer.when_full: drop_newest\nflush: 1h\nbatch_max_records: 1000000\n");
   f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
   REQUIRE(test::wait_until([&] { return f.metric("sluice_output_buffer_bytes") > 0; }, 5s));
   f.runner.enqueue(make_chunk(1, 4, f.sink, 2));
-  CHECK(f.metric("sluice_output_records_dropped_total") == 4);
+  f.runner.enqueue(make_chunk(5, 2, f.sink, 3));
+  CHECK(f.metric("sluice_output_records_dropped_total") == 6);
+  CHECK_FALSE(f.runner.blocking_full());
+  // Dropped on purpose: acknowledged, so a file input may commit past them.
+  CHECK(f.sink.ok_count() == 2);
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+  REQUIRE(f.flush_count() == 1);
+  CHECK(f.flush(0) == std::vector<int64_t>{0});  // the oldest is kept
+  CHECK(f.sink.ok_count() == 3);
+  CHECK(f.sink.failed_count() == 0);
+  CHECK(captured.count("output scripted.0: buffer full (mem_buf_limit), dropped 4 new records (1 drops so far)") == 1);
+}
+
+TEST_CASE("buffer.when_full drop_oldest drops the oldest queued chunks, counted and logged", "[output_runner]") {
+  test::LogCapture captured;
+  Fixture f("mem_buf_limit: 1\nbuffer.when_full: drop_oldest\nflush: 1h\nbatch_max_records: 1000000\n");
+  f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
+  f.runner.enqueue(make_chunk(1, 4, f.sink, 2));
+  f.runner.enqueue(make_chunk(5, 2, f.sink, 3));
+  // Each new chunk pushes the one before it out: only the newest stays.
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_records_dropped_total") == 5; }, 5s));
+  CHECK(f.sink.ok_count() == 2);
   CHECK_FALSE(f.runner.blocking_full());
   CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
-  CHECK(f.flush(0) == std::vector<int64_t>{0});
+  REQUIRE(f.flush_count() == 1);
+  CHECK(f.flush(0) == std::vector<int64_t>{5, 6});
+  CHECK(f.metric("sluice_output_records_delivered_total") == 2);
+  CHECK(f.sink.ok_count() == 3);
+  CHECK(captured.count("output scripted.0: buffer full (mem_buf_limit), dropped the oldest records (1 drops so far)") == 1);
 }
 
 TEST_CASE("buffer.when_full block reports a full buffer so inputs pause", "[output_runner]") {

@@ -6,12 +6,11 @@
 #include <mutex>
 #include <sstream>
 
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
-
+#include "agent/asio.hpp"
 #include "agent/config/yaml_loader.hpp"
 #include "agent/pipeline.hpp"
 #include "agent/record.hpp"
+#include "tests/support/log_capture.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice;
@@ -67,6 +66,45 @@ class Capture : public Output {
   }
  private:
   std::shared_ptr<Seen> s_;
+};
+
+// Takes batches but answers none until the test opens the gate, so a test
+// can look at a full buffer without racing the output's thread.
+class GatedOutput : public Output {
+ public:
+  struct Gate {
+    std::mutex mu;
+    boost::asio::io_context* io = nullptr;
+    std::vector<FlushDone> waiting;
+    bool open = false;
+    size_t batches = 0;
+    size_t count() { std::lock_guard lock(mu); return batches; }
+    void close() { std::lock_guard lock(mu); open = false; }
+    // Answers the held batches (on the output's thread) and every later one at once.
+    void release() {
+      std::lock_guard lock(mu);
+      open = true;
+      boost::asio::post(*io, [held = std::move(waiting)] {
+        for (const auto& done : held) done(FlushResult::delivered());
+      });
+      waiting.clear();
+    }
+  };
+  explicit GatedOutput(std::shared_ptr<Gate> g) : g_(std::move(g)) {}
+  void start(OutputContext& ctx) override { std::lock_guard lock(g_->mu); g_->io = &ctx.io(); }
+  void flush(const Batch&, FlushDone done) override {
+    std::unique_lock lock(g_->mu);
+    ++g_->batches;
+    if (!g_->open) {
+      g_->waiting.push_back(std::move(done));
+      return;
+    }
+    lock.unlock();
+    done(FlushResult::delivered());
+  }
+
+ private:
+  std::shared_ptr<Gate> g_;
 };
 
 ChunkPtr chunk(const std::string& tag, CountingSink& sink) {
@@ -138,57 +176,51 @@ TEST_CASE("the memory budget pauses inputs until chunks are delivered", "[pipeli
   test::TempDir dir;
   Metrics metrics;
   DeadLetter dl(dir.file("dl.jsonl"));
-  auto seen = std::make_shared<Capture::Seen>();
-  static const config::PluginSchema schema{"capture", "", {}};
-  auto slow = OutputSettings::from_config(config::load_component(schema, "output", "flush: 300ms"), 0s);
-  OutputRunner out("slow", std::make_unique<Capture>(seen), slow, TagMatcher::glob("*"), dl, metrics);
+  auto gate = std::make_shared<GatedOutput::Gate>();
+  OutputRunner out("gated", std::make_unique<GatedOutput>(gate), fast(), TagMatcher::glob("*"), dl, metrics);
   out.start();
   Pipeline pipeline({}, {&out}, 1, metrics);  // one byte: any chunk fills it
   CountingSink sink;
   CHECK_FALSE(pipeline.paused());
   pipeline.submit(chunk("app", sink));
+  // Held by the output (sent, not answered): the budget stays full.
+  REQUIRE(test::wait_until([&] { return gate->count() == 1; }, 5s));
   CHECK(pipeline.paused());
   CHECK(metrics.value("sluice_input_pauses_total", "pipeline") == 1);
+  CHECK(sink.ok_count() == 0);
+  gate->release();
   REQUIRE(test::wait_until([&] { return !pipeline.paused(); }, 5s));
   CHECK(sink.ok_count() == 1);
+  CHECK(metrics.value("sluice_input_pauses_total", "pipeline") == 1);
   out.drain(std::chrono::steady_clock::now() + 1s);
 }
 
 TEST_CASE("pauses are all counted, but only the first of a minute is logged", "[pipeline]") {
   // Under steady backpressure inputs pause and resume hundreds of times a
   // second: one line a minute says so without flooding the log.
-  std::ostringstream text;
-  auto previous = spdlog::default_logger();
-  auto capture = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text));
-  capture->set_level(spdlog::level::info);
-  spdlog::set_default_logger(capture);
+  test::LogCapture captured;
 
   test::TempDir dir;
   Metrics metrics;
   DeadLetter dl(dir.file("dl.jsonl"));
-  auto seen = std::make_shared<Capture::Seen>();
-  static const config::PluginSchema schema{"capture", "", {}};
-  auto fast = OutputSettings::from_config(config::load_component(schema, "output", "flush: 10ms"), 0s);
-  OutputRunner out("fast", std::make_unique<Capture>(seen), fast, TagMatcher::glob("*"), dl, metrics);
+  auto gate = std::make_shared<GatedOutput::Gate>();
+  OutputRunner out("fast", std::make_unique<GatedOutput>(gate), fast(), TagMatcher::glob("*"), dl, metrics);
   out.start();
   Pipeline pipeline({}, {&out}, 1, metrics);  // one byte: any chunk fills it
   CountingSink sink;
   for (int i = 0; i < 5; ++i) {
     pipeline.submit(chunk("app", sink));
-    CHECK(pipeline.paused());
+    REQUIRE(test::wait_until([&] { return gate->count() == static_cast<size_t>(i + 1); }, 5s));
+    CHECK(pipeline.paused());  // the batch is held: the budget is full
+    gate->release();
     REQUIRE(test::wait_until([&] { return !pipeline.paused(); }, 5s));
+    gate->close();
   }
   out.drain(std::chrono::steady_clock::now() + 1s);
-  spdlog::set_default_logger(previous);
 
   CHECK(metrics.value("sluice_input_pauses_total", "pipeline") == 5);
-  std::string log = text.str();
-  auto count = [&](std::string_view what) {
-    size_t n = 0;
-    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
-    return n;
-  };
-  CHECK(count("inputs paused: output fast buffer is full") + count("inputs paused: service.mem_limit reached") == 1);
-  CHECK(count("inputs resumed") == 1);
+  CHECK(captured.count("inputs paused: output fast buffer is full") + captured.count("inputs paused: service.mem_limit reached") ==
+        1);
+  CHECK(captured.count("inputs resumed") == 1);
   CHECK(sink.ok_count() == 5);
 }

@@ -2,24 +2,34 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <regex>
+#include <set>
 
 #include "tests/support/process.hpp"
 
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
-TEST_CASE("every conf/ example validates with --dry-run", "[e2e][conf]") {
-  int checked = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(std::string(SLUICE_SOURCE_DIR) + "/conf")) {
+TEST_CASE("every conf/ example validates with --dry-run, and the README names each one", "[e2e][conf]") {
+  const std::string root = SLUICE_SOURCE_DIR;
+  std::set<std::string> on_disk;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root + "/conf")) {
     if (entry.path().extension() != ".yaml") continue;
+    on_disk.insert("conf/" + std::filesystem::relative(entry.path(), root + "/conf").string());
     Process p({SLUICE_BINARY, "--dry-run", "-c", entry.path().string()});
     auto status = p.wait(30s);
     INFO(entry.path() << "\n" << p.out() << p.err());
     CHECK(status == 0);
     CHECK(p.out().find("configuration OK") != std::string::npos);
-    ++checked;
   }
-  CHECK(checked >= 2);
+  // The README's list of examples and the folder hold the same files.
+  std::set<std::string> in_readme;
+  static const std::regex example_re("conf/[A-Za-z0-9_/.-]+\\.yaml");
+  std::string readme = read_file(root + "/README.md");
+  for (auto it = std::sregex_iterator(readme.begin(), readme.end(), example_re); it != std::sregex_iterator(); ++it)
+    in_readme.insert(it->str());
+  CHECK(on_disk == in_readme);
+  CHECK(on_disk.size() >= 10);
 }
 
 TEST_CASE("command line: version, plugin help, and clear configuration errors", "[e2e][cli]") {

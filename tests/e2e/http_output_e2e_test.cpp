@@ -56,16 +56,37 @@ TEST_CASE("http output: HTTPS to nginx with a test CA, a wrong CA dead-letters",
   TempDir dir;
   TempDir pki_dir;
   TestPki pki = make_test_pki(pki_dir.path());
-  NginxPeer nginx("    location /in { access_log " + dir.file("posts.log") + " posts; return 204; }", &pki,
-                  "  log_format posts '$request_method $uri $status $ssl_protocol';\n");
+  // nginx logs each body it received: /in hands the request to a plain
+  // server that answers 204, which makes nginx read the body into memory.
+  uint16_t backend = free_tcp_port();
+  NginxPeer nginx("    client_body_buffer_size 1m;\n    client_body_in_single_buffer on;\n"
+                  "    location /in { access_log " + dir.file("posts.log") + " posts; proxy_pass http://127.0.0.1:" +
+                      std::to_string(backend) + "/done; }",
+                  &pki,
+                  "  log_format posts escape=json '$request_method $uri $status $ssl_protocol $request_body';\n"
+                  "  server { listen 127.0.0.1:" + std::to_string(backend) + "; access_log off; return 204; }\n");
   std::string target = "      host: localhost\n      port: " + std::to_string(nginx.port()) +
                        "\n      uri: /in\n      tls: on\n      retry_limit: no_retries\n";
 
-  SECTION("the right CA: delivered") {
+  SECTION("the right CA: every record delivered once") {
     run(dir, target + "      tls.ca_file: " + pki.ca_crt + "\n");
     auto posts = read_lines(dir.file("posts.log"));
     REQUIRE(!posts.empty());
-    for (const auto& line : posts) CHECK_THAT(line, Catch::StartsWith("POST /in 204 TLSv1."));
+    std::string bodies;
+    for (const auto& line : posts) {
+      CHECK_THAT(line, Catch::StartsWith("POST /in 204 TLSv1."));
+      bodies += line;
+    }
+    auto count = [&](const std::string& text) {
+      size_t n = 0;
+      for (size_t at = bodies.find(text); at != std::string::npos; at = bodies.find(text, at + 1)) ++n;
+      return n;
+    };
+    // The body is a JSON array of the records; escape=json escapes its quotes once more.
+    CHECK(count("\\\"log\\\":") == 3);
+    CHECK(count("first line") == 1);
+    CHECK(count("second \\\\\\\"quoted\\\\\\\" line") == 1);
+    CHECK(count("third line") == 1);
     CHECK(read_file(dir.file("dead.jsonl")).empty());
   }
   SECTION("a wrong CA: nothing reaches nginx, the records go to the dead-letter file with the reason") {

@@ -12,8 +12,10 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <memory>
+#include <regex>
 #include <set>
 
 #include "agent/parse/json_format.hpp"
@@ -345,8 +347,17 @@ TEST_CASE("loki: over TLS with the test CA, a wrong CA fails with a clear error"
   SECTION("a CA that didn't sign the server's certificate: retried, and the log says why") {
     write_file(dir.file("sluice.yaml"), sluice_config(pki.other_ca_crt));
     Process sluice({SLUICE_BINARY, "-c", dir.file("sluice.yaml")});
-    REQUIRE(wait_until([&] { return sluice.err().find("certificate verify failed") != std::string::npos; }, 30s));
+    REQUIRE(wait_until([&] { return sluice.err().find("will be retried") != std::string::npos; }, 30s));
     stop(sluice);
     CHECK(read_lines(sink.access_log).empty());
+    CHECK_THAT(sluice.err(), Catch::Contains("1 records will be retried in") &&
+                                 Catch::Contains("certificate verify failed (unable to get local issuer certificate)"));
+    // Retried, never dead-lettered; left for the next start.
+    std::smatch summary;
+    std::string err = sluice.err();
+    REQUIRE(std::regex_search(err, summary, std::regex("output loki.0: 0 records delivered, (\\d+) retried, 0 dead-lettered")));
+    CHECK(std::stoi(summary[1]) >= 1);
+    CHECK_THAT(err, Catch::Contains("output loki.0: 1 records not delivered within grace"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("dead.jsonl")));
   }
 }

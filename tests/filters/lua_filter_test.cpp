@@ -195,7 +195,7 @@ TEST_CASE("lua filter: configuration errors name the key and the script's line",
   write_file(dir.file("ok.lua"), "function cb(t, ts, r) return 0, ts, r end\n");
 
   CHECK_THAT(lua_config_error("call: cb\n"),
-             Catch::Contains("key 'script'") || Catch::Contains("set either script (a Lua file) or code"));
+             Catch::Contains("key 'script': set either script (a Lua file) or code (inline Lua), one of the two"));
   CHECK_THAT(lua_config_error("call: cb\ncode: x = 1\nscript: a.lua\n"),
              Catch::Contains("set either script (a Lua file) or code (inline Lua), one of the two"));
   CHECK_THAT(lua_config_error("call: cb\nscript: missing.lua\n", dir.path()),

@@ -7,6 +7,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,6 +101,12 @@ class RawClient {
     r.body = buf_.substr(0, length);
     buf_.erase(0, length);
     return r;
+  }
+  // True if the server sent something (or closed) within timeout; nothing is consumed.
+  bool answered_within(std::chrono::milliseconds timeout) {
+    if (!buf_.empty()) return true;
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(timeout.count())) > 0;
   }
   // True if the server ends the connection (EOF or reset) before the receive timeout.
   bool closed_by_server() {

@@ -73,7 +73,8 @@
 //    "bytes":B (sum of UTF-8 message bytes + 26),"body_bytes":raw,"gzip":bool,
 //    "status":200,"type":null|"<__type>","message":null|"..","stored":k,
 //    "rejected":null|{rejectedLogEventsInfo},"fault":null|"<type>",
-//    "request_id":"..."}      ("fast":true lines carry only req/op/body_bytes/status)
+//    "request_id":"..."}      (status 0: dropped by a fault; "fast":true lines
+//    carry only req/op/request_id/body_bytes/status)
 // --store FILE, one JSON line per stored event:
 //   {"req":n,"group":"..","stream":"..","timestamp":ms,"message":".."}
 'use strict';
@@ -128,7 +129,7 @@ function answerError(res, entry, status, type, message, extraHeaders) {
   entry.type = type;
   entry.message = message;
   log.write(entry);
-  answer(res, status, { __type: type, message }, extraHeaders);
+  answer(res, status, message === null ? { __type: type } : { __type: type, message }, extraHeaders);
 }
 
 async function handleFast(req, res, entry) {

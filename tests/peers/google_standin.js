@@ -78,6 +78,7 @@
 //    "auth":"token"|"self-signed-jwt"|null,"gzip":bool,"body_bytes":raw,
 //    "bytes":decoded,"entries":N,"partial_success":bool,"dry_run":bool,
 //    "error":null|{"code","status","message"},"fault":null|"<type>"}
+//    (status 0: dropped by a fault; --fast lines: req/endpoint/body_bytes/status/fast)
 //   then per entry {"req":n,"entry":i,"logName","insertId","timestamp",
 //    "result":"stored"|"duplicate"|"outside_retention"|"error"|"not_written",
 //    "code"?,"message"?,"warnings":[...]}

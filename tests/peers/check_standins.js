@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// Proves cloudwatch_standin.js and google_standin.js faithful enough for
+// sluice's tests by pointing the official client libraries at them:
+// @aws-sdk/client-cloudwatch-logs (and aws4, a second SigV4 signer) at the
+// CloudWatch stand-in; google-auth-library, gtoken and @google-cloud/logging
+// (REST transport over http) at the Google stand-in, whose service-account key
+// file the stand-in generates. A check passes only if the stand-in accepted
+// what the library sent and the library understood the stand-in's answer
+// (success, typed error, retry, token refresh, clock-skew correction).
+//
+// Usage: node tests/peers/check_standins.js   (after npm ci --prefix tests/peers)
+// Prints "ok - <check>" / "not ok - <check>: <why>" per check, then
+// "N passed, M failed"; exits 0 only when every check passed. Starts the
+// stand-ins itself on free 127.0.0.1 ports in a temporary directory and
+// stops them at the end; reaches nothing outside 127.0.0.1 (the libraries'
+// Google token URL is rewritten to the stand-in and GCE_METADATA_HOST points
+// at it, so nothing probes a real metadata server).
+'use strict';
+
+const { spawn } = require('child_process');
+const fs = require('fs');
+const os = require('os');
+const path = require('path');
+
+// Keep every library away from real cloud endpoints and local credentials.
+for (const name of ['GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'GCLOUD_PROJECT', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL', 'HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy']) {
+  delete process.env[name];
+}
+process.env.AWS_EC2_METADATA_DISABLED = 'true';
+process.env.METADATA_SERVER_DETECTION = 'none';
+process.env.GCE_METADATA_HOST = '127.0.0.1:9'; // replaced by the stand-in's port before any Google call
+// The SDK warns once that versions after January 2027 need Node 22; this machine has Node 20.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const { runCloudWatchChecks } = require('./check_cloudwatch');
+const { runGoogleChecks } = require('./check_google');
+
+let passed = 0;
+let failed = 0;
+
+async function check(name, fn) {
+  try {
+    const detail = await fn();
+    passed++;
+    console.log(`ok - ${name}${detail ? ` (${detail})` : ''}`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${e && e.message ? e.message : e}`);
+  }
+}
+
+function expect(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// Starts a stand-in and resolves once it printed "listening <port>".
+function startStandin(dir, script, args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, [path.join(__dirname, script), '--port', '0', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => reject(new Error(`${script} did not print "listening" within 20 s: ${err}`)), 20000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening (\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve({
+          port: Number(m[1]),
+          stderr: () => err,
+          stop: () => new Promise((done) => {
+            if (proc.exitCode !== null) return done();
+            proc.once('exit', done);
+            proc.kill('SIGTERM');
+          }),
+        });
+      }
+    });
+    proc.stderr.on('data', (d) => { err += d; });
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${script} exited with ${code}: ${err}`));
+    });
+  });
+}
+
+function readLines(file) {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-standins-'));
+  const ctx = { dir, check, expect, startStandin, readLines };
+  const started = [];
+  ctx.start = async (script, args) => {
+    const s = await startStandin(dir, script, args);
+    started.push(s);
+    return s;
+  };
+  try {
+    console.log('# CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4');
+    await runCloudWatchChecks(ctx);
+    console.log('# Google stand-in vs google-auth-library, gtoken and @google-cloud/logging');
+    await runGoogleChecks(ctx);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - setup: ${e.stack}`);
+  } finally {
+    await Promise.all(started.map((s) => s.stop()));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+main();

@@ -40,6 +40,13 @@ class Batch {
   }
 };
 
+// One event of a flush, in Batch::for_each order (outputs that address
+// events by index build a vector of these).
+struct EventRef {
+  const std::string* tag;
+  const Event* event;
+};
+
 enum class Outcome { Delivered, Retry, Permanent };
 
 struct RecordOutcome {

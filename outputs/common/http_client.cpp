@@ -41,13 +41,13 @@ Response failure(std::string text) {
 }
 
 // The Host field value: the port only when it isn't the scheme's default.
-std::string host_field(const ClientSettings& s) {
+}  // namespace
+
+std::string host_header(const ClientSettings& s) {
   std::string host = s.host.find(':') != std::string::npos ? "[" + s.host + "]" : s.host;
   if (s.port != (s.tls.enabled ? 443 : 80)) host += ":" + std::to_string(s.port);
   return host;
 }
-
-}  // namespace
 
 const std::string* Response::header(std::string_view name) const {
   for (const auto& h : headers)
@@ -204,7 +204,7 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
     h.reserve(256 + request.target.size());
     h += request.method;
     h += ' ';
-    if (dialer.absolute_form()) h += "http://" + host_field(settings);
+    if (dialer.absolute_form()) h += "http://" + host_header(settings);
     h += request.target.empty() ? "/" : request.target;
     h += " HTTP/1.1\r\n";
     bool has_host = false;
@@ -221,10 +221,11 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       has_agent = has_agent || iequals(f.name, "User-Agent");
       h += f.name + ": " + f.value + "\r\n";
     }
-    if (!has_host) h += "Host: " + host_field(settings) + "\r\n";
+    if (!has_host) h += "Host: " + host_header(settings) + "\r\n";
     if (!has_agent) h += "User-Agent: sluice/" SLUICE_VERSION "\r\n";
     h += "Content-Length: " + std::to_string(wire.body.size()) + "\r\n";
     if (request.gzip) h += "Content-Encoding: gzip\r\n";
+    else if (!request.content_encoding.empty()) h += "Content-Encoding: " + request.content_encoding + "\r\n";
     if (!settings.keepalive) h += "Connection: close\r\n";
     if (dialer.absolute_form() && !dialer.proxy_authorization().empty()) {
       h += "Proxy-Authorization: " + dialer.proxy_authorization() + "\r\n";

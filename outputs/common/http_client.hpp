@@ -50,6 +50,9 @@ struct Request {
   std::vector<Header> headers;  // Host, Content-Length and Content-Encoding are set by the client
   std::string body;
   bool gzip = false;  // compress body and send Content-Encoding: gzip
+  // The body is already encoded (compressed before it was signed): sent as
+  // Content-Encoding when gzip is false.
+  std::string content_encoding;
 };
 
 struct Response {
@@ -87,6 +90,10 @@ class Client {
   struct Impl;
   std::shared_ptr<Impl> impl_;
 };
+
+// The Host header a client sends for these settings: "host", "[v6addr]",
+// with ":port" when the port isn't the scheme's default.
+std::string host_header(const ClientSettings& settings);
 
 // "http://host:port" proxy for a target host from the environment
 // (HTTPS_PROXY/https_proxy when tls, else HTTP_PROXY/http_proxy), or "" when

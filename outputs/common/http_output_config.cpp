@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -57,8 +58,10 @@ Header parse_header(const config::ComponentConfig& cfg, const std::string& entry
   return h;
 }
 
-void read_tls(const config::ComponentConfig& cfg, const std::string& base_dir, TlsSettings& tls) {
-  tls.enabled = cfg.get_bool("tls");
+// `forced`: TLS on or off by the endpoint's scheme rather than the tls key.
+void read_tls(const config::ComponentConfig& cfg, const std::string& base_dir, TlsSettings& tls,
+              std::optional<bool> forced) {
+  tls.enabled = forced ? *forced : cfg.get_bool("tls");
   tls.verify = cfg.get_bool("tls.verify");
   tls.vhost = cfg.get_string("tls.vhost");
   tls.ca_file = readable_file(cfg, "tls.ca_file", base_dir);
@@ -83,8 +86,9 @@ void read_tls(const config::ComponentConfig& cfg, const std::string& base_dir, T
 
 }  // namespace
 
-std::vector<config::KeyDecl> http_output_keys(std::string_view default_port) {
-  return {
+std::vector<config::KeyDecl> http_output_keys(std::string_view default_port,
+                                              std::initializer_list<std::string_view> without) {
+  std::vector<config::KeyDecl> all = {
       {"host", KeyType::String, "127.0.0.1", "Host name or IP address of the server."},
       {"port", KeyType::Int, default_port, "TCP port of the server."},
       {"tls", KeyType::Bool, "off", "Use TLS (HTTPS)."},
@@ -105,26 +109,76 @@ std::vector<config::KeyDecl> http_output_keys(std::string_view default_port) {
        "HTTP proxy http://[user:pass@]host:port. Default: HTTPS_PROXY (with tls) or HTTP_PROXY, unless NO_PROXY "
        "names the host. HTTPS goes through a CONNECT tunnel."},
   };
+  std::vector<config::KeyDecl> keys;
+  for (auto& k : all)
+    if (std::find(without.begin(), without.end(), k.name) == without.end()) keys.push_back(std::move(k));
+  return keys;
 }
 
-HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg) {
-  return read_http_output_settings(cfg, "");
+std::optional<Endpoint> parse_endpoint(std::string_view url) {
+  Endpoint e;
+  if (url.rfind("https://", 0) == 0) {
+    url.remove_prefix(8);
+  } else if (url.rfind("http://", 0) == 0) {
+    url.remove_prefix(7);
+    e.tls = false;
+    e.port = 80;
+  } else if (url.find("://") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  size_t slash = url.find('/');
+  std::string_view authority = url.substr(0, slash);
+  if (slash != std::string_view::npos) {
+    std::string_view path = url.substr(slash);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    if (path.find_first_of(" \r\n?#") != std::string_view::npos) return std::nullopt;
+    e.path = std::string(path);
+  }
+  std::string_view host = authority;
+  if (!authority.empty() && authority.front() == '[') {  // [v6]:port
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    host = authority.substr(1, close - 1);
+    authority.remove_prefix(close + 1);
+    if (!authority.empty() && authority.front() != ':') return std::nullopt;
+  } else {
+    host = authority.substr(0, authority.find(':'));
+    authority.remove_prefix(host.size());
+  }
+  if (!authority.empty()) {  // ":port"
+    std::string_view digits = authority.substr(1);
+    if (digits.empty() || digits.size() > 5 || digits.find_first_not_of("0123456789") != std::string_view::npos)
+      return std::nullopt;
+    int port = std::stoi(std::string(digits));
+    if (port < 1 || port > 65535) return std::nullopt;
+    e.port = static_cast<uint16_t>(port);
+  }
+  if (host.empty() || host.find_first_of(" /@") != std::string_view::npos) return std::nullopt;
+  e.host = std::string(host);
+  return e;
 }
 
-HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg, const std::string& base_dir) {
+HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg, const std::string& base_dir,
+                                             const std::optional<Endpoint>& endpoint) {
+  auto declared = [&](std::string_view key) { return cfg.schema().find(key) != nullptr; };
   HttpOutputSettings s;
   ClientSettings& c = s.client;
-  c.host = cfg.get_string("host");
-  if (c.host.empty()) cfg.fail("host", "expects a host name or address");
-  int64_t port = cfg.get_int("port");
-  if (port < 1 || port > 65535) cfg.fail("port", "expects a port number from 1 to 65535");
-  c.port = static_cast<uint16_t>(port);
-  read_tls(cfg, base_dir, c.tls);
+  if (endpoint) {
+    c.host = endpoint->host;
+    c.port = endpoint->port;
+  } else {
+    c.host = cfg.get_string("host");
+    if (c.host.empty()) cfg.fail("host", "expects a host name or address");
+    int64_t port = cfg.get_int("port");
+    if (port < 1 || port > 65535) cfg.fail("port", "expects a port number from 1 to 65535");
+    c.port = static_cast<uint16_t>(port);
+  }
+  read_tls(cfg, base_dir, c.tls, endpoint ? std::optional<bool>(endpoint->tls) : std::nullopt);
   c.connect_timeout = positive_duration(cfg, "connect_timeout");
   c.request_timeout = positive_duration(cfg, "request_timeout");
-  int64_t workers = cfg.schema().find("workers") ? cfg.get_int("workers") : 1;
+  int64_t workers = declared("workers") ? cfg.get_int("workers") : 1;
   c.max_connections = static_cast<size_t>(std::max<int64_t>(workers, 1));
-  if (cfg.has("proxy")) {
+  if (declared("proxy") && cfg.has("proxy")) {
     c.proxy = cfg.get_string("proxy");
     if (!c.proxy.empty() && !parse_proxy_url(c.proxy)) {
       cfg.fail("proxy", "expects http://[user:password@]host:port, got \"" + c.proxy + "\"");
@@ -132,13 +186,18 @@ HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg,
   } else {
     c.proxy = proxy_from_environment(c.host, c.tls.enabled);
   }
-  std::string compress = cfg.get_string("compress");
-  s.gzip = compress == "gzip" || compress == "GZIP" || compress == "Gzip";
-  for (const auto& entry : cfg.get_list("header")) s.headers.push_back(parse_header(cfg, entry));
-  std::string user = cfg.get_string("http_user");
-  std::string password = cfg.get_string("http_passwd");
-  if (user.empty() && !password.empty()) cfg.fail("http_passwd", "needs http_user");
-  if (!user.empty()) s.headers.push_back({"Authorization", basic_auth(user, password)});
+  if (declared("compress")) {
+    std::string compress = cfg.get_string("compress");
+    s.gzip = compress == "gzip" || compress == "GZIP" || compress == "Gzip";
+  }
+  if (declared("header"))
+    for (const auto& entry : cfg.get_list("header")) s.headers.push_back(parse_header(cfg, entry));
+  if (declared("http_user")) {
+    std::string user = cfg.get_string("http_user");
+    std::string password = cfg.get_string("http_passwd");
+    if (user.empty() && !password.empty()) cfg.fail("http_passwd", "needs http_user");
+    if (!user.empty()) s.headers.push_back({"Authorization", basic_auth(user, password)});
+  }
   return s;
 }
 

@@ -2,6 +2,8 @@
 // auth, compression, timeouts), read into ClientSettings, and the generic
 // classification of an HTTP answer into Delivered / Retry / Permanent.
 #pragma once
+#include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,8 +17,11 @@ namespace sluice::http {
 // Keys, Fluent Bit's names: host, port, tls, tls.verify, tls.ca_file,
 // tls.crt_file, tls.key_file, tls.vhost, http_user, http_passwd (secret),
 // compress (choices "", gzip), connect_timeout, request_timeout, proxy, header (Multi "Name value").
-// An output appends these to its own keys, with its own default port.
-std::vector<config::KeyDecl> http_output_keys(std::string_view default_port);
+// An output appends these to its own keys, with its own default port; it
+// leaves out (`without`) the ones it has no use for or declares itself (a
+// cloud output has no host/port but an endpoint, gelf its own compress).
+std::vector<config::KeyDecl> http_output_keys(std::string_view default_port,
+                                              std::initializer_list<std::string_view> without = {});
 
 struct HttpOutputSettings {
   ClientSettings client;
@@ -24,14 +29,26 @@ struct HttpOutputSettings {
   std::vector<Header> headers;  // `header` entries plus Authorization from http_user/http_passwd
 };
 
-// Validates and reads the shared keys (cfg.fail on a bad value, e.g. an
-// unreadable tls.ca_file or a header without a value). workers comes from the
-// common output key of that name.
-HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg);
+// Where a cloud output sends: from an `endpoint` URL or the provider's default.
+struct Endpoint {
+  std::string host;
+  uint16_t port = 443;
+  bool tls = true;
+  std::string path;  // "" or the URL's path without a trailing '/'
+};
 
-// The same, with relative tls.* file paths taken from base_dir (the config
-// file's directory, BuildContext::base_dir) rather than the working directory.
-HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg, const std::string& base_dir);
+// "https://host[:port][/path]", "http://host[:port]" (a local emulator or a
+// stand-in), or a bare "host[:port]" (https). nullopt when it isn't one.
+std::optional<Endpoint> parse_endpoint(std::string_view url);
+
+// The one reader of the shared keys: validates them (cfg.fail on a bad value,
+// e.g. an unreadable tls.ca_file or a header without a value) and reads
+// those the output's schema declares. Relative tls.* paths start at base_dir
+// (the config file's directory, BuildContext::base_dir). With `endpoint`,
+// host, port and TLS come from it instead of the host/port/tls keys (the
+// tls.* keys still apply). workers comes from the common output key.
+HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg, const std::string& base_dir,
+                                             const std::optional<Endpoint>& endpoint = std::nullopt);
 
 // The generic rules of every HTTP backend: no answer, 408, 429 and 5xx retry
 // (with the answer's Retry-After); 2xx delivered; any other status permanent,

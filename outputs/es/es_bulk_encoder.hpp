@@ -11,16 +11,11 @@
 #include <vector>
 
 #include "agent/chunk.hpp"
+#include "agent/output.hpp"
 #include "outputs/es/es_doc_id.hpp"
 #include "outputs/es/es_settings.hpp"
 
 namespace sluice::es {
-
-// One event of a flush, in Batch::for_each order.
-struct EventRef {
-  const std::string* tag;
-  const Event* event;
-};
 
 struct BulkItem {
   uint32_t event;  // index into the flush's events

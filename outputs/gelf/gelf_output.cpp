@@ -1,5 +1,6 @@
 // The `gelf` output: encodes each record (gelf_encoder) and hands the batch
-// to the transport of its mode (gelf_udp, gelf_tcp, gelf_http). See gelf_output.hpp.
+// to the transport of its mode (gelf_udp, gelf_tcp); over HTTP it is a codec
+// on the shared HTTP sink (gelf_http). See gelf_output.hpp.
 #include "outputs/gelf/gelf_output.hpp"
 
 #include "agent/log.hpp"
@@ -53,7 +54,7 @@ class GelfOutput final : public Output {
       case Mode::Udp: transport_ = make_udp_transport(ctx.io(), s_, counters_); break;
       case Mode::Tcp:
       case Mode::Tls: transport_ = make_tcp_transport(ctx.io(), s_, counters_, tls_); break;
-      case Mode::Http: transport_ = make_http_transport(ctx.io(), s_); break;
+      case Mode::Http: break;  // make_gelf_output made an HTTP sink instead
     }
   }
 
@@ -97,6 +98,7 @@ const config::PluginSchema& gelf_output_schema() { return gelf::schema(); }
 
 std::unique_ptr<Output> make_gelf_output(const config::ComponentConfig& cfg, const BuildContext& ctx) {
   Settings s = read_settings(cfg, ctx);
+  if (s.mode == Mode::Http) return make_http_sink(std::move(s));
   std::shared_ptr<TlsContext> tls;
   // Loaded now so that unusable tls.* files are configuration errors; the
   // HTTP client makes its own context from the same settings.

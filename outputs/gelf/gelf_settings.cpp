@@ -1,6 +1,8 @@
 // The `gelf` output's keys and their validation; see gelf_settings.hpp.
 #include "outputs/gelf/gelf_settings.hpp"
 
+#include "outputs/common/http_output_config.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -112,51 +114,58 @@ const char* mode_name(Mode m) {
 }
 
 const config::PluginSchema& schema() {
-  static const config::PluginSchema s{
-      "gelf",
-      "Sends records to Graylog as GELF 1.1 over UDP (chunked, compressed), TCP (NUL-framed, optionally TLS) "
-      "or HTTP.",
-      {
-          {"host", KeyType::String, "127.0.0.1", "Graylog GELF input host name or IP address."},
-          {"port", KeyType::Int, "12201", "Graylog GELF input port."},
-          {"mode", KeyType::String, "udp",
-           "Transport: udp (one datagram per message, chunked above packet_size), tcp (JSON messages each "
-           "ended by a NUL byte), tls (tcp over TLS) or http (POST uri, one message per request, success 202).",
-           false, false, {"udp", "tcp", "tls", "http"}},
-          {"gelf_short_message_key", KeyType::String, "short_message",
-           "Record key sent as short_message. If the record lacks it (or it is empty), `message` and then "
-           "`log` are used; a record with none of them can't be sent as GELF and is dead-lettered."},
-          {"gelf_full_message_key", KeyType::String, "full_message", "Record key sent as full_message."},
-          {"gelf_host_key", KeyType::String, "host",
-           "Record key sent as host; records without it carry this machine's host name."},
-          {"gelf_timestamp_key", KeyType::String, "timestamp",
-           "Record key sent as timestamp when it holds epoch seconds or an RFC 3339 time; otherwise the "
-           "record's own time is sent (seconds with milliseconds)."},
-          {"gelf_level_key", KeyType::String, "level",
-           "Record key sent as level: a syslog severity 0-7 or a name (emerg, alert, crit/critical/fatal, "
-           "err/error, warn/warning, notice, info, debug/trace), case-insensitive. Records without a "
-           "recognised level are sent with level 6 (info); an unrecognised value is kept as an additional "
-           "field."},
-          {"gelf_tag_key", KeyType::String, "", "If set, the record's tag is sent as the additional field _<key>."},
-          {"packet_size", KeyType::Size, "1420",
-           "udp: largest datagram, 12-byte chunk header included (64 to 65507). A bigger message is sent in "
-           "chunks; one needing more than 128 chunks is dead-lettered."},
-          {"compress", KeyType::String, "gzip",
-           "Compression of udp datagrams: gzip, zlib or none (on/true = gzip, off/false = none, as Fluent "
-           "Bit's boolean). http: gzip or none (Content-Encoding). tcp/tls are never compressed.",
-           false, false, {"gzip", "zlib", "none", "on", "off", "true", "false"}},
-          {"uri", KeyType::String, "/gelf", "http: request path of the GELF HTTP input."},
-          {"tls", KeyType::Bool, "off", "Use TLS: with mode tcp the same as mode tls; with mode http, HTTPS."},
-          {"tls.verify", KeyType::Bool, "on",
-           "Verify the server certificate and host name (against tls.ca_file or the system CAs)."},
-          {"tls.ca_file", KeyType::String, "", "PEM file of CA certificates to verify the server with."},
-          {"tls.crt_file", KeyType::String, "", "Client certificate (PEM) for servers that require one."},
-          {"tls.key_file", KeyType::String, "", "Private key (PEM) of tls.crt_file."},
-          {"tls.vhost", KeyType::String, "", "Server name for SNI and verification (default: host)."},
-          {"connect_timeout", KeyType::Duration, "10s", "tcp/tls/http: time allowed to connect (and TLS handshake)."},
-          {"request_timeout", KeyType::Duration, "30s",
-           "tcp/tls: time allowed to write one batch; http: time allowed for an answer."},
-      }};
+  static const config::PluginSchema s = [] {
+    config::PluginSchema schema{
+        "gelf",
+        "Sends records to Graylog as GELF 1.1 over UDP (chunked, compressed), TCP (NUL-framed, optionally TLS) "
+        "or HTTP.",
+        {
+            {"mode", KeyType::String, "udp",
+             "Transport: udp (one datagram per message, chunked above packet_size), tcp (JSON messages each "
+             "ended by a NUL byte), tls (tcp over TLS) or http (POST uri, one message per request, success 202).",
+             false, false, {"udp", "tcp", "tls", "http"}},
+            {"gelf_short_message_key", KeyType::String, "short_message",
+             "Record key sent as short_message. If the record lacks it (or it is empty), `message` and then "
+             "`log` are used; a record with none of them can't be sent as GELF and is dead-lettered."},
+            {"gelf_full_message_key", KeyType::String, "full_message", "Record key sent as full_message."},
+            {"gelf_host_key", KeyType::String, "host",
+             "Record key sent as host; records without it carry this machine's host name."},
+            {"gelf_timestamp_key", KeyType::String, "timestamp",
+             "Record key sent as timestamp when it holds epoch seconds or an RFC 3339 time; otherwise the "
+             "record's own time is sent (seconds with milliseconds)."},
+            {"gelf_level_key", KeyType::String, "level",
+             "Record key sent as level: a syslog severity 0-7 or a name (emerg, alert, crit/critical/fatal, "
+             "err/error, warn/warning, notice, info, debug/trace), case-insensitive. Records without a "
+             "recognised level are sent with level 6 (info); an unrecognised value is kept as an additional "
+             "field."},
+            {"gelf_tag_key", KeyType::String, "", "If set, the record's tag is sent as the additional field _<key>."},
+            {"packet_size", KeyType::Size, "1420",
+             "udp: largest datagram, 12-byte chunk header included (64 to 65507). A bigger message is sent in "
+             "chunks; one needing more than 128 chunks is dead-lettered."},
+            {"compress", KeyType::String, "gzip",
+             "Compression of udp datagrams: gzip, zlib or none (on/true = gzip, off/false = none, as Fluent "
+             "Bit's boolean). http: gzip or none (Content-Encoding). tcp/tls are never compressed.",
+             false, false, {"gzip", "zlib", "none", "on", "off", "true", "false"}},
+            {"uri", KeyType::String, "/gelf", "http: request path of the GELF HTTP input."},
+        }};
+    // The keys every HTTP output shares (gelf has its own compress); the
+    // host, port, TLS and timeout keys serve tcp and tls too.
+    for (auto& k : http::http_output_keys("12201", {"compress"})) {
+      if (k.name == "host") k.description = "Graylog GELF input host name or IP address.";
+      if (k.name == "tls") k.description = "Use TLS: with mode tcp the same as mode tls; with mode http, HTTPS.";
+      if (k.name == "connect_timeout") k.description = "tcp/tls/http: time allowed to connect (and TLS handshake).";
+      if (k.name == "request_timeout")
+        k.description = "tcp/tls: time allowed to write one batch; http: time allowed for an answer.";
+      if (k.name == "http_user") k.description = "http: user name for HTTP basic authentication.";
+      if (k.name == "http_passwd") k.description = "http: password for HTTP basic authentication.";
+      if (k.name == "header") k.description = "http: extra HTTP header \"Name value\"; repeat the key for more.";
+      if (k.name == "proxy")
+        k.description = "http: HTTP proxy http://[user:pass@]host:port (default: HTTPS_PROXY/HTTP_PROXY unless NO_PROXY "
+                        "names the host).";
+      schema.keys.push_back(std::move(k));
+    }
+    return schema;
+  }();
   return s;
 }
 
@@ -180,6 +189,13 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.connect_timeout = read_timeout(cfg, "connect_timeout");
   s.request_timeout = read_timeout(cfg, "request_timeout");
   s.workers = static_cast<int>(cfg.get_int("workers"));
+  if (s.mode == Mode::Http) {
+    // The same reader as every HTTP output: header, http_user, proxy, tls.*.
+    s.http = http::read_http_output_settings(cfg, ctx.base_dir);
+  } else {
+    for (const char* key : {"http_user", "http_passwd", "header", "proxy"})
+      if (cfg.has(key)) cfg.fail(key, "is used only with mode http");
+  }
   return s;
 }
 

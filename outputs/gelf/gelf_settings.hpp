@@ -7,7 +7,7 @@
 
 #include "agent/config/component_config.hpp"
 #include "agent/input.hpp"
-#include "outputs/common/http_client.hpp"
+#include "outputs/common/http_output_config.hpp"
 
 namespace sluice::gelf {
 
@@ -39,6 +39,7 @@ struct Settings {
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds request_timeout{30'000};
   int workers = 1;  // http: concurrent requests
+  http::HttpOutputSettings http;  // mode http: the shared HTTP keys (client, headers, auth)
 };
 
 const config::PluginSchema& schema();

@@ -1,4 +1,4 @@
-// What the `gelf` output hands its transports (UDP, TCP/TLS, HTTP): the
+// What the `gelf` output hands its transports (UDP, TCP/TLS): the
 // encoded messages of one flush, and the outcome of each.
 #pragma once
 #include <cstdint>
@@ -54,7 +54,8 @@ class Transport {
 
 // The UDP transport (gelf_udp.cpp). s must outlive it.
 std::unique_ptr<Transport> make_udp_transport(boost::asio::io_context& io, const Settings& s, const Counters& c);
-// The HTTP transport (gelf_http.cpp) on the shared client. s must outlive it.
-std::unique_ptr<Transport> make_http_transport(boost::asio::io_context& io, const Settings& s);
+// GELF over HTTP (gelf_http.cpp): a codec on the shared HTTP sink, a whole
+// Output of its own.
+std::unique_ptr<Output> make_http_sink(Settings s);
 
 }  // namespace sluice::gelf

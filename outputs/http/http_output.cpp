@@ -3,8 +3,8 @@
 
 #include <cctype>
 
-#include "outputs/common/http_client.hpp"
 #include "outputs/common/http_output_config.hpp"
+#include "outputs/common/http_sink.hpp"
 
 namespace sluice {
 
@@ -27,107 +27,47 @@ bool is_content_type(std::string_view name) {
   return true;
 }
 
-// One request per run of batch parts with the same tag (Fluent Bit's
-// header_tag), or the whole batch in one request.
-std::vector<Batch> split_by_tag(const Batch& batch, bool by_tag) {
-  std::vector<Batch> out;
-  for (const auto& part : batch.parts) {
-    if (out.empty() || (by_tag && out.back().parts.back().chunk->tag != part.chunk->tag)) out.emplace_back();
-    out.back().parts.push_back(part);
-  }
-  return out;
-}
-
-// Collects the answers of the requests of one flush and reports once, when
-// the last has come back. Runs on the output's worker thread.
-struct FlushJoin {
-  std::vector<FlushResult> results;
-  std::vector<size_t> sizes;
-  size_t pending = 0;
-  FlushDone done;
-
-  void finish() {
-    bool same = true;
-    for (const auto& r : results) same = same && r.outcome == results.front().outcome;
-    if (same) {
-      // One outcome for all: report it once, with the first reason and the longest Retry-After.
-      FlushResult r = std::move(results.front());
-      for (size_t i = 1; i < results.size(); ++i) {
-        const auto& later = results[i].retry_after;
-        if (later && (!r.retry_after || *later > *r.retry_after)) r.retry_after = later;
-      }
-      done(std::move(r));
-      return;
-    }
-    FlushResult r;
-    r.outcome = Outcome::Retry;
-    for (size_t i = 0; i < results.size(); ++i) {
-      if (results[i].outcome == Outcome::Retry && results[i].retry_after) r.retry_after = results[i].retry_after;
-      for (size_t n = 0; n < sizes[i]; ++n) r.per_record.push_back({results[i].outcome, results[i].reason});
-    }
-    done(std::move(r));
-  }
-};
-
-// Runs on its output worker thread: encodes each flush there and sends it on
-// a Client made in start(); up to `workers` requests are in flight.
-class HttpOutput final : public Output {
+// One request per flush, or per run of records with the same tag (Fluent
+// Bit's header_tag). Runs on the output's worker thread.
+class HttpCodec final : public http::Codec {
  public:
-  explicit HttpOutput(HttpOutputConfig config) : config_(std::move(config)) {
+  explicit HttpCodec(HttpOutputConfig config) : config_(std::move(config)) {
     for (const auto& h : config_.http.headers) user_content_type_ = user_content_type_ || is_content_type(h.name);
   }
 
-  void start(OutputContext& ctx) override {
-    client_ = std::make_unique<http::Client>(ctx.io(), config_.http.client);
-  }
-
-  void flush(const Batch& batch, FlushDone done) override {
-    std::vector<Batch> requests = split_by_tag(batch, !config_.header_tag.empty());
-    if (requests.empty()) {
-      done(FlushResult::delivered());
-      return;
+  void plan(std::span<const EventRef> events, std::vector<http::PlannedRequest>& requests,
+            std::vector<RecordOutcome>& /*outcomes*/) override {
+    for (uint32_t i = 0; i < events.size(); ++i) {
+      if (requests.empty() || (!config_.header_tag.empty() && *events[requests.back().events.back()].tag != *events[i].tag))
+        requests.push_back(new_request(*events[i].tag));
+      requests.back().events.push_back(i);
     }
-    if (requests.size() == 1) {
-      client_->send(make_request(requests.front()),
-                    [done = std::move(done)](http::Response r) { done(http::classify_response(r)); });
-      return;
-    }
-    auto join = std::make_shared<FlushJoin>();
-    join->results.resize(requests.size());
-    join->pending = requests.size();
-    join->done = std::move(done);
-    for (size_t i = 0; i < requests.size(); ++i) {
-      join->sizes.push_back(requests[i].size());
-      client_->send(make_request(requests[i]), [join, i](http::Response r) {
-        join->results[i] = http::classify_response(r);
-        if (--join->pending == 0) join->finish();
-      });
-    }
-  }
-
-  void stop() override {
-    if (client_) client_->close();
+    for (auto& r : requests) encode(r, events);
   }
 
  private:
-  http::Request make_request(const Batch& batch) const {
-    http::Request req;
+  http::PlannedRequest new_request(const std::string& tag) const {
+    http::PlannedRequest p;
+    http::Request& req = p.request;
     req.method = config_.method;
     req.target = config_.uri;
     req.gzip = config_.http.gzip;
     req.headers.reserve(config_.http.headers.size() + 2);
     if (!user_content_type_) req.headers.push_back({"Content-Type", std::string(http_content_type(config_.format))});
-    if (!config_.header_tag.empty() && !batch.parts.empty()) {
-      req.headers.push_back({config_.header_tag, batch.parts.front().chunk->tag});
-    }
+    if (!config_.header_tag.empty()) req.headers.push_back({config_.header_tag, tag});
     for (const auto& h : config_.http.headers) req.headers.push_back(h);
-    encode_http_body(req.body, batch, config_.format, config_.json);
-    return req;
+    return p;
+  }
+
+  void encode(http::PlannedRequest& p, std::span<const EventRef> events) const {
+    scratch_.clear();
+    for (uint32_t i : p.events) scratch_.push_back(events[i].event);
+    encode_http_body(p.request.body, scratch_, config_.format, config_.json);
   }
 
   HttpOutputConfig config_;
   bool user_content_type_ = false;  // a `header` replaces the format's Content-Type
-  std::unique_ptr<http::Client> client_;
+  mutable std::vector<const Event*> scratch_;
 };
 
 std::string upper(std::string s) {
@@ -150,14 +90,15 @@ std::string_view http_content_type(HttpFormat format) {
   return format == HttpFormat::JsonLines ? "application/x-ndjson" : "application/json";
 }
 
-void encode_http_body(std::string& out, const Batch& batch, HttpFormat format, const json_lines::Options& options) {
-  switch (format) {
-    case HttpFormat::Json: json_lines::encode_array(out, batch, options); break;
-    case HttpFormat::JsonLines: json_lines::encode(out, batch, options); break;
-    case HttpFormat::JsonStream:
-      batch.for_each([&](const std::string& /*tag*/, const Event& e) { json_lines::append_object(out, e, options); });
-      break;
+void encode_http_body(std::string& out, std::span<const Event* const> events, HttpFormat format,
+                      const json_lines::Options& options) {
+  if (format == HttpFormat::Json) out += '[';
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (format == HttpFormat::Json && i > 0) out += ',';
+    json_lines::append_object(out, *events[i], options);
+    if (format == HttpFormat::JsonLines) out += '\n';
   }
+  if (format == HttpFormat::Json) out += ']';
 }
 
 const config::PluginSchema& http_output_schema() {
@@ -196,7 +137,8 @@ std::unique_ptr<Output> make_http_output(const config::ComponentConfig& cfg, con
   c.format = parse_http_format(cfg.get_string("format")).value_or(HttpFormat::Json);
   c.json = json_lines::options_from(cfg);
   c.header_tag = cfg.get_string("header_tag");
-  return std::make_unique<HttpOutput>(std::move(c));
+  http::ClientSettings client = c.http.client;
+  return std::make_unique<http::HttpSink>(std::move(client), std::make_unique<HttpCodec>(std::move(c)));
 }
 
 }  // namespace sluice

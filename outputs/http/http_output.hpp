@@ -1,8 +1,10 @@
 // The `http` output: sends records to any HTTP endpoint as JSON (one array
-// per request), JSON lines or concatenated JSON, on the shared HTTP client.
+// per request), JSON lines or concatenated JSON: a codec on the shared HTTP
+// sink (outputs/common/http_sink.hpp).
 #pragma once
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -23,7 +25,8 @@ std::unique_ptr<Output> make_http_output(const config::ComponentConfig& cfg, con
 std::optional<HttpFormat> parse_http_format(std::string_view name);
 // Content-Type of a format's bodies.
 std::string_view http_content_type(HttpFormat format);
-// Appends the request body for batch (a pure function, for golden tests).
-void encode_http_body(std::string& out, const Batch& batch, HttpFormat format, const json_lines::Options& options);
+// Appends the request body for events (a pure function, for golden tests).
+void encode_http_body(std::string& out, std::span<const Event* const> events, HttpFormat format,
+                      const json_lines::Options& options);
 
 }  // namespace sluice

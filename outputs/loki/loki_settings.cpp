@@ -167,7 +167,7 @@ StreamRules read_stream_rules(const config::ComponentConfig& cfg, const BuildCon
 
 LokiOutputConfig read_loki_config(const config::ComponentConfig& cfg, const BuildContext& ctx) {
   LokiOutputConfig c;
-  c.http = http::read_http_output_settings(cfg);
+  c.http = http::read_http_output_settings(cfg, ctx.base_dir);
   c.uri = cfg.get_string("uri");
   if (c.uri.empty() || c.uri[0] != '/') cfg.fail("uri", "must start with '/', e.g. /loki/api/v1/push");
   c.format = cfg.get_string("format") == "json" ? PushFormat::Json : PushFormat::Protobuf;

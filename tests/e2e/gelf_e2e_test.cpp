@@ -264,16 +264,21 @@ TEST_CASE("gelf: TLS with a test CA and a client certificate, a wrong CA fails c
   }
 }
 
-TEST_CASE("gelf: HTTP, one gzip request per message, 503 retried", "[e2e][gelf]") {
+TEST_CASE("gelf: HTTP, one gzip request per message with the shared HTTP keys, 503 retried", "[e2e][gelf]") {
   TempDir dir;
   Receiver rx(dir, {"http"}, {"--http-fail", "2"});
   write_file(dir.file("app.log"), app_log());
   std::string err = run_sluice(dir, "      mode: http\n      port: " + std::to_string(rx.ports["http"]) +
-                                        "\n      gelf_tag_key: fluent_tag\n");
+                                        "\n      gelf_tag_key: fluent_tag\n      http_user: graylog\n"
+                                        "      http_passwd: s3cret\n      header: X-Source sluice-e2e\n");
   REQUIRE(wait_until([&] { return rx.lines() >= 3; }, 20s));
   JsonLines got(rx.out);
   check_mapping(got, "http");
-  for (const auto& line : got.values) CHECK(str(line.find("encoding")) == "gzip");
+  for (const auto& line : got.values) {
+    CHECK(str(line.find("encoding")) == "gzip");
+    CHECK(str(line.find("authorization")) == "Basic Z3JheWxvZzpzM2NyZXQ=");  // graylog:s3cret
+    CHECK(str(line.find("x_source")) == "sluice-e2e");
+  }
   check_dead_letter(dir);
   CHECK(err.find("503") != std::string::npos);
 }

@@ -76,6 +76,16 @@ TEST_CASE("gelf config: each key", "[gelf][gelf_config]") {
   CHECK(http.uri == "/in/gelf");
   CHECK(http.compression == Compression::Gzip);
   CHECK(settings("mode: http").uri == "/gelf");
+  // Mode http reads the shared HTTP keys: client settings, headers, basic auth.
+  Settings shared = settings("mode: http\nhost: graylog.example\nport: 12202\nhttp_user: me\nhttp_passwd: pw\n"
+                             "header: X-Team logs\nworkers: 3\nrequest_timeout: 2s");
+  CHECK(shared.http.client.host == "graylog.example");
+  CHECK(shared.http.client.port == 12202);
+  CHECK(shared.http.client.max_connections == 3);
+  CHECK(shared.http.client.request_timeout == std::chrono::seconds(2));
+  REQUIRE(shared.http.headers.size() == 2);
+  CHECK(shared.http.headers[0].name == "X-Team");
+  CHECK(shared.http.headers[1].value == "Basic bWU6cHc=");
 }
 
 TEST_CASE("gelf config: errors name the key and what was expected", "[gelf][gelf_config]") {
@@ -97,6 +107,13 @@ TEST_CASE("gelf config: errors name the key and what was expected", "[gelf][gelf
   CHECK_THAT(config_error("mode: tcp\ntls.verify: off"),
              EndsWith("key 'tls.verify': is used only with mode tls (or tls: on)"));
   CHECK_THAT(config_error("uri: gelf"), EndsWith("key 'uri': expected a path starting with '/', got 'gelf'"));
+  // The HTTP keys gelf shares with every HTTP output apply to mode http only.
+  CHECK_THAT(config_error("mode: tcp\nhttp_user: me"), EndsWith("key 'http_user': is used only with mode http"));
+  CHECK_THAT(config_error("header: X-A b"), EndsWith("key 'header': is used only with mode http"));
+  CHECK_THAT(config_error("mode: http\nheader: X-A"),
+             EndsWith("key 'header': expects \"Name value\" (a header name, a space, its value), got \"X-A\""));
+  CHECK_THAT(config_error("mode: http\nproxy: ftp://x"),
+             EndsWith("key 'proxy': expects http://[user:password@]host:port, got \"ftp://x\""));
   CHECK_THAT(config_error("connect_timeout: 0s"), EndsWith("key 'connect_timeout': expected a positive duration such as 10s"));
   // The loader's own checks: choices and unknown keys.
   CHECK_THAT(config_error("mode: quic"), Catch::Contains("key 'mode' expects one of udp, tcp, tls, http, got"));

@@ -11,6 +11,7 @@
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/http/http_output.hpp"
 #include "tests/outputs/http_test_peers.hpp"
+#include "tests/support/output_context.hpp"
 
 using namespace sluice;
 using namespace sluice::test;
@@ -49,28 +50,9 @@ std::string config_error(const std::string& yaml) {
   return "no error";
 }
 
-// The output's worker: an io_context run by the test thread.
-class TestContext final : public OutputContext {
- public:
-  boost::asio::io_context& io() override { return io_; }
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return name_; }
+using TestContext = FakeOutputContext;
 
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string name_ = "http.0";
-};
-
-FlushResult flush(Output& out, TestContext& ctx, const Batch& batch) {
-  std::optional<FlushResult> result;
-  out.flush(batch, [&](FlushResult r) { result = std::move(r); });
-  ctx.io().restart();
-  auto deadline = std::chrono::steady_clock::now() + 30s;
-  while (!result && std::chrono::steady_clock::now() < deadline) ctx.io().run_one_for(50ms);
-  REQUIRE(result.has_value());
-  return std::move(*result);
-}
+FlushResult flush(Output& out, TestContext& ctx, const Batch& batch) { return flush_and_wait(out, ctx, batch); }
 
 }  // namespace
 
@@ -78,7 +60,7 @@ TEST_CASE("http output: shared HTTP keys", "[http_output]") {
   ScopedEnv p1("HTTP_PROXY", nullptr), p2("http_proxy", nullptr), p3("HTTPS_PROXY", nullptr), p4("https_proxy", nullptr);
 
   SECTION("defaults") {
-    auto s = http::read_http_output_settings(load(""));
+    auto s = http::read_http_output_settings(load(""), "");
     CHECK(s.client.host == "127.0.0.1");
     CHECK(s.client.port == 80);
     CHECK_FALSE(s.client.tls.enabled);
@@ -97,7 +79,7 @@ TEST_CASE("http output: shared HTTP keys", "[http_output]") {
         "\ntls.crt_file: " + pki.client_crt + "\ntls.key_file: " + pki.client_key +
         "\ntls.vhost: vhost.example\nhttp_user: me\nhttp_passwd: secret\ncompress: gzip\n"
         "header: [\"X-A one\", \"X-B two words\"]\nconnect_timeout: 2s\nrequest_timeout: 500ms\n"
-        "proxy: http://proxy:3128\nworkers: 3"));
+        "proxy: http://proxy:3128\nworkers: 3"), "");
     CHECK(s.client.host == "logs.example");
     CHECK(s.client.port == 8443);
     CHECK(s.client.tls.enabled);
@@ -128,10 +110,10 @@ TEST_CASE("http output: shared HTTP keys", "[http_output]") {
     ScopedEnv https("HTTPS_PROXY", "http://corp:3128");
     ScopedEnv none("NO_PROXY", "internal.example");
     ScopedEnv none2("no_proxy", nullptr);
-    CHECK(http::read_http_output_settings(load("host: es.cloud\ntls: on")).client.proxy == "http://corp:3128");
-    CHECK(http::read_http_output_settings(load("host: es.cloud")).client.proxy.empty());
-    CHECK(http::read_http_output_settings(load("host: es.internal.example\ntls: on")).client.proxy.empty());
-    CHECK(http::read_http_output_settings(load("host: es.cloud\ntls: on\nproxy: \"\"")).client.proxy.empty());
+    CHECK(http::read_http_output_settings(load("host: es.cloud\ntls: on"), "").client.proxy == "http://corp:3128");
+    CHECK(http::read_http_output_settings(load("host: es.cloud"), "").client.proxy.empty());
+    CHECK(http::read_http_output_settings(load("host: es.internal.example\ntls: on"), "").client.proxy.empty());
+    CHECK(http::read_http_output_settings(load("host: es.cloud\ntls: on\nproxy: \"\""), "").client.proxy.empty());
   }
   SECTION("errors name the key and what was expected") {
     CHECK_THAT(config_error("header: X-Only"),
@@ -198,11 +180,18 @@ TEST_CASE("http output: answers sorted into delivered, retry and permanent", "[h
   CHECK(http::classify_response(answer(418)).reason == "HTTP 418");
 }
 
+// The events of a batch, in order.
+std::vector<const Event*> events_of(const Batch& batch) {
+  std::vector<const Event*> out;
+  batch.for_each([&](const std::string&, const Event& e) { out.push_back(&e); });
+  return out;
+}
+
 TEST_CASE("http output: bodies per format", "[http_output]") {
   Batch batch = two_chunks();
   json_lines::Options o;
   std::string out;
-  encode_http_body(out, batch, HttpFormat::Json, o);
+  encode_http_body(out, events_of(batch), HttpFormat::Json, o);
   CHECK(out ==
         "[{\"date\":1700000000.123456,\"k\":\"app.web\",\"n\":0},{\"date\":1700000000.123456,\"k\":\"app.web\",\"n\":1},"
         "{\"date\":1700000000.123456,\"k\":\"app.db\",\"n\":0},{\"date\":1700000000.123456,\"k\":\"app.db\",\"n\":1}]");
@@ -211,11 +200,11 @@ TEST_CASE("http output: bodies per format", "[http_output]") {
   o.date_format = json_lines::DateFormat::Iso8601;
   Batch one;
   one.parts.push_back({batch.parts[1].chunk, {1}});
-  encode_http_body(out, one, HttpFormat::JsonLines, o);
+  encode_http_body(out, events_of(one), HttpFormat::JsonLines, o);
   CHECK(out == "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"k\":\"app.db\",\"n\":1}\n");
   out.clear();
   o.date_key.clear();
-  encode_http_body(out, batch, HttpFormat::JsonStream, o);
+  encode_http_body(out, events_of(batch), HttpFormat::JsonStream, o);
   CHECK(out == "{\"k\":\"app.web\",\"n\":0}{\"k\":\"app.web\",\"n\":1}{\"k\":\"app.db\",\"n\":0}{\"k\":\"app.db\",\"n\":1}");
 }
 

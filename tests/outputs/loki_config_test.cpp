@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "tests/outputs/loki_test_support.hpp"
+#include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice;
@@ -102,6 +103,20 @@ TEST_CASE("loki config: label_map_path", "[loki]") {
         std::string::npos);
   CHECK(config_error("label_map_path: nope.json", ctx).find("key 'label_map_path': cannot read " + (dir / "nope.json").string()) !=
         std::string::npos);
+}
+
+TEST_CASE("loki config: relative tls.* files are found beside the config file", "[loki]") {
+  // Read from the config file's folder, as every other path of the file is,
+  // not from wherever sluice was started.
+  sluice::test::TempDir conf_dir;
+  auto pki = sluice::test::make_test_pki(conf_dir.path());
+  std::filesystem::copy_file(pki.ca_crt, std::filesystem::path(conf_dir.path()) / "loki-ca.pem");
+  BuildContext ctx;
+  ctx.base_dir = conf_dir.path();
+  auto c = config_of("tls: on\ntls.ca_file: loki-ca.pem", ctx);
+  CHECK(c.http.client.tls.ca_file == conf_dir.file("loki-ca.pem"));
+  CHECK(config_error("tls: on\ntls.ca_file: missing.pem", ctx)
+            .find("key 'tls.ca_file': cannot read " + conf_dir.file("missing.pem")) != std::string::npos);
 }
 
 TEST_CASE("loki config: errors", "[loki]") {

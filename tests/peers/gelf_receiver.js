@@ -13,7 +13,8 @@
 //
 // Listens on 127.0.0.1 with ports chosen by the system and prints one line
 //   listening udp=P tcp=P tls=P http=P
-// on stdout once bound. --http-fail N answers the first N requests with 503. Appends to --out one JSON line per message:
+// on stdout once bound. --http-fail N answers the first N requests with 503. Appends to --out one JSON line per message
+// (HTTP ones with their encoding, and the Authorization and X-Source headers when sent):
 //   {"via":"udp|tcp|tls","msg":{...the GELF message...}}
 // or, for a frame that is not valid GELF JSON, {"via":…,"error":"…","raw":"…"}.
 // With --datagrams, one JSON line per UDP datagram as it arrived:
@@ -182,7 +183,10 @@ function listenHttp() {
         res.writeHead(400);
         return res.end('bad request');
       }
-      receive('http', text, { encoding });
+      const extra = { encoding };
+      if (req.headers.authorization) extra.authorization = req.headers.authorization;
+      if (req.headers['x-source']) extra.x_source = req.headers['x-source'];
+      receive('http', text, extra);
       res.writeHead(202);
       res.end();
     });

@@ -1,14 +1,16 @@
-// One es flush against a scripted transport (no network): what each request
-// carries, and how answers become per-record outcomes across several
-// requests, partial batches, 413 splits, whole-request failures and
-// malformed answers. The core resends exactly the records marked Retry.
+// One es flush through the _bulk codec on the HTTP sink, against a scripted
+// transport (no network): what each request carries, and how answers become
+// per-record outcomes across several requests, partial batches, 413 splits,
+// whole-request failures and malformed answers. The core resends exactly
+// the records marked Retry.
 #include <catch2/catch.hpp>
 
 #include <deque>
 #include <functional>
 
 #include "tests/outputs/es_test_support.hpp"
-#include "outputs/es/es_bulk_sender.hpp"
+#include "outputs/es/es_bulk_codec.hpp"
+#include "tests/support/output_context.hpp"
 
 using namespace sluice;
 using namespace sluice::es;
@@ -27,7 +29,7 @@ struct FakeTransport {
     return r;
   };
 
-  SendFn fn() {
+  http::SendFn fn() {
     return [this](http::Request req, http::ResponseHandler done) {
       requests.push_back(req);
       auto answer = otherwise;
@@ -65,20 +67,24 @@ std::function<http::Response(const http::Request&)> items(std::vector<int> statu
 }
 
 struct Harness {
-  explicit Harness(const std::string& yaml) : settings(settings_of(yaml)), sender(settings, transport.fn(), metrics, "es.0") {}
+  explicit Harness(const std::string& yaml)
+      : settings(settings_of(yaml)), ctx("es.0"),
+        sink(transport.fn(), "localhost:9200", std::make_unique<BulkCodec>(settings)) {
+    sink.start(ctx);
+  }
 
   FlushResult flush(const Batch& batch) {
     std::optional<FlushResult> result;
-    sender.flush(batch, [&](FlushResult r) { result = std::move(r); });
+    sink.flush(batch, [&](FlushResult r) { result = std::move(r); });
     REQUIRE(result);  // the fake answers synchronously
     return std::move(*result);
   }
-  uint64_t counter(const char* name) const { return metrics.value(name, "es.0"); }
+  uint64_t counter(const char* name) const { return ctx.counter(name); }
 
   EsSettings settings;
   FakeTransport transport;
-  Metrics metrics;
-  BulkSender sender;
+  sluice::test::FakeOutputContext ctx;
+  http::HttpSink sink;
 };
 
 Batch batch_of(std::vector<BatchPart> parts) {
@@ -87,7 +93,9 @@ Batch batch_of(std::vector<BatchPart> parts) {
   return b;
 }
 
-std::vector<Outcome> outcomes(const FlushResult& r) {
+// Each record's outcome; n records when the result has one outcome for all.
+std::vector<Outcome> outcomes(const FlushResult& r, size_t n = 0) {
+  if (r.per_record.empty()) return std::vector<Outcome>(n, r.outcome);
   std::vector<Outcome> v;
   for (const auto& o : r.per_record) v.push_back(o.outcome);
   return v;
@@ -105,7 +113,7 @@ constexpr auto P = Outcome::Permanent;
 
 }  // namespace
 
-TEST_CASE("es flush: the request", "[es][es_sender]") {
+TEST_CASE("es flush: the request", "[es][es_codec]") {
   Harness h("pipeline: ingest\ncompress: gzip\nhttp_api_key: id:key");
   auto chunk = chunk_of("app", {R"({"a":1})"});
   FlushResult r = h.flush(batch_of({{chunk, {}}}));
@@ -115,7 +123,8 @@ TEST_CASE("es flush: the request", "[es][es_sender]") {
   const http::Request& req = h.transport.requests[0];
   CHECK(req.method == "POST");
   CHECK(req.target == "/_bulk?pipeline=ingest");
-  CHECK(req.gzip);
+  CHECK(req.content_encoding == "gzip");  // compressed by the sink, before any signer
+  CHECK_FALSE(req.gzip);
   bool ndjson = false, auth = false;
   for (const auto& hd : req.headers) {
     ndjson = ndjson || (hd.name == "Content-Type" && hd.value == "application/x-ndjson");
@@ -123,12 +132,12 @@ TEST_CASE("es flush: the request", "[es][es_sender]") {
   }
   CHECK(ndjson);
   CHECK(auth);
-  CHECK(h.counter("sluice_output_es_requests_total") == 1);
+  CHECK(h.counter("sluice_output_http_requests_total") == 1);
   CHECK(h.counter("sluice_output_es_items_delivered_total") == 1);
-  CHECK(h.counter("sluice_output_es_request_bytes_total") == req.body.size());
+  CHECK(h.counter("sluice_output_http_request_bytes_total") == req.body.size());
 }
 
-TEST_CASE("es flush: partial failures become per-record outcomes in batch order", "[es][es_sender]") {
+TEST_CASE("es flush: partial failures become per-record outcomes in batch order", "[es][es_codec]") {
   Harness h("");
   auto c1 = chunk_of("a", records(4));
   auto c2 = chunk_of("b", records(3));
@@ -150,7 +159,7 @@ TEST_CASE("es flush: partial failures become per-record outcomes in batch order"
   CHECK(lines[11].find(R"("i":0,)") != std::string::npos);
 }
 
-TEST_CASE("es flush: with generated ids a 409 counts as delivered", "[es][es_sender]") {
+TEST_CASE("es flush: with generated ids a 409 counts as delivered", "[es][es_codec]") {
   Harness h("generate_id: on");
   auto chunk = chunk_of("app", records(2));
   h.transport.script.push_back(items({409, 201}));
@@ -160,7 +169,7 @@ TEST_CASE("es flush: with generated ids a 409 counts as delivered", "[es][es_sen
   CHECK(h.counter("sluice_output_es_items_duplicate_total") == 1);
 }
 
-TEST_CASE("es flush: a batch split over several requests maps every answer back", "[es][es_sender]") {
+TEST_CASE("es flush: a batch split over several requests maps every answer back", "[es][es_codec]") {
   Harness h("max_request_bytes: 1k");
   auto chunk = chunk_of("app", records(20));
   // Each request holds 6 records of ~170 bytes (two lines each) under 1 KiB.
@@ -189,7 +198,7 @@ TEST_CASE("es flush: a batch split over several requests maps every answer back"
       CHECK(r.per_record[i].outcome == (i >= first && i < first + second ? R : D));
     }
     CHECK(r.retry_after == std::chrono::milliseconds(2000));
-    CHECK(h.counter("sluice_output_es_requests_failed_total") == 1);
+    CHECK(h.counter("sluice_output_http_requests_failed_total") == 1);
   }
   SECTION("no answer at all retries the request's records") {
     h.transport.script.push_back([](const http::Request&) {
@@ -211,16 +220,16 @@ TEST_CASE("es flush: a batch split over several requests maps every answer back"
   }
 }
 
-TEST_CASE("es flush: malformed answers retry the request's records", "[es][es_sender]") {
+TEST_CASE("es flush: malformed answers retry the request's records", "[es][es_codec]") {
   Harness h("trace_error: on");  // the request and the answer are logged too
   auto chunk = chunk_of("app", records(3));
   h.transport.script.push_back([](const http::Request&) { return status(200, "<html>proxy error</html>"); });
   FlushResult r = h.flush(batch_of({{chunk, {}}}));
-  CHECK(outcomes(r) == std::vector<Outcome>{R, R, R});
-  CHECK(r.per_record[0].reason.find("unreadable _bulk answer") != std::string::npos);
+  CHECK(outcomes(r, 3) == std::vector<Outcome>{R, R, R});
+  CHECK(r.reason.find("unreadable _bulk answer") != std::string::npos);
 }
 
-TEST_CASE("es flush: 413 splits the request in halves", "[es][es_sender]") {
+TEST_CASE("es flush: 413 splits the request in halves", "[es][es_codec]") {
   Harness h("");
   auto chunk = chunk_of("app", records(8));
   SECTION("until the halves fit") {
@@ -243,12 +252,12 @@ TEST_CASE("es flush: 413 splits the request in halves", "[es][es_sender]") {
   SECTION("a single record refused with 413 is permanent") {
     h.transport.otherwise = [](const http::Request&) { return status(413); };
     FlushResult r = h.flush(batch_of({{chunk, {}}}));
-    CHECK(outcomes(r) == std::vector<Outcome>(8, P));
-    CHECK(r.per_record[0].reason.find("413") != std::string::npos);
+    CHECK(outcomes(r, 8) == std::vector<Outcome>(8, P));
+    CHECK(r.reason.find("413") != std::string::npos);
   }
 }
 
-TEST_CASE("es flush: a record over max_request_bytes is permanent, the rest is sent", "[es][es_sender]") {
+TEST_CASE("es flush: a record over max_request_bytes is permanent, the rest is sent", "[es][es_codec]") {
   Harness h("max_request_bytes: 1k");
   auto chunk = chunk_of("app", {R"({"a":1})", R"({"big":")" + std::string(3000, 'z') + "\"}", R"({"a":3})"});
   FlushResult r = h.flush(batch_of({{chunk, {}}}));

@@ -443,8 +443,8 @@ TEST_CASE("http client: through tinyproxy", "[http_client]") {
   }
 }
 
-// What tinyproxy can't show: its BasicAuth takes no "@" or "%", and its log
-// has no header values. The stand-in logs the exact Proxy-Authorization.
+// What tinyproxy can't show: its BasicAuth (1.11) takes no "@" or "%", and
+// its log has no header values. The stand-in logs the exact Proxy-Authorization.
 TEST_CASE("http client: proxy credentials from the URL are percent-decoded (CONNECT stand-in)", "[http_client]") {
   TempDir dir;
   const TestPki& pki = shared_test_pki();

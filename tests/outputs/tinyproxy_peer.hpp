@@ -17,8 +17,8 @@ namespace sluice::test {
 // tinyproxy in the foreground (-d) as the current user, listening on a free
 // 127.0.0.1 port, with its config, log and pid file in a temp dir; killed
 // when this goes. basic_auth "user pass" makes it answer 407 to requests
-// without those credentials (tinyproxy's BasicAuth takes only letters,
-// digits and "-._" in each).
+// without those credentials (the BasicAuth of tinyproxy 1.11, Debian 12's,
+// takes only letters, digits and "-._" in each).
 class TinyproxyPeer {
  public:
   explicit TinyproxyPeer(const std::string& basic_auth = "") {

@@ -8,7 +8,7 @@ packages=(
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
   libsnappy-dev libdeflate-dev
   catch2 clang libclang-rt-14-dev lld python3 procps ccache
-  nginx-light rsyslog wrk curl openssl bsdutils
+  nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl openssl bsdutils
 )
 
 # Node.js and npm (test peers only): Debian's packages, unless a node with

@@ -1,6 +1,7 @@
 // End to end with the real binary and real syslog clients on 127.0.0.1:
 // util-linux logger (UDP, TCP, octet counting, RFC 5424 / 3164, unix
-// sockets), rsyslog relaying over octet-counted TCP, Python's
+// sockets), rsyslog relaying over octet-counted TCP and over TLS (its
+// OpenSSL driver, both sides verifying certificates), Python's
 // logging.handlers.SysLogHandler over UDP and TCP, and openssl s_client over
 // TLS with and without client verification. Every message sent must arrive
 // with its fields.
@@ -75,8 +76,9 @@ class Sluice {
   }
   std::string err() const { return p_->err(); }
 
-  // Waits until n records satisfy pred; returns every record read.
-  std::vector<Value> wait_records(size_t n, const std::function<bool(const Value&)>& pred = nullptr) {
+  // Waits (up to timeout) until n records satisfy pred; returns every record read.
+  std::vector<Value> wait_records(size_t n, const std::function<bool(const Value&)>& pred = nullptr,
+                                  std::chrono::milliseconds timeout = 20s) {
     std::vector<Value> got;
     wait_until(
         [&] {
@@ -85,7 +87,7 @@ class Sluice {
           for (const auto& r : got) k += (!pred || pred(r)) ? 1 : 0;
           return k >= n;
         },
-        20s);
+        timeout);
     return got;
   }
 
@@ -122,6 +124,93 @@ std::function<bool(const Value&)> ident_is(std::string ident) {
 std::string net_keys(const char* mode, uint16_t port) {
   return std::string("      mode: ") + mode + "\n      listen: 127.0.0.1\n      port: " + std::to_string(port) +
          "\n      source_address_key: src\n";
+}
+
+// rsyslogd in the foreground with a generated config in dir: it takes
+// datagrams on a free 127.0.0.1 UDP port and forwards each with one omfwd
+// action (omfwd: that action's parameters; global: more global() ones).
+// Stopped with SIGTERM when this goes (the Process kills it if that hangs).
+class Rsyslog {
+ public:
+  Rsyslog(const TempDir& dir, const std::string& omfwd, const std::string& global = "") : port_(free_udp_port()) {
+    write_file(dir.file("rsyslog.conf"), "global(workDirectory=\"" + dir.path() + "\"" + global +
+                                             ")\nmodule(load=\"imudp\")\n"
+                                             "input(type=\"imudp\" address=\"127.0.0.1\" port=\"" +
+                                             std::to_string(port_) + "\")\naction(type=\"omfwd\" " + omfwd + ")\n");
+    p_.emplace(std::vector<std::string>{"/usr/bin/env", "rsyslogd", "-n", "-f", dir.file("rsyslog.conf"), "-i",
+                                        dir.file("rsyslog.pid")});
+  }
+  ~Rsyslog() { stop(); }
+  // Ends rsyslog with SIGTERM, waiting at most 10 s.
+  void stop() {
+    if (!p_->running()) return;
+    p_->signal(SIGTERM);
+    p_->wait(10s);
+  }
+  bool running() { return p_->running(); }
+  std::string err() const { return p_->out() + p_->err(); }
+  // logger sends one RFC 5424 message (ident, then logger's other args) to rsyslog.
+  void send(const std::string& ident, std::vector<std::string> args) const {
+    std::vector<std::string> argv{"logger", "-n", "127.0.0.1", "-P", std::to_string(port_), "--udp", "--rfc5424",
+                                  "-t", ident};
+    argv.insert(argv.end(), args.begin(), args.end());
+    run_peer(argv);
+  }
+
+ private:
+  uint16_t port_;
+  std::optional<Process> p_;
+};
+
+// Messages "relayed message <i>" for i < count through rsyslog, each with
+// the same facility, severity and MSGID and its number in an SD element.
+void send_relayed(const Rsyslog& rsyslog, int count) {
+  for (int i = 0; i < count; ++i) {
+    rsyslog.send("relayed", {"-p", "local5.warning", "--msgid", "R", "--sd-id", "relay@32473", "--sd-param",
+                             "n=\"" + std::to_string(i) + "\"", "relayed message " + std::to_string(i)});
+  }
+}
+
+// Every message of send_relayed arrived exactly once, with every field.
+void check_relayed(const std::vector<Value>& records, int count) {
+  std::map<std::string, int> seen;
+  for (const auto& r : records) {
+    if (str(r, "ident") != "relayed") continue;
+    CAPTURE(str(r, "message"));
+    CHECK(r.find("parse_error") == nullptr);
+    CHECK(str(r, "host") == hostname());
+    CHECK(str(r, "facility_name") == "local5");
+    CHECK(str(r, "severity_name") == "warning");
+    CHECK(str(r, "msgid") == "R");
+    CHECK(str(r, "pid") == "<absent>");  // RFC 5424's "-"
+    // The record time is the message's own stamp, which rsyslog passes on.
+    auto stamp = timefmt::parse_rfc3339(str(r, "time"));
+    auto date = timefmt::parse_rfc3339(str(r, "date"));
+    REQUIRE(stamp);
+    REQUIRE(date);
+    CHECK(*date / 1000 == *stamp / 1000);
+    const Value* sd = r.find("extradata");
+    REQUIRE(sd != nullptr);
+    REQUIRE(sd->find("relay@32473") != nullptr);
+    CHECK("relayed message " + str(*sd->find("relay@32473"), "n") == str(r, "message"));
+    ++seen[str(r, "message")];
+  }
+  CHECK(seen.size() == static_cast<size_t>(count));
+  for (const auto& [message, times] : seen) {
+    CAPTURE(message);
+    CHECK(times == 1);
+  }
+}
+
+// Datagrams sent before rsyslog listens are lost: sends a probe through
+// rsyslog (about one a second, at most 30 s) until one reaches sluice.
+bool wait_relaying(Sluice& s, Rsyslog& rsyslog) {
+  return wait_until(
+      [&] {
+        rsyslog.send("probe", {"probe"});
+        return !s.wait_records(1, ident_is("probe"), 1s).empty() && rsyslog.running();
+      },
+      30s);
 }
 
 }  // namespace
@@ -222,56 +311,94 @@ TEST_CASE("syslog: logger over unix sockets (datagram and stream)", "[e2e][syslo
 
 TEST_CASE("syslog: rsyslog relays to sluice over octet-counted TCP", "[e2e][syslog]") {
   TempDir dir;
-  uint16_t relay_port = free_udp_port();
   uint16_t sluice_port = free_tcp_port();
   Sluice s(dir, net_keys("tcp", sluice_port));
-  write_file(dir.file("rsyslog.conf"),
-             "global(workDirectory=\"" + dir.path() +
-                 "\")\n"
-                 "module(load=\"imudp\")\n"
-                 "input(type=\"imudp\" address=\"127.0.0.1\" port=\"" +
-                 std::to_string(relay_port) +
-                 "\")\n"
-                 "action(type=\"omfwd\" target=\"127.0.0.1\" port=\"" +
-                 std::to_string(sluice_port) +
-                 "\" protocol=\"tcp\" TCP_Framing=\"octet-counted\" template=\"RSYSLOG_SyslogProtocol23Format\")\n");
-  Process rsyslog({"/usr/bin/env", "rsyslogd", "-n", "-f", dir.file("rsyslog.conf"), "-i", dir.file("rsyslog.pid")});
-  // UDP sent before rsyslog listens is lost: probe until one comes through.
-  bool relaying = wait_until(
-      [&] {
-        run_peer({"logger", "-n", "127.0.0.1", "-P", std::to_string(relay_port), "--udp", "--rfc5424", "-t", "probe",
-                  "probe"});
-        return !s.wait_records(1, ident_is("probe")).empty() && rsyslog.running();
-      },
-      30s);
+  Rsyslog rsyslog(dir, "target=\"127.0.0.1\" port=\"" + std::to_string(sluice_port) +
+                           "\" protocol=\"tcp\" TCP_Framing=\"octet-counted\" "
+                           "template=\"RSYSLOG_SyslogProtocol23Format\"");
+  bool relaying = wait_relaying(s, rsyslog);
   INFO(rsyslog.err());
   REQUIRE(relaying);
   constexpr int kCount = 50;
-  for (int i = 0; i < kCount; ++i) {
-    run_peer({"logger", "-n", "127.0.0.1", "-P", std::to_string(relay_port), "--udp", "--rfc5424", "-t", "relayed",
-              "-p", "local5.warning", "--msgid", "R", "--sd-id", "relay@32473", "--sd-param",
-              "n=\"" + std::to_string(i) + "\"", "relayed message " + std::to_string(i)});
-  }
-  auto records = s.wait_records(kCount, ident_is("relayed"));
-  std::set<std::string> seen;
-  for (const auto& r : records) {
-    if (str(r, "ident") != "relayed") continue;
-    CAPTURE(str(r, "message"));
-    CHECK(r.find("parse_error") == nullptr);
-    CHECK(str(r, "host") == hostname());
-    CHECK(str(r, "facility_name") == "local5");
-    CHECK(str(r, "severity_name") == "warning");
-    CHECK(str(r, "msgid") == "R");
-    const Value* sd = r.find("extradata");
-    REQUIRE(sd != nullptr);
-    REQUIRE(sd->find("relay@32473") != nullptr);
-    CHECK("relayed message " + str(*sd->find("relay@32473"), "n") == str(r, "message"));
-    seen.insert(str(r, "message"));
-  }
-  CHECK(seen.size() == kCount);
-  rsyslog.signal(SIGTERM);
-  rsyslog.wait(10s);
+  send_relayed(rsyslog, kCount);
+  s.wait_records(kCount, ident_is("relayed"));
+  // Both stopped, everything sent is in the file: a late duplicate would be too.
+  rsyslog.stop();
   s.stop();
+  check_relayed(s.records(), kCount);
+}
+
+TEST_CASE("syslog: rsyslog forwards over TLS (RFC 5425), each side verifying the other's certificate",
+          "[e2e][syslog]") {
+  TempDir dir;
+  auto pki = make_test_pki(dir.path());
+  uint16_t port = free_tcp_port();
+  Sluice s(dir, net_keys("tcp", port) + "      tls: on\n      tls.crt_file: " + pki.server_crt +
+                    "\n      tls.key_file: " + pki.server_key + "\n      tls.verify: on\n      tls.ca_file: " +
+                    pki.ca_crt + "\n");
+  // rsyslog's OpenSSL stream driver (rsyslog-openssl), TLS only (mode 1):
+  // sluice's certificate must chain to the CA file and name "localhost"
+  // (x509/name); rsyslog shows its own certificate to sluice.
+  const std::string omfwd = "target=\"127.0.0.1\" port=\"" + std::to_string(port) +
+                            "\" protocol=\"tcp\" TCP_Framing=\"octet-counted\" StreamDriver=\"ossl\" "
+                            "StreamDriverMode=\"1\" StreamDriverAuthMode=\"x509/name\" "
+                            "StreamDriverPermittedPeers=\"localhost\" template=\"RSYSLOG_SyslogProtocol23Format\"";
+  auto tls_files = [](const std::string& ca, const std::string& crt, const std::string& key) {
+    return " DefaultNetstreamDriverCAFile=\"" + ca + "\" DefaultNetstreamDriverCertFile=\"" + crt +
+           "\" DefaultNetstreamDriverKeyFile=\"" + key + "\"";
+  };
+  // When nothing can arrive, the refusal shows as sluice's log line of the
+  // failed handshake, with its reason; messages go until it does (the first
+  // may be sent before rsyslog listens), about one a second, at most 30 s.
+  auto wait_refused = [&](Rsyslog& rsyslog, const std::string& reason) {
+    auto logged = [&] {
+      const std::string err = s.err();
+      size_t at = err.find("TLS handshake with tcp://127.0.0.1:");
+      return at != std::string::npos && err.find(" failed: " + reason, at) != std::string::npos;
+    };
+    return wait_until(
+        [&] {
+          rsyslog.send("refused", {"must not arrive"});
+          return wait_until(logged, 1s);
+        },
+        30s);
+  };
+
+  SECTION("every message arrives exactly once, with its fields") {
+    Rsyslog rsyslog(dir, omfwd, tls_files(pki.ca_crt, pki.client_crt, pki.client_key));
+    bool relaying = wait_relaying(s, rsyslog);
+    INFO(rsyslog.err() << s.err());
+    REQUIRE(relaying);
+    constexpr int kCount = 50;
+    send_relayed(rsyslog, kCount);
+    s.wait_records(kCount, ident_is("relayed"));
+    rsyslog.stop();
+    s.stop();
+    auto records = s.records();
+    check_relayed(records, kCount);
+    for (const auto& r : records) CHECK_THAT(str(r, "src"), Contains("tcp://127.0.0.1:"));
+    CHECK(s.err().find("TLS handshake") == std::string::npos);
+  }
+  SECTION("rsyslog trusts another CA: it refuses sluice's certificate, nothing arrives") {
+    Rsyslog rsyslog(dir, omfwd, tls_files(pki.other_ca_crt, pki.client_crt, pki.client_key));
+    bool refused = wait_refused(rsyslog, "tlsv1 alert unknown ca");  // rsyslog's alert to sluice
+    INFO(rsyslog.err() << s.err());
+    CHECK(refused);
+    rsyslog.stop();
+    s.stop();
+    CHECK(s.records().empty());
+  }
+  SECTION("rsyslog's certificate is not from sluice's tls.ca_file: sluice refuses it, nothing arrives") {
+    REQUIRE(run_cmd_ok("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=intruder -keyout " +
+                       dir.file("foreign.key") + " -out " + dir.file("foreign.crt")));
+    Rsyslog rsyslog(dir, omfwd, tls_files(pki.ca_crt, dir.file("foreign.crt"), dir.file("foreign.key")));
+    bool refused = wait_refused(rsyslog, "certificate verify failed");
+    INFO(rsyslog.err() << s.err());
+    CHECK(refused);
+    rsyslog.stop();
+    s.stop();
+    CHECK(s.records().empty());
+  }
 }
 
 TEST_CASE("syslog: Python's SysLogHandler over UDP and TCP (NUL-terminated)", "[e2e][syslog]") {

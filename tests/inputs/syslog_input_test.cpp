@@ -2,7 +2,9 @@
 // in-memory pipeline: every message arrives with its fields, batching into
 // chunks, truncation, parse errors, many connections, a stalled client,
 // backpressure (TCP stops reading; UDP drops are counted), stop.
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -34,20 +36,40 @@ std::string port_yaml(const char* mode, uint16_t port) {
 
 // A TLS client with OpenSSL on a blocking socket. The handshake runs on its
 // own thread, because the input's side of it runs on the test's io_context.
+// Every blocking call is bounded: the socket's receive and send timeouts
+// make SSL_connect and SSL_write give up after kIoTimeout; the
+// destructor shuts the socket's reading side first, so a test that fails while the
+// handshake is stuck does not wait on it (an input that never answers must
+// fail the test, not hang it until ctest's timeout).
 class TlsClient {
  public:
+  // Below run_until's 10 s, so that a stuck handshake ends (with its reason)
+  // before the test stops waiting for it.
+  static constexpr std::chrono::seconds kIoTimeout{5};
+
   TlsClient(uint16_t port, const std::string& ca_file)
       : ctx_(SSL_CTX_new(TLS_client_method())), conn_(tcp_connect(port)) {
+    timeval tv{static_cast<time_t>(kIoTimeout.count()), 0};
+    ::setsockopt(conn_.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(conn_.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
     SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
     ssl_ = SSL_new(ctx_);
     SSL_set_fd(ssl_, conn_.get());
     handshake_ = std::thread([this] {
-      connected_ = SSL_connect(ssl_) == 1;
+      int r = SSL_connect(ssl_);
+      if (r == 1) {
+        connected_ = true;
+      } else {
+        error_ = failure("SSL_connect", r);
+      }
       done_ = true;
     });
   }
   ~TlsClient() {
+    // Wakes a handshake still waiting for the input (its read sees EOF). Not
+    // SHUT_WR: a ClientHello written after it would raise SIGPIPE.
+    ::shutdown(conn_.get(), SHUT_RD);
     if (handshake_.joinable()) handshake_.join();
     SSL_free(ssl_);
     SSL_CTX_free(ctx_);
@@ -57,15 +79,34 @@ class TlsClient {
     if (handshake_.joinable()) handshake_.join();
     return connected_;
   }
+  // Waits for the handshake to end; why it failed, or "" if it did not.
+  std::string error() {
+    if (handshake_.joinable()) handshake_.join();
+    return error_;
+  }
   bool send(const std::string& data) { return SSL_write(ssl_, data.data(), static_cast<int>(data.size())) > 0; }
 
  private:
+  std::string failure(const char* call, int r) {
+    int saved_errno = errno;
+    int code = SSL_get_error(ssl_, r);
+    // The socket's timeout reads as a retry (WANT_READ) to OpenSSL's socket BIO.
+    if (code == SSL_ERROR_WANT_READ || code == SSL_ERROR_WANT_WRITE ||
+        (code == SSL_ERROR_SYSCALL && (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK)))
+      return std::string(call) + ": no answer within " + std::to_string(kIoTimeout.count()) + " s";
+    char text[256] = {};
+    ERR_error_string_n(ERR_get_error(), text, sizeof text);
+    return std::string(call) + " failed: SSL error " + std::to_string(code) + " " + text +
+           (saved_errno != 0 ? std::string(" (") + std::strerror(saved_errno) + ")" : "");
+  }
+
   SSL_CTX* ctx_;
   Fd conn_;
   SSL* ssl_ = nullptr;
   std::thread handshake_;
   std::atomic<bool> done_{false};
   bool connected_ = false;
+  std::string error_;
 };
 
 }  // namespace
@@ -348,7 +389,9 @@ TEST_CASE("syslog: stop still reads what the kernel holds, even while paused", "
                              "\ntls.key_file: " + pki.server_key + "\n");
     input->start(ctx);
     TlsClient client(port, pki.ca_crt);
-    REQUIRE(ctx.run_until([&] { return client.handshake_done(); }));
+    bool done = ctx.run_until([&] { return client.handshake_done(); });
+    INFO(client.error());
+    REQUIRE(done);
     REQUIRE(client.connected());
     REQUIRE(client.send(counted(msg5424(1))));
     REQUIRE(ctx.run_until([&] { return ctx.records() == 1; }));
@@ -371,3 +414,4 @@ TEST_CASE("syslog: stop still reads what the kernel holds, even while paused", "
     CHECK(ctx.records() == 3);
   }
 }
+

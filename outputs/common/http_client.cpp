@@ -113,13 +113,14 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
   void pump() {
     while (!closed && active < settings.max_connections && !queue.empty()) {
       ++active;
-      net::co_spawn(io, run(std::move(queue.front())), net::detached);
+      // The coroutine holds the Impl from its creation: co_spawn only posts
+      // its start, and the Client may be destroyed before that runs.
+      net::co_spawn(io, run(shared_from_this(), std::move(queue.front())), net::detached);
       queue.pop_front();
     }
   }
 
-  net::awaitable<void> run(Pending p) {
-    auto self = shared_from_this();
+  net::awaitable<void> run([[maybe_unused]] std::shared_ptr<Impl> self, Pending p) {
     Response response;
     try {
       response = co_await perform(p.request);

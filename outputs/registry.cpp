@@ -8,6 +8,7 @@
 #include "outputs/es/es_output.hpp"
 #include "outputs/loki/loki_output.hpp"
 #include "outputs/gelf/gelf_output.hpp"
+#include "outputs/cloudwatch/cloudwatch_output.hpp"
 
 namespace sluice {
 
@@ -20,6 +21,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"es", es_output_schema, make_es_output},
       {"loki", loki_output_schema, make_loki_output},
       {"gelf", gelf_output_schema, make_gelf_output},
+      {"cloudwatch_logs", cloudwatch_output_schema, make_cloudwatch_output},
   };
   return plugins;
 }

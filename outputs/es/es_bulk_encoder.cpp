@@ -153,7 +153,7 @@ bool BulkEncoder::append_item(std::string& out, const EventRef& ref) {
     // The id hashes the source, which follows the action line: encode it aside.
     source_scratch_.clear();
     append_source(source_scratch_, ref);
-    char id[DocIdHasher::kHexLength];
+    char id[RecordIdHasher::kHexLength];
     hasher_.id(*ref.tag, ref.event->time_ns, source_scratch_, id);
     append_action(out, ref, std::string_view(id, sizeof id));
     out += source_scratch_;
@@ -168,7 +168,7 @@ std::string BulkEncoder::generated_id(const std::string& tag, const Event& event
   EventRef ref{&tag, &event};
   source_scratch_.clear();
   append_source(source_scratch_, ref);
-  char id[DocIdHasher::kHexLength];
+  char id[RecordIdHasher::kHexLength];
   hasher_.id(tag, event.time_ns, source_scratch_, id);
   return std::string(id, sizeof id);
 }

@@ -12,7 +12,7 @@
 
 #include "agent/chunk.hpp"
 #include "agent/output.hpp"
-#include "outputs/es/es_doc_id.hpp"
+#include "outputs/common/record_id.hpp"
 #include "outputs/es/es_settings.hpp"
 
 namespace sluice::es {
@@ -74,7 +74,7 @@ class BulkEncoder {
   std::unique_ptr<TimeCache> index_cache_;
   std::unique_ptr<TimeCache> date_cache_;  // logstash date part, with logstash_prefix_key
   std::unique_ptr<TimeCache> time_key_cache_;
-  DocIdHasher hasher_;
+  RecordIdHasher hasher_;
   size_t bytes_per_item_ = 256;  // encoded size of an item, from the last batch
   std::string source_scratch_;
   std::string id_scratch_;

@@ -1,14 +1,14 @@
-// SHA-256 document ids over OpenSSL's EVP interface; see es_doc_id.hpp.
-#include "outputs/es/es_doc_id.hpp"
+// SHA-256 record ids over OpenSSL's EVP interface; see record_id.hpp.
+#include "outputs/common/record_id.hpp"
 
 #include <openssl/evp.h>
 
 #include <cstdio>
 #include <cstdlib>
 
-namespace sluice::es {
+namespace sluice {
 
-struct DocIdHasher::Impl {
+struct RecordIdHasher::Impl {
   EVP_MD* md = nullptr;       // fetched once: OpenSSL 3's implicit fetch per call is slow
   EVP_MD_CTX* ctx = nullptr;  // reused for every id
 };
@@ -24,18 +24,18 @@ namespace {
 
 }  // namespace
 
-DocIdHasher::DocIdHasher() : impl_(std::make_unique<Impl>()) {
+RecordIdHasher::RecordIdHasher() : impl_(std::make_unique<Impl>()) {
   impl_->md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   impl_->ctx = EVP_MD_CTX_new();
   if (impl_->md == nullptr || impl_->ctx == nullptr) openssl_broken("SHA-256 setup");
 }
 
-DocIdHasher::~DocIdHasher() {
+RecordIdHasher::~RecordIdHasher() {
   EVP_MD_CTX_free(impl_->ctx);
   EVP_MD_free(impl_->md);
 }
 
-void DocIdHasher::id(std::string_view tag, int64_t time_ns, std::string_view source, char* out) {
+void RecordIdHasher::id(std::string_view tag, int64_t time_ns, std::string_view source, char* out) {
   unsigned char time_bytes[8];
   auto t = static_cast<uint64_t>(time_ns);
   for (int i = 0; i < 8; ++i) time_bytes[i] = static_cast<unsigned char>(t >> (8 * i));
@@ -58,4 +58,4 @@ void DocIdHasher::id(std::string_view tag, int64_t time_ns, std::string_view sou
   }
 }
 
-}  // namespace sluice::es
+}  // namespace sluice

@@ -1,22 +1,23 @@
-// Deterministic document ids for generate_id: 128 bits of SHA-256 over the
-// tag, the time and the encoded source, in hex. The only OpenSSL user of the
-// es output.
+// Deterministic record ids: 128 bits of SHA-256 over the tag, the time and
+// the encoded record, in hex. A batch sent again after a lost answer carries
+// the same ids, so a backend that dedups on them (Elasticsearch's _id with
+// generate_id, Cloud Logging's insertId) stores each record once.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string_view>
 
-namespace sluice::es {
+namespace sluice {
 
 // Not thread-safe (it reuses one digest context); one per encoder.
-class DocIdHasher {
+class RecordIdHasher {
  public:
   static constexpr size_t kHexLength = 32;
 
-  DocIdHasher();
-  ~DocIdHasher();
-  DocIdHasher(const DocIdHasher&) = delete;
-  DocIdHasher& operator=(const DocIdHasher&) = delete;
+  RecordIdHasher();
+  ~RecordIdHasher();
+  RecordIdHasher(const RecordIdHasher&) = delete;
+  RecordIdHasher& operator=(const RecordIdHasher&) = delete;
 
   // Writes kHexLength lowercase hex digits to out. The same inputs give the
   // same id in every process, so a batch sent again maps onto the documents
@@ -28,4 +29,4 @@ class DocIdHasher {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace sluice::es
+}  // namespace sluice

@@ -1,0 +1,21 @@
+// The cloud stand-ins checked against the providers' own clients: AWS's
+// @aws-sdk/client-cloudwatch-logs and aws4, Google's google-auth-library,
+// gtoken and @google-cloud/logging are pointed at the stand-ins, and each
+// must accept what the other sends (tests/peers/check_standins.js). The
+// cloud outputs' end-to-end tests trust the stand-ins only because of this.
+#include <catch2/catch.hpp>
+
+#include "tests/support/process.hpp"
+
+using namespace sluice::test;
+using namespace std::chrono_literals;
+
+TEST_CASE("cloud stand-ins: the official clients accept their answers and they accept the clients' requests",
+          "[e2e][standins]") {
+  Process check({"/usr/bin/env", "node", std::string(SLUICE_SOURCE_DIR) + "/tests/peers/check_standins.js"});
+  auto status = check.wait(120s);
+  INFO(check.out() << check.err());
+  REQUIRE(status == 0);
+  CHECK(check.out().find("not ok") == std::string::npos);
+  CHECK(check.out().find(" 0 failed") != std::string::npos);
+}

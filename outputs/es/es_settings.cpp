@@ -61,6 +61,16 @@ std::vector<config::KeyDecl> own_keys() {
        "Largest _bulk request body before compression; a batch is split into several requests to stay under "
        "it. A single record larger than this goes to the dead-letter file."},
       {"replace_dots", KeyType::Bool, "off", "Replace `.` in field names with `_` (Elasticsearch 2.x)."},
+      {"aws_auth", KeyType::Bool, "off",
+       "Sign requests with AWS SigV4 (Amazon OpenSearch Service and Serverless), with credentials from the AWS "
+       "SDKs' chain (environment, web identity, shared files, container, instance metadata)."},
+      {"aws_region", KeyType::String, "", "The domain's AWS region, with aws_auth."},
+      {"aws_service_name", KeyType::String, "es",
+       "es (OpenSearch Service) or aoss (OpenSearch Serverless), with aws_auth.", false, false, {"es", "aoss"}},
+      {"aws_sts_endpoint", KeyType::String, "", "STS endpoint URL for aws_role_arn and web identity credentials."},
+      {"aws_role_arn", KeyType::String, "", "IAM role to assume (STS AssumeRole) with the credentials found."},
+      {"aws_external_id", KeyType::String, "", "External id for aws_role_arn."},
+      {"aws_profile", KeyType::String, "", "Profile of the shared credentials and config files (else AWS_PROFILE)."},
       {"trace_error", KeyType::Bool, "off",
        "Log the request and the answer (their first 4 KiB) when Elasticsearch reports an error."},
       {"buffer_size", KeyType::String, "",
@@ -166,6 +176,29 @@ void apply_auth(const config::ComponentConfig& cfg, http::HttpOutputSettings& ht
   }
 }
 
+// aws_auth: SigV4 instead of (not beside) the other authentications.
+void read_aws(const config::ComponentConfig& cfg, EsSettings& s) {
+  if (!cfg.get_bool("aws_auth")) {
+    for (const char* key : {"aws_region", "aws_sts_endpoint", "aws_role_arn", "aws_external_id", "aws_profile"})
+      if (cfg.has(key)) cfg.fail(key, "is used only with aws_auth: on");
+    return;
+  }
+  if (cfg.has("http_user") || cfg.has("http_api_key") || cfg.has("cloud_auth"))
+    cfg.fail("aws_auth", "signs every request: remove http_user, http_api_key and cloud_auth");
+  aws::CredentialsSettings a;
+  a.region = cfg.get_string("aws_region");
+  if (a.region.empty()) cfg.fail("aws_auth", "needs aws_region (the domain's region, e.g. eu-west-1)");
+  a.sts_endpoint = cfg.get_string("aws_sts_endpoint");
+  if (!a.sts_endpoint.empty() && !http::parse_endpoint(a.sts_endpoint))
+    cfg.fail("aws_sts_endpoint", "expects https://host[:port] or http://host[:port], got '" + a.sts_endpoint + "'");
+  a.role_arn = cfg.get_string("aws_role_arn");
+  a.external_id = cfg.get_string("aws_external_id");
+  if (!a.external_id.empty() && a.role_arn.empty()) cfg.fail("aws_external_id", "is used only with aws_role_arn");
+  a.profile = cfg.get_string("aws_profile");
+  s.aws = std::move(a);
+  s.aws_service = cfg.get_string("aws_service_name");
+}
+
 std::string bulk_target(const config::ComponentConfig& cfg) {
   std::string path = cfg.get_string("path");
   if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');
@@ -197,6 +230,7 @@ EsSettings read_es_settings(const config::ComponentConfig& cfg, const std::strin
   s.encoder = read_encoder(cfg);
   s.target = bulk_target(cfg);
   s.trace_error = cfg.get_bool("trace_error");
+  read_aws(cfg, s);
   return s;
 }
 

@@ -10,6 +10,7 @@
 #include "agent/config/component_config.hpp"
 #include "agent/config/schema.hpp"
 #include "agent/record_accessor.hpp"
+#include "outputs/common/aws/aws_credentials.hpp"
 #include "outputs/common/http_output_config.hpp"
 
 namespace sluice::es {
@@ -43,6 +44,8 @@ struct EsSettings {
   EncoderSettings encoder;
   std::string target;  // path + "/_bulk" + query (pipeline)
   bool trace_error = false;
+  std::optional<aws::CredentialsSettings> aws;  // aws_auth: sign with SigV4
+  std::string aws_service = "es";               // es or aoss
 };
 
 const config::PluginSchema& es_schema();

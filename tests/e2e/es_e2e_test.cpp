@@ -303,3 +303,32 @@ TEST_CASE("es: behind the trace aggregator every traceId is exactly one document
   CHECK(not_once == 0);
   CHECK(es.stored().size() == requests);
 }
+
+TEST_CASE("es: aws_auth signs every _bulk request with SigV4 for Amazon OpenSearch (es and aoss)", "[e2e][es][aws]") {
+  // The stand-in checks each request's signature with its own SigV4
+  // (tests/peers/sigv4_check.py), as Amazon OpenSearch Service does.
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 10; ++i) log += record(i);
+  write_file(dir.file("app.log"), log);
+  const std::string secret = "es+e2e/secret/key/for/sigv4", token = "IQoJb3JpZ2luX2VjEsluiceEsToken";
+  std::vector<std::string> env = {"AWS_ACCESS_KEY_ID=AKIDESE2E", "AWS_SECRET_ACCESS_KEY=" + secret,
+                                  "AWS_SESSION_TOKEN=" + token, "AWS_EC2_METADATA_DISABLED=true"};
+  std::string service;
+  SECTION("OpenSearch Service") { service = "es"; }
+  SECTION("OpenSearch Serverless (X-Amz-Content-Sha256 signed too)") { service = "aoss"; }
+  EsStandIn es(dir, {"--aws-sigv4", "AKIDESE2E:" + secret + ":" + token, "--aws-service", service});
+  write_file(dir.file("sluice.yaml"),
+             config(dir, es.port(), "      aws_auth: on\n      aws_region: eu-west-1\n      aws_service_name: " + service +
+                                        "\n      compress: gzip\n"));
+  Process sluice({SLUICE_BINARY, "-c", dir.file("sluice.yaml")}, env);
+  bool done = wait_until([&] { return es.stored().size() >= 10; }, 60s);
+  INFO(sluice.err());
+  REQUIRE(done);
+  stop(sluice);
+  CHECK(seq_counts(es.stored()) == ones(0, 10));
+  auto requests = es.requests();
+  CHECK(count_with(requests, R"("sigv4":"verified")") == requests.size());
+  CHECK(sluice.err().find(secret) == std::string::npos);
+  CHECK(sluice.err().find(token) == std::string::npos);
+}

@@ -25,7 +25,7 @@ plays all three:
     Action=AssumeRole: the request must be SigV4-signed (service sts) with a
       --known-key or with credentials this server minted (then its session
       token must be sent and signed); the signature is checked by the
-      independent implementation below (hmac/hashlib). With --external-id,
+      independent implementation in sigv4_check.py (hmac/hashlib). With --external-id,
       ExternalId must equal it.
   Answers are STS's XML documents; errors are <ErrorResponse> with a Code.
 - Any request to /signed/...: its SigV4 signature is checked the same way
@@ -50,8 +50,6 @@ Prints "listening <port>" once ready. Python 3 standard library only.
 """
 import argparse
 import datetime
-import hashlib
-import hmac
 import itertools
 import json
 import os
@@ -59,8 +57,11 @@ import secrets
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 from xml.sax.saxutils import escape
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sigv4_check  # noqa: E402  (beside this script)
 
 LOCK = threading.Lock()
 SEQ = itertools.count(1)
@@ -78,105 +79,18 @@ def now():
 
 # ---- SigV4, independently of sluice's C++ ----------------------------------
 
-def sigv4_uri(path):
-    parts = path.split("/")
-    segments = []
-    for s in parts:
-        if s in ("", "."):
-            continue
-        if s == "..":
-            if segments:
-                segments.pop()
-            continue
-        segments.append(s)
-    out = "".join("/" + quote(s, safe="-_.~") for s in segments)
-    if not out or parts[-1] in ("", ".", ".."):
-        out += "/"
-    return out
-
-
-def sigv4_query(query):
-    pairs = []
-    for piece in query.split("&"):
-        if not piece:
-            continue
-        name, _, value = piece.partition("=")
-        pairs.append((quote(unquote(name), safe="-_.~"), quote(unquote(value), safe="-_.~")))
-    return "&".join("%s=%s" % p for p in sorted(pairs))
-
-
-def collapse(value):
-    return " ".join(value.split())
+def credentials_of(akid):
+    """The secret (and session token) of a key this server minted or knows."""
+    with LOCK:
+        minted = MINTED.get(akid)
+    if minted:
+        return minted
+    known = SERVER_ARGS.known_keys.get(akid)
+    return (known, None) if known else None
 
 
 def verify_sigv4(method, target, headers, body, service=None):
-    """Returns (access_key_id, scope parts) or raises ValueError(reason)."""
-    auth = headers.get("Authorization", "")
-    if not auth.startswith("AWS4-HMAC-SHA256 "):
-        raise ValueError("MissingAuthenticationToken: no AWS4-HMAC-SHA256 Authorization header")
-    fields = {}
-    for part in auth[len("AWS4-HMAC-SHA256 "):].split(","):
-        k, _, v = part.strip().partition("=")
-        fields[k] = v
-    try:
-        akid, date, region, svc, terminator = fields["Credential"].split("/")
-        signed_headers = fields["SignedHeaders"]
-        signature = fields["Signature"]
-    except (KeyError, ValueError):
-        raise ValueError("IncompleteSignature: Authorization lacks Credential, SignedHeaders or Signature")
-    if terminator != "aws4_request":
-        raise ValueError("IncompleteSignature: scope does not end in aws4_request")
-    if service and svc != service:
-        raise ValueError("SignatureDoesNotMatch: credential scope names service %s, not %s" % (svc, service))
-    amz_date = headers.get("X-Amz-Date", "")
-    if not amz_date.startswith(date):
-        raise ValueError("SignatureDoesNotMatch: X-Amz-Date %r does not match the scope date %s" % (amz_date, date))
-    try:
-        when = datetime.datetime.strptime(amz_date, "%Y%m%dT%H%M%SZ").replace(tzinfo=datetime.timezone.utc)
-    except ValueError:
-        raise ValueError("IncompleteSignature: bad X-Amz-Date %r" % amz_date)
-    if abs((now() - when).total_seconds()) > 300:
-        raise ValueError("RequestExpired: X-Amz-Date is more than 5 minutes off")
-    names = signed_headers.split(";")
-    if "host" not in names or "x-amz-date" not in names:
-        raise ValueError("SignatureDoesNotMatch: host and x-amz-date must be signed")
-    if names != sorted(names):
-        raise ValueError("SignatureDoesNotMatch: SignedHeaders are not sorted")
-    with LOCK:
-        minted = MINTED.get(akid)
-    known = SERVER_ARGS.known_keys.get(akid)
-    if minted:
-        secret, token = minted
-        if headers.get("X-Amz-Security-Token") != token:
-            raise ValueError("InvalidClientTokenId: the security token included in the request is invalid")
-        if "x-amz-security-token" not in names:
-            raise ValueError("SignatureDoesNotMatch: x-amz-security-token is not signed")
-    elif known:
-        secret = known
-    else:
-        raise ValueError("InvalidClientTokenId: unknown access key %s" % akid)
-    body_hash = hashlib.sha256(body).hexdigest()
-    if "X-Amz-Content-Sha256" in headers and headers["X-Amz-Content-Sha256"] != body_hash:
-        raise ValueError("XAmzContentSHA256Mismatch: X-Amz-Content-Sha256 is not the body's hash")
-    canonical_headers = ""
-    for name in names:
-        values = headers.get_all(name) or []
-        if not values:
-            raise ValueError("SignatureDoesNotMatch: signed header %s is absent" % name)
-        canonical_headers += "%s:%s\n" % (name, ",".join(collapse(v) for v in values))
-    url = urlsplit(target)
-    creq = "\n".join([method, sigv4_uri(url.path), sigv4_query(url.query), canonical_headers,
-                      signed_headers, body_hash])
-    scope = "/".join([date, region, svc, "aws4_request"])
-    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
-    key = ("AWS4" + secret).encode()
-    for part in (date, region, svc, "aws4_request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    expected = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature):
-        raise ValueError("SignatureDoesNotMatch: the request signature we calculated does not match "
-                         "the signature you provided")
-    return akid, {"date": date, "region": region, "service": svc, "signed_headers": signed_headers}
+    return sigv4_check.verify_sigv4(method, target, headers, body, credentials_of, service)
 
 
 # ---- the server -----------------------------------------------------------

@@ -36,6 +36,10 @@ Failures to script:
     {"type": "malformed"}         answer 200 with a body that is not a _bulk answer
 - --max-content-length N: bodies above N bytes (as received) get 413.
 - --auth VALUE: the Authorization header must equal VALUE, else 401.
+- --aws-sigv4 AKID:SECRET[:TOKEN] --aws-service es|aoss: requests must be
+  SigV4-signed with that key (as Amazon OpenSearch Service and Serverless
+  require), checked by sigv4_check.py; else 403 with AWS's message. aoss
+  also requires the X-Amz-Content-Sha256 header.
 - --tls-cert FILE --tls-key FILE: HTTPS instead of HTTP (as a cluster with
   xpack.security.http.ssl enabled); a client that doesn't trust the
   certificate fails its handshake.
@@ -49,7 +53,7 @@ Prints "listening on <port>" once it accepts connections.
 
 Usage: es_standin.py --port N --log FILE --store FILE [--control FILE]
        [--max-content-length N] [--auth VALUE] [--data-stream PREFIX] [--reject-type]
-       [--tls-cert FILE --tls-key FILE]
+       [--tls-cert FILE --tls-key FILE] [--aws-sigv4 AKID:SECRET[:TOKEN] --aws-service es|aoss]
 Python 3 standard library only.
 """
 import argparse
@@ -64,6 +68,9 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sigv4_check  # noqa: E402  (beside this script)
 
 ALLOWED_META = {"_index", "_id", "routing", "pipeline", "require_alias", "if_seq_no", "if_primary_term",
                 "version", "version_type", "dynamic_templates", "require_data_stream"}
@@ -301,6 +308,14 @@ class Handler(BaseHTTPRequestHandler):
             fault = state.next_fault()
         entry = {"req": req, "target": self.path, "gzip": False, "items": 0,
                  "fault": fault.get("type") if fault else None}
+        if args.aws_sigv4:
+            problem = self.sigv4_problem(raw_body)
+            if problem:
+                entry["sigv4"] = problem
+                self.log_request_entry(entry, status=403)
+                self.answer(403, {"message": problem.split(": ", 1)[-1]})
+                return
+            entry["sigv4"] = "verified"
         if args.auth and self.headers.get("Authorization") != args.auth:
             self.log_request_entry(entry, status=401)
             self.answer(401, error_body(401, "security_exception", "missing authentication credentials"),
@@ -348,6 +363,20 @@ class Handler(BaseHTTPRequestHandler):
             return
         self.store_and_answer(state, entry, ops, fault)
 
+    def sigv4_problem(self, raw_body):
+        """Why the request's SigV4 signature doesn't verify, or None."""
+        akid, secret, *token = self.server.state.args.aws_sigv4.split(":")
+        service = self.server.state.args.aws_service
+        if service == "aoss" and "X-Amz-Content-Sha256" not in self.headers:
+            return "MissingContentSha256: OpenSearch Serverless needs X-Amz-Content-Sha256"
+        try:
+            sigv4_check.verify_sigv4("POST", self.path, self.headers, raw_body,
+                                     lambda k: (secret, token[0] if token else None) if k == akid else None,
+                                     service)
+        except ValueError as e:
+            return str(e)
+        return None
+
     def log_request_entry(self, entry, status):
         state = self.server.state
         entry["status"] = status
@@ -393,6 +422,8 @@ def main():
     parser.add_argument("--reject-type", action="store_true")
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
+    parser.add_argument("--aws-sigv4")
+    parser.add_argument("--aws-service", default="es")
     args = parser.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     if args.tls_cert:

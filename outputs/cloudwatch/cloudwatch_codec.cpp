@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <any>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <unordered_map>
 
@@ -57,9 +58,27 @@ int64_t wall_clock_ms() {
       .count();
 }
 
+namespace {
+
+// Where the first byte above 0x7F is (or size): eight bytes at a time, as
+// most log messages are ASCII all along.
+size_t ascii_prefix(std::string_view m) {
+  size_t i = 0;
+  for (; i + 8 <= m.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, m.data() + i, 8);
+    if (w & 0x8080808080808080ULL) break;
+  }
+  while (i < m.size() && static_cast<unsigned char>(m[i]) < 0x80) ++i;
+  return i;
+}
+
+}  // namespace
+
 size_t sent_length(std::string_view m) {
-  size_t n = 0;
-  for (size_t i = 0; i < m.size();) {
+  size_t i = ascii_prefix(m);
+  size_t n = i;
+  while (i < m.size()) {
     size_t len = json::utf8_sequence_length(m, i);
     n += len == 0 ? 3 : len;
     i += len == 0 ? 1 : len;
@@ -68,8 +87,13 @@ size_t sent_length(std::string_view m) {
 }
 
 bool cut_message(std::string& m, size_t max) {
-  size_t sent = 0;
-  for (size_t i = 0; i < m.size();) {
+  size_t i = ascii_prefix(m);
+  if (i > max) {
+    m.resize(max);
+    return true;
+  }
+  size_t sent = i;
+  while (i < m.size()) {
     size_t len = json::utf8_sequence_length(m, i);
     size_t as_sent = len == 0 ? 3 : len;
     if (sent + as_sent > max) {
@@ -102,6 +126,20 @@ Codec::Codec(NamingSettings naming, std::vector<http::Header> extra_headers, std
 void Codec::start(OutputContext& ctx) {
   instance_ = ctx.instance();
   counters_ = std::make_shared<Counters>(ctx.metrics(), ctx.instance());
+}
+
+bool Codec::has_message(const Event& e, std::string* why) const {
+  if (!naming_.log_key) return true;  // the whole record, never empty
+  const Value* v = naming_.log_key->get(e.record);
+  if (v == nullptr) {
+    *why = "the record has no " + naming_.log_key->text() + " field (log_key)";
+    return false;
+  }
+  if (v->is_string() && v->as_string().empty()) {
+    *why = "the message is empty (CloudWatch needs at least one character)";
+    return false;
+  }
+  return true;
 }
 
 bool Codec::message_of(const Event& e, std::string& out, std::string* why) const {
@@ -159,15 +197,16 @@ void Codec::plan(std::span<const EventRef> events, std::vector<http::PlannedRequ
     uint32_t event;
     int64_t ms;
   };
-  // Events per log stream, streams in the order they first appear.
+  // Events per log stream, streams in the order they first appear. Without
+  // templates or a prefix every record goes to the one configured stream.
+  const bool fixed = !naming_.group_template && !naming_.stream_template && naming_.stream_prefix.empty();
   std::vector<std::pair<std::string, std::string>> streams;
   std::vector<std::vector<Item>> items;
   std::map<std::pair<std::string, std::string>, size_t> index;
-  std::vector<std::string> messages(events.size());
   std::string group, stream, why;
   for (uint32_t i = 0; i < events.size(); ++i) {
     const Event& e = *events[i].event;
-    if (!message_of(e, messages[i], &why)) {
+    if (!has_message(e, &why)) {
       outcomes[i] = {Outcome::Permanent, why};
       continue;
     }
@@ -179,15 +218,19 @@ void Codec::plan(std::span<const EventRef> events, std::vector<http::PlannedRequ
                                                     "refuses it"};
       continue;
     }
-    if (cut_message(messages[i], naming_.max_event_bytes)) counters_->truncated.add();
-    destination_of(*events[i].tag, e, group, stream);
-    auto [it, added] = index.try_emplace({group, stream}, streams.size());
-    if (added) {
-      streams.emplace_back(group, stream);
-      items.emplace_back();
+    size_t slot = 0;
+    if (!fixed || streams.empty()) {
+      destination_of(*events[i].tag, e, group, stream);
+      auto [it, added] = index.try_emplace({group, stream}, streams.size());
+      if (added) {
+        streams.emplace_back(group, stream);
+        items.emplace_back();
+      }
+      slot = it->second;
     }
-    items[it->second].push_back({i, ms});
+    items[slot].push_back({i, ms});
   }
+  std::string message;
   for (size_t s = 0; s < streams.size(); ++s) {
     auto& list = items[s];
     std::stable_sort(list.begin(), list.end(), [](const Item& a, const Item& b) { return a.ms < b.ms; });
@@ -197,30 +240,35 @@ void Codec::plan(std::span<const EventRef> events, std::vector<http::PlannedRequ
     size_t bytes = 0;
     int64_t first_ms = 0;
     for (const Item& it : list) {
-      size_t size = sent_length(messages[it.event]) + kEventOverhead;
+      message_of(*events[it.event].event, message, &why);
+      size_t length = sent_length(message);
+      if (length > naming_.max_event_bytes) {
+        cut_message(message, naming_.max_event_bytes);
+        length = sent_length(message);
+        counters_->truncated.add();
+      }
+      size_t size = length + kEventOverhead;
       bool full = requests.size() == start || requests.back().events.size() >= kMaxEventsPerCall ||
                   bytes + size > kMaxBytesPerCall || it.ms - first_ms >= kMaxSpanMs;
       if (full) {
+        if (requests.size() > start) requests.back().request.body += "]}";
         requests.push_back(call(Call::Put, streams[s].first, streams[s].second));
+        requests.back().request.body += ",\"logEvents\":[";
         bytes = 0;
         first_ms = it.ms;
       }
-      requests.back().events.push_back(it.event);
+      http::PlannedRequest& p = requests.back();
+      std::string& b = p.request.body;
+      if (!p.events.empty()) b += ',';
+      b += "{\"timestamp\":";
+      b += std::to_string(it.ms);
+      b += ",\"message\":";
+      json::append_string(b, message);
+      b += '}';
+      p.events.push_back(it.event);
       bytes += size;
     }
-    for (size_t r = start; r < requests.size(); ++r) {
-      std::string& b = requests[r].request.body;
-      b += ",\"logEvents\":[";
-      bool first = true;
-      for (uint32_t i : requests[r].events) {
-        if (!first) b += ',';
-        first = false;
-        b += "{\"timestamp\":" + std::to_string(to_ms(events[i].event->time_ns)) + ",\"message\":";
-        json::append_string(b, messages[i]);
-        b += '}';
-      }
-      b += "]}";
-    }
+    if (requests.size() > start) requests.back().request.body += "]}";
   }
 }
 

@@ -44,6 +44,8 @@ class Codec final : public http::Codec {
   // anything else as JSON) or the whole record as JSON. False with *why set
   // when the record has nothing to send.
   bool message_of(const Event& e, std::string& out, std::string* why) const;
+  // The cheap check of the same, before anything is encoded.
+  bool has_message(const Event& e, std::string* why) const;
   // The log group and stream of one record.
   void destination_of(const std::string& tag, const Event& e, std::string& group, std::string& stream) const;
 

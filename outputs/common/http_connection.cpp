@@ -79,6 +79,16 @@ net::awaitable<ExchangeResult> exchange_on(Stream& stream, beast::tcp_stream& tc
     x.got_bytes = true;
   }
   tcp.expires_never();
+  if (ec == net::error::connection_reset && parser && parser->is_header_done() && parser->need_eof()) {
+    // A close-delimited answer ended by a reset instead of a FIN: a server
+    // (or proxy) that answers before reading the whole request body and then
+    // closes with it unread makes the kernel send RST. The answer is all
+    // there; a 407 or 413 must not turn into "connection reset".
+    x.ok = true;
+    x.reusable = false;
+    x.response = to_response(parser->release());
+    co_return x;
+  }
   if (ec) {
     x.timed_out = ec == beast::error::timeout || std::chrono::steady_clock::now() >= deadline;
     if (x.timed_out) {

@@ -5,6 +5,7 @@ Each starts on 127.0.0.1 on a free port, in a scratch directory under the
 benchmark's cache dir, and is stopped and cleaned up by its `stop()`.
 """
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -237,3 +238,16 @@ def terminate(proc, timeout_s=60):
         proc.kill()
         proc.wait()
         return False
+
+
+def google_key_file(cache_dir, sink_port):
+    """A service-account key file (a fresh RSA key from openssl) whose token_uri is the nginx sink's /token."""
+    path = os.path.join(cache_dir, "google-bench-key-%d.json" % sink_port)
+    pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                         check=True, capture_output=True, text=True).stdout
+    key = {"type": "service_account", "project_id": "bench-project", "private_key_id": "bench",
+           "private_key": pem, "client_email": "bench@bench-project.iam.gserviceaccount.com",
+           "token_uri": "http://127.0.0.1:%d/token" % sink_port}
+    with open(path, "w") as f:
+        json.dump(key, f)
+    return path

@@ -26,6 +26,9 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
           204; every line delivered
   cloudwatch  tail -> parser json -> cloudwatch_logs, SigV4-signed with static
           keys, to nginx answering 200 {}; every line delivered
+  google  tail -> parser json -> google_cloud_logging with a generated
+          service-account key (nginx hands out the token), to nginx answering
+          200 {}; every line delivered
   syslog  syslog over TCP -> null: bench/syslog_load.c sends --messages
           octet-counted RFC 5424 messages of ~200 bytes over 100 connections;
           once the input has counted them all (/api/v1/metrics), SIGTERM, and
@@ -44,7 +47,7 @@ Exits non-zero only if sluice fails (an error exit, a timeout, lost records),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,syslog,rsyslog,http]
+                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,syslog,rsyslog,http]
                           [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
 """
 import argparse
@@ -73,7 +76,7 @@ ROOT = os.path.dirname(BENCH_DIR)
 # the issues, and the targets of issues 2-5: (CPU-s per million records, peak RSS MB).
 FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0), "es": (6.71, 80.0), "lua_es": (8.78, 44.0)}
 TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (2.0, 25.0),
-           "es": (2.0, 40.0), "lua_es": (2.5, 30.0), "loki": (2.5, 40.0), "cloudwatch": (2.0, 40.0),
+           "es": (2.0, 40.0), "lua_es": (2.5, 30.0), "loki": (2.5, 40.0), "cloudwatch": (2.0, 40.0), "google": (2.0, 40.0),
            "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0)}
 TITLES = {
     "null": "tail → parser json → null",
@@ -84,15 +87,17 @@ TITLES = {
     "lua_es": "tail → parser json → lua trace_aggregate → es",
     "loki": "tail → parser json → loki (protobuf+snappy, nginx sink)",
     "cloudwatch": "tail → parser json → cloudwatch_logs (SigV4, nginx sink)",
+    "google": "tail → parser json → google_cloud_logging (OAuth2 token, nginx sink)",
     "syslog": "syslog TCP (octet-counted RFC 5424, 100 conns) → null",
     "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
     "http": "http NDJSON (batches of 1,000, wrk -c100) → null",
 }
 PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", "idle": "tail_json_null.yaml",
                   "lua": "tail_json_lua_null.yaml", "es": "tail_json_es.yaml", "lua_es": "tail_json_lua_es.yaml",
-                  "loki": "tail_json_loki.yaml", "cloudwatch": "tail_json_cloudwatch.yaml", "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
+                  "loki": "tail_json_loki.yaml", "cloudwatch": "tail_json_cloudwatch.yaml",
+                  "google": "tail_json_google.yaml", "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
                   "http": "http_ndjson_null.yaml"}
-SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch"}      # tail pipelines whose output needs the nginx sink
+SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch", "google"}      # tail pipelines whose output needs the nginx sink
 LOAD_PIPELINES = {"syslog", "rsyslog", "http"}  # a load generator sends; SIGTERM ends the run
 LOAD_CONNECTIONS = 100
 HTTP_BATCH = 1000
@@ -363,6 +368,8 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
             # Static keys: the chain stops at the environment, nothing is fetched.
             env.update(AWS_ACCESS_KEY_ID="AKIDBENCHSLUICE", AWS_SECRET_ACCESS_KEY="bench-secret",
                        AWS_EC2_METADATA_DISABLED="true")
+        if name == "google":
+            env.update(BENCH_GOOGLE_KEY=bench_peers.google_key_file(args.cache_dir, sink.port))
         code, wall, cpu, rss, note, timed_out = measure(args, name, env, log_path)
         wire = sink.wire() if sink else ()
     finally:
@@ -372,7 +379,7 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
         raise BenchFailure("did not finish within %d s (killed); last log lines:\n%s" % (args.timeout, tail_of(log_path)))
     if code != 0:
         raise BenchFailure("exited with %d; last log lines:\n%s" % (code, tail_of(log_path)))
-    if name in ("null", "es", "loki", "cloudwatch"):
+    if name in ("null", "es", "loki", "cloudwatch", "google"):
         check_delivered(log_path, args.lines, "one per line")
     if name in ("lua", "lua_es"):
         check_delivered(log_path, args.requests, "the aggregator emits one per request")

@@ -9,6 +9,7 @@
 #include "outputs/loki/loki_output.hpp"
 #include "outputs/gelf/gelf_output.hpp"
 #include "outputs/cloudwatch/cloudwatch_output.hpp"
+#include "outputs/google/google_output.hpp"
 
 namespace sluice {
 
@@ -22,6 +23,8 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"loki", loki_output_schema, make_loki_output},
       {"gelf", gelf_output_schema, make_gelf_output},
       {"cloudwatch_logs", cloudwatch_output_schema, make_cloudwatch_output},
+      {"google_cloud_logging", google_cloud_logging_schema, make_google_cloud_logging_output},
+      {"stackdriver", stackdriver_schema, make_google_cloud_logging_output},
   };
   return plugins;
 }

@@ -8,6 +8,8 @@
 #include <charconv>
 
 #include "agent/json_writer.hpp"
+#include "agent/log.hpp"
+#include "outputs/common/gcp/google_token_fetch.hpp"
 
 namespace sluice::google {
 
@@ -34,10 +36,45 @@ std::string_view code_name(int64_t code) {
 
 }  // namespace
 
-Codec::Codec(Settings settings, ProjectFn project)
-    : s_(std::move(settings)), project_(std::move(project)), encoder_(s_), target_(s_.path_prefix + "/v2/entries:write") {}
+Codec::Codec(Settings settings, std::string project, std::string metadata_server)
+    : s_(std::move(settings)),
+      project_(std::move(project)),
+      metadata_server_(std::move(metadata_server)),
+      encoder_(s_),
+      target_(s_.path_prefix + "/v2/entries:write") {}
+
+void Codec::ask_metadata_for_project() {
+  if (asking_ || metadata_server_.empty() || io_ == nullptr) return;
+  auto endpoint = http::parse_endpoint(metadata_server_.find("://") == std::string::npos ? "http://" + metadata_server_
+                                                                                        : metadata_server_);
+  if (!endpoint) return;
+  if (!metadata_) {
+    http::ClientSettings c;
+    c.host = endpoint->host;
+    c.port = endpoint->port;
+    c.tls.enabled = endpoint->tls;
+    c.connect_timeout = c.request_timeout = std::chrono::seconds(10);
+    metadata_ = std::make_unique<http::Client>(*io_, c);  // never through a proxy
+  }
+  asking_ = true;
+  gcp::fetch_metadata_project_id(*metadata_, endpoint->path, metadata_server_,
+                                 [this, alive = std::weak_ptr<int>(alive_)](std::string project, std::string error) {
+                                   if (alive.expired()) return;
+                                   asking_ = false;
+                                   if (!project.empty()) {
+                                     project_ = std::move(project);
+                                     log::info("output {}: writing to Google Cloud project {} (from the metadata "
+                                               "server)", instance_, project_);
+                                   } else if (uint64_t n = project_log_.hit()) {
+                                     log::warn("output {}: no Google Cloud project yet: {} ({} so far)", instance_,
+                                               error, n);
+                                   }
+                                 });
+}
 
 void Codec::start(OutputContext& ctx) {
+  io_ = &ctx.io();
+  instance_ = ctx.instance();
   too_large_ = &ctx.metrics().counter("sluice_output_google_entries_too_large_total", "output", ctx.instance());
   rejected_ = &ctx.metrics().counter("sluice_output_google_entries_rejected_total", "output", ctx.instance());
 }
@@ -68,8 +105,9 @@ void Codec::open_request(std::vector<http::PlannedRequest>& requests, const std:
 
 void Codec::plan(std::span<const EventRef> events, std::vector<http::PlannedRequest>& requests,
                  std::vector<RecordOutcome>& outcomes) {
-  const std::string project = project_();
+  const std::string project = project_;
   if (project.empty()) {
+    ask_metadata_for_project();
     for (auto& o : outcomes)
       o = {Outcome::Retry, "the Google Cloud project is not known yet (set export_to_project_id, or wait for the "
                            "metadata server to name it)"};

@@ -3,11 +3,12 @@
 // an entry over 256 KiB is dead-lettered), answers are read per entry
 // (WriteLogEntriesPartialErrors), and a 401 makes the signer fetch a new token.
 #pragma once
-#include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "agent/log.hpp"
 #include "agent/metrics.hpp"
 #include "outputs/common/http_sink.hpp"
 #include "outputs/google/google_entry.hpp"
@@ -15,14 +16,14 @@
 
 namespace sluice::google {
 
-// The project to write to: export_to_project_id, or the credentials' own
-// once known; "" while it isn't (the records are retried until it is).
-using ProjectFn = std::function<std::string()>;
-
 // Runs on the output's worker thread.
 class Codec final : public http::Codec {
  public:
-  Codec(Settings settings, ProjectFn project);
+  // project: export_to_project_id or the key file's. When it is "" and
+  // metadata_server is set, the metadata server is asked for it (in the
+  // background, again at each flush until it answers); meanwhile the
+  // records are retried.
+  Codec(Settings settings, std::string project, std::string metadata_server = "");
 
   void start(OutputContext& ctx) override;
   void plan(std::span<const EventRef> events, std::vector<http::PlannedRequest>& requests,
@@ -32,9 +33,17 @@ class Codec final : public http::Codec {
 
  private:
   void open_request(std::vector<http::PlannedRequest>& requests, const std::string& project);
+  void ask_metadata_for_project();
 
   Settings s_;
-  ProjectFn project_;
+  std::string project_;
+  std::string metadata_server_;
+  boost::asio::io_context* io_ = nullptr;
+  std::unique_ptr<http::Client> metadata_;  // made on the first ask
+  bool asking_ = false;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);  // the ask's answer holds it weakly
+  std::string instance_;
+  log::RateLimit project_log_{100};
   EntryEncoder encoder_;
   std::string target_;
   std::string entry_;  // scratch

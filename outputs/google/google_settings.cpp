@@ -28,6 +28,9 @@ std::vector<config::KeyDecl> own_keys() {
        "Service-account key file (JSON). Default: GOOGLE_APPLICATION_CREDENTIALS, else the metadata server."},
       {"service_account_email", KeyType::String, "", "Service account's email, with service_account_secret."},
       {"service_account_secret", KeyType::String, "", "The service account's private key (PEM).", false, true},
+      {"token_endpoint", KeyType::String, "",
+       "Where the service account's signed JWT is posted for a token, instead of the key's token_uri (Private "
+       "Service Connect, a proxy). The JWT's audience stays token_uri."},
       {"metadata_server", KeyType::String, "http://metadata.google.internal",
        "Metadata server URL (GCE, GKE workload identity): tokens and the project id when no key is given."},
       {"cloud_logging_base_url", KeyType::String, "https://logging.googleapis.com",
@@ -125,17 +128,21 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.path_prefix = endpoint->path;
   s.project_id = cfg.get_string("export_to_project_id");
 
-  CredentialSettings& c = s.credentials;
-  c.key_file = cfg.get_string("google_service_credentials");
-  if (!c.key_file.empty() && c.key_file.front() != '/' && !ctx.base_dir.empty()) c.key_file = ctx.base_dir + "/" + c.key_file;
-  c.client_email = cfg.get_string("service_account_email");
-  c.private_key = cfg.get_string("service_account_secret");
-  if (!c.client_email.empty() && c.private_key.empty())
+  gcp::TokenSignerSettings& c = s.credentials;
+  c.credentials_file = cfg.get_string("google_service_credentials");
+  if (!c.credentials_file.empty() && c.credentials_file.front() != '/' && !ctx.base_dir.empty())
+    c.credentials_file = ctx.base_dir + "/" + c.credentials_file;
+  c.service_account_email = cfg.get_string("service_account_email");
+  c.service_account_secret = cfg.get_string("service_account_secret");
+  if (!c.service_account_email.empty() && c.service_account_secret.empty())
     cfg.fail("service_account_email", "needs service_account_secret (the service account's private key) too");
-  if (c.client_email.empty() && !c.private_key.empty())
+  if (c.service_account_email.empty() && !c.service_account_secret.empty())
     cfg.fail("service_account_secret", "needs service_account_email (the service account it belongs to) too");
-  if (!c.key_file.empty() && !c.client_email.empty())
+  if (!c.credentials_file.empty() && !c.service_account_email.empty())
     cfg.fail("service_account_email", "set either google_service_credentials or service_account_email/secret");
+  c.token_endpoint = cfg.get_string("token_endpoint");
+  if (!c.token_endpoint.empty() && !http::parse_endpoint(c.token_endpoint))
+    cfg.fail("token_endpoint", "expects https://host[:port]/path or http://host[:port]/path, got '" + c.token_endpoint + "'");
   c.metadata_server = cfg.get_string("metadata_server");
   if (!http::parse_endpoint(c.metadata_server))
     cfg.fail("metadata_server", "expects http://host[:port], got '" + c.metadata_server + "'");

@@ -9,6 +9,7 @@
 #include "agent/config/component_config.hpp"
 #include "agent/input.hpp"
 #include "agent/record_accessor.hpp"
+#include "outputs/common/gcp/google_credentials.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/record_template.hpp"
 
@@ -50,14 +51,6 @@ struct EntryKeys {
   bool autoformat_trace = false;  // a bare trace id becomes projects/<id>/traces/<trace>
 };
 
-// Where the access token comes from (see outputs/common/gcp).
-struct CredentialSettings {
-  std::string key_file;        // google_service_credentials; else GOOGLE_APPLICATION_CREDENTIALS
-  std::string client_email;    // service_account_email (with service_account_secret)
-  std::string private_key;     // service_account_secret: the PEM key
-  std::string metadata_server;  // URL of the metadata server
-};
-
 struct Settings {
   http::HttpOutputSettings http;
   std::string path_prefix;  // cloud_logging_base_url's path, before /v2/entries:write
@@ -65,7 +58,7 @@ struct Settings {
   ResourceSettings resource;
   EntryKeys keys;
   std::vector<std::pair<std::string, std::string>> labels;  // `labels`: on every entry
-  CredentialSettings credentials;
+  gcp::TokenSignerSettings credentials;  // where the access token comes from
 };
 
 const config::PluginSchema& schema(std::string_view name);

@@ -68,7 +68,7 @@ struct Harness {
               }
               done(r);
             },
-            "logging.googleapis.com", std::make_unique<Codec>(settings_of(yaml), [project] { return project; })) {
+            "logging.googleapis.com", std::make_unique<Codec>(settings_of(yaml), project)) {
     sink.start(ctx);
   }
   FlushResult flush(const Batch& b) {

@@ -395,7 +395,9 @@ TEST_CASE("http client: through tinyproxy", "[http_client]") {
     std::string error = exchange(io, client, get("/hello")).error;
     std::string refused = "proxy 127.0.0.1:" + std::to_string(proxy.port()) + " refused CONNECT to " + origin + ": ";
     CAPTURE(error);
-    CHECK((error == refused + "401 Unauthorized" || error == refused + "407 Proxy Authentication Required"));
+    // Debian 12's tinyproxy (1.11) answers wrong credentials 401, not 407:
+    // the client reports whatever the proxy said.
+    CHECK(error == refused + "401 Unauthorized");
   }
   SECTION("HTTPS: an origin that is down: the proxy's answer is the error") {
     TinyproxyPeer proxy;

@@ -9,8 +9,12 @@ JOBS="${JOBS:-2}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 
 scripts/install-deps.sh
-# The npm peers (protocol decoders and servers) the end-to-end tests talk to.
-[ -d tests/peers/node_modules ] || npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error
+# The npm peers (protocol decoders and servers) the end-to-end tests talk to;
+# installed again whenever the lock file changed since the last install.
+if ! cmp -s tests/peers/package-lock.json tests/peers/node_modules/.sluice-installed-lock 2>/dev/null; then
+  npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error
+  cp tests/peers/package-lock.json tests/peers/node_modules/.sluice-installed-lock
+fi
 
 echo "== build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON >/dev/null

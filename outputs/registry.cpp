@@ -10,6 +10,7 @@
 #include "outputs/gelf/gelf_output.hpp"
 #include "outputs/cloudwatch/cloudwatch_output.hpp"
 #include "outputs/google/google_output.hpp"
+#include "outputs/logdna/logdna_output.hpp"
 
 namespace sluice {
 
@@ -25,6 +26,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"cloudwatch_logs", cloudwatch_output_schema, make_cloudwatch_output},
       {"google_cloud_logging", google_cloud_logging_schema, make_google_cloud_logging_output},
       {"stackdriver", stackdriver_schema, make_google_cloud_logging_output},
+      {"logdna", logdna_output_schema, make_logdna_output},
   };
   return plugins;
 }

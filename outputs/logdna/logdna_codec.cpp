@@ -1,0 +1,128 @@
+// The `logdna` codec and its settings; see logdna_codec.hpp (protocols.md 7a).
+#include "outputs/logdna/logdna_codec.hpp"
+
+#include <unistd.h>
+
+#include <cctype>
+#include <chrono>
+#include <cstdlib>
+
+#include "agent/json_writer.hpp"
+
+namespace sluice::logdna {
+
+namespace {
+
+std::string query_value(std::string_view v) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : v) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string hostname() {
+  if (const char* h = std::getenv("HOSTNAME"); h != nullptr && *h != '\0') return h;
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
+  return "unknown";
+}
+
+void field(std::string& out, std::string_view name, const Value& v) {
+  json::append_string(out, name);
+  out += ':';
+  json::append_value(out, v);
+  out += ',';
+}
+
+bool promoted(std::string_view k) { return k == "level" || k == "severity" || k == "meta" || k == "file" || k == "app"; }
+
+}  // namespace
+
+Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  Settings s;
+  std::string url = cfg.get_string("endpoint");
+  if (url.empty()) {
+    int64_t port = cfg.get_int("logdna_port");
+    if (port < 1 || port > 65535) cfg.fail("logdna_port", "expects a port from 1 to 65535");
+    url = "https://" + cfg.get_string("logdna_host") + ":" + std::to_string(port) + cfg.get_string("logdna_endpoint");
+  }
+  auto endpoint = http::parse_endpoint(url);
+  if (!endpoint) cfg.fail(cfg.has("endpoint") ? "endpoint" : "logdna_host", "expects a host name, got '" + url + "'");
+  s.http = http::read_http_output_settings(cfg, ctx.base_dir, endpoint);
+  s.http.headers.push_back({"Authorization", http::basic_auth(cfg.get_string("api_key"), "")});
+  std::string host = cfg.get_string("hostname");
+  if (host.empty()) host = hostname();
+  std::string tags;
+  for (const auto& t : cfg.get_list("tags")) tags += (tags.empty() ? "" : ",") + query_value(t);
+  s.target_prefix = (endpoint->path.empty() ? "/" : endpoint->path) + "?hostname=" + query_value(host) +
+                    "&mac=" + query_value(cfg.get_string("mac_addr")) + "&ip=" + query_value(cfg.get_string("ip_addr")) +
+                    "&tags=" + tags;
+  s.app = cfg.get_string("app");
+  s.file = cfg.get_string("file");
+  s.exclude_promoted_keys = cfg.get_bool("exclude_promoted_keys");
+  return s;
+}
+
+// Mezmo's ingest API takes up to 10 MB per request.
+Codec::Codec(Settings s) : JsonArrayCodec({10'000'000, 100'000, 10'000'000}), s_(std::move(s)) {}
+
+bool Codec::append_item(const EventRef& e, std::string& out, std::string* /*why*/) {
+  const Value& r = e.event->record;
+  out += '{';
+  const Value* level = r.find("level");
+  if (level == nullptr) level = r.find("severity");
+  if (level != nullptr) field(out, "level", *level);
+  if (const Value* meta = r.find("meta")) field(out, "meta", *meta);
+  if (const Value* file = r.find("file")) field(out, "file", *file);
+  else if (!s_.file.empty()) field(out, "file", Value::string(s_.file));
+  const Value* app = r.find("app");
+  field(out, "app", app != nullptr ? *app : Value::string(s_.app));
+  // Milliseconds, as Mezmo's API documents them (Fluent Bit sends seconds).
+  out += "\"timestamp\":" + std::to_string(e.event->time_ns / 1'000'000) + ",\"line\":";
+  line_.clear();
+  if (!s_.exclude_promoted_keys) {
+    json::append_value(line_, r);
+  } else {
+    line_ += '{';
+    bool first = true;
+    for (const Member& m : r.members()) {
+      if (promoted(m.key)) continue;
+      if (!first) line_ += ',';
+      first = false;
+      json::append_string(line_, m.key);
+      line_ += ':';
+      json::append_value(line_, m.value);
+    }
+    line_ += '}';
+  }
+  json::append_string(out, line_);
+  out += '}';
+  return true;
+}
+
+http::PlannedRequest Codec::make_request() {
+  http::PlannedRequest p;
+  p.request.method = "POST";
+  // `now` lets Mezmo correct this host's clock.
+  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
+  p.request.target = s_.target_prefix + "&now=" + std::to_string(now.count());
+  p.request.gzip = s_.http.gzip;
+  p.request.headers.push_back({"Content-Type", "application/json; charset=UTF-8"});
+  for (const auto& h : s_.http.headers) p.request.headers.push_back(h);
+  return p;
+}
+
+http::Answer Codec::read_refusal(http::PlannedRequest& /*sent*/, http::Response& response) {
+  // The key is static: a 401 or 403 won't get better by asking again.
+  return sort_refusal(response, "Mezmo answered " + http::describe_answer(response), false);
+}
+
+}  // namespace sluice::logdna

@@ -236,6 +236,7 @@ class OutputRunner::Worker final : public OutputContext {
     if (r.per_record.empty()) {
       if (r.outcome == Outcome::Delivered) {
         records_out_.add(n);
+        note_delivered();
       } else if (r.outcome == Outcome::Permanent) {
         dead_letter(a->batch, r.reason);
       } else {
@@ -280,6 +281,7 @@ class OutputRunner::Worker final : public OutputContext {
       if (!again.only.empty()) retry.parts.push_back(std::move(again));
     }
     records_out_.add(delivered);
+    if (delivered > 0) note_delivered();
     if (!retry.parts.empty()) {
       AttemptPtr again = new_attempt(std::move(retry));
       again->retries = a->retries;
@@ -304,6 +306,7 @@ class OutputRunner::Worker final : public OutputContext {
       return;
     }
     retried_.add(a->batch.size());
+    note_failure(reason);
     std::chrono::nanoseconds delay =
         retry_after ? std::chrono::nanoseconds(*retry_after) : backoff_.delay(a->retries, rng_);
     if (uint64_t hits = retry_log_.hit())
@@ -317,6 +320,19 @@ class OutputRunner::Worker final : public OutputContext {
       ready_.push_back(a);
       pump();
     });
+  }
+
+  // What /api/v1/health reports: failing from a retried failure until
+  // something is delivered again.
+  void note_failure(const std::string& reason) {
+    std::lock_guard lock(owner_.health_mu_);
+    if (!owner_.health_.failing) owner_.health_.failing_since = std::chrono::system_clock::now();
+    owner_.health_.failing = true;
+    owner_.health_.last_error = reason;
+  }
+  void note_delivered() {
+    std::lock_guard lock(owner_.health_mu_);
+    owner_.health_.failing = false;
   }
 
   void dead_letter(const Batch& batch, const std::string& reason) {
@@ -436,5 +452,10 @@ bool OutputRunner::blocking_full() const {
 }
 
 uint64_t OutputRunner::drain(Clock::time_point deadline) { return worker_->drain(deadline); }
+
+OutputRunner::Health OutputRunner::health() const {
+  std::lock_guard lock(health_mu_);
+  return health_;
+}
 
 }  // namespace sluice

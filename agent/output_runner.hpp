@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "agent/dead_letter.hpp"
@@ -35,6 +36,16 @@ class OutputRunner {
   // True when the policy is block and the queue holds more than mem_buf_limit:
   // inputs should pause.
   bool blocking_full() const;
+
+  // Whether the output's last answer was a failure (records waiting to be
+  // retried, and nothing delivered since), with that failure's reason: what
+  // /api/v1/health shows. Any thread.
+  struct Health {
+    bool failing = false;
+    std::string last_error;
+    std::chrono::system_clock::time_point failing_since{};
+  };
+  Health health() const;
   // Delivers everything queued, retrying as configured, until done or the
   // deadline; then fails (doesn't acknowledge) whatever is left, stops the
   // output and joins the worker. Returns the number of records left undelivered.
@@ -46,6 +57,8 @@ class OutputRunner {
   TagMatcher match_;
   OutputSettings settings_;
   std::atomic<uint64_t> queued_bytes_{0};
+  mutable std::mutex health_mu_;
+  Health health_;  // written by the worker, read by the status server
   std::unique_ptr<Worker> worker_;
 };
 

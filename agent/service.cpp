@@ -10,6 +10,7 @@
 #include "agent/asio.hpp"
 #include "agent/config/common_keys.hpp"
 #include "agent/dead_letter.hpp"
+#include "agent/json_writer.hpp"
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
 #include "agent/parse/parser.hpp"
@@ -146,20 +147,36 @@ struct Service::Impl {
     }
   }
 
+  // {"status":"ok"|"degraded","outputs":{"<instance>":{"failing":bool,
+  // "last_error":"…" (while failing),"failing_since":"…","retrying_batches",
+  // "dead_lettered","buffer_full"}}}: degraded while an output's last answer
+  // was a failure.
   std::string health_json() const {
-    std::string s = "{\"status\":\"ok\",\"outputs\":{";
-    bool first = true;
+    std::string outputs;
+    bool degraded = false;
     for (const auto& r : runners) {
-      if (!first) s += ",";
-      first = false;
-      uint64_t dead = metrics.value("sluice_output_records_dead_lettered_total", r->instance());
-      uint64_t retry = metrics.value("sluice_output_retry_queue", r->instance());
-      s += "\"" + r->instance() + "\":{\"retrying_batches\":" + std::to_string(retry) +
-           ",\"dead_lettered\":" + std::to_string(dead) + ",\"buffer_full\":" + (r->blocking_full() ? "true" : "false") +
-           "}";
+      if (!outputs.empty()) outputs += ',';
+      OutputRunner::Health h = r->health();
+      degraded = degraded || h.failing;
+      json::append_string(outputs, r->instance());
+      outputs += ":{\"failing\":";
+      outputs += h.failing ? "true" : "false";
+      if (h.failing) {
+        outputs += ",\"last_error\":";
+        json::append_string(outputs, h.last_error);
+        outputs += ",\"failing_since\":\"";
+        json::append_rfc3339(outputs, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          h.failing_since.time_since_epoch()).count());
+        outputs += '"';
+      }
+      outputs += ",\"retrying_batches\":" +
+                 std::to_string(metrics.value("sluice_output_retry_queue", r->instance())) + ",\"dead_lettered\":" +
+                 std::to_string(metrics.value("sluice_output_records_dead_lettered_total", r->instance())) +
+                 ",\"buffer_full\":" + (r->blocking_full() ? "true" : "false") + "}";
     }
-    return s + "}}";
+    return std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") + "\",\"outputs\":{" + outputs + "}}";
   }
+
 
   void wait_signal() {
     signals.async_wait([this](boost::system::error_code ec, int sig) {

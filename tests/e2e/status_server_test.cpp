@@ -78,3 +78,47 @@ TEST_CASE("status server: metrics count what was delivered, health and uptime an
   sluice.signal(SIGTERM);
   CHECK(sluice.wait(20s) == 0);
 }
+
+TEST_CASE("status server: health names the failing output with the backend's answer, the other keeps delivering",
+          "[e2e][status]") {
+  TempDir dir;
+  PythonPeer sink("http_sink.py", {"--out", dir.file("requests.jsonl")});
+  std::string lines;
+  for (int i = 0; i < 20; ++i) lines += "{\"n\":" + std::to_string(i) + "}\n";
+  write_file(dir.file("app.log"), lines);
+  uint16_t port = free_tcp_port();
+  std::string out = "      port: " + std::to_string(sink.port()) + "\n      format: json_lines\n      retry_base: 100ms\n"
+                    "      retry_cap: 200ms\n";
+  write_file(dir.file("p.yaml"),
+             "service:\n  flush: 50ms\n  grace: 1s\n  log_level: warn\n  http_server: on\n  http_port: " +
+                 std::to_string(port) + "\npipeline:\n  inputs:\n    - name: tail\n      tag: app\n      path: " +
+                 dir.file("app.log") + "\n      read_from_head: on\n  outputs:\n"
+                 "    - name: http\n      alias: healthy\n      match: app\n      uri: /ok\n" + out +
+                 "    - name: http\n      alias: broken\n      match: app\n      uri: /status/503\n" + out);
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  simdjson::dom::parser parser;
+  simdjson::dom::element health;
+  std::string body;
+  auto delivered = [&] {
+    size_t n = 0;
+    for (const auto& r : sink_requests(dir.file("requests.jsonl")))
+      if (r.path == "/ok")
+        for (char c : r.body) n += c == '\n';
+    return n;
+  };
+  // The healthy output delivers everything while the other fails.
+  REQUIRE(wait_until([&] {
+    HttpGet got = http_get(port, "/api/v1/health");
+    body = got.body;
+    return got.status == 200 && body.find("\"degraded\"") != std::string::npos && delivered() == 20;
+  }, 20s));
+  INFO(body);
+  health = parser.parse(body);
+  CHECK(std::string_view(health["status"]) == "degraded");
+  CHECK(bool(health["outputs"]["broken"]["failing"]) == true);
+  CHECK(std::string_view(health["outputs"]["broken"]["last_error"]) == "HTTP 503 Service Unavailable: status 503");
+  CHECK(std::string_view(health["outputs"]["broken"]["failing_since"]).size() == 30);
+  CHECK(bool(health["outputs"]["healthy"]["failing"]) == false);
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(20s).has_value());
+}

@@ -64,8 +64,17 @@ net::awaitable<ExchangeResult> exchange_on(Stream& stream, beast::tcp_stream& tc
   auto deadline = std::chrono::steady_clock::now() + timeout;
   tcp.expires_at(deadline);
   error_code ec;
-  std::array<net::const_buffer, 2> out{net::buffer(request.head), net::buffer(request.body)};
-  co_await net::async_write(stream, out, net::redirect_error(net::use_awaitable, ec));
+  if (ssl == nullptr) {
+    std::array<net::const_buffer, 2> out{net::buffer(request.head), net::buffer(request.body)};
+    co_await net::async_write(stream, out, net::redirect_error(net::use_awaitable, ec));
+  } else {
+    // Over TLS, head and body are written one after the other: with Boost
+    // 1.74 a composed write of the two buffers on Beast's ssl_stream sent the
+    // head and never the body once the body passed ~16 KB (one TLS record).
+    co_await net::async_write(stream, net::buffer(request.head), net::redirect_error(net::use_awaitable, ec));
+    if (!ec && !request.body.empty())
+      co_await net::async_write(stream, net::buffer(request.body), net::redirect_error(net::use_awaitable, ec));
+  }
   std::optional<bhttp::response_parser<bhttp::string_body>> parser;
   while (!ec) {
     parser.emplace();

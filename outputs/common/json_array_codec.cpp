@@ -71,6 +71,17 @@ Answer JsonArrayCodec::read(PlannedRequest& sent, Response& response, std::span<
   return a;
 }
 
+PlannedRequest JsonArrayCodec::post(std::string target, const HttpOutputSettings& http, std::string content_type) {
+  PlannedRequest p;
+  p.request.method = "POST";
+  p.request.target = std::move(target);
+  p.request.gzip = http.gzip;
+  p.request.headers.reserve(http.headers.size() + 1);
+  p.request.headers.push_back({"Content-Type", std::move(content_type)});
+  for (const auto& h : http.headers) p.request.headers.push_back(h);
+  return p;
+}
+
 Answer JsonArrayCodec::sort_refusal(const Response& response, std::string reason, bool signed_requests) {
   int status = response.status;
   Answer a;

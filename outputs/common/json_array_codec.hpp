@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
 
 namespace sluice::http {
@@ -44,6 +45,11 @@ class JsonArrayCodec : public Codec {
   virtual Answer read_refusal(PlannedRequest& sent, Response& response);
   // The name a reason starts with ("Azure Monitor").
   virtual std::string_view backend_name() const = 0;
+
+  // A POST to target with the content type, the output's extra headers and
+  // its compression: what most make_request() return.
+  static PlannedRequest post(std::string target, const HttpOutputSettings& http,
+                             std::string content_type = "application/json");
 
   // The usual sorting of a refusal, with reason: no answer, 408, 429 and
   // 5xx retried (honouring Retry-After); 401 retried with fresh credentials

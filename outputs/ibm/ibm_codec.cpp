@@ -49,15 +49,7 @@ bool Codec::append_item(const EventRef& e, std::string& out, std::string* why) {
   return true;
 }
 
-http::PlannedRequest Codec::make_request() {
-  http::PlannedRequest p;
-  p.request.method = "POST";
-  p.request.target = s_.target;
-  p.request.gzip = s_.http.gzip;
-  p.request.headers.push_back({"Content-Type", "application/json"});
-  for (const auto& h : s_.http.headers) p.request.headers.push_back(h);
-  return p;
-}
+http::PlannedRequest Codec::make_request() { return post(s_.target, s_.http); }
 
 http::Answer Codec::read_refusal(http::PlannedRequest& /*sent*/, http::Response& response) {
   return sort_refusal(response, "IBM Cloud Logs answered " + http::describe_answer(response), true);

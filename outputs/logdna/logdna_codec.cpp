@@ -109,15 +109,9 @@ bool Codec::append_item(const EventRef& e, std::string& out, std::string* /*why*
 }
 
 http::PlannedRequest Codec::make_request() {
-  http::PlannedRequest p;
-  p.request.method = "POST";
   // `now` lets Mezmo correct this host's clock.
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
-  p.request.target = s_.target_prefix + "&now=" + std::to_string(now.count());
-  p.request.gzip = s_.http.gzip;
-  p.request.headers.push_back({"Content-Type", "application/json; charset=UTF-8"});
-  for (const auto& h : s_.http.headers) p.request.headers.push_back(h);
-  return p;
+  return post(s_.target_prefix + "&now=" + std::to_string(now.count()), s_.http, "application/json; charset=UTF-8");
 }
 
 http::Answer Codec::read_refusal(http::PlannedRequest& /*sent*/, http::Response& response) {

@@ -52,11 +52,7 @@ bool Codec::append_item(const EventRef& e, std::string& out, std::string* why) {
 }
 
 http::PlannedRequest Codec::make_request() {
-  http::PlannedRequest p;
-  p.request.method = "POST";
-  p.request.target = s_.target;
-  p.request.headers.push_back({"Content-Type", "application/json"});
-  for (const auto& h : s_.http.headers) p.request.headers.push_back(h);
+  http::PlannedRequest p = post(s_.target, s_.http);
   prefix_ = "{\"specversion\":\"1.0\",\"logEntryBatches\":[{\"source\":";
   json::append_string(prefix_, s_.source);
   prefix_ += ",\"type\":";

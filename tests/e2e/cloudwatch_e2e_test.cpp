@@ -14,6 +14,7 @@
 #include <regex>
 
 #include "tests/e2e/node_standin.hpp"
+#include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice::test;
@@ -25,9 +26,6 @@ const std::string kKeyId = "AKIDSLUICEE2ETEST";
 const std::string kSecret = "wJalrXUtnFEMI/K7MDENG+sluice/e2e/secret";
 const std::string kToken = "FwoGZXIvYXdzEsluiceSessionTokenE2E";
 
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string line(int seq, int64_t ts) {
   return R"({"seq":)" + std::to_string(seq) + R"(,"ts":)" + std::to_string(ts) + R"(,"msg":"request handled"})" + "\n";
@@ -54,29 +52,8 @@ std::unique_ptr<Process> start_sluice(const TempDir& dir, const std::string& yam
   return std::make_unique<Process>(std::vector<std::string>{SLUICE_BINARY, "-c", dir.file("sluice.yaml")}, env);
 }
 
-void stop(Process& p) {
-  p.signal(SIGTERM);
-  auto status = p.wait(30s);
-  INFO(p.err());
-  REQUIRE(status == 0);
-}
 
-// "seq":N in each stored event's message → how often.
-std::map<int, int> seq_counts(const std::vector<std::string>& lines) {
-  static const std::regex re("\\\\\"seq\\\\\":(\\d+)|\"seq\":(\\d+)");
-  std::map<int, int> counts;
-  for (const auto& l : lines) {
-    std::smatch m;
-    if (std::regex_search(l, m, re)) ++counts[std::stoi(m[1].matched ? m[1] : m[2])];
-  }
-  return counts;
-}
 
-std::map<int, int> once(int from, int to) {
-  std::map<int, int> m;
-  for (int i = from; i < to; ++i) m[i] = 1;
-  return m;
-}
 
 }  // namespace
 
@@ -89,7 +66,7 @@ TEST_CASE("cloudwatch: signed puts through throttling, 503 and an expired token,
              R"({"type":"status","status":503},)"
              R"({"type":"status","status":400,"error_type":"ExpiredTokenException","message":"The security token included in the request is expired"}]})");
   std::string log;
-  int64_t now = now_s();
+  int64_t now = now_seconds();
   for (int i = 0; i < 100; ++i) log += line(i, now - 100 + i);
   log += line(100, now - 15 * 24 * 3600);  // older than CloudWatch takes: dead-lettered, never sent
   log += line(101, now + 3 * 3600);        // too far ahead: the same
@@ -101,10 +78,10 @@ TEST_CASE("cloudwatch: signed puts through throttling, 503 and an expired token,
   bool done = wait_until([&] { return cw.store().size() >= 100 && read_lines(dir.file("dead.jsonl")).size() >= 2; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
 
   auto stored = cw.store();
-  CHECK(seq_counts(stored) == once(0, 100));
+  CHECK(seq_counts(stored) == once_each(0, 100));
   CHECK(count_with(stored, R"("group":"/sluice/e2e","stream":"web-app")") == 100);
   auto requests = cw.log();
   CHECK(count_with(requests, R"("op":"CreateLogGroup")") == 1);
@@ -131,7 +108,7 @@ TEST_CASE("cloudwatch: events older than the group's retention are dead-lettered
                  {"--access-key", kKeyId, "--secret-key", kSecret, "--session-token", kToken, "--group",
                   "/sluice/short=1", "--stream", "/sluice/short/s"});
   std::string log;
-  int64_t now = now_s();
+  int64_t now = now_seconds();
   for (int i = 0; i < 3; ++i) log += line(i, now - 3 * 24 * 3600 + i);  // 3 days old, retention 1 day
   for (int i = 3; i < 10; ++i) log += line(i, now - 10 + i);
   write_file(dir.file("app.log"), log);
@@ -140,10 +117,10 @@ TEST_CASE("cloudwatch: events older than the group's retention are dead-lettered
   bool done = wait_until([&] { return cw.store().size() >= 7 && read_lines(dir.file("dead.jsonl")).size() >= 3; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
-  CHECK(seq_counts(cw.store()) == once(3, 10));
+  stop_sluice(*sluice);
+  CHECK(seq_counts(cw.store()) == once_each(3, 10));
   auto dead = read_lines(dir.file("dead.jsonl"));
-  CHECK(seq_counts(dead) == once(0, 3));
+  CHECK(seq_counts(dead) == once_each(0, 3));
   CHECK(count_with(dead, "older than the log group's retention") == 3);
   auto requests = cw.log();
   CHECK(count_with(requests, R"("status":200)") == requests.size());  // nothing was retried
@@ -155,14 +132,14 @@ TEST_CASE("cloudwatch: a key CloudWatch doesn't know is refused for good, withou
   NodeStandIn cw(dir, "cloudwatch_standin.js",
                  {"--access-key", kKeyId, "--secret-key", kSecret, "--session-token", kToken});
   std::string log;
-  for (int i = 0; i < 5; ++i) log += line(i, now_s());
+  for (int i = 0; i < 5; ++i) log += line(i, now_seconds());
   write_file(dir.file("app.log"), log);
   auto sluice = start_sluice(dir, config(dir, cw, "      log_group_name: /g\n      log_stream_name: s\n"),
                              aws_env("AKIDUNKNOWNTOCLOUDWATCH"));
   bool done = wait_until([&] { return read_lines(dir.file("dead.jsonl")).size() >= 5; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
   auto dead = read_lines(dir.file("dead.jsonl"));
   CHECK(count_with(dead, "UnrecognizedClientException") == 5);
   CHECK(cw.store().empty());
@@ -175,7 +152,7 @@ TEST_CASE("cloudwatch: no credentials anywhere: nothing sent, retried, and the l
           "[e2e][cloudwatch]") {
   TempDir dir;
   NodeStandIn cw(dir, "cloudwatch_standin.js", {"--access-key", kKeyId, "--secret-key", kSecret});
-  write_file(dir.file("app.log"), line(0, now_s()));
+  write_file(dir.file("app.log"), line(0, now_seconds()));
   std::string yaml = config(dir, cw, "      log_group_name: /g\n      log_stream_name: s\n");
   yaml.replace(yaml.find("grace: 10s"), 10, "grace: 1s");
   auto sluice = start_sluice(dir, yaml,
@@ -184,7 +161,7 @@ TEST_CASE("cloudwatch: no credentials anywhere: nothing sent, retried, and the l
   bool said = wait_until([&] { return sluice->err().find("will be retried") != std::string::npos; }, 30s);
   INFO(sluice->err());
   REQUIRE(said);
-  stop(*sluice);
+  stop_sluice(*sluice);
   CHECK_THAT(sluice->err(), Catch::Contains("cannot sign the request: no AWS credentials"));
   CHECK(cw.log().empty());
   CHECK(read_lines(dir.file("dead.jsonl")).empty());

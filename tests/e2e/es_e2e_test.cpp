@@ -16,6 +16,7 @@
 
 #include "tests/e2e/es_standin.hpp"
 #include "tests/support/net.hpp"
+#include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice::test;
@@ -23,16 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// `"seq":N` → how many lines carry it.
-std::map<int, int> seq_counts(const std::vector<std::string>& lines) {
-  static const std::regex re("\"seq\":(\\d+)");
-  std::map<int, int> counts;
-  for (const auto& l : lines) {
-    std::smatch m;
-    if (std::regex_search(l, m, re)) ++counts[std::stoi(m[1])];
-  }
-  return counts;
-}
 
 size_t count_with(const std::vector<std::string>& lines, const std::string& text) {
   size_t n = 0;
@@ -60,19 +51,7 @@ std::unique_ptr<Process> start_sluice(const TempDir& dir, const std::string& yam
   return std::make_unique<Process>(std::vector<std::string>{SLUICE_BINARY, "-c", dir.file("sluice.yaml")});
 }
 
-void stop(Process& p) {
-  p.signal(SIGTERM);
-  auto status = p.wait(30s);
-  INFO(p.err());
-  REQUIRE(status == 0);
-}
 
-std::map<int, int> ones(int from, int to, std::set<int> except = {}) {
-  std::map<int, int> m;
-  for (int i = from; i < to; ++i)
-    if (!except.count(i)) m[i] = 1;
-  return m;
-}
 
 }  // namespace
 
@@ -92,11 +71,11 @@ TEST_CASE("es: per-item failures resend only the 429/503 items and dead-letter t
   bool done = wait_until([&] { return es.stored().size() >= 18 && read_lines(dir.file("dead.jsonl")).size() >= 2; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
 
-  CHECK(seq_counts(es.stored()) == ones(0, 20, {5, 11}));
+  CHECK(seq_counts(es.stored()) == once_each(0, 20, {5, 11}));
   // Received: the failed-and-retryable items again, nothing else.
-  std::map<int, int> received = ones(0, 20);
+  std::map<int, int> received = once_each(0, 20);
   received[3] = received[7] = 2;
   received[13] = 3;
   CHECK(seq_counts(es.items()) == received);
@@ -124,10 +103,10 @@ TEST_CASE("es: whole-request failures are retried, honouring Retry-After", "[e2e
     bool done = wait_until([&] { return es.stored().size() >= 10; }, 60s);
     INFO(sluice->err());
     REQUIRE(done);
-    stop(*sluice);
+    stop_sluice(*sluice);
     CHECK(sluice->err().find("10 records will be retried in 1000 ms") != std::string::npos);
     CHECK(count_with(es.requests(), R"("status":429)") == 1);
-    CHECK(seq_counts(es.stored()) == ones(0, 10));
+    CHECK(seq_counts(es.stored()) == once_each(0, 10));
   }
   SECTION("503 twice") {
     write_file(dir.file("control.json"), R"({"faults":[{"type":"status","status":503,"count":2}]})");
@@ -136,9 +115,9 @@ TEST_CASE("es: whole-request failures are retried, honouring Retry-After", "[e2e
     bool done = wait_until([&] { return es.stored().size() >= 10; }, 60s);
     INFO(sluice->err());
     REQUIRE(done);
-    stop(*sluice);
+    stop_sluice(*sluice);
     CHECK(count_with(es.requests(), R"("status":503)") == 2);
-    CHECK(seq_counts(es.stored()) == ones(0, 10));
+    CHECK(seq_counts(es.stored()) == once_each(0, 10));
     CHECK(sluice->err().find("503") != std::string::npos);
   }
 }
@@ -165,8 +144,8 @@ TEST_CASE("es: lost answers with generated ids store every record exactly once",
   INFO(sluice->err());
   REQUIRE(done);
   // SIGTERM drains: the retry of the batch whose answer was lost still goes out.
-  stop(*sluice);
-  CHECK(seq_counts(es.stored()) == ones(0, 30));
+  stop_sluice(*sluice);
+  CHECK(seq_counts(es.stored()) == once_each(0, 30));
   CHECK(sluice->err().find("30 records delivered") != std::string::npos);
   CHECK(sluice->err().find(" 0 dead-lettered") != std::string::npos);
   // A retry of stored documents met them under the same ids.
@@ -184,8 +163,8 @@ TEST_CASE("es: a 413 splits the batch until Elasticsearch takes it", "[e2e][es]"
   bool done = wait_until([&] { return es.stored().size() >= 40; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
-  CHECK(seq_counts(es.stored()) == ones(0, 40));
+  stop_sluice(*sluice);
+  CHECK(seq_counts(es.stored()) == once_each(0, 40));
   CHECK(sluice->err().find("413") != std::string::npos);
 }
 
@@ -207,9 +186,9 @@ TEST_CASE("es: API key, gzip, pipeline, index pattern and data stream", "[e2e][e
   }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
   auto stored = es.stored();
-  CHECK(seq_counts(stored) == ones(0, 5));
+  CHECK(seq_counts(stored) == once_each(0, 5));
   static const std::regex index_re("\"_index\":\"logs-app-(\\d{4})\"");
   for (const auto& line : stored) {
     CHECK(std::regex_search(line, index_re));
@@ -221,7 +200,7 @@ TEST_CASE("es: API key, gzip, pipeline, index pattern and data stream", "[e2e][e
   CHECK(gzip_with_pipeline);
   // The wrong key is refused as a whole (401): permanent, with Elasticsearch's text.
   auto dead = read_lines(dir.file("dead-wrong.jsonl"));
-  CHECK(seq_counts(dead) == ones(0, 5));
+  CHECK(seq_counts(dead) == once_each(0, 5));
   CHECK(dead[0].find("401") != std::string::npos);
   CHECK(dead[0].find("security_exception") != std::string::npos);
 }
@@ -242,8 +221,8 @@ TEST_CASE("es: HTTPS with the test CA and basic auth, a wrong CA fails with a cl
     bool done = wait_until([&] { return es.stored().size() >= 5; }, 60s);
     INFO(sluice->err());
     REQUIRE(done);
-    stop(*sluice);
-    CHECK(seq_counts(es.stored()) == ones(0, 5));
+    stop_sluice(*sluice);
+    CHECK(seq_counts(es.stored()) == once_each(0, 5));
     CHECK(read_lines(dir.file("dead.jsonl")).empty());
   }
   SECTION("a CA that didn't sign the server's certificate: retried, nothing stored, and the log says why") {
@@ -253,7 +232,7 @@ TEST_CASE("es: HTTPS with the test CA and basic auth, a wrong CA fails with a cl
     bool retried = wait_until([&] { return sluice->err().find("will be retried") != std::string::npos; }, 30s);
     INFO(sluice->err());
     REQUIRE(retried);
-    stop(*sluice);
+    stop_sluice(*sluice);
     CHECK(es.stored().empty());
     CHECK_THAT(sluice->err(), Catch::Contains("5 records will be retried in") &&
                                   Catch::Contains("certificate verify failed (unable to get local issuer certificate)"));
@@ -290,7 +269,7 @@ TEST_CASE("es: behind the trace aggregator every traceId is exactly one document
   bool done = wait_until([&] { return es.stored().size() >= requests; }, 120s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
   static const std::regex trace_re("\"traceId\":\"([0-9a-f]{32})\"");
   std::map<std::string, int> per_trace;
   for (const auto& line : es.stored()) {
@@ -325,8 +304,8 @@ TEST_CASE("es: aws_auth signs every _bulk request with SigV4 for Amazon OpenSear
   bool done = wait_until([&] { return es.stored().size() >= 10; }, 60s);
   INFO(sluice.err());
   REQUIRE(done);
-  stop(sluice);
-  CHECK(seq_counts(es.stored()) == ones(0, 10));
+  stop_sluice(sluice);
+  CHECK(seq_counts(es.stored()) == once_each(0, 10));
   auto requests = es.requests();
   CHECK(count_with(requests, R"("sigv4":"verified")") == requests.size());
   CHECK(sluice.err().find(secret) == std::string::npos);

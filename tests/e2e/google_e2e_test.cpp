@@ -19,6 +19,7 @@
 #include <set>
 
 #include "tests/e2e/node_standin.hpp"
+#include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice::test;
@@ -26,12 +27,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-int64_t now_s() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string line(int seq, const std::string& extra = "") {
-  return R"({"seq":)" + std::to_string(seq) + R"(,"ts":)" + std::to_string(now_s()) +
+  return R"({"seq":)" + std::to_string(seq) + R"(,"ts":)" + std::to_string(now_seconds()) +
          R"(,"level":"warn","traceId":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"slow request")" + extra + "}\n";
 }
 
@@ -53,28 +51,8 @@ std::unique_ptr<Process> start_sluice(const TempDir& dir, const std::string& yam
   return std::make_unique<Process>(std::vector<std::string>{SLUICE_BINARY, "-c", dir.file("sluice.yaml")}, env);
 }
 
-void stop(Process& p) {
-  p.signal(SIGTERM);
-  auto status = p.wait(30s);
-  INFO(p.err());
-  REQUIRE(status == 0);
-}
 
-std::map<int, int> seq_counts(const std::vector<std::string>& lines) {
-  static const std::regex re("\"seq\":(\\d+)");
-  std::map<int, int> counts;
-  for (const auto& l : lines) {
-    std::smatch m;
-    if (std::regex_search(l, m, re)) ++counts[std::stoi(m[1])];
-  }
-  return counts;
-}
 
-std::map<int, int> once(int from, int to) {
-  std::map<int, int> m;
-  for (int i = from; i < to; ++i) m[i] = 1;
-  return m;
-}
 
 // Log lines whose fields have these values (as JSON text: "\"token\"", "200").
 size_t count_where(const std::vector<std::string>& lines, std::map<std::string, std::string> fields) {
@@ -116,10 +94,10 @@ TEST_CASE("google: entries written with our JWT's token, through 429, 503 and a 
   bool done = wait_until([&] { return g.store().size() >= 50; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
 
   auto stored = g.store();
-  CHECK(seq_counts(stored) == once(0, 50));
+  CHECK(seq_counts(stored) == once_each(0, 50));
   simdjson::dom::parser p;
   simdjson::dom::element first = p.parse(stored[0]);
   CHECK(std::string_view(first["logName"]) == "projects/" + project + "/logs/app");
@@ -159,8 +137,8 @@ TEST_CASE("google: an answer lost after storing is resent and Cloud Logging keep
   }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
-  CHECK(seq_counts(g.store()) == once(0, 30));
+  stop_sluice(*sluice);
+  CHECK(seq_counts(g.store()) == once_each(0, 30));
   // The resent batch met its own entries: every one of them a duplicate.
   auto requests = g.log();
   size_t duplicates = count_with(requests, R"("result":"duplicate")");
@@ -182,8 +160,8 @@ TEST_CASE("google: entries refused one by one are dead-lettered, the rest writte
   bool done = wait_until([&] { return g.store().size() >= 9 && read_lines(dir.file("dead.jsonl")).size() >= 1; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
-  std::map<int, int> expected = once(0, 10);
+  stop_sluice(*sluice);
+  std::map<int, int> expected = once_each(0, 10);
   expected.erase(3);
   CHECK(seq_counts(g.store()) == expected);
   auto dead = read_lines(dir.file("dead.jsonl"));
@@ -204,7 +182,7 @@ TEST_CASE("google: on GCE/GKE the metadata server gives the token and the projec
   bool done = wait_until([&] { return g.store().size() >= 5; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
   CHECK(count_with(g.store(), R"("logName":"projects/gke-project/logs/app")") == 5);
   auto requests = g.log();
   CHECK(count_with(requests, R"("path":"/computeMetadata/v1/project/project-id")") >= 1);
@@ -233,7 +211,7 @@ TEST_CASE("google: a service account's secret given in the config is printed now
   bool done = wait_until([&] { return g.store().size() >= 1; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
-  stop(*sluice);
+  stop_sluice(*sluice);
   const std::string secret_part = key.substr(40, 64);
   for (const std::string& text : {dry.out() + dry.err(), sluice->err() + sluice->out()}) CHECK(text.find(secret_part) == std::string::npos);
 }

@@ -14,6 +14,7 @@
 #include "tests/e2e/status_http.hpp"
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/support/net.hpp"
+#include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice::test;
@@ -74,22 +75,7 @@ TEST_CASE("SIGINT drains and exits 0, a second signal exits at once", "[e2e][sig
 
 namespace {
 
-// Records `{"seq":N,...}` → how many times each N occurs.
-std::map<int, int> seq_counts(const std::vector<std::string>& lines) {
-  static const std::regex re("\"seq\":(\\d+)");
-  std::map<int, int> counts;
-  for (const auto& l : lines) {
-    std::smatch m;
-    if (std::regex_search(l, m, re)) ++counts[std::stoi(m[1])];
-  }
-  return counts;
-}
 
-std::map<int, int> once_each(int n) {
-  std::map<int, int> m;
-  for (int i = 0; i < n; ++i) m[i] = 1;
-  return m;
-}
 
 // The tail db's committed offset of path (-1 if none).
 long committed_offset(const std::string& db, const std::string& path) {
@@ -139,7 +125,7 @@ TEST_CASE("SIGTERM delivers what the outputs hold queued within grace, then comm
     std::istringstream in(b);
     for (std::string l; std::getline(in, l);) records.push_back(l);
   }
-  CHECK(seq_counts(records) == once_each(1000));
+  CHECK(seq_counts(records) == once_each(0, 1000));
   CHECK_THAT(sluice.err(), Catch::Contains("output http.0: 1000 records delivered, 0 retried, 0 dead-lettered"));
   // Delivered, so committed: a restart would not read them again.
   CHECK(committed_offset(dir.file("tail.db"), dir.file("app.log")) ==
@@ -177,7 +163,7 @@ TEST_CASE("service.mem_limit pauses a file input while an output is slow, logged
   auto status = sluice.wait(30s);
   INFO(sluice.err());
   REQUIRE(status == 0);
-  CHECK(seq_counts(es.stored()) == once_each(20000));
+  CHECK(seq_counts(es.stored()) == once_each(0, 20000));
   CHECK_THAT(sluice.err(), Catch::Contains("inputs paused: service.mem_limit reached"));
   CHECK_THAT(sluice.err(), Catch::Contains("inputs resumed"));
   std::smatch m;

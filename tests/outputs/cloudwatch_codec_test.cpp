@@ -14,9 +14,11 @@
 #include "agent/parse/json_format.hpp"
 #include "outputs/cloudwatch/cloudwatch_codec.hpp"
 #include "outputs/cloudwatch/cloudwatch_settings.hpp"
+#include "tests/outputs/sink_harness.hpp"
 #include "tests/support/output_context.hpp"
 
 using namespace sluice;
+using sluice::test::outcomes_of;
 using namespace sluice::cloudwatch;
 
 namespace {
@@ -122,12 +124,6 @@ struct Harness {
   http::HttpSink sink;
 };
 
-std::vector<Outcome> outcomes(const FlushResult& r, size_t n) {
-  if (r.per_record.empty()) return std::vector<Outcome>(n, r.outcome);
-  std::vector<Outcome> v;
-  for (const auto& o : r.per_record) v.push_back(o.outcome);
-  return v;
-}
 
 constexpr auto D = Outcome::Delivered;
 constexpr auto R = Outcome::Retry;
@@ -196,7 +192,7 @@ TEST_CASE("cloudwatch: events CloudWatch would refuse go to the dead-letter file
                             {kNowMs, R"({"log":""})"},
                             {kNowMs, R"({"log":"fine"})"}});
   FlushResult r = h.flush(batch_of({c}));
-  CHECK(outcomes(r, 5) == std::vector<Outcome>{P, P, P, P, D});
+  CHECK(outcomes_of(r, 5) == std::vector<Outcome>{P, P, P, P, D});
   CHECK(r.per_record[0].reason == "the event is more than 14 days old: CloudWatch Logs refuses it");
   CHECK(r.per_record[1].reason == "the event is more than 2 hours in the future: CloudWatch Logs refuses it");
   CHECK(r.per_record[2].reason == "the record has no log field (log_key)");
@@ -248,7 +244,7 @@ TEST_CASE("cloudwatch: rejectedLogEventsInfo marks only the events CloudWatch re
                             {kNowMs - 1, R"({"i":1})"}, {kNowMs - 2, R"({"i":2})"}});
   FlushResult r = h.flush(batch_of({c}));
   // Sorted: i5 (too old, and expired), i4 (expired), i3, i2, i1 (too new).
-  CHECK(outcomes(r, 5) == std::vector<Outcome>{P, P, D, P, D});
+  CHECK(outcomes_of(r, 5) == std::vector<Outcome>{P, P, D, P, D});
   CHECK(r.per_record[1].reason.find("older than the log group's retention") != std::string::npos);
   CHECK(r.per_record[3].reason.find("too new") != std::string::npos);
   CHECK(h.ctx.counter("sluice_output_cloudwatch_events_rejected_total") == 3);

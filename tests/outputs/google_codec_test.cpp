@@ -13,9 +13,11 @@
 #include "agent/parse/json_format.hpp"
 #include "outputs/google/google_codec.hpp"
 #include "outputs/google/google_settings.hpp"
+#include "tests/outputs/sink_harness.hpp"
 #include "tests/support/output_context.hpp"
 
 using namespace sluice;
+using sluice::test::outcomes_of;
 using namespace sluice::google;
 
 namespace {
@@ -100,12 +102,6 @@ http::Response google_error(int status, const std::string& name, const std::stri
   return r;
 }
 
-std::vector<Outcome> outcomes(const FlushResult& r, size_t n) {
-  if (r.per_record.empty()) return std::vector<Outcome>(n, r.outcome);
-  std::vector<Outcome> v;
-  for (const auto& o : r.per_record) v.push_back(o.outcome);
-  return v;
-}
 
 constexpr auto D = Outcome::Delivered;
 constexpr auto R = Outcome::Retry;
@@ -228,7 +224,7 @@ TEST_CASE("google: answers sorted per entry, retried, re-authenticated or refuse
                           R"("2":{"code":14,"message":"try again"}}})");
     });
     FlushResult r = h.flush(batch_of(c));
-    CHECK(outcomes(r, 3) == std::vector<Outcome>{D, P, R});
+    CHECK(outcomes_of(r, 3) == std::vector<Outcome>{D, P, R});
     CHECK(r.per_record[1].reason ==
           "Cloud Logging refused the entry (code 3 INVALID_ARGUMENT): Timestamp is over a day in the future");
   }

@@ -117,6 +117,32 @@ TEST_CASE("http client: plain requests and keep-alive against nginx", "[http_cli
   }
 }
 
+TEST_CASE("http client: large bodies over TLS arrive whole (several TLS records)", "[http_client]") {
+  // nginx hands /in to a plain backend, so it reads each body whole before
+  // answering, and logs how many bytes each request had. Bodies above one
+  // TLS record (16 KiB) once stalled after the head.
+  TempDir dir;
+  uint16_t backend = free_tcp_port();
+  NginxPeer nginx("    client_max_body_size 0;\n    location /in { access_log " + dir.file("sizes.log") +
+                      " sizes; proxy_pass http://127.0.0.1:" + std::to_string(backend) + "/; }",
+                  &shared_test_pki(),
+                  "  log_format sizes '$request_length';\n"
+                  "  server { listen 127.0.0.1:" + std::to_string(backend) + "; access_log off; return 200 ok; }\n");
+  boost::asio::io_context io;
+  http::Client client(io, tls_local(nginx.port(), shared_test_pki().ca_crt));
+  for (size_t size : {size_t{100}, size_t{20'000}, size_t{1'000'000}}) {
+    INFO(size);
+    http::Request req = post("/in", std::string(size, 'x'));
+    http::Response r = exchange(io, client, std::move(req));
+    CHECK(r.error == "");
+    CHECK(r.status == 200);
+  }
+  // nginx logs a request once its answer is out: wait for the third line.
+  REQUIRE(wait_until([&] { return read_lines(dir.file("sizes.log")).size() == 3; }, 10s));
+  auto sizes = read_lines(dir.file("sizes.log"));
+  CHECK(std::stoul(sizes[2]) > 1'000'000);  // the head and the whole body
+}
+
 TEST_CASE("http client: TLS against nginx with a test CA", "[http_client]") {
   TempDir pki_dir;
   const TestPki& pki = shared_test_pki();

@@ -11,6 +11,7 @@
 #include "agent/parse/json_format.hpp"
 #include "agent/zlib_codec.hpp"
 #include "outputs/common/http_sink.hpp"
+#include "tests/outputs/sink_harness.hpp"
 #include "tests/support/output_context.hpp"
 
 using namespace sluice;
@@ -126,12 +127,6 @@ struct Harness {
   std::unique_ptr<http::HttpSink> sink;
 };
 
-std::vector<Outcome> outcomes(const FlushResult& r, size_t n) {
-  if (r.per_record.empty()) return std::vector<Outcome>(n, r.outcome);
-  std::vector<Outcome> v;
-  for (const auto& o : r.per_record) v.push_back(o.outcome);
-  return v;
-}
 
 constexpr auto D = Outcome::Delivered;
 constexpr auto R = Outcome::Retry;
@@ -165,7 +160,7 @@ TEST_CASE("http sink: one flush, several requests, answers joined", "[http_sink]
       return r;
     };
     FlushResult r = h.flush(5);
-    CHECK(outcomes(r, 5) == std::vector<Outcome>{D, D, R, R, D});
+    CHECK(outcomes_of(r, 5) == std::vector<Outcome>{D, D, R, R, D});
     CHECK(r.per_record[2].reason == "HTTP 503 Service Unavailable");
     CHECK(r.retry_after == 3s);
     CHECK(h.ctx.counter("sluice_output_http_requests_failed_total") == 1);
@@ -180,7 +175,7 @@ TEST_CASE("http sink: one flush, several requests, answers joined", "[http_sink]
   SECTION("records no request can carry are permanent without a request; an empty plan finishes at once") {
     h.codec->refuse = {1};
     FlushResult r = h.flush(3);
-    CHECK(outcomes(r, 3) == std::vector<Outcome>{D, P, D});
+    CHECK(outcomes_of(r, 3) == std::vector<Outcome>{D, P, D});
     CHECK(r.per_record[1].reason == "too large");
     h.codec->refuse = {0};
     CHECK(h.flush(1).outcome == P);
@@ -195,7 +190,7 @@ TEST_CASE("http sink: answers read per record, follow-up requests take over thei
       a.per_event = {{D, ""}, {R, "busy"}, {P, "mapping"}};
       return a;
     });
-    CHECK(outcomes(h.flush(3), 3) == std::vector<Outcome>{D, R, P});
+    CHECK(outcomes_of(h.flush(3), 3) == std::vector<Outcome>{D, R, P});
   }
   SECTION("then: an answer sends more requests whose answers decide") {
     // The first answer refuses as a whole but sends each half again; the
@@ -214,7 +209,7 @@ TEST_CASE("http sink: answers read per record, follow-up requests take over thei
     h.codec->readers.push_back([](http::PlannedRequest&, http::Response&) { return http::Answer::of(P, "still"); });
     FlushResult r = h.flush(4);
     CHECK(h.transport.requests.size() == 3);
-    CHECK(outcomes(r, 4) == std::vector<Outcome>{D, D, P, P});
+    CHECK(outcomes_of(r, 4) == std::vector<Outcome>{D, D, P, P});
     CHECK(r.per_record[3].reason == "still");
   }
   SECTION("a codec that reads the wrong number of outcomes: every record of the request is retried") {

@@ -18,19 +18,35 @@ both over the whole run and from spawn to the last request nginx logged.
 
 Pipelines:
   cloudwatch   -> cloudwatch_logs (PutLogEvents, SigV4 from AWS_ACCESS_KEY_ID /
-               AWS_SECRET_ACCESS_KEY), plain HTTP to the sink's POST /.
-               Fluent Bit treats a 200 without an x-amzn-RequestId header as
-               a failure (plugins/out_cloudwatch_logs/cloudwatch_api.c), which
-               sink_nginx.conf sends as CloudWatch does.
-  stackdriver  -> stackdriver (entries:write, resource global), plain HTTP to
-               the sink's POST /v2/entries:write (cloud_logging_base_url). Its
-               token request goes to the fixed https://oauth2.googleapis.com/token
-               with certificate verification, whatever the key file's
-               token_uri says, so Fluent Bit runs in a private mount namespace
-               (unshare -m, needs root) whose /etc/hosts sends that name to
-               127.0.0.1 and whose /etc/ssl/certs holds a CA made for the run;
-               the sink answers /token on 127.0.0.1:443 with a certificate from
-               it. The service-account key file is generated (openssl).
+               AWS_SECRET_ACCESS_KEY) to the sink's POST /, over TLS: Fluent
+               Bit 5.1.1 can't reach CloudWatch without it (the reason is in
+               bench/fluentbit/tail_json_cloudwatch.conf), so the sink has a
+               TLS port too (a certificate from a CA made for the run,
+               `tls.verify off`). Fluent Bit treats a 200 without an
+               x-amzn-RequestId header as a failure, which sink_nginx.conf
+               sends as CloudWatch does.
+  stackdriver  -> stackdriver (entries:write, generic_node, the severity and
+               trace keys of pipelines/tail_json_google.yaml) over plain HTTP
+               to the sink's POST /v2/entries:write (cloud_logging_base_url).
+               Its token request goes to the fixed
+               https://oauth2.googleapis.com/token with certificate
+               verification, whatever the key file's token_uri says, so Fluent
+               Bit runs in a private mount namespace (unshare -m, needs root)
+               whose /etc/hosts sends that name to 127.0.0.1 and whose
+               /etc/ssl/certs holds only the run's CA; the sink answers /token
+               on 127.0.0.1:443. The service-account key file is generated.
+  stackdriver_tls  the same over TLS: what TLS costs Fluent Bit on this
+               workload, to read the cloudwatch figure against sluice's
+               plain-HTTP one.
+  sluice_cloudwatch_tls  sluice (--sluice) with
+               pipelines/tail_json_cloudwatch_tls.yaml, the cloudwatch
+               pipeline over TLS as Fluent Bit must run it. (On 2026-12-06, sluice
+               built at fe68b9b sent a request's headers over TLS and then
+               stalled whenever the body was larger than a few KB (5 KB went
+               through, 17 KB did not): nginx, answering before the body,
+               logged one PutLogEvents every 5 s and the run lost its last
+               lines at the 5 s grace; a server that waits for the body got
+               none. Plain HTTP sends the same 1 MB bodies at once.)
 
 Delivery: nginx discards the bodies, so it can't count events. Each run must
 exit 0 with "service has stopped (0 pending tasks)" and no [error] or [ warn]

@@ -41,12 +41,8 @@ Pipelines:
   sluice_cloudwatch_tls  sluice (--sluice) with
                pipelines/tail_json_cloudwatch_tls.yaml, the cloudwatch
                pipeline over TLS as Fluent Bit must run it. (On 2026-12-06, sluice
-               built at fe68b9b sent a request's headers over TLS and then
-               stalled whenever the body was larger than a few KB (5 KB went
-               through, 17 KB did not): nginx, answering before the body,
-               logged one PutLogEvents every 5 s and the run lost its last
-               lines at the 5 s grace; a server that waits for the body got
-               none. Plain HTTP sends the same 1 MB bodies at once.)
+               built at fe68b9b stalled over TLS on bodies larger than one TLS
+               record; fixed in 5d51c66.)
 
 Delivery: nginx discards the bodies, so it can't count events. Each run must
 exit 0 with "service has stopped (0 pending tasks)" and no [error] or [ warn]

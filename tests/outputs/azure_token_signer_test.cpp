@@ -85,7 +85,7 @@ TEST_CASE("client secret: one token request serves every waiting and later reque
   CHECK(a.log("ingest").back().principal == test::kAzureClient);
 }
 
-TEST_CASE("certificate: the assertion passes the stand-in's jose check; x5t is openssl's SHA-1 thumbprint", "[azure]") {
+TEST_CASE("certificate: the assertion passes the stand-in's jose check, x5t is openssl's SHA-1 thumbprint", "[azure]") {
   test::CleanAzureEnv clean;
   test::TempDir dir;
   test::TestCertificate cert = test::make_test_certificate(dir, "app");
@@ -111,17 +111,22 @@ TEST_CASE("certificate: the assertion passes the stand-in's jose check; x5t is o
   CHECK(tokens[0].x5t == gcp::base64url(bytes));
   CHECK_FALSE(tokens[0].x5t_s256.empty());
   CHECK(a.ingest(bearer) == 204);
+}
 
-  SECTION("a certificate the app doesn't have: AADSTS700027") {
-    test::TestCertificate other = test::make_test_certificate(dir, "other");
-    s.client_certificate_file = other.pem;
-    s.client_certificate_key_file = "";
-    Harness wrong(s);
-    http::Request r;
-    std::string reason = wrong.sign(r);
-    CHECK(reason.rfind("Entra ID token endpoint " + a.token_url() + " answered 401: invalid_client: AADSTS700027: "
-                       "The certificate with identifier used to sign the client assertion is not registered on application.", 0) == 0);
-  }
+TEST_CASE("a certificate the app doesn't have: Entra's AADSTS700027 as the reason", "[azure]") {
+  test::CleanAzureEnv clean;
+  test::TempDir dir;
+  test::TestCertificate registered = test::make_test_certificate(dir, "app");
+  test::TestCertificate other = test::make_test_certificate(dir, "other");
+  test::AzureStandin a({"--client-cert", registered.crt});
+  TokenSignerSettings s = secret_settings(a);
+  s.client_secret = "";
+  s.client_certificate_file = other.pem;
+  Harness h(s);
+  http::Request r;
+  CHECK(h.sign(r).rfind("Entra ID token endpoint " + a.token_url() + " answered 401: invalid_client: AADSTS700027: "
+                        "The certificate with identifier used to sign the client assertion is not registered on application.",
+                        0) == 0);
 }
 
 TEST_CASE("workload identity: the federated token file is read for every token request", "[azure]") {
@@ -213,7 +218,7 @@ TEST_CASE("an identity the VM doesn't have: IMDS's answer as the reason", "[azur
   CHECK(h.sign(r) == "Azure IMDS " + a.url() + "/metadata/identity/oauth2/token answered 400: invalid_request: Identity not found");
 }
 
-TEST_CASE("a token is fetched again before it expires", "[azure]") {
+TEST_CASE("an Entra ID token is fetched again before it expires", "[azure]") {
   test::CleanAzureEnv clean;
   CHECK(TokenSigner::refresh_at({}, seconds(3599)) == std::chrono::system_clock::time_point{} + seconds(3299));
   CHECK(TokenSigner::refresh_at({}, seconds(20)) == std::chrono::system_clock::time_point{} + seconds(18));

@@ -1,10 +1,13 @@
-// What the cloud stand-ins (cloudwatch_standin.js, google_standin.js) share:
+// What the cloud stand-ins (cloudwatch_standin.js, google_standin.js,
+// azure_standin.js) share:
 // command-line parsing, the scripted-fault control file, JSON-lines output
 // files, bounded body reading with gzip, and listen/shutdown. Node stdlib only.
 'use strict';
 
 const fs = require('fs');
 const http = require('http');
+const https = require('https');
+const net = require('net');
 const zlib = require('zlib');
 
 // Parses "--name value" pairs. Names in `booleans` take no value; names in
@@ -119,18 +122,39 @@ function dropConnection(req) {
 
 // Listens on 127.0.0.1:port (0 = any free port), prints "listening <port>" on
 // stdout once connections are accepted, and exits 0 on SIGTERM/SIGINT after
-// closing the listener and every open connection.
-function serve(handler, port, beforeReady) {
+// closing the listener and every open connection. With tls = {cert, key}
+// (PEM) the port speaks HTTPS as well as HTTP, told apart by each
+// connection's first byte (0x16 opens a TLS handshake), for clients that
+// insist on https:// (Microsoft's) next to ones that need http:// (a VM's
+// metadata service).
+function serve(handler, port, beforeReady, { tls } = {}) {
   const server = http.createServer(handler);
   server.keepAliveTimeout = 30000;
-  server.listen(Number(port), '127.0.0.1', () => {
-    const bound = server.address().port;
+  let listener = server;
+  const sockets = new Set();
+  if (tls) {
+    const secure = https.createServer({ cert: tls.cert, key: tls.key }, handler);
+    secure.keepAliveTimeout = 30000;
+    listener = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      socket.once('data', (first) => {
+        socket.pause();
+        socket.unshift(first);
+        (first[0] === 0x16 ? secure : server).emit('connection', socket);
+        process.nextTick(() => socket.resume());
+      });
+    });
+  }
+  listener.listen(Number(port), '127.0.0.1', () => {
+    const bound = listener.address().port;
     if (beforeReady) beforeReady(bound);
     process.stdout.write(`listening ${bound}\n`);
   });
   const stop = () => {
-    server.close(() => process.exit(0));
-    server.closeAllConnections();
+    listener.close(() => process.exit(0));
+    if (listener === server) server.closeAllConnections();
+    for (const socket of sockets) socket.destroy();
     setTimeout(() => process.exit(0), 2000).unref();
   };
   process.on('SIGTERM', stop);

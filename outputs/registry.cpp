@@ -11,6 +11,7 @@
 #include "outputs/cloudwatch/cloudwatch_output.hpp"
 #include "outputs/google/google_output.hpp"
 #include "outputs/logdna/logdna_output.hpp"
+#include "outputs/azure/azure_output.hpp"
 
 namespace sluice {
 
@@ -27,6 +28,8 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"google_cloud_logging", google_cloud_logging_schema, make_google_cloud_logging_output},
       {"stackdriver", stackdriver_schema, make_google_cloud_logging_output},
       {"logdna", logdna_output_schema, make_logdna_output},
+      {"azure_logs_ingestion", azure_logs_ingestion_schema, make_azure_logs_ingestion_output},
+      {"azure", azure_retired_schema, make_azure_retired_output},
   };
   return plugins;
 }

@@ -29,7 +29,9 @@ std::vector<config::KeyDecl> own_keys() {
        "managed_identity. Default: the first that is configured, in that order.",
        false, false, {"", "client_secret", "client_certificate", "workload_identity", "managed_identity"}},
       {"tenant_id", KeyType::String, "", "Entra ID tenant (directory) id; AZURE_TENANT_ID otherwise."},
-      {"client_id", KeyType::String, "", "The application's (client) id; AZURE_CLIENT_ID otherwise."},
+      {"client_id", KeyType::String, "",
+       "The application's (client) id, or with managed_identity a user-assigned identity's; AZURE_CLIENT_ID "
+       "otherwise."},
       {"client_secret", KeyType::String, "", "The application's client secret.", false, true},
       {"client_certificate_file", KeyType::String, "",
        "PEM file with the application's certificate and its private key (a client assertion is signed with it)."},
@@ -38,7 +40,6 @@ std::vector<config::KeyDecl> own_keys() {
        "https://login.microsoftonline.com otherwise."},
       {"federated_token_file", KeyType::String, "",
        "Workload identity: the projected service account token; AZURE_FEDERATED_TOKEN_FILE otherwise."},
-      {"managed_identity_client_id", KeyType::String, "", "A user-assigned managed identity's client id."},
       {"imds_endpoint", KeyType::String, "http://169.254.169.254", "The instance metadata service (managed identity)."},
   };
 }
@@ -87,8 +88,9 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.time_key = cfg.get_string("time_key");
   if (s.time_generated && s.time_key.empty()) cfg.fail("time_key", "can't be empty with time_generated: on");
 
-  CredentialKeys& c = s.credentials;
-  c.auth_method = cfg.get_string("auth_method");
+  azure::TokenSignerSettings& c = s.credentials;
+  if (std::string method = cfg.get_string("auth_method"); !method.empty())
+    c.auth_method = *azure::parse_auth_method(method);  // the schema's choices only
   c.tenant_id = cfg.get_string("tenant_id");
   c.client_id = cfg.get_string("client_id");
   c.client_secret = cfg.get_string("client_secret");
@@ -97,7 +99,6 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
     c.client_certificate_file = ctx.base_dir + "/" + c.client_certificate_file;
   c.authority_host = cfg.get_string("authority_host");
   c.federated_token_file = cfg.get_string("federated_token_file");
-  c.managed_identity_client_id = cfg.get_string("managed_identity_client_id");
   c.imds_endpoint = cfg.get_string("imds_endpoint");
   for (const char* key : {"authority_host", "imds_endpoint"}) {
     std::string v = cfg.get_string(key);

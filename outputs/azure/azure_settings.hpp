@@ -5,6 +5,7 @@
 
 #include "agent/config/component_config.hpp"
 #include "agent/input.hpp"
+#include "outputs/common/azure/azure_credentials.hpp"
 #include "outputs/common/http_output_config.hpp"
 
 namespace sluice::azure {
@@ -13,22 +14,12 @@ namespace sluice::azure {
 // compression (gzip doesn't buy a larger batch).
 inline constexpr size_t kMaxCallBytes = 1'000'000;
 
-// Where Entra ID tokens come from (see outputs/common/azure).
-struct CredentialKeys {
-  std::string auth_method;  // "" = the Azure SDKs' order; client_secret, client_certificate, workload_identity, managed_identity
-  std::string tenant_id, client_id, client_secret, client_certificate_file;
-  std::string authority_host;  // "" = AZURE_AUTHORITY_HOST, else https://login.microsoftonline.com
-  std::string managed_identity_client_id;
-  std::string imds_endpoint;
-  std::string federated_token_file;
-};
-
 struct Settings {
   http::HttpOutputSettings http;  // the DCE's client
   std::string target;             // /dataCollectionRules/<dcr>/streams/<stream>?api-version=…
   std::string time_key;           // with time_generated: the field the record's time is written to
   bool time_generated = false;
-  CredentialKeys credentials;
+  azure::TokenSignerSettings credentials;  // where Entra ID tokens come from
 };
 
 const config::PluginSchema& schema();

@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// Proves cloudwatch_standin.js and google_standin.js faithful enough for
-// sluice's tests by pointing the official client libraries at them:
-// @aws-sdk/client-cloudwatch-logs (and aws4, a second SigV4 signer) at the
-// CloudWatch stand-in; google-auth-library, gtoken and @google-cloud/logging
-// (REST transport over http) at the Google stand-in, whose service-account key
-// file the stand-in generates. A check passes only if the stand-in accepted
-// what the library sent and the library understood the stand-in's answer
-// (success, typed error, retry, token refresh, clock-skew correction).
+// Proves the cloud stand-ins faithful enough for sluice's tests by pointing
+// the official client libraries at them: @aws-sdk/client-cloudwatch-logs
+// (and aws4, a second SigV4 signer) at the CloudWatch stand-in;
+// google-auth-library, gtoken and @google-cloud/logging (REST transport over
+// http) at the Google stand-in, whose service-account key file the stand-in
+// generates; ibm-cloud-sdk-core's IamAuthenticator at the IBM stand-in;
+// @logdna/logger at the LogDNA / Mezmo stand-in. A check passes only if the
+// stand-in accepted what the library sent and the library understood the
+// stand-in's answer (success, typed error, retry, token refresh, clock-skew
+// correction).
 //
-// Usage: node tests/peers/check_standins.js   (after npm ci --prefix tests/peers)
-// Prints "ok - <check>" / "not ok - <check>: <why>" per check, then
-// "N passed, M failed"; exits 0 only when every check passed. Starts the
+// Usage: node tests/peers/check_standins.js [cloudwatch|google|ibm|logdna]...
+// (after npm ci --prefix tests/peers; no name = all). Prints "ok - <check>"
+// / "not ok - <check>: <why>" per check ("ok - <check> # skipped: <why>"
+// when this Node is too old for a library), then "N passed, M failed[, K
+// skipped]"; exits 0 only when every check passed or was skipped. Starts the
 // stand-ins itself on free 127.0.0.1 ports in a temporary directory and
 // stops them at the end; reaches nothing outside 127.0.0.1 (the libraries'
 // Google token URL is rewritten to the stand-in and GCE_METADATA_HOST points
@@ -35,9 +39,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
 const { runCloudWatchChecks } = require('./check_cloudwatch');
 const { runGoogleChecks } = require('./check_google');
+const { runIamChecks, runLogdnaChecks } = require('./check_ibm');
 
 let passed = 0;
 let failed = 0;
+let skipped = 0;
 
 async function check(name, fn) {
   try {
@@ -48,6 +54,12 @@ async function check(name, fn) {
     failed++;
     console.log(`not ok - ${name}: ${e && e.message ? e.message : e}`);
   }
+}
+
+// A check this Node can't run (a library needs a newer one).
+function skip(name, why) {
+  skipped++;
+  console.log(`ok - ${name} # skipped: ${why}`);
 }
 
 function expect(condition, message) {
@@ -92,7 +104,7 @@ function readLines(file) {
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-standins-'));
-  const ctx = { dir, check, expect, startStandin, readLines };
+  const ctx = { dir, check, expect, skip, startStandin, readLines };
   const started = [];
   ctx.start = async (script, args) => {
     const s = await startStandin(dir, script, args);
@@ -100,10 +112,22 @@ async function main() {
     return s;
   };
   try {
-    console.log('# CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4');
-    await runCloudWatchChecks(ctx);
-    console.log('# Google stand-in vs google-auth-library, gtoken and @google-cloud/logging');
-    await runGoogleChecks(ctx);
+    const groups = [
+      ['cloudwatch', 'CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4', runCloudWatchChecks],
+      ['google', 'Google stand-in vs google-auth-library, gtoken and @google-cloud/logging', runGoogleChecks],
+      ['ibm', 'IBM stand-in vs ibm-cloud-sdk-core (IamAuthenticator)', runIamChecks],
+      ['logdna', 'LogDNA / Mezmo stand-in vs @logdna/logger', runLogdnaChecks],
+    ];
+    const only = process.argv.slice(2);
+    for (const [name, title, run] of groups) {
+      if (only.length && !only.includes(name)) continue;
+      console.log(`# ${title}`);
+      // A stand-in that cannot start fails its group, not the ones after it.
+      await run(ctx).catch((e) => {
+        failed++;
+        console.log(`not ok - ${name} setup: ${e.stack}`);
+      });
+    }
   } catch (e) {
     failed++;
     console.log(`not ok - setup: ${e.stack}`);
@@ -111,7 +135,7 @@ async function main() {
     await Promise.all(started.map((s) => s.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  console.log(`${passed} passed, ${failed} failed`);
+  console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }
 

@@ -158,6 +158,22 @@ std::optional<Endpoint> parse_endpoint(std::string_view url) {
   return e;
 }
 
+std::optional<HttpTarget> parse_http_target(std::string_view url, std::chrono::milliseconds timeout, bool use_proxy) {
+  if (!url.starts_with("http://") && !url.starts_with("https://")) return std::nullopt;
+  std::optional<Endpoint> e = parse_endpoint(url);
+  if (!e) return std::nullopt;
+  HttpTarget t;
+  t.client.host = e->host;
+  t.client.port = e->port;
+  t.client.tls.enabled = e->tls;
+  t.client.connect_timeout = timeout;
+  t.client.request_timeout = timeout;
+  if (use_proxy) t.client.proxy = proxy_from_environment(e->host, e->tls);
+  t.path = e->path;
+  t.url = std::string(url);
+  return t;
+}
+
 HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg, const std::string& base_dir,
                                              const std::optional<Endpoint>& endpoint) {
   auto declared = [&](std::string_view key) { return cfg.schema().find(key) != nullptr; };

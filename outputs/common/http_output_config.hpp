@@ -2,6 +2,7 @@
 // auth, compression, timeouts), read into ClientSettings, and the generic
 // classification of an HTTP answer into Delivered / Retry / Permanent.
 #pragma once
+#include <chrono>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -40,6 +41,19 @@ struct Endpoint {
 // "https://host[:port][/path]", "http://host[:port]" (a local emulator or a
 // stand-in), or a bare "host[:port]" (https). nullopt when it isn't one.
 std::optional<Endpoint> parse_endpoint(std::string_view url);
+
+// An http(s) URL of a credential service (a token endpoint, a metadata
+// server) taken apart for a Client: settings for its origin (with `timeout`
+// to connect and again to be answered) and the path.
+struct HttpTarget {
+  ClientSettings client;
+  std::string path;  // "" or "/…", without a trailing '/'
+  std::string url;   // as given, for messages
+};
+// nullopt unless "http(s)://host[:port][/path]". use_proxy: honour
+// HTTPS_PROXY / HTTP_PROXY / NO_PROXY (a token endpoint, yes; a metadata
+// server, never: it is link-local to the VM).
+std::optional<HttpTarget> parse_http_target(std::string_view url, std::chrono::milliseconds timeout, bool use_proxy);
 
 // The one reader of the shared keys: validates them (cfg.fail on a bad value,
 // e.g. an unreadable tls.ca_file or a header without a value) and reads

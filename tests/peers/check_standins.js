@@ -1,21 +1,23 @@
 #!/usr/bin/env node
-// Proves cloudwatch_standin.js, google_standin.js and azure_standin.js
-// faithful enough for sluice's tests by pointing the official client
-// libraries at them: @aws-sdk/client-cloudwatch-logs (and aws4, a second
-// SigV4 signer) at the CloudWatch stand-in; google-auth-library, gtoken and
-// @google-cloud/logging (REST transport over http) at the Google stand-in,
-// whose service-account key file the stand-in generates; @azure/identity and
-// @azure/monitor-ingestion at the Azure stand-in (check_azure.js). A check
-// passes only if the stand-in accepted what the library sent and the library
-// understood the stand-in's answer (success, typed error, retry, token
-// refresh, clock-skew correction).
+// Proves the cloud stand-ins faithful enough for sluice's tests by pointing
+// the official client libraries at them: @aws-sdk/client-cloudwatch-logs
+// (and aws4, a second SigV4 signer) at the CloudWatch stand-in;
+// google-auth-library, gtoken and @google-cloud/logging (REST transport over
+// http) at the Google stand-in, whose service-account key file the stand-in
+// generates; @azure/identity and @azure/monitor-ingestion at the Azure
+// stand-in (check_azure.js); ibm-cloud-sdk-core's IamAuthenticator at the IBM
+// stand-in and @logdna/logger at the LogDNA / Mezmo stand-in (check_ibm.js).
+// A check passes only if the stand-in accepted what the library sent and the
+// library understood the stand-in's answer (success, typed error, retry,
+// token refresh, clock-skew correction).
 //
-// Usage: node tests/peers/check_standins.js [cloudwatch|google|azure]...
-//        (after npm ci --prefix tests/peers; no names = all)
-// Prints "ok - <check>" / "not ok - <check>: <why>" per check, "# skipped:
-// <why>" for a group that cannot run on this Node, then "N passed, M failed"
-// (", K skipped" when groups were skipped); exits 0 when no check failed and
-// at least one passed or was skipped. Starts the
+// Usage: node tests/peers/check_standins.js [cloudwatch|google|azure|ibm|logdna]...
+// (after npm ci --prefix tests/peers; no name = all). Prints "ok - <check>"
+// / "not ok - <check>: <why>" per check, "# skipped: <why>" for a group (or
+// "ok - <check> # skipped: <why>" for a check) this Node is too old to run,
+// then "N passed, M failed[, K skipped]"; exits 0 when no check failed and at
+// least one passed or was skipped. A group whose stand-in cannot start fails
+// on its own; the groups after it still run. Starts the
 // stand-ins itself on free 127.0.0.1 ports in a temporary directory and
 // stops them at the end; reaches nothing outside 127.0.0.1 (the libraries'
 // Google token URL is rewritten to the stand-in and GCE_METADATA_HOST points
@@ -41,11 +43,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 const { runCloudWatchChecks } = require('./check_cloudwatch');
 const { runGoogleChecks } = require('./check_google');
 const { runAzureChecks } = require('./check_azure');
+const { runIamChecks, runLogdnaChecks } = require('./check_ibm');
 
 const kGroups = {
   cloudwatch: ['CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4', runCloudWatchChecks],
   google: ['Google stand-in vs google-auth-library, gtoken and @google-cloud/logging', runGoogleChecks],
   azure: ['Azure stand-in vs @azure/identity and @azure/monitor-ingestion', runAzureChecks],
+  ibm: ['IBM stand-in vs ibm-cloud-sdk-core (IamAuthenticator)', runIamChecks],
+  logdna: ['LogDNA / Mezmo stand-in vs @logdna/logger', runLogdnaChecks],
 };
 
 let passed = 0;
@@ -61,6 +66,15 @@ async function check(name, fn) {
     failed++;
     console.log(`not ok - ${name}: ${e && e.message ? e.message : e}`);
   }
+}
+
+// Something this Node can't run (a library needs a newer one) says why
+// instead of failing: skip(why) for a whole group, skip(check, why) for one
+// check.
+function skip(nameOrWhy, why) {
+  skipped++;
+  if (why === undefined) console.log(`# skipped: ${nameOrWhy}`);
+  else console.log(`ok - ${nameOrWhy} # skipped: ${why}`);
 }
 
 function expect(condition, message) {
@@ -103,11 +117,6 @@ function readLines(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-// A group that cannot run here says why once instead of failing.
-function skip(why) {
-  skipped++;
-  console.log(`# skipped: ${why}`);
-}
 
 async function main() {
   const names = process.argv.slice(2);
@@ -129,7 +138,11 @@ async function main() {
     for (const name of names.length ? names : Object.keys(kGroups)) {
       const [title, run] = kGroups[name];
       console.log(`# ${title}`);
-      await run(ctx);
+      // A stand-in that cannot start fails its group, not the ones after it.
+      await run(ctx).catch((e) => {
+        failed++;
+        console.log(`not ok - ${name} setup: ${e.stack}`);
+      });
     }
   } catch (e) {
     failed++;

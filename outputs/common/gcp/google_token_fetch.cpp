@@ -82,22 +82,6 @@ bool from_metadata_server(const http::Response& response) {
 
 }  // namespace
 
-std::optional<HttpTarget> parse_http_target(std::string_view url, std::chrono::milliseconds timeout, bool use_proxy) {
-  if (!url.starts_with("http://") && !url.starts_with("https://")) return std::nullopt;
-  std::optional<http::Endpoint> e = http::parse_endpoint(url);
-  if (!e) return std::nullopt;
-  HttpTarget t;
-  t.client.host = e->host;
-  t.client.port = e->port;
-  t.client.tls.enabled = e->tls;
-  t.client.connect_timeout = timeout;
-  t.client.request_timeout = timeout;
-  if (use_proxy) t.client.proxy = http::proxy_from_environment(e->host, e->tls);
-  t.path = e->path;
-  t.url = std::string(url);
-  return t;
-}
-
 http::Request jwt_grant_request(const std::string& path, std::string_view assertion) {
   http::Request r;
   r.method = "POST";

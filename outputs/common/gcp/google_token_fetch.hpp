@@ -10,37 +10,23 @@
 #include <string>
 #include <string_view>
 
+#include "outputs/common/bearer_token_signer.hpp"
 #include "outputs/common/http_client.hpp"
+#include "outputs/common/http_output_config.hpp"
 
 namespace sluice::gcp {
 
 inline constexpr std::string_view kMetadataTokenPath = "/computeMetadata/v1/instance/service-accounts/default/token";
 inline constexpr std::string_view kMetadataProjectIdPath = "/computeMetadata/v1/project/project-id";
 
-// An http(s) URL taken apart for a Client: settings for its origin (with
-// `timeout` to connect and again to be answered) and the path.
-struct HttpTarget {
-  http::ClientSettings client;
-  std::string path;  // "" or "/…", without a trailing '/'
-  std::string url;   // as given, for messages
-};
-// nullopt unless "http(s)://host[:port][/path]". use_proxy: honour
-// HTTPS_PROXY / HTTP_PROXY / NO_PROXY (the token endpoint, yes; the
-// metadata server, never: it is link-local to the VM).
-std::optional<HttpTarget> parse_http_target(std::string_view url, std::chrono::milliseconds timeout, bool use_proxy);
-
-struct AccessToken {
-  std::string value;  // never logged, never in an error
-  std::chrono::seconds expires_in{0};
-};
+using http::HttpTarget;
+using http::parse_http_target;
 
 // A token, or why there is none as one line ("Google token endpoint
 // https://oauth2.googleapis.com/token answered 400: invalid_grant: Invalid
 // JWT Signature.").
-struct TokenAnswer {
-  std::optional<AccessToken> token;
-  std::string error;
-};
+using AccessToken = http::BearerToken;
+using TokenAnswer = http::TokenAnswer;
 
 // POST <path> with the form grant_type=…jwt-bearer&assertion=<jwt> (RFC 7523
 // section 2.1; protocols.md section 5 step 4).

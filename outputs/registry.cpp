@@ -12,6 +12,7 @@
 #include "outputs/google/google_output.hpp"
 #include "outputs/logdna/logdna_output.hpp"
 #include "outputs/azure/azure_output.hpp"
+#include "outputs/ibm/ibm_output.hpp"
 
 namespace sluice {
 
@@ -30,6 +31,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"logdna", logdna_output_schema, make_logdna_output},
       {"azure_logs_ingestion", azure_logs_ingestion_schema, make_azure_logs_ingestion_output},
       {"azure", azure_retired_schema, make_azure_retired_output},
+      {"ibm_cloud_logs", ibm_cloud_logs_schema, make_ibm_cloud_logs_output},
   };
   return plugins;
 }

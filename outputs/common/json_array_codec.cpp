@@ -49,7 +49,7 @@ void JsonArrayCodec::plan(std::span<const EventRef> events, std::vector<PlannedR
 }
 
 Answer JsonArrayCodec::read(PlannedRequest& sent, Response& response, std::span<const EventRef> events) {
-  if (response.status >= 200 && response.status <= 299) return Answer();
+  if (response.status >= 200 && response.status <= 299) return read_success(sent, response);
   if (response.status != 413) return read_refusal(sent, response);
   // Too large for this backend after all (a lower limit than documented, a
   // proxy's): send the records again in two halves; a single one is refused.

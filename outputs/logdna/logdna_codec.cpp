@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include <simdjson.h>
+
 #include "agent/json_writer.hpp"
 
 namespace sluice::logdna {
@@ -112,6 +114,32 @@ http::PlannedRequest Codec::make_request() {
   // `now` lets Mezmo correct this host's clock.
   auto now = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch());
   return post(s_.target_prefix + "&now=" + std::to_string(now.count()), s_.http, "application/json; charset=UTF-8");
+}
+
+http::Answer Codec::read_success(http::PlannedRequest& sent, http::Response& response) {
+  if (response.status != 207) return http::Answer();
+  // Multi-status: {"status":[200, 400, ...]}, one per line in the order
+  // sent (what @logdna/logger reads). An answer we can't read is sent again
+  // whole: a duplicate is better than a lost line.
+  simdjson::dom::parser parser;
+  simdjson::dom::array statuses;
+  if (parser.parse(response.body).get_object()["status"].get(statuses) || statuses.size() != sent.events.size())
+    return http::Answer::of(Outcome::Retry, "Mezmo answered 207 without one status per line: " +
+                                                http::describe_answer(response));
+  http::Answer a;
+  a.per_event.assign(sent.events.size(), RecordOutcome{});
+  size_t i = 0;
+  for (simdjson::dom::element e : statuses) {
+    int64_t status = 0;
+    if (e.get(status)) status = 0;  // not a number: unknown, so sent again
+    if (status < 200 || status > 299) {
+      bool again = status == 0 || status == 408 || status == 429 || status >= 500;
+      a.per_event[i] = {again ? Outcome::Retry : Outcome::Permanent,
+                        "Mezmo refused the line (status " + std::to_string(status) + ")"};
+    }
+    ++i;
+  }
+  return a;
 }
 
 http::Answer Codec::read_refusal(http::PlannedRequest& /*sent*/, http::Response& response) {

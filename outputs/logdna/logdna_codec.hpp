@@ -2,7 +2,8 @@
 // record's level or severity, meta, file and app promoted to the line's
 // fields, the record as JSON in `line`, the time in milliseconds) in one
 // {"lines":[…]} body per request, under Mezmo's 10 MB; 401/403 refused (the
-// key is static), 429/5xx retried.
+// key is static), 429/5xx retried; a 207 answer's per-line statuses sorted
+// line by line.
 #pragma once
 #include "agent/config/component_config.hpp"
 #include "agent/input.hpp"
@@ -32,6 +33,7 @@ class Codec final : public http::JsonArrayCodec {
   http::PlannedRequest make_request() override;
   std::string_view body_prefix() const override { return "{\"lines\":["; }
   std::string_view body_suffix() const override { return "]}"; }
+  http::Answer read_success(http::PlannedRequest& sent, http::Response& response) override;
   http::Answer read_refusal(http::PlannedRequest& sent, http::Response& response) override;
   std::string_view backend_name() const override { return "Mezmo"; }
 

@@ -1,12 +1,15 @@
-// What many end-to-end tests check the same way: which records (by their
-// "seq" field) arrived how often, and that sluice stopped cleanly on SIGTERM.
+// What many end-to-end tests do the same way: a tail → parser → output
+// pipeline started on log lines with a "seq", which records (by their seq)
+// arrived how often, and that sluice stopped cleanly on SIGTERM.
 #pragma once
 #include <catch2/catch.hpp>
 
 #include <signal.h>
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <regex>
 #include <set>
 #include <string>
@@ -45,6 +48,41 @@ inline void stop_sluice(Process& p) {
 
 inline int64_t now_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// A JSON log line with a seq, the time now (epoch seconds in "ts"), a level
+// and a traceId; extra is more fields (",\"k\":1").
+inline std::string json_log_line(int seq, const std::string& extra = "") {
+  return R"({"seq":)" + std::to_string(seq) + R"(,"ts":)" + std::to_string(now_seconds()) +
+         R"(,"level":"warn","traceId":"4bf92f3577b34da6a3ce929d0e0e4736","msg":"slow request")" + extra + "}\n";
+}
+
+// sluice.yaml for: tail dir/app.log (tag app, from the head) → parser json
+// (time from "ts") → one output, quick retries, dead letters in
+// dir/dead.jsonl. output: the output's own keys after "name", each line
+// indented by 6 spaces and ending in a newline.
+inline std::string tail_to_output_yaml(const TempDir& dir, const std::string& name, const std::string& output) {
+  return "service:\n  flush: 100ms\n  grace: 10s\n  log_level: info\n"
+         "pipeline:\n  inputs:\n    - name: tail\n      tag: app\n      path: " + dir.file("app.log") +
+         "\n      read_from_head: on\n"
+         "  filters:\n    - name: parser\n      match: app\n      key_name: log\n      parser: epoch\n"
+         "  outputs:\n    - name: " + name + "\n      match: '*'\n      retry_base: 100ms\n      retry_cap: 500ms\n"
+         "      dead_letter_file: " + dir.file("dead.jsonl") + "\n" + output +
+         "parsers:\n  - name: epoch\n    format: json\n    time_key: ts\n    time_format: '%s'\n";
+}
+
+// Starts sluice on dir/sluice.yaml holding yaml.
+inline std::unique_ptr<Process> start_sluice_with(const TempDir& dir, const std::string& yaml,
+                                                  std::vector<std::string> env = {}) {
+  write_file(dir.file("sluice.yaml"), yaml);
+  return std::make_unique<Process>(std::vector<std::string>{SLUICE_BINARY, "-c", dir.file("sluice.yaml")}, env);
+}
+
+// Writes n lines (seq 0..n-1, with extra(seq)) to dir/app.log.
+inline void write_app_log(const TempDir& dir, int n, const std::function<std::string(int)>& extra = {}) {
+  std::string log;
+  for (int i = 0; i < n; ++i) log += json_log_line(i, extra ? extra(i) : "");
+  write_file(dir.file("app.log"), log);
 }
 
 }  // namespace sluice::test

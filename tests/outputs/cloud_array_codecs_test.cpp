@@ -185,6 +185,16 @@ TEST_CASE("logdna: Fluent Bit's lines, query and basic auth, Mezmo's answers", "
   CHECK(h.flush(batch_of("app", records(1))).outcome == P);  // a static key: no point asking again
   h.answer(503);
   CHECK(h.flush(batch_of("app", records(1))).outcome == R);
+  // 207: each line's own status (what @logdna/logger reads): 200 delivered,
+  // 400 refused for good, 503 sent again.
+  h.answer(207, R"({"status":[200,400,503],"batchID":"b:1"})");
+  FlushResult partial = h.flush(batch_of("app", records(3)));
+  CHECK(outcomes_of(partial, 3) == std::vector<Outcome>{D, P, R});
+  // A 207 that doesn't say which line failed: all sent again, none lost.
+  h.answer(207, R"({"status":"ok"})");
+  CHECK(outcomes_of(h.flush(batch_of("app", records(2))), 2) == std::vector<Outcome>{R, R});
+  h.answer(207, R"({"status":[200]})");
+  CHECK(outcomes_of(h.flush(batch_of("app", records(2))), 2) == std::vector<Outcome>{R, R});
   CHECK_THAT(config_error(logdna_output_schema(), "logdna_port: 0\napi_key: k", logdna::read_settings),
              Catch::Contains("key 'logdna_port': expects a port from 1 to 65535"));
   CHECK_THAT(config_error(logdna_output_schema(), "hostname: h", logdna::read_settings),

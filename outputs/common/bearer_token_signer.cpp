@@ -1,8 +1,9 @@
 // The token cache of bearer-token signers; see bearer_token_signer.hpp.
 #include "outputs/common/bearer_token_signer.hpp"
 
-#include <algorithm>
 #include <strings.h>
+
+#include <algorithm>
 
 namespace sluice::http {
 
@@ -114,6 +115,12 @@ void BearerTokenSigner::on_answer(const TokenAnswer& answer, TimePoint asked_at)
     if (error.empty()) set_bearer(*w.request, token);
     w.done(error);
   }
+}
+
+BearerTokenSigner::TimePoint BearerTokenSigner::refresh_early(TimePoint fetched, std::chrono::seconds expires_in) {
+  std::chrono::milliseconds lifetime = expires_in;
+  std::chrono::milliseconds margin = std::min<std::chrono::milliseconds>(std::chrono::minutes(5), lifetime / 10);
+  return fetched + lifetime - margin;
 }
 
 }  // namespace sluice::http

@@ -85,6 +85,11 @@ class BearerTokenSigner : public Signer {
 
   TimePoint now() const { return now_(); }
 
+  // Five minutes before a token's end, or a tenth of its lifetime when that
+  // is less (the Google and Azure SDKs refresh 5 minutes early; the tenth
+  // keeps short-lived tokens usable).
+  static TimePoint refresh_early(TimePoint fetched, std::chrono::seconds expires_in);
+
  private:
   struct Waiter {
     Request* request;

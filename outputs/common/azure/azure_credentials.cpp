@@ -50,7 +50,7 @@ bool resolve_app(const TokenSignerSettings& s, CredentialSource& c, std::string_
   }
   std::string authority = trim_slashes(setting_or_env(s.authority_host, "AZURE_AUTHORITY_HOST"));
   if (authority.empty()) authority = kDefaultAuthorityHost;
-  if (!gcp::parse_http_target(authority, s.http_timeout, false)) {
+  if (!http::parse_http_target(authority, s.http_timeout, false)) {
     error = "authority_host is not an http(s) URL: " + authority;
     return false;
   }
@@ -102,7 +102,7 @@ std::optional<CredentialSource> with_managed_identity(const TokenSignerSettings&
   std::string imds = trim_slashes(setting_or_env(s.imds_endpoint, "AZURE_POD_IDENTITY_AUTHORITY_HOST"));
   if (imds.empty()) imds = kDefaultImdsEndpoint;
   if (imds.find("://") == std::string::npos) imds = "http://" + imds;
-  if (!gcp::parse_http_target(imds, s.http_timeout, false)) {
+  if (!http::parse_http_target(imds, s.http_timeout, false)) {
     error = "imds_endpoint is not an http URL: " + imds;
     return std::nullopt;
   }

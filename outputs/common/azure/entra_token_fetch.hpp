@@ -9,22 +9,16 @@
 #include <string>
 #include <string_view>
 
+#include "outputs/common/bearer_token_signer.hpp"
 #include "outputs/common/http_client.hpp"
 
 namespace sluice::azure {
 
-struct AccessToken {
-  std::string value;  // never logged, never in an error
-  std::chrono::seconds expires_in{0};
-};
-
 // A token, or why there is none as one line ("Entra ID token endpoint
 // https://login.microsoftonline.com/<t>/oauth2/v2.0/token answered 401:
 // invalid_client: AADSTS7000215: Invalid client secret provided. …").
-struct TokenAnswer {
-  std::optional<AccessToken> token;
-  std::string error;
-};
+using AccessToken = http::BearerToken;
+using TokenAnswer = http::TokenAnswer;
 
 // RFC 3986 percent-encoding (A-Z a-z 0-9 - _ . ~ kept), which is also a
 // valid application/x-www-form-urlencoded value.

@@ -1,8 +1,6 @@
 // Google access tokens as Bearer credentials; see google_token_signer.hpp.
 #include "outputs/common/gcp/google_token_signer.hpp"
 
-#include <algorithm>
-
 #include "outputs/common/gcp/jwt.hpp"
 
 namespace sluice::gcp {
@@ -35,9 +33,7 @@ TokenSigner::TokenSigner(TokenSignerSettings settings, CredentialSource source, 
 TokenSigner::~TokenSigner() = default;
 
 TokenSigner::TimePoint TokenSigner::refresh_at(TimePoint fetched, std::chrono::seconds expires_in) {
-  std::chrono::milliseconds lifetime = expires_in;
-  std::chrono::milliseconds margin = std::min<std::chrono::milliseconds>(std::chrono::minutes(5), lifetime / 10);
-  return fetched + lifetime - margin;
+  return refresh_early(fetched, expires_in);
 }
 
 std::string TokenSigner::start_fetching(boost::asio::io_context& io) {

@@ -1,8 +1,9 @@
 // The cloud stand-ins checked against the providers' own clients: AWS's
 // @aws-sdk/client-cloudwatch-logs and aws4, Google's google-auth-library,
-// gtoken and @google-cloud/logging are pointed at the stand-ins, and each
-// must accept what the other sends (tests/peers/check_standins.js). The
-// cloud outputs' end-to-end tests trust the stand-ins only because of this.
+// gtoken and @google-cloud/logging, Oracle's oci-loggingingestion and
+// oci-common are pointed at the stand-ins, and each must accept what the
+// other sends (tests/peers/check_standins.js). The cloud outputs' end-to-end
+// tests trust the stand-ins only because of this.
 #include <catch2/catch.hpp>
 
 #include "tests/support/process.hpp"

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-// Proves cloudwatch_standin.js and google_standin.js faithful enough for
-// sluice's tests by pointing the official client libraries at them:
-// @aws-sdk/client-cloudwatch-logs (and aws4, a second SigV4 signer) at the
-// CloudWatch stand-in; google-auth-library, gtoken and @google-cloud/logging
-// (REST transport over http) at the Google stand-in, whose service-account key
-// file the stand-in generates. A check passes only if the stand-in accepted
-// what the library sent and the library understood the stand-in's answer
-// (success, typed error, retry, token refresh, clock-skew correction).
+// Proves cloudwatch_standin.js, google_standin.js and oci_standin.js
+// faithful enough for sluice's tests by pointing the official client
+// libraries at them: @aws-sdk/client-cloudwatch-logs (and aws4, a second
+// SigV4 signer) at the CloudWatch stand-in; google-auth-library, gtoken and
+// @google-cloud/logging (REST transport over http) at the Google stand-in,
+// whose service-account key file the stand-in generates;
+// oci-loggingingestion and oci-common (API key, config file, session token,
+// instance principals; check_oci.js) at the OCI stand-in. A check passes
+// only if the stand-in accepted what the library sent and the library
+// understood the stand-in's answer (success, typed error, retry, token
+// refresh, clock-skew correction).
 //
 // Usage: node tests/peers/check_standins.js   (after npm ci --prefix tests/peers)
 // Prints "ok - <check>" / "not ok - <check>: <why>" per check, then
@@ -32,9 +35,6 @@ process.env.METADATA_SERVER_DETECTION = 'none';
 process.env.GCE_METADATA_HOST = '127.0.0.1:9'; // replaced by the stand-in's port before any Google call
 // The SDK warns once that versions after January 2027 need Node 22; this machine has Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-
-const { runCloudWatchChecks } = require('./check_cloudwatch');
-const { runGoogleChecks } = require('./check_google');
 
 let passed = 0;
 let failed = 0;
@@ -90,7 +90,10 @@ function readLines(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-async function main() {
+// Runs each [title, run] section in order with one temporary directory and
+// one set of stand-ins (all stopped at the end), prints the summary and exits
+// (0 only when every check passed).
+async function runChecks(sections) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-standins-'));
   const ctx = { dir, check, expect, startStandin, readLines };
   const started = [];
@@ -100,13 +103,17 @@ async function main() {
     return s;
   };
   try {
-    console.log('# CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4');
-    await runCloudWatchChecks(ctx);
-    console.log('# Google stand-in vs google-auth-library, gtoken and @google-cloud/logging');
-    await runGoogleChecks(ctx);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - setup: ${e.stack}`);
+    for (const [title, run] of sections) {
+      console.log(`# ${title}`);
+      try {
+        await run(ctx);
+      } catch (e) {
+        // A section that could not start counts as one failure; the next
+        // sections still run.
+        failed++;
+        console.log(`not ok - setup: ${e.stack}`);
+      }
+    }
   } finally {
     await Promise.all(started.map((s) => s.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -115,4 +122,12 @@ async function main() {
   process.exit(failed === 0 && passed > 0 ? 0 : 1);
 }
 
-main();
+module.exports = { runChecks };
+
+if (require.main === module) {
+  runChecks([
+    ['CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4', require('./check_cloudwatch').runCloudWatchChecks],
+    ['Google stand-in vs google-auth-library, gtoken and @google-cloud/logging', require('./check_google').runGoogleChecks],
+    ['OCI stand-in vs oci-loggingingestion and oci-common', require('./check_oci').runOciChecks],
+  ]);
+}

@@ -1,11 +1,12 @@
 // The cloud stand-ins checked against the providers' own clients: AWS's
 // @aws-sdk/client-cloudwatch-logs and aws4, Google's google-auth-library,
 // gtoken and @google-cloud/logging, Microsoft's @azure/identity and
-// @azure/monitor-ingestion, IBM's ibm-cloud-sdk-core and Mezmo's
-// @logdna/logger are pointed at the stand-ins, and each must accept what the
-// other sends (tests/peers/check_standins.js). The cloud outputs' end-to-end
-// tests trust the stand-ins only because of this. A group that needs a newer
-// Node than the machine's prints "# skipped: ..." and does not fail the run.
+// @azure/monitor-ingestion, IBM's ibm-cloud-sdk-core, Mezmo's
+// @logdna/logger and Oracle's oci-loggingingestion and oci-common are
+// pointed at the stand-ins, and each must accept what the other sends
+// (tests/peers/check_standins.js). The cloud outputs' end-to-end tests trust
+// the stand-ins only because of this. A group that needs a newer Node than
+// the machine's prints "# skipped: ..." and does not fail the run.
 #include <catch2/catch.hpp>
 
 #include "tests/support/process.hpp"

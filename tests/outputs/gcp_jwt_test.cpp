@@ -6,11 +6,12 @@
 
 #include "agent/base64.hpp"
 #include "outputs/common/gcp/jwt.hpp"
-#include "outputs/common/gcp/rs256.hpp"
+#include "outputs/common/crypto/rsa_key.hpp"
 #include "tests/outputs/gcp_test_support.hpp"
 
 using namespace sluice;
 using namespace sluice::gcp;
+using sluice::crypto::RsaPrivateKey;
 
 namespace {
 

@@ -6,12 +6,14 @@
 // http) at the Google stand-in, whose service-account key file the stand-in
 // generates; @azure/identity and @azure/monitor-ingestion at the Azure
 // stand-in (check_azure.js); ibm-cloud-sdk-core's IamAuthenticator at the IBM
-// stand-in and @logdna/logger at the LogDNA / Mezmo stand-in (check_ibm.js).
-// A check passes only if the stand-in accepted what the library sent and the
-// library understood the stand-in's answer (success, typed error, retry,
-// token refresh, clock-skew correction).
+// stand-in and @logdna/logger at the LogDNA / Mezmo stand-in (check_ibm.js);
+// oci-loggingingestion and oci-common (API key, config file, session token,
+// instance principals; check_oci.js) at the OCI stand-in. A check passes
+// only if the stand-in accepted what the library sent and the library
+// understood the stand-in's answer (success, typed error, retry, token
+// refresh, clock-skew correction).
 //
-// Usage: node tests/peers/check_standins.js [cloudwatch|google|azure|ibm|logdna]...
+// Usage: node tests/peers/check_standins.js [cloudwatch|google|azure|ibm|logdna|oci]...
 // (after npm ci --prefix tests/peers; no name = all). Prints "ok - <check>"
 // / "not ok - <check>: <why>" per check, "# skipped: <why>" for a group (or
 // "ok - <check> # skipped: <why>" for a check) this Node is too old to run,
@@ -40,17 +42,13 @@ process.env.GCE_METADATA_HOST = '127.0.0.1:9'; // replaced by the stand-in's por
 // The SDK warns once that versions after January 2027 need Node 22; this machine has Node 20.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-const { runCloudWatchChecks } = require('./check_cloudwatch');
-const { runGoogleChecks } = require('./check_google');
-const { runAzureChecks } = require('./check_azure');
-const { runIamChecks, runLogdnaChecks } = require('./check_ibm');
-
 const kGroups = {
-  cloudwatch: ['CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4', runCloudWatchChecks],
-  google: ['Google stand-in vs google-auth-library, gtoken and @google-cloud/logging', runGoogleChecks],
-  azure: ['Azure stand-in vs @azure/identity and @azure/monitor-ingestion', runAzureChecks],
-  ibm: ['IBM stand-in vs ibm-cloud-sdk-core (IamAuthenticator)', runIamChecks],
-  logdna: ['LogDNA / Mezmo stand-in vs @logdna/logger', runLogdnaChecks],
+  cloudwatch: ['CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4', () => require('./check_cloudwatch').runCloudWatchChecks],
+  google: ['Google stand-in vs google-auth-library, gtoken and @google-cloud/logging', () => require('./check_google').runGoogleChecks],
+  azure: ['Azure stand-in vs @azure/identity and @azure/monitor-ingestion', () => require('./check_azure').runAzureChecks],
+  ibm: ['IBM stand-in vs ibm-cloud-sdk-core (IamAuthenticator)', () => require('./check_ibm').runIamChecks],
+  logdna: ['LogDNA / Mezmo stand-in vs @logdna/logger', () => require('./check_ibm').runLogdnaChecks],
+  oci: ['OCI stand-in vs oci-loggingingestion and oci-common', () => require('./check_oci').runOciChecks],
 };
 
 let passed = 0;
@@ -117,15 +115,10 @@ function readLines(file) {
   return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
-
-async function main() {
-  const names = process.argv.slice(2);
-  for (const name of names) {
-    if (!kGroups[name]) {
-      console.log(`unknown group ${name}; known: ${Object.keys(kGroups).join(', ')}`);
-      process.exit(2);
-    }
-  }
+// Runs each [title, run] section in order with one temporary directory and
+// one set of stand-ins (all stopped at the end), prints the summary and exits
+// (0 when no check failed and at least one passed or was skipped).
+async function runChecks(sections) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-standins-'));
   const ctx = { dir, check, expect, skip, startStandin, readLines };
   const started = [];
@@ -135,18 +128,17 @@ async function main() {
     return s;
   };
   try {
-    for (const name of names.length ? names : Object.keys(kGroups)) {
-      const [title, run] = kGroups[name];
+    for (const [title, run] of sections) {
       console.log(`# ${title}`);
-      // A stand-in that cannot start fails its group, not the ones after it.
-      await run(ctx).catch((e) => {
+      try {
+        await run(ctx);
+      } catch (e) {
+        // A section that could not start counts as one failure; the next
+        // sections still run.
         failed++;
-        console.log(`not ok - ${name} setup: ${e.stack}`);
-      });
+        console.log(`not ok - setup: ${e.stack}`);
+      }
     }
-  } catch (e) {
-    failed++;
-    console.log(`not ok - setup: ${e.stack}`);
   } finally {
     await Promise.all(started.map((s) => s.stop()));
     fs.rmSync(dir, { recursive: true, force: true });
@@ -155,4 +147,15 @@ async function main() {
   process.exit(failed === 0 && passed + skipped > 0 ? 0 : 1);
 }
 
-main();
+module.exports = { runChecks };
+
+if (require.main === module) {
+  const names = process.argv.slice(2);
+  for (const name of names) {
+    if (!kGroups[name]) {
+      console.log(`unknown group ${name}; known: ${Object.keys(kGroups).join(', ')}`);
+      process.exit(2);
+    }
+  }
+  runChecks((names.length ? names : Object.keys(kGroups)).map((name) => [kGroups[name][0], kGroups[name][1]()]));
+}

@@ -34,8 +34,8 @@ std::string base64url(std::string_view bytes) {
   return out;
 }
 
-std::string sign_jws_rs256(std::string_view header_json, std::string_view payload_json, const RsaPrivateKey& key,
-                           std::string& error) {
+std::string sign_jws_rs256(std::string_view header_json, std::string_view payload_json,
+                           const crypto::RsaPrivateKey& key, std::string& error) {
   std::string jws = base64url(header_json);
   jws += '.';
   jws += base64url(payload_json);
@@ -69,7 +69,7 @@ std::string assertion_claims_json(const AssertionFields& f) {
   return out;
 }
 
-std::string make_assertion(const AssertionFields& f, const RsaPrivateKey& key, std::string& error) {
+std::string make_assertion(const AssertionFields& f, const crypto::RsaPrivateKey& key, std::string& error) {
   return sign_jws_rs256(assertion_header_json(f), assertion_claims_json(f), key, error);
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "outputs/common/gcp/rs256.hpp"
+#include "outputs/common/crypto/rsa_key.hpp"
 
 namespace sluice::gcp {
 
@@ -16,8 +16,8 @@ std::string base64url(std::string_view bytes);
 // "<b64u(header)>.<b64u(payload)>.<b64u(RS256 signature of the first two
 // parts)>": the JWS compact serialization of header and payload exactly as
 // given (RFC 7515 section 5.1). "" with why in error if signing failed.
-std::string sign_jws_rs256(std::string_view header_json, std::string_view payload_json, const RsaPrivateKey& key,
-                           std::string& error);
+std::string sign_jws_rs256(std::string_view header_json, std::string_view payload_json,
+                           const crypto::RsaPrivateKey& key, std::string& error);
 
 // The fields of a service-account assertion ("Using OAuth 2.0 for Server to
 // Server Applications"; protocols.md section 5).
@@ -37,7 +37,7 @@ std::string assertion_header_json(const AssertionFields& f);
 // {"iss":"…","sub":"…","scope":"…","aud":"…","iat":N,"exp":N+lifetime}
 std::string assertion_claims_json(const AssertionFields& f);
 // The signed assertion; "" with why in error if signing failed.
-std::string make_assertion(const AssertionFields& f, const RsaPrivateKey& key, std::string& error);
+std::string make_assertion(const AssertionFields& f, const crypto::RsaPrivateKey& key, std::string& error);
 
 // Seconds since the epoch, as iat wants them.
 inline int64_t unix_seconds(std::chrono::system_clock::time_point t) {

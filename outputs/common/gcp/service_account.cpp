@@ -94,7 +94,7 @@ std::optional<ServiceAccount> parse_service_account_json(std::string_view json, 
     return std::nullopt;
   }
   std::string key_error;
-  std::optional<RsaPrivateKey> key = RsaPrivateKey::from_pem(*pem, key_error);
+  std::optional<crypto::RsaPrivateKey> key = crypto::RsaPrivateKey::from_pem(*pem, key_error);
   if (!key) {
     error = what + ": \"private_key\" is unusable: " + key_error;
     return std::nullopt;
@@ -151,7 +151,7 @@ std::optional<ServiceAccount> service_account_from_key(std::string email, std::s
     return std::nullopt;
   }
   std::string key_error;
-  std::optional<RsaPrivateKey> key = RsaPrivateKey::from_pem(unescape_newlines(pem), key_error);
+  std::optional<crypto::RsaPrivateKey> key = crypto::RsaPrivateKey::from_pem(unescape_newlines(pem), key_error);
   if (!key) {
     error = "service_account_secret is unusable: " + key_error;
     return std::nullopt;

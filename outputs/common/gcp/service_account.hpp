@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "outputs/common/gcp/rs256.hpp"
+#include "outputs/common/crypto/rsa_key.hpp"
 
 namespace sluice::gcp {
 
@@ -19,7 +19,7 @@ struct ServiceAccount {
   // Where assertions are posted and their aud, as Google's own Python and Go
   // libraries use it; kDefaultTokenUri when the file has none.
   std::string token_uri;
-  RsaPrivateKey key;
+  crypto::RsaPrivateKey key;
 };
 
 // Reads a key file ({"type":"service_account","project_id",…}). Errors are

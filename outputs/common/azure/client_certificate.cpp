@@ -84,7 +84,7 @@ std::optional<ClientCertificate> parse_client_certificate(std::string_view cert_
   std::string der(reinterpret_cast<const char*>(der_bytes), static_cast<size_t>(der_size));
   OPENSSL_free(der_bytes);
 
-  std::optional<gcp::RsaPrivateKey> key = gcp::RsaPrivateKey::from_pem(key_pem, error);
+  std::optional<crypto::RsaPrivateKey> key = crypto::RsaPrivateKey::from_pem(key_pem, error);
   if (!key) {
     error = "its private key: " + error;
     return std::nullopt;

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "outputs/common/gcp/rs256.hpp"
+#include "outputs/common/crypto/rsa_key.hpp"
 
 namespace sluice::azure {
 
@@ -19,7 +19,7 @@ struct ClientCertificate {
   // The SHA-1 thumbprint as the Azure portal shows it (40 uppercase hex
   // digits), for log lines.
   std::string thumbprint_hex;
-  gcp::RsaPrivateKey key;
+  crypto::RsaPrivateKey key;
 };
 
 // Reads the PEM certificate (the first CERTIFICATE block) from cert_pem and

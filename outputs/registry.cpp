@@ -13,6 +13,7 @@
 #include "outputs/logdna/logdna_output.hpp"
 #include "outputs/azure/azure_output.hpp"
 #include "outputs/ibm/ibm_output.hpp"
+#include "outputs/oci/oci_output.hpp"
 
 namespace sluice {
 
@@ -32,6 +33,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"azure_logs_ingestion", azure_logs_ingestion_schema, make_azure_logs_ingestion_output},
       {"azure", azure_retired_schema, make_azure_retired_output},
       {"ibm_cloud_logs", ibm_cloud_logs_schema, make_ibm_cloud_logs_output},
+      {"oci_logging", oci_logging_schema, make_oci_logging_output},
   };
   return plugins;
 }

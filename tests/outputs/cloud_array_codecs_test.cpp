@@ -246,4 +246,23 @@ TEST_CASE("oci logging: one batch per request, entries with a stable UUID, the r
                     "resource not found");
   CHECK_THAT(config_error(oci::schema(), "log_id: ocid1.bucket.x\nregion: r", oci::read_settings),
              Catch::Contains("key 'log_id': expects the log's OCID"));
+  // No region and no endpoint: the host waits for the credentials' region.
+  auto later = settings(oci::schema(), "log_id: ocid1.log.oc1.iad.x\n", oci::read_settings);
+  CHECK(later.endpoint_from_credentials);
+  CHECK(oci::ingestion_host("eu-frankfurt-1", "oraclecloud.com") == "ingestion.logging.eu-frankfurt-1.oci.oraclecloud.com");
+}
+
+TEST_CASE("oci logging: an entry of 1 MB or more is dead-lettered alone, log_key sends one field", "[oci]") {
+  auto s = settings(oci::schema(), "log_id: ocid1.log.oc1.iad.x\nregion: us-ashburn-1\nlog_key: msg\n", oci::read_settings);
+  SinkHarness h(std::make_unique<oci::Codec>(std::move(s)), "oci_logging.0");
+  const std::string big(1'000'001, 'x');
+  FlushResult r = h.flush(batch_of("app", {{kTime, R"({"msg":"small"})"}, {kTime, R"({"msg":")" + big + R"("})"},
+                                           {kTime, R"({"other":1})"}}));
+  CHECK(outcomes_of(r, 3) == std::vector<Outcome>{D, P, P});
+  REQUIRE(h.requests.size() == 1);
+  CHECK(h.requests[0].body.find(R"("data":"small")") != std::string::npos);
+  CHECK(h.requests[0].body.size() < 1000);
+  REQUIRE(r.per_record.size() == 3);
+  CHECK_THAT(r.per_record[1].reason, Catch::Contains("above OCI Logging's"));
+  CHECK_THAT(r.per_record[2].reason, Catch::Contains("the record has no msg field (log_key)"));
 }

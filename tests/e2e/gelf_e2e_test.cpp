@@ -16,6 +16,7 @@
 
 #include "agent/json_writer.hpp"
 #include "agent/parse/json_format.hpp"
+#include "tests/e2e/gelf_receiver.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
@@ -24,33 +25,6 @@ using namespace sluice::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// The receiver, killed and reaped with its Process.
-struct Receiver {
-  Receiver(const TempDir& dir, const std::vector<std::string>& listeners, std::vector<std::string> extra = {})
-      : out(dir.file("received.jsonl")), datagrams(dir.file("datagrams.jsonl")) {
-    std::vector<std::string> argv = {"/usr/bin/env", "node", std::string(SLUICE_SOURCE_DIR) + "/tests/peers/gelf_receiver.js",
-                                     "--out", out, "--datagrams", datagrams};
-    for (const auto& l : listeners) argv.push_back("--" + l);
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    process = std::make_unique<Process>(argv);
-    bool up = wait_until([&] { return process->out().find('\n') != std::string::npos; }, 20s);
-    INFO(process->err());
-    REQUIRE(up);
-    // "listening udp=P tcp=P tls=P"
-    std::string line = process->out();
-    for (const auto& l : listeners) {
-      auto at = line.find(l + "=");
-      REQUIRE(at != std::string::npos);
-      ports[l] = static_cast<uint16_t>(std::stoi(line.substr(at + l.size() + 1)));
-    }
-  }
-  size_t lines() const { return read_lines(out).size(); }
-
-  std::string out, datagrams;
-  std::map<std::string, uint16_t> ports;
-  std::unique_ptr<Process> process;
-};
 
 // Parsed lines of a JSON-lines file, kept with their arena.
 struct JsonLines {
@@ -172,7 +146,7 @@ void check_dead_letter(const TempDir& dir) {
 
 TEST_CASE("gelf: UDP to graygelf, gzip by default, a big message chunked and reassembled", "[e2e][gelf]") {
   TempDir dir;
-  Receiver rx(dir, {"udp"});
+  GelfReceiver rx(dir, {"udp"});
   write_file(dir.file("app.log"), app_log());
   run_sluice(dir, "      port: " + std::to_string(rx.ports["udp"]) + "\n      gelf_tag_key: fluent_tag\n");
   REQUIRE(wait_until([&] { return rx.lines() >= 3; }, 20s));
@@ -203,7 +177,7 @@ TEST_CASE("gelf: UDP to graygelf, gzip by default, a big message chunked and rea
 
 TEST_CASE("gelf: UDP with zlib and small packets", "[e2e][gelf]") {
   TempDir dir;
-  Receiver rx(dir, {"udp"});
+  GelfReceiver rx(dir, {"udp"});
   write_file(dir.file("app.log"), app_log());
   run_sluice(dir, "      port: " + std::to_string(rx.ports["udp"]) +
                       "\n      gelf_tag_key: fluent_tag\n      compress: zlib\n      packet_size: 512\n");
@@ -222,7 +196,7 @@ TEST_CASE("gelf: UDP with zlib and small packets", "[e2e][gelf]") {
 
 TEST_CASE("gelf: TCP, NUL-framed JSON", "[e2e][gelf]") {
   TempDir dir;
-  Receiver rx(dir, {"tcp"});
+  GelfReceiver rx(dir, {"tcp"});
   write_file(dir.file("app.log"), app_log());
   run_sluice(dir, "      mode: tcp\n      port: " + std::to_string(rx.ports["tcp"]) + "\n      gelf_tag_key: fluent_tag\n");
   REQUIRE(wait_until([&] { return rx.lines() >= 3; }, 20s));
@@ -233,7 +207,7 @@ TEST_CASE("gelf: TCP, NUL-framed JSON", "[e2e][gelf]") {
 TEST_CASE("gelf: TLS with a test CA and a client certificate, a wrong CA fails clearly", "[e2e][gelf]") {
   TempDir dir;
   TestPki pki = make_test_pki(dir.path());
-  Receiver rx(dir, {"tls"}, {"--cert", pki.server_crt, "--key", pki.server_key, "--ca", pki.ca_crt});
+  GelfReceiver rx(dir, {"tls"}, {"--cert", pki.server_crt, "--key", pki.server_key, "--ca", pki.ca_crt});
   write_file(dir.file("app.log"), app_log());
   std::string tls_keys = "      mode: tls\n      port: " + std::to_string(rx.ports["tls"]) +
                          "\n      gelf_tag_key: fluent_tag\n      tls.crt_file: " + pki.client_crt +
@@ -266,7 +240,7 @@ TEST_CASE("gelf: TLS with a test CA and a client certificate, a wrong CA fails c
 
 TEST_CASE("gelf: HTTP, one gzip request per message with the shared HTTP keys, 503 retried", "[e2e][gelf]") {
   TempDir dir;
-  Receiver rx(dir, {"http"}, {"--http-fail", "2"});
+  GelfReceiver rx(dir, {"http"}, {"--http-fail", "2"});
   write_file(dir.file("app.log"), app_log());
   std::string err = run_sluice(dir, "      mode: http\n      port: " + std::to_string(rx.ports["http"]) +
                                         "\n      gelf_tag_key: fluent_tag\n      http_user: graylog\n"

@@ -1,6 +1,7 @@
 // JSON encoding of records; see json_writer.hpp.
 #include "agent/json_writer.hpp"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -13,14 +14,17 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 
 
-// True if any of the 8 bytes in w is < 0x20, '"', '\\' or >= 0x80 (SWAR:
-// "has zero byte" tests, so plain ASCII text is skipped 8 bytes at a time).
-inline bool needs_attention(uint64_t w) {
+// The bytes of w (8, little-endian) that are < 0x20, '"', '\\' or >= 0x80,
+// as their high bits (SWAR "has zero byte" tests, so plain ASCII text is
+// skipped 8 bytes at a time). Only the lowest set bit is exact: a borrow
+// may flag bytes after it too.
+static_assert(std::endian::native == std::endian::little, "attention_mask reads bytes little-endian");
+inline uint64_t attention_mask(uint64_t w) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
   auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
   uint64_t control = (w - kOnes * 0x20) & ~w & kHigh;
-  return ((w & kHigh) | control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+  return (w & kHigh) | control | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'));
 }
 
 }  // namespace
@@ -46,52 +50,76 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
 }
 
 void append_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  size_t run = 0;  // start of the pending run of bytes that need no escaping
+  // Written through a pointer into space sized for the common worst case
+  // (every byte escaped as two) instead of one append per escape: a record's
+  // JSON sent as a string (CloudWatch's message, OCI's data) has a quote
+  // every few bytes. Invariant: at least 2 bytes free per byte left, plus
+  // the closing quote; the rare longer escapes (\u00XX, U+FFFD) grow it.
+  const size_t start = out.size();
+  out.resize(start + 2 * s.size() + 2);
+  char* p = out.data() + start;
+  auto grow = [&](size_t extra) {
+    size_t used = static_cast<size_t>(p - out.data());
+    out.resize(out.size() + extra);
+    p = out.data() + used;
+  };
+  *p++ = '"';
   for (size_t i = 0; i < s.size();) {
     if (i + 8 <= s.size()) {
       uint64_t w;
       std::memcpy(&w, s.data() + i, 8);
-      if (!needs_attention(w)) {
-        i += 8;
-        continue;
-      }
+      uint64_t mask = attention_mask(w);
+      // Copy the 8 bytes; keep those before the first that needs attention.
+      std::memcpy(p, s.data() + i, 8);
+      size_t plain = mask == 0 ? 8 : static_cast<size_t>(__builtin_ctzll(mask)) / 8;
+      p += plain;
+      i += plain;
+      if (plain == 8) continue;
     }
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      *p++ = static_cast<char>(c);
       ++i;
       continue;
     }
     if (c >= 0x80) {
       size_t n = utf8_sequence_length(s, i);
       if (n > 0) {
+        std::memcpy(p, s.data() + i, n);
+        p += n;
         i += n;
         continue;
       }
     }
-    out.append(s.data() + run, i - run);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out += "\xEF\xBF\xBD";  // invalid UTF-8 byte → U+FFFD
-        }
-    }
     ++i;
-    run = i;
+    char esc = 0;
+    switch (c) {
+      case '"': esc = '"'; break;
+      case '\\': esc = '\\'; break;
+      case '\n': esc = 'n'; break;
+      case '\r': esc = 'r'; break;
+      case '\t': esc = 't'; break;
+      case '\b': esc = 'b'; break;
+      case '\f': esc = 'f'; break;
+      default: break;
+    }
+    if (esc != 0) {
+      *p++ = '\\';
+      *p++ = esc;
+    } else if (c < 0x20) {
+      grow(4);
+      std::memcpy(p, "\\u00", 4);
+      p[4] = kHex[c >> 4];
+      p[5] = kHex[c & 15];
+      p += 6;
+    } else {
+      grow(1);
+      std::memcpy(p, "\xEF\xBF\xBD", 3);  // invalid UTF-8 byte → U+FFFD
+      p += 3;
+    }
   }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
+  *p++ = '"';
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 void append_value(std::string& out, const Value& v) {
@@ -149,14 +177,53 @@ void append_rfc3339(std::string& out, int64_t time_ns) {
     nanos += 1'000'000'000;
     secs -= 1;
   }
-  std::time_t t = static_cast<std::time_t>(secs);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  out.append(buf, n);
-  std::snprintf(buf, sizeof buf, ".%09lldZ", static_cast<long long>(nanos));
-  out += buf;
+  int64_t days = secs / 86'400;
+  int64_t sod = secs % 86'400;
+  if (sod < 0) {
+    sod += 86'400;
+    days -= 1;
+  }
+  // The civil date of a day count (Howard Hinnant's days_from_civil,
+  // inverted): no gmtime_r, strftime or snprintf, which cost more than the
+  // rest of an entry in the outputs that stamp every record.
+  days += 719'468;
+  const int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+  const int64_t doe = days - era * 146'097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36'524 - doe / 146'096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2);
+  char buf[40];
+  char* p = buf;
+  auto digits = [&p](int64_t v, int width) {
+    for (int k = width - 1; k >= 0; --k) {
+      p[k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  if (year < 0 || year > 9999) {  // outside RFC 3339's years: as strftime's %Y would print it
+    auto r = std::to_chars(p, p + 12, year);
+    p = r.ptr;
+  } else {
+    digits(year, 4);
+  }
+  *p++ = '-';
+  digits(month, 2);
+  *p++ = '-';
+  digits(day, 2);
+  *p++ = 'T';
+  digits(sod / 3600, 2);
+  *p++ = ':';
+  digits(sod / 60 % 60, 2);
+  *p++ = ':';
+  digits(sod % 60, 2);
+  *p++ = '.';
+  digits(nanos, 9);
+  *p++ = 'Z';
+  out.append(buf, static_cast<size_t>(p - buf));
 }
 
 }  // namespace sluice::json

@@ -251,3 +251,62 @@ def google_key_file(cache_dir, sink_port):
     with open(path, "w") as f:
         json.dump(key, f)
     return path
+
+
+def oci_config_file(cache_dir):
+    """An OCI config file and API key (a fresh RSA key from openssl) for the oci benchmarks: user, tenancy and
+    the key's real fingerprint (sluice checks it), region us-ashburn-1."""
+    key_path = os.path.join(cache_dir, "oci-bench-key.pem")
+    pem = subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+                         check=True, capture_output=True, text=True).stdout
+    with open(key_path, "w") as f:
+        f.write(pem)
+    der = subprocess.run(["openssl", "pkey", "-in", key_path, "-pubout", "-outform", "DER"],
+                         check=True, capture_output=True).stdout
+    digest = hashlib.md5(der).hexdigest()
+    fingerprint = ":".join(digest[i:i + 2] for i in range(0, 32, 2))
+    path = os.path.join(cache_dir, "oci-bench-config")
+    with open(path, "w") as f:
+        f.write("[DEFAULT]\nuser=ocid1.user.oc1..bench\ntenancy=ocid1.tenancy.oc1..bench\n"
+                "fingerprint=%s\nkey_file=%s\nregion=us-ashburn-1\n" % (fingerprint, key_path))
+    return path
+
+
+class GelfTcpSink:
+    """A GELF TCP input that reads and discards (Graylog's TCP input frames messages with a NUL byte): the
+    fanout benchmark's Graylog. Counts the messages; runs in a thread of the runner, which is not measured."""
+
+    def __init__(self):
+        import threading
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.messages = 0
+        self.bytes = 0
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        import threading
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._read, args=(conn,), daemon=True).start()
+
+    def _read(self, conn):
+        with conn:
+            while True:
+                data = conn.recv(1 << 20)
+                if not data:
+                    return
+                with self.lock:
+                    self.messages += data.count(0)
+                    self.bytes += len(data)
+
+    def stop(self):
+        self.listener.close()

@@ -29,6 +29,15 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
   google  tail -> parser json -> google_cloud_logging with a generated
           service-account key (nginx hands out the token), to nginx answering
           200 {}; every line delivered
+  azure, ibm, logdna, oci  tail -> parser json -> azure_logs_ingestion (an
+          Entra ID token for a client secret), ibm_cloud_logs (an IAM token),
+          logdna, oci_logging (signed with a generated API key), each to
+          nginx answering success (and handing out the tokens); every line
+          delivered
+  fanout  tail -> parser json -> six outputs at once (gelf over HTTP,
+          cloudwatch_logs, google_cloud_logging, azure_logs_ingestion,
+          ibm_cloud_logs, oci_logging), all to nginx; every output delivers
+          every line
   syslog  syslog over TCP -> null: bench/syslog_load.c sends --messages
           octet-counted RFC 5424 messages of ~200 bytes over 100 connections;
           once the input has counted them all (/api/v1/metrics), SIGTERM, and
@@ -47,7 +56,7 @@ Exits non-zero only if sluice fails (an error exit, a timeout, lost records),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,syslog,rsyslog,http]
+                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,fanout,syslog,rsyslog,http]
                           [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
 """
 import argparse
@@ -77,6 +86,7 @@ ROOT = os.path.dirname(BENCH_DIR)
 FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0), "es": (6.71, 80.0), "lua_es": (8.78, 44.0)}
 TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (2.0, 25.0),
            "es": (2.0, 40.0), "lua_es": (2.5, 30.0), "loki": (2.5, 40.0), "cloudwatch": (2.0, 40.0), "google": (2.0, 40.0),
+           "azure": (2.0, 40.0), "ibm": (2.0, 40.0), "logdna": (2.0, 40.0), "oci": (2.0, 40.0), "fanout": (6.0, 80.0),
            "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0)}
 TITLES = {
     "null": "tail → parser json → null",
@@ -88,6 +98,11 @@ TITLES = {
     "loki": "tail → parser json → loki (protobuf+snappy, nginx sink)",
     "cloudwatch": "tail → parser json → cloudwatch_logs (SigV4, nginx sink)",
     "google": "tail → parser json → google_cloud_logging (OAuth2 token, nginx sink)",
+    "azure": "tail → parser json → azure_logs_ingestion (Entra ID token, nginx sink)",
+    "ibm": "tail → parser json → ibm_cloud_logs (IAM token, nginx sink)",
+    "logdna": "tail → parser json → logdna (nginx sink)",
+    "oci": "tail → parser json → oci_logging (OCI API-key signature, nginx sink)",
+    "fanout": "tail → parser json → six outputs: gelf, cloudwatch, google, azure, ibm, oci (nginx sink)",
     "syslog": "syslog TCP (octet-counted RFC 5424, 100 conns) → null",
     "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
     "http": "http NDJSON (batches of 1,000, wrk -c100) → null",
@@ -95,9 +110,11 @@ TITLES = {
 PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", "idle": "tail_json_null.yaml",
                   "lua": "tail_json_lua_null.yaml", "es": "tail_json_es.yaml", "lua_es": "tail_json_lua_es.yaml",
                   "loki": "tail_json_loki.yaml", "cloudwatch": "tail_json_cloudwatch.yaml",
-                  "google": "tail_json_google.yaml", "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
+                  "google": "tail_json_google.yaml", "azure": "tail_json_azure.yaml", "ibm": "tail_json_ibm.yaml",
+                  "logdna": "tail_json_logdna.yaml", "oci": "tail_json_oci.yaml", "fanout": "tail_json_fanout.yaml",
+                  "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
                   "http": "http_ndjson_null.yaml"}
-SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch", "google"}      # tail pipelines whose output needs the nginx sink
+SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout"}      # tail pipelines whose output needs the nginx sink
 LOAD_PIPELINES = {"syslog", "rsyslog", "http"}  # a load generator sends; SIGTERM ends the run
 LOAD_CONNECTIONS = 100
 HTTP_BATCH = 1000
@@ -359,27 +376,43 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
     shutil.rmtree(out_dir, ignore_errors=True)
     read_through(log_file)  # warm the page cache, as for Fluent Bit's figures
     env = {"BENCH_LOG": log_file, "BENCH_OUT": out_dir}
-    sink = None
+    sink = gelf = None
     try:
         if name in SINK_PIPELINES:
             sink = NginxSink(args.cache_dir)
             env.update(BENCH_SINK_PORT=str(sink.port), BENCH_ES_COMPRESS=args.es_compress)
-        if name == "cloudwatch":
+        if name in ("cloudwatch", "fanout"):
             # Static keys: the chain stops at the environment, nothing is fetched.
             env.update(AWS_ACCESS_KEY_ID="AKIDBENCHSLUICE", AWS_SECRET_ACCESS_KEY="bench-secret",
                        AWS_EC2_METADATA_DISABLED="true")
-        if name == "google":
+        if name in ("google", "fanout"):
             env.update(BENCH_GOOGLE_KEY=bench_peers.google_key_file(args.cache_dir, sink.port))
+        if name in ("azure", "fanout"):
+            env.update(AZURE_TENANT_ID="bench-tenant", AZURE_CLIENT_ID="bench-client", AZURE_CLIENT_SECRET="bench-secret")
+        if name in ("oci", "fanout"):
+            env.update(BENCH_OCI_CONFIG=bench_peers.oci_config_file(args.cache_dir))
+        if name == "fanout":
+            gelf = bench_peers.GelfTcpSink()
+            env.update(BENCH_GELF_PORT=str(gelf.port))
         code, wall, cpu, rss, note, timed_out = measure(args, name, env, log_path)
         wire = sink.wire() if sink else ()
+        if gelf:
+            # GELF over TCP has no answer: count what the receiver read (it may lag sluice's exit a little).
+            deadline = time.monotonic() + 10
+            while gelf.messages < args.lines and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if gelf.messages != args.lines and not timed_out and code == 0:
+                raise BenchFailure("the GELF receiver read %d messages, expected %d" % (gelf.messages, args.lines))
     finally:
         if sink:
             sink.stop()
+        if gelf:
+            gelf.stop()
     if timed_out:
         raise BenchFailure("did not finish within %d s (killed); last log lines:\n%s" % (args.timeout, tail_of(log_path)))
     if code != 0:
         raise BenchFailure("exited with %d; last log lines:\n%s" % (code, tail_of(log_path)))
-    if name in ("null", "es", "loki", "cloudwatch", "google"):
+    if name in ("null", "es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout"):
         check_delivered(log_path, args.lines, "one per line")
     if name in ("lua", "lua_es"):
         check_delivered(log_path, args.requests, "the aggregator emits one per request")

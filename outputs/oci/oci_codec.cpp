@@ -12,16 +12,20 @@
 namespace sluice::oci {
 
 std::string uuid_from_hex(std::string_view h) {
-  std::string u;
-  u.reserve(36);
+  char u[36];
+  write_uuid(h, u);
+  return std::string(u, sizeof u);
+}
+
+void write_uuid(std::string_view h, char* u) {
+  size_t o = 0;
   for (size_t i = 0; i < 32; ++i) {
-    if (i == 8 || i == 12 || i == 16 || i == 20) u += '-';
+    if (i == 8 || i == 12 || i == 16 || i == 20) u[o++] = '-';
     char c = h[i];
     if (i == 12) c = '8';  // version 8
     if (i == 16) c = "89ab"[(c >= 'a' ? c - 'a' + 10 : c - '0') & 3];  // variant 10xx
-    u += c;
+    u[o++] = c;
   }
-  return u;
 }
 
 Codec::Codec(Settings settings) : JsonArrayCodec({kMaxRequestBytes, 100'000, kMaxEntryBytes}), s_(std::move(settings)) {}
@@ -43,7 +47,11 @@ bool Codec::append_item(const EventRef& e, std::string& out, std::string* why) {
   // The id: stable for the record, so a batch sent again carries the same ids.
   char id[RecordIdHasher::kHexLength];
   hasher_.id(*e.tag, e.event->time_ns, data_, id);
-  out += "{\"id\":\"" + uuid_from_hex(std::string_view(id, sizeof id)) + "\",\"data\":";
+  char uuid[36];
+  write_uuid(std::string_view(id, sizeof id), uuid);
+  out += "{\"id\":\"";
+  out.append(uuid, sizeof uuid);
+  out += "\",\"data\":";
   json::append_string(out, data_);
   out += ",\"time\":\"";
   json::append_rfc3339(out, e.event->time_ns);

@@ -32,5 +32,7 @@ class Codec final : public http::JsonArrayCodec {
 
 // A UUID (version 8: custom, RFC 9562) from 32 hex digits of a record id.
 std::string uuid_from_hex(std::string_view hex32);
+// The same into u[0..36).
+void write_uuid(std::string_view hex32, char* u);
 
 }  // namespace sluice::oci

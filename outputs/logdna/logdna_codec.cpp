@@ -59,7 +59,11 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   auto endpoint = http::parse_endpoint(url);
   if (!endpoint) cfg.fail(cfg.has("endpoint") ? "endpoint" : "logdna_host", "expects a host name, got '" + url + "'");
   s.http = http::read_http_output_settings(cfg, ctx.base_dir, endpoint);
-  s.http.headers.push_back({"Authorization", http::basic_auth(cfg.get_string("api_key"), "")});
+  // Mezmo takes the key either way; basic auth is what Fluent Bit sends.
+  if (cfg.get_string("auth_header") == "apikey")
+    s.http.headers.push_back({"apikey", cfg.get_string("api_key")});
+  else
+    s.http.headers.push_back({"Authorization", http::basic_auth(cfg.get_string("api_key"), "")});
   std::string host = cfg.get_string("hostname");
   if (host.empty()) host = hostname();
   std::string tags;

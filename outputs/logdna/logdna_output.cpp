@@ -12,7 +12,10 @@ const config::PluginSchema& logdna_output_schema() {
         "logdna",
         "Sends records to Mezmo (formerly LogDNA) through its ingest API, as Fluent Bit's logdna output does.",
         {
-            {"api_key", KeyType::String, "", "The ingestion key (sent as the basic-auth user).", true, true},
+            {"api_key", KeyType::String, "", "The ingestion key.", true, true},
+            {"auth_header", KeyType::String, "basic",
+             "How the key is sent: basic (the basic-auth user, as Fluent Bit does) or apikey (an `apikey` header).",
+             false, false, {"basic", "apikey"}},
             {"logdna_host", KeyType::String, "logs.logdna.com", "Ingest host (Mezmo: logs.mezmo.com also works)."},
             {"logdna_port", KeyType::Int, "443", "Ingest port (HTTPS)."},
             {"logdna_endpoint", KeyType::String, "/logs/ingest", "Ingest path."},

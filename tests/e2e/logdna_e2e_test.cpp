@@ -66,7 +66,9 @@ TEST_CASE("logdna: a 207 answer refuses one line and asks for another again: eac
   NodeStandIn m(dir, "logdna_standin.js", {"--ingestion-key", kIngestionKey});
   m.control(R"({"faults":[{"type":"partial","fail":[2],"status":400},{"type":"partial","fail":[0],"status":503}]})");
   write_app_log(dir, 10);
-  auto sluice = start_sluice_with(dir, tail_to_output_yaml(dir, "logdna", logdna_keys(m, kIngestionKey)));
+  // The key in an apikey header this time (Mezmo takes either).
+  auto sluice = start_sluice_with(
+      dir, tail_to_output_yaml(dir, "logdna", logdna_keys(m, kIngestionKey) + "      auth_header: apikey\n"));
   bool done = wait_until([&] { return m.store().size() >= 9 && read_lines(dir.file("dead.jsonl")).size() >= 1; }, 60s);
   INFO(sluice->err());
   REQUIRE(done);
@@ -75,6 +77,7 @@ TEST_CASE("logdna: a 207 answer refuses one line and asks for another again: eac
   auto dead = read_lines(dir.file("dead.jsonl"));
   REQUIRE(dead.size() == 1);
   CHECK(count_with(dead, "Mezmo refused the line (status 400)") == 1);
+  CHECK(count_with(m.log(), R"("auth":"apikey")") == m.log().size());
   // Every line once: 9 stored (the one answered 503 after its retry), 1 dead-lettered.
   for (auto [seq, n] : seq_counts(dead)) stored[seq] += n;
   CHECK(stored == once_each(0, 10));

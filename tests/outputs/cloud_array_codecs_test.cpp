@@ -195,6 +195,10 @@ TEST_CASE("logdna: Fluent Bit's lines, query and basic auth, Mezmo's answers", "
   CHECK(outcomes_of(h.flush(batch_of("app", records(2))), 2) == std::vector<Outcome>{R, R});
   h.answer(207, R"({"status":[200]})");
   CHECK(outcomes_of(h.flush(batch_of("app", records(2))), 2) == std::vector<Outcome>{R, R});
+  auto header = read("api_key: ingest-key\nauth_header: apikey\n");
+  REQUIRE(header.http.headers.size() == 1);
+  CHECK(header.http.headers[0].name == "apikey");
+  CHECK(header.http.headers[0].value == "ingest-key");
   CHECK_THAT(config_error(logdna_output_schema(), "logdna_port: 0\napi_key: k", logdna::read_settings),
              Catch::Contains("key 'logdna_port': expects a port from 1 to 65535"));
   CHECK_THAT(config_error(logdna_output_schema(), "hostname: h", logdna::read_settings),

@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "outputs/common/percent_encoding.hpp"
+
 namespace sluice::es {
 
 namespace {
@@ -204,7 +206,7 @@ std::string bulk_target(const config::ComponentConfig& cfg) {
   if (!path.empty() && path.front() != '/') path.insert(path.begin(), '/');
   while (!path.empty() && path.back() == '/') path.pop_back();
   std::string target = path + "/_bulk";
-  if (std::string pipeline = cfg.get_string("pipeline"); !pipeline.empty()) target += "?pipeline=" + url_encode(pipeline);
+  if (std::string pipeline = cfg.get_string("pipeline"); !pipeline.empty()) target += "?pipeline=" + http::percent_encode(pipeline);
   return target;
 }
 
@@ -271,22 +273,6 @@ std::string api_key_header(std::string_view key) {
   // base64 has no ':', so a colon means the raw `id:key` form.
   if (key.find(':') != std::string_view::npos) return "ApiKey " + base64_encode(key);
   return "ApiKey " + std::string(key);
-}
-
-std::string url_encode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-        c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
 }
 
 }  // namespace sluice::es

@@ -66,7 +66,5 @@ std::optional<CloudEndpoint> decode_cloud_id(std::string_view cloud_id, std::str
 // "ApiKey <base64(id:key)>" from either "id:key" or the already encoded form.
 std::string api_key_header(std::string_view key);
 
-// Percent-encodes a query parameter value (RFC 3986 unreserved kept).
-std::string url_encode(std::string_view value);
 
 }  // namespace sluice::es

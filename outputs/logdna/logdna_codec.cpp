@@ -10,25 +10,11 @@
 #include <simdjson.h>
 
 #include "agent/json_writer.hpp"
+#include "outputs/common/percent_encoding.hpp"
 
 namespace sluice::logdna {
 
 namespace {
-
-std::string query_value(std::string_view v) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : v) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string hostname() {
   if (const char* h = std::getenv("HOSTNAME"); h != nullptr && *h != '\0') return h;
@@ -67,9 +53,9 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   std::string host = cfg.get_string("hostname");
   if (host.empty()) host = hostname();
   std::string tags;
-  for (const auto& t : cfg.get_list("tags")) tags += (tags.empty() ? "" : ",") + query_value(t);
-  s.target_prefix = (endpoint->path.empty() ? "/" : endpoint->path) + "?hostname=" + query_value(host) +
-                    "&mac=" + query_value(cfg.get_string("mac_addr")) + "&ip=" + query_value(cfg.get_string("ip_addr")) +
+  for (const auto& t : cfg.get_list("tags")) tags += (tags.empty() ? "" : ",") + http::percent_encode(t);
+  s.target_prefix = (endpoint->path.empty() ? "/" : endpoint->path) + "?hostname=" + http::percent_encode(host) +
+                    "&mac=" + http::percent_encode(cfg.get_string("mac_addr")) + "&ip=" + http::percent_encode(cfg.get_string("ip_addr")) +
                     "&tags=" + tags;
   s.app = cfg.get_string("app");
   s.file = cfg.get_string("file");

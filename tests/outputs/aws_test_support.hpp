@@ -21,6 +21,8 @@
 #include "outputs/common/aws/aws_credentials.hpp"
 #include "tests/outputs/http_test_peers.hpp"
 
+#include "tests/support/run_until.hpp"
+
 namespace sluice::test {
 
 inline constexpr const char* kTestKeyId = "AKIDEXAMPLE";
@@ -154,15 +156,6 @@ class LogCapture {
   std::ostringstream text_;
   std::shared_ptr<spdlog::logger> previous_;
 };
-
-// Runs io until cond holds or timeout passes; returns cond().
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& cond,
-                      std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  io.restart();
-  while (!cond() && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(50));
-  return cond();
-}
 
 // provider.get(), io run until the answer is in (30 s at most).
 inline aws::CredentialsResult get_credentials(boost::asio::io_context& io, aws::CredentialsProvider& provider) {

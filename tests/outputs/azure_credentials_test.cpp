@@ -12,6 +12,7 @@
 #include "outputs/common/azure/client_assertion.hpp"
 #include "outputs/common/azure/entra_token_fetch.hpp"
 #include "outputs/common/gcp/jwt.hpp"
+#include "outputs/common/percent_encoding.hpp"
 #include "tests/outputs/azure_test_support.hpp"
 #include "tests/outputs/gcp_test_support.hpp"
 
@@ -187,7 +188,7 @@ TEST_CASE("an explicit auth_method needs its inputs, bad ids and URLs are refuse
   CHECK(auth_method_name(AuthMethod::ManagedIdentity) == "managed_identity");
   CHECK(scope_to_resource("https://monitor.azure.com/.default") == "https://monitor.azure.com");
   CHECK(scope_to_resource("https://monitor.azure.com//.default") == "https://monitor.azure.com/");
-  CHECK(percent_encode("a b/c~d") == "a%20b%2Fc~d");
+  CHECK(http::percent_encode("a b/c~d") == "a%20b%2Fc~d");
 }
 
 TEST_CASE("a client certificate: thumbprints as openssl computes them, key checks", "[azure]") {

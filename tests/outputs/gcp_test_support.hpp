@@ -15,6 +15,7 @@
 
 #include "agent/asio.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/run_until.hpp"
 
 namespace sluice::test {
 
@@ -148,14 +149,6 @@ class GoogleStandin {
   uint16_t port_ = 0;
 };
 
-// Runs io until cond holds or 30 s passed; returns cond's last value.
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& cond,
-                      std::chrono::seconds limit = std::chrono::seconds(30)) {
-  io.restart();
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!cond() && std::chrono::steady_clock::now() < deadline) io.run_one_for(std::chrono::milliseconds(20));
-  return cond();
-}
 
 // tests/peers/verify_jwt.js: the JWT checked by jsonwebtoken (not by any
 // code of ours) against public_key_pem; its output is

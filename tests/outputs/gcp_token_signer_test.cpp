@@ -11,6 +11,7 @@
 #include "tests/outputs/gcp_test_support.hpp"
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/support/log_capture.hpp"
+#include "tests/outputs/signer_harness.hpp"
 
 using namespace sluice;
 using namespace sluice::gcp;
@@ -20,36 +21,14 @@ namespace {
 
 const char* const kScope = "https://www.googleapis.com/auth/logging.write";
 
-// A signer on its own io_context, its clock moved by tests.
-struct Harness {
-  boost::asio::io_context io;
-  std::chrono::system_clock::duration skew{0};  // added to the real time
-  std::unique_ptr<TokenSigner> signer;
-
-  explicit Harness(const TokenSignerSettings& settings) {
+// A signer from settings on its own io_context, its clock moved by tests.
+struct Harness : test::SignerHarness<TokenSigner> {
+  explicit Harness(const TokenSignerSettings& settings) : SignerHarness("logging.googleapis.com") {
     std::string error;
     std::optional<CredentialSource> source = resolve_credentials(settings, error);
     INFO(error);
     REQUIRE(source);
-    auto now = [this] { return std::chrono::system_clock::now() + skew; };
-    signer = std::make_unique<TokenSigner>(settings, *source, now);
-    signer->start(io);
-  }
-
-  // Signs one request and waits for done; the reason, "" when signed.
-  std::string sign(http::Request& r) {
-    std::optional<std::string> result;
-    signer->sign(r, "logging.googleapis.com", [&](std::string error) { result = std::move(error); });
-    REQUIRE(test::run_until(io, [&] { return result.has_value(); }));
-    return *result;
-  }
-  // The Authorization header of a fresh request signed now ("" if it failed).
-  std::string bearer() {
-    http::Request r;
-    if (!sign(r).empty()) return "";
-    REQUIRE(r.headers.size() == 1);
-    CHECK(r.headers[0].name == "Authorization");
-    return r.headers[0].value;
+    make(settings, *source);
   }
 };
 

@@ -11,6 +11,7 @@
 #include "tests/outputs/gcp_test_support.hpp"
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/support/log_capture.hpp"
+#include "tests/outputs/signer_harness.hpp"
 
 using namespace sluice;
 using namespace sluice::ibm;
@@ -33,33 +34,9 @@ struct Iam {
   size_t token_requests() const { return test::count_with(standin.log(), R"("endpoint":"token")"); }
 };
 
-// A signer on its own io_context, its clock moved by tests.
-struct Harness {
-  boost::asio::io_context io;
-  std::chrono::system_clock::duration skew{0};  // added to the real time
-  std::unique_ptr<IamTokenSigner> signer;
-
-  explicit Harness(IamTokenSettings settings) {
-    signer = std::make_unique<IamTokenSigner>(std::move(settings),
-                                              [this] { return std::chrono::system_clock::now() + skew; });
-    signer->start(io);
-  }
-
-  // Signs one request and waits for done; the reason, "" when signed.
-  std::string sign(http::Request& r) {
-    std::optional<std::string> result;
-    signer->sign(r, "ingress.example", [&](std::string error) { result = std::move(error); });
-    REQUIRE(test::run_until(io, [&] { return result.has_value(); }));
-    return *result;
-  }
-  // The Authorization header of a fresh request signed now ("" if it failed).
-  std::string bearer() {
-    http::Request r;
-    if (!sign(r).empty()) return "";
-    REQUIRE(r.headers.size() == 1);
-    CHECK(r.headers[0].name == "Authorization");
-    return r.headers[0].value;
-  }
+// A signer from settings on its own io_context, its clock moved by tests.
+struct Harness : test::SignerHarness<IamTokenSigner> {
+  explicit Harness(IamTokenSettings settings) : SignerHarness("ingress.example") { make(std::move(settings)); }
 };
 
 IamTokenSettings settings_for(const Iam& iam) {

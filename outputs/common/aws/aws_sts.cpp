@@ -3,6 +3,8 @@
 
 #include <charconv>
 
+#include "outputs/common/percent_encoding.hpp"
+
 namespace sluice::aws {
 
 namespace {
@@ -14,9 +16,9 @@ std::string form(std::initializer_list<std::pair<std::string_view, std::string_v
   for (const auto& [name, value] : params) {
     if (value.empty()) continue;
     if (!out.empty()) out += '&';
-    out += uri_encode(name);
+    out += http::percent_encode(name);
     out += '=';
-    out += uri_encode(value);
+    out += http::percent_encode(value);
   }
   return out;
 }

@@ -7,16 +7,13 @@
 #include <ctime>
 #include <map>
 
+#include "outputs/common/percent_encoding.hpp"
+
 namespace sluice::aws {
 
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
-
-bool is_unreserved(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
-}
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -84,23 +81,6 @@ bool added_by_signature(std::string_view name) {
 
 }  // namespace
 
-std::string uri_encode(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (char ch : text) {
-    auto c = static_cast<unsigned char>(ch);
-    if (is_unreserved(c)) {
-      out += ch;
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 std::string canonical_uri(std::string_view path) {
   // RFC 3986 5.2.4 dot-segment removal; empty segments (repeated '/') go too.
   std::vector<std::string_view> segments;
@@ -122,7 +102,7 @@ std::string canonical_uri(std::string_view path) {
   std::string out;
   for (std::string_view segment : segments) {
     out += '/';
-    out += uri_encode(segment);  // the wire form encoded again
+    out += http::percent_encode(segment);  // the wire form encoded again
   }
   if (out.empty() || trailing_slash) out += '/';
   return out;
@@ -139,7 +119,7 @@ std::string canonical_query(std::string_view query) {
       size_t eq = param.find('=');
       std::string_view name = param.substr(0, eq);
       std::string_view value = eq == std::string_view::npos ? std::string_view() : param.substr(eq + 1);
-      params.emplace_back(uri_encode(percent_decode(name)), uri_encode(percent_decode(value)));
+      params.emplace_back(http::percent_encode(percent_decode(name)), http::percent_encode(percent_decode(value)));
     }
     start = end + 1;
   }

@@ -84,8 +84,6 @@ SignedRequest sign(const SigningInput& input, const Credentials& creds, SigningK
 
 // The pieces, exposed for tests and for query-API bodies.
 std::string amz_date(std::chrono::system_clock::time_point time);  // "20150830T123600Z"
-// RFC 3986 percent-encoding: A-Z a-z 0-9 - _ . ~ kept, everything else %XX (uppercase).
-std::string uri_encode(std::string_view text);
 std::string canonical_uri(std::string_view path);
 std::string canonical_query(std::string_view query);
 

@@ -6,6 +6,7 @@
 
 #include "outputs/common/azure/entra_token_fetch.hpp"
 #include "outputs/common/gcp/google_token_fetch.hpp"
+#include "outputs/common/percent_encoding.hpp"
 
 namespace sluice::azure {
 
@@ -108,16 +109,16 @@ std::optional<CredentialSource> with_managed_identity(const TokenSignerSettings&
   }
   std::string resource = scope_to_resource(c.scope);
   c.token_url = imds + std::string(kImdsTokenPath);
-  c.imds_query = "api-version=2018-02-01&resource=" + percent_encode(resource);
+  c.imds_query = "api-version=2018-02-01&resource=" + http::percent_encode(resource);
   std::string who;
   if (!c.client_id.empty()) {
-    c.imds_query += "&client_id=" + percent_encode(c.client_id);
+    c.imds_query += "&client_id=" + http::percent_encode(c.client_id);
     who = "user-assigned, client_id " + c.client_id;
   } else if (!s.object_id.empty()) {
-    c.imds_query += "&object_id=" + percent_encode(s.object_id);
+    c.imds_query += "&object_id=" + http::percent_encode(s.object_id);
     who = "user-assigned, object_id " + s.object_id;
   } else if (!s.mi_res_id.empty()) {
-    c.imds_query += "&msi_res_id=" + percent_encode(s.mi_res_id);
+    c.imds_query += "&msi_res_id=" + http::percent_encode(s.mi_res_id);
     who = "user-assigned, " + s.mi_res_id;
   } else {
     who = "system-assigned";

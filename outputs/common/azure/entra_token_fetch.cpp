@@ -6,6 +6,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "outputs/common/percent_encoding.hpp"
+
 namespace sluice::azure {
 
 namespace {
@@ -97,21 +99,6 @@ std::string error_detail(const http::Response& response) {
 
 }  // namespace
 
-std::string percent_encode(std::string_view text) {
-  static const char* const kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
 http::Request client_credentials_request(const std::string& path, std::string_view client_id, std::string_view scope,
                                          std::string_view credential_fields) {
   http::Request r;
@@ -119,16 +106,16 @@ http::Request client_credentials_request(const std::string& path, std::string_vi
   r.target = path.empty() ? "/" : path;
   r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   r.headers.push_back({"Accept", "application/json"});
-  r.body = "client_id=" + percent_encode(client_id) + "&scope=" + percent_encode(scope) +
+  r.body = "client_id=" + http::percent_encode(client_id) + "&scope=" + http::percent_encode(scope) +
            "&grant_type=client_credentials&" + std::string(credential_fields);
   return r;
 }
 
-std::string secret_fields(std::string_view secret) { return "client_secret=" + percent_encode(secret); }
+std::string secret_fields(std::string_view secret) { return "client_secret=" + http::percent_encode(secret); }
 
 std::string assertion_fields(std::string_view assertion) {
   return "client_assertion_type=urn%3Aietf%3Aparams%3Aoauth%3Aclient-assertion-type%3Ajwt-bearer&client_assertion=" +
-         percent_encode(assertion);
+         http::percent_encode(assertion);
 }
 
 http::Request imds_request(const std::string& path, const std::string& query) {

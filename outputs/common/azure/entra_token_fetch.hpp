@@ -20,10 +20,6 @@ namespace sluice::azure {
 using AccessToken = http::BearerToken;
 using TokenAnswer = http::TokenAnswer;
 
-// RFC 3986 percent-encoding (A-Z a-z 0-9 - _ . ~ kept), which is also a
-// valid application/x-www-form-urlencoded value.
-std::string percent_encode(std::string_view text);
-
 // POST <path>, form client_id, scope, grant_type=client_credentials and the
 // credential (OAuth 2.0 client credentials flow, Microsoft identity platform).
 // credential_fields is "client_secret=…" or "client_assertion_type=…&client_assertion=…"

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "outputs/common/http_output_config.hpp"
+#include "outputs/common/percent_encoding.hpp"
 
 namespace sluice::ibm {
 
@@ -14,24 +15,6 @@ namespace {
 
 // How much of an error body a reason quotes.
 constexpr size_t kQuoteBytes = 200;
-
-// A form value (application/x-www-form-urlencoded): unreserved characters
-// as they are, everything else %XX. API keys are letters, digits, '-' and
-// '_' today; nothing relies on that.
-std::string form_value(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : value) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    }
-  }
-  return out;
-}
 
 // Text on one line: whitespace runs made one space, control bytes dropped,
 // cut at kQuoteBytes.
@@ -97,7 +80,7 @@ http::Request iam_token_request(const std::string& path, std::string_view api_ke
   r.target = path;
   r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
   r.headers.push_back({"Accept", "application/json"});
-  r.body = "grant_type=" + form_value(kApiKeyGrantType) + "&apikey=" + form_value(api_key);
+  r.body = "grant_type=" + http::percent_encode(kApiKeyGrantType) + "&apikey=" + http::percent_encode(api_key);
   return r;
 }
 

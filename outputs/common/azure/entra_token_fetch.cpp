@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "outputs/common/percent_encoding.hpp"
+#include "outputs/common/token_json.hpp"
 
 namespace sluice::azure {
 
@@ -15,34 +16,6 @@ namespace {
 // How much of an error a reason quotes.
 constexpr size_t kQuoteBytes = 300;
 
-// Text on one line: an HTML page's tags dropped, whitespace runs made one
-// space, cut at kQuoteBytes.
-std::string one_line(std::string_view text, bool html) {
-  std::string out;
-  bool in_tag = false;
-  for (char c : text) {
-    if (html && c == '<') in_tag = true;
-    if (in_tag) {
-      if (c == '>') {
-        in_tag = false;
-        if (!out.empty() && out.back() != ' ') out += ' ';
-      }
-      continue;
-    }
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (static_cast<unsigned char>(c) >= 0x20) {
-      out += c;
-    }
-    if (out.size() >= kQuoteBytes) {
-      out += "…";
-      break;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
 // Entra's error_description: "AADSTS…: text\r\nTrace ID: …\r\nCorrelation
 // ID: …\r\nTimestamp: …". The ids change with every request and help only
 // Microsoft's support; the first line is the reason.
@@ -50,51 +23,29 @@ std::string first_line(std::string_view description) {
   size_t end = description.find_first_of("\r\n");
   std::string_view line = description.substr(0, end);
   if (size_t trace = line.find(" Trace ID:"); trace != std::string_view::npos) line = line.substr(0, trace);
-  return one_line(line, false);
-}
-
-std::string_view member_string(simdjson::dom::element obj, std::string_view name) {
-  std::string_view s;
-  if (obj[name].get_string().get(s) != simdjson::SUCCESS) return {};
-  return s;
-}
-
-// A number of seconds as a JSON number or a string of digits (IMDS).
-std::optional<int64_t> member_seconds(simdjson::dom::element obj, std::string_view name) {
-  simdjson::dom::element v;
-  if (obj[name].get(v) != simdjson::SUCCESS) return std::nullopt;
-  int64_t n = 0;
-  if (v.get_int64().get(n) == simdjson::SUCCESS) return n;
-  double d = 0;
-  if (v.get_double().get(d) == simdjson::SUCCESS) return static_cast<int64_t>(d);
-  std::string_view s;
-  if (v.get_string().get(s) != simdjson::SUCCESS) return std::nullopt;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
-  return n;
+  return http::one_line(line, false, kQuoteBytes);
 }
 
 std::string error_detail(const http::Response& response) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(response.body).get(doc) == simdjson::SUCCESS && doc.is_object()) {
-    std::string_view error = member_string(doc, "error");
+    std::string_view error = http::member_string(doc, "error");
     if (!error.empty()) {  // OAuth (RFC 6749 5.2), as Entra ID and IMDS answer
-      std::string out = one_line(error, false);
-      std::string description = first_line(member_string(doc, "error_description"));
+      std::string out = http::one_line(error, false, kQuoteBytes);
+      std::string description = first_line(http::member_string(doc, "error_description"));
       if (!description.empty()) out += ": " + description;
       return out;
     }
     simdjson::dom::element api;
     if (doc["error"].get(api) == simdjson::SUCCESS && api.is_object()) {  // {"error":{"code","message"}}
-      std::string out = one_line(member_string(api, "code"), false);
-      std::string message = one_line(member_string(api, "message"), false);
+      std::string out = http::one_line(http::member_string(api, "code"), false, kQuoteBytes);
+      std::string message = http::one_line(http::member_string(api, "message"), false, kQuoteBytes);
       if (!message.empty()) out += (out.empty() ? "" : ": ") + message;
       if (!out.empty()) return out;
     }
   }
-  const std::string* type = response.header("Content-Type");
-  return one_line(response.body, type && type->find("html") != std::string::npos);
+  return http::body_one_line(response, kQuoteBytes);
 }
 
 }  // namespace
@@ -141,27 +92,14 @@ TokenAnswer read_token_answer(const http::Response& response, const std::string&
     a.error = describe_failure(response, who);
     return a;
   }
-  // From here on the body holds a token: no part of it goes into an error.
   std::string answered = who + " answered " + std::to_string(response.status);
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (parser.parse(response.body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
-    a.error = answered + " with a body that is not a JSON object";
-    return a;
-  }
-  std::string_view token = member_string(doc, "access_token");
-  if (token.empty()) {
-    a.error = answered + " without an access_token";
-    return a;
-  }
-  std::string_view type = member_string(doc, "token_type");
-  if (!type.empty() && type != "Bearer" && type != "bearer") {
-    a.error = who + " answered a token of type \"" + one_line(type, false) + "\", not Bearer";
-    return a;
-  }
-  std::optional<int64_t> expires_in = member_seconds(doc, "expires_in");
+  std::string_view token;
+  if (!http::read_bearer_json(response, who, parser, doc, token, a.error)) return a;
+  std::optional<int64_t> expires_in = http::member_seconds(doc, "expires_in");
   if (!expires_in) {
-    if (std::optional<int64_t> on = member_seconds(doc, "expires_on")) {
+    if (std::optional<int64_t> on = http::member_seconds(doc, "expires_on")) {
       expires_in = *on - std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
     }
   }

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "outputs/common/http_output_config.hpp"
+#include "outputs/common/token_json.hpp"
 
 namespace sluice::gcp {
 
@@ -14,41 +15,6 @@ namespace {
 // How much of an error body a reason quotes.
 constexpr size_t kQuoteBytes = 200;
 
-// The text of an error body on one line: tags of an HTML page dropped,
-// whitespace runs made one space, cut at kQuoteBytes.
-std::string one_line(std::string_view body, bool html) {
-  std::string out;
-  bool in_tag = false;
-  for (char c : body) {
-    if (html && c == '<') in_tag = true;
-    if (in_tag) {
-      if (c == '>') {
-        in_tag = false;
-        if (!out.empty() && out.back() != ' ') out += ' ';
-      }
-      continue;
-    }
-    bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    if (space) {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (static_cast<unsigned char>(c) >= 0x20) {
-      out += c;
-    }
-    if (out.size() >= kQuoteBytes) {
-      out += "…";
-      break;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-std::string_view member_string(simdjson::dom::element obj, std::string_view name) {
-  std::string_view s;
-  if (obj[name].get_string().get(s) != simdjson::SUCCESS) return {};
-  return s;
-}
-
 // The detail of an error body: an OAuth error ({"error","error_description"},
 // RFC 6749 section 5.2), a Google API error ({"error":{"code","status",
 // "message"}}), else the body's text.
@@ -56,23 +22,22 @@ std::string error_detail(const http::Response& response) {
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(response.body).get(doc) == simdjson::SUCCESS && doc.is_object()) {
-    std::string_view error = member_string(doc, "error");
+    std::string_view error = http::member_string(doc, "error");
     if (!error.empty()) {
       std::string out(error);
-      std::string_view description = member_string(doc, "error_description");
-      if (!description.empty()) out += ": " + one_line(description, false);
+      std::string_view description = http::member_string(doc, "error_description");
+      if (!description.empty()) out += ": " + http::one_line(description, false, kQuoteBytes);
       return out;
     }
     simdjson::dom::element api;
     if (doc["error"].get(api) == simdjson::SUCCESS && api.is_object()) {
-      std::string out(member_string(api, "status"));
-      std::string_view message = member_string(api, "message");
-      if (!message.empty()) out += (out.empty() ? "" : ": ") + one_line(message, false);
+      std::string out(http::member_string(api, "status"));
+      std::string_view message = http::member_string(api, "message");
+      if (!message.empty()) out += (out.empty() ? "" : ": ") + http::one_line(message, false, kQuoteBytes);
       if (!out.empty()) return out;
     }
   }
-  const std::string* type = response.header("Content-Type");
-  return one_line(response.body, type && type->find("html") != std::string::npos);
+  return http::body_one_line(response, kQuoteBytes);
 }
 
 bool from_metadata_server(const http::Response& response) {
@@ -122,23 +87,10 @@ TokenAnswer read_token_answer(const http::Response& response, const std::string&
               " without \"Metadata-Flavor: Google\": not a metadata server";
     return a;
   }
-  // From here on the body holds a token: no part of it goes into an error.
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (parser.parse(response.body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
-    a.error = who + " answered " + std::to_string(response.status) + " with a body that is not a JSON object";
-    return a;
-  }
-  std::string_view token = member_string(doc, "access_token");
-  if (token.empty()) {
-    a.error = who + " answered " + std::to_string(response.status) + " without an access_token";
-    return a;
-  }
-  std::string_view type = member_string(doc, "token_type");
-  if (!type.empty() && type != "Bearer" && type != "bearer") {
-    a.error = who + " answered a token of type \"" + one_line(type, false) + "\", not Bearer";
-    return a;
-  }
+  std::string_view token;
+  if (!http::read_bearer_json(response, who, parser, doc, token, a.error)) return a;
   int64_t expires_in = 0;
   simdjson::dom::element value;
   if (doc["expires_in"].get(value) != simdjson::SUCCESS) {
@@ -168,7 +120,7 @@ std::string read_metadata_text(const http::Response& response, const std::string
     error = who + " answered without \"Metadata-Flavor: Google\": not a metadata server";
     return {};
   }
-  std::string text = one_line(response.body, false);
+  std::string text = http::one_line(response.body, false, kQuoteBytes);
   if (text.empty()) error = who + " answered an empty value";
   return text;
 }

@@ -8,6 +8,7 @@
 
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/percent_encoding.hpp"
+#include "outputs/common/token_json.hpp"
 
 namespace sluice::ibm {
 
@@ -15,31 +16,6 @@ namespace {
 
 // How much of an error body a reason quotes.
 constexpr size_t kQuoteBytes = 200;
-
-// Text on one line: whitespace runs made one space, control bytes dropped,
-// cut at kQuoteBytes.
-std::string one_line(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-      if (!out.empty() && out.back() != ' ') out += ' ';
-    } else if (static_cast<unsigned char>(c) >= 0x20) {
-      out += c;
-    }
-    if (out.size() >= kQuoteBytes) {
-      out += "…";
-      break;
-    }
-  }
-  while (!out.empty() && out.back() == ' ') out.pop_back();
-  return out;
-}
-
-std::string_view member_string(simdjson::dom::element obj, std::string_view name) {
-  std::string_view s;
-  if (obj[name].get_string().get(s) != simdjson::SUCCESS) return {};
-  return s;
-}
 
 // IAM's error JSON ({"errorCode","errorMessage","errorDetails"?,"context"})
 // as "code: message"; an OAuth-style {"error","error_description"}
@@ -49,12 +25,12 @@ std::string error_detail(const http::Response& response) {
   simdjson::dom::element doc;
   if (parser.parse(response.body).get(doc) == simdjson::SUCCESS && doc.is_object()) {
     for (auto [code_key, message_key] : {std::pair{"errorCode", "errorMessage"}, std::pair{"error", "error_description"}}) {
-      std::string code = one_line(member_string(doc, code_key));
-      std::string message = one_line(member_string(doc, message_key));
+      std::string code = http::one_line(http::member_string(doc, code_key), false, kQuoteBytes);
+      std::string message = http::one_line(http::member_string(doc, message_key), false, kQuoteBytes);
       if (!code.empty() || !message.empty()) return code.empty() || message.empty() ? code + message : code + ": " + message;
     }
   }
-  return one_line(response.body);
+  return http::one_line(response.body, false, kQuoteBytes);
 }
 
 }  // namespace
@@ -97,23 +73,10 @@ http::TokenAnswer read_iam_answer(const http::Response& response, const std::str
     a.error = detail.empty() ? answered : answered + ": " + detail;
     return a;
   }
-  // From here on the body holds a token: no part of it goes into an error.
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (parser.parse(response.body).get(doc) != simdjson::SUCCESS || !doc.is_object()) {
-    a.error = answered + " with a body that is not a JSON object";
-    return a;
-  }
-  std::string_view token = member_string(doc, "access_token");
-  if (token.empty()) {
-    a.error = answered + " without an access_token";
-    return a;
-  }
-  std::string_view type = member_string(doc, "token_type");
-  if (!type.empty() && type != "Bearer" && type != "bearer") {
-    a.error = who + " answered a token of type \"" + one_line(type) + "\", not Bearer";
-    return a;
-  }
+  std::string_view token;
+  if (!http::read_bearer_json(response, who, parser, doc, token, a.error)) return a;
   int64_t lifetime = 0;
   double number = 0;
   if (doc["expires_in"].get_double().get(number) == simdjson::SUCCESS) {

@@ -1,9 +1,8 @@
 // The `gelf` output's keys and their validation; see gelf_settings.hpp.
 #include "outputs/gelf/gelf_settings.hpp"
 
+#include "agent/host_name.hpp"
 #include "outputs/common/http_output_config.hpp"
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -27,12 +26,6 @@ std::string lower(std::string s) {
 std::string absolute_from(const std::string& base_dir, const std::string& p) {
   if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
   return base_dir + "/" + p;
-}
-
-std::string local_hostname() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
 }
 
 Mode read_mode(const config::ComponentConfig& cfg) {
@@ -70,7 +63,7 @@ void read_keys(const config::ComponentConfig& cfg, FieldKeys& k) {
   k.timestamp = cfg.get_string("gelf_timestamp_key");
   k.level = cfg.get_string("gelf_level_key");
   k.tag = cfg.get_string("gelf_tag_key");
-  k.hostname = local_hostname();
+  k.hostname = host_name();
 }
 
 void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, Settings& s) {

@@ -1,10 +1,10 @@
 // The `ibm_cloud_logs` output's keys and their validation; see ibm_settings.hpp.
 #include "outputs/ibm/ibm_settings.hpp"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <cstdlib>
+
+#include "agent/host_name.hpp"
 
 namespace sluice::ibm {
 
@@ -37,12 +37,6 @@ std::vector<config::KeyDecl> own_keys() {
       {"log_key", KeyType::String, "",
        "Send only this field as the entry's text (a string as it is) instead of the whole record as JSON."},
   };
-}
-
-std::string hostname() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
 }
 
 RecordTemplate read_template(const config::ComponentConfig& cfg, std::string_view key, std::string& fallback) {
@@ -119,7 +113,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.application = read_template(cfg, "application_name", s.application_fallback);
   s.subsystem = read_template(cfg, "subsystem_name", s.subsystem_fallback);
   s.computer_name = cfg.get_string("computer_name");
-  if (s.computer_name.empty()) s.computer_name = hostname();
+  if (s.computer_name.empty()) s.computer_name = host_name();
   s.severity_key = read_accessor(cfg, "severity_key");
   s.log_key = read_accessor(cfg, "log_key");
   s.api_key = cfg.get_string("api_key");

@@ -1,14 +1,13 @@
 // The `logdna` codec and its settings; see logdna_codec.hpp (protocols.md 7a).
 #include "outputs/logdna/logdna_codec.hpp"
 
-#include <unistd.h>
-
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
 
 #include <simdjson.h>
 
+#include "agent/host_name.hpp"
 #include "agent/json_writer.hpp"
 #include "outputs/common/percent_encoding.hpp"
 
@@ -16,11 +15,10 @@ namespace sluice::logdna {
 
 namespace {
 
+// HOSTNAME first: in a container it names the pod, as Fluent Bit's logdna reads it.
 std::string hostname() {
   if (const char* h = std::getenv("HOSTNAME"); h != nullptr && *h != '\0') return h;
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) == 0 && name[0] != '\0') return name;
-  return "unknown";
+  return host_name();
 }
 
 void field(std::string& out, std::string_view name, const Value& v) {

@@ -1,7 +1,7 @@
 // The `oci_logging` output's keys and their validation; see oci_settings.hpp.
 #include "outputs/oci/oci_settings.hpp"
 
-#include <unistd.h>
+#include "agent/host_name.hpp"
 
 namespace sluice::oci {
 
@@ -44,12 +44,6 @@ std::vector<config::KeyDecl> own_keys() {
   };
 }
 
-std::string hostname() {
-  char name[256] = {};
-  if (::gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
-  return name;
-}
-
 }  // namespace
 
 std::string ingestion_host(const std::string& region, const std::string& realm_domain) {
@@ -86,7 +80,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.http = http::read_http_output_settings(cfg, ctx.base_dir, endpoint);
   s.target = endpoint->path + "/20200831/logs/" + log_id + "/actions/push";
   s.source = cfg.get_string("source");
-  if (s.source.empty()) s.source = hostname();
+  if (s.source.empty()) s.source = host_name();
   s.type = cfg.get_string("type");
   if (s.type.empty()) cfg.fail("type", "can't be empty: OCI Logging requires a type");
   s.subject = cfg.get_string("subject");

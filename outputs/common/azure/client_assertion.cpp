@@ -8,23 +8,7 @@
 
 namespace sluice::azure {
 
-namespace {
-
-void append_member(std::string& out, std::string_view name, std::string_view value) {
-  if (out.size() > 1) out += ',';
-  json::append_string(out, name);
-  out += ':';
-  json::append_string(out, value);
-}
-
-void append_member(std::string& out, std::string_view name, int64_t value) {
-  if (out.size() > 1) out += ',';
-  json::append_string(out, name);
-  out += ':';
-  out += std::to_string(value);
-}
-
-}  // namespace
+using gcp::append_member;
 
 std::string assertion_header_json(const ClientCertificate& cert) {
   std::string out = "{";

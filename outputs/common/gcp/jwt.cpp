@@ -6,8 +6,6 @@
 
 namespace sluice::gcp {
 
-namespace {
-
 void append_member(std::string& out, std::string_view name, std::string_view value) {
   if (out.size() > 1) out += ',';
   json::append_string(out, name);
@@ -21,8 +19,6 @@ void append_member(std::string& out, std::string_view name, int64_t value) {
   out += ':';
   out += std::to_string(value);
 }
-
-}  // namespace
 
 std::string base64url(std::string_view bytes) {
   std::string out = base64_encode(bytes);

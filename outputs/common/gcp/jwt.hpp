@@ -10,6 +10,12 @@
 
 namespace sluice::gcp {
 
+// A member appended to a JSON object being built ("{" so far, or members
+// already): `"name":"value"` or `"name":123`, with a comma when needed. For
+// the JOSE headers and claims of JWTs.
+void append_member(std::string& object, std::string_view name, std::string_view value);
+void append_member(std::string& object, std::string_view name, int64_t value);
+
 // base64url without padding (RFC 7515 section 2, "Base64url Encoding").
 std::string base64url(std::string_view bytes);
 

@@ -9,6 +9,9 @@ namespace sluice::http {
 
 namespace {
 
+// The longest token lifetime believed (see on_answer).
+constexpr std::chrono::seconds kLongestLifetime{86'400};
+
 // After a failed fetch, sign() fails at once with its reason for a while
 // instead of asking again for every flush: 1 s, doubling up to 30 s, until a
 // fetch succeeds. Broken credentials would otherwise cost a token request
@@ -85,7 +88,9 @@ void BearerTokenSigner::on_answer(const TokenAnswer& answer, TimePoint asked_at)
   if (answer.token) {
     token_ = answer.token->value;
     // From when it was asked for: the token's clock started no later.
-    refresh_at_ = refresh_time(asked_at, answer.token->expires_in);
+    // A lifetime past a day is used as a day: no token lives that long, and
+    // a huge one would overflow the clock's arithmetic.
+    refresh_at_ = refresh_time(asked_at, std::min(answer.token->expires_in, kLongestLifetime));
     ++tokens_fetched_;
     if (tokens_fetched_ == 1 || failing_) {
       std::string source = names_.source.empty() ? "" : " (credentials: " + names_.source + ")";

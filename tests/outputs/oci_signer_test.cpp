@@ -12,6 +12,8 @@
 #include <filesystem>
 #include <optional>
 
+#include "outputs/common/gcp/jwt.hpp"
+#include "outputs/common/oci/oci_federation.hpp"
 #include "outputs/common/oci/oci_request_signer.hpp"
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/outputs/oci_test_support.hpp"
@@ -314,4 +316,19 @@ TEST_CASE("no key, token or signature in any log line", "[oci]") {
     INFO(s);
     CHECK(text.find(s) == std::string::npos);
   }
+}
+
+TEST_CASE("a security token's exp and iat are read, and a time the clock can't hold is no token", "[oci]") {
+  auto jwt = [](const std::string& claims) {
+    return gcp::base64url(R"({"alg":"RS256"})") + "." + gcp::base64url(claims) + ".c2ln";
+  };
+  auto t = oci::parse_security_token(jwt(R"({"exp":1795001200,"iat":1795000000})"));
+  REQUIRE(t);
+  CHECK(t->expires_at == std::chrono::system_clock::time_point(std::chrono::seconds(1'795'001'200)));
+  CHECK(t->issued_at == std::chrono::system_clock::time_point(std::chrono::seconds(1'795'000'000)));
+  // Milliseconds by mistake (found by fuzzing: it overflowed the clock).
+  CHECK_FALSE(oci::parse_security_token(jwt(R"({"exp":179501795000000})")));
+  CHECK_FALSE(oci::parse_security_token(jwt(R"({"exp":-5})")));
+  CHECK_FALSE(oci::parse_security_token(jwt(R"({"iat":1795000000})")));
+  CHECK_FALSE(oci::parse_security_token("not.a"));
 }

@@ -97,7 +97,9 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601(std::string_v
     return std::nullopt;
   std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
                                   std::chrono::day(static_cast<unsigned>(d))};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits: 1678 to 2261 only. A time
+  // outside is not one a credential can carry.
+  if (!ymd.ok() || h > 23 || mi > 59 || s > 60 || y < 1970 || y > 2200) return std::nullopt;
   std::string_view rest = t.substr(19);
   if (rest.starts_with(".")) {  // fractional seconds: dropped
     size_t n = 1;

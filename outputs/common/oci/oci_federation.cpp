@@ -187,12 +187,15 @@ std::optional<SecurityToken> parse_security_token(std::string_view jwt) {
   simdjson::dom::parser parser;
   simdjson::dom::element payload;
   if (parser.parse(*payload_json).get(payload) != simdjson::SUCCESS || !payload.is_object()) return std::nullopt;
+  // Seconds since 1970 that system_clock's 64-bit nanoseconds hold (to
+  // 2262); a claim outside is no time a token can carry (found by fuzzing).
+  auto in_range = [](std::optional<int64_t> v) { return v && *v >= 0 && *v < 9'000'000'000; };
   std::optional<int64_t> exp = number_claim(payload, "exp");
-  if (!exp) return std::nullopt;
+  if (!in_range(exp)) return std::nullopt;
   SecurityToken t;
   t.value = std::string(jwt);
   t.expires_at = std::chrono::system_clock::time_point(std::chrono::seconds(*exp));
-  if (std::optional<int64_t> iat = number_claim(payload, "iat"))
+  if (std::optional<int64_t> iat = number_claim(payload, "iat"); in_range(iat))
     t.issued_at = std::chrono::system_clock::time_point(std::chrono::seconds(*iat));
   return t;
 }

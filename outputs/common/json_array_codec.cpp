@@ -1,6 +1,8 @@
 // JSON-array request batching for cloud outputs; see json_array_codec.hpp.
 #include "outputs/common/json_array_codec.hpp"
 
+#include <algorithm>
+
 #include "outputs/common/http_output_config.hpp"
 
 namespace sluice::http {
@@ -26,9 +28,11 @@ void JsonArrayCodec::encode(std::span<const EventRef> events, std::span<const ui
     bool full = out.size() == first || out.back().events.size() >= limits_.max_items ||
                 out.back().request.body.size() + 1 + item_.size() + body_suffix().size() > limits_.max_request_bytes;
     if (full) {
-      if (out.size() > first) out.back().request.body += body_suffix();
+      if (out.size() > first) close_body(out.back().request.body);
       out.push_back(make_request());
-      out.back().request.body.reserve(std::min(limits_.max_request_bytes, 64 * 1024 + item_.size()));
+      // Sized up front like the last body: growing a few MB by doubling
+      // costs more in copies and page faults than writing it.
+      out.back().request.body.reserve(std::min(limits_.max_request_bytes + 64, std::max(last_body_size_, item_.size()) + 1024));
       out.back().request.body += body_prefix();
     }
     PlannedRequest& p = out.back();
@@ -36,7 +40,12 @@ void JsonArrayCodec::encode(std::span<const EventRef> events, std::span<const ui
     p.request.body += item_;
     p.events.push_back(i);
   }
-  if (out.size() > first) out.back().request.body += body_suffix();
+  if (out.size() > first) close_body(out.back().request.body);
+}
+
+void JsonArrayCodec::close_body(std::string& body) {
+  body += body_suffix();
+  last_body_size_ = body.size();
 }
 
 void JsonArrayCodec::plan(std::span<const EventRef> events, std::vector<PlannedRequest>& requests,

@@ -67,8 +67,12 @@ class JsonArrayCodec : public Codec {
   void encode(std::span<const EventRef> events, std::span<const uint32_t> which, std::vector<PlannedRequest>& out,
               std::vector<std::pair<uint32_t, std::string>>& refused);
 
+  // Ends a request's body; remembers its size for the next one's.
+  void close_body(std::string& body);
+
   ArrayLimits limits_;
   std::string item_;  // scratch
+  size_t last_body_size_ = 64 * 1024;
 };
 
 }  // namespace sluice::http

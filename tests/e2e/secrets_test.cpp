@@ -90,3 +90,37 @@ TEST_CASE("secrets: a wrong OCI key passphrase is reported without the passphras
   std::string pem = read_file(dir.file("key.pem"));
   CHECK(r.text.find(pem.substr(60, 40)) == std::string::npos);
 }
+
+TEST_CASE("secrets: a service account's key given inline is printed nowhere by --dry-run", "[e2e][secrets]") {
+  TempDir dir;
+  Process gen({"/usr/bin/env", "openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out",
+               dir.file("sa.pem")});
+  REQUIRE(gen.wait(60s) == 0);
+  std::string pem = read_file(dir.file("sa.pem"));
+  std::string block;  // the PEM as a YAML block scalar
+  for (size_t at = 0; at < pem.size();) {
+    size_t end = pem.find('\n', at);
+    block += "        " + pem.substr(at, end - at) + "\n";
+    at = end + 1;
+  }
+  const std::string yaml = "    - name: stackdriver\n      export_to_project_id: p\n"
+                           "      service_account_email: sa@p.iam.gserviceaccount.com\n"
+                           "      service_account_secret: |\n" + block;
+  const std::string secret = pem.substr(100, 40);
+  DryRun ok = dry_run(dir, yaml);
+  INFO(ok.text);
+  CHECK(ok.status == 0);
+  CHECK(ok.text.find(secret) == std::string::npos);
+  DryRun bad = dry_run(dir, yaml + "      severity_key: [a, b]\n");
+  INFO(bad.text);
+  CHECK(bad.status == 2);
+  CHECK(bad.text.find(secret) == std::string::npos);
+  // A key that is no key: the error says so without quoting it.
+  DryRun broken = dry_run(dir, "    - name: stackdriver\n      export_to_project_id: p\n"
+                               "      service_account_email: sa@p.iam.gserviceaccount.com\n"
+                               "      service_account_secret: NOTAKEY-3c2b1a\n");
+  INFO(broken.text);
+  CHECK(broken.status == 2);
+  CHECK(broken.text.find("service_account_secret") != std::string::npos);
+  CHECK(broken.text.find("NOTAKEY-3c2b1a") == std::string::npos);
+}

@@ -10,11 +10,27 @@ FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
 
 scripts/install-deps.sh
 # The npm peers (protocol decoders and servers) the end-to-end tests talk to;
-# installed again whenever the lock file changed since the last install.
+# installed again whenever the lock file changed since the last install. They
+# must run on Debian 12's Node 18 (tests/peers/README.md); npm's warnings that
+# a package's `engines` asks for a newer Node are advisory and not shown.
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 18 ]; then
+  echo "test.sh: the test peers need Node.js 18 or later (Debian 12's); $(command -v node) is $(node --version)" >&2
+  exit 1
+fi
 if ! cmp -s tests/peers/package-lock.json tests/peers/node_modules/.sluice-installed-lock 2>/dev/null; then
   npm ci --prefix tests/peers --no-audit --no-fund --loglevel=error
   cp tests/peers/package-lock.json tests/peers/node_modules/.sluice-installed-lock
 fi
+# Newer Node has two things Debian 12's Node 18 lacks and a peer could come to
+# need unnoticed: require() of an ES module (20.19) and the global `crypto`
+# (19). Both are switched off where this node has the switch, so such a peer
+# fails on every machine, not only on a fresh Debian 12.
+for flag in --no-experimental-require-module --no-experimental-global-webcrypto; do
+  if node "$flag" -e 0 2>/dev/null; then
+    export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }$flag"
+  fi
+done
 
 echo "== build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON >/dev/null

@@ -130,6 +130,7 @@ std::string net_keys(const char* mode, uint16_t port) {
 // datagrams on a free 127.0.0.1 UDP port and forwards each with one omfwd
 // action (omfwd: that action's parameters; global: more global() ones).
 // Stopped with SIGTERM when this goes (the Process kills it if that hangs).
+// By its full path: /usr/sbin is not on a normal user's PATH on Debian.
 class Rsyslog {
  public:
   Rsyslog(const TempDir& dir, const std::string& omfwd, const std::string& global = "") : port_(free_udp_port()) {
@@ -137,7 +138,7 @@ class Rsyslog {
                                              ")\nmodule(load=\"imudp\")\n"
                                              "input(type=\"imudp\" address=\"127.0.0.1\" port=\"" +
                                              std::to_string(port_) + "\")\naction(type=\"omfwd\" " + omfwd + ")\n");
-    p_.emplace(std::vector<std::string>{"/usr/bin/env", "rsyslogd", "-n", "-f", dir.file("rsyslog.conf"), "-i",
+    p_.emplace(std::vector<std::string>{"/usr/sbin/rsyslogd", "-n", "-f", dir.file("rsyslog.conf"), "-i",
                                         dir.file("rsyslog.pid")});
   }
   ~Rsyslog() { stop(); }

@@ -39,8 +39,12 @@ for (const name of ['GOOGLE_APPLICATION_CREDENTIALS', 'GOOGLE_CLOUD_PROJECT', 'G
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.METADATA_SERVER_DETECTION = 'none';
 process.env.GCE_METADATA_HOST = '127.0.0.1:9'; // replaced by the stand-in's port before any Google call
-// The SDK warns once that versions after January 2027 need Node 22; this machine has Node 20.
+// The SDK warns once that versions after January 2027 need Node 22; Debian 12 has Node 18.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+// Node 18 (Debian 12's) has WebCrypto only as require('crypto').webcrypto; Node 19
+// made that same object the global `crypto`, which Azure's clients call
+// (@typespec/ts-http-runtime: crypto.randomUUID(), "crypto is not defined" on 18).
+if (!globalThis.crypto) globalThis.crypto = require('crypto').webcrypto;
 
 const kGroups = {
   cloudwatch: ['CloudWatch Logs stand-in vs @aws-sdk/client-cloudwatch-logs and aws4', () => require('./check_cloudwatch').runCloudWatchChecks],

@@ -1,21 +1,17 @@
-// Building and running the agent; see service.hpp.
+// Building and running the agent; see service.hpp. Hot reload is in
+// service_reload.cpp.
 #include "agent/service.hpp"
 
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
-#include <thread>
 
-#include "agent/asio.hpp"
 #include "agent/config/common_keys.hpp"
-#include "agent/dead_letter.hpp"
+#include "agent/config/config_diff.hpp"
 #include "agent/json_writer.hpp"
 #include "agent/log.hpp"
-#include "agent/metrics.hpp"
-#include "agent/parse/parser.hpp"
-#include "agent/pipeline.hpp"
-#include "agent/status_server.hpp"
+#include "agent/service_impl.hpp"
 #include "filters/registry.hpp"
 #include "inputs/registry.hpp"
 #include "outputs/registry.hpp"
@@ -41,246 +37,297 @@ const auto& find_plugin(const Plugins& plugins, std::string_view name) {
 
 }  // namespace
 
-struct Service::Impl {
-  // Main-thread context of one input.
-  class InputSlot final : public InputContext {
-   public:
-    InputSlot(Impl& svc, std::string instance, std::unique_ptr<Input> input)
-        : svc_(svc), instance_(std::move(instance)), input(std::move(input)),
-          records_(svc.metrics.counter("sluice_input_records_total", "input", instance_)) {}
-    asio::io_context& io() override { return svc_.io; }
-    void emit(ChunkPtr chunk) override {
-      if (chunk->events.empty()) return;
-      records_.add(chunk->events.size());
-      svc_.pipeline->submit(std::move(chunk));
-    }
-    bool paused() const override { return svc_.pipeline->paused(); }
-    void finished() override {
-      if (!done_) {
-        done_ = true;
-        svc_.input_finished();
-      }
-    }
-    Metrics& metrics() override { return svc_.metrics; }
-    const std::string& instance() const override { return instance_; }
+// ---- InputSlot ----
 
-   private:
-    Impl& svc_;
-    std::string instance_;
-    bool done_ = false;
+Service::Impl::InputSlot::InputSlot(Impl& svc, std::string instance)
+    : svc_(svc), instance_(std::move(instance)),
+      records_(svc.metrics.counter("sluice_input_records_total", "input", instance_)) {}
 
-   public:
-    std::unique_ptr<Input> input;
-    Counter& records_;
-  };
+void Service::Impl::InputSlot::emit(ChunkPtr chunk) {
+  if (chunk->events.empty()) return;
+  records_.add(chunk->events.size());
+  svc_.pipeline->submit(std::move(chunk));
+}
 
-  class FilterCtx final : public FilterContext {
-   public:
-    FilterCtx(Impl& svc, std::string instance, size_t index)
-        : svc_(svc), instance_(std::move(instance)), index_(index) {}
-    asio::io_context& io() override { return svc_.io; }
-    void emit(ChunkPtr chunk) override {
-      if (!chunk->events.empty()) svc_.pipeline->submit(std::move(chunk), index_ + 1);
-    }
-    Metrics& metrics() override { return svc_.metrics; }
-    const std::string& instance() const override { return instance_; }
+void Service::Impl::InputSlot::finished() {
+  if (!done_) {
+    done_ = true;
+    svc_.input_finished();
+  }
+}
 
-   private:
-    Impl& svc_;
-    std::string instance_;
-    size_t index_;
-  };
+// ---- building ----
 
-  explicit Impl(const config::PipelineConfig& cfg)
-      : cfg(cfg), parsers(ParserSet::build(cfg.parsers)), signals(io, SIGINT, SIGTERM) {
-    const auto& svc = cfg.service;
-    grace = svc.get_duration("grace");
-    BuildContext build{&parsers, cfg.base_dir};
+Service::Impl::Impl(const config::PipelineConfig& loaded)
+    : config_path(loaded.path), signals(io, SIGINT, SIGTERM), hangup(io, SIGHUP) {
+  Plan p = plan(std::make_unique<config::PipelineConfig>(loaded));
+  const auto& svc = p.cfg->service;
+  grace = svc.get_duration("grace");
+  pipeline = std::make_unique<Pipeline>(std::vector<FilterSlot>{}, std::vector<OutputRunner*>{},
+                                        svc.get_size("mem_limit"), metrics);
+  configs.push_back(std::move(p.cfg));
+  if (p.parsers) parser_sets.push_back(std::move(p.parsers));
+
+  std::vector<OutputRunner*> runner_ptrs;
+  for (auto& o : p.outputs) {
+    runner_ptrs.push_back(o.fresh.get());
+    outputs.push_back({std::move(o.fingerprint), std::move(o.fresh)});
+  }
+  std::vector<FilterSlot> filters;
+  for (auto& f : p.filters) {
+    filter_ctxs.push_back(std::make_unique<FilterCtx>(*this, f.name, filters.size(), std::move(f.fingerprint)));
+    filters.push_back(std::move(f.fresh));
+  }
+  pipeline->reconfigure(std::move(filters), std::move(runner_ptrs), svc.get_size("mem_limit"));
+  for (auto& in : p.inputs) {
+    auto slot = std::make_unique<InputSlot>(*this, in.name);
+    slot->input = std::move(in.fresh);
+    slot->fingerprint = std::move(in.fingerprint);
+    slot->plugin = std::move(in.plugin);
+    inputs.push_back(std::move(slot));
+  }
+  if (svc.get_bool("http_server")) {
+    status = std::make_unique<StatusServer>(io, svc.get_string("http_listen"),
+                                            static_cast<uint16_t>(svc.get_int("http_port")), metrics,
+                                            [this] { return health_json(); });
+  }
+}
+
+Service::Impl::~Impl() {
+  for (auto& t : retire_threads)
+    if (t.joinable()) t.join();
+}
+
+DeadLetter& Service::Impl::dead_letter_at(const std::string& path) {
+  auto& slot = dead_letters[path];
+  if (!slot) slot = std::make_unique<DeadLetter>(path);
+  return *slot;
+}
+
+std::unique_ptr<OutputRunner> Service::Impl::build_output(const config::ComponentConfig& oc, const std::string& name,
+                                                          const BuildContext& build,
+                                                          std::chrono::nanoseconds service_flush) {
+  const auto& plugin = find_plugin(output_plugins(), oc.plugin());
+  auto settings = OutputSettings::from_config(oc, service_flush);
+  DeadLetter& dl = dead_letter_at(settings.dead_letter_file.empty() ? default_dead_letter : settings.dead_letter_file);
+  TagMatcher match = TagMatcher::from_config(oc);
+  return std::make_unique<OutputRunner>(name, plugin.make(oc, build), std::move(settings), std::move(match), dl,
+                                        metrics);
+}
+
+Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> next) {
+  Plan p;
+  const config::PipelineConfig* running = configs.empty() ? nullptr : configs.back().get();
+  const auto& svc = next->service;
+  if (next->inputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no inputs");
+  if (next->outputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no outputs");
+
+  std::vector<std::string> new_parsers;  // names whose definition changed: their users are rebuilt
+  const ParserSet* parsers = parser_sets.empty() ? nullptr : parser_sets.back().get();
+  if (running == nullptr || !(new_parsers = config::changed_parsers(*running, *next)).empty()) {
+    p.parsers = std::make_unique<ParserSet>(ParserSet::build(next->parsers));
+    parsers = p.parsers.get();
+  }
+  if (running != nullptr) p.service_changes = config::changed_service_keys(running->service, svc);
+  if (configs.empty()) {
     std::string dl = svc.get_string("dead_letter_file");
     std::string storage = svc.get_string("storage.path");
     if (dl.empty()) dl = (std::filesystem::path(storage.empty() ? "." : storage) / "sluice-dead-letter.jsonl").string();
-    dead_letter = std::make_unique<DeadLetter>(dl);
+    default_dead_letter = dl;
+    dead_letter_at(dl);
+  }
+  BuildContext build{parsers, next->base_dir};
+  // An output's batching follows service.flush unless it sets its own.
+  std::string flush_fp = "flush=" + std::to_string(svc.get_duration("flush").count());
 
-    std::vector<OutputRunner*> runner_ptrs;
-    for (size_t i = 0; i < cfg.outputs.size(); ++i) {
-      const auto& oc = cfg.outputs[i];
-      const auto& plugin = find_plugin(output_plugins(), oc.plugin());
-      auto settings = OutputSettings::from_config(oc, svc.get_duration("flush"));
-      DeadLetter* dlp = dead_letter.get();
-      if (!settings.dead_letter_file.empty()) {
-        own_dead_letters.push_back(std::make_unique<DeadLetter>(settings.dead_letter_file));
-        dlp = own_dead_letters.back().get();
-      }
-      TagMatcher match = TagMatcher::from_config(oc);
-      runners.push_back(std::make_unique<OutputRunner>(instance_name(oc, i), plugin.make(oc, build),
-                                                       std::move(settings), std::move(match), *dlp, metrics));
-      runner_ptrs.push_back(runners.back().get());
-    }
-    std::vector<FilterSlot> filters;
-    for (size_t i = 0; i < cfg.filters.size(); ++i) {
-      const auto& fc = cfg.filters[i];
+  // A running component is kept when one of the same name has the same fingerprint.
+  auto keeps = [&](const std::string& name, const std::string& fp, const config::ComponentConfig& c, auto& running_set) {
+    if (!new_parsers.empty() && config::uses_any(c, new_parsers)) return false;
+    for (const auto& r : running_set)
+      if (r.first == name) return r.second == fp;
+    return false;
+  };
+  std::vector<std::pair<std::string, std::string>> running_outputs, running_filters, running_inputs;
+  for (const auto& o : outputs) running_outputs.emplace_back(o.runner->instance(), o.fingerprint);
+  for (const auto& f : filter_ctxs) running_filters.emplace_back(f->instance(), f->fingerprint);
+  for (const auto& i : inputs) running_inputs.emplace_back(i->instance(), i->fingerprint);
+
+  for (size_t i = 0; i < next->outputs.size(); ++i) {
+    const auto& oc = next->outputs[i];
+    Plan::OutputPlan o{instance_name(oc, i), config::fingerprint(oc, next->base_dir) + flush_fp, nullptr};
+    for (const auto& prior : p.outputs)
+      if (prior.name == o.name) oc.fail("alias", "two outputs are named '" + o.name + "'");
+    if (!keeps(o.name, o.fingerprint, oc, running_outputs)) o.fresh = build_output(oc, o.name, build, svc.get_duration("flush"));
+    p.outputs.push_back(std::move(o));
+  }
+  for (size_t i = 0; i < next->filters.size(); ++i) {
+    const auto& fc = next->filters[i];
+    Plan::FilterPlan f{instance_name(fc, i), config::fingerprint(fc, next->base_dir), {}};
+    for (const auto& prior : p.filters)
+      if (prior.name == f.name) fc.fail("alias", "two filters are named '" + f.name + "'");
+    if (!keeps(f.name, f.fingerprint, fc, running_filters)) {
       const auto& plugin = find_plugin(filter_plugins(), fc.plugin());
-      std::string name = instance_name(fc, i);
-      TagMatcher match = TagMatcher::from_config(fc);
-      filters.push_back({name, std::move(match), plugin.make(fc, build)});
-      filter_ctxs.push_back(std::make_unique<FilterCtx>(*this, name, i));
+      f.fresh = FilterSlot{f.name, TagMatcher::from_config(fc), plugin.make(fc, build)};
     }
-    pipeline = std::make_unique<Pipeline>(std::move(filters), std::move(runner_ptrs), svc.get_size("mem_limit"), metrics);
-    for (size_t i = 0; i < cfg.inputs.size(); ++i) {
-      const auto& ic = cfg.inputs[i];
-      const auto& plugin = find_plugin(input_plugins(), ic.plugin());
-      inputs.push_back(std::make_unique<InputSlot>(*this, instance_name(ic, i), plugin.make(ic, build)));
+    p.filters.push_back(std::move(f));
+  }
+  for (size_t i = 0; i < next->inputs.size(); ++i) {
+    const auto& ic = next->inputs[i];
+    Plan::InputPlan in{instance_name(ic, i), config::fingerprint(ic, next->base_dir), std::string(ic.plugin()), nullptr};
+    for (const auto& prior : p.inputs)
+      if (prior.name == in.name) ic.fail("alias", "two inputs are named '" + in.name + "'");
+    if (!keeps(in.name, in.fingerprint, ic, running_inputs))
+      in.fresh = find_plugin(input_plugins(), ic.plugin()).make(ic, build);
+    p.inputs.push_back(std::move(in));
+  }
+  p.cfg = std::move(next);
+  return p;
+}
+
+// ---- running ----
+
+void Service::Impl::input_finished() {
+  if (++finished_inputs == inputs.size()) {
+    log::info("every input has finished; draining outputs");
+    shutdown();
+  }
+}
+
+// {"status":"ok"|"degraded","outputs":{"<instance>":{"failing":bool,
+// "last_error":"…" (while failing),"failing_since":"…","retrying_batches",
+// "dead_lettered","buffer_full"}}}: degraded while an output's last answer
+// was a failure.
+std::string Service::Impl::health_json() const {
+  std::string body;
+  bool degraded = false;
+  for (const auto& o : outputs) {
+    const OutputRunner& r = *o.runner;
+    if (!body.empty()) body += ',';
+    OutputRunner::Health h = r.health();
+    degraded = degraded || h.failing;
+    json::append_string(body, r.instance());
+    body += ":{\"failing\":";
+    body += h.failing ? "true" : "false";
+    if (h.failing) {
+      body += ",\"last_error\":";
+      json::append_string(body, h.last_error);
+      body += ",\"failing_since\":\"";
+      json::append_rfc3339(body, std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     h.failing_since.time_since_epoch()).count());
+      body += '"';
     }
-    if (cfg.inputs.empty()) throw config::ConfigError(config::Mark{cfg.path, 0, 0}, "pipeline has no inputs");
-    if (cfg.outputs.empty()) throw config::ConfigError(config::Mark{cfg.path, 0, 0}, "pipeline has no outputs");
-    if (svc.get_bool("http_server")) {
-      status = std::make_unique<StatusServer>(io, svc.get_string("http_listen"),
-                                              static_cast<uint16_t>(svc.get_int("http_port")), metrics,
-                                              [this] { return health_json(); });
+    body += ",\"retrying_batches\":" + std::to_string(metrics.value("sluice_output_retry_queue", r.instance())) +
+            ",\"dead_lettered\":" +
+            std::to_string(metrics.value("sluice_output_records_dead_lettered_total", r.instance())) +
+            ",\"buffer_full\":" + (r.blocking_full() ? "true" : "false") + "}";
+  }
+  return std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") + "\",\"outputs\":{" + body + "}}";
+}
+
+void Service::Impl::wait_signal() {
+  signals.async_wait([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    if (stopping) {
+      log::warn("second signal ({}): exiting at once", sig);
+      std::_Exit(1);
     }
-  }
-
-  void input_finished() {
-    if (++finished_inputs == inputs.size()) {
-      log::info("every input has finished; draining outputs");
-      shutdown();
-    }
-  }
-
-  // {"status":"ok"|"degraded","outputs":{"<instance>":{"failing":bool,
-  // "last_error":"…" (while failing),"failing_since":"…","retrying_batches",
-  // "dead_lettered","buffer_full"}}}: degraded while an output's last answer
-  // was a failure.
-  std::string health_json() const {
-    std::string outputs;
-    bool degraded = false;
-    for (const auto& r : runners) {
-      if (!outputs.empty()) outputs += ',';
-      OutputRunner::Health h = r->health();
-      degraded = degraded || h.failing;
-      json::append_string(outputs, r->instance());
-      outputs += ":{\"failing\":";
-      outputs += h.failing ? "true" : "false";
-      if (h.failing) {
-        outputs += ",\"last_error\":";
-        json::append_string(outputs, h.last_error);
-        outputs += ",\"failing_since\":\"";
-        json::append_rfc3339(outputs, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          h.failing_since.time_since_epoch()).count());
-        outputs += '"';
-      }
-      outputs += ",\"retrying_batches\":" +
-                 std::to_string(metrics.value("sluice_output_retry_queue", r->instance())) + ",\"dead_lettered\":" +
-                 std::to_string(metrics.value("sluice_output_records_dead_lettered_total", r->instance())) +
-                 ",\"buffer_full\":" + (r->blocking_full() ? "true" : "false") + "}";
-    }
-    return std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") + "\",\"outputs\":{" + outputs + "}}";
-  }
-
-
-  void wait_signal() {
-    signals.async_wait([this](boost::system::error_code ec, int sig) {
-      if (ec) return;
-      if (stopping) {
-        log::warn("second signal ({}): exiting at once", sig);
-        std::_Exit(1);
-      }
-      log::info("signal {} received: stopping (a second signal exits at once)", sig);
-      shutdown();
-      wait_signal();
-    });
-  }
-
-  void shutdown() {
-    if (stopping) return;
-    stopping = true;
-    for (auto& in : inputs) in->input->stop();
-    pipeline->flush_filters();
-    if (status) status->stop();
-    // Outputs drain on their own threads; the main loop keeps running so that
-    // acknowledgements reach the inputs and a second signal is heard.
-    drainer = std::thread([this] {
-      drain_outputs();
-      asio::post(io, [this] { finish(); });
-    });
-  }
-
-  void drain_outputs() {
-    auto deadline = Clock::now() + grace;
-    std::vector<std::thread> drains;
-    std::vector<uint64_t> left(runners.size(), 0);
-    for (size_t i = 0; i < runners.size(); ++i)
-      drains.emplace_back([this, i, deadline, &left] { left[i] = runners[i]->drain(deadline); });
-    for (auto& t : drains) t.join();
-    for (size_t i = 0; i < runners.size(); ++i) {
-      if (left[i] > 0)
-        log::error("output {}: {} records not delivered within grace ({} ms); file inputs will read them again "
-                   "at the next start", runners[i]->instance(), left[i],
-                   std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
-    }
-  }
-
-  // Main thread, after the drain: acknowledgements posted by the outputs ran
-  // before this (same queue, posted earlier), so inputs persist final positions.
-  void finish() {
-    signals.cancel();
-    for (auto& in : inputs) in->input->finish();
-    io.stop();
-  }
-
-  void log_summary() const {
-    log::info("inputs paused {} times (backpressure from full buffers)",
-              metrics.value("sluice_input_pauses_total", "pipeline"));
-    for (const auto& r : runners) {
-      log::info("output {}: {} records delivered, {} retried, {} dead-lettered, {} dropped", r->instance(),
-                metrics.value("sluice_output_records_delivered_total", r->instance()),
-                metrics.value("sluice_output_records_retried_total", r->instance()),
-                metrics.value("sluice_output_records_dead_lettered_total", r->instance()),
-                metrics.value("sluice_output_records_dropped_total", r->instance()));
-    }
-  }
-
-  int run() {
+    log::info("signal {} received: stopping (a second signal exits at once)", sig);
+    shutdown();
     wait_signal();
-    for (auto& r : runners) r->start();
-    for (size_t i = 0; i < pipeline->filters().size(); ++i) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
-    for (auto& in : inputs) in->input->start(*in);
-    if (status) status->start();
-    log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),
-              pipeline->filters().size(), runners.size());
-    io.run();
-    if (drainer.joinable()) drainer.join();
-    log_summary();
-    return 0;
-  }
+  });
+}
 
-  const config::PipelineConfig& cfg;
-  Metrics metrics;
-  asio::io_context io;
-  ParserSet parsers;
-  asio::signal_set signals;
-  std::chrono::nanoseconds grace{};
-  std::unique_ptr<DeadLetter> dead_letter;
-  std::vector<std::unique_ptr<DeadLetter>> own_dead_letters;
-  // Destruction order matters: inputs (ack sinks) outlive the chunks that
-  // the runners and pipeline hold, so they are declared first.
-  std::vector<std::unique_ptr<InputSlot>> inputs;
-  std::vector<std::unique_ptr<OutputRunner>> runners;
-  std::unique_ptr<Pipeline> pipeline;
-  std::vector<std::unique_ptr<FilterCtx>> filter_ctxs;
-  std::unique_ptr<StatusServer> status;
-  std::thread drainer;
-  size_t finished_inputs = 0;
-  bool stopping = false;
-};
+void Service::Impl::shutdown() {
+  if (stopping) return;
+  stopping = true;
+  hangup.cancel();
+  if (settle_timer) settle_timer->cancel();
+  if (reloading) reload_finished(false, "sluice is stopping; inputs a reload was replacing stay stopped");
+  for (auto& in : inputs)
+    if (in->started && !in->leaving) in->input->stop();
+  pipeline->flush_filters();
+  if (status) status->stop();
+  // Outputs drain on their own threads; the main loop keeps running so that
+  // acknowledgements reach the inputs and a second signal is heard.
+  drainer = std::thread([this] {
+    drain_outputs();
+    asio::post(io, [this] { finish(); });
+  });
+}
+
+void Service::Impl::drain_outputs() {
+  auto deadline = Clock::now() + grace;
+  std::vector<OutputRunner*> all;
+  for (auto& o : outputs) all.push_back(o.runner.get());
+  // Outputs a reload replaced, still finishing what they had in flight.
+  for (auto& r : retiring) all.push_back(r.get());
+  std::vector<std::thread> drains;
+  std::vector<uint64_t> left(all.size(), 0);
+  for (size_t i = 0; i < all.size(); ++i)
+    drains.emplace_back([&all, i, deadline, &left] { left[i] = all[i]->drain(deadline); });
+  for (auto& t : drains) t.join();
+  for (auto& t : retire_threads)
+    if (t.joinable()) t.join();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (left[i] > 0)
+      log::error("output {}: {} records not delivered within grace ({} ms); file inputs will read them again "
+                 "at the next start", all[i]->instance(), left[i],
+                 std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
+  }
+}
+
+// Main thread, after the drain: acknowledgements posted by the outputs ran
+// before this (same queue, posted earlier), so inputs persist final positions.
+void Service::Impl::finish() {
+  signals.cancel();
+  for (auto& in : inputs)
+    if (in->started) in->input->finish();
+  for (auto& in : leaving_inputs)
+    if (in->started) in->input->finish();
+  io.stop();
+}
+
+void Service::Impl::log_summary() const {
+  log::info("inputs paused {} times (backpressure from full buffers)",
+            metrics.value("sluice_input_pauses_total", "pipeline"));
+  for (const auto& o : outputs) {
+    const std::string& name = o.runner->instance();
+    log::info("output {}: {} records delivered, {} retried, {} dead-lettered, {} dropped", name,
+              metrics.value("sluice_output_records_delivered_total", name),
+              metrics.value("sluice_output_records_retried_total", name),
+              metrics.value("sluice_output_records_dead_lettered_total", name),
+              metrics.value("sluice_output_records_dropped_total", name));
+  }
+}
+
+int Service::Impl::run() {
+  wait_signal();
+  wait_hangup();
+  for (auto& o : outputs) o.runner->start();
+  for (size_t i = 0; i < pipeline->filters().size(); ++i) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
+  for (auto& in : inputs) {
+    in->input->start(*in);
+    in->started = true;
+  }
+  if (status) status->start();
+  log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),
+            pipeline->filters().size(), outputs.size());
+  io.run();
+  if (drainer.joinable()) drainer.join();
+  log_summary();
+  return 0;
+}
+
+// ---- Service ----
 
 Service::Service(const config::PipelineConfig& cfg) : impl_(std::make_unique<Impl>(cfg)) {}
 Service::~Service() = default;
 int Service::run() { return impl_->run(); }
+void Service::reload(ReloadDone done) { impl_->reload(std::move(done)); }
 
 std::string Service::summary() const {
   return std::to_string(impl_->inputs.size()) + " inputs, " + std::to_string(impl_->pipeline->filters().size()) +
-         " filters, " + std::to_string(impl_->runners.size()) + " outputs";
+         " filters, " + std::to_string(impl_->outputs.size()) + " outputs";
 }
 
 }  // namespace sluice

@@ -27,6 +27,9 @@ const PluginSchema& service_schema() {
           {"http_server", KeyType::Bool, "off", "Serve /api/v1/health, /api/v1/metrics and /api/v1/uptime."},
           {"http_listen", KeyType::String, "127.0.0.1", "Address of the built-in HTTP server."},
           {"http_port", KeyType::Int, "2020", "Port of the built-in HTTP server."},
+          {"hot_reload", KeyType::Bool, "off",
+           "Reload the configuration file on SIGHUP (or POST /api/v1/reload): components whose settings changed "
+           "are rebuilt, the others keep running, nothing queued is lost."},
       }};
   return schema;
 }

@@ -34,7 +34,7 @@ Checked health_check(const std::string& url) {
 
 }  // namespace
 
-TEST_CASE("--health-check: 0 while the status server answers 2xx, 1 with the reason otherwise", "[e2e][health_check]") {
+TEST_CASE("sluice --health-check: 0 while the status server answers 2xx, 1 with the reason otherwise", "[e2e][health_check]") {
   TempDir dir;
   write_file(dir.file("app.log"), "");
   uint16_t port = free_tcp_port();

@@ -9,7 +9,9 @@
 
 #include "agent/asio.hpp"
 #include "agent/config/common_keys.hpp"
+#include "agent/config/effective_config.hpp"
 #include "agent/dead_letter.hpp"
+#include "agent/health.hpp"
 #include "agent/json_writer.hpp"
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
@@ -47,19 +49,48 @@ struct Service::Impl {
    public:
     InputSlot(Impl& svc, std::string instance, std::unique_ptr<Input> input)
         : svc_(svc), instance_(std::move(instance)), input(std::move(input)),
-          records_(svc.metrics.counter("sluice_input_records_total", "input", instance_)) {}
+          records_(svc.metrics.counter("sluice_input_records_total", "input", instance_, false,
+                                             "Records the input handed to the pipeline.")) {}
     asio::io_context& io() override { return svc_.io; }
     void emit(ChunkPtr chunk) override {
       if (chunk->events.empty()) return;
       records_.add(chunk->events.size());
       svc_.pipeline->submit(std::move(chunk));
     }
-    bool paused() const override { return svc_.pipeline->paused(); }
+    bool paused() const override {
+      bool p = svc_.pipeline->paused();
+      if (p && !paused_since_) {
+        paused_since_ = Clock::now();
+        paused_since_wall_ = std::chrono::system_clock::now();
+      } else if (!p) {
+        paused_since_.reset();
+      }
+      return p;
+    }
     void finished() override {
       if (!done_) {
         done_ = true;
         svc_.input_finished();
       }
+    }
+    // For health: paused while its last question was answered "paused" and
+    // the buffers are still full (an input that stopped asking isn't held
+    // paused by a stale answer).
+    health::InputState health_state(std::string plugin) const {
+      health::InputState st;
+      st.instance = instance_;
+      st.plugin = std::move(plugin);
+      st.input = input.get();
+      if (done_) st.run = health::InputState::Run::Finished;
+      else if (svc_.stopping) st.run = health::InputState::Run::Stopped;
+      if (paused_since_ && st.run == health::InputState::Run::Running) {
+        st.paused_reason = svc_.pipeline->full_reason();
+        if (!st.paused_reason.empty()) {
+          st.paused_since = paused_since_;
+          st.paused_since_wall = paused_since_wall_;
+        }
+      }
+      return st;
     }
     Metrics& metrics() override { return svc_.metrics; }
     const std::string& instance() const override { return instance_; }
@@ -68,6 +99,8 @@ struct Service::Impl {
     Impl& svc_;
     std::string instance_;
     bool done_ = false;
+    mutable std::optional<Clock::time_point> paused_since_;
+    mutable std::chrono::system_clock::time_point paused_since_wall_;
 
    public:
     std::unique_ptr<Input> input;
@@ -95,6 +128,10 @@ struct Service::Impl {
       : cfg(cfg), parsers(ParserSet::build(cfg.parsers)), signals(io, SIGINT, SIGTERM) {
     const auto& svc = cfg.service;
     grace = svc.get_duration("grace");
+    health_policy.max_output_stall = svc.get_duration("health.max_output_stall");
+    health_policy.max_paused = svc.get_duration("health.max_paused");
+    for (const char* key : {"health.max_output_stall", "health.max_paused"})
+      if (svc.get_duration(key).count() <= 0) svc.fail(key, "must be longer than 0");
     BuildContext build{&parsers, cfg.base_dir};
     std::string dl = svc.get_string("dead_letter_file");
     std::string storage = svc.get_string("storage.path");
@@ -135,9 +172,74 @@ struct Service::Impl {
     if (cfg.outputs.empty()) throw config::ConfigError(config::Mark{cfg.path, 0, 0}, "pipeline has no outputs");
     if (svc.get_bool("http_server")) {
       status = std::make_unique<StatusServer>(io, svc.get_string("http_listen"),
-                                              static_cast<uint16_t>(svc.get_int("http_port")), metrics,
-                                              [this] { return health_json(); });
+                                              static_cast<uint16_t>(svc.get_int("http_port")));
+      add_status_routes();
     }
+  }
+
+  // The built-in server's endpoints (README, "Metrics and health").
+  void add_status_routes() {
+    auto json = [](std::string body) {
+      StatusResponse r;
+      r.body = std::move(body);
+      if (r.body.empty() || r.body.back() != '\n') r.body += '\n';
+      return r;
+    };
+    auto from = [](health::Answer a) {
+      StatusResponse r;
+      r.status = a.status;
+      r.body = std::move(a.body);
+      return r;
+    };
+    status->route("GET", "/api/v1/health", [this, from](const StatusRequest&, StatusReply reply) {
+      reply(from(health::health_answer(health_snapshot(), health_policy)));
+    });
+    status->route("GET", "/api/v1/health/ready", [this, from](const StatusRequest&, StatusReply reply) {
+      reply(from(health::ready_answer(health_snapshot(), health_policy)));
+    });
+    status->route("GET", "/api/v1/health/live",
+                  [from](const StatusRequest&, StatusReply reply) { reply(from(health::live_answer())); });
+    auto prometheus = [this](const StatusRequest&, StatusReply reply) {
+      StatusResponse r;
+      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      r.body = metrics.prometheus_text();
+      health::append_prometheus(health_snapshot(), health_policy, r.body);
+      reply(std::move(r));
+    };
+    status->route("GET", "/api/v1/metrics", prometheus);
+    status->route("GET", "/api/v1/metrics/prometheus", prometheus);
+    status->route("GET", "/api/v1/uptime", [this, json](const StatusRequest&, StatusReply reply) {
+      std::string body;
+      json::Writer(body).begin_object()
+          .field("uptime_sec", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at).count())
+          .end_object();
+      reply(json(std::move(body)));
+    });
+    status->route("GET", "/api/v1/config", [this, json](const StatusRequest&, StatusReply reply) {
+      reply(json(config::effective_config_json(cfg)));
+    });
+    status->route("GET", "/", [this, json](const StatusRequest&, StatusReply reply) {
+      std::string body;
+      json::Writer w(body);
+      w.begin_object().key("sluice").begin_object().field("version", SLUICE_VERSION).end_object();
+      w.key("endpoints").begin_array();
+      for (const auto& r : status->routes()) w.value(r);
+      w.end_array().end_object();
+      reply(json(std::move(body)));
+    });
+  }
+
+  // Main thread: every component as health sees it now.
+  health::Snapshot health_snapshot() const {
+    health::Snapshot s;
+    s.now = Clock::now();
+    s.wall_now = std::chrono::system_clock::now();
+    s.started = started;
+    s.stopping = stopping;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      s.inputs.push_back(inputs[i]->health_state(std::string(cfg.inputs[i].plugin())));
+    for (const auto& r : runners) s.outputs.push_back({r->instance(), r->health()});
+    return s;
   }
 
   void input_finished() {
@@ -146,37 +248,6 @@ struct Service::Impl {
       shutdown();
     }
   }
-
-  // {"status":"ok"|"degraded","outputs":{"<instance>":{"failing":bool,
-  // "last_error":"…" (while failing),"failing_since":"…","retrying_batches",
-  // "dead_lettered","buffer_full"}}}: degraded while an output's last answer
-  // was a failure.
-  std::string health_json() const {
-    std::string outputs;
-    bool degraded = false;
-    for (const auto& r : runners) {
-      if (!outputs.empty()) outputs += ',';
-      OutputRunner::Health h = r->health();
-      degraded = degraded || h.failing;
-      json::append_string(outputs, r->instance());
-      outputs += ":{\"failing\":";
-      outputs += h.failing ? "true" : "false";
-      if (h.failing) {
-        outputs += ",\"last_error\":";
-        json::append_string(outputs, h.last_error);
-        outputs += ",\"failing_since\":\"";
-        json::append_rfc3339(outputs, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                          h.failing_since.time_since_epoch()).count());
-        outputs += '"';
-      }
-      outputs += ",\"retrying_batches\":" +
-                 std::to_string(metrics.value("sluice_output_retry_queue", r->instance())) + ",\"dead_lettered\":" +
-                 std::to_string(metrics.value("sluice_output_records_dead_lettered_total", r->instance())) +
-                 ",\"buffer_full\":" + (r->blocking_full() ? "true" : "false") + "}";
-    }
-    return std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") + "\",\"outputs\":{" + outputs + "}}";
-  }
-
 
   void wait_signal() {
     signals.async_wait([this](boost::system::error_code ec, int sig) {
@@ -196,7 +267,8 @@ struct Service::Impl {
     stopping = true;
     for (auto& in : inputs) in->input->stop();
     pipeline->flush_filters();
-    if (status) status->stop();
+    // The status server keeps answering during the drain (ready says 503,
+    // metrics show the drain) and stops in finish().
     // Outputs drain on their own threads; the main loop keeps running so that
     // acknowledgements reach the inputs and a second signal is heard.
     drainer = std::thread([this] {
@@ -224,6 +296,7 @@ struct Service::Impl {
   // before this (same queue, posted earlier), so inputs persist final positions.
   void finish() {
     signals.cancel();
+    if (status) status->stop();
     for (auto& in : inputs) in->input->finish();
     io.stop();
   }
@@ -245,6 +318,7 @@ struct Service::Impl {
     for (auto& r : runners) r->start();
     for (size_t i = 0; i < pipeline->filters().size(); ++i) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
     for (auto& in : inputs) in->input->start(*in);
+    started = true;
     if (status) status->start();
     log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),
               pipeline->filters().size(), runners.size());
@@ -260,6 +334,8 @@ struct Service::Impl {
   ParserSet parsers;
   asio::signal_set signals;
   std::chrono::nanoseconds grace{};
+  health::Policy health_policy;
+  Clock::time_point started_at = Clock::now();
   std::unique_ptr<DeadLetter> dead_letter;
   std::vector<std::unique_ptr<DeadLetter>> own_dead_letters;
   // Destruction order matters: inputs (ack sinks) outlive the chunks that
@@ -271,6 +347,7 @@ struct Service::Impl {
   std::unique_ptr<StatusServer> status;
   std::thread drainer;
   size_t finished_inputs = 0;
+  bool started = false;  // every component started
   bool stopping = false;
 };
 

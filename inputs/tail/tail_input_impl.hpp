@@ -32,6 +32,7 @@ class TailInput final : public Input {
   void start(InputContext& ctx) override;
   void stop() override;
   void finish() override;
+  void describe_health(json::Writer& out) const override;  // tail_health.cpp
 
  private:
   using Timer = boost::asio::steady_timer;

@@ -196,7 +196,9 @@ class Session final : public std::enable_shared_from_this<Session> {
                 std::chrono::duration_cast<std::chrono::seconds>(kAnswerTimeout).count());
       self->answer(seq, json_error(503, "no answer in time"));
     });
-    (*handler)(r, [state = std::move(state)](StatusResponse resp) { state->deliver(std::move(resp)); });
+    // A copy: the handler may change the route table (a reload re-registering routes).
+    StatusHandler run = *handler;
+    run(r, [state = std::move(state)](StatusResponse resp) { state->deliver(std::move(resp)); });
   }
 
   // Expected ends (the client closed, a timeout, shutdown) close quietly; a

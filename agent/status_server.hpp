@@ -36,7 +36,9 @@ struct StatusResponse {
 // server stopped, or a second time, does nothing; if every copy is destroyed
 // without a call, the client gets a 500.
 using StatusReply = std::function<void(StatusResponse)>;
-// Called on the server's io_context (the main thread).
+// Called on the server's io_context (the main thread). The request lives
+// until the handler returns: a handler that answers later copies what it
+// needs. It may call route() (replace handlers, its own included).
 using StatusHandler = std::function<void(const StatusRequest&, StatusReply)>;
 
 // Bounds on what one client may cost: a slow or hostile client holds one

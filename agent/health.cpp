@@ -72,6 +72,7 @@ Verdict judge_output(const OutputState& o, const Policy& policy, SteadyTime now)
 Verdict judge_input(const InputState& i, const Policy& policy, SteadyTime now) {
   if (i.run == InputState::Run::Finished) return {"finished", Level::Ok, {}};
   if (i.run == InputState::Run::Stopped) return {"stopped", Level::Ok, {}};
+  if (i.run == InputState::Run::Reloading) return {"reloading", Level::Ok, {}};
   if (!i.paused_since) return {"running", Level::Ok, {}};
   // A pause shorter than the limit is backpressure doing its job: not a fault.
   nanoseconds paused = now - *i.paused_since;

@@ -36,7 +36,9 @@ struct Policy {
 struct InputState {
   std::string instance;
   std::string plugin;
-  enum class Run { Running, Finished, Stopped } run = Run::Running;
+  // Reloading: a hot reload is replacing it (stopped, waiting for what it
+  // emitted to be acknowledged before its successor starts).
+  enum class Run { Running, Finished, Stopped, Reloading } run = Run::Running;
   // Since when the input has been told to wait (its last question was
   // answered "paused" and the buffers are still full); empty otherwise.
   std::optional<SteadyTime> paused_since;
@@ -62,7 +64,7 @@ struct Snapshot {
 enum class Level { Ok, Degraded, Unhealthy };
 
 struct Verdict {
-  std::string_view state;  // outputs: ok, retrying, stalled; inputs: running, paused, finished, stopped
+  std::string_view state;  // outputs: ok, retrying, stalled; inputs: running, paused, finished, stopped, reloading
   Level level = Level::Ok;
   std::string reason;  // why, when not ok (names the component and the limit)
 };

@@ -33,6 +33,13 @@ class InputContext {
   virtual const std::string& instance() const = 0;
 };
 
+// What an input hands to its successor when a reload rebuilds it with a new
+// configuration (tail: where each file was delivered up to, so a tail without
+// an offsets file resumes there instead of at the files' ends).
+struct InputCarry {
+  virtual ~InputCarry() = default;
+};
+
 // An input runs on the main io_context; it must never block it.
 class Input {
  public:
@@ -48,6 +55,16 @@ class Input {
   // the JSON object the core has opened for it, e.g. how far a file input
   // is behind. Main thread; must be cheap and must not block.
   virtual void describe_health(json::Writer& /*out*/) const {}
+
+  // Hot reload. After stop(): true once every record this input emitted was
+  // acknowledged (delivered, dead-lettered or dropped), so that finish() commits
+  // positions nothing is still travelling behind. Inputs that acknowledge on
+  // receipt (network inputs) are always settled.
+  virtual bool settled() const { return true; }
+  // After finish(): state for the input of the same plugin that replaces this one.
+  virtual std::unique_ptr<InputCarry> carry_over() { return nullptr; }
+  // Before start(): the carry_over() of the input this one replaces.
+  virtual void resume_from(std::unique_ptr<InputCarry> /*carry*/) {}
 };
 
 // What a factory may use to build a component from its config.

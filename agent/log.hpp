@@ -12,6 +12,8 @@ namespace sluice::log {
 
 // Sets up the stderr logger; level is one of off, error, warn, info, debug, trace.
 void init(std::string_view level);
+// Changes the level of the logger init() set up (hot reload).
+void set_level(std::string_view level);
 
 using spdlog::debug;
 using spdlog::error;

@@ -61,12 +61,60 @@ class OutputRunner::Worker final : public OutputContext {
     });
   }
 
-  // Main thread.
-  void post_chunk(SharedChunk chunk, uint64_t bytes) {
+  // Main thread, or a predecessor's worker handing over (counted: the
+  // records were already counted in by the output's previous version).
+  void post_chunk(SharedChunk chunk, uint64_t bytes, bool counted = false) {
     inbox_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-    asio::post(io_, [this, chunk = std::move(chunk), bytes]() mutable {
+    asio::post(io_, [this, chunk = std::move(chunk), bytes, counted]() mutable {
       inbox_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-      accept(std::move(chunk));
+      accept(std::move(chunk), counted);
+    });
+  }
+
+  // A predecessor's worker: a batch it was retrying, to be sent again here
+  // at once (with this version's settings and a fresh retry count).
+  void adopt(Batch batch) {
+    asio::post(io_, [this, batch = std::move(batch)]() mutable {
+      if (stopped_) {
+        for (const auto& p : batch.parts) p.chunk->fail_acks();
+        return;
+      }
+      AttemptPtr a = new_attempt(std::move(batch));
+      a->since = a->sent = Clock::now();  // health counts its wait in this output from here
+      ready_.push_back(std::move(a));
+      pump();
+    });
+  }
+
+  // Main thread: hot reload replaced this output. Queued chunks and batches
+  // waiting for a retry go to the successor now; batches in flight finish
+  // here, and a retryable answer to one goes to the successor too. Then the
+  // output stops and `retired` runs (on this worker's thread).
+  void hand_over(Worker& successor, std::function<void()> retired) {
+    asio::post(io_, [this, &successor, retired = std::move(retired)]() mutable {
+      on_retired_ = std::move(retired);
+      successor_ = &successor;
+      flush_timer_.cancel();
+      for (const SharedChunk& c : queue_) {
+        successor.post_chunk(c, c->memory_bytes(), true);
+        release(c);
+      }
+      queue_.clear();
+      arrivals_.clear();
+      queue_records_ = 0;
+      queue_bytes_ = 0;
+      ready_.clear();
+      for (auto it = attempts_.begin(); it != attempts_.end();) {
+        AttemptPtr a = *it++;  // pass_on() erases it
+        if (a->in_flight) continue;
+        if (a->waiting) {
+          a->timer->cancel();
+          retry_queue_.set(retry_queue_.value() - 1);
+        }
+        pass_on(a);
+      }
+      check_done();
+      publish_waiting();
     });
   }
 
@@ -87,15 +135,25 @@ class OutputRunner::Worker final : public OutputContext {
   uint64_t drain(Clock::time_point deadline) {
     std::promise<uint64_t> done;
     auto result = done.get_future();
-    asio::post(io_, [this, deadline, &done] {
-      drained_ = &done;
+    bool retired = false;
+    {
+      std::lock_guard lock(done_mu_);
+      retired = finished_;
+      if (!retired) drained_ = &done;
+    }
+    if (retired) {  // handed over at a reload: nothing left here
+      if (thread_.joinable()) thread_.join();
+      return 0;
+    }
+    asio::post(io_, [this, deadline] {
+      if (stopped_) return;
       draining_ = true;
       deadline_timer_.expires_at(deadline);
       deadline_timer_.async_wait([this](boost::system::error_code ec) {
         if (!ec) give_up();
       });
       pump();
-      check_drained();
+      check_done();
     });
     uint64_t left = result.get();
     thread_.join();
@@ -121,6 +179,8 @@ class OutputRunner::Worker final : public OutputContext {
     Clock::time_point since;  // arrival of its oldest record in this output (health)
     Clock::time_point sent;   // its first send (health: what is due and not delivered)
     std::unique_ptr<asio::steady_timer> timer;
+    bool in_flight = false;  // sent, answer not yet in
+    bool waiting = false;    // its backoff timer is running
   };
   using AttemptPtr = std::shared_ptr<Attempt>;
 
@@ -151,12 +211,17 @@ class OutputRunner::Worker final : public OutputContext {
   }
 
   // ---- queue ----
-  void accept(SharedChunk chunk) {
+  void accept(SharedChunk chunk, bool counted = false) {
+    if (successor_ != nullptr) {  // posted before the hand-over ran
+      uint64_t bytes = chunk->memory_bytes();
+      successor_->post_chunk(std::move(chunk), bytes, counted);
+      return;
+    }
     if (stopped_) {
       chunk->fail_acks();
       return;
     }
-    records_in_.add(chunk->events.size());
+    if (!counted) records_in_.add(chunk->events.size());
     auto now = Clock::now();
     if (queue_.empty()) oldest_ = now;
     arrivals_.push_back(now);
@@ -209,7 +274,7 @@ class OutputRunner::Worker final : public OutputContext {
 
   // Starts flushes while workers are free and something is due.
   void pump() {
-    if (stopped_) return;
+    if (stopped_ || successor_ != nullptr) return;
     while (in_flight_ < settings_.workers) {
       if (!ready_.empty()) {
         AttemptPtr a = std::move(ready_.front());
@@ -247,8 +312,8 @@ class OutputRunner::Worker final : public OutputContext {
     if (!arrivals_.empty()) undelivered = arrivals_.front().time_since_epoch().count();
     for (const auto& a : attempts_) {
       int64_t since = a->since.time_since_epoch().count(), sent = a->sent.time_since_epoch().count();
-      if (undelivered == 0 || since < undelivered) undelivered = since;
-      if (pending == 0 || sent < pending) pending = sent;
+      if (since != 0 && (undelivered == 0 || since < undelivered)) undelivered = since;
+      if (sent != 0 && (pending == 0 || sent < pending)) pending = sent;
       records += a->batch.size();
     }
     owner_.oldest_undelivered_.store(undelivered, std::memory_order_relaxed);
@@ -258,6 +323,7 @@ class OutputRunner::Worker final : public OutputContext {
 
   void send(const AttemptPtr& a) {
     ++in_flight_;
+    a->in_flight = true;
     batches_.add();
     output_->flush(a->batch, [this, a](FlushResult r) {
       asio::post(io_, [this, a, r = std::move(r)]() mutable { on_result(a, std::move(r)); });
@@ -266,6 +332,7 @@ class OutputRunner::Worker final : public OutputContext {
 
   void on_result(const AttemptPtr& a, FlushResult r) {
     --in_flight_;
+    a->in_flight = false;
     if (stopped_) return;  // gave up at the deadline: acks already failed
     size_t n = a->batch.size();
     if (!r.per_record.empty() && r.per_record.size() != n) {
@@ -292,7 +359,7 @@ class OutputRunner::Worker final : public OutputContext {
     }
     finish(a);
     pump();
-    check_drained();
+    check_done();
   }
 
   // Per-record outcomes: delivered ones are done, permanent ones go to the
@@ -336,6 +403,10 @@ class OutputRunner::Worker final : public OutputContext {
 
   void schedule_retry(const AttemptPtr& a, const std::string& reason,
                       std::optional<std::chrono::milliseconds> retry_after) {
+    if (successor_ != nullptr) {  // the output's new version retries it
+      pass_on(a);
+      return;
+    }
     auto now = Clock::now();
     if (a->retries == 0) a->first_failure = now;
     ++a->retries;
@@ -357,9 +428,11 @@ class OutputRunner::Worker final : public OutputContext {
       log::warn("output {}: {} records will be retried in {} ms (attempt {}): {} ({} retries so far)",
                 owner_.instance_, a->batch.size(), delay.count() / 1000000, a->retries + 1, reason, hits);
     a->timer = std::make_unique<asio::steady_timer>(io_, delay);
+    a->waiting = true;
     retry_queue_.add();
     a->timer->async_wait([this, a](boost::system::error_code ec) {
-      if (ec || stopped_) return;
+      if (ec || stopped_ || !a->waiting) return;
+      a->waiting = false;
       retry_queue_.set(retry_queue_.value() - 1);
       ready_.push_back(a);
       pump();
@@ -405,8 +478,23 @@ class OutputRunner::Worker final : public OutputContext {
                  dead_letter_.path(), reason, n);
   }
 
-  void check_drained() {
-    if (draining_ && !stopped_ && queue_.empty() && attempts_.empty()) complete(0);
+  void pass_on(const AttemptPtr& a) {
+    successor_->adopt(a->batch);
+    finish(a);
+  }
+
+  // Drained at shutdown, or handed over at a reload: nothing left here.
+  void check_done() {
+    if (stopped_ || !queue_.empty() || !attempts_.empty()) return;
+    if (draining_) {
+      complete(0);
+    } else if (successor_ != nullptr && !completing_) {
+      // After the handlers of the retry timers hand_over() cancelled, which
+      // hold the last references to their batches' chunks (so the inputs
+      // hear back before the runner counts as retired).
+      completing_ = true;
+      asio::post(io_, [this] { complete(0); });
+    }
   }
 
   // Deadline reached: whatever is left stays unacknowledged (a tail input
@@ -426,6 +514,7 @@ class OutputRunner::Worker final : public OutputContext {
   }
 
   void complete(uint64_t left) {
+    if (stopped_) return;
     stopped_ = true;
     flush_timer_.cancel();
     deadline_timer_.cancel();
@@ -441,7 +530,13 @@ class OutputRunner::Worker final : public OutputContext {
     output_->stop();
     work_.reset();
     io_.stop();
-    drained_->set_value(left);
+    {
+      std::lock_guard lock(done_mu_);
+      finished_ = true;
+      if (drained_ != nullptr) drained_->set_value(left);
+      drained_ = nullptr;
+    }
+    if (on_retired_) std::exchange(on_retired_, nullptr)();
   }
 
   // io_ first: the output's sockets and timers must be destroyed before it.
@@ -469,6 +564,11 @@ class OutputRunner::Worker final : public OutputContext {
   bool timer_armed_ = false;
   bool draining_ = false;
   bool stopped_ = false;
+  Worker* successor_ = nullptr;       // set by hand_over()
+  bool completing_ = false;           // handed over; complete() is posted
+  std::function<void()> on_retired_;  // runs once handed over
+  std::mutex done_mu_;                // drain() (main thread) vs complete() (worker)
+  bool finished_ = false;
   std::promise<uint64_t>* drained_ = nullptr;
   Backoff backoff_;
   std::mt19937_64 rng_;
@@ -513,6 +613,10 @@ bool OutputRunner::blocking_full() const {
 }
 
 uint64_t OutputRunner::drain(Clock::time_point deadline) { return worker_->drain(deadline); }
+
+void OutputRunner::hand_over(OutputRunner& successor, std::function<void()> retired) {
+  worker_->hand_over(*successor.worker_, std::move(retired));
+}
 
 OutputRunner::Health OutputRunner::health() const {
   Health h;

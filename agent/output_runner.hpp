@@ -3,6 +3,7 @@
 #pragma once
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -68,6 +69,12 @@ class OutputRunner {
   // deadline; then fails (doesn't acknowledge) whatever is left, stops the
   // output and joins the worker. Returns the number of records left undelivered.
   uint64_t drain(std::chrono::steady_clock::time_point deadline);
+  // Hot reload replaced this output with `successor` (same instance name,
+  // already started): what is queued and what waits for a retry moves to the
+  // successor at once; batches in flight finish here (a retryable answer moves
+  // too). `retired` runs on this runner's worker thread when nothing is left;
+  // the runner may then be destroyed. drain() still works meanwhile.
+  void hand_over(OutputRunner& successor, std::function<void()> retired);
 
  private:
   class Worker;

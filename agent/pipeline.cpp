@@ -87,6 +87,13 @@ bool Pipeline::paused() {
   return full;
 }
 
+void Pipeline::reconfigure(std::vector<FilterSlot> filters, std::vector<OutputRunner*> outputs, uint64_t mem_limit) {
+  filters_ = std::move(filters);
+  outputs_ = std::move(outputs);
+  mem_limit_ = mem_limit;
+  routes_.clear();  // routes point at filter indices and outputs that may be gone
+}
+
 void Pipeline::flush_filters() {
   for (auto& slot : filters_) slot.filter->flush();
 }

@@ -38,6 +38,9 @@ class Pipeline {
   // Shutdown: lets each filter emit what it holds, in order.
   void flush_filters();
   std::vector<FilterSlot>& filters() { return filters_; }
+  // Hot reload, between two chunks: a new filter chain, output set and budget.
+  // Records already charged stay charged until their chunks are released.
+  void reconfigure(std::vector<FilterSlot> filters, std::vector<OutputRunner*> outputs, uint64_t mem_limit);
   int64_t memory_in_use() const { return budget_.load(); }
 
  private:

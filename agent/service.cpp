@@ -1,23 +1,16 @@
-// Building and running the agent; see service.hpp.
+// Building and running the agent; see service.hpp. Hot reload is in
+// service_reload.cpp.
 #include "agent/service.hpp"
 
 #include <unistd.h>
 
 #include <csignal>
 #include <filesystem>
-#include <thread>
 
-#include "agent/asio.hpp"
 #include "agent/config/common_keys.hpp"
-#include "agent/config/effective_config.hpp"
-#include "agent/dead_letter.hpp"
-#include "agent/health.hpp"
-#include "agent/json_writer.hpp"
+#include "agent/config/config_diff.hpp"
 #include "agent/log.hpp"
-#include "agent/metrics.hpp"
-#include "agent/parse/parser.hpp"
-#include "agent/pipeline.hpp"
-#include "agent/status_server.hpp"
+#include "agent/service_impl.hpp"
 #include "filters/registry.hpp"
 #include "inputs/registry.hpp"
 #include "outputs/registry.hpp"
@@ -43,321 +36,283 @@ const auto& find_plugin(const Plugins& plugins, std::string_view name) {
 
 }  // namespace
 
-struct Service::Impl {
-  // Main-thread context of one input.
-  class InputSlot final : public InputContext {
-   public:
-    InputSlot(Impl& svc, std::string instance, std::unique_ptr<Input> input)
-        : svc_(svc), instance_(std::move(instance)), input(std::move(input)),
-          records_(svc.metrics.counter("sluice_input_records_total", "input", instance_, false,
-                                             "Records the input handed to the pipeline.")) {}
-    asio::io_context& io() override { return svc_.io; }
-    void emit(ChunkPtr chunk) override {
-      if (chunk->events.empty()) return;
-      records_.add(chunk->events.size());
-      svc_.pipeline->submit(std::move(chunk));
-    }
-    bool paused() const override {
-      bool p = svc_.pipeline->paused();
-      if (p && !paused_since_) {
-        paused_since_ = Clock::now();
-        paused_since_wall_ = std::chrono::system_clock::now();
-      } else if (!p) {
-        paused_since_.reset();
-      }
-      return p;
-    }
-    void finished() override {
-      if (!done_) {
-        done_ = true;
-        svc_.input_finished();
-      }
-    }
-    // For health: paused while its last question was answered "paused" and
-    // the buffers are still full (an input that stopped asking isn't held
-    // paused by a stale answer).
-    health::InputState health_state(std::string plugin) const {
-      health::InputState st;
-      st.instance = instance_;
-      st.plugin = std::move(plugin);
-      st.input = input.get();
-      if (done_) st.run = health::InputState::Run::Finished;
-      else if (svc_.stopping) st.run = health::InputState::Run::Stopped;
-      if (paused_since_ && st.run == health::InputState::Run::Running) {
-        st.paused_reason = svc_.pipeline->full_reason();
-        if (!st.paused_reason.empty()) {
-          st.paused_since = paused_since_;
-          st.paused_since_wall = paused_since_wall_;
-        }
-      }
-      return st;
-    }
-    Metrics& metrics() override { return svc_.metrics; }
-    const std::string& instance() const override { return instance_; }
+// ---- InputSlot ----
 
-   private:
-    Impl& svc_;
-    std::string instance_;
-    bool done_ = false;
-    mutable std::optional<Clock::time_point> paused_since_;
-    mutable std::chrono::system_clock::time_point paused_since_wall_;
+Service::Impl::InputSlot::InputSlot(Impl& svc, std::string instance)
+    : svc_(svc), instance_(std::move(instance)),
+      records_(svc.metrics.counter("sluice_input_records_total", "input", instance_, false,
+                                   "Records the input handed to the pipeline.")) {}
 
-   public:
-    std::unique_ptr<Input> input;
-    Counter& records_;
-  };
+bool Service::Impl::InputSlot::paused() const {
+  bool p = svc_.pipeline->paused();
+  if (p && !paused_since_) {
+    paused_since_ = Clock::now();
+    paused_since_wall_ = std::chrono::system_clock::now();
+  } else if (!p) {
+    paused_since_.reset();
+  }
+  return p;
+}
 
-  class FilterCtx final : public FilterContext {
-   public:
-    FilterCtx(Impl& svc, std::string instance, size_t index)
-        : svc_(svc), instance_(std::move(instance)), index_(index) {}
-    asio::io_context& io() override { return svc_.io; }
-    void emit(ChunkPtr chunk) override {
-      if (!chunk->events.empty()) svc_.pipeline->submit(std::move(chunk), index_ + 1);
-    }
-    Metrics& metrics() override { return svc_.metrics; }
-    const std::string& instance() const override { return instance_; }
+void Service::Impl::InputSlot::emit(ChunkPtr chunk) {
+  if (chunk->events.empty()) return;
+  records_.add(chunk->events.size());
+  svc_.pipeline->submit(std::move(chunk));
+}
 
-   private:
-    Impl& svc_;
-    std::string instance_;
-    size_t index_;
-  };
+void Service::Impl::InputSlot::finished() {
+  if (!done_) {
+    done_ = true;
+    svc_.input_finished();
+  }
+}
 
-  explicit Impl(const config::PipelineConfig& cfg)
-      : cfg(cfg), parsers(ParserSet::build(cfg.parsers)), signals(io, SIGINT, SIGTERM) {
-    const auto& svc = cfg.service;
-    grace = svc.get_duration("grace");
-    health_policy.max_output_stall = svc.get_duration("health.max_output_stall");
-    health_policy.max_paused = svc.get_duration("health.max_paused");
-    for (const char* key : {"health.max_output_stall", "health.max_paused"})
-      if (svc.get_duration(key).count() <= 0) svc.fail(key, "must be longer than 0");
-    BuildContext build{&parsers, cfg.base_dir};
+// ---- building ----
+
+Service::Impl::Impl(const config::PipelineConfig& loaded)
+    : config_path(loaded.path), signals(io, SIGINT, SIGTERM), hangup(io, SIGHUP) {
+  Plan p = plan(std::make_unique<config::PipelineConfig>(loaded));
+  const auto& svc = p.cfg->service;
+  grace = svc.get_duration("grace");
+  pipeline = std::make_unique<Pipeline>(std::vector<FilterSlot>{}, std::vector<OutputRunner*>{},
+                                        svc.get_size("mem_limit"), metrics);
+  configs.push_back(std::move(p.cfg));
+  if (p.parsers) parser_sets.push_back(std::move(p.parsers));
+
+  std::vector<OutputRunner*> runner_ptrs;
+  for (auto& o : p.outputs) {
+    runner_ptrs.push_back(o.fresh.get());
+    outputs.push_back({std::move(o.fingerprint), std::move(o.fresh)});
+  }
+  std::vector<FilterSlot> filters;
+  for (auto& f : p.filters) {
+    filter_ctxs.push_back(std::make_unique<FilterCtx>(*this, f.name, filters.size(), std::move(f.fingerprint)));
+    filters.push_back(std::move(f.fresh));
+  }
+  pipeline->reconfigure(std::move(filters), std::move(runner_ptrs), svc.get_size("mem_limit"));
+  for (auto& in : p.inputs) {
+    auto slot = std::make_unique<InputSlot>(*this, in.name);
+    slot->input = std::move(in.fresh);
+    slot->fingerprint = std::move(in.fingerprint);
+    slot->plugin = std::move(in.plugin);
+    inputs.push_back(std::move(slot));
+  }
+  if (svc.get_bool("http_server")) {
+    status = std::make_unique<StatusServer>(io, svc.get_string("http_listen"),
+                                            static_cast<uint16_t>(svc.get_int("http_port")));
+    add_status_routes();
+  }
+}
+
+Service::Impl::~Impl() {
+  for (auto& t : retire_threads)
+    if (t.joinable()) t.join();
+}
+
+DeadLetter& Service::Impl::dead_letter_at(const std::string& path) {
+  auto& slot = dead_letters[path];
+  if (!slot) slot = std::make_unique<DeadLetter>(path);
+  return *slot;
+}
+
+std::unique_ptr<OutputRunner> Service::Impl::build_output(const config::ComponentConfig& oc, const std::string& name,
+                                                          const BuildContext& build,
+                                                          std::chrono::nanoseconds service_flush) {
+  const auto& plugin = find_plugin(output_plugins(), oc.plugin());
+  auto settings = OutputSettings::from_config(oc, service_flush);
+  DeadLetter& dl = dead_letter_at(settings.dead_letter_file.empty() ? default_dead_letter : settings.dead_letter_file);
+  TagMatcher match = TagMatcher::from_config(oc);
+  return std::make_unique<OutputRunner>(name, plugin.make(oc, build), std::move(settings), std::move(match), dl,
+                                        metrics);
+}
+
+Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> next) {
+  Plan p;
+  const config::PipelineConfig* running = configs.empty() ? nullptr : configs.back().get();
+  const auto& svc = next->service;
+  if (next->inputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no inputs");
+  if (next->outputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no outputs");
+  for (const char* key : {"health.max_output_stall", "health.max_paused"})
+    if (svc.get_duration(key).count() <= 0) svc.fail(key, "must be longer than 0");
+
+  std::vector<std::string> new_parsers;  // names whose definition changed: their users are rebuilt
+  const ParserSet* parsers = parser_sets.empty() ? nullptr : parser_sets.back().get();
+  if (running == nullptr || !(new_parsers = config::changed_parsers(*running, *next)).empty()) {
+    p.parsers = std::make_unique<ParserSet>(ParserSet::build(next->parsers));
+    parsers = p.parsers.get();
+  }
+  if (running != nullptr) p.service_changes = config::changed_service_keys(running->service, svc);
+  if (configs.empty()) {
     std::string dl = svc.get_string("dead_letter_file");
     std::string storage = svc.get_string("storage.path");
     if (dl.empty()) dl = (std::filesystem::path(storage.empty() ? "." : storage) / "sluice-dead-letter.jsonl").string();
-    dead_letter = std::make_unique<DeadLetter>(dl);
+    default_dead_letter = dl;
+    dead_letter_at(dl);
+  }
+  BuildContext build{parsers, next->base_dir};
+  // An output's batching follows service.flush unless it sets its own.
+  std::string flush_fp = "flush=" + std::to_string(svc.get_duration("flush").count());
 
-    std::vector<OutputRunner*> runner_ptrs;
-    for (size_t i = 0; i < cfg.outputs.size(); ++i) {
-      const auto& oc = cfg.outputs[i];
-      const auto& plugin = find_plugin(output_plugins(), oc.plugin());
-      auto settings = OutputSettings::from_config(oc, svc.get_duration("flush"));
-      DeadLetter* dlp = dead_letter.get();
-      if (!settings.dead_letter_file.empty()) {
-        own_dead_letters.push_back(std::make_unique<DeadLetter>(settings.dead_letter_file));
-        dlp = own_dead_letters.back().get();
-      }
-      TagMatcher match = TagMatcher::from_config(oc);
-      runners.push_back(std::make_unique<OutputRunner>(instance_name(oc, i), plugin.make(oc, build),
-                                                       std::move(settings), std::move(match), *dlp, metrics));
-      runner_ptrs.push_back(runners.back().get());
-    }
-    std::vector<FilterSlot> filters;
-    for (size_t i = 0; i < cfg.filters.size(); ++i) {
-      const auto& fc = cfg.filters[i];
+  // A running component is kept when one of the same name has the same fingerprint.
+  auto keeps = [&](const std::string& name, const std::string& fp, const config::ComponentConfig& c, auto& running_set) {
+    if (!new_parsers.empty() && config::uses_any(c, new_parsers)) return false;
+    for (const auto& r : running_set)
+      if (r.first == name) return r.second == fp;
+    return false;
+  };
+  std::vector<std::pair<std::string, std::string>> running_outputs, running_filters, running_inputs;
+  for (const auto& o : outputs) running_outputs.emplace_back(o.runner->instance(), o.fingerprint);
+  for (const auto& f : filter_ctxs) running_filters.emplace_back(f->instance(), f->fingerprint);
+  for (const auto& i : inputs) running_inputs.emplace_back(i->instance(), i->fingerprint);
+
+  for (size_t i = 0; i < next->outputs.size(); ++i) {
+    const auto& oc = next->outputs[i];
+    Plan::OutputPlan o{instance_name(oc, i), config::fingerprint(oc, next->base_dir) + flush_fp, nullptr};
+    for (const auto& prior : p.outputs)
+      if (prior.name == o.name) oc.fail("alias", "two outputs are named '" + o.name + "'");
+    if (!keeps(o.name, o.fingerprint, oc, running_outputs)) o.fresh = build_output(oc, o.name, build, svc.get_duration("flush"));
+    p.outputs.push_back(std::move(o));
+  }
+  for (size_t i = 0; i < next->filters.size(); ++i) {
+    const auto& fc = next->filters[i];
+    Plan::FilterPlan f{instance_name(fc, i), config::fingerprint(fc, next->base_dir), {}};
+    for (const auto& prior : p.filters)
+      if (prior.name == f.name) fc.fail("alias", "two filters are named '" + f.name + "'");
+    if (!keeps(f.name, f.fingerprint, fc, running_filters)) {
       const auto& plugin = find_plugin(filter_plugins(), fc.plugin());
-      std::string name = instance_name(fc, i);
-      TagMatcher match = TagMatcher::from_config(fc);
-      filters.push_back({name, std::move(match), plugin.make(fc, build)});
-      filter_ctxs.push_back(std::make_unique<FilterCtx>(*this, name, i));
+      f.fresh = FilterSlot{f.name, TagMatcher::from_config(fc), plugin.make(fc, build)};
     }
-    pipeline = std::make_unique<Pipeline>(std::move(filters), std::move(runner_ptrs), svc.get_size("mem_limit"), metrics);
-    for (size_t i = 0; i < cfg.inputs.size(); ++i) {
-      const auto& ic = cfg.inputs[i];
-      const auto& plugin = find_plugin(input_plugins(), ic.plugin());
-      inputs.push_back(std::make_unique<InputSlot>(*this, instance_name(ic, i), plugin.make(ic, build)));
+    p.filters.push_back(std::move(f));
+  }
+  for (size_t i = 0; i < next->inputs.size(); ++i) {
+    const auto& ic = next->inputs[i];
+    Plan::InputPlan in{instance_name(ic, i), config::fingerprint(ic, next->base_dir), std::string(ic.plugin()), nullptr};
+    for (const auto& prior : p.inputs)
+      if (prior.name == in.name) ic.fail("alias", "two inputs are named '" + in.name + "'");
+    if (!keeps(in.name, in.fingerprint, ic, running_inputs))
+      in.fresh = find_plugin(input_plugins(), ic.plugin()).make(ic, build);
+    p.inputs.push_back(std::move(in));
+  }
+  p.cfg = std::move(next);
+  return p;
+}
+
+// ---- running ----
+
+void Service::Impl::input_finished() {
+  if (++finished_inputs == inputs.size()) {
+    log::info("every input has finished; draining outputs");
+    shutdown();
+  }
+}
+
+void Service::Impl::wait_signal() {
+  signals.async_wait([this](boost::system::error_code ec, int sig) {
+    if (ec) return;
+    if (stopping) {
+      log::warn("second signal ({}): exiting at once", sig);
+      std::_Exit(1);
     }
-    if (cfg.inputs.empty()) throw config::ConfigError(config::Mark{cfg.path, 0, 0}, "pipeline has no inputs");
-    if (cfg.outputs.empty()) throw config::ConfigError(config::Mark{cfg.path, 0, 0}, "pipeline has no outputs");
-    if (svc.get_bool("http_server")) {
-      status = std::make_unique<StatusServer>(io, svc.get_string("http_listen"),
-                                              static_cast<uint16_t>(svc.get_int("http_port")));
-      add_status_routes();
-    }
-  }
-
-  // The built-in server's endpoints (README, "Metrics and health").
-  void add_status_routes() {
-    auto json = [](std::string body) {
-      StatusResponse r;
-      r.body = std::move(body);
-      if (r.body.empty() || r.body.back() != '\n') r.body += '\n';
-      return r;
-    };
-    auto from = [](health::Answer a) {
-      StatusResponse r;
-      r.status = a.status;
-      r.body = std::move(a.body);
-      return r;
-    };
-    status->route("GET", "/api/v1/health", [this, from](const StatusRequest&, StatusReply reply) {
-      reply(from(health::health_answer(health_snapshot(), health_policy)));
-    });
-    status->route("GET", "/api/v1/health/ready", [this, from](const StatusRequest&, StatusReply reply) {
-      reply(from(health::ready_answer(health_snapshot(), health_policy)));
-    });
-    status->route("GET", "/api/v1/health/live",
-                  [from](const StatusRequest&, StatusReply reply) { reply(from(health::live_answer())); });
-    auto prometheus = [this](const StatusRequest&, StatusReply reply) {
-      StatusResponse r;
-      r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      r.body = metrics.prometheus_text();
-      health::append_prometheus(health_snapshot(), health_policy, r.body);
-      reply(std::move(r));
-    };
-    status->route("GET", "/api/v1/metrics", prometheus);
-    status->route("GET", "/api/v1/metrics/prometheus", prometheus);
-    status->route("GET", "/api/v1/uptime", [this, json](const StatusRequest&, StatusReply reply) {
-      std::string body;
-      json::Writer(body).begin_object()
-          .field("uptime_sec", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started_at).count())
-          .end_object();
-      reply(json(std::move(body)));
-    });
-    status->route("GET", "/api/v1/config", [this, json](const StatusRequest&, StatusReply reply) {
-      reply(json(config::effective_config_json(cfg)));
-    });
-    status->route("GET", "/", [this, json](const StatusRequest&, StatusReply reply) {
-      std::string body;
-      json::Writer w(body);
-      w.begin_object().key("sluice").begin_object().field("version", SLUICE_VERSION).end_object();
-      w.key("endpoints").begin_array();
-      for (const auto& r : status->routes()) w.value(r);
-      w.end_array().end_object();
-      reply(json(std::move(body)));
-    });
-  }
-
-  // Main thread: every component as health sees it now.
-  health::Snapshot health_snapshot() const {
-    health::Snapshot s;
-    s.now = Clock::now();
-    s.wall_now = std::chrono::system_clock::now();
-    s.started = started;
-    s.stopping = stopping;
-    for (size_t i = 0; i < inputs.size(); ++i)
-      s.inputs.push_back(inputs[i]->health_state(std::string(cfg.inputs[i].plugin())));
-    for (const auto& r : runners) s.outputs.push_back({r->instance(), r->health()});
-    return s;
-  }
-
-  void input_finished() {
-    if (++finished_inputs == inputs.size()) {
-      log::info("every input has finished; draining outputs");
-      shutdown();
-    }
-  }
-
-  void wait_signal() {
-    signals.async_wait([this](boost::system::error_code ec, int sig) {
-      if (ec) return;
-      if (stopping) {
-        log::warn("second signal ({}): exiting at once", sig);
-        std::_Exit(1);
-      }
-      log::info("signal {} received: stopping (a second signal exits at once)", sig);
-      shutdown();
-      wait_signal();
-    });
-  }
-
-  void shutdown() {
-    if (stopping) return;
-    stopping = true;
-    for (auto& in : inputs) in->input->stop();
-    pipeline->flush_filters();
-    // The status server keeps answering during the drain (ready says 503,
-    // metrics show the drain) and stops in finish().
-    // Outputs drain on their own threads; the main loop keeps running so that
-    // acknowledgements reach the inputs and a second signal is heard.
-    drainer = std::thread([this] {
-      drain_outputs();
-      asio::post(io, [this] { finish(); });
-    });
-  }
-
-  void drain_outputs() {
-    auto deadline = Clock::now() + grace;
-    std::vector<std::thread> drains;
-    std::vector<uint64_t> left(runners.size(), 0);
-    for (size_t i = 0; i < runners.size(); ++i)
-      drains.emplace_back([this, i, deadline, &left] { left[i] = runners[i]->drain(deadline); });
-    for (auto& t : drains) t.join();
-    for (size_t i = 0; i < runners.size(); ++i) {
-      if (left[i] > 0)
-        log::error("output {}: {} records not delivered within grace ({} ms); file inputs will read them again "
-                   "at the next start", runners[i]->instance(), left[i],
-                   std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
-    }
-  }
-
-  // Main thread, after the drain: acknowledgements posted by the outputs ran
-  // before this (same queue, posted earlier), so inputs persist final positions.
-  void finish() {
-    signals.cancel();
-    if (status) status->stop();
-    for (auto& in : inputs) in->input->finish();
-    io.stop();
-  }
-
-  void log_summary() const {
-    log::info("inputs paused {} times (backpressure from full buffers)",
-              metrics.value("sluice_input_pauses_total", "pipeline"));
-    for (const auto& r : runners) {
-      log::info("output {}: {} records delivered, {} retried, {} dead-lettered, {} dropped", r->instance(),
-                metrics.value("sluice_output_records_delivered_total", r->instance()),
-                metrics.value("sluice_output_records_retried_total", r->instance()),
-                metrics.value("sluice_output_records_dead_lettered_total", r->instance()),
-                metrics.value("sluice_output_records_dropped_total", r->instance()));
-    }
-  }
-
-  int run() {
+    log::info("signal {} received: stopping (a second signal exits at once)", sig);
+    shutdown();
     wait_signal();
-    for (auto& r : runners) r->start();
-    for (size_t i = 0; i < pipeline->filters().size(); ++i) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
-    for (auto& in : inputs) in->input->start(*in);
-    started = true;
-    if (status) status->start();
-    log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),
-              pipeline->filters().size(), runners.size());
-    io.run();
-    if (drainer.joinable()) drainer.join();
-    log_summary();
-    return 0;
-  }
+  });
+}
 
-  const config::PipelineConfig& cfg;
-  Metrics metrics;
-  asio::io_context io;
-  ParserSet parsers;
-  asio::signal_set signals;
-  std::chrono::nanoseconds grace{};
-  health::Policy health_policy;
-  Clock::time_point started_at = Clock::now();
-  std::unique_ptr<DeadLetter> dead_letter;
-  std::vector<std::unique_ptr<DeadLetter>> own_dead_letters;
-  // Destruction order matters: inputs (ack sinks) outlive the chunks that
-  // the runners and pipeline hold, so they are declared first.
-  std::vector<std::unique_ptr<InputSlot>> inputs;
-  std::vector<std::unique_ptr<OutputRunner>> runners;
-  std::unique_ptr<Pipeline> pipeline;
-  std::vector<std::unique_ptr<FilterCtx>> filter_ctxs;
-  std::unique_ptr<StatusServer> status;
-  std::thread drainer;
-  size_t finished_inputs = 0;
-  bool started = false;  // every component started
-  bool stopping = false;
-};
+void Service::Impl::shutdown() {
+  if (stopping) return;
+  stopping = true;
+  hangup.cancel();
+  if (settle_timer) settle_timer->cancel();
+  if (reloading) reload_finished(false, "sluice is stopping; inputs a reload was replacing stay stopped");
+  for (auto& in : inputs)
+    if (in->started && !in->leaving) in->input->stop();
+  pipeline->flush_filters();
+  // The status server keeps answering during the drain (ready says 503,
+  // metrics show the drain) and stops in finish().
+  // Outputs drain on their own threads; the main loop keeps running so that
+  // acknowledgements reach the inputs and a second signal is heard.
+  drainer = std::thread([this] {
+    drain_outputs();
+    asio::post(io, [this] { finish(); });
+  });
+}
+
+void Service::Impl::drain_outputs() {
+  auto deadline = Clock::now() + grace;
+  std::vector<OutputRunner*> all;
+  for (auto& o : outputs) all.push_back(o.runner.get());
+  // Outputs a reload replaced, still finishing what they had in flight.
+  for (auto& r : retiring) all.push_back(r.get());
+  std::vector<std::thread> drains;
+  std::vector<uint64_t> left(all.size(), 0);
+  for (size_t i = 0; i < all.size(); ++i)
+    drains.emplace_back([&all, i, deadline, &left] { left[i] = all[i]->drain(deadline); });
+  for (auto& t : drains) t.join();
+  for (auto& t : retire_threads)
+    if (t.joinable()) t.join();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (left[i] > 0)
+      log::error("output {}: {} records not delivered within grace ({} ms); file inputs will read them again "
+                 "at the next start", all[i]->instance(), left[i],
+                 std::chrono::duration_cast<std::chrono::milliseconds>(grace).count());
+  }
+}
+
+// Main thread, after the drain: acknowledgements posted by the outputs ran
+// before this (same queue, posted earlier), so inputs persist final positions.
+void Service::Impl::finish() {
+  signals.cancel();
+  if (status) status->stop();
+  for (auto& in : inputs)
+    if (in->started) in->input->finish();
+  for (auto& in : leaving_inputs)
+    if (in->started) in->input->finish();
+  io.stop();
+}
+
+void Service::Impl::log_summary() const {
+  log::info("inputs paused {} times (backpressure from full buffers)",
+            metrics.value("sluice_input_pauses_total", "pipeline"));
+  for (const auto& o : outputs) {
+    const std::string& name = o.runner->instance();
+    log::info("output {}: {} records delivered, {} retried, {} dead-lettered, {} dropped", name,
+              metrics.value("sluice_output_records_delivered_total", name),
+              metrics.value("sluice_output_records_retried_total", name),
+              metrics.value("sluice_output_records_dead_lettered_total", name),
+              metrics.value("sluice_output_records_dropped_total", name));
+  }
+}
+
+int Service::Impl::run() {
+  wait_signal();
+  wait_hangup();
+  for (auto& o : outputs) o.runner->start();
+  for (size_t i = 0; i < pipeline->filters().size(); ++i) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
+  for (auto& in : inputs) {
+    in->input->start(*in);
+    in->started = true;
+  }
+  started = true;
+  if (status) status->start();
+  log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),
+            pipeline->filters().size(), outputs.size());
+  io.run();
+  if (drainer.joinable()) drainer.join();
+  log_summary();
+  return 0;
+}
+
+// ---- Service ----
 
 Service::Service(const config::PipelineConfig& cfg) : impl_(std::make_unique<Impl>(cfg)) {}
 Service::~Service() = default;
 int Service::run() { return impl_->run(); }
+void Service::reload(ReloadDone done) { impl_->reload(std::move(done)); }
 
 std::string Service::summary() const {
   return std::to_string(impl_->inputs.size()) + " inputs, " + std::to_string(impl_->pipeline->filters().size()) +
-         " filters, " + std::to_string(impl_->runners.size()) + " outputs";
+         " filters, " + std::to_string(impl_->outputs.size()) + " outputs";
 }
 
 }  // namespace sluice

@@ -2,11 +2,20 @@
 // runs them, and shuts down in order (stop inputs, flush filters, drain
 // outputs within the grace period, commit positions).
 #pragma once
+#include <functional>
 #include <memory>
+#include <string>
 
 #include "agent/config/yaml_loader.hpp"
 
 namespace sluice {
+
+// The answer to a hot reload request.
+struct ReloadResult {
+  bool ok = false;
+  std::string message;  // what changed, or why the file was refused
+};
+using ReloadDone = std::function<void(const ReloadResult&)>;
 
 class Service {
  public:
@@ -18,6 +27,10 @@ class Service {
   int run();
   // For --dry-run: one line saying what would run.
   std::string summary() const;
+  // Hot reload (service.hot_reload: on): reads the file again and rebuilds
+  // the components whose configuration changed; see docs/hot-reload.md.
+  // Main thread (the status server's handlers run there); done runs there too.
+  void reload(ReloadDone done);
 
  private:
   struct Impl;

@@ -50,6 +50,12 @@ void TailInput::start(InputContext& ctx) {
       log::warn("tail: offsets file {}", error);
     }
   }
+  if (carried_) {
+    // Reloaded: the input this one replaces knew where each file was delivered
+    // up to (it wrote the same to the db, if there is one).
+    saved = std::move(*carried_);
+    carried_.reset();
+  }
   if (cfg_.inotify) {
     std::string error;
     watcher_ = TailWatcher::create(io, [this](int wd, uint32_t mask) { on_inotify(wd, mask); }, error);
@@ -79,6 +85,22 @@ void TailInput::finish() {
   if (inbox_) inbox_->deliver();  // acknowledgements posted but not yet run
   db_is_dirty_ = true;
   save_db();
+}
+
+namespace {
+struct TailCarry final : InputCarry {
+  DbEntries entries;
+};
+}  // namespace
+
+std::unique_ptr<InputCarry> TailInput::carry_over() {
+  auto carry = std::make_unique<TailCarry>();
+  for (const auto& [key, f] : files_) carry->entries[key] = {f->committed(), f->size(), f->path()};
+  return carry;
+}
+
+void TailInput::resume_from(std::unique_ptr<InputCarry> carry) {
+  if (auto* tail = dynamic_cast<TailCarry*>(carry.get())) carried_ = std::move(tail->entries);
 }
 
 void TailInput::arm(Timer& t, std::chrono::nanoseconds after, void (TailInput::*fn)()) {

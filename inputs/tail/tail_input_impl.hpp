@@ -32,6 +32,9 @@ class TailInput final : public Input {
   void start(InputContext& ctx) override;
   void stop() override;
   void finish() override;
+  bool settled() const override { return cookies_.empty(); }
+  std::unique_ptr<InputCarry> carry_over() override;
+  void resume_from(std::unique_ptr<InputCarry> carry) override;
   void describe_health(json::Writer& out) const override;  // tail_health.cpp
 
  private:
@@ -70,6 +73,7 @@ class TailInput final : public Input {
   }
 
   TailInputConfig cfg_;
+  std::optional<DbEntries> carried_;  // a reload's predecessor's offsets, used instead of the db's
   InputContext* ctx_ = nullptr;
   std::optional<TailMetrics> metrics_;
   std::map<FileKey, std::unique_ptr<TailFile>> files_;

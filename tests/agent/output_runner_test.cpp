@@ -311,3 +311,106 @@ TEST_CASE("output retry settings are validated", "[output_runner]") {
   CHECK_FALSE(settings("retry_limit: false").retry_limit.has_value());
   CHECK(settings("retry_limit: 5").retry_limit == 5);
 }
+
+namespace {
+
+// Keeps each flush's answer back until the test gives it (a request in flight).
+class HeldOutput : public Output {
+ public:
+  void flush(const Batch& batch, FlushDone done) override {
+    std::vector<int64_t> ns;
+    batch.for_each([&](const std::string&, const Event& e) { ns.push_back(e.record.find("n")->as_int()); });
+    std::lock_guard lock(mu);
+    held.emplace_back(std::move(ns), std::move(done));
+  }
+  size_t count() { std::lock_guard lock(mu); return held.size(); }
+  void answer(size_t i, FlushResult r) {
+    FlushDone done;
+    {
+      std::lock_guard lock(mu);
+      done = std::move(held.at(i).second);
+    }
+    done(std::move(r));
+  }
+  std::mutex mu;
+  std::vector<std::pair<std::vector<int64_t>, FlushDone>> held;
+};
+
+}  // namespace
+
+TEST_CASE("a reload's hand-over moves the queue and the batches waiting for a retry to the new version",
+          "[output_runner][reload]") {
+  // The old version: its first batch fails and waits an hour for its retry
+  // (the backend's Retry-After); the next chunk waits in the queue (flush: 1h,
+  // under batch_max_records).
+  Fixture old_version("flush: 1h\nbatch_max_records: 3\n");
+  old_version.script([](auto&) {
+    auto r = FlushResult::retry("503 Service Unavailable");
+    r.retry_after = std::chrono::hours(1);
+    return r;
+  });
+  old_version.runner.enqueue(make_chunk(0, 3, old_version.sink, 1));
+  REQUIRE(test::wait_until([&] { return old_version.metric("sluice_output_retry_queue") == 1; }, 5s));
+  old_version.runner.enqueue(make_chunk(3, 1, old_version.sink, 2));
+
+  Fixture new_version("flush: 10ms\n");
+  std::atomic<bool> retired{false};
+  old_version.runner.hand_over(new_version.runner, [&] { retired = true; });
+  bool acked = test::wait_until([&] { return old_version.sink.ok_count() == 2; }, 5s);
+  INFO("new version flushes: " << new_version.flush_count() << ", acks " << old_version.sink.ok_count() << "/"
+                               << old_version.sink.failed_count() << ", retired " << retired.load());
+  REQUIRE(acked);
+  REQUIRE(retired.load());
+  // Sent again at once by the new version, each record once; the old one
+  // sent nothing more and stopped.
+  std::multiset<int64_t> sent;
+  for (size_t i = 0; i < new_version.flush_count(); ++i)
+    for (int64_t n : new_version.flush(i)) sent.insert(n);
+  CHECK(sent == std::multiset<int64_t>{0, 1, 2, 3});
+  CHECK(old_version.flush_count() == 1);
+  CHECK(old_version.shared->stopped);
+  CHECK(old_version.metric("sluice_output_retry_queue") == 0);
+  CHECK(old_version.sink.failed_count() == 0);
+  // The records were counted in once (both versions share the instance's counters).
+  CHECK(old_version.metric("sluice_output_records_total") == 4);
+  CHECK(old_version.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+  new_version.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("a batch in flight at a hand-over finishes in the old version, and a retryable answer moves to the new one",
+          "[output_runner][reload]") {
+  test::TempDir dir;
+  Metrics metrics;
+  RecordingSink sink;
+  DeadLetter dead_letter(dir.file("dead.jsonl"));
+  auto held = std::make_unique<HeldOutput>();
+  HeldOutput& old_output = *held;
+  OutputRunner old_version("out", std::move(held), settings("flush: 10ms\nworkers: 2\nbatch_max_records: 2\n"),
+                           TagMatcher::glob("*"), dead_letter, metrics);
+  old_version.start();
+  old_version.enqueue(make_chunk(0, 2, sink, 1));
+  old_version.enqueue(make_chunk(2, 2, sink, 2));
+  REQUIRE(test::wait_until([&] { return old_output.count() == 2; }, 5s));
+
+  auto scripted = std::make_shared<ScriptedOutput::Shared>();
+  OutputRunner new_version("out", std::make_unique<ScriptedOutput>(scripted), settings("flush: 10ms\n"),
+                           TagMatcher::glob("*"), dead_letter, metrics);
+  new_version.start();
+  std::atomic<bool> retired{false};
+  old_version.hand_over(new_version, [&] { retired = true; });
+  old_output.answer(0, FlushResult::delivered());
+  REQUIRE(test::wait_until([&] { return sink.ok_count() == 1; }, 5s));
+  CHECK_FALSE(retired.load());  // the second batch is still in flight
+  old_output.answer(1, FlushResult::retry("connection reset"));
+  REQUIRE(test::wait_until([&] { return sink.ok_count() == 2; }, 5s));
+  REQUIRE(test::wait_until([&] { return retired.load(); }, 5s));
+  {
+    std::lock_guard lock(scripted->mu);
+    REQUIRE(scripted->flushes.size() == 1);
+    CHECK(scripted->flushes[0] == std::vector<int64_t>{2, 3});
+  }
+  CHECK(metrics.value("sluice_output_records_delivered_total", "out") == 4);
+  CHECK(sink.failed_count() == 0);
+  new_version.drain(std::chrono::steady_clock::now() + 1s);
+  old_version.drain(std::chrono::steady_clock::now() + 1s);
+}

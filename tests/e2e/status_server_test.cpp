@@ -3,7 +3,8 @@
 // delivered, /api/v1/health per input and output, /health/live and
 // /health/ready, /api/v1/uptime, /api/v1/config, the endpoint list at /,
 // keep-alive, 404 and 405. (Stalls and long pauses: health_e2e_test.cpp;
-// promtool and a real Prometheus: prometheus_e2e_test.cpp.)
+// promtool and a real Prometheus: prometheus_e2e_test.cpp.) And POST
+// /api/v1/reload, answered when the reload is done.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -191,4 +192,64 @@ TEST_CASE("status server: health names the failing output with the backend's ans
   CHECK(http_get(port, "/api/v1/health/ready").status == 200);
   sluice.signal(SIGTERM);
   CHECK(sluice.wait(20s).has_value());
+}
+
+TEST_CASE("status server: POST /api/v1/reload answers once the reload is done, with what changed or why not",
+          "[e2e][status][reload]") {
+  TempDir dir;
+  PythonPeer sink("http_sink.py", {"--out", dir.file("requests.jsonl")});
+  write_file(dir.file("app.log"), "{\"n\":1}\n");
+  uint16_t port = free_tcp_port();
+  auto config = [&](const std::string& filters) {
+    return "service:\n  flush: 50ms\n  grace: 1s\n  log_level: warn\n  hot_reload: on\n  http_server: on\n"
+           "  http_port: " + std::to_string(port) + "\npipeline:\n  inputs:\n    - name: tail\n      tag: app\n"
+           "      path: " + dir.file("app.log") + "\n      read_from_head: on\n" + filters +
+           "  outputs:\n    - name: http\n      match: app\n      port: " + std::to_string(sink.port()) +
+           "\n      format: json_lines\n";
+  };
+  write_file(dir.file("p.yaml"), config(""));
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return http_get(port, "/api/v1/health/ready").status == 200; }, 20s));
+  simdjson::dom::parser parser;
+
+  write_file(dir.file("p.yaml"), config("  filters:\n    - name: grep\n      match: app\n      exclude: log ^x\n"));
+  HttpGet done = http_request(port, "POST", "/api/v1/reload");
+  INFO(done.body);
+  CHECK(done.status == 200);
+  simdjson::dom::element answer = parser.parse(done.body);
+  CHECK(bool(answer["reloaded"]) == true);
+  CHECK_THAT(std::string(std::string_view(answer["message"])), Catch::Contains("filters: added grep.0"));
+  // The effective configuration is the new one.
+  CHECK_THAT(http_get(port, "/api/v1/config").body, Catch::Contains("\"name\":\"grep\""));
+
+  write_file(dir.file("p.yaml"), config("  filters:\n    - name: grep\n      match: app\n      exclude: [\n"));
+  HttpGet refused = http_request(port, "POST", "/api/v1/reload");
+  INFO(refused.body);
+  CHECK(refused.status == 400);
+  answer = parser.parse(refused.body);
+  CHECK(bool(answer["reloaded"]) == false);
+  CHECK_THAT(std::string(std::string_view(answer["message"])),
+             Catch::StartsWith("configuration error: " + dir.file("p.yaml") + ":"));
+  CHECK(http_get(port, "/api/v1/health").status == 200);  // the running pipeline goes on
+  CHECK(http_request(port, "GET", "/api/v1/reload").status == 405);
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(20s) == 0);
+}
+
+TEST_CASE("status server: POST /api/v1/reload with hot_reload off is refused (400) and changes nothing",
+          "[e2e][status][reload]") {
+  TempDir dir;
+  write_file(dir.file("app.log"), "");
+  uint16_t port = free_tcp_port();
+  write_file(dir.file("p.yaml"), "service:\n  log_level: warn\n  http_server: on\n  http_port: " +
+                                     std::to_string(port) + "\npipeline:\n  inputs:\n    - name: tail\n      path: " +
+                                     dir.file("app.log") + "\n  outputs:\n    - name: null\n");
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return http_get(port, "/api/v1/health/live").status == 200; }, 20s));
+  HttpGet refused = http_request(port, "POST", "/api/v1/reload");
+  CHECK(refused.status == 400);
+  CHECK(refused.body ==
+        "{\"reloaded\":false,\"message\":\"hot reload is off: set service.hot_reload: on (and restart)\"}\n");
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(20s) == 0);
 }

@@ -1,0 +1,196 @@
+// Inside Service: the running components and what a hot reload changes.
+// service.cpp builds, runs and stops them; service_reload.cpp swaps the ones
+// whose configuration changed; service_status.cpp registers the status
+// server's routes and gathers what health sees. Main thread unless a comment
+// says otherwise.
+#pragma once
+#include <chrono>
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/asio.hpp"
+#include "agent/config/yaml_loader.hpp"
+#include "agent/dead_letter.hpp"
+#include "agent/filter.hpp"
+#include "agent/health.hpp"
+#include "agent/input.hpp"
+#include "agent/metrics.hpp"
+#include "agent/output_runner.hpp"
+#include "agent/parse/parser.hpp"
+#include "agent/pipeline.hpp"
+#include "agent/service.hpp"
+#include "agent/status_server.hpp"
+
+namespace sluice {
+
+struct Service::Impl {
+  // One input instance's context; a reload that changes the input's settings
+  // keeps the slot (same name, metrics) and swaps the Input inside it.
+  class InputSlot final : public InputContext {
+   public:
+    InputSlot(Impl& svc, std::string instance);
+    boost::asio::io_context& io() override { return svc_.io; }
+    void emit(ChunkPtr chunk) override;
+    bool paused() const override;
+    void finished() override;
+    Metrics& metrics() override { return svc_.metrics; }
+    const std::string& instance() const override { return instance_; }
+
+    std::unique_ptr<Input> input;
+    std::string fingerprint;
+    std::string plugin;
+    bool started = false;
+    // A reload replaced or removed this input: `input` is stopped and is
+    // finished once settled(); then `next` (if any) takes its place.
+    bool leaving = false;
+    std::unique_ptr<Input> next;
+    std::string next_fingerprint;
+    std::string next_plugin;
+    std::chrono::steady_clock::time_point leaving_since;
+
+    // For health (service_status.cpp).
+    health::InputState health_state() const;
+
+   private:
+    Impl& svc_;
+    std::string instance_;
+    bool done_ = false;
+    Counter& records_;
+    // Since when paused() has answered true without a break (health).
+    mutable std::optional<std::chrono::steady_clock::time_point> paused_since_;
+    mutable std::chrono::system_clock::time_point paused_since_wall_;
+  };
+
+  class FilterCtx final : public FilterContext {
+   public:
+    FilterCtx(Impl& svc, std::string instance, size_t index, std::string fingerprint)
+        : fingerprint(std::move(fingerprint)), svc_(svc), instance_(std::move(instance)), index_(index) {}
+    boost::asio::io_context& io() override { return svc_.io; }
+    void emit(ChunkPtr chunk) override {
+      if (!chunk->events.empty()) svc_.pipeline->submit(std::move(chunk), index_ + 1);
+    }
+    Metrics& metrics() override { return svc_.metrics; }
+    const std::string& instance() const override { return instance_; }
+    void move_to(size_t index) { index_ = index; }
+
+    std::string fingerprint;
+
+   private:
+    Impl& svc_;
+    std::string instance_;
+    size_t index_;
+  };
+
+  struct OutputSlot {
+    std::string fingerprint;
+    std::unique_ptr<OutputRunner> runner;
+  };
+
+  // What loading the file again would change, with the new and changed
+  // components already built (not started): building is what validates, so a
+  // plan that exists can be applied.
+  struct Plan {
+    std::unique_ptr<config::PipelineConfig> cfg;
+    std::unique_ptr<ParserSet> parsers;  // null when parsers are unchanged
+    struct InputPlan {
+      std::string name, fingerprint, plugin;
+      std::unique_ptr<Input> fresh;  // null: keep the running one
+    };
+    struct FilterPlan {
+      std::string name, fingerprint;
+      FilterSlot fresh;  // fresh.filter null: keep the running one
+    };
+    struct OutputPlan {
+      std::string name, fingerprint;
+      std::unique_ptr<OutputRunner> fresh;  // null: keep the running one
+    };
+    std::vector<InputPlan> inputs;
+    std::vector<FilterPlan> filters;
+    std::vector<OutputPlan> outputs;
+    std::vector<std::string> service_changes;
+  };
+
+  explicit Impl(const config::PipelineConfig& cfg);
+  ~Impl();
+
+  // ---- building (service.cpp) ----
+  // Builds what differs from the running pipeline (everything at start).
+  // Throws config::ConfigError, leaving the running pipeline untouched.
+  Plan plan(std::unique_ptr<config::PipelineConfig> next);
+  std::unique_ptr<OutputRunner> build_output(const config::ComponentConfig& oc, const std::string& name,
+                                             const BuildContext& build, std::chrono::nanoseconds service_flush);
+  DeadLetter& dead_letter_at(const std::string& path);
+  const config::PipelineConfig& cfg() const { return *configs.back(); }
+
+  // ---- running and stopping (service.cpp) ----
+  int run();
+  void wait_signal();
+  void input_finished();
+  void shutdown();
+  void drain_outputs();
+  void finish();
+  void log_summary() const;
+
+  // ---- status server (service_status.cpp) ----
+  void add_status_routes();
+  health::Snapshot health_snapshot() const;
+  health::Policy health_policy() const;  // from the configuration running now
+
+  // ---- hot reload (service_reload.cpp) ----
+  void wait_hangup();
+  void reload(ReloadDone done);
+  void start_reload();
+  void apply(Plan plan);
+  void settle_inputs();
+  void forget_retired(OutputRunner* runner);
+  void reload_finished(bool ok, const std::string& message);
+
+  std::string config_path;
+  // Every configuration loaded, and every parser set built, stay alive while
+  // sluice runs: components built from them may keep references.
+  std::vector<std::unique_ptr<config::PipelineConfig>> configs;
+  std::vector<std::unique_ptr<ParserSet>> parser_sets;
+  Metrics metrics;
+  boost::asio::io_context io;
+  boost::asio::signal_set signals;
+  boost::asio::signal_set hangup;
+  std::chrono::nanoseconds grace{};
+  std::map<std::string, std::unique_ptr<DeadLetter>> dead_letters;  // by path
+  std::string default_dead_letter;
+  // Destruction order matters: inputs (ack sinks) outlive the chunks that
+  // the runners and pipeline hold, so they are declared first.
+  std::vector<std::unique_ptr<InputSlot>> inputs;
+  std::vector<std::unique_ptr<InputSlot>> leaving_inputs;  // removed by a reload, not yet settled
+  std::vector<OutputSlot> outputs;
+  // Outputs a reload replaced, finishing their batches in flight (shutdown
+  // drains them with the others), and outputs it removed, each draining on
+  // its own thread within `grace` (shutdown joins those threads).
+  std::list<std::unique_ptr<OutputRunner>> retiring;
+  std::list<std::unique_ptr<OutputRunner>> removed;
+  std::vector<std::thread> retire_threads;
+  std::unique_ptr<Pipeline> pipeline;
+  std::vector<std::unique_ptr<FilterCtx>> filter_ctxs;  // parallel to pipeline->filters()
+  std::unique_ptr<StatusServer> status;
+  std::thread drainer;
+  size_t finished_inputs = 0;
+  bool started = false;  // every component started (run())
+  bool stopping = false;
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+
+  // Reload state: one runs at a time; requests arriving meanwhile wait and
+  // are answered together by the next one (which reads the file as it is then).
+  bool reloading = false;
+  std::vector<ReloadDone> reload_running;
+  std::vector<ReloadDone> reload_waiting;
+  std::string reload_summary;
+  std::string reload_errors;  // inputs that failed to start again
+  std::unique_ptr<boost::asio::steady_timer> settle_timer;
+};
+
+}  // namespace sluice

@@ -11,6 +11,8 @@ namespace boost::asio { class io_context; }
 
 namespace sluice {
 
+namespace json { class Writer; }
+
 class ParserSet;
 
 // What the core lends an input. Every method runs on the main thread.
@@ -49,6 +51,10 @@ class Input {
   // Called last, after outputs drained and acknowledgements arrived: persist
   // positions (tail offsets) for the next start.
   virtual void finish() {}
+  // For /api/v1/health: adds this input's own members (key/value pairs) to
+  // the JSON object the core has opened for it, e.g. how far a file input
+  // is behind. Main thread; must be cheap and must not block.
+  virtual void describe_health(json::Writer& /*out*/) const {}
 
   // Hot reload. After stop(): true once every record this input emitted was
   // acknowledged (delivered, dead-lettered or dropped), so that finish() commits

@@ -4,6 +4,8 @@
 #include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -224,6 +226,112 @@ void append_rfc3339(std::string& out, int64_t time_ns) {
   digits(nanos, 9);
   *p++ = 'Z';
   out.append(buf, static_cast<size_t>(p - buf));
+}
+
+// ---- Writer ----
+
+namespace {
+[[noreturn]] void misuse(const char* what) {
+  std::fprintf(stderr, "sluice: bug: json::Writer: %s\n", what);
+  std::abort();
+}
+}  // namespace
+
+void Writer::before_value() {
+  if (stack_.empty()) {
+    if (started_) misuse("a second value at the top level");
+    started_ = true;
+    return;
+  }
+  Level& top = stack_.back();
+  if (top.kind == '{') {
+    if (!key_pending_) misuse("a value in an object without a key");
+    key_pending_ = false;
+    return;
+  }
+  if (top.has_items) out_.push_back(',');
+  top.has_items = true;
+}
+
+void Writer::open(char kind) {
+  before_value();
+  out_.push_back(kind);
+  stack_.push_back({kind});
+}
+
+void Writer::close(char kind) {
+  if (stack_.empty() || stack_.back().kind != kind) misuse("an end that matches no begin");
+  if (key_pending_) misuse("a key without a value");
+  stack_.pop_back();
+  out_.push_back(kind == '{' ? '}' : ']');
+}
+
+Writer& Writer::begin_object() { open('{'); return *this; }
+Writer& Writer::end_object() { close('{'); return *this; }
+Writer& Writer::begin_array() { open('['); return *this; }
+Writer& Writer::end_array() { close('['); return *this; }
+
+Writer& Writer::key(std::string_view k) {
+  if (stack_.empty() || stack_.back().kind != '{') misuse("a key outside an object");
+  if (key_pending_) misuse("two keys in a row");
+  if (stack_.back().has_items) out_.push_back(',');
+  stack_.back().has_items = true;
+  append_string(out_, k);
+  out_.push_back(':');
+  key_pending_ = true;
+  return *this;
+}
+
+Writer& Writer::value(std::string_view s) {
+  before_value();
+  append_string(out_, s);
+  return *this;
+}
+
+Writer& Writer::value(bool b) {
+  before_value();
+  out_ += b ? "true" : "false";
+  return *this;
+}
+
+Writer& Writer::value(double d) {
+  before_value();
+  append_value(out_, Value::real(d));
+  return *this;
+}
+
+Writer& Writer::integer(int64_t v) {
+  before_value();
+  append_value(out_, Value::integer(v));
+  return *this;
+}
+
+Writer& Writer::uinteger(uint64_t v) {
+  before_value();
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out_.append(buf, r.ptr);
+  return *this;
+}
+
+Writer& Writer::value(const Value& v) {
+  before_value();
+  append_value(out_, v);
+  return *this;
+}
+
+Writer& Writer::null() {
+  before_value();
+  out_ += "null";
+  return *this;
+}
+
+Writer& Writer::time(int64_t time_ns) {
+  before_value();
+  out_.push_back('"');
+  append_rfc3339(out_, time_ns);
+  out_.push_back('"');
+  return *this;
 }
 
 }  // namespace sluice::json

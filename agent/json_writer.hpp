@@ -1,8 +1,12 @@
-// Records to JSON text: the encoding every JSON-speaking output shares.
+// Records to JSON text: the encoding every JSON-speaking output shares, and
+// a small writer of whole documents (objects and arrays) for the core's own
+// JSON (the status server's answers).
 #pragma once
+#include <concepts>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "agent/value.hpp"
 
@@ -25,5 +29,63 @@ inline std::string to_string(const Value& v) {
   append_value(s, v);
   return s;
 }
+
+// Appends one JSON document to a string, placing the commas and colons:
+//   Writer w(out);
+//   w.begin_object().field("status", "ok").key("outputs").begin_array() ... .end_array().end_object();
+// Misuse (a value where a key is due, a key in an array, an end that closes
+// nothing or the wrong kind) is a bug in the caller: it aborts with a message.
+class Writer {
+ public:
+  explicit Writer(std::string& out) : out_(out) {}
+
+  Writer& begin_object();
+  Writer& end_object();
+  Writer& begin_array();
+  Writer& end_array();
+  // The next member's name; its value follows with one value() or begin_*().
+  Writer& key(std::string_view k);
+
+  Writer& value(std::string_view s);
+  Writer& value(const std::string& s) { return value(std::string_view(s)); }
+  Writer& value(const char* s) { return value(std::string_view(s)); }
+  Writer& value(bool b);
+  Writer& value(double d);  // non-finite: null
+  template <std::integral T>
+    requires(!std::same_as<T, bool>)
+  Writer& value(T v) {
+    if constexpr (std::is_signed_v<T>) return integer(static_cast<int64_t>(v));
+    else return uinteger(static_cast<uint64_t>(v));
+  }
+  Writer& value(const Value& v);
+  Writer& null();
+  // An RFC 3339 UTC timestamp string from nanoseconds since the epoch.
+  Writer& time(int64_t time_ns);
+
+  template <class T>
+  Writer& field(std::string_view k, const T& v) {
+    key(k);
+    return value(v);
+  }
+
+  // True when every object and array begun has ended.
+  bool complete() const { return stack_.empty() && started_; }
+
+ private:
+  Writer& integer(int64_t v);
+  Writer& uinteger(uint64_t v);
+  void before_value();
+  void open(char kind);
+  void close(char kind);
+
+  std::string& out_;
+  struct Level {
+    char kind;  // '{' or '['
+    bool has_items = false;
+  };
+  std::vector<Level> stack_;
+  bool key_pending_ = false;
+  bool started_ = false;
+};
 
 }  // namespace sluice::json

@@ -6,6 +6,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sluice {
@@ -24,25 +25,20 @@ class Metrics {
  public:
   struct Entry {
     std::string name;       // Prometheus metric name, e.g. sluice_output_records_total
-    std::string component;  // "output"/"input"/"filter"
-    std::string instance;   // the component's alias or plugin.N name
+    std::string component;  // the label's name: "output"/"input"/"filter"/"service"
+    std::string instance;   // the label's value: the component's alias or plugin.N name
     bool gauge = false;
     Counter counter;
   };
 
-  Counter& counter(std::string name, std::string component, std::string instance, bool gauge = false) {
-    std::lock_guard lock(mu_);
-    for (auto& e : entries_)
-      if (e.name == name && e.component == component && e.instance == instance) return e.counter;
-    auto& e = entries_.emplace_back();
-    e.name = std::move(name);
-    e.component = std::move(component);
-    e.instance = std::move(instance);
-    e.gauge = gauge;
-    return e.counter;
-  }
+  // The counter `name` of one instance, made on first use. help is the
+  // family's one-line description (# HELP): the first one given for a name
+  // is kept; a family given none is described by its name. A counter's name
+  // ends in _total; a gauge's doesn't (promtool's rules).
+  Counter& counter(std::string name, std::string component, std::string instance, bool gauge = false,
+                   std::string_view help = {});
 
-  // Prometheus text exposition format.
+  // Prometheus text exposition format 0.0.4, with # HELP and # TYPE lines.
   std::string prometheus_text() const;
   // Value of one counter (0 if absent): for tests and the shutdown summary.
   uint64_t value(std::string_view name, std::string_view instance) const;
@@ -50,6 +46,23 @@ class Metrics {
  private:
   mutable std::mutex mu_;
   std::deque<Entry> entries_;
+  std::vector<std::pair<std::string, std::string>> help_;  // name → help, in order of first use
+};
+
+// Writes Prometheus text format 0.0.4: families (# HELP, # TYPE) and their
+// samples with one label, escaped as the format asks. Also used for gauges
+// computed when scraped (the health model's).
+class PrometheusText {
+ public:
+  explicit PrometheusText(std::string& out) : out_(out) {}
+  // type: "counter" or "gauge". The samples of this family follow.
+  void family(std::string_view name, std::string_view type, std::string_view help);
+  void sample(std::string_view name, std::string_view label, std::string_view label_value, uint64_t value);
+  void sample(std::string_view name, std::string_view label, std::string_view label_value, double value);
+
+ private:
+  void sample_head(std::string_view name, std::string_view label, std::string_view label_value);
+  std::string& out_;
 };
 
 }  // namespace sluice

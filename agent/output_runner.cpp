@@ -32,14 +32,23 @@ class OutputRunner::Worker final : public OutputContext {
         deadline_timer_(io_),
         backoff_(settings_.retry_base, settings_.retry_cap),
         rng_(std::random_device{}()),
-        records_in_(metrics.counter("sluice_output_records_total", "output", owner.instance_)),
-        records_out_(metrics.counter("sluice_output_records_delivered_total", "output", owner.instance_)),
-        retried_(metrics.counter("sluice_output_records_retried_total", "output", owner.instance_)),
-        dead_lettered_(metrics.counter("sluice_output_records_dead_lettered_total", "output", owner.instance_)),
-        dropped_(metrics.counter("sluice_output_records_dropped_total", "output", owner.instance_)),
-        batches_(metrics.counter("sluice_output_batches_total", "output", owner.instance_)),
-        buffer_bytes_(metrics.counter("sluice_output_buffer_bytes", "output", owner.instance_, true)),
-        retry_queue_(metrics.counter("sluice_output_retry_queue", "output", owner.instance_, true)) {}
+        records_in_(metrics.counter("sluice_output_records_total", "output", owner.instance_, false,
+                                    "Records routed to the output (taken into its buffer).")),
+        records_out_(metrics.counter("sluice_output_records_delivered_total", "output", owner.instance_, false,
+                                     "Records the backend accepted.")),
+        retried_(metrics.counter("sluice_output_records_retried_total", "output", owner.instance_, false,
+                                  "Records scheduled for another attempt after a retryable failure.")),
+        dead_lettered_(metrics.counter(
+            "sluice_output_records_dead_lettered_total", "output", owner.instance_, false,
+            "Records written to the dead-letter file (permanent failure or retries exhausted).")),
+        dropped_(metrics.counter("sluice_output_records_dropped_total", "output", owner.instance_, false,
+                                  "Records dropped by buffer.when_full (drop_newest, drop_oldest).")),
+        batches_(metrics.counter("sluice_output_batches_total", "output", owner.instance_, false,
+                                  "Flushes started (first attempts and retries).")),
+        buffer_bytes_(metrics.counter("sluice_output_buffer_bytes", "output", owner.instance_, true,
+                                       "Memory held by the records in the output's buffer, against mem_buf_limit.")),
+        retry_queue_(metrics.counter("sluice_output_retry_queue", "output", owner.instance_, true,
+                                      "Batches waiting for their retry backoff to pass.")) {}
 
   asio::io_context& io() override { return io_; }
   Metrics& metrics() override { return metrics_; }
@@ -70,7 +79,9 @@ class OutputRunner::Worker final : public OutputContext {
         for (const auto& p : batch.parts) p.chunk->fail_acks();
         return;
       }
-      ready_.push_back(new_attempt(std::move(batch)));
+      AttemptPtr a = new_attempt(std::move(batch));
+      a->since = a->sent = Clock::now();  // health counts its wait in this output from here
+      ready_.push_back(std::move(a));
       pump();
     });
   }
@@ -89,6 +100,7 @@ class OutputRunner::Worker final : public OutputContext {
         release(c);
       }
       queue_.clear();
+      arrivals_.clear();
       queue_records_ = 0;
       queue_bytes_ = 0;
       ready_.clear();
@@ -102,10 +114,14 @@ class OutputRunner::Worker final : public OutputContext {
         pass_on(a);
       }
       check_done();
+      publish_waiting();
     });
   }
 
   uint64_t inbox_bytes() const { return inbox_bytes_.load(std::memory_order_relaxed); }
+  // Any thread.
+  uint64_t retry_queue() const { return retry_queue_.value(); }
+  uint64_t dead_lettered() const { return dead_lettered_.value(); }
 
   // Main thread: buffer.when_full drop_newest refused a chunk of n records.
   void dropped_newest(uint64_t n) {
@@ -160,6 +176,8 @@ class OutputRunner::Worker final : public OutputContext {
     Batch batch;
     int64_t retries = 0;  // failures so far
     Clock::time_point first_failure;
+    Clock::time_point since;  // arrival of its oldest record in this output (health)
+    Clock::time_point sent;   // its first send (health: what is due and not delivered)
     std::unique_ptr<asio::steady_timer> timer;
     bool in_flight = false;  // sent, answer not yet in
     bool waiting = false;    // its backoff timer is running
@@ -204,7 +222,9 @@ class OutputRunner::Worker final : public OutputContext {
       return;
     }
     if (!counted) records_in_.add(chunk->events.size());
-    if (queue_.empty()) oldest_ = Clock::now();
+    auto now = Clock::now();
+    if (queue_.empty()) oldest_ = now;
+    arrivals_.push_back(now);
     queue_records_ += chunk->events.size();
     queue_bytes_ += chunk->memory_bytes();
     hold(chunk);
@@ -213,6 +233,7 @@ class OutputRunner::Worker final : public OutputContext {
       while (queue_.size() > 1 && owner_.queued_bytes_.load() > settings_.mem_buf_limit) {
         SharedChunk old = std::move(queue_.front());
         queue_.pop_front();
+        arrivals_.pop_front();
         queue_records_ -= old->events.size();
         queue_bytes_ -= old->memory_bytes();
         dropped_.add(old->events.size());
@@ -243,6 +264,7 @@ class OutputRunner::Worker final : public OutputContext {
       bytes += c->memory_bytes();
       b.parts.push_back({c, {}});
       queue_.pop_front();
+      arrivals_.pop_front();
     }
     queue_records_ -= records;
     queue_bytes_ -= bytes;
@@ -259,8 +281,11 @@ class OutputRunner::Worker final : public OutputContext {
         ready_.pop_front();
         send(a);
       } else if (batch_due()) {
+        Clock::time_point since = arrivals_.front();
         Batch b = take_batch();
         AttemptPtr a = new_attempt(std::move(b));
+        a->since = since;
+        a->sent = Clock::now();
         for (const auto& p : a->batch.parts) release(p.chunk);  // the queue's hold moves to the attempt
         send(a);
       } else {
@@ -275,6 +300,25 @@ class OutputRunner::Worker final : public OutputContext {
         pump();
       });
     }
+    publish_waiting();
+  }
+
+  // What health reads of the queue and the unfinished batches. Cost: one
+  // pass over the unfinished batches (a few: `workers` in flight plus those
+  // waiting for a retry).
+  void publish_waiting() {
+    int64_t undelivered = 0, pending = 0;
+    uint64_t records = queue_records_;
+    if (!arrivals_.empty()) undelivered = arrivals_.front().time_since_epoch().count();
+    for (const auto& a : attempts_) {
+      int64_t since = a->since.time_since_epoch().count(), sent = a->sent.time_since_epoch().count();
+      if (since != 0 && (undelivered == 0 || since < undelivered)) undelivered = since;
+      if (sent != 0 && (pending == 0 || sent < pending)) pending = sent;
+      records += a->batch.size();
+    }
+    owner_.oldest_undelivered_.store(undelivered, std::memory_order_relaxed);
+    owner_.oldest_pending_.store(pending, std::memory_order_relaxed);
+    owner_.undelivered_records_.store(records, std::memory_order_relaxed);
   }
 
   void send(const AttemptPtr& a) {
@@ -306,6 +350,8 @@ class OutputRunner::Worker final : public OutputContext {
         AttemptPtr again = new_attempt(a->batch);
         again->retries = a->retries;
         again->first_failure = a->first_failure;
+        again->since = a->since;
+        again->sent = a->sent;
         schedule_retry(again, r.reason, r.retry_after);
       }
     } else {
@@ -349,6 +395,8 @@ class OutputRunner::Worker final : public OutputContext {
       AttemptPtr again = new_attempt(std::move(retry));
       again->retries = a->retries;
       again->first_failure = a->first_failure;
+      again->since = a->since;
+      again->sent = a->sent;
       schedule_retry(again, retry_reason, r.retry_after);
     }
   }
@@ -395,13 +443,26 @@ class OutputRunner::Worker final : public OutputContext {
   // something is delivered again.
   void note_failure(const std::string& reason) {
     std::lock_guard lock(owner_.health_mu_);
-    if (!owner_.health_.failing) owner_.health_.failing_since = std::chrono::system_clock::now();
+    auto wall = std::chrono::system_clock::now();
+    if (!owner_.health_.failing) owner_.health_.failing_since = wall;
     owner_.health_.failing = true;
     owner_.health_.last_error = reason;
+    owner_.health_.last_error_at = wall;
   }
   void note_delivered() {
+    auto wall = std::chrono::system_clock::now();
+    auto now = Clock::now();
     std::lock_guard lock(owner_.health_mu_);
     owner_.health_.failing = false;
+    owner_.health_.last_success = wall;
+    owner_.health_.last_success_steady = now;
+  }
+  // A permanent failure (dead-lettered): the reason is shown, the output is
+  // not "failing" (nothing waits for it).
+  void note_error(const std::string& reason) {
+    std::lock_guard lock(owner_.health_mu_);
+    owner_.health_.last_error = reason;
+    owner_.health_.last_error_at = std::chrono::system_clock::now();
   }
 
   void dead_letter(const Batch& batch, const std::string& reason) {
@@ -411,6 +472,7 @@ class OutputRunner::Worker final : public OutputContext {
   void write_dead_letter(const std::string& tag, const Event& e, const std::string& reason) {
     dead_letter_.write(owner_.instance_, reason, tag, e);
     dead_lettered_.add();
+    note_error(reason);
     if (uint64_t n = dead_log_.hit())
       log::error("output {}: record sent to dead-letter file {}: {} ({} so far)", owner_.instance_,
                  dead_letter_.path(), reason, n);
@@ -459,8 +521,10 @@ class OutputRunner::Worker final : public OutputContext {
     for (const auto& a : attempts_)
       if (a->timer) a->timer->cancel();
     queue_.clear();
+    arrivals_.clear();
     ready_.clear();
     attempts_.clear();
+    publish_waiting();
     holds_.clear();
     owner_.queued_bytes_.store(0);
     output_->stop();
@@ -489,6 +553,7 @@ class OutputRunner::Worker final : public OutputContext {
   std::atomic<uint64_t> inbox_bytes_{0};
 
   std::deque<SharedChunk> queue_;
+  std::deque<Clock::time_point> arrivals_;  // when each chunk of queue_ arrived (health)
   uint64_t queue_records_ = 0;
   uint64_t queue_bytes_ = 0;
   Clock::time_point oldest_;
@@ -554,8 +619,24 @@ void OutputRunner::hand_over(OutputRunner& successor, std::function<void()> reti
 }
 
 OutputRunner::Health OutputRunner::health() const {
-  std::lock_guard lock(health_mu_);
-  return health_;
+  Health h;
+  {
+    std::lock_guard lock(health_mu_);
+    h = health_;
+  }
+  auto at = [](const std::atomic<int64_t>& ns) -> std::optional<Clock::time_point> {
+    int64_t v = ns.load(std::memory_order_relaxed);
+    if (v == 0) return std::nullopt;
+    return Clock::time_point(Clock::duration(v));
+  };
+  h.oldest_undelivered = at(oldest_undelivered_);
+  h.oldest_pending = at(oldest_pending_);
+  h.undelivered_records = undelivered_records_.load(std::memory_order_relaxed);
+  h.retry_queue = worker_->retry_queue();
+  h.dead_lettered = worker_->dead_lettered();
+  h.buffer_bytes = queued_bytes_.load(std::memory_order_relaxed);
+  h.buffer_full = blocking_full();
+  return h;
 }
 
 }  // namespace sluice

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "agent/dead_letter.hpp"
@@ -38,13 +39,30 @@ class OutputRunner {
   // inputs should pause.
   bool blocking_full() const;
 
-  // Whether the output's last answer was a failure (records waiting to be
-  // retried, and nothing delivered since), with that failure's reason: what
-  // /api/v1/health shows. Any thread.
+  // What /api/v1/health shows of this output: a snapshot, read on any thread.
   struct Health {
+    // The last answer was a retryable failure and nothing was delivered since.
     bool failing = false;
-    std::string last_error;
     std::chrono::system_clock::time_point failing_since{};
+    // The last failure's reason (the backend's text), retryable or not; kept
+    // after the output recovers. last_error_at is the epoch before any.
+    std::string last_error;
+    std::chrono::system_clock::time_point last_error_at{};
+    // The last delivery (epoch, and steady_clock's epoch, before any).
+    std::chrono::system_clock::time_point last_success{};
+    std::chrono::steady_clock::time_point last_success_steady{};
+    // When the oldest record not yet delivered (queued, in flight or waiting
+    // for a retry) reached this output; empty when none waits.
+    std::optional<std::chrono::steady_clock::time_point> oldest_undelivered;
+    // When the oldest batch not yet finished (in flight, or waiting for its
+    // retry) was first sent; empty when none. Records still filling a batch
+    // (within `flush`) don't count: they are not due yet.
+    std::optional<std::chrono::steady_clock::time_point> oldest_pending;
+    uint64_t undelivered_records = 0;
+    uint64_t retry_queue = 0;  // batches waiting for their backoff
+    uint64_t dead_lettered = 0;
+    uint64_t buffer_bytes = 0;
+    bool buffer_full = false;  // buffer.when_full block and the buffer is full: inputs pause
   };
   Health health() const;
   // Delivers everything queued, retrying as configured, until done or the
@@ -64,8 +82,13 @@ class OutputRunner {
   TagMatcher match_;
   OutputSettings settings_;
   std::atomic<uint64_t> queued_bytes_{0};
+  // Published by the worker after each change for health(): steady_clock
+  // ticks, 0 = none.
+  std::atomic<int64_t> oldest_undelivered_{0};
+  std::atomic<int64_t> oldest_pending_{0};
+  std::atomic<uint64_t> undelivered_records_{0};
   mutable std::mutex health_mu_;
-  Health health_;  // written by the worker, read by the status server
+  Health health_;  // failure and success fields: written by the worker, read by the status server
   std::unique_ptr<Worker> worker_;
 };
 

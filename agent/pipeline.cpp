@@ -10,10 +10,15 @@ Pipeline::Pipeline(std::vector<FilterSlot> filters, std::vector<OutputRunner*> o
     : filters_(std::move(filters)),
       outputs_(std::move(outputs)),
       mem_limit_(mem_limit),
-      pauses_(metrics.counter("sluice_input_pauses_total", "service", "pipeline")),
-      paused_gauge_(metrics.counter("sluice_input_paused", "service", "pipeline", true)),
-      unrouted_(metrics.counter("sluice_records_unrouted_total", "service", "pipeline")),
-      memory_gauge_(metrics.counter("sluice_buffer_memory_bytes", "service", "pipeline", true)) {}
+      pauses_(metrics.counter(
+          "sluice_input_pauses_total", "service", "pipeline", false,
+          "Times inputs were paused because a memory budget or a blocking output buffer was full.")),
+      paused_gauge_(metrics.counter("sluice_input_paused", "service", "pipeline", true,
+                                           "1 while inputs are paused (buffers full), else 0.")),
+      unrouted_(metrics.counter("sluice_records_unrouted_total", "service", "pipeline", false,
+                                         "Records no output matched, dropped.")),
+      memory_gauge_(metrics.counter("sluice_buffer_memory_bytes", "service", "pipeline", true,
+                                            "Memory held by buffered records, against service.mem_limit.")) {}
 
 const Pipeline::Route& Pipeline::route(const std::string& tag) {
   auto it = routes_.find(tag);
@@ -44,18 +49,18 @@ void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
   for (OutputRunner* o : r.outputs) o->enqueue(shared);
 }
 
+std::string Pipeline::full_reason() const {
+  if (budget_.load(std::memory_order_relaxed) >= static_cast<int64_t>(mem_limit_)) return "service.mem_limit reached";
+  for (OutputRunner* o : outputs_)
+    if (o->blocking_full()) return "output " + o->instance() + " buffer is full (mem_buf_limit)";
+  return {};
+}
+
 bool Pipeline::paused() {
-  int64_t in_use = budget_.load(std::memory_order_relaxed);
   // Inputs ask often, so the gauge also follows chunks released by outputs.
-  memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, in_use)));
-  bool full = in_use >= static_cast<int64_t>(mem_limit_);
-  std::string why = full ? "service.mem_limit reached" : "";
-  for (OutputRunner* o : outputs_) {
-    if (!full && o->blocking_full()) {
-      full = true;
-      why = "output " + o->instance() + " buffer is full (mem_buf_limit)";
-    }
-  }
+  memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, budget_.load(std::memory_order_relaxed))));
+  std::string why = full_reason();
+  bool full = !why.empty();
   if (full != paused_) {
     paused_ = full;
     paused_gauge_.set(full ? 1 : 0);

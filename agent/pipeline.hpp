@@ -32,6 +32,9 @@ class Pipeline {
   // most one a minute saying how many came in between: under steady
   // backpressure inputs pause and resume hundreds of times a second.
   bool paused();
+  // Why inputs would be paused now (empty: they wouldn't), without counting
+  // or logging anything: what health reads.
+  std::string full_reason() const;
   // Shutdown: lets each filter emit what it holds, in order.
   void flush_filters();
   std::vector<FilterSlot>& filters() { return filters_; }

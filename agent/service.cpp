@@ -9,7 +9,6 @@
 
 #include "agent/config/common_keys.hpp"
 #include "agent/config/config_diff.hpp"
-#include "agent/json_writer.hpp"
 #include "agent/log.hpp"
 #include "agent/service_impl.hpp"
 #include "filters/registry.hpp"
@@ -41,7 +40,19 @@ const auto& find_plugin(const Plugins& plugins, std::string_view name) {
 
 Service::Impl::InputSlot::InputSlot(Impl& svc, std::string instance)
     : svc_(svc), instance_(std::move(instance)),
-      records_(svc.metrics.counter("sluice_input_records_total", "input", instance_)) {}
+      records_(svc.metrics.counter("sluice_input_records_total", "input", instance_, false,
+                                   "Records the input handed to the pipeline.")) {}
+
+bool Service::Impl::InputSlot::paused() const {
+  bool p = svc_.pipeline->paused();
+  if (p && !paused_since_) {
+    paused_since_ = Clock::now();
+    paused_since_wall_ = std::chrono::system_clock::now();
+  } else if (!p) {
+    paused_since_.reset();
+  }
+  return p;
+}
 
 void Service::Impl::InputSlot::emit(ChunkPtr chunk) {
   if (chunk->events.empty()) return;
@@ -88,8 +99,8 @@ Service::Impl::Impl(const config::PipelineConfig& loaded)
   }
   if (svc.get_bool("http_server")) {
     status = std::make_unique<StatusServer>(io, svc.get_string("http_listen"),
-                                            static_cast<uint16_t>(svc.get_int("http_port")), metrics,
-                                            [this] { return health_json(); });
+                                            static_cast<uint16_t>(svc.get_int("http_port")));
+    add_status_routes();
   }
 }
 
@@ -121,6 +132,8 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
   const auto& svc = next->service;
   if (next->inputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no inputs");
   if (next->outputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no outputs");
+  for (const char* key : {"health.max_output_stall", "health.max_paused"})
+    if (svc.get_duration(key).count() <= 0) svc.fail(key, "must be longer than 0");
 
   std::vector<std::string> new_parsers;  // names whose definition changed: their users are rebuilt
   const ParserSet* parsers = parser_sets.empty() ? nullptr : parser_sets.back().get();
@@ -193,37 +206,6 @@ void Service::Impl::input_finished() {
   }
 }
 
-// {"status":"ok"|"degraded","outputs":{"<instance>":{"failing":bool,
-// "last_error":"…" (while failing),"failing_since":"…","retrying_batches",
-// "dead_lettered","buffer_full"}}}: degraded while an output's last answer
-// was a failure.
-std::string Service::Impl::health_json() const {
-  std::string body;
-  bool degraded = false;
-  for (const auto& o : outputs) {
-    const OutputRunner& r = *o.runner;
-    if (!body.empty()) body += ',';
-    OutputRunner::Health h = r.health();
-    degraded = degraded || h.failing;
-    json::append_string(body, r.instance());
-    body += ":{\"failing\":";
-    body += h.failing ? "true" : "false";
-    if (h.failing) {
-      body += ",\"last_error\":";
-      json::append_string(body, h.last_error);
-      body += ",\"failing_since\":\"";
-      json::append_rfc3339(body, std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     h.failing_since.time_since_epoch()).count());
-      body += '"';
-    }
-    body += ",\"retrying_batches\":" + std::to_string(metrics.value("sluice_output_retry_queue", r.instance())) +
-            ",\"dead_lettered\":" +
-            std::to_string(metrics.value("sluice_output_records_dead_lettered_total", r.instance())) +
-            ",\"buffer_full\":" + (r.blocking_full() ? "true" : "false") + "}";
-  }
-  return std::string("{\"status\":\"") + (degraded ? "degraded" : "ok") + "\",\"outputs\":{" + body + "}}";
-}
-
 void Service::Impl::wait_signal() {
   signals.async_wait([this](boost::system::error_code ec, int sig) {
     if (ec) return;
@@ -246,7 +228,8 @@ void Service::Impl::shutdown() {
   for (auto& in : inputs)
     if (in->started && !in->leaving) in->input->stop();
   pipeline->flush_filters();
-  if (status) status->stop();
+  // The status server keeps answering during the drain (ready says 503,
+  // metrics show the drain) and stops in finish().
   // Outputs drain on their own threads; the main loop keeps running so that
   // acknowledgements reach the inputs and a second signal is heard.
   drainer = std::thread([this] {
@@ -280,6 +263,7 @@ void Service::Impl::drain_outputs() {
 // before this (same queue, posted earlier), so inputs persist final positions.
 void Service::Impl::finish() {
   signals.cancel();
+  if (status) status->stop();
   for (auto& in : inputs)
     if (in->started) in->input->finish();
   for (auto& in : leaving_inputs)
@@ -309,6 +293,7 @@ int Service::Impl::run() {
     in->input->start(*in);
     in->started = true;
   }
+  started = true;
   if (status) status->start();
   log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),
             pipeline->filters().size(), outputs.size());

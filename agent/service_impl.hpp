@@ -1,12 +1,15 @@
 // Inside Service: the running components and what a hot reload changes.
 // service.cpp builds, runs and stops them; service_reload.cpp swaps the ones
-// whose configuration changed. Main thread unless a comment says otherwise.
+// whose configuration changed; service_status.cpp registers the status
+// server's routes and gathers what health sees. Main thread unless a comment
+// says otherwise.
 #pragma once
 #include <chrono>
 #include <deque>
 #include <list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -15,6 +18,7 @@
 #include "agent/config/yaml_loader.hpp"
 #include "agent/dead_letter.hpp"
 #include "agent/filter.hpp"
+#include "agent/health.hpp"
 #include "agent/input.hpp"
 #include "agent/metrics.hpp"
 #include "agent/output_runner.hpp"
@@ -33,7 +37,7 @@ struct Service::Impl {
     InputSlot(Impl& svc, std::string instance);
     boost::asio::io_context& io() override { return svc_.io; }
     void emit(ChunkPtr chunk) override;
-    bool paused() const override { return svc_.pipeline->paused(); }
+    bool paused() const override;
     void finished() override;
     Metrics& metrics() override { return svc_.metrics; }
     const std::string& instance() const override { return instance_; }
@@ -50,11 +54,17 @@ struct Service::Impl {
     std::string next_plugin;
     std::chrono::steady_clock::time_point leaving_since;
 
+    // For health (service_status.cpp).
+    health::InputState health_state() const;
+
    private:
     Impl& svc_;
     std::string instance_;
     bool done_ = false;
     Counter& records_;
+    // Since when paused() has answered true without a break (health).
+    mutable std::optional<std::chrono::steady_clock::time_point> paused_since_;
+    mutable std::chrono::system_clock::time_point paused_since_wall_;
   };
 
   class FilterCtx final : public FilterContext {
@@ -126,7 +136,11 @@ struct Service::Impl {
   void drain_outputs();
   void finish();
   void log_summary() const;
-  std::string health_json() const;
+
+  // ---- status server (service_status.cpp) ----
+  void add_status_routes();
+  health::Snapshot health_snapshot() const;
+  health::Policy health_policy() const;  // from the configuration running now
 
   // ---- hot reload (service_reload.cpp) ----
   void wait_hangup();
@@ -165,7 +179,9 @@ struct Service::Impl {
   std::unique_ptr<StatusServer> status;
   std::thread drainer;
   size_t finished_inputs = 0;
+  bool started = false;  // every component started (run())
   bool stopping = false;
+  std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
 
   // Reload state: one runs at a time; requests arriving meanwhile wait and
   // are answered together by the next one (which reads the file as it is then).

@@ -27,6 +27,7 @@ else
     build-essential git ca-certificates libboost-system-dev
     catch2 clang libclang-rt-14-dev python3 python3-yaml procps ccache
     nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl openssl bsdutils
+    prometheus
   )
   # Node.js and npm (test peers only): Debian's packages, unless a node with
   # npm is already there (NodeSource's nodejs ships npm and conflicts with Debian's).
@@ -51,3 +52,10 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# The prometheus package starts a system Prometheus on :9090 where systemd
+# runs; the tests start their own (promtool, and a server on a free port),
+# so the system one is stopped and disabled.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi

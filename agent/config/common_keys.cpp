@@ -24,12 +24,18 @@ const PluginSchema& service_schema() {
           {"dead_letter_file", KeyType::String, "",
            "JSON-lines file for records that failed permanently or ran out of retries "
            "(default: <storage.path or .>/sluice-dead-letter.jsonl)."},
-          {"http_server", KeyType::Bool, "off", "Serve /api/v1/health, /api/v1/metrics and /api/v1/uptime."},
+          {"http_server", KeyType::Bool, "off",
+           "Serve /api/v1/health (and /health/live, /health/ready), /api/v1/metrics, /api/v1/config, "
+           "/api/v1/uptime and POST /api/v1/reload."},
           {"http_listen", KeyType::String, "127.0.0.1", "Address of the built-in HTTP server."},
           {"http_port", KeyType::Int, "2020", "Port of the built-in HTTP server."},
           {"hot_reload", KeyType::Bool, "off",
            "Reload the configuration file on SIGHUP (or POST /api/v1/reload): components whose settings changed "
            "are rebuilt, the others keep running, nothing queued is lost."},
+          {"health.max_output_stall", KeyType::Duration, "5m",
+           "Health is unhealthy (503) when an output has batches due and delivered nothing for this long."},
+          {"health.max_paused", KeyType::Duration, "5m",
+           "Health is unhealthy (503) when an input has been paused (buffers full) for this long without a break."},
       }};
   return schema;
 }

@@ -25,7 +25,8 @@ class GrepFilter final : public Filter {
   GrepFilter(LogicalOp op, std::vector<GrepRule> rules) : op_(op), rules_(std::move(rules)) {}
 
   void start(FilterContext& ctx) override {
-    dropped_ = &ctx.metrics().counter("sluice_filter_records_dropped_total", "filter", ctx.instance());
+    dropped_ = &ctx.metrics().counter("sluice_filter_records_dropped_total", "filter", ctx.instance(), false,
+                                     "Records the filter dropped on purpose.");
   }
 
   void filter(Chunk& chunk) override {

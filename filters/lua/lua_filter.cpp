@@ -33,9 +33,12 @@ class LuaFilter final : public Filter {
   void start(FilterContext& ctx) override {
     ctx_ = &ctx;
     instance_ = ctx.instance();
-    errors_ = &ctx.metrics().counter("sluice_filter_lua_errors_total", "filter", instance_);
-    dropped_ = &ctx.metrics().counter("sluice_filter_records_dropped_total", "filter", instance_);
-    emitted_ = &ctx.metrics().counter("sluice_filter_lua_emitted_total", "filter", instance_);
+    errors_ = &ctx.metrics().counter("sluice_filter_lua_errors_total", "filter", instance_, false,
+                                    "Calls of the Lua function that raised an error (the record is kept).");
+    dropped_ = &ctx.metrics().counter("sluice_filter_records_dropped_total", "filter", instance_, false,
+                                     "Records the filter dropped on purpose.");
+    emitted_ = &ctx.metrics().counter("sluice_filter_lua_emitted_total", "filter", instance_, false,
+                                     "Records the Lua script emitted later (from a timer or at flush).");
     if (fns_.timer != lua::LuaState::kNoRef || hold_.enabled()) {
       timer_ = std::make_unique<boost::asio::steady_timer>(ctx.io());
       arm_timer();

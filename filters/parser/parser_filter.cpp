@@ -30,8 +30,10 @@ class ParserFilter final : public Filter {
       : config_(std::move(config)), own_parsers_(std::move(own_parsers)) {}
 
   void start(FilterContext& ctx) override {
-    parsed_ = &ctx.metrics().counter("sluice_filter_parsed_records_total", "filter", ctx.instance());
-    failures_ = &ctx.metrics().counter("sluice_filter_parse_failures_total", "filter", ctx.instance());
+    parsed_ = &ctx.metrics().counter("sluice_filter_parsed_records_total", "filter", ctx.instance(), false,
+                                     "Records the parser filter parsed.");
+    failures_ = &ctx.metrics().counter("sluice_filter_parse_failures_total", "filter", ctx.instance(), false,
+                                       "Records whose field no parser could read (kept unchanged).");
     instance_ = ctx.instance();
   }
 

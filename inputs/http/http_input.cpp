@@ -64,10 +64,14 @@ class HttpInput final : public Input, public RequestHandler {
   void start(InputContext& ctx) override {
     ctx_ = &ctx;
     auto& m = ctx.metrics();
-    metrics_.accepted = &m.counter("sluice_input_http_requests_total", "input", ctx.instance());
-    metrics_.refused = &m.counter("sluice_input_http_refused_total", "input", ctx.instance());
-    metrics_.busy = &m.counter("sluice_input_http_busy_total", "input", ctx.instance());
-    metrics_.bytes = &m.counter("sluice_input_bytes_read_total", "input", ctx.instance());
+    metrics_.accepted = &m.counter("sluice_input_http_requests_total", "input", ctx.instance(), false,
+                                    "Requests whose records were accepted.");
+    metrics_.refused = &m.counter("sluice_input_http_refused_total", "input", ctx.instance(), false,
+                                   "Requests refused (malformed, unauthorized, too large, wrong type).");
+    metrics_.busy = &m.counter("sluice_input_http_busy_total", "input", ctx.instance(), false,
+                                "Requests answered 503 + Retry-After while the pipeline was paused.");
+    metrics_.bytes =
+        &m.counter("sluice_input_bytes_read_total", "input", ctx.instance(), false, "Bytes the input read.");
     try {
       server_.emplace(ctx.io(), server_settings(), *this);
       server_->start();

@@ -46,9 +46,12 @@ class StdinInput final : public Input {
 
   void start(InputContext& ctx) override {
     ctx_ = &ctx;
-    bytes_ = &ctx.metrics().counter("sluice_input_bytes_read_total", "input", ctx.instance());
-    long_lines_ = &ctx.metrics().counter("sluice_input_long_lines_total", "input", ctx.instance());
-    parse_failures_ = &ctx.metrics().counter("sluice_input_parse_failures_total", "input", ctx.instance());
+    bytes_ = &ctx.metrics().counter("sluice_input_bytes_read_total", "input", ctx.instance(), false,
+                                    "Bytes the input read.");
+    long_lines_ = &ctx.metrics().counter("sluice_input_long_lines_total", "input", ctx.instance(), false,
+                                          "Lines longer than buffer_max_size (split or skipped).");
+    parse_failures_ = &ctx.metrics().counter("sluice_input_parse_failures_total", "input", ctx.instance(), false,
+                                              "Lines the input's parser could not read (kept as text).");
     timer_.emplace(ctx.io());
     // A dup, so that closing ours (or the descriptor's non-blocking mode
     // bookkeeping) never closes the process's fd 0.

@@ -33,11 +33,18 @@ int64_t wall_now_ns() {
 }  // namespace
 
 SyslogMetrics SyslogMetrics::make(Metrics& m, const std::string& instance) {
-  auto c = [&](const char* name, bool gauge = false) { return &m.counter(name, "input", instance, gauge); };
-  return {c("sluice_input_bytes_read_total"),      c("sluice_input_parse_failures_total"),
-          c("sluice_input_truncated_total"),       c("sluice_input_framing_errors_total"),
-          c("sluice_input_records_dropped_total"), c("sluice_input_connections", true),
-          c("sluice_input_connections_total"),     c("sluice_input_tls_handshake_failures_total")};
+  auto c = [&](const char* name, const char* help, bool gauge = false) {
+    return &m.counter(name, "input", instance, gauge, help);
+  };
+  return {c("sluice_input_bytes_read_total", "Bytes the input read."),
+          c("sluice_input_parse_failures_total", "Lines the input's parser could not read (kept as text)."),
+          c("sluice_input_truncated_total",
+            "Syslog messages longer than buffer_max_size, cut and flagged `truncated`."),
+          c("sluice_input_framing_errors_total", "Broken syslog framing (bad octet counts); the connection is closed."),
+          c("sluice_input_records_dropped_total", "UDP datagrams the kernel dropped (socket buffer full)."),
+          c("sluice_input_connections", "Open syslog stream connections.", true),
+          c("sluice_input_connections_total", "Syslog stream connections accepted."),
+          c("sluice_input_tls_handshake_failures_total", "TLS handshakes that failed.")};
 }
 
 Receiver::Receiver(SyslogSettings settings, InputContext& ctx)

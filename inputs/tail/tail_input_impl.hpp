@@ -35,6 +35,7 @@ class TailInput final : public Input {
   bool settled() const override { return cookies_.empty(); }
   std::unique_ptr<InputCarry> carry_over() override;
   void resume_from(std::unique_ptr<InputCarry> carry) override;
+  void describe_health(json::Writer& out) const override;  // tail_health.cpp
 
  private:
   using Timer = boost::asio::steady_timer;

@@ -20,12 +20,19 @@ struct TailMetrics {
   Counter* parse_failures;
 
   static TailMetrics make(Metrics& m, const std::string& instance) {
-    auto c = [&](const char* name, bool gauge = false) { return &m.counter(name, "input", instance, gauge); };
-    return {c("sluice_input_bytes_read_total"),       c("sluice_input_lines_read_total"),
-            c("sluice_input_files_open", true),       c("sluice_input_truncations_total"),
-            c("sluice_input_rotations_total"),        c("sluice_input_long_lines_total"),
-            c("sluice_input_bytes_skipped_total"),    c("sluice_input_bytes_lost_total"),
-            c("sluice_input_malformed_lines_total"),  c("sluice_input_parse_failures_total")};
+    auto c = [&](const char* name, const char* help, bool gauge = false) {
+      return &m.counter(name, "input", instance, gauge, help);
+    };
+    return {c("sluice_input_bytes_read_total", "Bytes the input read."),
+            c("sluice_input_lines_read_total", "Lines the tail input read."),
+            c("sluice_input_files_open", "Files the tail input follows now.", true),
+            c("sluice_input_truncations_total", "Files found truncated (read again from the start)."),
+            c("sluice_input_rotations_total", "Files rotated away (read to their end, then let go)."),
+            c("sluice_input_long_lines_total", "Lines longer than buffer_max_size (split or skipped)."),
+            c("sluice_input_bytes_skipped_total", "Bytes of long lines skipped (skip_long_lines)."),
+            c("sluice_input_bytes_lost_total", "Bytes that vanished before they could be read (truncated or deleted)."),
+            c("sluice_input_malformed_lines_total", "Container log lines in neither the docker nor the CRI format."),
+            c("sluice_input_parse_failures_total", "Lines the input's parser could not read (kept as text).")};
   }
 };
 

@@ -108,10 +108,14 @@ bool cut_message(std::string& m, size_t max) {
 
 struct Codec::Counters {
   Counters(Metrics& m, const std::string& instance)
-      : rejected(m.counter("sluice_output_cloudwatch_events_rejected_total", "output", instance)),
-        out_of_window(m.counter("sluice_output_cloudwatch_events_out_of_window_total", "output", instance)),
-        truncated(m.counter("sluice_output_cloudwatch_truncated_total", "output", instance)),
-        created(m.counter("sluice_output_cloudwatch_resources_created_total", "output", instance)) {}
+      : rejected(m.counter("sluice_output_cloudwatch_events_rejected_total", "output", instance, false,
+                         "Events CloudWatch Logs rejected (too old, too new, expired).")),
+        out_of_window(m.counter("sluice_output_cloudwatch_events_out_of_window_total", "output", instance, false,
+                                "Events outside the time window CloudWatch Logs accepts (dead-lettered unsent).")),
+        truncated(m.counter("sluice_output_cloudwatch_truncated_total", "output", instance, false,
+                            "Messages truncated to CloudWatch Logs' event size limit.")),
+        created(m.counter("sluice_output_cloudwatch_resources_created_total", "output", instance, false,
+                          "Log groups and streams created.")) {}
   Counter& rejected;       // refused by CloudWatch per event (rejectedLogEventsInfo)
   Counter& out_of_window;  // older than 14 days or more than 2 hours ahead: never sent
   Counter& truncated;      // messages cut to max_event_size

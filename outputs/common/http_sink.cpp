@@ -19,10 +19,13 @@ Answer Codec::read(PlannedRequest& /*sent*/, Response& response, std::span<const
 // Every HTTP output's own request counters (the core counts records).
 struct HttpSink::Counters {
   Counters(Metrics& m, const std::string& instance)
-      : requests(m.counter("sluice_output_http_requests_total", "output", instance)),
-        request_bytes(m.counter("sluice_output_http_request_bytes_total", "output", instance)),
-        failed(m.counter("sluice_output_http_requests_failed_total", "output", instance)),
-        sign_failures(m.counter("sluice_output_http_sign_failures_total", "output", instance)) {}
+      : requests(m.counter("sluice_output_http_requests_total", "output", instance, false, "HTTP requests sent.")),
+        request_bytes(m.counter("sluice_output_http_request_bytes_total", "output", instance, false,
+                                  "Bytes of request bodies sent (after compression).")),
+        failed(m.counter("sluice_output_http_requests_failed_total", "output", instance, false,
+                           "Requests without a successful answer (no answer, or a failure status).")),
+        sign_failures(m.counter("sluice_output_http_sign_failures_total", "output", instance, false,
+                                  "Requests that could not be signed (credentials or token unavailable).")) {}
   Counter& requests;       // requests sent
   Counter& request_bytes;  // their bodies as sent (after compression)
   Counter& failed;         // no answer, or an answer outside 2xx

@@ -20,11 +20,16 @@ std::string_view head_of(std::string_view s) { return s.substr(0, kTraceBytes); 
 }  // namespace
 
 EsCounters::EsCounters(Metrics& m, const std::string& instance)
-    : requests_split(m.counter("sluice_output_es_requests_split_total", "output", instance)),
-      items_delivered(m.counter("sluice_output_es_items_delivered_total", "output", instance)),
-      items_duplicate(m.counter("sluice_output_es_items_duplicate_total", "output", instance)),
-      items_retried(m.counter("sluice_output_es_items_retried_total", "output", instance)),
-      items_rejected(m.counter("sluice_output_es_items_rejected_total", "output", instance)) {}
+    : requests_split(m.counter("sluice_output_es_requests_split_total", "output", instance, false,
+                                     "Bulk requests split in two after a 413.")),
+      items_delivered(m.counter("sluice_output_es_items_delivered_total", "output", instance, false,
+                                      "Bulk items Elasticsearch accepted.")),
+      items_duplicate(m.counter("sluice_output_es_items_duplicate_total", "output", instance, false,
+                                      "Bulk items answered 409 (already indexed: a repeat, counted as delivered).")),
+      items_retried(m.counter("sluice_output_es_items_retried_total", "output", instance, false,
+                                    "Bulk items to be sent again (a retryable item status, or the request failed).")),
+      items_rejected(m.counter("sluice_output_es_items_rejected_total", "output", instance, false,
+                                     "Bulk items rejected for good (mapping errors and the like; dead-lettered).")) {}
 
 BulkCodec::BulkCodec(const EsSettings& settings)
     : target_(settings.target),

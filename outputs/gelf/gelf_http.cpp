@@ -20,7 +20,8 @@ class HttpCodec final : public http::Codec {
   }
 
   void start(OutputContext& ctx) override {
-    invalid_ = &ctx.metrics().counter("sluice_output_gelf_invalid_total", "output", ctx.instance());
+    invalid_ = &ctx.metrics().counter("sluice_output_gelf_invalid_total", "output", ctx.instance(), false,
+                                     "Records that could not be made a GELF message (dead-lettered).");
   }
 
   void plan(std::span<const EventRef> events, std::vector<http::PlannedRequest>& requests,

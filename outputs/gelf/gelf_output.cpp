@@ -45,11 +45,16 @@ class GelfOutput final : public Output {
       : s_(std::move(s)), encoder_(s_.keys), tls_(std::move(tls)) {}
 
   void start(OutputContext& ctx) override {
-    auto counter = [&](const char* name) { return &ctx.metrics().counter(name, "output", ctx.instance()); };
-    counters_.chunked = counter("sluice_output_gelf_chunked_total");
-    counters_.oversized = counter("sluice_output_gelf_oversized_total");
-    counters_.invalid = counter("sluice_output_gelf_invalid_total");
-    counters_.reconnects = counter("sluice_output_gelf_connections_total");
+    auto counter = [&](const char* name, const char* help) {
+      return &ctx.metrics().counter(name, "output", ctx.instance(), false, help);
+    };
+    counters_.chunked = counter("sluice_output_gelf_chunked_total", "GELF messages sent in UDP chunks.");
+    counters_.oversized =
+        counter("sluice_output_gelf_oversized_total", "GELF messages too large to send (dead-lettered).");
+    counters_.invalid = counter("sluice_output_gelf_invalid_total",
+                                "Records that could not be made a GELF message (dead-lettered).");
+    counters_.reconnects =
+        counter("sluice_output_gelf_connections_total", "Connections (TCP, TLS) or sockets (UDP) opened.");
     switch (s_.mode) {
       case Mode::Udp: transport_ = make_udp_transport(ctx.io(), s_, counters_); break;
       case Mode::Tcp:

@@ -75,8 +75,10 @@ void Codec::ask_metadata_for_project() {
 void Codec::start(OutputContext& ctx) {
   io_ = &ctx.io();
   instance_ = ctx.instance();
-  too_large_ = &ctx.metrics().counter("sluice_output_google_entries_too_large_total", "output", ctx.instance());
-  rejected_ = &ctx.metrics().counter("sluice_output_google_entries_rejected_total", "output", ctx.instance());
+  too_large_ = &ctx.metrics().counter("sluice_output_google_entries_too_large_total", "output", ctx.instance(), false,
+                                     "Entries larger than Cloud Logging accepts (dead-lettered).");
+  rejected_ = &ctx.metrics().counter("sluice_output_google_entries_rejected_total", "output", ctx.instance(), false,
+                                    "Entries Cloud Logging rejected in a partial success (dead-lettered).");
 }
 
 void Codec::open_request(std::vector<http::PlannedRequest>& requests, const std::string& project) {

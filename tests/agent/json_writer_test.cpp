@@ -2,12 +2,14 @@
 // and compute the calendar by hand (for speed); both are checked here
 // against the obvious implementations (one byte at a time; gmtime_r and
 // strftime) on many generated inputs, and the escapes against simdjson.
+// Then json::Writer's nesting, commas and colons.
 #include <catch2/catch.hpp>
 
 #include <simdjson.h>
 
 #include <cstdio>
 #include <ctime>
+#include <limits>
 #include <random>
 #include <string>
 
@@ -117,4 +119,40 @@ TEST_CASE("append_rfc3339 matches gmtime_r and strftime from 1677 to 2262", "[js
     INFO(t);
     REQUIRE(out == reference_rfc3339(t));
   }
+}
+
+TEST_CASE("json::Writer places commas and colons in nested objects and arrays", "[json]") {
+  std::string out;
+  json::Writer w(out);
+  w.begin_object()
+      .field("s", "a\"b")
+      .field("i", -3)
+      .field("u", uint64_t{18'446'744'073'709'551'615ULL})
+      .field("d", 2.5)
+      .field("inf", std::numeric_limits<double>::infinity())
+      .field("t", true)
+      .field("sv", std::string_view("x"))
+      .field("str", std::string("y"));
+  w.key("n").null();
+  w.key("when").time(1'000'000'001);
+  w.key("empty").begin_array().end_array();
+  w.key("list").begin_array().value(1).value("two").begin_object().field("k", false).end_object().end_array();
+  w.key("obj").begin_object().key("inner").begin_object().end_object().end_object();
+  w.end_object();
+  CHECK(w.complete());
+  CHECK(out == R"({"s":"a\"b","i":-3,"u":18446744073709551615,"d":2.5,"inf":null,"t":true,"sv":"x","str":"y",)"
+               R"("n":null,"when":"1970-01-01T00:00:01.000000001Z","empty":[],"list":[1,"two",{"k":false}],)"
+               R"("obj":{"inner":{}}})");
+  simdjson::dom::parser parser;
+  simdjson::dom::element e;
+  CHECK(parser.parse(out).get(e) == simdjson::SUCCESS);
+}
+
+TEST_CASE("json::Writer appends to what the string holds and can write a bare value", "[json]") {
+  std::string out = "prefix ";
+  json::Writer w(out);
+  CHECK_FALSE(w.complete());
+  w.value("only");
+  CHECK(w.complete());
+  CHECK(out == "prefix \"only\"");
 }

@@ -2,13 +2,20 @@
 // keys, key passphrases, passwords) never appear in what `sluice --dry-run`
 // prints: not when the configuration is fine, not when another key is
 // wrong, not when the secret's own key is malformed or the secret itself is
-// wrong. (The log and the dead-letter file are checked by each cloud
-// output's end-to-end test.)
+// wrong. Nor in /api/v1/config of a running sluice, whose configuration
+// holds one of every kind (and credentials in a proxy URL and a header).
+// (The log and the dead-letter file are checked by each cloud output's
+// end-to-end test; every key any schema marks secret, by
+// tests/agent/effective_config_test.cpp.)
 #include <catch2/catch.hpp>
+
+#include <signal.h>
 
 #include <string>
 #include <vector>
 
+#include "tests/e2e/status_http.hpp"
+#include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice::test;
@@ -123,4 +130,85 @@ TEST_CASE("secrets: a service account's key given inline is printed nowhere by -
   CHECK(broken.status == 2);
   CHECK(broken.text.find("service_account_secret") != std::string::npos);
   CHECK(broken.text.find("NOTAKEY-3c2b1a") == std::string::npos);
+}
+
+TEST_CASE("secrets: /api/v1/config shows the running configuration with every kind of secret redacted",
+          "[e2e][secrets]") {
+  TempDir dir;
+  Process gen_sa({"/usr/bin/env", "openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                  "-out", dir.file("sa.pem")});
+  Process gen_oci({"/usr/bin/env", "openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048",
+                   "-aes-256-cbc", "-pass", "pass:PASSPHRASE-ok-42", "-out", dir.file("oci.pem")});
+  REQUIRE(gen_sa.wait(60s) == 0);
+  REQUIRE(gen_oci.wait(60s) == 0);
+  // OCI's fingerprint: MD5 of the public key's DER, as aa:bb:...
+  Process md5({"/bin/sh", "-c",
+               "openssl pkey -in " + dir.file("oci.pem") +
+                   " -passin pass:PASSPHRASE-ok-42 -pubout -outform DER | openssl md5 -c"});
+  REQUIRE(md5.wait(30s) == 0);
+  std::string fingerprint = md5.out().substr(md5.out().rfind("= ") + 2, 47);
+  std::string pem = read_file(dir.file("sa.pem"));
+  std::string sa_block;  // the PEM as a YAML block scalar
+  for (size_t at = 0; at < pem.size();) {
+    size_t end = pem.find('\n', at);
+    sa_block += "        " + pem.substr(at, end - at) + "\n";
+    at = end + 1;
+  }
+  write_file(dir.file("app.log"), "");
+  uint16_t port = free_tcp_port();
+  uint16_t http_in = free_tcp_port();
+  const std::string yaml =
+      "service:\n  log_level: warn\n  http_server: on\n  http_port: " + std::to_string(port) +
+      "\npipeline:\n  inputs:\n    - name: tail\n      path: " + dir.file("app.log") +
+      "\n    - name: http\n      listen: 127.0.0.1\n      port: " + std::to_string(http_in) +
+      "\n      http_user: in\n      http_passwd: INPW-6a5b4c\n      bearer_token: INTOKEN-8d7e6f\n"
+      "  outputs:\n" + kAzure +
+      "      dcr_id: dcr-0123456789abcdef0123456789abcdef\n      client_secret: AZSECRET-1f2e3d\n"
+      "    - name: ibm_cloud_logs\n      endpoint: https://x.ingress.eu-de.logs.cloud.ibm.com\n"
+      "      api_key: IBMKEY-9a8b7c\n"
+      "    - name: logdna\n      api_key: MEZMOKEY-5d4c3b\n"
+      "    - name: http\n      host: 127.0.0.1\n      port: 1\n      http_user: u\n      http_passwd: ${SLUICE_TEST_PW}\n"
+      "      proxy: http://proxyuser:PROXYPW-0c1d2e@127.0.0.1:2\n"
+      "      header: Authorization Bearer HEADERTOKEN-3e4f5a\n"
+      "    - name: es\n      host: 127.0.0.1\n      port: 1\n      http_user: u\n      http_passwd: ESPW-2b3c4d\n"
+      "    - name: es\n      host: 127.0.0.1\n      port: 1\n      http_api_key: ESAPIKEY-4d5e6f\n"
+      "    - name: es\n      cloud_id: 'sec:" "ZXhhbXBsZS5jb20kYWJjJGRlZg=='\n      cloud_auth: 'elastic:ESCLOUD-7a8b9c'\n"
+      "    - name: loki\n      host: 127.0.0.1\n      port: 1\n      bearer_token: LOKITOKEN-1a2b3c\n"
+      "    - name: stackdriver\n      export_to_project_id: p\n"
+      "      service_account_email: sa@p.iam.gserviceaccount.com\n      service_account_secret: |\n" + sa_block +
+      "    - name: oci_logging\n      log_id: ocid1.log.oc1.iad.x\n      region: us-ashburn-1\n"
+      "      user: ocid1.user.oc1..aaaa\n      tenancy: ocid1.tenancy.oc1..bbbb\n"
+      "      fingerprint: " + fingerprint + "\n"
+      "      key_file: " + dir.file("oci.pem") + "\n      pass_phrase: PASSPHRASE-ok-42\n";
+  write_file(dir.file("s.yaml"), yaml);
+  Process sluice({SLUICE_BINARY, "-c", dir.file("s.yaml")},
+                 {"SLUICE_TEST_PW=ENVPW-3f2e1d", "AZURE_CLIENT_SECRET=", "AZURE_FEDERATED_TOKEN_FILE=",
+                  "IBMCLOUD_API_KEY=", "OCI_CONFIG_FILE=", "OCI_CLI_PROFILE="});
+  HttpGet config;
+  REQUIRE(wait_until([&] {
+    config = http_get(port, "/api/v1/config");
+    return config.status == 200 || !sluice.running();
+  }, 30s));
+  INFO(sluice.err());
+  REQUIRE(config.status == 200);
+  INFO(config.body);
+  for (const std::string& secret : std::vector<std::string>{
+           "INPW-6a5b4c", "INTOKEN-8d7e6f", "AZSECRET-1f2e3d", "IBMKEY-9a8b7c", "MEZMOKEY-5d4c3b", "ENVPW-3f2e1d",
+        "PROXYPW-0c1d2e", "proxyuser", "HEADERTOKEN-3e4f5a", "ESPW-2b3c4d", "ESAPIKEY-4d5e6f", "ESCLOUD-7a8b9c",
+           "LOKITOKEN-1a2b3c", "PASSPHRASE-ok-42", pem.substr(100, 40)}) {
+    INFO(secret);
+    CHECK(config.body.find(secret) == std::string::npos);
+  }
+  // What is no secret is shown: the effective configuration is useful.
+  CHECK_THAT(config.body, Catch::Contains("\"path\":[\"" + dir.file("app.log") + "\"]") &&
+                              Catch::Contains("\"http_passwd\":\"<redacted>\"") &&
+                              Catch::Contains("\"proxy\":\"http://<redacted>@127.0.0.1:2\"") &&
+                              Catch::Contains("\"service_account_email\":\"sa@p.iam.gserviceaccount.com\""));
+  // Nor does the rest of what the status server says carry one.
+  std::string everything = config.body + http_get(port, "/api/v1/health").body + http_get(port, "/api/v1/metrics").body;
+  for (const char* secret : {"ENVPW-3f2e1d", "PROXYPW-0c1d2e", "AZSECRET-1f2e3d"})
+    CHECK(everything.find(secret) == std::string::npos);
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(30s).has_value());
+  CHECK(sluice.err().find("ENVPW-3f2e1d") == std::string::npos);
 }

@@ -141,6 +141,7 @@ struct SinkRequest {
   std::map<std::string, std::string> headers;  // names as sent
   std::string body;                            // gunzipped when it was gzip
   int64_t raw_length = 0;                      // bytes on the wire
+  int64_t status = 0;                          // the status answered (/controlled only; else 0)
   std::string header(const std::string& name) const {
     auto it = headers.find(name);
     return it == headers.end() ? "" : it->second;
@@ -159,6 +160,8 @@ inline std::vector<SinkRequest> sink_requests(const std::string& out_file) {
     r.path = std::string(std::string_view(doc["path"]));
     r.body = std::string(std::string_view(doc["body"]));
     r.raw_length = int64_t(doc["raw_length"]);
+    int64_t status = 0;
+    if (doc["status"].get(status) == simdjson::SUCCESS) r.status = status;
     for (auto field : simdjson::dom::object(doc["headers"]))
       r.headers[std::string(field.key)] = std::string(std::string_view(field.value));
     out.push_back(std::move(r));

@@ -2,10 +2,14 @@
 """HTTP test peer for the HTTP client and the `http` output (a stand-in for
 any HTTP endpoint). Records every request as one JSON line in --out:
 {"conn": n, "method", "path", "headers": {...}, "body": text (gunzipped when
-Content-Encoding is gzip), "raw_length": bytes on the wire}.
+Content-Encoding is gzip), "raw_length": bytes on the wire}, and for
+/controlled "status": the status it was answered.
 
 Answers by path:
   /status/<code>[?retry_after=V]  that status (with Retry-After: V), body "status <code>"
+  /controlled                     the status written in the --control file (200 when it is
+                                  missing or empty), body "status <code>": a backend a test
+                                  takes down and brings back
   /hang                           reads the request, never answers
   /drop                           a truncated answer (Content-Length 100, 3 bytes), then closes
   /close-on-reuse                 the 2nd request on a connection is dropped unanswered
@@ -40,7 +44,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):  # quiet
         pass
 
-    def _record(self, body, raw_length):
+    def _record(self, body, raw_length, status=None):
         entry = {
             "conn": self.conn_id,
             "method": self.command,
@@ -49,6 +53,8 @@ class Handler(BaseHTTPRequestHandler):
             "body": body.decode("utf-8", "replace"),
             "raw_length": raw_length,
         }
+        if status is not None:
+            entry["status"] = status
         with LOCK, open(self.server.out_path, "a") as f:
             f.write(json.dumps(entry) + "\n")
 
@@ -72,9 +78,23 @@ class Handler(BaseHTTPRequestHandler):
         path = url.path
         if path.startswith("http://"):  # absolute form through a proxy
             path = urlsplit(path).path
-        self._record(body, len(raw))
+        if path == "/controlled":
+            code = 200
+            try:
+                with open(self.server.control_path or "/nonexistent") as f:
+                    code = int(f.read().strip() or "200")
+            except (OSError, ValueError):
+                pass
+            self._record(body, len(raw), code)
+        else:
+            self._record(body, len(raw))
         query = parse_qs(url.query)
-        if path.startswith("/status/"):
+        if path == "/controlled":
+            if code == 200:
+                self._answer(200, body, [("Content-Type", self.headers.get("Content-Type", "text/plain"))])
+            else:
+                self._answer(code, b"status %d" % code)
+        elif path.startswith("/status/"):
             code = int(path.split("/")[2])
             headers = []
             if "retry_after" in query:
@@ -105,9 +125,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--control", help="file holding the status /controlled answers")
     args = ap.parse_args()
     server = Server(("127.0.0.1", args.port), Handler)
     server.out_path = args.out
+    server.control_path = args.control
     print("listening %d" % args.port, flush=True)
     server.serve_forever()
 

@@ -229,6 +229,8 @@ struct Service::Impl {
   }
 
   void log_summary() const {
+    for (const auto& in : inputs)
+      log::info("input {}: {} records read", in->instance(), metrics.value("sluice_input_records_total", in->instance()));
     log::info("inputs paused {} times (backpressure from full buffers)",
               metrics.value("sluice_input_pauses_total", "pipeline"));
     for (const auto& r : runners) {

@@ -1,9 +1,28 @@
-// Setup of sluice's stderr logger; see log.hpp.
+// sluice's stderr logger on spdlog's default logger (which tests swap to
+// capture the log); see log.hpp.
 #include "agent/log.hpp"
 
+#include <fmt/format.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <exception>
+#include <iterator>
 
 namespace sluice::log {
+
+namespace {
+spdlog::level::level_enum to_spdlog(Level level) {
+  switch (level) {
+    case Level::trace: return spdlog::level::trace;
+    case Level::debug: return spdlog::level::debug;
+    case Level::info: return spdlog::level::info;
+    case Level::warn: return spdlog::level::warn;
+    case Level::error: return spdlog::level::err;
+  }
+  return spdlog::level::err;
+}
+}  // namespace
 
 void init(std::string_view level) {
   auto logger = spdlog::stderr_logger_mt("sluice");
@@ -14,5 +33,19 @@ void init(std::string_view level) {
 }
 
 void set_level(std::string_view level) { spdlog::default_logger()->set_level(spdlog::level::from_str(std::string(level))); }
+
+bool enabled(Level level) { return spdlog::default_logger_raw()->should_log(to_spdlog(level)); }
+
+void write(Level level, fmt::string_view format, fmt::format_args args) {
+  fmt::memory_buffer line;
+  try {
+    fmt::vformat_to(std::back_inserter(line), format, args);
+  } catch (const std::exception& e) {
+    line.clear();
+    fmt::format_to(std::back_inserter(line), "[log line '{}' could not be formatted: {}]",
+                   std::string_view(format.data(), format.size()), e.what());
+  }
+  spdlog::default_logger_raw()->log(to_spdlog(level), spdlog::string_view_t(line.data(), line.size()));
+}
 
 }  // namespace sluice::log

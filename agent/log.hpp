@@ -1,25 +1,50 @@
-// sluice's own log: leveled lines on stderr through spdlog. Never pass a
-// secret to it; config values marked secret are redacted before printing.
+// sluice's own log: leveled lines on stderr. Never pass a secret to it;
+// config values marked secret are redacted before printing. spdlog writes
+// the lines, from log.cpp alone: this header only formats.
 #pragma once
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string_view>
 
-#include <spdlog/spdlog.h>
+#include <fmt/core.h>
 
 namespace sluice::log {
+
+// spdlog's levels, in its order.
+enum class Level { trace, debug, info, warn, error };
 
 // Sets up the stderr logger; level is one of off, error, warn, info, debug, trace.
 void init(std::string_view level);
 // Changes the level of the logger init() set up (hot reload).
 void set_level(std::string_view level);
+// Whether a line of this level is written (any thread).
+bool enabled(Level level);
+// Formats and writes one line (any thread); a formatting error is written
+// in its place, never thrown.
+void write(Level level, fmt::string_view format, fmt::format_args args);
 
-using spdlog::debug;
-using spdlog::error;
-using spdlog::info;
-using spdlog::trace;
-using spdlog::warn;
+// log::info("read {} lines of {}", n, path): fmt's syntax, checked at compile time.
+template <class... Args>
+void trace(fmt::format_string<Args...> format, Args&&... args) {
+  if (enabled(Level::trace)) write(Level::trace, format, fmt::make_format_args(args...));
+}
+template <class... Args>
+void debug(fmt::format_string<Args...> format, Args&&... args) {
+  if (enabled(Level::debug)) write(Level::debug, format, fmt::make_format_args(args...));
+}
+template <class... Args>
+void info(fmt::format_string<Args...> format, Args&&... args) {
+  if (enabled(Level::info)) write(Level::info, format, fmt::make_format_args(args...));
+}
+template <class... Args>
+void warn(fmt::format_string<Args...> format, Args&&... args) {
+  if (enabled(Level::warn)) write(Level::warn, format, fmt::make_format_args(args...));
+}
+template <class... Args>
+void error(fmt::format_string<Args...> format, Args&&... args) {
+  if (enabled(Level::error)) write(Level::error, format, fmt::make_format_args(args...));
+}
 
 // Lets one line through for the first occurrence and then once per `every`
 // occurrences, so a data-path error can't flood the log. Thread-safe.

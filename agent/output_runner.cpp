@@ -5,13 +5,16 @@
 #include <deque>
 #include <future>
 #include <list>
+#include <mutex>
 #include <random>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "agent/asio.hpp"
 #include "agent/backoff.hpp"
 #include "agent/log.hpp"
+#include "agent/output_wakeups.hpp"
 
 namespace sluice {
 
@@ -61,14 +64,24 @@ class OutputRunner::Worker final : public OutputContext {
     });
   }
 
-  // Main thread, or a predecessor's worker handing over (counted: the
-  // records were already counted in by the output's previous version).
+  // Main thread, or a predecessor's worker handing over at a reload
+  // (counted: the records were already counted in by the output's previous
+  // version). The chunk waits in the inbox; the worker is woken only if it
+  // won't look there by itself soon enough (see wake_needed).
   void post_chunk(SharedChunk chunk, uint64_t bytes, bool counted = false) {
-    inbox_bytes_.fetch_add(bytes, std::memory_order_relaxed);
-    asio::post(io_, [this, chunk = std::move(chunk), bytes, counted]() mutable {
-      inbox_bytes_.fetch_sub(bytes, std::memory_order_relaxed);
-      accept(std::move(chunk), counted);
-    });
+    uint64_t inbox_bytes = inbox_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
+    bool wake;
+    {
+      std::lock_guard lock(inbox_mu_);
+      inbox_records_ += chunk->events.size();
+      inbox_.push_back({std::move(chunk), counted});
+      Pending pending{inbox_records_ + queue_records_.load(std::memory_order_relaxed),
+                      inbox_bytes + queue_bytes_.load(std::memory_order_relaxed),
+                      inbox_bytes + owner_.queued_bytes_.load(std::memory_order_relaxed)};
+      wake = !wake_posted_ && wake_needed(collects_later_, pending, settings_);
+      wake_posted_ = wake_posted_ || wake;
+    }
+    if (wake) asio::post(io_, [this] { pump(); });
   }
 
   // A predecessor's worker: a batch it was retrying, to be sent again here
@@ -100,6 +113,7 @@ class OutputRunner::Worker final : public OutputContext {
         release(c);
       }
       queue_.clear();
+      collect();  // what the main thread left before the reload, after those: forwarded by accept()
       arrivals_.clear();
       queue_records_ = 0;
       queue_bytes_ = 0;
@@ -122,6 +136,7 @@ class OutputRunner::Worker final : public OutputContext {
   // Any thread.
   uint64_t retry_queue() const { return retry_queue_.value(); }
   uint64_t dead_lettered() const { return dead_lettered_.value(); }
+  uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
   // Main thread: buffer.when_full drop_newest refused a chunk of n records.
   void dropped_newest(uint64_t n) {
@@ -211,6 +226,21 @@ class OutputRunner::Worker final : public OutputContext {
   }
 
   // ---- queue ----
+  // Moves what the main thread left in the inbox to the queue.
+  void collect() {
+    std::vector<Inbound> chunks;
+    {
+      std::lock_guard lock(inbox_mu_);
+      chunks.swap(inbox_);
+      inbox_records_ = 0;
+      wake_posted_ = false;  // a wake still queued finds the inbox empty: harmless
+    }
+    for (auto& in : chunks) {
+      inbox_bytes_.fetch_sub(in.chunk->memory_bytes(), std::memory_order_relaxed);
+      accept(std::move(in.chunk), in.counted);
+    }
+  }
+
   void accept(SharedChunk chunk, bool counted = false) {
     if (successor_ != nullptr) {  // posted before the hand-over ran
       uint64_t bytes = chunk->memory_bytes();
@@ -243,7 +273,6 @@ class OutputRunner::Worker final : public OutputContext {
         release(old);
       }
     }
-    pump();
   }
 
   bool batch_due() const {
@@ -272,33 +301,44 @@ class OutputRunner::Worker final : public OutputContext {
     return b;
   }
 
-  // Starts flushes while workers are free and something is due.
+  // Every wakeup of the worker ends here: takes in the inbox, starts
+  // flushes while workers are free and something is due, arms the flush
+  // timer if something waits for its age, and tells the main thread whether
+  // it must wake the worker for the next chunk.
   void pump() {
-    if (stopped_ || successor_ != nullptr) return;
-    while (in_flight_ < settings_.workers) {
-      if (!ready_.empty()) {
-        AttemptPtr a = std::move(ready_.front());
-        ready_.pop_front();
-        send(a);
-      } else if (batch_due()) {
-        Clock::time_point since = arrivals_.front();
-        Batch b = take_batch();
-        AttemptPtr a = new_attempt(std::move(b));
-        a->since = since;
-        a->sent = Clock::now();
-        for (const auto& p : a->batch.parts) release(p.chunk);  // the queue's hold moves to the attempt
-        send(a);
-      } else {
-        break;
+    wakeups_.fetch_add(1, std::memory_order_relaxed);
+    for (;;) {
+      collect();
+      if (stopped_ || successor_ != nullptr) return;
+      while (in_flight_ < settings_.workers) {
+        if (!ready_.empty()) {
+          AttemptPtr a = std::move(ready_.front());
+          ready_.pop_front();
+          send(a);
+        } else if (batch_due()) {
+          Clock::time_point since = arrivals_.front();
+          Batch b = take_batch();
+          AttemptPtr a = new_attempt(std::move(b));
+          a->since = since;
+          a->sent = Clock::now();
+          for (const auto& p : a->batch.parts) release(p.chunk);  // the queue's hold moves to the attempt
+          send(a);
+        } else {
+          break;
+        }
       }
-    }
-    if (!queue_.empty() && !timer_armed_) {
-      timer_armed_ = true;
-      flush_timer_.expires_at(oldest_ + settings_.flush);
-      flush_timer_.async_wait([this](boost::system::error_code) {
-        timer_armed_ = false;
-        pump();
-      });
+      if (!timer_armed_ && flush_timer_needed(queue_.empty(), in_flight_, settings_.workers)) {
+        timer_armed_ = true;
+        flush_timer_.expires_at(oldest_ + settings_.flush);
+        flush_timer_.async_wait([this](boost::system::error_code) {
+          timer_armed_ = false;
+          pump();
+        });
+      }
+      std::lock_guard lock(inbox_mu_);
+      if (!inbox_.empty()) continue;  // arrived meanwhile, unwoken
+      collects_later_ = collects_inbox_later(timer_armed_, in_flight_, settings_.workers);
+      return;
     }
     publish_waiting();
   }
@@ -520,6 +560,16 @@ class OutputRunner::Worker final : public OutputContext {
     deadline_timer_.cancel();
     for (const auto& a : attempts_)
       if (a->timer) a->timer->cancel();
+    {
+      std::lock_guard lock(inbox_mu_);
+      for (const auto& in : inbox_) {
+        in.chunk->fail_acks();
+        inbox_bytes_.fetch_sub(in.chunk->memory_bytes(), std::memory_order_relaxed);
+      }
+      inbox_.clear();
+      inbox_records_ = 0;
+      collects_later_ = false;  // later chunks wake the (stopped) worker: drain() runs them, failing them
+    }
     queue_.clear();
     arrivals_.clear();
     ready_.clear();
@@ -550,12 +600,25 @@ class OutputRunner::Worker final : public OutputContext {
   asio::steady_timer flush_timer_;
   asio::steady_timer deadline_timer_;
   std::thread thread_;
+
+  // Chunks handed over by the main thread, not yet in queue_.
+  std::mutex inbox_mu_;
+  struct Inbound {
+    SharedChunk chunk;
+    bool counted;  // handed over by a predecessor: already counted in
+  };
+  std::vector<Inbound> inbox_;          // guarded by inbox_mu_
+  uint64_t inbox_records_ = 0;          // guarded by inbox_mu_
+  bool wake_posted_ = false;            // guarded by inbox_mu_: a pump() is posted for the inbox
+  bool collects_later_ = false;         // guarded by inbox_mu_: a timer or an answer will run pump()
   std::atomic<uint64_t> inbox_bytes_{0};
+  std::atomic<uint64_t> wakeups_{0};
 
   std::deque<SharedChunk> queue_;
   std::deque<Clock::time_point> arrivals_;  // when each chunk of queue_ arrived (health)
-  uint64_t queue_records_ = 0;
-  uint64_t queue_bytes_ = 0;
+  // Written by the worker only; read by the main thread to decide on a wakeup.
+  std::atomic<uint64_t> queue_records_{0};
+  std::atomic<uint64_t> queue_bytes_{0};
   Clock::time_point oldest_;
   std::list<AttemptPtr> attempts_;  // every batch not yet finished
   std::deque<AttemptPtr> ready_;    // retries whose backoff has passed
@@ -617,6 +680,8 @@ uint64_t OutputRunner::drain(Clock::time_point deadline) { return worker_->drain
 void OutputRunner::hand_over(OutputRunner& successor, std::function<void()> retired) {
   worker_->hand_over(*successor.worker_, std::move(retired));
 }
+
+uint64_t OutputRunner::wakeups() const { return worker_->wakeups(); }
 
 OutputRunner::Health OutputRunner::health() const {
   Health h;

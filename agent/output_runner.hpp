@@ -18,8 +18,9 @@
 namespace sluice {
 
 // Owns a worker thread with its own io_context; the Output and all queue and
-// retry state live on that thread. enqueue()/over_limit() are called from the
-// main thread, drain() blocks its caller.
+// retry state live on that thread. enqueue()/blocking_full() are called from the
+// main thread, drain() blocks its caller. enqueue() leaves a chunk in an
+// inbox and wakes the worker only when output_wakeups.hpp says it must.
 class OutputRunner {
  public:
   OutputRunner(std::string instance, std::unique_ptr<Output> output, OutputSettings settings, TagMatcher match,
@@ -75,6 +76,11 @@ class OutputRunner {
   // too). `retired` runs on this runner's worker thread when nothing is left;
   // the runner may then be destroyed. drain() still works meanwhile.
   void hand_over(OutputRunner& successor, std::function<void()> retired);
+
+  // How many times the worker thread woke to run the queue (a chunk that
+  // needed it, the flush timer, a flush's answer, a retry's backoff): for
+  // tests of output_wakeups.hpp's rules. Any thread.
+  uint64_t wakeups() const;
 
  private:
   class Worker;

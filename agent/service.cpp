@@ -272,6 +272,8 @@ void Service::Impl::finish() {
 }
 
 void Service::Impl::log_summary() const {
+  for (const auto& in : inputs)
+    log::info("input {}: {} records read", in->instance(), metrics.value("sluice_input_records_total", in->instance()));
   log::info("inputs paused {} times (backpressure from full buffers)",
             metrics.value("sluice_input_pauses_total", "pipeline"));
   for (const auto& o : outputs) {

@@ -47,6 +47,11 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
   http    http input (NDJSON) -> null: wrk -c100 posts batches of 1,000
           records (bench/http_load.lua) for --http-seconds; after it, SIGTERM;
           null must have whole batches, at least every one wrk saw a 2xx for
+  tax     the sidecar tax (bench/bench_tax.py): tail_json_null.yaml on a file
+          that starts empty; CPU-ms per minute idle, then at 10 and at 100
+          lines/s (--tax-seconds each, 60 for the recorded figures), VmRSS at
+          each phase's end and the peak; every line written must be delivered.
+          Not in the default set: run it with --only tax
 For the file pipelines the rate is over sluice's whole run; for syslog and
 rsyslog from the first message sent until the receiver has the last one; for
 http over wrk's run. CPU-seconds and peak RSS are always the whole process's,
@@ -56,7 +61,8 @@ Exits non-zero only if sluice fails (an error exit, a timeout, lost records),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,fanout,syslog,rsyslog,http]
+                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,fanout,syslog,rsyslog,http,tax]
+                          [--tax-seconds 60]
                           [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
 """
 import argparse
@@ -76,6 +82,7 @@ import time
 from dataclasses import dataclass, field
 
 import bench_peers
+import bench_tax
 from bench_peers import NginxSink, PeerError, Rsyslog
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -106,6 +113,7 @@ TITLES = {
     "syslog": "syslog TCP (octet-counted RFC 5424, 100 conns) → null",
     "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
     "http": "http NDJSON (batches of 1,000, wrk -c100) → null",
+    "tax": "the sidecar tax: tail → parser json → null idle, at 10 and at 100 lines/s",
 }
 PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", "idle": "tail_json_null.yaml",
                   "lua": "tail_json_lua_null.yaml", "es": "tail_json_es.yaml", "lua_es": "tail_json_lua_es.yaml",
@@ -113,7 +121,9 @@ PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", 
                   "google": "tail_json_google.yaml", "azure": "tail_json_azure.yaml", "ibm": "tail_json_ibm.yaml",
                   "logdna": "tail_json_logdna.yaml", "oci": "tail_json_oci.yaml", "fanout": "tail_json_fanout.yaml",
                   "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
-                  "http": "http_ndjson_null.yaml"}
+                  "http": "http_ndjson_null.yaml", "tax": "tail_json_null.yaml"}
+DEFAULT_PIPELINES = [p for p in PIPELINE_FILES if p != "tax"]  # the tax takes minutes and measures something else
+NO_WORKLOAD = {"idle", "tax"}  # with only these, the 2M-line workload isn't generated
 SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout"}      # tail pipelines whose output needs the nginx sink
 LOAD_PIPELINES = {"syslog", "rsyslog", "http"}  # a load generator sends; SIGTERM ends the run
 LOAD_CONNECTIONS = 100
@@ -145,6 +155,7 @@ class Result:
     runs: list = field(default_factory=list)
     idle_rss_kib: int = 0
     idle_current_kib: int = 0
+    tax_runs: list = field(default_factory=list)  # bench_tax.TaxRun
     failure: str = ""
 
 
@@ -515,6 +526,13 @@ def run_pipeline(args, name, log_file, nbytes):
         if name == "idle":
             run_idle(args, result)
             return result
+        if name == "tax":
+            for i in range(args.runs):
+                r = bench_tax.run_once(sluice_argv(args, name), args.generator, args.cache_dir, args.idle_wait,
+                                       args.tax_seconds, os.path.join(args.cache_dir, "sluice-tax-%d.log" % (i + 1)))
+                result.tax_runs.append(r)
+                bench_tax.print_run(i, args.runs, r)
+            return result
         for i in range(args.runs):
             log_path = os.path.join(args.cache_dir, "sluice-%s-%d.log" % (name, i + 1))
             if name in LOAD_PIPELINES:
@@ -527,7 +545,7 @@ def run_pipeline(args, name, log_file, nbytes):
                   "inputs paused %d times%s%s" % (
                       name, i + 1, args.runs, format(r.records, ","), r.wall_s, r.cpu_s, r.cpu_s * 1e6 / r.records,
                       r.peak_rss_kib / KIB_PER_MB, r.pauses, wire, " (%s)" % r.note if r.note else ""), flush=True)
-    except BenchFailure as e:
+    except (BenchFailure, bench_tax.TaxFailure) as e:
         result.failure = str(e)
         print("  %s FAILED: %s" % (name, e), file=sys.stderr)
     return result
@@ -567,6 +585,19 @@ def target_text(name):
 
 
 def print_table(args, results, nbytes):
+    tax = [r for r in results if r.name == "tax"]
+    results = [r for r in results if r.name != "tax"]
+    if results:
+        print_main_table(args, results, nbytes)
+    for res in tax:
+        if res.failure:
+            print("\n%s: failed: %s" % (TITLES["tax"], res.failure))
+        else:
+            bench_tax.print_table(res.tax_runs, args.tax_seconds)
+            print("\nsluice %s, %s" % (sluice_version(args.sluice), machine()))
+
+
+def print_main_table(args, results, nbytes):
     print("\n## sluice %s, %s lines (%.1f MB), medians of %d runs, %s\n" % (
         sluice_version(args.sluice), format(args.lines, ","), nbytes / 1e6, args.runs, machine()))
     print("| pipeline | records/s | MB/s in | CPU-s per M records | cores | peak RSS MB | Fluent Bit 5.1.1 | target "
@@ -622,8 +653,8 @@ def parse_args():
     ap.add_argument("--lines", type=int, default=2_000_000, help="workload size (default 2,000,000)")
     ap.add_argument("--runs", type=int, default=3, help="runs per pipeline; medians are reported (default 3)")
     ap.add_argument("--seed", type=int, default=42, help="workload seed (default 42, as Fluent Bit's figures)")
-    ap.add_argument("--only", default=",".join(PIPELINE_FILES),
-                    help="pipelines to run, comma-separated (default all: %s)" % ",".join(PIPELINE_FILES))
+    ap.add_argument("--only", default=",".join(DEFAULT_PIPELINES),
+                    help="pipelines to run, comma-separated (default all but tax: %s)" % ",".join(DEFAULT_PIPELINES))
     ap.add_argument("--cache-dir", default="/tmp/sluice-bench", help="workload, logs and output files")
     ap.add_argument("--generator", default=os.path.join(BENCH_DIR, "gen_traces.py"),
                     help="workload generator (default bench/gen_traces.py; ../shared/bench/gen_traces.py works too)")
@@ -631,7 +662,10 @@ def parse_args():
                     help="syslog messages per run of syslog and rsyslog (default: --lines)")
     ap.add_argument("--http-seconds", type=int, default=15, help="seconds wrk posts per http run (default 15)")
     ap.add_argument("--es-compress", default="", choices=["", "gzip"], help="es and lua_es: compress bodies")
-    ap.add_argument("--idle-wait", type=float, default=3.0, help="seconds idle before VmHWM is read (default 3)")
+    ap.add_argument("--idle-wait", type=float, default=3.0,
+                    help="idle: seconds before VmHWM is read; tax: seconds of start-up before measuring (default 3)")
+    ap.add_argument("--tax-seconds", type=float, default=60.0,
+                    help="tax: seconds per phase (idle, 10/s, 100/s; default 60, shorter for a quick look)")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds before a run is killed and failed (default 30 + 1 s per 10,000 lines)")
     args = ap.parse_args()
@@ -654,7 +688,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    log_file, nbytes = workload(args)
+    os.makedirs(args.cache_dir, exist_ok=True)
+    log_file, nbytes = (None, 0) if set(args.only) <= NO_WORKLOAD else workload(args)
     args.spawner = build_spawner(args.cache_dir)
     args.syslog_load = bench_peers.build_c_tool(args.cache_dir, "syslog_load.c")
     results = []

@@ -41,7 +41,9 @@ class LuaFilter final : public Filter {
                                      "Records the Lua script emitted later (from a timer or at flush).");
     if (fns_.timer != lua::LuaState::kNoRef || hold_.enabled()) {
       timer_ = std::make_unique<boost::asio::steady_timer>(ctx.io());
-      arm_timer();
+      // timer_call runs every timer_interval, idle or not; without it the
+      // timer only ages held acks, so it waits for the first one (filter()).
+      if (fns_.timer != lua::LuaState::kNoRef) arm_timer();
     }
   }
 
@@ -68,6 +70,7 @@ class LuaFilter final : public Filter {
       auto now = lua::AckHold::Clock::now();
       hold_.hold(chunk.acks, now);
       hold_.attach(chunk);
+      if (timer_ && !timer_armed_ && hold_.segments() > 0) arm_timer();
     }
   }
 
@@ -81,12 +84,15 @@ class LuaFilter final : public Filter {
 
  private:
   void arm_timer() {
+    timer_armed_ = true;
     timer_->expires_after(config_.tick);
     timer_->async_wait([this](const boost::system::error_code& ec) {
+      timer_armed_ = false;
       if (ec || flushed_) return;
       if (fns_.timer != lua::LuaState::kNoRef) emit_from(fns_.timer, config_.timer_call);
       hold_.expire(lua::AckHold::Clock::now());
-      arm_timer();
+      // Nothing held and no timer_call: sleep until filter() holds an ack.
+      if (fns_.timer != lua::LuaState::kNoRef || hold_.segments() > 0) arm_timer();
     });
   }
 
@@ -122,6 +128,7 @@ class LuaFilter final : public Filter {
   lua::AckHold hold_;
   FilterContext* ctx_ = nullptr;
   std::unique_ptr<boost::asio::steady_timer> timer_;
+  bool timer_armed_ = false;
   bool flushed_ = false;
   std::string last_tag_;
   std::vector<Event> out_;  // the chunk's next events; swapped with it, so its capacity is reused

@@ -26,13 +26,15 @@ const config::PluginSchema& tail_input_schema() {
            "For files found at startup with no offset in `db`: read from the start instead of the end. "
            "Files that appear later are always read from the start."},
           {"refresh_interval", KeyType::Duration, "60s",
-           "How often the globs are expanded again to find new files (inotify also reports them at once)."},
+           "How often the globs are expanded again to find new files (inotify also reports them at once), "
+           "and followed files checked for changes inotify may have missed."},
           {"rotate_wait", KeyType::Duration, "5s",
            "A rotated file is let go once it was read to its end, every line of it was delivered, and it "
            "hasn't grown for this long. It is never abandoned before its end."},
           {"poll_interval", KeyType::Duration, "250ms",
-           "How often followed files are checked for growth, truncation and rotation: the only watcher "
-           "when inotify is off, otherwise a safety net for missed events."},
+           "How often followed files are checked for growth, truncation and rotation when inotify is off "
+           "or can't watch a file, and while a rotated file waits for rotate_wait. With inotify the input "
+           "doesn't poll otherwise: it wakes only for events (and refresh_interval)."},
           {"inotify_watcher", KeyType::Bool, "on", "Use inotify to hear about changes at once (else poll only)."},
           {"db", KeyType::String, "",
            "Offsets file: where each file was delivered up to, so a restart resumes there. Written "

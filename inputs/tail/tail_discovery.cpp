@@ -117,6 +117,8 @@ void TailInput::request_scan() {
 
 void TailInput::refresh() {
   scan();
+  check_files();  // with inotify, the safety net for events it missed
+  update_polling();
   arm(*refresh_timer_, cfg_.refresh_interval, &TailInput::refresh);
 }
 
@@ -150,6 +152,7 @@ void TailInput::scan() {
     }
   }
   update_dir_watches(matches);
+  update_polling();
 }
 
 void TailInput::mark_rotated(TailFile& f) {
@@ -187,8 +190,12 @@ void TailInput::on_inotify(int wd, uint32_t mask) {
     for (auto& [key, f] : files_) queue(*f);
     return;
   }
-  if (mask & IN_IGNORED) {
-    file_wds_.erase(wd);
+  if (mask & IN_IGNORED) {  // the kernel dropped the watch (file gone, filesystem unmounted)
+    if (auto it = file_wds_.find(wd); it != file_wds_.end()) {
+      if (auto f = files_.find(it->second); f != files_.end()) f->second->wd = -1;
+      file_wds_.erase(it);
+      update_polling();  // that file is now watched by polling only
+    }
     std::erase_if(dir_wds_, [wd](const auto& d) { return d.second == wd; });
     return;
   }
@@ -202,7 +209,7 @@ void TailInput::on_inotify(int wd, uint32_t mask) {
   request_scan();  // a directory changed: maybe a new file
 }
 
-void TailInput::poll() {
+void TailInput::check_files() {
   bool rescan = false;
   auto now = TailFile::Clock::now();
   std::vector<TailFile*> done;
@@ -224,6 +231,24 @@ void TailInput::poll() {
   }
   for (TailFile* f : done) release(*f);
   if (rescan) request_scan();
+}
+
+void TailInput::poll() {
+  poll_armed_ = false;
+  check_files();
+  update_polling();
+}
+
+bool TailInput::needs_polling() const {
+  if (!watcher_) return true;
+  for (const auto& [key, f] : files_)
+    if (f->wd < 0 || f->rotated) return true;
+  return false;
+}
+
+void TailInput::update_polling() {
+  if (poll_armed_ || stopped_ || finished_ || !started_ || !needs_polling()) return;
+  poll_armed_ = true;
   arm(*poll_timer_, cfg_.poll_interval, &TailInput::poll);
 }
 

@@ -66,7 +66,7 @@ void TailInput::start(InputContext& ctx) {
   }
   initial_scan(std::move(saved));
   started_ = true;
-  arm(*poll_timer_, cfg_.poll_interval, &TailInput::poll);
+  update_polling();
   arm(*refresh_timer_, cfg_.refresh_interval, &TailInput::refresh);
   db_dirty();  // persist where each file starts, so lines written while stopped are read next time
   schedule_pump();

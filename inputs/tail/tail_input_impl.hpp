@@ -53,7 +53,16 @@ class TailInput final : public Input {
   void release(TailFile& f);
   void update_dir_watches(const std::vector<std::string>& matches);
   void on_inotify(int wd, uint32_t mask);
+  // Checks every followed file for growth, truncation and rotation, and lets
+  // go of rotated files that are done.
+  void check_files();
   void poll();
+  // Polling every poll_interval is needed only when inotify can't tell us
+  // everything: it is off or unavailable, a file has no watch, or a rotated
+  // file waits for rotate_wait. Otherwise the input sleeps until an event,
+  // and refresh_interval's scan is the safety net.
+  bool needs_polling() const;
+  void update_polling();
 
   // --- reading and delivery (tail_input.cpp) ---
   void queue(TailFile& f);
@@ -90,6 +99,7 @@ class TailInput final : public Input {
   std::optional<Timer> poll_timer_, refresh_timer_, pause_timer_, db_timer_;
   bool pump_posted_ = false;
   bool scan_posted_ = false;
+  bool poll_armed_ = false;
   bool pausing_ = false;
   std::chrono::steady_clock::time_point last_db_save_{};
   bool db_armed_ = false;

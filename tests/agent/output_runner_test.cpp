@@ -7,6 +7,7 @@
 #include <mutex>
 #include <regex>
 #include <set>
+#include <thread>
 
 #include "agent/config/yaml_loader.hpp"
 #include "agent/output_runner.hpp"
@@ -125,6 +126,74 @@ TEST_CASE("batches respect batch_max_records without splitting chunks", "[output
   CHECK(f.flush(0) == std::vector<int64_t>{0, 1, 2, 3});
   CHECK(f.flush(1) == std::vector<int64_t>{4, 5, 6, 7});
   f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("chunks arriving while the flush timer waits don't wake the worker one by one", "[output_runner]") {
+  Fixture f("flush: 1h\n");
+  f.runner.enqueue(make_chunk(0, 1, f.sink, 0));  // wakes the worker, which arms the flush timer
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_records_total") == 1; }, 5s));
+  for (int i = 1; i < 100; ++i) f.runner.enqueue(make_chunk(i, 1, f.sink, static_cast<uint64_t>(i)));
+  // They wait in the inbox for the timer: one wakeup in all (a second at most,
+  // if the first chunk's wakeup had not yet said so), not one per chunk.
+  CHECK(f.runner.wakeups() <= 2);
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 5s) == 0);
+  REQUIRE(f.flush_count() == 1);
+  CHECK(f.flush(0).size() == 100);
+  CHECK(f.sink.ok_count() == 100);
+}
+
+namespace {
+// Holds every flush's answer until the test gives it.
+class HeldOutput : public Output {
+ public:
+  struct Shared {
+    std::mutex mu;
+    std::vector<FlushDone> waiting;
+    size_t flushes = 0;
+  };
+  explicit HeldOutput(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
+  void flush(const Batch&, FlushDone done) override {
+    std::lock_guard lock(s_->mu);
+    ++s_->flushes;
+    s_->waiting.push_back(std::move(done));
+  }
+  void stop() override {}
+
+ private:
+  std::shared_ptr<Shared> s_;
+};
+}  // namespace
+
+TEST_CASE("while every worker awaits an answer, overdue records wait for it without spinning", "[output_runner]") {
+  auto held = std::make_shared<HeldOutput::Shared>();
+  RecordingSink sink;
+  Metrics metrics;
+  test::TempDir dir;
+  DeadLetter dead_letter(dir.file("dead.jsonl"));
+  // One record per batch: the second chunk stays queued while the first is sent.
+  OutputRunner runner("held.0", std::make_unique<HeldOutput>(held),
+                      settings("flush: 5ms\nworkers: 1\nbatch_max_records: 1\n"), TagMatcher::glob("*"),
+                      dead_letter, metrics);
+  runner.start();
+  auto flushes = [&] { std::lock_guard lock(held->mu); return held->flushes; };
+  auto answer = [&] {
+    std::lock_guard lock(held->mu);
+    for (auto& done : held->waiting) done(FlushResult::delivered());
+    held->waiting.clear();
+  };
+  runner.enqueue(make_chunk(0, 1, sink, 1));
+  runner.enqueue(make_chunk(1, 1, sink, 2));
+  REQUIRE(test::wait_until([&] { return flushes() == 1; }, 5s));
+  uint64_t before = runner.wakeups();
+  // Show that nothing runs while the answer is awaited: the second chunk is
+  // overdue after 5 ms, and a timer armed then would fire again and again.
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(runner.wakeups() - before <= 1);
+  answer();  // the answer sends what waited
+  REQUIRE(test::wait_until([&] { return flushes() == 2; }, 5s));
+  answer();
+  REQUIRE(test::wait_until([&] { return sink.ok_count() == 2; }, 5s));
+  CHECK(runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
 }
 
 TEST_CASE("a whole-batch retry resends the same records, then acknowledges", "[output_runner]") {
@@ -315,7 +384,7 @@ TEST_CASE("output retry settings are validated", "[output_runner]") {
 namespace {
 
 // Keeps each flush's answer back until the test gives it (a request in flight).
-class HeldOutput : public Output {
+class AnswerLaterOutput : public Output {
  public:
   void flush(const Batch& batch, FlushDone done) override {
     std::vector<int64_t> ns;
@@ -383,8 +452,8 @@ TEST_CASE("a batch in flight at a hand-over finishes in the old version, and a r
   Metrics metrics;
   RecordingSink sink;
   DeadLetter dead_letter(dir.file("dead.jsonl"));
-  auto held = std::make_unique<HeldOutput>();
-  HeldOutput& old_output = *held;
+  auto held = std::make_unique<AnswerLaterOutput>();
+  AnswerLaterOutput& old_output = *held;
   OutputRunner old_version("out", std::move(held), settings("flush: 10ms\nworkers: 2\nbatch_max_records: 2\n"),
                            TagMatcher::glob("*"), dead_letter, metrics);
   old_version.start();

@@ -319,6 +319,17 @@ function flush() local out = held held = {} return out end)";
     passing.reset();
     CHECK(run_until(h.ctx.io(), [&] { return sink.acked(3); }, 5s));
   }
+  SECTION("without timer_call, the hold's timer runs only while acks are held") {
+    LuaHarness h(inline_config(code, "flush_call: flush\nack_hold: 50ms\n"));
+    CHECK(h.ctx.io().run_for(100ms) == 0);  // nothing held: no timer (run_for returns at once)
+    auto c = h.chunk({R"({"n":1})"});
+    c->acks.emplace_back(&sink, 5);
+    h.filter->filter(*c);
+    c.reset();
+    CHECK(run_until(h.ctx.io(), [&] { return sink.acked(5); }, 5s));  // the timer aged it out
+    h.ctx.io().restart();
+    CHECK(h.ctx.io().run_for(100ms) == 0);  // and stopped
+  }
   SECTION("a stateless script holds nothing") {
     LuaHarness h(inline_config("function cb(tag, ts, record) return -1, ts, record end"));
     auto c = h.chunk({R"({"n":1})"});

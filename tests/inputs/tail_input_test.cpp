@@ -176,6 +176,38 @@ TEST_CASE("tail emits the last line of a rotated file that never got its newline
   in->stop();
 }
 
+TEST_CASE("tail with inotify arms no timer while idle, polls only without it or while a rotated file waits",
+          "[tail][tail_input]") {
+  TempDir dir;
+  write(dir / "app.log", "a\n");
+  TestContext ctx;
+  bool inotify = GENERATE(true, false);
+  CAPTURE(inotify);
+  // refresh_interval far away: only the poll timer could wake the input.
+  auto in = make_tail("path: " + dir.path() + "/*.log\npoll_interval: 10ms\nrotate_wait: 50ms\n"
+                      "refresh_interval: 1h\nread_from_head: on\n" + (inotify ? "" : "inotify_watcher: off\n"));
+  in->start(ctx);
+  REQUIRE(wait_records(ctx, 1));
+  ctx.release();
+  ctx.run_for(50ms);  // the acknowledgement
+  if (!inotify) {
+    CHECK(ctx.run_until([&] { return ctx.handlers_run_for(50ms) > 0; }));
+    in->stop();
+    return;
+  }
+  CHECK(ctx.handlers_run_for(300ms) == 0);  // no poll_interval timer: nothing to do, nothing runs
+  append(dir / "app.log", "b\n");  // inotify still wakes it for work
+  REQUIRE(wait_records(ctx, 1));
+  CHECK(ctx.values() == lines({"b"}));
+  ctx.release();
+  // A rotated file is polled until rotate_wait lets it go; then the input sleeps again.
+  REQUIRE(std::rename((dir / "app.log").c_str(), (dir / "app.log.1").c_str()) == 0);
+  REQUIRE(ctx.run_until([&] { return ctx.metric("sluice_input_files_open") == 0; }));
+  ctx.run_for(50ms);
+  CHECK(ctx.handlers_run_for(300ms) == 0);
+  in->stop();
+}
+
 TEST_CASE("tail copytruncate: a truncated file is read again from 0", "[tail][tail_input]") {
   TempDir dir;
   write(dir / "app.log", "aaaa\nbbbb\n");

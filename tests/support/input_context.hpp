@@ -41,6 +41,17 @@ class FakeInputContext : public InputContext {
   void run_for(std::chrono::milliseconds d) {
     run_until([] { return false; }, d);
   }
+  // Runs the io_context for d; returns how many handlers ran (timers that
+  // fired, events read, posted work): 0 means nothing woke the input.
+  size_t handlers_run_for(std::chrono::milliseconds d) {
+    size_t n = 0;
+    auto deadline = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < deadline) {
+      n += io_.run_until(deadline);
+      if (io_.stopped()) io_.restart();
+    }
+    return n;
+  }
 
   // How many records were emitted.
   size_t records() const {

@@ -1,11 +1,12 @@
-// sluice's command line: run a pipeline, check one (--dry-run), or describe
-// a plugin's keys (--help-plugin).
+// sluice's command line: run a pipeline, check one (--dry-run), describe a
+// plugin's keys (--help-plugin), or probe a running sluice (--health-check).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "agent/config/common_keys.hpp"
 #include "agent/config/yaml_loader.hpp"
+#include "agent/health_check.hpp"
 #include "agent/log.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/service.hpp"
@@ -92,13 +93,18 @@ std::string plugin_list() {
 
 int main(int argc, char** argv) {
   CLI::App app{"sluice: a log-forwarding agent (tail, parse, filter, deliver without losing data)", "sluice"};
-  std::string config_path, plugin;
+  std::string config_path, plugin, health_url;
   bool dry_run = false, version = false, docs = false;
-  app.add_option("-c,--config", config_path, "The YAML pipeline file");
+  // The last -c wins, so that a container image's ENTRYPOINT can name a default file.
+  app.add_option("-c,--config", config_path, "The YAML pipeline file (the last one given)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("--dry-run", dry_run, "Validate the configuration (and build every component), then exit");
   app.add_option("--help-plugin", plugin, "Describe the keys of an input, filter or output (or 'service', 'parser')");
   app.add_flag("-V,--version", version, "Print the version and exit");
   app.add_flag("--plugin-docs", docs, "Print the reference of every plugin as Markdown");
+  app.add_option("--health-check", health_url,
+                 "GET URL (http://host:port/path, e.g. http://127.0.0.1:2020/api/v1/health) within 3 s; "
+                 "exit 0 on a 2xx answer, else 1 with the reason (a container HEALTHCHECK)");
   app.footer("Plugins:\n" + plugin_list());
   CLI11_PARSE(app, argc, argv);
 
@@ -109,6 +115,12 @@ int main(int argc, char** argv) {
   if (docs) {
     plugin_docs();
     return 0;
+  }
+  if (!health_url.empty()) {
+    // Docker reserves exit status 2 of a HEALTHCHECK, so every failure is 1.
+    sluice::HealthCheckResult r = sluice::health_check(health_url, sluice::kHealthCheckTimeout);
+    (r.healthy ? std::cout : std::cerr) << "sluice: health check: " << r.message << "\n";
+    return r.healthy ? 0 : 1;
   }
   if (!plugin.empty()) {
     if (help_plugin(plugin)) return 0;

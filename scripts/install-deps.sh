@@ -1,21 +1,39 @@
 #!/usr/bin/env bash
 # Installs every Debian package sluice's build, tests and benchmarks use; safe to run again.
+# --build-only: only what building the sluice binary needs (no tests, peers,
+# benchmarks or sanitizer toolchain), e.g. in docker/Dockerfile's build stage.
+# Runs as root (no sudo needed) or through sudo.
 set -euo pipefail
 
-packages=(
-  build-essential cmake pkg-config git ca-certificates
-  libboost-dev libboost-system-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
+build_only=0
+case "${1:-}" in
+  "") ;;
+  --build-only) build_only=1 ;;
+  *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
+esac
+
+# The compiler, CMake and the libraries sluice links (cmake -DSLUICE_TESTS=OFF).
+build_packages=(
+  g++ make cmake pkg-config lld
+  libboost-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
   libsnappy-dev libdeflate-dev
-  catch2 clang libclang-rt-14-dev lld python3 procps ccache
-  nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl openssl bsdutils
-  prometheus
 )
-
-# Node.js and npm (test peers only): Debian's packages, unless a node with
-# npm is already there (NodeSource's nodejs ships npm and conflicts with Debian's).
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  packages+=(nodejs npm)
+if [ "$build_only" -eq 1 ]; then
+  packages=("${build_packages[@]}")
+else
+  packages=(
+    "${build_packages[@]}"
+    build-essential git ca-certificates libboost-system-dev
+    catch2 clang libclang-rt-14-dev python3 python3-yaml procps ccache
+    nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl openssl bsdutils
+    prometheus
+  )
+  # Node.js and npm (test peers only): Debian's packages, unless a node with
+  # npm is already there (NodeSource's nodejs ships npm and conflicts with Debian's).
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    packages+=(nodejs npm)
+  fi
 fi
 
 missing=()

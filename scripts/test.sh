@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, builds with
-# warnings as errors (g++), runs every test under ctest, then builds again
+# warnings as errors (g++), runs every test under ctest (the container
+# image's too, with podman, where it can be set up), then builds again
 # with clang, AddressSanitizer + UndefinedBehaviorSanitizer, runs the unit
 # tests under them, and runs each fuzz target of that build briefly (libFuzzer).
 set -euo pipefail
@@ -31,6 +32,21 @@ for flag in --no-experimental-require-module --no-experimental-global-webcrypto;
     export NODE_OPTIONS="${NODE_OPTIONS:+$NODE_OPTIONS }$flag"
   fi
 done
+
+# Real containers for tests/container/ (label `container`): podman set up as
+# ../shared/containers/podman-env.sh does it (installs podman with apt-get,
+# makes the Debian 12 base image once, a few minutes the first time). It runs
+# here, once, in a shell of its own: it needs root for apt-get and turns
+# `set -e` off in whoever sources it. The container test sources it again
+# (quick once everything is there) and is skipped, saying why, when podman
+# can't be set up.
+podman_env="${SLUICE_PODMAN_ENV:-$(dirname "$PWD")/shared/containers/podman-env.sh}"
+if [ -f "$podman_env" ]; then
+  echo "== containers (podman, $podman_env)"
+  bash -c 'source "$1" >/dev/null' _ "$podman_env" ||
+    echo "test.sh: podman could not be set up; the container tests will be skipped" >&2
+  export SLUICE_PODMAN_ENV="$podman_env"
+fi
 
 echo "== build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON >/dev/null

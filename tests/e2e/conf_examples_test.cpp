@@ -76,6 +76,12 @@ TEST_CASE("command line: version, plugin help, and clear configuration errors", 
     CHECK(p.wait(10s) == 2);
     CHECK(p.err().find("no configuration: use -c FILE") != std::string::npos);
   }
+  {
+    // The last -c wins (the container image's ENTRYPOINT names a default file).
+    Process p({SLUICE_BINARY, "--dry-run", "-c", dir.file("bad.yaml"), "-c", dir.file("empty.yaml")});
+    CHECK(p.wait(10s) == 2);
+    CHECK(p.err().find("pipeline has no inputs") != std::string::npos);
+  }
 }
 
 TEST_CASE("docs/plugins.md is the current output of --plugin-docs", "[e2e][docs]") {

@@ -335,12 +335,12 @@ class OutputRunner::Worker final : public OutputContext {
           pump();
         });
       }
+      publish_waiting();
       std::lock_guard lock(inbox_mu_);
       if (!inbox_.empty()) continue;  // arrived meanwhile, unwoken
       collects_later_ = collects_inbox_later(timer_armed_, in_flight_, settings_.workers);
       return;
     }
-    publish_waiting();
   }
 
   // What health reads of the queue and the unfinished batches. Cost: one

@@ -217,7 +217,7 @@ def check_image(image, base, source_dir, tmp):
     uid, rest = probe.split("\n", 1)
     ldd, tools = rest.split("==tools\n", 1)
     check(uid == "10001", "runs as UID %r" % uid)
-    check("not found" not in ldd and "libyaml-cpp" in ldd, "libraries missing in the image:\n" + ldd)
+    check("not found" not in ldd and "libssl" in ldd, "libraries missing in the image:\n" + ldd)
     check(tools.strip() == "", "compiler or headers in the runtime image: %s" % tools.strip())
     # Every pipeline of docker/ validated in the image (its Lua scripts at /usr/share/sluice/lua).
     pipelines = tempfile.mkdtemp(prefix="pipelines-", dir=tmp)

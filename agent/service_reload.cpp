@@ -178,9 +178,12 @@ void Service::Impl::apply(Plan p) {
       to_start.push_back(chain.size() - 1);
     }
   }
-  for (const auto& [name, i] : old_filter_at)
-    if (!filter_kept[i] && std::none_of(p.filters.begin(), p.filters.end(), [&](auto& f) { return f.name == name; }))
+  for (const auto& old : old_filter_at) {
+    const std::string& name = old.first;  // (clang 14 can't capture a structured binding)
+    if (!filter_kept[old.second] &&
+        std::none_of(p.filters.begin(), p.filters.end(), [&](auto& f) { return f.name == name; }))
       filter_tally.removed.push_back(name);
+  }
   // The old filters not carried over are destroyed here, before their contexts.
   pipeline->reconfigure(std::move(chain), std::move(runner_ptrs), svc.get_size("mem_limit"));
   filter_ctxs = std::move(chain_ctxs);

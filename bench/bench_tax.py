@@ -151,8 +151,8 @@ def print_table(runs, phase_s):
         rss = med(r.rss_kib[rate] for r in runs) / 1024
         fb = "%d ms" % FLUENT_BIT_CPU_MS[rate] if rate in FLUENT_BIT_CPU_MS else "—"
         target = TARGET_CPU_MS.get(rate)
-        print("| %s | %.1f | %.1f | %s | %s | %s |" % (
-            names[rate], cpu, rss, fb, "≤ %d ms" % target if target else "—",
+        print("| %s | %s | %.1f | %s | %s | %s |" % (
+            names[rate], ("%.2f" if cpu < 10 else "%.1f") % cpu, rss, fb, "≤ %d ms" % target if target else "—",
             verdict(cpu, target) if target else "—"))
     peak = med(r.peak_kib for r in runs) / 1024
     print("| peak RSS (VmHWM) | — | %.1f | %.1f MB | ≤ %g MB | %s |" % (

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <map>
 
+#include "agent/join.hpp"
 #include "agent/log.hpp"
 #include "agent/service_impl.hpp"
 
@@ -29,15 +30,6 @@ namespace {
 // How long a replaced input may take to see its records acknowledged before
 // its successor starts anyway (which may then read its last lines again).
 constexpr std::chrono::seconds kSettleLimit{30};
-
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += sep;
-    out += p;
-  }
-  return out;
-}
 
 struct Tally {
   std::vector<std::string> kept, added, changed, removed;

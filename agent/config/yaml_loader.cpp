@@ -11,6 +11,7 @@
 
 #include "agent/config/common_keys.hpp"
 #include "agent/config/suggest.hpp"
+#include "agent/join.hpp"
 #include "agent/parse/parser.hpp"
 #include "filters/registry.hpp"
 #include "inputs/registry.hpp"
@@ -24,12 +25,6 @@ namespace fs = std::filesystem;
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-std::string join(const std::vector<std::string_view>& names) {
-  std::string s;
-  for (auto n : names) s += (s.empty() ? "" : ", ") + std::string(n);
   return s;
 }
 

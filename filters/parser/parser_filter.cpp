@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/join.hpp"
 #include "agent/log.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/record.hpp"
@@ -105,12 +106,6 @@ class ParserFilter final : public Filter {
   log::RateLimit failure_log_{1000};
   std::vector<Member> scratch_;
 };
-
-std::string join(const std::vector<std::string>& names) {
-  std::string s;
-  for (const auto& n : names) s += (s.empty() ? "" : ", ") + n;
-  return s;
-}
 
 // "json", "json, logfmt" or a YAML list of names.
 std::vector<std::string> split_names(const std::vector<std::string>& entries) {

@@ -51,7 +51,11 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   return n;
 }
 
-void append_string(std::string& out, std::string_view s) {
+// Aligned so that its scanning loop's place relative to 32- and 64-byte
+// boundaries doesn't change with whatever the linker puts before it: that
+// alone moved the file pipeline's throughput by 20% between builds of the
+// same code (loop and branch placement on Intel cores).
+[[gnu::aligned(64)]] void append_string(std::string& out, std::string_view s) {
   // Written through a pointer into space sized for the common worst case
   // (every byte escaped as two) instead of one append per escape: a record's
   // JSON sent as a string (CloudWatch's message, OCI's data) has a quote

@@ -4,6 +4,7 @@
 
 #include <iostream>
 
+#include "agent/config/classic_conf.hpp"
 #include "agent/config/common_keys.hpp"
 #include "agent/config/yaml_loader.hpp"
 #include "agent/health_check.hpp"
@@ -93,13 +94,17 @@ std::string plugin_list() {
 
 int main(int argc, char** argv) {
   CLI::App app{"sluice: a log-forwarding agent (tail, parse, filter, deliver without losing data)", "sluice"};
-  std::string config_path, plugin, health_url;
+  std::string config_path, plugin, health_url, convert_path;
   bool dry_run = false, version = false, docs = false;
   // The last -c wins, so that a container image's ENTRYPOINT can name a default file.
-  app.add_option("-c,--config", config_path, "The YAML pipeline file (the last one given)")
+  app.add_option("-c,--config", config_path,
+                 "The pipeline file, YAML or Fluent Bit's classic .conf format (the last one given)")
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_flag("--dry-run", dry_run, "Validate the configuration (and build every component), then exit");
   app.add_option("--help-plugin", plugin, "Describe the keys of an input, filter or output (or 'service', 'parser')");
+  app.add_option("--convert", convert_path,
+                 "Print the YAML equivalent of a Fluent Bit classic configuration (fluent-bit.conf, parsers.conf; "
+                 "@INCLUDEs inlined)");
   app.add_flag("-V,--version", version, "Print the version and exit");
   app.add_flag("--plugin-docs", docs, "Print the reference of every plugin as Markdown");
   app.add_option("--health-check", health_url,
@@ -121,6 +126,16 @@ int main(int argc, char** argv) {
     sluice::HealthCheckResult r = sluice::health_check(health_url, sluice::kHealthCheckTimeout);
     (r.healthy ? std::cout : std::cerr) << "sluice: health check: " << r.message << "\n";
     return r.healthy ? 0 : 1;
+  }
+  if (!convert_path.empty()) {
+    try {
+      std::cout << "# " << convert_path << " in sluice's YAML (sluice --convert)\n"
+                << sluice::config::translate_classic_file(convert_path).yaml;
+      return 0;
+    } catch (const sluice::config::ConfigError& e) {
+      std::cerr << "sluice: configuration error: " << e.what() << "\n";
+      return 2;
+    }
   }
   if (!plugin.empty()) {
     if (help_plugin(plugin)) return 0;

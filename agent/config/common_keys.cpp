@@ -21,6 +21,9 @@ const PluginSchema& service_schema() {
           {"mem_limit", KeyType::Size, "64M",
            "Memory budget for all buffered records; when reached, inputs pause (file inputs lose nothing)."},
           {"storage.path", KeyType::String, "", "Directory for sluice's state (dead-letter file default)."},
+          {"parsers_file", KeyType::List, "",
+           "Files of parser definitions: YAML with a `parsers:` list, or Fluent Bit's classic parsers.conf "
+           "([PARSER] sections); relative to the folder of the file that names them."},
           {"dead_letter_file", KeyType::String, "",
            "JSON-lines file for records that failed permanently or ran out of retries "
            "(default: <storage.path or .>/sluice-dead-letter.jsonl)."},

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "agent/config/classic_conf.hpp"
 #include "agent/config/common_keys.hpp"
 #include "agent/config/suggest.hpp"
 #include "agent/join.hpp"
@@ -36,6 +37,12 @@ class Loader {
   void load_file(const std::string& path) {
     std::string canonical = fs::weakly_canonical(path).string();
     if (!loading_.insert(canonical).second) throw ConfigError("include cycle: " + path + " includes itself");
+    if (is_classic_file(path)) {
+      TranslatedConfig t = translate_classic_file(path);
+      load_text(t.yaml, path, fs::path(path).parent_path().string(), std::move(t.origin));
+      loading_.erase(canonical);
+      return;
+    }
     YAML::Node root;
     try {
       root = YAML::LoadFile(path);
@@ -48,7 +55,11 @@ class Loader {
     loading_.erase(canonical);
   }
 
-  void load_text(std::string_view text, const std::string& name, const std::string& dir) {
+  // origin: for YAML translated from the classic format, where each of its
+  // lines came from (errors then point into the classic file).
+  void load_text(std::string_view text, const std::string& name, const std::string& dir,
+                 std::vector<Mark> origin = {}) {
+    if (!origin.empty()) origins_[name] = std::move(origin);
     YAML::Node root;
     try {
       root = YAML::Load(std::string(text));
@@ -61,7 +72,7 @@ class Loader {
   // yaml-cpp reports odd documents (aliases to nowhere, bad conversions) by
   // exceptions of its own: they become ConfigErrors like everything else.
   template <class Fn>
-  static void guarded(const std::string& file, Fn&& fn) {
+  void guarded(const std::string& file, Fn&& fn) {
     try {
       fn();
     } catch (const YAML::Exception& e) {
@@ -69,8 +80,12 @@ class Loader {
     }
   }
 
-  static Mark mark(const std::string& file, const YAML::Mark& m) {
+  Mark mark(const std::string& file, const YAML::Mark& m) const {
     if (m.is_null()) return Mark{file, 0, 0};
+    if (auto it = origins_.find(file); it != origins_.end()) {
+      if (m.line >= 0 && static_cast<size_t>(m.line) < it->second.size()) return it->second[m.line];
+      return Mark{file, 0, 0};
+    }
     return Mark{file, m.line + 1, m.column + 1};
   }
 
@@ -94,17 +109,26 @@ class Loader {
   void load_root(const YAML::Node& root, const std::string& file, const std::string& dir) {
     if (root.IsNull()) return;
     if (!root.IsMap()) throw ConfigError(mark(file, root.Mark()), "the configuration must be a map of sections");
-    static const std::vector<std::string_view> kSections = {"service", "pipeline", "parsers", "includes", "env"};
+    static const std::vector<std::string_view> kSections = {"service",  "pipeline", "parsers", "multiline_parsers",
+                                                            "includes", "env"};
     // env first: its variables may be used by every other section.
     if (auto env = root["env"]) load_env(env, file);
     for (auto it = root.begin(); it != root.end(); ++it) {
       std::string key = lower(key_text(it->first, file));
       YAML::Node value = it->second;  // a copy: the iterator's pair is a temporary
-      if (key == "service") {
+      if (parsers_only_ && key != "parsers" && key != "multiline_parsers")
+        throw ConfigError(mark(file, it->first.Mark()),
+                          "a parsers file holds only 'parsers' and 'multiline_parsers', not '" + key + "'");
+      if (key == "multiline_parsers") {
+        throw ConfigError(mark(file, it->first.Mark()),
+                          "multiline parsers are not supported yet (multiline_parsers, [MULTILINE_PARSER])");
+      } else if (key == "service") {
         expect_map(value, file, "service");
         ComponentConfig svc = component(value, service_schema(), "service", file);
         for (auto& [k, s] : svc.settings())
           if (!out_.service.has(k)) out_.service.set(k, s);
+        if (svc.has("parsers_file"))
+          for (const auto& f : svc.get_list("parsers_file")) load_parsers_file(f, dir, svc.mark_of("parsers_file"));
       } else if (key == "pipeline") {
         load_pipeline(value, file);
       } else if (key == "parsers") {
@@ -125,6 +149,16 @@ class Loader {
         unknown(mark(file, it->first.Mark()), "section", key, kSections, "the configuration");
       }
     }
+  }
+
+  // service.parsers_file: a YAML file with `parsers:` or Fluent Bit's classic
+  // parsers.conf, relative to the folder of the file that names it.
+  void load_parsers_file(const std::string& name, const std::string& dir, const Mark& at) {
+    fs::path p = fs::path(name).is_absolute() ? fs::path(name) : fs::path(dir) / name;
+    if (!fs::exists(p)) throw ConfigError(at, "parsers_file not found: " + p.string());
+    bool was = std::exchange(parsers_only_, true);
+    load_file(p.string());
+    parsers_only_ = was;
   }
 
   void load_env(const YAML::Node& env, const std::string& file) {
@@ -312,19 +346,19 @@ class Loader {
     return out;
   }
 
-  static void expect_map(const YAML::Node& n, const std::string& file, const std::string& what) {
+  void expect_map(const YAML::Node& n, const std::string& file, const std::string& what) const {
     if (!n.IsMap()) throw ConfigError(mark(file, n.Mark()), what + " must be a map of keys");
   }
-  static std::vector<YAML::Node> sequence(const YAML::Node& n, const std::string& file, const std::string& what) {
+  std::vector<YAML::Node> sequence(const YAML::Node& n, const std::string& file, const std::string& what) const {
     if (n.IsNull()) return {};
     if (!n.IsSequence()) throw ConfigError(mark(file, n.Mark()), what + " must be a list (YAML sequence)");
     return {n.begin(), n.end()};
   }
-  static std::string key_text(const YAML::Node& n, const std::string& file) {
+  std::string key_text(const YAML::Node& n, const std::string& file) const {
     if (!n.IsScalar()) throw ConfigError(mark(file, n.Mark()), "a key must be a plain word, not a list or map");
     return n.Scalar();
   }
-  static std::string scalar(const YAML::Node& n, const std::string& file, const std::string& what) {
+  std::string scalar(const YAML::Node& n, const std::string& file, const std::string& what) const {
     if (!n.IsScalar()) throw ConfigError(mark(file, n.Mark()), "'" + what + "' must be a single value");
     return n.Scalar();
   }
@@ -332,6 +366,8 @@ class Loader {
   PipelineConfig& out_;
   std::set<std::string> loading_;
   std::map<std::string, std::string> env_;
+  std::map<std::string, std::vector<Mark>> origins_;  // by file name: see load_text
+  bool parsers_only_ = false;                          // loading a service.parsers_file
 };
 
 PipelineConfig with_service(PipelineConfig cfg) {
@@ -367,7 +403,7 @@ ComponentConfig load_component(const PluginSchema& schema, const std::string& ki
   try {
     node = YAML::Load(std::string(yaml_map));
   } catch (const YAML::Exception& e) {
-    throw ConfigError(Loader::mark("<test>", e.mark), "invalid YAML: " + e.msg);
+    throw ConfigError(Mark{"<test>", e.mark.line + 1, e.mark.column + 1}, "invalid YAML: " + e.msg);
   }
   if (node.IsNull()) node = YAML::Node(YAML::NodeType::Map);
   if (!node.IsMap()) throw ConfigError("component config must be a map");

@@ -1,0 +1,172 @@
+// Fluent Bit's classic format and parsers files: what a fluent-bit.conf
+// becomes, and that its errors point into the classic files themselves.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+
+#include <yaml-cpp/yaml.h>
+
+#include "agent/config/classic_conf.hpp"
+#include "agent/config/yaml_loader.hpp"
+#include "tests/support/process.hpp"
+
+using namespace sluice::config;
+using sluice::test::TempDir;
+using sluice::test::write_file;
+
+namespace {
+
+std::string error_of(const std::string& path) {
+  try {
+    load_file(path);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("a classic fluent-bit.conf loads through the same schemas", "[config][classic]") {
+  TempDir dir;
+  write_file(dir.file("fluent-bit.conf"),
+             "# comment\n"
+             "@SET LEVEL=debug\n"
+             "[SERVICE]\n"
+             "    Flush        2\n"
+             "    Log_Level    ${LEVEL}\n"
+             "\n"
+             "[INPUT]\n"
+             "    Name   tail\n"
+             "    Path   /var/log/app/*.log\n"
+             "    Tag    app.*\n"
+             "[OUTPUT]\n"
+             "    Name   null\n"
+             "    Match  app.*\n"
+             "[FILTER]\n"
+             "    Name   modify\n"
+             "    Match  *\n"
+             "    Add    env prod\n"
+             "    ADD    team 'web: a'\n");
+  PipelineConfig cfg = load_file(dir.file("fluent-bit.conf"));
+  CHECK(cfg.service.get_duration("flush") == std::chrono::seconds(2));
+  CHECK(cfg.service.get_string("log_level") == "debug");
+  REQUIRE(cfg.inputs.size() == 1);
+  CHECK(cfg.inputs[0].plugin() == "tail");
+  CHECK(cfg.inputs[0].get_string("path") == "/var/log/app/*.log");
+  CHECK(cfg.inputs[0].mark().file == dir.file("fluent-bit.conf"));
+  REQUIRE(cfg.filters.size() == 1);
+  // Repeated keys (any case) are one list, in order.
+  CHECK(cfg.filters[0].get_list("add") == std::vector<std::string>{"env prod", "team 'web: a'"});
+  REQUIRE(cfg.outputs.size() == 1);
+  CHECK(cfg.outputs[0].get_string("match") == "app.*");
+}
+
+TEST_CASE("@INCLUDE reads files and globs relative to the including file", "[config][classic]") {
+  TempDir dir;
+  write_file(dir.file("main.conf"), "@INCLUDE inputs/*.conf\n@INCLUDE out.conf\n");
+  std::filesystem::create_directories(dir.file("inputs"));
+  write_file(dir.file("inputs/b.conf"), "[INPUT]\n    Name dummy\n    Tag b\n");
+  write_file(dir.file("inputs/a.conf"), "[INPUT]\n    Name dummy\n    Tag a\n");
+  write_file(dir.file("out.conf"), "[OUTPUT]\n    Name null\n    Match *\n");
+  PipelineConfig cfg = load_file(dir.file("main.conf"));
+  REQUIRE(cfg.inputs.size() == 2);
+  CHECK(cfg.inputs[0].get_string("tag") == "a");
+  CHECK(cfg.inputs[1].get_string("tag") == "b");
+  CHECK(cfg.outputs.size() == 1);
+
+  SECTION("an error in an included file names that file and its line") {
+    write_file(dir.file("inputs/c.conf"), "[INPUT]\n    Name tail\n    Pth  /x\n");
+    std::string e = error_of(dir.file("main.conf"));
+    CHECK_THAT(e, Catch::Contains("inputs/c.conf:3:5: unknown key 'pth'"));
+    CHECK_THAT(e, Catch::Contains("did you mean 'path'?"));
+  }
+  SECTION("a missing file and a cycle are errors") {
+    write_file(dir.file("main.conf"), "[SERVICE]\n    Flush 1\n@INCLUDE nope.conf\n");
+    CHECK_THAT(error_of(dir.file("main.conf")), Catch::Contains("main.conf:3:1: included file not found"));
+    write_file(dir.file("main.conf"), "@INCLUDE main.conf\n");
+    CHECK_THAT(error_of(dir.file("main.conf")), Catch::Contains("include cycle"));
+  }
+}
+
+TEST_CASE("malformed classic lines are refused at their line", "[config][classic]") {
+  auto error = [](const std::string& text) {
+    try {
+      translate_classic(text, "f.conf", ".");
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  CHECK_THAT(error("Name tail\n"), Catch::Contains("f.conf:1:1: 'name' is outside any section"));
+  CHECK_THAT(error("[INPUTS]\n"), Catch::Contains("f.conf:1:1: unknown section [INPUTS]; did you mean [INPUT]?"));
+  CHECK_THAT(error("[INPUT\n"), Catch::Contains("must end with ']'"));
+  CHECK_THAT(error("[PLUGINS]\n    Path /x.so\n"), Catch::Contains("can't load external plugins"));
+  CHECK_THAT(error("[INPUT]\n    Name\n"), Catch::Contains("f.conf:2:5: INPUT section: key 'name' has no value"));
+  CHECK_THAT(error("@SET novalue\n"), Catch::Contains("@SET expects NAME=VALUE"));
+  CHECK_THAT(error("@IMPORT x\n"), Catch::Contains("unknown directive @IMPORT"));
+  CHECK_THAT(error("[MULTILINE_PARSER]\n    Name m\n    Rule \"start\" /x/\n"),
+             Catch::Contains("rule expects three quoted values"));
+}
+
+TEST_CASE("--convert's YAML reads back as the same text", "[config][classic]") {
+  // Values YAML would read differently unquoted: a regex with quotes and
+  // brackets, a leading '*', '%', ': ', a '#' after a space, 'null'.
+  TranslatedConfig t = translate_classic(
+      "[PARSER]\n"
+      "    Name   apache\n"
+      "    Format regex\n"
+      "    Regex  ^(?<host>[^ ]*) \\[(?<time>[^\\]]*)\\] \"(?<method>\\S+)\"$\n"
+      "    Time_Format %d/%b/%Y:%H:%M:%S %z\n"
+      "[MULTILINE_PARSER]\n"
+      "    name  multiline-java\n"
+      "    type  regex\n"
+      "    rule  \"start_state\"  \"/^[a-z]+ \\d+: x #y/\"  \"cont\"\n"
+      "    rule  \"cont\"  \"/^\\s+at .*/\"  \"cont\"\n",
+      "p.conf", ".");
+  YAML::Node root = YAML::Load(t.yaml);
+  CHECK(root["parsers"][0]["regex"].Scalar() == "^(?<host>[^ ]*) \\[(?<time>[^\\]]*)\\] \"(?<method>\\S+)\"$");
+  CHECK(root["parsers"][0]["time_format"].Scalar() == "%d/%b/%Y:%H:%M:%S %z");
+  YAML::Node rules = root["multiline_parsers"][0]["rules"];
+  REQUIRE(rules.size() == 2);
+  CHECK(rules[0]["state"].Scalar() == "start_state");
+  CHECK(rules[0]["regex"].Scalar() == "^[a-z]+ \\d+: x #y");
+  CHECK(rules[0]["next_state"].Scalar() == "cont");
+  CHECK(rules[1]["regex"].Scalar() == "^\\s+at .*");
+  // Every YAML line knows its classic line.
+  REQUIRE(t.origin.size() == static_cast<size_t>(std::count(t.yaml.begin(), t.yaml.end(), '\n')));
+  CHECK(t.origin.front().file == "p.conf");
+  CHECK(t.origin.back().line == 10);
+}
+
+TEST_CASE("service.parsers_file: YAML and classic parsers files", "[config][classic]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("etc"));
+  write_file(dir.file("etc/parsers.conf"),
+             "[PARSER]\n    Name   myjson\n    Format json\n    Time_Key ts\n\n"
+             "[PARSER]\n    Name   kv\n    Format logfmt\n");
+  write_file(dir.file("etc/more.yaml"), "parsers:\n  - name: plain_re\n    format: regex\n    regex: '^(?<msg>.*)$'\n");
+  write_file(dir.file("sluice.yaml"),
+             "service:\n  parsers_file:\n    - etc/parsers.conf\n    - etc/more.yaml\n"
+             "pipeline:\n  inputs:\n    - name: dummy\n  outputs:\n    - name: null\n      match: '*'\n");
+  PipelineConfig cfg = load_file(dir.file("sluice.yaml"));
+  REQUIRE(cfg.parsers.size() == 3);
+  CHECK(cfg.parsers[0].get_string("name") == "myjson");
+  CHECK(cfg.parsers[0].get_string("time_key") == "ts");
+  CHECK(cfg.parsers[1].get_string("format") == "logfmt");
+  CHECK(cfg.parsers[2].get_string("name") == "plain_re");
+
+  SECTION("errors point into the parsers file") {
+    write_file(dir.file("etc/parsers.conf"), "[PARSER]\n    Name   x\n    Format csvx\n");
+    CHECK_THAT(error_of(dir.file("sluice.yaml")), Catch::Contains("etc/parsers.conf:3:5: parser 'x'"));
+  }
+  SECTION("a parsers file holds only parsers") {
+    write_file(dir.file("etc/more.yaml"), "pipeline:\n  inputs: []\n");
+    CHECK_THAT(error_of(dir.file("sluice.yaml")), Catch::Contains("holds only 'parsers'"));
+  }
+  SECTION("a missing parsers file names the key's line") {
+    write_file(dir.file("sluice.yaml"), "service:\n  parsers_file: nope.conf\n");
+    CHECK_THAT(error_of(dir.file("sluice.yaml")), Catch::Contains("sluice.yaml:2:3: parsers_file not found"));
+  }
+}

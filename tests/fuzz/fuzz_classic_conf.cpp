@@ -1,0 +1,27 @@
+// libFuzzer target: any text given as a Fluent Bit classic file is either
+// translated or refused with a ConfigError, and what it is translated to is
+// always valid YAML that reads back as the same keys and values (a value the
+// translator failed to quote would show up here as "invalid YAML").
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "agent/config/classic_conf.hpp"
+#include "agent/config/yaml_loader.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string text(reinterpret_cast<const char*>(data), size);
+  sluice::config::TranslatedConfig t;
+  try {
+    t = sluice::config::translate_classic(text, "fuzz.conf", "/nonexistent");
+  } catch (const sluice::config::ConfigError&) {
+    return 0;
+  }
+  try {
+    sluice::config::load_string(t.yaml, "fuzz.yaml", "/nonexistent");
+  } catch (const sluice::config::ConfigError& e) {
+    if (std::string(e.what()).find("invalid YAML") != std::string::npos) std::abort();
+  }
+  return 0;
+}

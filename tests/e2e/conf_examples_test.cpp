@@ -14,7 +14,11 @@ TEST_CASE("every conf/ example validates with --dry-run, and the README names ea
   const std::string root = SLUICE_SOURCE_DIR;
   std::set<std::string> on_disk;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(root + "/conf")) {
-    if (entry.path().extension() != ".yaml") continue;
+    // Pipelines in YAML and in Fluent Bit's classic format; a parsers file
+    // is checked through the pipeline that names it.
+    std::string ext = entry.path().extension().string();
+    if (ext != ".yaml" && ext != ".conf") continue;
+    if (entry.path().filename().string().rfind("parsers", 0) == 0) continue;
     on_disk.insert("conf/" + std::filesystem::relative(entry.path(), root + "/conf").string());
     Process p({SLUICE_BINARY, "--dry-run", "-c", entry.path().string()});
     auto status = p.wait(30s);
@@ -24,10 +28,10 @@ TEST_CASE("every conf/ example validates with --dry-run, and the README names ea
   }
   // The README's list of examples and the folder hold the same files.
   std::set<std::string> in_readme;
-  static const std::regex example_re("conf/[A-Za-z0-9_/.-]+\\.yaml");
+  static const std::regex example_re("conf/[A-Za-z0-9_/.-]+\\.(yaml|conf)");
   std::string readme = read_file(root + "/README.md");
   for (auto it = std::sregex_iterator(readme.begin(), readme.end(), example_re); it != std::sregex_iterator(); ++it)
-    in_readme.insert(it->str());
+    if (it->str().find("/parsers") == std::string::npos) in_readme.insert(it->str());
   CHECK(on_disk == in_readme);
   CHECK(on_disk.size() >= 10);
 }
@@ -100,4 +104,49 @@ TEST_CASE("docs: every relative link in the README and docs/ leads to a file and
   INFO(p.out() << p.err());
   CHECK(status == 0);
   CHECK(p.out().find(" 0 broken links") != std::string::npos);
+}
+
+TEST_CASE("a classic fluent-bit.conf runs as it is, and as its --convert YAML", "[e2e][conf][classic]") {
+  TempDir dir;
+  write_file(dir.file("app.log"),
+             "{\"ts\":\"2026-12-06T10:00:00.250Z\",\"level\":\"info\",\"msg\":\"one\"}\n"
+             "{\"ts\":\"2026-12-06T10:00:01.500Z\",\"level\":\"warn\",\"msg\":\"two\"}\n");
+  write_file(dir.file("parsers.conf"),
+             "[PARSER]\n    Name        app_json\n    Format      json\n    Time_Key    ts\n"
+             "    Time_Format %Y-%m-%dT%H:%M:%S.%L%z\n");
+  write_file(dir.file("outputs.conf"), "[OUTPUT]\n    Name   file\n    Match  app\n    Path   " + dir.path() +
+                                          "\n    File   ${OUT}\n    Format json_lines\n");
+  auto main_conf = [&](const std::string& out) {
+    return "@SET OUT=" + out + "\n[SERVICE]\n    Flush 200ms\n    Parsers_File parsers.conf\n"
+           "[INPUT]\n    Name tail\n    Path " + dir.file("app.log") + "\n    Tag app\n"
+           "    Read_From_Head On\n    Exit_On_EOF On\n"
+           "[FILTER]\n    Name parser\n    Match app\n    Key_Name log\n    Parser app_json\n"
+           "[FILTER]\n    Name modify\n    Match *\n    Add env prod\n    Add team web\n"
+           "@INCLUDE outputs.conf\n";
+  };
+  write_file(dir.file("fluent-bit.conf"), main_conf("classic.out"));
+  {
+    Process p({SLUICE_BINARY, "-c", dir.file("fluent-bit.conf")});
+    REQUIRE(p.wait(30s) == 0);
+  }
+  std::vector<std::string> classic = read_lines(dir.file("classic.out"));
+  REQUIRE(classic.size() == 2);
+  // Parsed by the parsers file's parser (its time became the event time), both Add lines applied.
+  CHECK(classic[1].find("\"msg\":\"two\"") != std::string::npos);
+  CHECK(classic[1].find("\"env\":\"prod\"") != std::string::npos);
+  CHECK(classic[1].find("\"team\":\"web\"") != std::string::npos);
+  INFO(classic[0]);
+  CHECK(classic[0].find("1796551200.25") != std::string::npos);
+
+  // --convert, then the YAML runs to the same records.
+  write_file(dir.file("fluent-bit.conf"), main_conf("yaml.out"));
+  Process convert({SLUICE_BINARY, "--convert", dir.file("fluent-bit.conf")});
+  REQUIRE(convert.wait(10s) == 0);
+  write_file(dir.file("converted.yaml"), convert.out());
+  {
+    Process p({SLUICE_BINARY, "-c", dir.file("converted.yaml")});
+    INFO(convert.out() << p.err());
+    REQUIRE(p.wait(30s) == 0);
+  }
+  CHECK(read_lines(dir.file("yaml.out")) == classic);
 }

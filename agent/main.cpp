@@ -149,6 +149,7 @@ int main(int argc, char** argv) {
   try {
     auto cfg = sluice::config::load_file(config_path);
     sluice::log::init(dry_run ? "warn" : cfg.service.get_string("log_level"));
+    for (const auto& w : cfg.warnings) sluice::log::warn("configuration: {}", w);
     sluice::Service service(cfg);
     if (dry_run) {
       std::cout << config_path << ": configuration OK (" << service.summary() << ")\n";

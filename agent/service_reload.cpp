@@ -81,7 +81,9 @@ void Service::Impl::start_reload() {
   reload_errors.clear();
   Plan p;
   try {
-    p = plan(std::make_unique<config::PipelineConfig>(config::load_file(config_path)));
+    auto cfg = std::make_unique<config::PipelineConfig>(config::load_file(config_path));
+    for (const auto& w : cfg->warnings) log::warn("reload: configuration: {}", w);
+    p = plan(std::move(cfg));
   } catch (const config::ConfigError& e) {
     log::error("reload refused; the running pipeline is unchanged: {}", e.what());
     reload_finished(false, std::string("configuration error: ") + e.what());

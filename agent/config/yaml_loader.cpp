@@ -199,9 +199,13 @@ class Loader {
     }
     if (!has_name) throw ConfigError(mark(file, item.Mark()), kind + " without 'name' (which plugin to run)");
     // yaml-cpp reads `name: null` as a null node: that is the null output.
+    unset_.clear();
     std::string name = name_node.IsNull()
                            ? std::string("null")
                            : lower(interpolate(scalar(name_node, file, "name"), mark(file, name_node.Mark())));
+    if (!unset_.empty())
+      throw ConfigError(mark(file, name_node.Mark()), kind + " 'name': environment variable '" + unset_.front() +
+                                                          "' is not set");
     std::vector<std::string_view> known;
     const PluginSchema* schema = nullptr;
     auto scan = [&](const auto& plugins) {
@@ -235,6 +239,7 @@ class Loader {
     if (cfg.has(key)) throw ConfigError(at, cfg.display_name() + ": key '" + key + "' is set twice");
     Setting s;
     s.mark = at;
+    unset_.clear();
     if (key == "name" && (cfg.kind() == "input" || cfg.kind() == "filter" || cfg.kind() == "output")) {
       s.values.push_back(std::string(schema.name));  // the plugin, already resolved (`name: null` included)
       cfg.set(key, std::move(s));
@@ -267,7 +272,19 @@ class Loader {
         s.values.push_back(v);
       }
     }
-    for (const auto& v : s.values) check_type(cfg, *decl, v, at);
+    try {
+      if (!unset_.empty() && (s.values.empty() || std::all_of(s.values.begin(), s.values.end(),
+                                                               [](const std::string& v) { return v.empty(); })))
+        throw ConfigError(at, cfg.display_name() + ": key '" + key + "' has no value");
+      for (const auto& v : s.values) check_type(cfg, *decl, v, at);
+    } catch (const ConfigError& e) {
+      if (unset_.empty()) throw;
+      // The value came out wrong because a variable was missing: say which.
+      std::string msg = e.what(), prefix = e.mark().str() + ": ";
+      if (msg.rfind(prefix, 0) == 0) msg.erase(0, prefix.size());
+      throw ConfigError(e.mark(), msg + " (environment variable '" + unset_.front() + "' is not set; use ${" +
+                                      unset_.front() + ":-default} for a default)");
+    }
     cfg.set(key, std::move(s));
   }
 
@@ -338,8 +355,11 @@ class Loader {
       } else if (has_default) {
         out += fallback;
       } else {
-        throw ConfigError(at, "environment variable '" + name + "' is not set (use ${" + name +
-                                  ":-default} for a default)");
+        // As Fluent Bit: an empty string and a warning. add_setting turns it
+        // into an error naming the variable when the key then has no valid value.
+        unset_.push_back(name);
+        out_.warnings.push_back(at.str() + ": environment variable '" + name +
+                                "' is not set; using an empty value (${" + name + ":-default} gives a default)");
       }
       i = end + 1;
     }
@@ -368,6 +388,7 @@ class Loader {
   std::map<std::string, std::string> env_;
   std::map<std::string, std::vector<Mark>> origins_;  // by file name: see load_text
   bool parsers_only_ = false;                          // loading a service.parsers_file
+  std::vector<std::string> unset_;                     // variables of the value being read that were unset
 };
 
 PipelineConfig with_service(PipelineConfig cfg) {

@@ -20,6 +20,9 @@ struct PipelineConfig {
   std::vector<ComponentConfig> filters;
   std::vector<ComponentConfig> outputs;
   std::vector<ComponentConfig> parsers;
+  // Things that load but deserve a word ("FILE:LINE:COL: ..."): an unset
+  // ${VAR} that became an empty string, say. The caller logs them.
+  std::vector<std::string> warnings;
 };
 
 PipelineConfig load_file(const std::string& path);

@@ -152,14 +152,29 @@ TEST_CASE("pipeline files: sections, plugins, interpolation, includes", "[config
           "p.yaml:3:7: output without 'name' (which plugin to run)");
     CHECK(load("pipeline:\n  outputs:\n    name: null\n") == "p.yaml:3:5: pipeline.outputs must be a list (YAML sequence)");
     CHECK(load("service:\n  flush: ${SLUICE_TEST_UNSET}\n") ==
-          "p.yaml:2:3: environment variable 'SLUICE_TEST_UNSET' is not set (use ${SLUICE_TEST_UNSET:-default} for "
-          "a default)");
+          "p.yaml:2:3: service (p.yaml:2): key 'flush' has no value (environment variable 'SLUICE_TEST_UNSET' is not "
+          "set; use ${SLUICE_TEST_UNSET:-default} for a default)");
+    CHECK(load("service:\n  flush: 1${SLUICE_TEST_UNSET}x\n") ==
+          "p.yaml:2:3: service (p.yaml:2): key 'flush' expects duration (e.g. 500ms, 5s, 1m) of at most 3650d, got '1x' "
+          "(environment "
+          "variable 'SLUICE_TEST_UNSET' is not set; use ${SLUICE_TEST_UNSET:-default} for a default)");
+    CHECK(load("pipeline:\n  outputs:\n    - name: ${SLUICE_TEST_UNSET}\n") ==
+          "p.yaml:3:13: output 'name': environment variable 'SLUICE_TEST_UNSET' is not set");
     CHECK(load("service:\n  log_level: loud\n") ==
           "p.yaml:2:3: service (p.yaml:2): key 'log_level' expects one of off, error, warn, info, debug, trace, got "
           "'loud'");
     CHECK(load("pipeline:\n  outputs:\n    - name: null\n      retry_limt: 3\n").find(
               "p.yaml:4:7: unknown key 'retry_limt' in output null (p.yaml:3); did you mean 'retry_limit'?") == 0);
     CHECK(load("- a\n- b\n") == "p.yaml:1:1: the configuration must be a map of sections");
+  }
+  SECTION("an unset variable where an empty string is valid: Fluent Bit's empty value, with a warning") {
+    PipelineConfig cfg = load_string(
+        "pipeline:\n  outputs:\n    - name: null\n      alias: sink${SLUICE_TEST_UNSET}\n", "p.yaml");
+    CHECK(cfg.outputs[0].get_string("alias") == "sink");
+    REQUIRE(cfg.warnings.size() == 1);
+    CHECK(cfg.warnings[0] ==
+          "p.yaml:4:7: environment variable 'SLUICE_TEST_UNSET' is not set; using an empty value "
+          "(${SLUICE_TEST_UNSET:-default} gives a default)");
   }
   SECTION("includes are relative to the including file") {
     sluice::test::write_file(dir.file("outputs.yaml"), "pipeline:\n  outputs:\n    - name: null\n      alias: inc\n");

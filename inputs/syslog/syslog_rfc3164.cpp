@@ -61,6 +61,12 @@ int local_year(int64_t now_ns) {
 
 bool digit(char c) { return c >= '0' && c <= '9'; }
 
+// A local wall time of a known year, in ns since the epoch.
+int64_t stamp_time_in_year(int year, int month, int day, int hour, int minute, int second) {
+  int64_t s = fields_as_utc(year, month, day, hour, minute, second) + local_offset_s(year, month, day, hour);
+  return s * kNsPerSec;
+}
+
 int month_of(std::string_view m) {
   static constexpr std::string_view kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
                                                  "jul", "aug", "sep", "oct", "nov", "dec"};
@@ -71,20 +77,35 @@ int month_of(std::string_view m) {
   return 0;
 }
 
-// "Mmm dd hh:mm:ss" (also "Mmm d hh:mm:ss" and a ".fff" fraction some
-// senders add) at the start of s: its length, or 0.
-size_t bsd_stamp(std::string_view s, int64_t now_ns, int64_t& time_ns) {
-  if (s.size() < 14 || s[3] != ' ') return 0;
-  int month = month_of(s);
+// A BSD stamp at the start of s, in the forms senders use:
+//   "Mmm dd hh:mm:ss"        the RFC (dd space-padded, "Mmm d" and "Feb 08" too)
+//   "Mmm dd hh:mm:ss.fff"    a fraction (Cisco's millisecond timestamps, rsyslog)
+//   "Mmm dd yyyy hh:mm:ss"   a year (Cisco ASA/PIX "logging timestamp")
+//   "*Mmm dd hh:mm:ss.fff"   Cisco IOS's mark of a clock not yet synchronised
+//   any of them followed by ':' (Cisco: "Mar 7 19:06:53: %ASA-4-...")
+// Returns how much of s it takes (with the ':'), or 0; stamp_len is the
+// stamp's own length (for the `time` field, without the ':').
+size_t bsd_stamp(std::string_view s, int64_t now_ns, int64_t& time_ns, size_t& stamp_len) {
+  size_t i = 0;
+  if (!s.empty() && (s[0] == '*' || s[0] == '.')) i = 1;
+  if (s.size() < i + 14 || s[i + 3] != ' ') return 0;
+  int month = month_of(s.substr(i));
   if (month == 0) return 0;
-  size_t i = 4;
+  i += 4;
   if (s[i] == ' ') ++i;  // space-padded day
   int day = 0;
   size_t day_start = i;
   while (i < s.size() && digit(s[i]) && i - day_start < 2) day = day * 10 + (s[i++] - '0');
   if (i == day_start || day < 1 || day > 31) return 0;
-  if (i + 9 > s.size() || s[i] != ' ') return 0;
-  std::string_view t = s.substr(i + 1, 8);
+  if (i >= s.size() || s[i] != ' ') return 0;
+  ++i;
+  std::optional<int> year;
+  if (i + 5 <= s.size() && digit(s[i]) && digit(s[i + 1]) && digit(s[i + 2]) && digit(s[i + 3]) && s[i + 4] == ' ') {
+    year = (s[i] - '0') * 1000 + (s[i + 1] - '0') * 100 + (s[i + 2] - '0') * 10 + (s[i + 3] - '0');
+    i += 5;
+  }
+  if (i + 8 > s.size()) return 0;
+  std::string_view t = s.substr(i, 8);
   if (!digit(t[0]) || !digit(t[1]) || t[2] != ':' || !digit(t[3]) || !digit(t[4]) || t[5] != ':' || !digit(t[6]) ||
       !digit(t[7]))
     return 0;
@@ -92,7 +113,7 @@ size_t bsd_stamp(std::string_view s, int64_t now_ns, int64_t& time_ns) {
   int minute = (t[3] - '0') * 10 + (t[4] - '0');
   int second = (t[6] - '0') * 10 + (t[7] - '0');
   if (hour > 23 || minute > 59 || second > 60) return 0;
-  i += 9;
+  i += 8;
   int64_t frac_ns = 0;
   if (i + 1 < s.size() && s[i] == '.' && digit(s[i + 1])) {
     int64_t scale = kNsPerSec;
@@ -103,8 +124,12 @@ size_t bsd_stamp(std::string_view s, int64_t now_ns, int64_t& time_ns) {
       }
     }
   }
+  stamp_len = i;
+  if (i < s.size() && s[i] == ':') ++i;
   if (i < s.size() && s[i] != ' ') return 0;
-  time_ns = bsd_stamp_time(month, day, hour, minute, second, now_ns) + frac_ns;
+  time_ns = (year ? stamp_time_in_year(*year, month, day, hour, minute, second)
+                  : bsd_stamp_time(month, day, hour, minute, second, now_ns)) +
+            frac_ns;
   return i;
 }
 
@@ -154,10 +179,7 @@ size_t tag(std::string_view s, SyslogMessage& out) {
 
 int64_t bsd_stamp_time(int month, int day, int hour, int minute, int second, int64_t now_ns) {
   int year = local_year(now_ns);
-  auto at = [&](int y) {
-    int64_t s = fields_as_utc(y, month, day, hour, minute, second) + local_offset_s(y, month, day, hour);
-    return s * kNsPerSec;
-  };
+  auto at = [&](int y) { return stamp_time_in_year(y, month, day, hour, minute, second); };
   int64_t t = at(year);
   if (t > now_ns + kDayNs) t = at(year - 1);
   return t;
@@ -165,15 +187,21 @@ int64_t bsd_stamp_time(int month, int day, int hour, int minute, int second, int
 
 void parse_rfc3164(std::string_view s, int64_t now_ns, SyslogMessage& out) {
   int64_t time_ns = 0;
-  size_t n = bsd_stamp(s, now_ns, time_ns);
-  if (n == 0) n = iso_stamp(s, time_ns);
+  size_t stamp_len = 0;
+  // Spaces between the priority and the stamp (Netgear and others: "<167> Mar  7 ...").
+  size_t lead = 0;
+  while (lead < s.size() && lead < 8 && s[lead] == ' ') ++lead;
+  std::string_view h = s.substr(lead);
+  size_t n = bsd_stamp(h, now_ns, time_ns, stamp_len);
+  if (n == 0) stamp_len = n = iso_stamp(h, time_ns);
   if (n == 0) {
     // No header (§4.3.3): all of it is the message.
     out.message = s;
     out.has_message = true;
     return;
   }
-  out.time = s.substr(0, n);
+  s = h;
+  out.time = s.substr(0, stamp_len);
   out.time_ns = time_ns;
   s.remove_prefix(n < s.size() ? n + 1 : n);
   size_t msg = tag(s, out);

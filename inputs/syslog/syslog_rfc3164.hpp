@@ -16,6 +16,10 @@ namespace sluice::syslog {
 //   "2026-11-21T10:00:00.123+01:00 HOST TAG: MSG" (RFC 3339 stamp: rsyslog's
 //                                          RSYSLOG_ForwardFormat)
 //   "MSG"                                 (no header: Python's SysLogHandler)
+// and what network devices send: spaces after the priority ("<167> Mar  7
+// ..."), a fraction, a year ("Mar 7 2008 19:06:53", Cisco ASA), a ':' after
+// the stamp, Cisco IOS's '*' for an unsynchronised clock, "%ASA-4-102030:" as
+// the tag, "Feb 08".
 // The TAG ends at '[' or ':'; "TAG:" / "TAG[PID]:" (or "TAG[PID]" before a
 // space) is a tag, anything else starts the message.
 void parse_rfc3164(std::string_view after_pri, int64_t now_ns, SyslogMessage& out);

@@ -257,6 +257,51 @@ TEST_CASE("syslog: RFC 3164 variants", "[syslog][syslog_parse]") {
   }
 }
 
+// What network devices send, as rsyslog and syslog-ng read it (the messages
+// are those devices' documented formats).
+TEST_CASE("syslog: RFC 3164 as real devices send it", "[syslog][syslog_parse]") {
+  const std::string local7 =
+      R"({"pri":190,"facility":23,"facility_name":"local7","severity":6,"severity_name":"info",)";
+  SECTION("a space after the priority (Netgear and others), also with a fraction") {
+    auto p = parse("<190> Mar  7 19:06:53 gw1 kernel: DROP IN=eth0");
+    CHECK(p.json == local7 + R"("time":"Mar  7 19:06:53","host":"gw1","ident":"kernel","message":"DROP IN=eth0"})");
+    CHECK(p.time_ns == local_ns(2026, 3, 7, 19, 6, 53));
+    auto f = parse("<190> Mar  7 19:06:53.125 gw1 kernel: x");
+    CHECK(f.time_ns == local_ns(2026, 3, 7, 19, 6, 53) + 125'000'000);
+    CHECK(f.json.find(R"("time":"Mar  7 19:06:53.125","host":"gw1")") != std::string::npos);
+  }
+  SECTION("Cisco ASA: a year in the stamp, the message ID as the program") {
+    auto p = parse("<190>Mar 7 2008 19:06:53 asa1 %ASA-6-302013: Built outbound TCP connection 4");
+    CHECK(p.json == local7 + R"("time":"Mar 7 2008 19:06:53","host":"asa1","ident":"%ASA-6-302013",)"
+                             R"("message":"Built outbound TCP connection 4"})");
+    CHECK(p.time_ns == local_ns(2008, 3, 7, 19, 6, 53));
+  }
+  SECTION("Cisco: a colon after the stamp, with and without a host, with and without a year") {
+    CHECK(parse("<190>Mar 7 19:06:53: asa1 %ASA-4-102030: Deny").json ==
+          local7 + R"("time":"Mar 7 19:06:53","host":"asa1","ident":"%ASA-4-102030","message":"Deny"})");
+    auto p = parse("<190>Mar 07 2008 19:06:53: %ASA-4-106023: Deny tcp src outside");
+    CHECK(p.json == local7 + R"("time":"Mar 07 2008 19:06:53","ident":"%ASA-4-106023","message":"Deny tcp src outside"})");
+    CHECK(p.time_ns == local_ns(2008, 3, 7, 19, 6, 53));
+  }
+  SECTION("Cisco IOS: milliseconds, and '*' for a clock not yet synchronised") {
+    auto p = parse("<190>*Mar  1 00:03:15.295: %SYS-5-CONFIG_I: Configured from console by vty0");
+    CHECK(p.json == local7 + R"("time":"*Mar  1 00:03:15.295","ident":"%SYS-5-CONFIG_I",)"
+                             R"("message":"Configured from console by vty0"})");
+    CHECK(p.time_ns == local_ns(2026, 3, 1, 0, 3, 15) + 295'000'000);
+  }
+  SECTION("a zero-padded day") {
+    auto p = parse("<190>Feb 08 10:00:00 n1 app: m");
+    CHECK(p.json == local7 + R"("time":"Feb 08 10:00:00","host":"n1","ident":"app","message":"m"})");
+    CHECK(p.time_ns == local_ns(2026, 2, 8, 10, 0, 0));
+  }
+  SECTION("what still isn't a stamp stays the message") {
+    CHECK(parse("<190> hello world").json == local7 + R"("message":" hello world"})");
+    CHECK(parse("<190>Mar 7 19:06:53x n1 a: m").json.find(R"("message":"Mar 7 19:06:53x n1 a: m")") !=
+          std::string::npos);
+    CHECK(parse("<190>Mar 7 20081 19:06:53 n1 a: m").json.find(R"("message":"Mar 7 20081)") != std::string::npos);
+  }
+}
+
 TEST_CASE("syslog: RFC 3164 stamps have no year", "[syslog][syslog_parse]") {
   int64_t new_year = local_ns(2027, 1, 1, 0, 10, 0);
   // Read just after New Year: last night's stamp is from the year before.

@@ -9,6 +9,7 @@
 
 #include "agent/asio.hpp"
 #include "agent/log.hpp"
+#include "agent/parse/json_format.hpp"
 #include "agent/parse/parser.hpp"
 
 namespace sluice {
@@ -171,6 +172,13 @@ class StdinInput final : public Input {
         return;
       }
       parse_failures_->add();  // kept as it came, under `key`
+    } else if (size_t first = line.find_first_not_of(" \t"); first != std::string_view::npos && line[first] == '{') {
+      // No parser: a JSON object is the record, as Fluent Bit's stdin reads
+      // it; any other line stays text under `key`.
+      if (json_->parse(line, chunk.arena, e.record)) {
+        chunk.events.push_back(e);
+        return;
+      }
     }
     Member* m = chunk.arena.allocate_array<Member>(1);
     m[0] = {key, Value::string(line)};
@@ -179,6 +187,7 @@ class StdinInput final : public Input {
   }
 
   StdinSettings s_;
+  std::unique_ptr<ParseFormat> json_ = make_json_format();
   int source_fd_;
   int fd_ = -1;  // blocking mode only; otherwise sd_ owns the dup
   std::vector<char> buf_;
@@ -210,11 +219,11 @@ const config::PluginSchema& stdin_input_schema() {
       "stdin",
       "Reads standard input line by line; EOF finishes the input (sluice exits when all inputs are done).",
       {
-          {"parser", KeyType::String, "", "Parser (from `parsers` or built in) applied to each line.", false, false,
+          {"parser", KeyType::String, "", "Parser (from `parsers` or built in) applied to each line; without one, a line that is a JSON object is the record (as Fluent Bit), any other line is `{key: line}`.", false, false,
            {}},
           {"buffer_size", KeyType::Size, "16k", "Bytes read at once; a longer line is split into pieces (counted).",
            false, false, {}},
-          {"key", KeyType::String, "log", "Key of the line in the record when no parser is set.", false, false, {}},
+          {"key", KeyType::String, "log", "Key of the line in the record when no parser is set and the line is not a JSON object.", false, false, {}},
       }};
   return schema;
 }

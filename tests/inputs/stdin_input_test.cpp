@@ -78,6 +78,14 @@ TEST_CASE("stdin: lines from a pipe", "[inputs][stdin]") {
     CHECK(ctx.chunks[0]->tag == "stdin");
     CHECK(ctx.metric("sluice_input_bytes_read_total") == 18);
   }
+  SECTION("without a parser, JSON lines are records and other lines text, as in Fluent Bit") {
+    input->start(ctx);
+    pipe.write("{\"level\":\"info\",\"n\":1}\n  {\"nested\":{\"a\":[1,null]}}\n{not json\n[1,2]\nplain\n");
+    pipe.close_writer();
+    REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    CHECK(ctx.json() == Lines{R"({"level":"info","n":1})", R"({"nested":{"a":[1,null]}})", R"({"log":"{not json"})",
+                              R"({"log":"[1,2]"})", R"({"log":"plain"})"});
+  }
   SECTION("pausing stops reading until resumed") {
     ctx.paused_ = true;
     input->start(ctx);

@@ -1,5 +1,6 @@
 // What the file output writes per event: JSON lines with the date key, the
-// record's JSON only (`plain`), or a `template` with {key} placeholders.
+// record's JSON only (`plain`), a `template` with {key} placeholders, or
+// Fluent Bit's `out_file` ("tag: [time, {record}]"), `csv` and `ltsv` lines.
 // Pure functions, golden-tested.
 #pragma once
 #include <string>
@@ -11,7 +12,7 @@
 
 namespace sluice {
 
-enum class FileFormat { JsonLines, Plain, Template };
+enum class FileFormat { JsonLines, Plain, Template, OutFile, Csv, Ltsv };
 
 // A `template` compiled once: literal text and {key} placeholders. {time} is
 // the event time as seconds with microseconds, as in Fluent Bit; a string
@@ -34,10 +35,17 @@ struct FileEncoding {
   FileFormat format = FileFormat::JsonLines;
   json_lines::Options json;
   FileTemplate tmpl{"{time} {message}"};
+  // csv and ltsv, as in Fluent Bit: values (and ltsv labels) apart by
+  // `delimiter`, an ltsv label from its value by `label_delimiter`.
+  std::string delimiter = ",";
+  std::string label_delimiter = ":";
+  bool csv_column_names = false;
 };
 
 // Appends one line per event of batch whose tag is *tag (every event when
-// tag is null).
-void encode_file_lines(std::string& out, const Batch& batch, const std::string* tag, const FileEncoding& enc);
+// tag is null). column_names: csv's header line (the first event's keys)
+// first, for a file that is still empty.
+void encode_file_lines(std::string& out, const Batch& batch, const std::string* tag, const FileEncoding& enc,
+                       bool column_names = false);
 
 }  // namespace sluice

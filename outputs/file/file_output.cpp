@@ -43,9 +43,10 @@ class FileOutput final : public Output {
 
   void flush(const Batch& batch, FlushDone done) override {
     if (!file_.empty()) {
+      std::string path = path_for(file_);
       buffer_.clear();
-      encode_file_lines(buffer_, batch, nullptr, enc_);
-      done(write_to(path_for(file_)));
+      encode_file_lines(buffer_, batch, nullptr, enc_, wants_column_names(path));
+      done(write_to(path));
       return;
     }
     // One file per tag: a batch usually holds one tag, sometimes a few.
@@ -55,9 +56,10 @@ class FileOutput final : public Output {
     FlushResult first_failure = FlushResult::delivered();
     std::vector<const std::string*> failed;
     for (const auto& tag : tags_) {
+      std::string path = path_for(file_name(tag));
       buffer_.clear();
-      encode_file_lines(buffer_, batch, &tag, enc_);
-      FlushResult r = write_to(path_for(file_name(tag)));
+      encode_file_lines(buffer_, batch, &tag, enc_, wants_column_names(path));
+      FlushResult r = write_to(path);
       if (r.outcome != Outcome::Delivered) {
         if (failed.empty()) first_failure = r;
         failed.push_back(&tag);
@@ -93,6 +95,17 @@ class FileOutput final : public Output {
   std::string path_for(const std::string& name) const {
     if (dir_.empty() || (!name.empty() && name[0] == '/')) return name;
     return dir_ + "/" + name;
+  }
+
+  // csv_column_names: the header goes at the top of a file that is still
+  // empty (new, or truncated by a rotation). An error opening the file is
+  // met again, and reported, by write_to().
+  bool wants_column_names(const std::string& path) {
+    if (enc_.format != FileFormat::Csv || !enc_.csv_column_names) return false;
+    OpenFile& f = files_[path];
+    if (!ensure_open(path, f).empty()) return false;
+    struct stat st {};
+    return ::fstat(f.fd, &st) == 0 && st.st_size == 0;
   }
 
   FlushResult write_to(const std::string& path) {
@@ -172,11 +185,20 @@ const config::PluginSchema& file_output_schema() {
            false, false, {}},
           {"file", KeyType::String, "", "File name (default: the record's tag).", false, false, {}},
           {"format", KeyType::String, "json_lines",
-           "json_lines (the record with the date key, one per line), plain (the record's JSON only) or "
-           "template (see `template`).",
-           false, false, {"json_lines", "plain", "template"}},
+           "json_lines (the record with the date key, one per line), plain (the record's JSON only), "
+           "template (see `template`), or Fluent Bit's out_file (\"tag: [time, {record}]\", its default), "
+           "csv and ltsv.",
+           false, false, {"json_lines", "plain", "template", "out_file", "csv", "ltsv"}},
           {"template", KeyType::String, "{time} {message}",
            "Line layout for format template: {key} is a record value, {time} the event time.", false, false, {}},
+          {"delimiter", KeyType::String, "",
+           "Between the fields of csv (default `,`) and ltsv (default a tab): a text, or Fluent Bit's names "
+           "`comma`, `tab` (`\\t`), `space`.", false, false, {}},
+          {"label_delimiter", KeyType::String, "",
+           "Between an ltsv label and its value (default `:`); `comma`, `tab`, `space` as for delimiter.", false,
+           false, {}},
+          {"csv_column_names", KeyType::Bool, "off",
+           "csv: write the first record's keys as a header line at the top of each new file.", false, false, {}},
           {"mkdir", KeyType::Bool, "off", "Create the directory (and its parents) if missing.", false, false, {}},
           json_lines::date_key_decl(),
           json_lines::date_format_decl(),
@@ -189,7 +211,28 @@ std::unique_ptr<Output> make_file_output(const config::ComponentConfig& cfg, con
   std::string format = lower(cfg.get_string("format"));
   enc.format = format == "plain"      ? FileFormat::Plain
                : format == "template" ? FileFormat::Template
+               : format == "out_file" ? FileFormat::OutFile
+               : format == "csv"      ? FileFormat::Csv
+               : format == "ltsv"     ? FileFormat::Ltsv
                                       : FileFormat::JsonLines;
+  bool separated = enc.format == FileFormat::Csv || enc.format == FileFormat::Ltsv;
+  auto delimiter = [&](const char* key, std::string fallback) {
+    if (!cfg.has(key)) return fallback;
+    if (!separated) cfg.fail(key, "is used only with format csv or ltsv (format is " + format + ")");
+    std::string v = cfg.get_string(key), name = lower(v);
+    if (name == "comma") return std::string(",");
+    if (name == "tab" || v == "\\t") return std::string("\t");
+    if (name == "space") return std::string(" ");
+    if (v.empty()) cfg.fail(key, "must not be empty");
+    return v;
+  };
+  enc.delimiter = delimiter("delimiter", enc.format == FileFormat::Ltsv ? "\t" : ",");
+  enc.label_delimiter = delimiter("label_delimiter", ":");
+  if (cfg.has("label_delimiter") && enc.format != FileFormat::Ltsv)
+    cfg.fail("label_delimiter", "is used only with format ltsv (format is " + format + ")");
+  enc.csv_column_names = cfg.get_bool("csv_column_names");
+  if (cfg.has("csv_column_names") && enc.format != FileFormat::Csv)
+    cfg.fail("csv_column_names", "is used only with format csv (format is " + format + ")");
   enc.json = json_lines::options_from(cfg);
   enc.tmpl = FileTemplate(cfg.get_string("template"));
   if (cfg.has("template") && enc.format != FileFormat::Template)

@@ -120,6 +120,26 @@ TEST_CASE("file: fixed name, formats, relative path", "[outputs][file_output]") 
     CHECK(c.flush(batch).outcome == Outcome::Delivered);
     CHECK(slurp(dir.path / "c.log") == "[1] hi {x\n[2]  {x\n");
   }
+  SECTION("Fluent Bit's out_file, csv and ltsv") {
+    Harness o("path: " + dir.path.string() + "\nfile: o.log\nformat: out_file");
+    CHECK(o.flush(batch).outcome == Outcome::Delivered);
+    CHECK(slurp(dir.path / "o.log") == "a: [1700000000.123456789, {\"message\":\"hi\",\"n\":1}]\n"
+                                        "b: [1700000000.123456789, {\"n\":2}]\n");
+    Harness c("path: " + dir.path.string() + "\nfile: c.csv\nformat: csv\ncsv_column_names: on");
+    CHECK(c.flush(batch).outcome == Outcome::Delivered);
+    CHECK(c.flush(batch_of({chunk_of("a", {R"({"message":"x \"q\"","n":[1]})", "{}"})})).outcome ==
+          Outcome::Delivered);
+    // The header once, at the top of the new file; strings quoted; an empty record writes nothing.
+    CHECK(slurp(dir.path / "c.csv") == "timestamp,\"message\",\"n\"\n1700000000.123456789,\"hi\",1\n"
+                                       "1700000000.123456789,2\n1700000000.123456789,\"x \\\"q\\\"\",[1]\n");
+    Harness l("path: " + dir.path.string() + "\nfile: l.log\nformat: ltsv");
+    CHECK(l.flush(batch).outcome == Outcome::Delivered);
+    CHECK(slurp(dir.path / "l.log") == "\"time\":1700000000.123456\t\"message\":\"hi\"\t\"n\":1\n"
+                                       "\"time\":1700000000.123456\t\"n\":2\n");
+    Harness d("path: " + dir.path.string() + "\nfile: d.log\nformat: ltsv\ndelimiter: space\nlabel_delimiter: '='");
+    CHECK(d.flush(batch_of({chunk_of("a", {R"({"n":1})"})})).outcome == Outcome::Delivered);
+    CHECK(slurp(dir.path / "d.log") == "\"time\"=1700000000.123456 \"n\"=1\n");
+  }
   SECTION("a relative path starts at the config file's directory") {
     Harness h("path: out\nmkdir: on\nfile: r.log", dir.path.string());
     CHECK(h.flush(batch).outcome == Outcome::Delivered);
@@ -183,5 +203,10 @@ TEST_CASE("file: config errors", "[outputs][file_output]") {
                  Catch::Contains("key 'template': is used only with format: template (format is json_lines)"));
   CHECK_THAT(config_error("path: /tmp\nfile: a/b.log"),
              Catch::Contains("key 'file': is a file name inside `path`; put directories in `path`"));
-  CHECK_THAT(config_error("format: csv"), Catch::Contains("key 'format' expects one of"));
+  CHECK_THAT(config_error("format: tsv"), Catch::Contains("key 'format' expects one of"));
+  CHECK_THAT(config_error("delimiter: tab"), Catch::Contains("key 'delimiter': is used only with format csv or ltsv"));
+  CHECK_THAT(config_error("format: csv\nlabel_delimiter: '='"),
+             Catch::Contains("key 'label_delimiter': is used only with format ltsv"));
+  CHECK_THAT(config_error("format: ltsv\ncsv_column_names: on"),
+             Catch::Contains("key 'csv_column_names': is used only with format csv"));
 }

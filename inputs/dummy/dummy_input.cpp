@@ -37,6 +37,12 @@ class DummyInput final : public Input {
     timer_.emplace(ctx.io());
     base_wall_ns_ = wall_now_ns();
     start_ = SteadyClock::now();
+    if (s_.flush_on_startup) {
+      // One event now; the schedule then goes on as if it had started one period earlier.
+      start_ -= std::chrono::nanoseconds(s_.period_ns);
+      on_tick();
+      return;
+    }
     schedule();
   }
 
@@ -65,7 +71,7 @@ class DummyInput final : public Input {
       due = 0;
     }
     if (s_.samples > 0) due = std::min(due, s_.samples - emitted_);
-    due = std::min(due, kMaxPerChunk);
+    due = std::min(due, std::max<int64_t>(1, kMaxPerChunk / s_.copies));
     if (due > 0) emit(due);
     if (s_.samples > 0 && emitted_ >= s_.samples) {
       ctx_->finished();
@@ -74,11 +80,12 @@ class DummyInput final : public Input {
     schedule();
   }
 
+  // n events, `copies` records each.
   void emit(int64_t n) {
     auto chunk = std::make_unique<Chunk>(s_.tag);
-    chunk->events.reserve(static_cast<size_t>(n));
+    chunk->events.reserve(static_cast<size_t>(n * s_.copies));
     int64_t ts = timestamp();
-    for (int64_t i = 0; i < n; ++i) chunk->events.push_back({ts, record::deep_copy(template_, chunk->arena)});
+    for (int64_t i = 0; i < n * s_.copies; ++i) chunk->events.push_back({ts, record::deep_copy(template_, chunk->arena)});
     emitted_ += n;
     ctx_->emit(std::move(chunk));
   }
@@ -136,6 +143,9 @@ const config::PluginSchema& dummy_input_schema() {
           {"start_time_sec", KeyType::Int, "-1", "Time of the first record, in epoch seconds (-1: now).", false,
            false, {}},
           {"start_time_nsec", KeyType::Int, "-1", "Nanoseconds added to start_time_sec (-1: 0).", false, false, {}},
+          {"copies", KeyType::Int, "1", "Records made each time one is due (all alike, one chunk).", false, false, {}},
+          {"flush_on_startup", KeyType::Bool, "off", "Make the first records at start instead of after one interval.",
+           false, false, {}},
           {"fixed_timestamp", KeyType::Bool, "off",
            "Give every record the same time: start_time_sec if set, else the time the input started.", false, false,
            {}},
@@ -160,6 +170,10 @@ std::unique_ptr<Input> make_dummy_input(const config::ComponentConfig& cfg, cons
   if (ssec >= 0 || snsec >= 0)
     s.start_time_ns = std::max<int64_t>(ssec, 0) * 1'000'000'000 + std::max<int64_t>(snsec, 0);
   s.fixed_timestamp = cfg.get_bool("fixed_timestamp");
+  s.copies = cfg.get_int("copies");
+  if (s.copies < 1 || s.copies > 1'000'000)
+    cfg.fail("copies", "must be between 1 and 1000000, got " + std::to_string(s.copies));
+  s.flush_on_startup = cfg.get_bool("flush_on_startup");
   auto arena = std::make_unique<Arena>(1024);
   Value record = parse_template(cfg, cfg.get_string("dummy"), *arena);
   return std::make_unique<DummyInput>(std::move(s), std::move(arena), record);

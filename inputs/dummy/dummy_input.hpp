@@ -19,6 +19,8 @@ struct DummySettings {
   int64_t samples = 0;                 // 0 = forever
   std::optional<int64_t> start_time_ns;
   bool fixed_timestamp = false;
+  int64_t copies = 1;             // records per generated event (Fluent Bit's `copies`)
+  bool flush_on_startup = false;  // the first records at start, not after one period
 };
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
 // The dummy input: the record it emits, rate and samples (then finished),
-// several records per chunk at high rates, Fluent Bit's timestamp keys,
+// several records per chunk at high rates, copies and flush_on_startup,
+// Fluent Bit's timestamp keys,
 // pausing, and config errors.
 #include <catch2/catch.hpp>
 
@@ -71,6 +72,19 @@ TEST_CASE("dummy: emits its record at the rate, samples then finishes", "[inputs
     REQUIRE(ctx.records() == 2);
     CHECK(json::to_string(ctx.chunks.back()->events.back().record) == R"({"a":{"b":[1,"x"]},"ok":true})");
     CHECK(ctx.chunks[0]->tag == "demo");
+  }
+  SECTION("copies: that many records each time, one chunk; samples counts the times") {
+    auto input = make("rate: 50\nsamples: 2\ncopies: 3");
+    input->start(ctx);
+    REQUIRE(ctx.run_until([&] { return ctx.finished_calls == 1; }));
+    CHECK(ctx.records() == 6);
+    CHECK(ctx.chunks[0]->events.size() % 3 == 0);
+  }
+  SECTION("flush_on_startup: the first record at start, not one interval later") {
+    auto input = make("interval_sec: 30\nflush_on_startup: on");
+    input->start(ctx);
+    CHECK(ctx.records() == 1);
+    input->stop();
   }
   SECTION("at high rates several records share a chunk") {
     // One tick (>= 10 ms apart) emits every record due: 2000 records at

@@ -53,7 +53,7 @@ class LuaFilter final : public Filter {
     out_.reserve(chunk.events.size());
     uint64_t dropped = 0;
     for (const Event& event : chunk.events) {
-      CallResult r = script_->call_record(fns_.record, chunk.tag, event, chunk.arena, out_);
+      CallResult r = script_->call_record(fns_.record, chunk.tag, event, chunk.arena, out_, fns_.record_takes_metadata);
       switch (r.outcome) {
         case Outcome::Kept: out_.push_back(event); break;
         case Outcome::Dropped: ++dropped; break;

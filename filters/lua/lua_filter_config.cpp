@@ -150,6 +150,8 @@ LoadedScript load_lua_filter_config(const config::ComponentConfig& cfg, const Bu
     cfg.fail(has_code ? "code" : "script", "the Lua script failed to load: " + error->message);
   out.script = std::move(std::get<std::unique_ptr<lua::LuaScript>>(loaded));
   out.functions.record = function(cfg, *out.script, "call");
+  if (out.functions.record != lua::LuaState::kNoRef)
+    out.functions.record_takes_metadata = out.script->takes_metadata(out.functions.record);
   out.functions.timer = function(cfg, *out.script, "timer_call");
   out.functions.flush = function(cfg, *out.script, "flush_call");
 

@@ -25,6 +25,7 @@ struct LuaFunctions {
   int record = lua::LuaState::kNoRef;
   int timer = lua::LuaState::kNoRef;
   int flush = lua::LuaState::kNoRef;
+  bool record_takes_metadata = false;  // `call` is cb(tag, ts, group, metadata, record)
 };
 
 struct LoadedScript {

@@ -21,14 +21,20 @@ std::variant<std::unique_ptr<LuaScript>, LuaError> LuaScript::load(const ScriptS
 }
 
 CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& event, Arena& arena,
-                                  std::vector<Event>& out) {
+                                  std::vector<Event>& out, bool with_metadata) {
   StackGuard guard(lua_);
   lua_.push_function(ref);
   lua_.push_repeated_string(tag);
   table_.push_time(event.time_ns);
+  if (with_metadata) {
+    lua_.push_empty_table();  // group attributes
+    lua_.push_empty_table();  // metadata
+  }
   table_.push_record(event.record);
-  if (auto error = lua_.call(3, 3)) return {Outcome::Failed, std::move(*error)};
-  int base = lua_.top() - 2;
+  int results = with_metadata ? 4 : 3;
+  if (auto error = lua_.call(with_metadata ? 5 : 3, results)) return {Outcome::Failed, std::move(*error)};
+  int base = lua_.top() - (results - 1);
+  int record_index = base + results - 1;
   std::optional<double> code = table_.read_number(base);
   if (!code) {
     return failure("returned " + table_.describe(base) +
@@ -37,21 +43,28 @@ CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& 
   }
   if (*code == -1) return {Outcome::Dropped, {}};
   if (*code == 0) return {Outcome::Kept, {}};
-  if (*code == 1 || *code == 2) return replace(static_cast<int>(*code), base, event, arena, out);
+  if (with_metadata) {
+    LuaType meta = table_.type(base + 2);
+    if (meta != LuaType::Table && meta != LuaType::Nil)
+      return failure("returned " + table_.describe(base + 2) + " as its metadata; expected a table");
+  }
+  if (*code == 1 || *code == 2)
+    return replace(static_cast<int>(*code), base + 1, record_index, event, arena, out);
   return failure("returned code " + std::to_string(*code) + "; expected -1 (drop), 0 (keep), 1 or 2 (replace)");
 }
 
-CallResult LuaScript::replace(int code, int base, const Event& event, Arena& arena, std::vector<Event>& out) {
+CallResult LuaScript::replace(int code, int time_index, int record_index, const Event& event, Arena& arena,
+                              std::vector<Event>& out) {
   int64_t time_ns = event.time_ns;
   if (code == 1) {
-    std::optional<int64_t> t = table_.read_time(base + 1, event.time_ns);
+    std::optional<int64_t> t = table_.read_time(time_index, event.time_ns);
     if (!t) {
-      return failure("returned code 1 with " + table_.describe(base + 1) +
+      return failure("returned code 1 with " + table_.describe(time_index) +
                      " as its timestamp; expected seconds (a number) or {sec=, nsec=}");
     }
     time_ns = *t;
   }
-  int rec = base + 2;
+  int rec = record_index;
   if (table_.type(rec) != LuaType::Table) {
     return failure("returned code " + std::to_string(code) + " with " + table_.describe(rec) +
                    " as its record; expected a table (a record, or an array of records to split into)");

@@ -1,5 +1,6 @@
 // A loaded Lua script and its functions, called with Fluent Bit's lua filter
-// contract: cb(tag, timestamp, record) → code, timestamp, record, and
+// contract: cb(tag, timestamp, record) → code, timestamp, record (or the
+// five-argument form with group and metadata), and
 // sluice's emitter functions (timer_call, flush_call) that return records.
 #pragma once
 #include <memory>
@@ -42,10 +43,19 @@ class LuaScript {
   // A function the script defines, to call later; LuaState::kNoRef if none.
   int function(const std::string& name) { return lua_.function_ref(name); }
 
+  // Fluent Bit 4's form of a record callback: cb(tag, timestamp, group,
+  // metadata, record) → code, timestamp, metadata, record. Fluent Bit picks it
+  // for functions declaring five parameters or more; so does sluice.
+  bool takes_metadata(int ref) { return lua_.function_params(ref) >= 5; }
+
   // Runs the record callback on one event. Replaced: the new event(s) were
   // appended to out (a table of records splits into several); otherwise
   // nothing was appended and the caller keeps or drops the event.
-  CallResult call_record(int ref, const std::string& tag, const Event& event, Arena& arena, std::vector<Event>& out);
+  // with_metadata: the five-argument form (sluice's records carry no group
+  // attributes or metadata: the script gets empty tables, and the metadata
+  // it returns is checked but not kept).
+  CallResult call_record(int ref, const std::string& tag, const Event& event, Arena& arena, std::vector<Event>& out,
+                         bool with_metadata = false);
 
   // Runs an emitter function fn(now): it returns nil or an array whose items
   // are records (tag default_tag, time now) or {tag, timestamp, record}
@@ -56,7 +66,8 @@ class LuaScript {
 
  private:
   explicit LuaScript(ConversionOptions options) : table_(lua_, std::move(options)) {}
-  CallResult replace(int code, int base, const Event& event, Arena& arena, std::vector<Event>& out);
+  CallResult replace(int code, int time_index, int record_index, const Event& event, Arena& arena,
+                     std::vector<Event>& out);
   CallResult emitted_item(int index, int64_t now_ns, const std::string& default_tag, std::vector<ChunkPtr>& out);
 
   LuaState lua_;

@@ -78,6 +78,27 @@ std::optional<LuaError> LuaState::run(std::string_view code, const std::string& 
   return call(0, 0);
 }
 
+int LuaState::function_params(int ref) {
+  int top = lua_gettop(L_);
+  int params = 0;
+  lua_getglobal(L_, "debug");
+  if (lua_istable(L_, -1)) {
+    lua_getfield(L_, -1, "getinfo");
+    if (lua_isfunction(L_, -1)) {
+      lua_rawgeti(L_, LUA_REGISTRYINDEX, ref);
+      lua_pushstring(L_, "u");
+      if (lua_pcall(L_, 2, 1, 0) == 0 && lua_istable(L_, -1)) {
+        lua_getfield(L_, -1, "nparams");
+        if (lua_isnumber(L_, -1)) params = static_cast<int>(lua_tointeger(L_, -1));
+      }
+    }
+  }
+  lua_settop(L_, top);
+  return params;
+}
+
+void LuaState::push_empty_table() { lua_createtable(L_, 0, 0); }
+
 int LuaState::function_ref(const std::string& name) {
   lua_getglobal(L_, name.c_str());
   if (!lua_isfunction(L_, -1)) {

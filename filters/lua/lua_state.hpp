@@ -52,6 +52,11 @@ class LuaState {
   // The results (exactly nresults, padded with nil) are on the stack on
   // success; on error nothing is left of the call.
   void push_function(int ref);
+  // How many named parameters the function `ref` declares (debug.getinfo's
+  // nparams, which LuaJIT provides); 0 when unknown.
+  int function_params(int ref);
+  // Pushes an empty table.
+  void push_empty_table();
   void push_string(std::string_view s);
   // The same, for a string that rarely changes (a chunk's tag): the Lua
   // string is kept in the registry and reused while s stays the same.

@@ -2,6 +2,8 @@
 // LuaJIT wrapper: the only file besides lua_state.cpp that speaks the C API.
 #include "filters/lua/record_table.hpp"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +17,9 @@ namespace sluice::lua {
 namespace {
 
 constexpr int kMaxDepth = 64;
+// Longest array read back from a table with holes (a bound on what a script's
+// stray integer key can make us allocate).
+constexpr double kMaxSparseLength = 1 << 20;
 constexpr uint32_t kNewKey = 1u << 30;  // the rank of every key the original record lacked
 constexpr int64_t kNsPerSec = 1'000'000'000;
 
@@ -251,6 +256,25 @@ size_t RecordTable::array_length(int index) const {
   return count == n ? n : 0;
 }
 
+size_t RecordTable::sparse_array_length(int index) const {
+  if (lua_type(L_, index) != LUA_TTABLE) return 0;
+  index = absolute(L_, index);
+  size_t count = 0, highest = 0;
+  lua_pushnil(L_);
+  while (lua_next(L_, index) != 0) {
+    lua_pop(L_, 1);
+    double k = lua_type(L_, -1) == LUA_TNUMBER ? lua_tonumber(L_, -1) : 0;
+    if (!(k >= 1 && k <= kMaxSparseLength && k == static_cast<double>(static_cast<size_t>(k)))) {
+      lua_pop(L_, 1);
+      return 0;
+    }
+    highest = std::max(highest, static_cast<size_t>(k));
+    ++count;
+  }
+  // Holes are nulls; a table mostly made of holes is not an array someone meant.
+  return highest <= 2 * count + 16 ? highest : 0;
+}
+
 bool RecordTable::empty_table(int index) const {
   if (lua_type(L_, index) != LUA_TTABLE) return false;
   index = absolute(L_, index);
@@ -322,6 +346,15 @@ bool RecordTable::read_value(int index, Arena& arena, const Value* original, std
       size_t n = array_length(index);
       bool forced_array = n == 0 && !options_.array_keys.empty() && is_array_key(key) && empty_table(index);
       if (n > 0 || forced_array) return read_array(index, n, arena, original, depth, out);
+      // What was an array stays one: [] (Lua can't tell it from {}), and
+      // [1, null, "x"] whose null became a hole (without enable_flb_null).
+      if (original != nullptr && original->is_array()) {
+        if (empty_table(index)) {
+          out = Value::array(nullptr, 0);
+          return true;
+        }
+        if (size_t len = sparse_array_length(index); len > 0) return read_array(index, len, arena, original, depth, out);
+      }
       return read_map(index, arena, original, depth, out);
     }
     default:  // nil can't be a table value; flb_null, functions, userdata

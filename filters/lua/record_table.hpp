@@ -55,6 +55,9 @@ class RecordTable {
   size_t array_length(int index) const;
   // True if the value at index is a table with no keys at all.
   bool empty_table(int index) const;
+  // For a table that came from an array: its length when its keys are all
+  // integers from 1 (holes allowed: nils the script left or set), else 0.
+  size_t sparse_array_length(int index) const;
   // Pushes t[i] of the table at index (1-based, raw access).
   void push_item(int index, size_t i);
 

@@ -64,6 +64,27 @@ end)"));
   CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == 0);
 }
 
+TEST_CASE("lua filter: Fluent Bit 4's five-argument callback", "[filters][lua_filter]") {
+  LuaHarness h(inline_config(R"(
+function cb(tag, ts, group, metadata, record)
+  if type(group) ~= "table" or type(metadata) ~= "table" then return 2, ts, {error = "no tables"} end
+  if record.op == "drop" then return -1, ts, metadata, record end
+  if record.op == "split" then return 1, ts + 1, {{}, {}}, {{part = 1}, {part = 2}} end
+  metadata.seen = true
+  record.tag = tag
+  return 1, ts + 10, metadata, record
+end)"));
+  auto out = h.run({R"({"op":"drop"})", R"({"op":"edit"})", R"({"op":"split"})"});
+  CHECK(out == Strings{R"({"op":"edit","tag":"app"})", R"({"part":1})", R"({"part":2})"});
+  CHECK(h.last->events[0].time_ns == 12 * kSec);
+  CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == 0);
+  SECTION("metadata that isn't a table is an error, the record kept") {
+    LuaHarness bad(inline_config("function cb(tag, ts, g, m, record) return 1, ts, 5, record end"));
+    CHECK(bad.run({R"({"a":1})"}) == Strings{R"({"a":1})"});
+    CHECK(bad.ctx.counter("sluice_filter_lua_errors_total") == 1);
+  }
+}
+
 TEST_CASE("lua filter: a table of records splits one record into several", "[filters][lua_filter]") {
   LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
@@ -99,6 +120,14 @@ TEST_CASE("lua filter: records survive the round trip through Lua", "[filters][l
   }
   SECTION("null removes the key (Lua's nil), unless enable_flb_null") {
     CHECK(h.run({R"({"a":null,"b":1})"}) == Strings{R"({"b":1})"});
+  }
+  SECTION("arrays stay arrays: [] is not {}, a null inside an array is not a hole") {
+    // Without enable_flb_null a null is Lua's nil: trailing ones can't be told from the end.
+    CHECK(h.run({R"({"e":[],"a":[1,null,"x"],"n":[null],"m":{}})"}) ==
+          Strings{R"({"e":[],"a":[1,null,"x"],"n":[],"m":{}})"});
+    LuaHarness with_null(inline_config("function cb(tag, ts, record) return 2, ts, record end", "enable_flb_null: on\n"));
+    CHECK(with_null.run({R"({"a":[1,null,"x"],"n":[null],"e":[]})"}) ==
+          Strings{R"({"a":[1,null,"x"],"n":[null],"e":[]})"});
   }
   SECTION("an unchanged string is not copied again") {
     h.run({R"({"s":"some text"})"});

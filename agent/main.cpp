@@ -153,6 +153,7 @@ int main(int argc, char** argv) {
     sluice::Service service(cfg);
     if (dry_run) {
       std::cout << config_path << ": configuration OK (" << service.summary() << ")\n";
+      if (!service.has_inputs()) std::cerr << "sluice: warning: the pipeline has no inputs: it validates, but won't run\n";
       return 0;
     }
     return service.run();

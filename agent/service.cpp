@@ -130,7 +130,10 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
   Plan p;
   const config::PipelineConfig* running = configs.empty() ? nullptr : configs.back().get();
   const auto& svc = next->service;
-  if (next->inputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no inputs");
+  // Without inputs the rest still validates (--dry-run of a file of outputs,
+  // as Fluent Bit allows); run() refuses to start it, and so does a reload.
+  if (next->inputs.empty() && running != nullptr)
+    throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no inputs");
   if (next->outputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no outputs");
   for (const char* key : {"health.max_output_stall", "health.max_paused"})
     if (svc.get_duration(key).count() <= 0) svc.fail(key, "must be longer than 0");
@@ -287,6 +290,8 @@ void Service::Impl::log_summary() const {
 }
 
 int Service::Impl::run() {
+  if (inputs.empty())
+    throw config::ConfigError(config::Mark{configs.back()->path, 0, 0}, "pipeline has no inputs");
   wait_signal();
   wait_hangup();
   for (auto& o : outputs) o.runner->start();
@@ -311,6 +316,8 @@ Service::Service(const config::PipelineConfig& cfg) : impl_(std::make_unique<Imp
 Service::~Service() = default;
 int Service::run() { return impl_->run(); }
 void Service::reload(ReloadDone done) { impl_->reload(std::move(done)); }
+
+bool Service::has_inputs() const { return !impl_->inputs.empty(); }
 
 std::string Service::summary() const {
   return std::to_string(impl_->inputs.size()) + " inputs, " + std::to_string(impl_->pipeline->filters().size()) +

@@ -27,6 +27,8 @@ class Service {
   int run();
   // For --dry-run: one line saying what would run.
   std::string summary() const;
+  // A pipeline without inputs validates (--dry-run) but run() refuses it.
+  bool has_inputs() const;
   // Hot reload (service.hot_reload: on): reads the file again and rebuilds
   // the components whose configuration changed; see docs/hot-reload.md.
   // Main thread (the status server's handlers run there); done runs there too.

@@ -71,9 +71,23 @@ TEST_CASE("command line: version, plugin help, and clear configuration errors", 
   }
   write_file(dir.file("empty.yaml"), "pipeline:\n  outputs:\n    - name: stdout\n");
   {
+    // As Fluent Bit: a file without inputs validates (the rest is checked) ...
     Process p({SLUICE_BINARY, "--dry-run", "-c", dir.file("empty.yaml")});
+    CHECK(p.wait(10s) == 0);
+    CHECK(p.out().find("configuration OK (0 inputs, 0 filters, 1 outputs)") != std::string::npos);
+    CHECK(p.err().find("the pipeline has no inputs: it validates, but won't run") != std::string::npos);
+  }
+  {
+    // ... but doesn't run.
+    Process p({SLUICE_BINARY, "-c", dir.file("empty.yaml")});
     CHECK(p.wait(10s) == 2);
     CHECK(p.err().find("pipeline has no inputs") != std::string::npos);
+  }
+  write_file(dir.file("bad-output.yaml"), "pipeline:\n  outputs:\n    - name: stdout\n      formt: x\n");
+  {
+    Process p({SLUICE_BINARY, "--dry-run", "-c", dir.file("bad-output.yaml")});
+    CHECK(p.wait(10s) == 2);
+    CHECK(p.err().find("unknown key 'formt'") != std::string::npos);
   }
   {
     Process p({SLUICE_BINARY});
@@ -82,9 +96,9 @@ TEST_CASE("command line: version, plugin help, and clear configuration errors", 
   }
   {
     // The last -c wins (the container image's ENTRYPOINT names a default file).
-    Process p({SLUICE_BINARY, "--dry-run", "-c", dir.file("bad.yaml"), "-c", dir.file("empty.yaml")});
+    Process p({SLUICE_BINARY, "--dry-run", "-c", dir.file("empty.yaml"), "-c", dir.file("bad.yaml")});
     CHECK(p.wait(10s) == 2);
-    CHECK(p.err().find("pipeline has no inputs") != std::string::npos);
+    CHECK(p.err().find("unknown key 'read_form_head'") != std::string::npos);
   }
 }
 

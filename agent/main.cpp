@@ -23,6 +23,7 @@ void print_schema(const PluginSchema& schema, const std::string& kind) {
   const PluginSchema& s = sluice::config::effective_schema(schema, kind);
   std::cout << kind << " " << s.name << ": " << s.description << "\n\nkeys:\n";
   for (const auto& k : s.keys) {
+    if (!k.alias_of.empty() || !k.compat_note.empty()) continue;  // Fluent Bit's: docs/fluent-bit-compat.md
     std::cout << "  " << k.name << " (" << sluice::config::type_name(k.type);
     if (k.required) std::cout << ", required";
     if (!k.default_value.empty()) std::cout << ", default " << k.default_value;
@@ -55,6 +56,7 @@ void markdown_schema(const PluginSchema& schema, const std::string& kind) {
   std::cout << "### " << kind << " `" << s.name << "`\n\n" << s.description << "\n\n";
   std::cout << "| key | type | default | description |\n|---|---|---|---|\n";
   for (const auto& k : s.keys) {
+    if (!k.alias_of.empty() || !k.compat_note.empty()) continue;  // Fluent Bit's: docs/fluent-bit-compat.md
     std::string desc(k.description);
     if (!k.choices.empty()) {
       desc += " One of:";

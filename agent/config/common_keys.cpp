@@ -5,6 +5,7 @@
 #include <map>
 #include <mutex>
 
+#include "agent/config/compat_keys.hpp"
 #include "agent/config/yaml_loader.hpp"
 
 namespace sluice::config {
@@ -92,6 +93,9 @@ const PluginSchema& effective_schema(const PluginSchema& plugin, const std::stri
   PluginSchema merged = plugin;
   for (const auto& k : common_keys(kind))
     if (merged.find(k.name) == nullptr) merged.keys.push_back(k);
+  for (const auto& k : compat_keys(kind))
+    if (merged.find(k.name) == nullptr && (k.alias_of.empty() || merged.find(k.alias_of) != nullptr))
+      merged.keys.push_back(k);
   storage.push_back(std::move(merged));
   cache[key] = &storage.back();
   return storage.back();

@@ -25,6 +25,11 @@ struct KeyDecl {
   bool required = false;
   bool secret = false;                     // never printed or logged
   std::vector<std::string_view> choices;   // allowed values (String only), empty = any
+  // Fluent Bit's name for a key of sluice's: the value is stored under that key.
+  std::string_view alias_of = {};
+  // A key Fluent Bit has and sluice doesn't need: accepted, and setting it
+  // logs this note at start ("what sluice does instead").
+  std::string_view compat_note = {};
 };
 
 struct PluginSchema {

@@ -221,7 +221,7 @@ class Loader {
     return component(item, *schema, kind, file);
   }
 
-  void add_setting(ComponentConfig& cfg, const PluginSchema& schema, const std::string& key, const YAML::Node& key_node,
+  void add_setting(ComponentConfig& cfg, const PluginSchema& schema, std::string key, const YAML::Node& key_node,
                    const YAML::Node& value, const std::string& file) {
     Mark at = mark(file, key_node.Mark());
     if (value.IsMap() && schema.find(key) == nullptr) {
@@ -236,7 +236,19 @@ class Loader {
       for (const auto& k : schema.keys) names.push_back(k.name);
       unknown(at, "key", key, names, cfg.display_name());
     }
-    if (cfg.has(key)) throw ConfigError(at, cfg.display_name() + ": key '" + key + "' is set twice");
+    if (!decl->compat_note.empty())
+      out_.warnings.push_back(at.str() + ": " + cfg.display_name() + ": '" + key +
+                              "' is accepted for Fluent Bit and does nothing here: " + std::string(decl->compat_note));
+    std::string fluent_bit_name;
+    if (!decl->alias_of.empty()) {
+      // Fluent Bit's name for one of the plugin's keys: stored as that key.
+      fluent_bit_name = key;
+      key = std::string(decl->alias_of);
+      decl = schema.find(key);
+    }
+    if (cfg.has(key))
+      throw ConfigError(at, cfg.display_name() + ": key '" + key + "' is set twice" +
+                                (fluent_bit_name.empty() ? "" : " (as '" + fluent_bit_name + "', Fluent Bit's name for it)"));
     Setting s;
     s.mark = at;
     unset_.clear();

@@ -170,3 +170,28 @@ TEST_CASE("service.parsers_file: YAML and classic parsers files", "[config][clas
     CHECK_THAT(error_of(dir.file("sluice.yaml")), Catch::Contains("sluice.yaml:2:3: parsers_file not found"));
   }
 }
+
+TEST_CASE("Fluent Bit's common keys: its names for sluice's keys, and keys accepted with a note", "[config][classic]") {
+  TempDir dir;
+  write_file(dir.file("fb.conf"),
+             "[INPUT]\n    Name dummy\n    Threaded on\n    Mem_Buf_Limit 5M\n"
+             "[OUTPUT]\n    Name es\n    Match *\n    net.connect_timeout 3s\n    tls.verify_hostname on\n");
+  PipelineConfig cfg = load_file(dir.file("fb.conf"));
+  // net.connect_timeout is the es output's connect_timeout.
+  CHECK(cfg.outputs[0].get_duration("connect_timeout") == std::chrono::seconds(3));
+  REQUIRE(cfg.warnings.size() == 3);
+  CHECK_THAT(cfg.warnings[0], Catch::Contains("fb.conf:3:5: input dummy") && Catch::Contains("'threaded' is accepted"));
+  CHECK_THAT(cfg.warnings[1], Catch::Contains("'mem_buf_limit' is accepted"));
+  CHECK_THAT(cfg.warnings[2], Catch::Contains("'tls.verify_hostname' is accepted") &&
+                                   Catch::Contains("always checks that the certificate names the host"));
+  SECTION("both names of one key is an error") {
+    write_file(dir.file("fb.conf"), "[OUTPUT]\n    Name es\n    connect_timeout 2s\n    net.connect_timeout 3s\n");
+    CHECK_THAT(error_of(dir.file("fb.conf")),
+               Catch::Contains("fb.conf:4:5") &&
+                   Catch::Contains("key 'connect_timeout' is set twice (as 'net.connect_timeout', Fluent Bit's name"));
+  }
+  SECTION("an alias exists only where the plugin has the key") {
+    write_file(dir.file("fb.conf"), "[OUTPUT]\n    Name stdout\n    net.connect_timeout 3s\n");
+    CHECK_THAT(error_of(dir.file("fb.conf")), Catch::Contains("unknown key 'net.connect_timeout'"));
+  }
+}

@@ -1,0 +1,69 @@
+// Fluent Bit's common keys, as sluice takes them; see compat_keys.hpp.
+#include "agent/config/compat_keys.hpp"
+
+namespace sluice::config {
+
+namespace {
+
+KeyDecl note(std::string_view name, KeyType type, std::string_view what_sluice_does) {
+  KeyDecl k{name, type, "", what_sluice_does, false, false, {}};
+  k.compat_note = what_sluice_does;
+  return k;
+}
+
+KeyDecl alias(std::string_view name, KeyType type, std::string_view of) {
+  KeyDecl k{name, type, "", "Fluent Bit's name for this plugin's key of the same meaning.", false, false, {}};
+  k.alias_of = of;
+  return k;
+}
+
+constexpr std::string_view kLogLevel =
+    "sluice has one log level for everything (service.log_level); this component's messages follow it.";
+constexpr std::string_view kSuppress =
+    "sluice rate-limits repeated messages by itself (the first, then a count at most once a minute).";
+
+}  // namespace
+
+const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
+  static const std::vector<KeyDecl> input = {
+      note("log_level", KeyType::String, kLogLevel),
+      note("log_suppress_interval", KeyType::Duration, kSuppress),
+      note("mem_buf_limit", KeyType::Size,
+           "sluice bounds memory per output (its mem_buf_limit) and in total (service.mem_limit); this input "
+           "pauses while they are full, a file input losing nothing."),
+      note("threaded", KeyType::Bool,
+           "sluice's inputs share one event loop that never blocks; each output runs on its own thread."),
+      note("routable", KeyType::Bool, "every input's records are routed by the outputs' match."),
+  };
+  static const std::vector<KeyDecl> filter = {
+      note("log_level", KeyType::String, kLogLevel),
+      note("log_suppress_interval", KeyType::Duration, kSuppress),
+  };
+  static const std::vector<KeyDecl> output = {
+      note("log_level", KeyType::String, kLogLevel),
+      note("log_suppress_interval", KeyType::Duration, kSuppress),
+      alias("net.connect_timeout", KeyType::Duration, "connect_timeout"),
+      alias("net.io_timeout", KeyType::Duration, "request_timeout"),
+      alias("http.response_timeout", KeyType::Duration, "request_timeout"),
+      note("net.connect_timeout_log_error", KeyType::Bool, "connection failures are logged as retries (rate-limited)."),
+      note("net.keepalive", KeyType::Bool, "HTTP outputs always keep their connections alive and reuse them."),
+      note("net.keepalive_idle_timeout", KeyType::Duration,
+           "an idle connection is kept until the server closes it, and reopened when needed."),
+      note("net.keepalive_max_recycle", KeyType::Int, "a connection is reused until the server closes it."),
+      note("net.max_worker_connections", KeyType::Int, "each of `workers` batches in flight has its own connection."),
+      note("net.dns.mode", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
+      note("net.dns.resolver", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
+      note("net.dns.prefer_ipv4", KeyType::Bool, "the system's resolver order (getaddrinfo, /etc/gai.conf) applies."),
+      note("net.source_address", KeyType::String, "connections use the address the kernel picks."),
+      note("tls.verify_hostname", KeyType::Bool,
+           "with tls.verify on, sluice always checks that the certificate names the host (or tls.vhost)."),
+      note("tls.debug", KeyType::Int, "TLS errors are logged with OpenSSL's reason; there is no separate TLS debug level."),
+  };
+  static const std::vector<KeyDecl> none;
+  if (kind == "input") return input;
+  if (kind == "filter") return filter;
+  if (kind == "output") return output;
+  return none;
+}
+
+}  // namespace sluice::config

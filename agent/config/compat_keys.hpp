@@ -1,0 +1,17 @@
+// Fluent Bit's keys that sluice accepts on every input, filter or output so
+// that a Fluent Bit configuration carries over: its names for keys sluice
+// has (aliases), and keys for things sluice does differently (accepted with
+// a one-line warning saying what sluice does instead).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "agent/config/schema.hpp"
+
+namespace sluice::config {
+
+// For a kind ("input", "filter", "output"). An alias is added to a plugin's
+// schema only where the plugin has the key it stands for.
+const std::vector<KeyDecl>& compat_keys(const std::string& kind);
+
+}  // namespace sluice::config

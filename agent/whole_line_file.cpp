@@ -97,31 +97,37 @@ std::error_code WholeLineFile::append(std::string_view lines) {
   if (lines.empty()) return {};
   std::lock_guard guard(mu_);
   if (std::error_code ec = open_locked()) return ec;
-  FileLock lock(fd_);
-  struct stat st {};
-  if (::fstat(fd_, &st) < 0) return last_error();
-  const off_t before = st.st_size;
   std::error_code ec;
-  size_t done = 0;
-  while (done < lines.size()) {
-    ssize_t n = ::write(fd_, lines.data() + done, lines.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      ec = last_error();
-      break;
+  bool cut_back_failed = false;
+  {
+    FileLock lock(fd_);
+    struct stat st {};
+    if (::fstat(fd_, &st) < 0) return last_error();
+    const off_t before = st.st_size;
+    size_t done = 0;
+    while (done < lines.size()) {
+      ssize_t n = ::write(fd_, lines.data() + done, lines.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        ec = last_error();
+        break;
+      }
+      if (n == 0) {
+        ec = std::make_error_code(std::errc::no_space_on_device);
+        break;
+      }
+      done += static_cast<size_t>(n);
     }
-    if (n == 0) {
-      ec = std::make_error_code(std::errc::no_space_on_device);
-      break;
+    if (!ec && ::fdatasync(fd_) < 0) ec = last_error();
+    if (ec && ::ftruncate(fd_, before) < 0) {
+      log::error("{}: cannot cut a failed append back to {} bytes: {}", path_, static_cast<int64_t>(before),
+                 last_error().message());
+      cut_back_failed = true;
     }
-    done += static_cast<size_t>(n);
   }
-  if (!ec && ::fdatasync(fd_) < 0) ec = last_error();
-  if (ec && ::ftruncate(fd_, before) < 0) {
-    // Can't cut back now: close, so the next append opens it again and cuts
+  if (cut_back_failed) {
+    // Closed (after unlocking), so the next append opens it again and cuts
     // the torn line then.
-    log::error("{}: cannot cut a failed append back to {} bytes: {}", path_, static_cast<int64_t>(before),
-               last_error().message());
     ::close(fd_);
     fd_ = -1;
   }

@@ -26,7 +26,7 @@ struct Args {
 
 // Which files and lines: from --file or the configuration's outputs, checked.
 // Returns 0, or the exit status of a usage error (said on stderr).
-int select(const Args& a, const config::PipelineConfig& cfg, DeadLetterSelection& sel) {
+int choose_lines(const Args& a, const config::PipelineConfig& cfg, DeadLetterSelection& sel) {
   if (!a.output.empty()) {
     std::vector<std::string> names;
     for (size_t i = 0; i < cfg.outputs.size(); ++i) names.push_back(output_instance_name(cfg.outputs[i], i));
@@ -59,7 +59,7 @@ int select(const Args& a, const config::PipelineConfig& cfg, DeadLetterSelection
   }
   for (const auto& f : dead_letter_files(cfg)) {
     if (std::filesystem::exists(f)) sel.files.push_back(f);
-    else std::cout << f << ": no such file: nothing dead-lettered there\n";
+    else std::cerr << f << ": no such file: nothing dead-lettered there\n";  // stdout stays --json
   }
   return 0;
 }
@@ -73,7 +73,7 @@ int run(const Args& a, bool replay) {
     auto cfg = config::load_file(a.config);
     log::init(cfg.service.get_string("log_level"));
     DeadLetterSelection sel;
-    if (int status = select(a, cfg, sel)) return status;
+    if (int status = choose_lines(a, cfg, sel)) return status;
     if (!replay) {
       ListOptions o{sel, a.verbose, a.json};
       return list_dead_letters(o, std::cout, std::cerr);

@@ -91,6 +91,9 @@ Sent send_through(const config::PipelineConfig& cfg, const config::ComponentConf
   for (const auto& p : output_plugins())
     if (p.name == oc.plugin()) plugin = &p;
   auto settings = OutputSettings::from_config(oc, cfg.service.get_duration("flush"));
+  // A full buffer makes this thread wait (below), never drops: a record
+  // dropped would count as done and be marked.
+  settings.when_full = WhenFull::Block;
   DeadLetter again(settings.dead_letter_file.empty() ? default_dead_letter_path(cfg.service)
                                                      : settings.dead_letter_file);
   Metrics metrics;

@@ -102,7 +102,7 @@ bool whole_json_lines(const std::string& path) {
 }  // namespace
 
 TEST_CASE("dead letters on a full disk: kept unacknowledged, inputs paused, health 503, written whole once there is "
-          "room; then replayed once",
+          "room, then replayed once",
           "[e2e][dead_letter]") {
   TempDir dir;
   SmallDisk disk(dir);
@@ -225,7 +225,7 @@ TEST_CASE("dead-letter tools: clear errors for an unknown output, a missing file
 
   auto nothing = run({"replay", "-c", dir.file("sluice.yaml")});
   CHECK(nothing->wait(1s) == 0);
-  CHECK(nothing->out().find(dir.file("dead.jsonl") + ": no such file: nothing dead-lettered there") !=
+  CHECK(nothing->err().find(dir.file("dead.jsonl") + ": no such file: nothing dead-lettered there") !=
         std::string::npos);
 
   auto since = run({"list", "-c", dir.file("sluice.yaml"), "--since", "yesterday"});

@@ -19,10 +19,11 @@ namespace sluice {
 // service.dead_letter_file, else <storage.path or .>/sluice-dead-letter.jsonl.
 std::string default_dead_letter_path(const config::ComponentConfig& service);
 
-// Thread-safe: every output worker may write. The file is opened on first use.
+// Thread-safe: every output worker may write. An existing file is opened
+// (and a torn last line cut) when this is made; a new one on first use.
 class DeadLetter {
  public:
-  explicit DeadLetter(std::string path) : file_(std::move(path)) {}
+  explicit DeadLetter(std::string path) : file_(std::move(path)) { file_.repair(); }
 
   // Appends lines made by encode() with one write: all of them or none (the
   // caller keeps the records and tries again later on an error).

@@ -752,10 +752,6 @@ OutputRunner::Health OutputRunner::health() const {
   return h;
 }
 
-}  // namespace sluice
-
-namespace sluice {
-
 std::string OutputRunner::dead_letter_blocked() const { return worker_->dead_letters().blocked_reason(); }
 
 }  // namespace sluice

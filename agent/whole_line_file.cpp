@@ -69,7 +69,7 @@ int64_t WholeLineFile::cut_torn_tail(int fd) {
 
 // Under mu_. Opens path_ (again when it no longer names the open file) and
 // cuts a torn last line a crash left.
-std::error_code WholeLineFile::open_locked() {
+std::error_code WholeLineFile::open_locked(bool create) {
   if (fd_ >= 0) {
     struct stat open_st {}, path_st {};
     if (::fstat(fd_, &open_st) == 0 && ::stat(path_.c_str(), &path_st) == 0 && open_st.st_dev == path_st.st_dev &&
@@ -78,7 +78,7 @@ std::error_code WholeLineFile::open_locked() {
     ::close(fd_);  // moved away or removed: a new file under the configured path
     fd_ = -1;
   }
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  fd_ = ::open(path_.c_str(), O_RDWR | O_APPEND | O_CLOEXEC | (create ? O_CREAT : 0), 0640);
   if (fd_ < 0) return last_error();
   FileLock lock(fd_);
   int64_t cut = cut_torn_tail(fd_);
@@ -91,6 +91,11 @@ std::error_code WholeLineFile::open_locked() {
   if (cut > 0)
     log::warn("{}: cut {} bytes of a torn last line (a write interrupted by a crash or a full disk)", path_, cut);
   return {};
+}
+
+void WholeLineFile::repair() {
+  std::lock_guard guard(mu_);
+  open_locked(false);
 }
 
 std::error_code WholeLineFile::append(std::string_view lines) {

@@ -24,6 +24,10 @@ class WholeLineFile {
   // Returns the error, or an empty error_code.
   std::error_code append(std::string_view lines);
   const std::string& path() const { return path_; }
+  // At start: opens the file if it exists (creating nothing) and cuts a torn
+  // last line, so it is whole before the first append. Errors are left for
+  // append() to report.
+  void repair();
 
   // Cuts a last line without its '\n' (a write torn by a crash) from the file
   // open as fd; returns how many bytes were cut (-1 and errno on an error).
@@ -31,7 +35,7 @@ class WholeLineFile {
   static int64_t cut_torn_tail(int fd);
 
  private:
-  std::error_code open_locked();
+  std::error_code open_locked(bool create = true);
 
   std::mutex mu_;
   std::string path_;

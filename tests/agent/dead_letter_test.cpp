@@ -125,6 +125,14 @@ TEST_CASE("a torn last line is cut when the file is opened, and said so", "[dead
     CHECK(test::read_file(path) == "{\"a\":1}\n{\"b\":2}\n{\"c\":3}\n");
     CHECK(log.count(path + ": cut 8 bytes of a torn last line") == 1);
   }
+  SECTION("at start, before anything is dead-lettered") {
+    test::write_file(path, "{\"a\":1}\n{\"torn\":");
+    DeadLetter store(path);
+    CHECK(test::read_file(path) == "{\"a\":1}\n");
+    CHECK_FALSE(std::filesystem::exists(dir.file("absent.jsonl")));
+    DeadLetter absent(dir.file("absent.jsonl"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("absent.jsonl")));  // created on first use only
+  }
   SECTION("a file of one torn line, longer than a read block") {
     test::write_file(path, std::string(100'000, 'y'));
     REQUIRE(!WholeLineFile(path).append("{\"c\":3}\n"));

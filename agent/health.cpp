@@ -52,6 +52,10 @@ std::string format_duration(nanoseconds d) {
 
 Verdict judge_output(const OutputState& o, const Policy& policy, SteadyTime now) {
   const OutputRunner::Health& h = o.health;
+  // Records it must dead-letter wait unacknowledged and inputs are paused:
+  // nothing moves until someone frees space or fixes permissions.
+  if (h.dead_letter_waiting > 0)
+    return {"dead_letter_unwritable", Level::Unhealthy, h.dead_letter_blocked + " (inputs paused)"};
   if (h.oldest_pending) {
     // Progress is measured from whichever is later: the last delivery, or the
     // moment the oldest unfinished batch was first sent (an output idle for
@@ -132,6 +136,7 @@ void write_output(json::Writer& w, const OutputState& o, const Policy& policy, c
   w.field("undelivered_records", h.undelivered_records);
   w.field("retrying_batches", h.retry_queue);
   w.field("dead_lettered", h.dead_lettered);
+  w.field("dead_letter_waiting", h.dead_letter_waiting);
   w.field("buffer_bytes", h.buffer_bytes);
   w.field("buffer_full", h.buffer_full);
   w.end_object();
@@ -223,7 +228,7 @@ void append_prometheus(const Snapshot& s, const Policy& policy, std::string& out
   text.family("sluice_output_stalled", "gauge",
               "1 while the output has delivered nothing for health.max_output_stall with batches due, else 0.");
   for (const auto& o : s.outputs) {
-    bool stalled = judge_output(o, policy, s.now).level == Level::Unhealthy;
+    bool stalled = judge_output(o, policy, s.now).state == "stalled";
     text.sample("sluice_output_stalled", "output", o.instance, uint64_t{stalled ? 1u : 0u});
   }
   text.family("sluice_input_paused_seconds", "gauge",

@@ -4,9 +4,11 @@
 // snapshot and its clock, so tests drive them with any time they like.
 //
 // An output is *stalled* when a batch of it is due (sent, or waiting for its
-// retry) and nothing was delivered for health.max_output_stall; an input is
-// *stuck* when it has been paused (buffers full) for health.max_paused. Either
-// makes sluice unhealthy (503): the cases where an agent reports healthy while
+// retry) and nothing was delivered for health.max_output_stall, and
+// *dead_letter_unwritable* at once when records it must dead-letter can't be
+// written (they wait unacknowledged, inputs pause); an input is *stuck* when
+// it has been paused (buffers full) for health.max_paused. Each makes sluice
+// unhealthy (503): the cases where an agent reports healthy while
 // forwarding nothing (Fluent Bit #8046, Vector #4249). An output retrying
 // failures that hasn't stalled yet makes it degraded (still 200).
 #pragma once
@@ -64,7 +66,7 @@ struct Snapshot {
 enum class Level { Ok, Degraded, Unhealthy };
 
 struct Verdict {
-  std::string_view state;  // outputs: ok, retrying, stalled; inputs: running, paused, finished, stopped, reloading
+  std::string_view state;  // outputs: ok, retrying, stalled, dead_letter_unwritable; inputs: running, paused, finished, stopped, reloading
   Level level = Level::Ok;
   std::string reason;  // why, when not ok (names the component and the limit)
 };

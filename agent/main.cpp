@@ -1,5 +1,6 @@
 // sluice's command line: run a pipeline, check one (--dry-run), describe a
-// plugin's keys (--help-plugin), or probe a running sluice (--health-check).
+// plugin's keys (--help-plugin), probe a running sluice (--health-check), or
+// list and replay dead letters (`dead-letter`, agent/dead_letter_cli.hpp).
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -7,6 +8,7 @@
 #include "agent/config/classic_conf.hpp"
 #include "agent/config/common_keys.hpp"
 #include "agent/config/yaml_loader.hpp"
+#include "agent/dead_letter_cli.hpp"
 #include "agent/health_check.hpp"
 #include "agent/log.hpp"
 #include "agent/parse/parser.hpp"
@@ -113,7 +115,9 @@ int main(int argc, char** argv) {
                  "GET URL (http://host:port/path, e.g. http://127.0.0.1:2020/api/v1/health) within 3 s; "
                  "exit 0 on a 2xx answer, else 1 with the reason (a container HEALTHCHECK)");
   app.footer("Plugins:\n" + plugin_list());
+  auto dead_letter = sluice::add_dead_letter_command(app, config_path);
   CLI11_PARSE(app, argc, argv);
+  if (auto status = dead_letter()) return *status;
 
   if (version) {
     std::cout << "sluice " << SLUICE_VERSION << "\n";

@@ -13,6 +13,7 @@
 
 #include "agent/asio.hpp"
 #include "agent/backoff.hpp"
+#include "agent/dead_letter_queue.hpp"
 #include "agent/log.hpp"
 #include "agent/output_wakeups.hpp"
 
@@ -136,6 +137,7 @@ class OutputRunner::Worker final : public OutputContext {
   // Any thread.
   uint64_t retry_queue() const { return retry_queue_.value(); }
   uint64_t dead_lettered() const { return dead_lettered_.value(); }
+  const DeadLetterQueue& dead_letters() const { return dead_letters_; }
   uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
   // Main thread: buffer.when_full drop_newest refused a chunk of n records.
@@ -416,7 +418,7 @@ class OutputRunner::Worker final : public OutputContext {
         if (o.outcome == Outcome::Delivered) {
           ++delivered;
         } else if (o.outcome == Outcome::Permanent) {
-          write_dead_letter(part.chunk->tag, part.chunk->events[index], o.reason);
+          write_dead_letter(part.chunk, index, o.reason);
         } else {
           again.only.push_back(index);
           if (retry_reason.empty()) retry_reason = o.reason;
@@ -506,16 +508,49 @@ class OutputRunner::Worker final : public OutputContext {
   }
 
   void dead_letter(const Batch& batch, const std::string& reason) {
-    batch.for_each([&](const std::string& tag, const Event& e) { write_dead_letter(tag, e, reason); });
+    for (const auto& p : batch.parts) {
+      if (p.only.empty()) {
+        for (uint32_t i = 0; i < p.chunk->events.size(); ++i) write_dead_letter(p.chunk, i, reason);
+      } else {
+        for (uint32_t i : p.only) write_dead_letter(p.chunk, i, reason);
+      }
+    }
   }
 
-  void write_dead_letter(const std::string& tag, const Event& e, const std::string& reason) {
-    dead_letter_.write(owner_.instance_, reason, tag, e);
-    dead_lettered_.add();
+  // The record joins the dead letters of this turn; they are written
+  // together, once this answer is sorted (write_dead_letters).
+  void write_dead_letter(const SharedChunk& chunk, uint32_t index, const std::string& reason) {
+    dead_letters_.add(chunk, index, reason);
     note_error(reason);
     if (uint64_t n = dead_log_.hit())
       log::error("output {}: record sent to dead-letter file {}: {} ({} so far)", owner_.instance_,
                  dead_letter_.path(), reason, n);
+    if (!dl_write_posted_) {
+      dl_write_posted_ = true;
+      asio::post(io_, [this] { write_dead_letters(); });
+    }
+  }
+
+  // Writes the dead letters waiting with one append. While the store can't
+  // be written they stay, unacknowledged (inputs pause: dead_letter_blocked),
+  // and are tried again every kDeadLetterRetry and with the next dead letter.
+  void write_dead_letters() {
+    dl_write_posted_ = false;
+    if (stopped_ || dead_letters_.empty()) return;
+    uint64_t written = dead_letters_.write();
+    dl_waiting_.set(dead_letters_.waiting());
+    if (written > 0) {
+      dead_lettered_.add(written);
+      check_done();
+      return;
+    }
+    if (dl_timer_armed_) return;
+    dl_timer_armed_ = true;
+    dl_timer_.expires_after(kDeadLetterRetry);
+    dl_timer_.async_wait([this](boost::system::error_code ec) {
+      dl_timer_armed_ = false;
+      if (!ec) write_dead_letters();
+    });
   }
 
   void pass_on(const AttemptPtr& a) {
@@ -525,7 +560,7 @@ class OutputRunner::Worker final : public OutputContext {
 
   // Drained at shutdown, or handed over at a reload: nothing left here.
   void check_done() {
-    if (stopped_ || !queue_.empty() || !attempts_.empty()) return;
+    if (stopped_ || !queue_.empty() || !attempts_.empty() || !dead_letters_.empty()) return;
     if (draining_) {
       complete(0);
     } else if (successor_ != nullptr && !completing_) {
@@ -550,6 +585,7 @@ class OutputRunner::Worker final : public OutputContext {
       for (const auto& p : a->batch.parts) p.chunk->fail_acks();
       left += a->batch.size();
     }
+    left += dead_letters_.fail_all();  // the store stayed unwritable: read again at the next start
     complete(left);
   }
 
@@ -558,6 +594,7 @@ class OutputRunner::Worker final : public OutputContext {
     stopped_ = true;
     flush_timer_.cancel();
     deadline_timer_.cancel();
+    dl_timer_.cancel();
     for (const auto& a : attempts_)
       if (a->timer) a->timer->cancel();
     {
@@ -647,6 +684,15 @@ class OutputRunner::Worker final : public OutputContext {
   Counter& batches_;
   Counter& buffer_bytes_;
   Counter& retry_queue_;
+
+  // Dead letters on their way to the store (write_dead_letter).
+  DeadLetterQueue dead_letters_{owner_.instance_, dead_letter_};
+  asio::steady_timer dl_timer_{io_};
+  bool dl_timer_armed_ = false;
+  bool dl_write_posted_ = false;
+  Counter& dl_waiting_ = metrics_.counter(
+      "sluice_output_dead_letter_waiting_records", "output", owner_.instance_, true,
+      "Records waiting to be written to the dead-letter file, which can't be written (0 when it can).");
 };
 
 OutputRunner::OutputRunner(std::string instance, std::unique_ptr<Output> output, OutputSettings settings,
@@ -699,9 +745,13 @@ OutputRunner::Health OutputRunner::health() const {
   h.undelivered_records = undelivered_records_.load(std::memory_order_relaxed);
   h.retry_queue = worker_->retry_queue();
   h.dead_lettered = worker_->dead_lettered();
+  h.dead_letter_waiting = worker_->dead_letters().waiting();
+  if (h.dead_letter_waiting > 0) h.dead_letter_blocked = worker_->dead_letters().blocked_reason();
   h.buffer_bytes = queued_bytes_.load(std::memory_order_relaxed);
   h.buffer_full = blocking_full();
   return h;
 }
+
+std::string OutputRunner::dead_letter_blocked() const { return worker_->dead_letters().blocked_reason(); }
 
 }  // namespace sluice

@@ -39,6 +39,10 @@ class OutputRunner {
   // True when the policy is block and the queue holds more than mem_buf_limit:
   // inputs should pause.
   bool blocking_full() const;
+  // Non-empty while records this output must dead-letter can't be written
+  // (disk full, permissions): they stay unacknowledged and inputs pause.
+  // Says which file, the error and how many records wait. Any thread.
+  std::string dead_letter_blocked() const;
 
   // What /api/v1/health shows of this output: a snapshot, read on any thread.
   struct Health {
@@ -62,6 +66,10 @@ class OutputRunner {
     uint64_t undelivered_records = 0;
     uint64_t retry_queue = 0;  // batches waiting for their backoff
     uint64_t dead_lettered = 0;
+    // Records waiting for a dead-letter file that can't be written, and why
+    // (dead_letter_blocked()); 0 and empty while it can.
+    uint64_t dead_letter_waiting = 0;
+    std::string dead_letter_blocked;
     uint64_t buffer_bytes = 0;
     bool buffer_full = false;  // buffer.when_full block and the buffer is full: inputs pause
   };

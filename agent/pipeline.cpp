@@ -53,6 +53,9 @@ std::string Pipeline::full_reason() const {
   if (budget_.load(std::memory_order_relaxed) >= static_cast<int64_t>(mem_limit_)) return "service.mem_limit reached";
   for (OutputRunner* o : outputs_)
     if (o->blocking_full()) return "output " + o->instance() + " buffer is full (mem_buf_limit)";
+  // Whatever the output's when_full policy: its records can't be dropped.
+  for (OutputRunner* o : outputs_)
+    if (std::string why = o->dead_letter_blocked(); !why.empty()) return why;
   return {};
 }
 

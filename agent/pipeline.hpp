@@ -27,7 +27,8 @@ class Pipeline {
   // Runs filters from index `first_filter` on, then hands the chunk to the
   // matching outputs. A chunk left empty by filters is released (acknowledged).
   void submit(ChunkPtr chunk, size_t first_filter = 0);
-  // True while the memory budget or a blocking output buffer is full.
+  // True while the memory budget or a blocking output buffer is full, or an
+  // output's dead-letter file can't be written.
   // Counts every pause (sluice_input_pauses_total); logs the first, then at
   // most one a minute saying how many came in between: under steady
   // backpressure inputs pause and resume hundreds of times a second.

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <filesystem>
 
 #include "agent/config/common_keys.hpp"
 #include "agent/config/config_diff.hpp"
@@ -146,11 +145,8 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
   }
   if (running != nullptr) p.service_changes = config::changed_service_keys(running->service, svc);
   if (configs.empty()) {
-    std::string dl = svc.get_string("dead_letter_file");
-    std::string storage = svc.get_string("storage.path");
-    if (dl.empty()) dl = (std::filesystem::path(storage.empty() ? "." : storage) / "sluice-dead-letter.jsonl").string();
-    default_dead_letter = dl;
-    dead_letter_at(dl);
+    default_dead_letter = default_dead_letter_path(svc);
+    dead_letter_at(default_dead_letter);
   }
   BuildContext build{parsers, next->base_dir};
   // An output's batching follows service.flush unless it sets its own.

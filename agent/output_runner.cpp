@@ -74,14 +74,17 @@ class OutputRunner::Worker final : public OutputContext {
   // Main thread, or a predecessor's worker handing over at a reload
   // (counted: the records were already counted in by the output's previous
   // version). The chunk waits in the inbox; the worker is woken only if it
-  // won't look there by itself soon enough (see wake_needed).
+  // won't look there by itself soon enough (see wake_needed) — while the
+  // output backs off, that can be a while, so the records are counted in now.
   void post_chunk(SharedChunk chunk, uint64_t bytes, bool counted = false) {
+    if (!counted) records_in_.add(chunk->events.size());
     uint64_t inbox_bytes = inbox_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
     bool wake;
     {
       std::lock_guard lock(inbox_mu_);
+      if (inbox_.empty()) inbox_since_ = Clock::now();
       inbox_records_ += chunk->events.size();
-      inbox_.push_back({std::move(chunk), counted});
+      inbox_.push_back(std::move(chunk));
       Pending pending{inbox_records_ + queue_records_.load(std::memory_order_relaxed),
                       inbox_bytes + queue_bytes_.load(std::memory_order_relaxed),
                       inbox_bytes + owner_.queued_bytes_.load(std::memory_order_relaxed)};
@@ -140,6 +143,13 @@ class OutputRunner::Worker final : public OutputContext {
   }
 
   uint64_t inbox_bytes() const { return inbox_bytes_.load(std::memory_order_relaxed); }
+  // Any thread: what waits in the inbox (for health: while the output backs
+  // off, new chunks stay there until the pause ends).
+  std::pair<uint64_t, std::optional<Clock::time_point>> inbox_waiting() {
+    std::lock_guard lock(inbox_mu_);
+    if (inbox_.empty()) return {0, std::nullopt};
+    return {inbox_records_, inbox_since_};
+  }
   // Any thread.
   uint64_t retry_queue() const { return retry_queue_.value(); }
   uint64_t dead_lettered() const { return dead_lettered_.value(); }
@@ -234,30 +244,29 @@ class OutputRunner::Worker final : public OutputContext {
   // ---- queue ----
   // Moves what the main thread left in the inbox to the queue.
   void collect() {
-    std::vector<Inbound> chunks;
+    std::vector<SharedChunk> chunks;
     {
       std::lock_guard lock(inbox_mu_);
       chunks.swap(inbox_);
       inbox_records_ = 0;
       wake_posted_ = false;  // a wake still queued finds the inbox empty: harmless
     }
-    for (auto& in : chunks) {
-      inbox_bytes_.fetch_sub(in.chunk->memory_bytes(), std::memory_order_relaxed);
-      accept(std::move(in.chunk), in.counted);
+    for (auto& chunk : chunks) {
+      inbox_bytes_.fetch_sub(chunk->memory_bytes(), std::memory_order_relaxed);
+      accept(std::move(chunk));
     }
   }
 
-  void accept(SharedChunk chunk, bool counted = false) {
-    if (successor_ != nullptr) {  // posted before the hand-over ran
+  void accept(SharedChunk chunk) {
+    if (successor_ != nullptr) {  // posted before the hand-over ran (counted in here)
       uint64_t bytes = chunk->memory_bytes();
-      successor_->post_chunk(std::move(chunk), bytes, counted);
+      successor_->post_chunk(std::move(chunk), bytes, true);
       return;
     }
     if (stopped_) {
       chunk->fail_acks();
       return;
     }
-    if (!counted) records_in_.add(chunk->events.size());
     auto now = Clock::now();
     if (queue_.empty()) oldest_ = now;
     arrivals_.push_back(now);
@@ -524,7 +533,10 @@ class OutputRunner::Worker final : public OutputContext {
       log::warn("output {}: {} records will be retried in {} ms (attempt {}): {} ({} retries so far)",
                 owner_.instance_, a->batch.size(),
                 std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), a->retries + 1, reason, hits);
-    retry_.push_back(a);
+    // Oldest first (by first send), so that the probe is always the oldest
+    // failed batch, whatever order the answers came in.
+    auto at = std::find_if(retry_.begin(), retry_.end(), [&](const AttemptPtr& b) { return b->sent > a->sent; });
+    retry_.insert(at, a);
     retry_queue_.add();
   }
 
@@ -610,9 +622,9 @@ class OutputRunner::Worker final : public OutputContext {
     backoff_timer_.cancel();
     {
       std::lock_guard lock(inbox_mu_);
-      for (const auto& in : inbox_) {
-        in.chunk->fail_acks();
-        inbox_bytes_.fetch_sub(in.chunk->memory_bytes(), std::memory_order_relaxed);
+      for (const auto& chunk : inbox_) {
+        chunk->fail_acks();
+        inbox_bytes_.fetch_sub(chunk->memory_bytes(), std::memory_order_relaxed);
       }
       inbox_.clear();
       inbox_records_ = 0;
@@ -653,12 +665,9 @@ class OutputRunner::Worker final : public OutputContext {
 
   // Chunks handed over by the main thread, not yet in queue_.
   std::mutex inbox_mu_;
-  struct Inbound {
-    SharedChunk chunk;
-    bool counted;  // handed over by a predecessor: already counted in
-  };
-  std::vector<Inbound> inbox_;          // guarded by inbox_mu_
+  std::vector<SharedChunk> inbox_;      // guarded by inbox_mu_
   uint64_t inbox_records_ = 0;          // guarded by inbox_mu_
+  Clock::time_point inbox_since_;       // guarded by inbox_mu_: when its first chunk came
   bool wake_posted_ = false;            // guarded by inbox_mu_: a pump() is posted for the inbox
   bool collects_later_ = false;         // guarded by inbox_mu_: a timer or an answer will run pump()
   bool sends_held_ = false;             // guarded by inbox_mu_: no request can start before that
@@ -751,6 +760,10 @@ OutputRunner::Health OutputRunner::health() const {
   h.oldest_undelivered = at(oldest_undelivered_);
   h.oldest_pending = at(oldest_pending_);
   h.undelivered_records = undelivered_records_.load(std::memory_order_relaxed);
+  auto [inbox_records, inbox_since] = worker_->inbox_waiting();
+  h.undelivered_records += inbox_records;
+  if (inbox_since && (!h.oldest_undelivered || *inbox_since < *h.oldest_undelivered))
+    h.oldest_undelivered = inbox_since;
   h.retry_queue = worker_->retry_queue();
   h.dead_lettered = worker_->dead_lettered();
   h.buffer_bytes = queued_bytes_.load(std::memory_order_relaxed);

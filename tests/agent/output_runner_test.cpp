@@ -623,7 +623,7 @@ TEST_CASE("Retry-After pauses the whole output: during a 429 storm only one prob
   CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
 }
 
-TEST_CASE("while the backend is down only the oldest failed batch is sent, as a probe; when it is back "
+TEST_CASE("while the backend is down only the oldest failed batch is sent, as a probe, and when it is back "
           "the waiting batches go out at once, bounded by workers",
           "[output_runner][backoff]") {
   BackendFixture f("workers: 3\nflush: 10ms\nbatch_max_records: 2\nretry_base: 100ms\nretry_cap: 200ms\n");
@@ -721,6 +721,8 @@ TEST_CASE("while the output backs off, new chunks wait without waking the worker
   CHECK(health.failing);
   CHECK(health.retry_queue == 1);
   CHECK(health.oldest_pending.has_value());
+  CHECK(health.undelivered_records == 50);  // the new ones too, though the worker hasn't looked at them yet
+  CHECK(f.metric("sluice_output_records_total") == 50);
   // At shutdown the pause still holds: nothing more is sent, nothing acknowledged.
   CHECK(f.runner.drain(std::chrono::steady_clock::now() + 200ms) == 50);
   CHECK(f.flush_count() == 1);

@@ -423,7 +423,8 @@ class OutputRunner::Worker final : public OutputContext {
                  r.per_record.size(), n);
       r = FlushResult::retry("output reported a wrong number of outcomes");
     }
-    if (successor_ == nullptr) note_backend(a, r);  // a retired version's state no longer matters
+    auto now = Clock::now();
+    if (successor_ == nullptr) note_backend(a, r, now);  // a retired version's state no longer matters
     if (r.per_record.empty()) {
       if (r.outcome == Outcome::Delivered) {
         records_out_.add(n);
@@ -436,10 +437,10 @@ class OutputRunner::Worker final : public OutputContext {
         again->first_failure = a->first_failure;
         again->since = a->since;
         again->sent = a->sent;
-        schedule_retry(again, r.reason);
+        schedule_retry(again, r.reason, now);
       }
     } else {
-      sort_records(a, r);
+      sort_records(a, r, now);
     }
     finish(a);
     pump();
@@ -448,7 +449,7 @@ class OutputRunner::Worker final : public OutputContext {
 
   // Per-record outcomes: delivered ones are done, permanent ones go to the
   // dead-letter file, retryable ones form a smaller batch.
-  void sort_records(const AttemptPtr& a, const FlushResult& r) {
+  void sort_records(const AttemptPtr& a, const FlushResult& r, Clock::time_point now) {
     Batch retry;
     size_t k = 0;
     uint64_t delivered = 0;
@@ -481,19 +482,19 @@ class OutputRunner::Worker final : public OutputContext {
       again->first_failure = a->first_failure;
       again->since = a->since;
       again->sent = a->sent;
-      schedule_retry(again, retry_reason);
+      schedule_retry(again, retry_reason, now);
     }
   }
 
   // What an answer says about the backend (output_backoff.hpp): any record
   // to send again means it is failing or throttling; otherwise it answers.
-  void note_backend(const AttemptPtr& a, const FlushResult& r) {
+  void note_backend(const AttemptPtr& a, const FlushResult& r, Clock::time_point now) {
     bool retry = r.per_record.empty() ? r.outcome == Outcome::Retry
                                       : std::any_of(r.per_record.begin(), r.per_record.end(),
                                                     [](const RecordOutcome& o) { return o.outcome == Outcome::Retry; });
     int64_t failures = backend_.failures();
     if (retry) {
-      backend_.failed(a->ticket, r.retry_after, Clock::now(), rng_);
+      backend_.failed(a->ticket, r.retry_after, now, rng_);
     } else if (backend_.answered(a->ticket)) {
       if (uint64_t n = recovery_log_.hit())
         log::info("output {}: the backend answers again after {} failed attempts in a row; sending what waited "
@@ -505,12 +506,11 @@ class OutputRunner::Worker final : public OutputContext {
 
   // A batch (or what is left of one) failed: it waits in retry_ until the
   // output may send again, unless it ran out of retries.
-  void schedule_retry(const AttemptPtr& a, const std::string& reason) {
+  void schedule_retry(const AttemptPtr& a, const std::string& reason, Clock::time_point now) {
     if (successor_ != nullptr) {  // the output's new version retries it
       pass_on(a);
       return;
     }
-    auto now = Clock::now();
     if (a->retries == 0) a->first_failure = now;
     ++a->retries;
     if (settings_.retry_limit && a->retries > *settings_.retry_limit) {

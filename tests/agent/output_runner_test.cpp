@@ -380,6 +380,8 @@ TEST_CASE("output retry settings are validated", "[output_runner]") {
         std::string::npos);
   CHECK(error("workers: 0").find("key 'workers': expects 1 to 64") != std::string::npos);
   CHECK(error("buffer.when_full: drop").find("expects one of block, drop_newest, drop_oldest") != std::string::npos);
+  CHECK(settings("retry_base: 10s").retry_cap == std::chrono::seconds(10));  // the default cap (5s) follows it
+  CHECK(settings("workers: 1").retry_cap == std::chrono::seconds(5));
   CHECK(settings("retry_limit: no_retries").retry_limit == 0);
   CHECK_FALSE(settings("retry_limit: false").retry_limit.has_value());
   CHECK(settings("retry_limit: 5").retry_limit == 5);

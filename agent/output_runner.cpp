@@ -1,7 +1,9 @@
 // One output's worker: queue → batches → Output::flush → outcome sorting,
-// backoff with full jitter, dead-lettering, drain. See output_runner.hpp.
+// the output's backoff (output_backoff.hpp), dead-lettering, drain. See
+// output_runner.hpp.
 #include "agent/output_runner.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <future>
 #include <list>
@@ -12,9 +14,9 @@
 #include <vector>
 
 #include "agent/asio.hpp"
-#include "agent/backoff.hpp"
 #include "agent/dead_letter_queue.hpp"
 #include "agent/log.hpp"
+#include "agent/output_backoff.hpp"
 #include "agent/output_wakeups.hpp"
 
 namespace sluice {
@@ -34,7 +36,8 @@ class OutputRunner::Worker final : public OutputContext {
         settings_(owner.settings_),
         flush_timer_(io_),
         deadline_timer_(io_),
-        backoff_(settings_.retry_base, settings_.retry_cap),
+        backoff_timer_(io_),
+        backend_(Backoff(settings_.retry_base, settings_.retry_cap)),
         rng_(std::random_device{}()),
         records_in_(metrics.counter("sluice_output_records_total", "output", owner.instance_, false,
                                     "Records routed to the output (taken into its buffer).")),
@@ -52,7 +55,11 @@ class OutputRunner::Worker final : public OutputContext {
         buffer_bytes_(metrics.counter("sluice_output_buffer_bytes", "output", owner.instance_, true,
                                        "Memory held by the records in the output's buffer, against mem_buf_limit.")),
         retry_queue_(metrics.counter("sluice_output_retry_queue", "output", owner.instance_, true,
-                                      "Batches waiting for their retry backoff to pass.")) {}
+                                      "Batches that failed and wait to be sent again.")),
+        backoff_active_(metrics.counter(
+            "sluice_output_backoff_active", "output", owner.instance_, true,
+            "1 while the output backs off from a failing or throttling backend (one probe request per "
+            "interval, the rest waits), else 0.")) {}
 
   asio::io_context& io() override { return io_; }
   Metrics& metrics() override { return metrics_; }
@@ -68,18 +75,21 @@ class OutputRunner::Worker final : public OutputContext {
   // Main thread, or a predecessor's worker handing over at a reload
   // (counted: the records were already counted in by the output's previous
   // version). The chunk waits in the inbox; the worker is woken only if it
-  // won't look there by itself soon enough (see wake_needed).
+  // won't look there by itself soon enough (see wake_needed) — while the
+  // output backs off, that can be a while, so the records are counted in now.
   void post_chunk(SharedChunk chunk, uint64_t bytes, bool counted = false) {
+    if (!counted) records_in_.add(chunk->events.size());
     uint64_t inbox_bytes = inbox_bytes_.fetch_add(bytes, std::memory_order_relaxed) + bytes;
     bool wake;
     {
       std::lock_guard lock(inbox_mu_);
+      if (inbox_.empty()) inbox_since_ = Clock::now();
       inbox_records_ += chunk->events.size();
-      inbox_.push_back({std::move(chunk), counted});
+      inbox_.push_back(std::move(chunk));
       Pending pending{inbox_records_ + queue_records_.load(std::memory_order_relaxed),
                       inbox_bytes + queue_bytes_.load(std::memory_order_relaxed),
                       inbox_bytes + owner_.queued_bytes_.load(std::memory_order_relaxed)};
-      wake = !wake_posted_ && wake_needed(collects_later_, pending, settings_);
+      wake = !wake_posted_ && wake_needed(collects_later_, sends_held_, pending, settings_);
       wake_posted_ = wake_posted_ || wake;
     }
     if (wake) asio::post(io_, [this] { pump(); });
@@ -95,7 +105,8 @@ class OutputRunner::Worker final : public OutputContext {
       }
       AttemptPtr a = new_attempt(std::move(batch));
       a->since = a->sent = Clock::now();  // health counts its wait in this output from here
-      ready_.push_back(std::move(a));
+      retry_.push_back(std::move(a));
+      retry_queue_.add();
       pump();
     });
   }
@@ -103,12 +114,21 @@ class OutputRunner::Worker final : public OutputContext {
   // Main thread: hot reload replaced this output. Queued chunks and batches
   // waiting for a retry go to the successor now; batches in flight finish
   // here, and a retryable answer to one goes to the successor too. Then the
-  // output stops and `retired` runs (on this worker's thread).
+  // output stops and `retired` runs (on this worker's thread). A backoff in
+  // progress is not carried over (the reload may have fixed its cause), but
+  // the successor probes before it sends more.
   void hand_over(Worker& successor, std::function<void()> retired) {
     asio::post(io_, [this, &successor, retired = std::move(retired)]() mutable {
       on_retired_ = std::move(retired);
       successor_ = &successor;
       flush_timer_.cancel();
+      backoff_timer_.cancel();
+      // Posted in this order, so they run in it there: the probe first, the
+      // failed batches (the oldest data) before the queue.
+      if (backend_.backing_off()) asio::post(successor.io_, [&successor] { successor.probe_first(); });
+      retry_queue_.set(retry_queue_.value() - retry_.size());  // the gauge is shared with the successor
+      for (const AttemptPtr& a : retry_) pass_on(a);
+      retry_.clear();
       for (const SharedChunk& c : queue_) {
         successor.post_chunk(c, c->memory_bytes(), true);
         release(c);
@@ -118,22 +138,19 @@ class OutputRunner::Worker final : public OutputContext {
       arrivals_.clear();
       queue_records_ = 0;
       queue_bytes_ = 0;
-      ready_.clear();
-      for (auto it = attempts_.begin(); it != attempts_.end();) {
-        AttemptPtr a = *it++;  // pass_on() erases it
-        if (a->in_flight) continue;
-        if (a->waiting) {
-          a->timer->cancel();
-          retry_queue_.set(retry_queue_.value() - 1);
-        }
-        pass_on(a);
-      }
       check_done();
       publish_waiting();
     });
   }
 
   uint64_t inbox_bytes() const { return inbox_bytes_.load(std::memory_order_relaxed); }
+  // Any thread: what waits in the inbox (for health: while the output backs
+  // off, new chunks stay there until the pause ends).
+  std::pair<uint64_t, std::optional<Clock::time_point>> inbox_waiting() {
+    std::lock_guard lock(inbox_mu_);
+    if (inbox_.empty()) return {0, std::nullopt};
+    return {inbox_records_, inbox_since_};
+  }
   // Any thread.
   uint64_t retry_queue() const { return retry_queue_.value(); }
   uint64_t dead_lettered() const { return dead_lettered_.value(); }
@@ -191,13 +208,12 @@ class OutputRunner::Worker final : public OutputContext {
  private:
   struct Attempt {
     Batch batch;
-    int64_t retries = 0;  // failures so far
+    int64_t retries = 0;  // its own failures so far (waiting out the output's backoff is none)
     Clock::time_point first_failure;
     Clock::time_point since;  // arrival of its oldest record in this output (health)
     Clock::time_point sent;   // its first send (health: what is due and not delivered)
-    std::unique_ptr<asio::steady_timer> timer;
-    bool in_flight = false;  // sent, answer not yet in
-    bool waiting = false;    // its backoff timer is running
+    uint64_t ticket = 0;      // OutputBackoff::sent() of its latest send
+    bool in_flight = false;   // sent, answer not yet in
   };
   using AttemptPtr = std::shared_ptr<Attempt>;
 
@@ -230,30 +246,29 @@ class OutputRunner::Worker final : public OutputContext {
   // ---- queue ----
   // Moves what the main thread left in the inbox to the queue.
   void collect() {
-    std::vector<Inbound> chunks;
+    std::vector<SharedChunk> chunks;
     {
       std::lock_guard lock(inbox_mu_);
       chunks.swap(inbox_);
       inbox_records_ = 0;
       wake_posted_ = false;  // a wake still queued finds the inbox empty: harmless
     }
-    for (auto& in : chunks) {
-      inbox_bytes_.fetch_sub(in.chunk->memory_bytes(), std::memory_order_relaxed);
-      accept(std::move(in.chunk), in.counted);
+    for (auto& chunk : chunks) {
+      inbox_bytes_.fetch_sub(chunk->memory_bytes(), std::memory_order_relaxed);
+      accept(std::move(chunk));
     }
   }
 
-  void accept(SharedChunk chunk, bool counted = false) {
-    if (successor_ != nullptr) {  // posted before the hand-over ran
+  void accept(SharedChunk chunk) {
+    if (successor_ != nullptr) {  // posted before the hand-over ran (counted in here)
       uint64_t bytes = chunk->memory_bytes();
-      successor_->post_chunk(std::move(chunk), bytes, counted);
+      successor_->post_chunk(std::move(chunk), bytes, true);
       return;
     }
     if (stopped_) {
       chunk->fail_acks();
       return;
     }
-    if (!counted) records_in_.add(chunk->events.size());
     auto now = Clock::now();
     if (queue_.empty()) oldest_ = now;
     arrivals_.push_back(now);
@@ -304,18 +319,21 @@ class OutputRunner::Worker final : public OutputContext {
   }
 
   // Every wakeup of the worker ends here: takes in the inbox, starts
-  // flushes while workers are free and something is due, arms the flush
-  // timer if something waits for its age, and tells the main thread whether
-  // it must wake the worker for the next chunk.
+  // flushes while the backend state lets them (output_backoff.hpp) and
+  // something is due — failed batches first, oldest first —, arms the flush
+  // timer if something waits for its age or the backoff timer for the end
+  // of a pause, and tells the main thread whether it must wake the worker
+  // for the next chunk.
   void pump() {
     wakeups_.fetch_add(1, std::memory_order_relaxed);
     for (;;) {
       collect();
       if (stopped_ || successor_ != nullptr) return;
-      while (in_flight_ < settings_.workers) {
-        if (!ready_.empty()) {
-          AttemptPtr a = std::move(ready_.front());
-          ready_.pop_front();
+      while (backend_.sendable(in_flight_, settings_.workers, Clock::now()) > 0) {
+        if (!retry_.empty()) {
+          AttemptPtr a = std::move(retry_.front());
+          retry_.pop_front();
+          retry_queue_.set(retry_queue_.value() - 1);
           send(a);
         } else if (batch_due()) {
           Clock::time_point since = arrivals_.front();
@@ -329,7 +347,8 @@ class OutputRunner::Worker final : public OutputContext {
           break;
         }
       }
-      if (!timer_armed_ && flush_timer_needed(queue_.empty(), in_flight_, settings_.workers)) {
+      bool holding = backend_.holding(Clock::now());
+      if (!timer_armed_ && flush_timer_needed(queue_.empty(), in_flight_, settings_.workers, holding)) {
         timer_armed_ = true;
         flush_timer_.expires_at(oldest_ + settings_.flush);
         flush_timer_.async_wait([this](boost::system::error_code) {
@@ -337,12 +356,35 @@ class OutputRunner::Worker final : public OutputContext {
           pump();
         });
       }
+      arm_backoff_timer();
       publish_waiting();
       std::lock_guard lock(inbox_mu_);
       if (!inbox_.empty()) continue;  // arrived meanwhile, unwoken
-      collects_later_ = collects_inbox_later(timer_armed_, in_flight_, settings_.workers);
+      collects_later_ =
+          collects_inbox_later(timer_armed_ || backoff_timer_armed_, in_flight_, settings_.workers, holding);
+      sends_held_ = holding || in_flight_ >= settings_.workers;
       return;
     }
+  }
+
+  // While the output backs off, one timer ends the pause (not one per
+  // batch). A pause that a late Retry-After moved on makes the timer fire
+  // early once; pump() then arms it again.
+  void arm_backoff_timer() {
+    std::optional<Clock::time_point> ends = backend_.pause_ends();
+    if (backoff_timer_armed_ || !ends || *ends <= Clock::now()) return;
+    backoff_timer_armed_ = true;
+    backoff_timer_.expires_at(*ends);
+    backoff_timer_.async_wait([this](boost::system::error_code ec) {
+      backoff_timer_armed_ = false;
+      if (!ec) pump();
+    });
+  }
+
+  // A reload's successor of an output that was backing off (see hand_over).
+  void probe_first() {
+    backend_.probe_first();
+    backoff_active_.set(1);
   }
 
   // What health reads of the queue and the unfinished batches. Cost: one
@@ -366,6 +408,7 @@ class OutputRunner::Worker final : public OutputContext {
   void send(const AttemptPtr& a) {
     ++in_flight_;
     a->in_flight = true;
+    a->ticket = backend_.sent();
     batches_.add();
     output_->flush(a->batch, [this, a](FlushResult r) {
       asio::post(io_, [this, a, r = std::move(r)]() mutable { on_result(a, std::move(r)); });
@@ -382,6 +425,8 @@ class OutputRunner::Worker final : public OutputContext {
                  r.per_record.size(), n);
       r = FlushResult::retry("output reported a wrong number of outcomes");
     }
+    auto now = Clock::now();
+    if (successor_ == nullptr) note_backend(a, r, now);  // a retired version's state no longer matters
     if (r.per_record.empty()) {
       if (r.outcome == Outcome::Delivered) {
         records_out_.add(n);
@@ -394,10 +439,10 @@ class OutputRunner::Worker final : public OutputContext {
         again->first_failure = a->first_failure;
         again->since = a->since;
         again->sent = a->sent;
-        schedule_retry(again, r.reason, r.retry_after);
+        schedule_retry(again, r.reason, now);
       }
     } else {
-      sort_records(a, r);
+      sort_records(a, r, now);
     }
     finish(a);
     pump();
@@ -406,7 +451,7 @@ class OutputRunner::Worker final : public OutputContext {
 
   // Per-record outcomes: delivered ones are done, permanent ones go to the
   // dead-letter file, retryable ones form a smaller batch.
-  void sort_records(const AttemptPtr& a, const FlushResult& r) {
+  void sort_records(const AttemptPtr& a, const FlushResult& r, Clock::time_point now) {
     Batch retry;
     size_t k = 0;
     uint64_t delivered = 0;
@@ -439,17 +484,35 @@ class OutputRunner::Worker final : public OutputContext {
       again->first_failure = a->first_failure;
       again->since = a->since;
       again->sent = a->sent;
-      schedule_retry(again, retry_reason, r.retry_after);
+      schedule_retry(again, retry_reason, now);
     }
   }
 
-  void schedule_retry(const AttemptPtr& a, const std::string& reason,
-                      std::optional<std::chrono::milliseconds> retry_after) {
+  // What an answer says about the backend (output_backoff.hpp): any record
+  // to send again means it is failing or throttling; otherwise it answers.
+  void note_backend(const AttemptPtr& a, const FlushResult& r, Clock::time_point now) {
+    bool retry = r.per_record.empty() ? r.outcome == Outcome::Retry
+                                      : std::any_of(r.per_record.begin(), r.per_record.end(),
+                                                    [](const RecordOutcome& o) { return o.outcome == Outcome::Retry; });
+    int64_t failures = backend_.failures();
+    if (retry) {
+      backend_.failed(a->ticket, r.retry_after, now, rng_);
+    } else if (backend_.answered(a->ticket)) {
+      if (uint64_t n = recovery_log_.hit())
+        log::info("output {}: the backend answers again after {} failed attempts in a row; sending what waited "
+                  "({} batches to retry, {} records queued) ({} recoveries so far)",
+                  owner_.instance_, failures, retry_.size(), queue_records_.load(), n);
+    }
+    backoff_active_.set(backend_.backing_off() ? 1 : 0);
+  }
+
+  // A batch (or what is left of one) failed: it waits in retry_ until the
+  // output may send again, unless it ran out of retries.
+  void schedule_retry(const AttemptPtr& a, const std::string& reason, Clock::time_point now) {
     if (successor_ != nullptr) {  // the output's new version retries it
       pass_on(a);
       return;
     }
-    auto now = Clock::now();
     if (a->retries == 0) a->first_failure = now;
     ++a->retries;
     if (settings_.retry_limit && a->retries > *settings_.retry_limit) {
@@ -464,21 +527,19 @@ class OutputRunner::Worker final : public OutputContext {
     }
     retried_.add(a->batch.size());
     note_failure(reason);
-    std::chrono::nanoseconds delay =
-        retry_after ? std::chrono::nanoseconds(*retry_after) : backoff_.delay(a->retries, rng_);
+    // The wait is the output's: the rest of its pause (the probe goes then,
+    // and this batch with it or right after a probe that got through).
+    std::optional<Clock::time_point> ends = backend_.pause_ends();
+    auto wait = ends && *ends > now ? *ends - now : Clock::duration::zero();
     if (uint64_t hits = retry_log_.hit())
       log::warn("output {}: {} records will be retried in {} ms (attempt {}): {} ({} retries so far)",
-                owner_.instance_, a->batch.size(), delay.count() / 1000000, a->retries + 1, reason, hits);
-    a->timer = std::make_unique<asio::steady_timer>(io_, delay);
-    a->waiting = true;
+                owner_.instance_, a->batch.size(),
+                std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), a->retries + 1, reason, hits);
+    // Oldest first (by first send), so that the probe is always the oldest
+    // failed batch, whatever order the answers came in.
+    auto at = std::find_if(retry_.begin(), retry_.end(), [&](const AttemptPtr& b) { return b->sent > a->sent; });
+    retry_.insert(at, a);
     retry_queue_.add();
-    a->timer->async_wait([this, a](boost::system::error_code ec) {
-      if (ec || stopped_ || !a->waiting) return;
-      a->waiting = false;
-      retry_queue_.set(retry_queue_.value() - 1);
-      ready_.push_back(a);
-      pump();
-    });
   }
 
   // What /api/v1/health reports: failing from a retried failure until
@@ -595,13 +656,12 @@ class OutputRunner::Worker final : public OutputContext {
     flush_timer_.cancel();
     deadline_timer_.cancel();
     dl_timer_.cancel();
-    for (const auto& a : attempts_)
-      if (a->timer) a->timer->cancel();
+    backoff_timer_.cancel();
     {
       std::lock_guard lock(inbox_mu_);
-      for (const auto& in : inbox_) {
-        in.chunk->fail_acks();
-        inbox_bytes_.fetch_sub(in.chunk->memory_bytes(), std::memory_order_relaxed);
+      for (const auto& chunk : inbox_) {
+        chunk->fail_acks();
+        inbox_bytes_.fetch_sub(chunk->memory_bytes(), std::memory_order_relaxed);
       }
       inbox_.clear();
       inbox_records_ = 0;
@@ -609,7 +669,8 @@ class OutputRunner::Worker final : public OutputContext {
     }
     queue_.clear();
     arrivals_.clear();
-    ready_.clear();
+    retry_queue_.set(retry_queue_.value() - retry_.size());
+    retry_.clear();
     attempts_.clear();
     publish_waiting();
     holds_.clear();
@@ -636,18 +697,17 @@ class OutputRunner::Worker final : public OutputContext {
   const OutputSettings& settings_;
   asio::steady_timer flush_timer_;
   asio::steady_timer deadline_timer_;
+  asio::steady_timer backoff_timer_;  // the end of the output's pause
   std::thread thread_;
 
   // Chunks handed over by the main thread, not yet in queue_.
   std::mutex inbox_mu_;
-  struct Inbound {
-    SharedChunk chunk;
-    bool counted;  // handed over by a predecessor: already counted in
-  };
-  std::vector<Inbound> inbox_;          // guarded by inbox_mu_
+  std::vector<SharedChunk> inbox_;      // guarded by inbox_mu_
   uint64_t inbox_records_ = 0;          // guarded by inbox_mu_
+  Clock::time_point inbox_since_;       // guarded by inbox_mu_: when its first chunk came
   bool wake_posted_ = false;            // guarded by inbox_mu_: a pump() is posted for the inbox
   bool collects_later_ = false;         // guarded by inbox_mu_: a timer or an answer will run pump()
+  bool sends_held_ = false;             // guarded by inbox_mu_: no request can start before that
   std::atomic<uint64_t> inbox_bytes_{0};
   std::atomic<uint64_t> wakeups_{0};
 
@@ -658,10 +718,11 @@ class OutputRunner::Worker final : public OutputContext {
   std::atomic<uint64_t> queue_bytes_{0};
   Clock::time_point oldest_;
   std::list<AttemptPtr> attempts_;  // every batch not yet finished
-  std::deque<AttemptPtr> ready_;    // retries whose backoff has passed
+  std::deque<AttemptPtr> retry_;    // batches that failed, waiting to be sent again (oldest first)
   std::unordered_map<const Chunk*, int> holds_;
   int in_flight_ = 0;
   bool timer_armed_ = false;
+  bool backoff_timer_armed_ = false;
   bool draining_ = false;
   bool stopped_ = false;
   Worker* successor_ = nullptr;       // set by hand_over()
@@ -670,10 +731,11 @@ class OutputRunner::Worker final : public OutputContext {
   std::mutex done_mu_;                // drain() (main thread) vs complete() (worker)
   bool finished_ = false;
   std::promise<uint64_t>* drained_ = nullptr;
-  Backoff backoff_;
+  OutputBackoff backend_;  // the backend's state: healthy or backing off
   std::mt19937_64 rng_;
   log::RateLimit retry_log_{100};
   log::RateLimit dead_log_{100};
+  log::RateLimit recovery_log_{100};
   log::RateLimit drop_log_{1000};  // drop_oldest on the worker, drop_newest on the main thread
 
   Counter& records_in_;
@@ -684,6 +746,7 @@ class OutputRunner::Worker final : public OutputContext {
   Counter& batches_;
   Counter& buffer_bytes_;
   Counter& retry_queue_;
+  Counter& backoff_active_;
 
   // Dead letters on their way to the store (write_dead_letter).
   DeadLetterQueue dead_letters_{owner_.instance_, dead_letter_};
@@ -743,6 +806,10 @@ OutputRunner::Health OutputRunner::health() const {
   h.oldest_undelivered = at(oldest_undelivered_);
   h.oldest_pending = at(oldest_pending_);
   h.undelivered_records = undelivered_records_.load(std::memory_order_relaxed);
+  auto [inbox_records, inbox_since] = worker_->inbox_waiting();
+  h.undelivered_records += inbox_records;
+  if (inbox_since && (!h.oldest_undelivered || *inbox_since < *h.oldest_undelivered))
+    h.oldest_undelivered = inbox_since;
   h.retry_queue = worker_->retry_queue();
   h.dead_lettered = worker_->dead_lettered();
   h.dead_letter_waiting = worker_->dead_letters().waiting();

@@ -1,5 +1,6 @@
-// One output's queue, batching, retries with backoff, dead-lettering and
-// drain: the core's half of an output (the component only sends).
+// One output's queue, batching, retries, the backend's backoff (one pause
+// for the whole output, see output_backoff.hpp), dead-lettering and drain:
+// the core's half of an output (the component only sends).
 #pragma once
 #include <atomic>
 #include <chrono>
@@ -64,7 +65,7 @@ class OutputRunner {
     // (within `flush`) don't count: they are not due yet.
     std::optional<std::chrono::steady_clock::time_point> oldest_pending;
     uint64_t undelivered_records = 0;
-    uint64_t retry_queue = 0;  // batches waiting for their backoff
+    uint64_t retry_queue = 0;  // batches that failed and wait to be sent again
     uint64_t dead_lettered = 0;
     // Records waiting for a dead-letter file that can't be written, and why
     // (dead_letter_blocked()); 0 and empty while it can.
@@ -86,7 +87,7 @@ class OutputRunner {
   void hand_over(OutputRunner& successor, std::function<void()> retired);
 
   // How many times the worker thread woke to run the queue (a chunk that
-  // needed it, the flush timer, a flush's answer, a retry's backoff): for
+  // needed it, the flush timer, a flush's answer, the end of a backoff): for
   // tests of output_wakeups.hpp's rules. Any thread.
   uint64_t wakeups() const;
 

@@ -1,6 +1,8 @@
 // Reading the per-output core settings; see output_settings.hpp.
 #include "agent/output_settings.hpp"
 
+#include <algorithm>
+
 namespace sluice {
 
 OutputSettings OutputSettings::from_config(const config::ComponentConfig& cfg, std::chrono::nanoseconds service_flush) {
@@ -18,6 +20,8 @@ OutputSettings OutputSettings::from_config(const config::ComponentConfig& cfg, s
   if (cfg.has("retry_max_duration")) s.retry_max_duration = cfg.get_duration("retry_max_duration");
   s.retry_base = cfg.get_duration("retry_base");
   s.retry_cap = cfg.get_duration("retry_cap");
+  // The default cap follows a longer retry_base: `retry_base: 10s` alone loads.
+  if (!cfg.has("retry_cap")) s.retry_cap = std::max(s.retry_cap, s.retry_base);
   if (s.retry_base.count() <= 0) cfg.fail("retry_base", "must be greater than zero");
   if (s.retry_cap < s.retry_base) cfg.fail("retry_cap", "must not be smaller than retry_base");
   s.mem_buf_limit = cfg.get_size("mem_buf_limit");

@@ -16,7 +16,7 @@ struct OutputSettings {
   std::optional<int64_t> retry_limit;  // retries after the first attempt; nullopt = no limit
   std::optional<std::chrono::nanoseconds> retry_max_duration;
   std::chrono::nanoseconds retry_base{std::chrono::seconds(1)};
-  std::chrono::nanoseconds retry_cap{std::chrono::seconds(60)};
+  std::chrono::nanoseconds retry_cap{std::chrono::seconds(5)};
   uint64_t mem_buf_limit = 8 << 20;
   WhenFull when_full = WhenFull::Block;
   int workers = 1;

@@ -62,11 +62,15 @@ const std::vector<KeyDecl>& common_keys(const std::string& kind) {
       {"match_regex", KeyType::String, "", "Regular expression on the tag, instead of match."},
       {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
       {"retry_limit", KeyType::String, "no_limits",
-       "Attempts before a batch goes to the dead-letter file: a number, or no_limits / false (retry forever), "
-       "or no_retries."},
-      {"retry_max_duration", KeyType::Duration, "", "Give up (dead-letter) after retrying this long; unset = no limit."},
-      {"retry_base", KeyType::Duration, "1s", "First backoff; doubles per attempt, with full jitter."},
-      {"retry_cap", KeyType::Duration, "60s", "Longest backoff between two attempts."},
+       "Failed sends of a batch before it goes to the dead-letter file (waiting out the output's backoff is "
+       "none): a number, or no_limits / false (retry forever), or no_retries."},
+      {"retry_max_duration", KeyType::Duration, "",
+       "Give up (dead-letter) on a batch still failing this long after its first failure; unset = no limit."},
+      {"retry_base", KeyType::Duration, "1s",
+       "The output's first backoff after a failure; doubles per failure in a row, with full jitter."},
+      {"retry_cap", KeyType::Duration, "5s",
+       "Longest backoff: a failing backend gets one probe request at least this often (Retry-After may ask "
+       "for longer), so the output notices its return within it."},
       {"mem_buf_limit", KeyType::Size, "8M", "Memory this output's queue may hold before buffer.when_full applies."},
       {"buffer.when_full", KeyType::String, "block", "What to do when the queue is full.", false, false,
        {"block", "drop_newest", "drop_oldest"}},

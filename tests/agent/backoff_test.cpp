@@ -12,7 +12,7 @@ using namespace sluice;
 using namespace std::chrono_literals;
 
 TEST_CASE("backoff: the ceiling doubles from retry_base and stops at retry_cap", "[backoff]") {
-  Backoff b(1s, 60s);  // the defaults
+  Backoff b(1s, 60s);
   std::vector<std::chrono::nanoseconds> ceilings;
   for (int64_t retry = 1; retry <= 8; ++retry) ceilings.push_back(b.ceiling(retry));
   CHECK(ceilings == std::vector<std::chrono::nanoseconds>{1s, 2s, 4s, 8s, 16s, 32s, 60s, 60s});

@@ -3,12 +3,16 @@
 // drain — driven through a scripted output.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <deque>
+#include <list>
+#include <map>
 #include <mutex>
 #include <regex>
 #include <set>
 #include <thread>
 
+#include "agent/asio.hpp"
 #include "agent/config/yaml_loader.hpp"
 #include "agent/output_runner.hpp"
 #include "agent/record.hpp"
@@ -376,6 +380,8 @@ TEST_CASE("output retry settings are validated", "[output_runner]") {
         std::string::npos);
   CHECK(error("workers: 0").find("key 'workers': expects 1 to 64") != std::string::npos);
   CHECK(error("buffer.when_full: drop").find("expects one of block, drop_newest, drop_oldest") != std::string::npos);
+  CHECK(settings("retry_base: 10s").retry_cap == std::chrono::seconds(10));  // the default cap (5s) follows it
+  CHECK(settings("workers: 1").retry_cap == std::chrono::seconds(5));
   CHECK(settings("retry_limit: no_retries").retry_limit == 0);
   CHECK_FALSE(settings("retry_limit: false").retry_limit.has_value());
   CHECK(settings("retry_limit: 5").retry_limit == 5);
@@ -482,4 +488,273 @@ TEST_CASE("a batch in flight at a hand-over finishes in the old version, and a r
   CHECK(sink.failed_count() == 0);
   new_version.drain(std::chrono::steady_clock::now() + 1s);
   old_version.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+// ---- the backend's state belongs to the output: one backoff, probes, fast recovery ----
+
+namespace {
+
+// A backend the test switches at run time: up, down (every request fails,
+// no Retry-After) or throttling (429 with a Retry-After). It answers each
+// request `latency` after it came (a timer on the output's thread), so
+// requests are really in flight together; it records each one.
+class FakeBackend : public Output {
+ public:
+  enum class Mode { Up, Down, Throttling };
+  struct Request {
+    std::vector<int64_t> ns;
+    Mode mode;
+    int in_flight_before;  // requests already in flight when it came
+  };
+  struct Shared {
+    std::mutex mu;
+    Mode mode = Mode::Up;
+    std::chrono::milliseconds retry_after{0};
+    std::chrono::milliseconds latency{20};
+    std::vector<Request> requests;
+    int in_flight = 0;
+    int max_in_flight = 0;
+
+    void set(Mode m) { std::lock_guard lock(mu); mode = m; }
+    std::vector<Request> seen() { std::lock_guard lock(mu); return requests; }
+    size_t count(Mode m) {
+      std::lock_guard lock(mu);
+      return std::count_if(requests.begin(), requests.end(), [&](const Request& r) { return r.mode == m; });
+    }
+  };
+  explicit FakeBackend(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
+  void start(OutputContext& ctx) override { io_ = &ctx.io(); }
+  void flush(const Batch& batch, FlushDone done) override {
+    Request req{{}, Mode::Up, 0};
+    batch.for_each([&](const std::string&, const Event& e) { req.ns.push_back(e.record.find("n")->as_int()); });
+    std::chrono::milliseconds retry_after, latency;
+    {
+      std::lock_guard lock(s_->mu);
+      req.mode = s_->mode;
+      req.in_flight_before = s_->in_flight++;
+      s_->max_in_flight = std::max(s_->max_in_flight, s_->in_flight);
+      s_->requests.push_back(req);
+      retry_after = s_->retry_after;
+      latency = s_->latency;
+    }
+    auto& timer = timers_.emplace_back(*io_, latency);
+    timer.async_wait([this, mode = req.mode, retry_after, done = std::move(done)](boost::system::error_code ec) {
+      if (ec) return;  // the output stopped
+      {
+        std::lock_guard lock(s_->mu);
+        --s_->in_flight;
+      }
+      if (mode == Mode::Up) return done(FlushResult::delivered());
+      if (mode == Mode::Down) return done(FlushResult::retry("503 Service Unavailable"));
+      auto r = FlushResult::retry("429 Too Many Requests");
+      r.retry_after = retry_after;
+      done(std::move(r));
+    });
+  }
+
+ private:
+  std::shared_ptr<Shared> s_;
+  boost::asio::io_context* io_ = nullptr;
+  std::list<boost::asio::steady_timer> timers_;  // destroyed (cancelled) with the output, before its io_context
+};
+
+struct BackendFixture {
+  explicit BackendFixture(const std::string& yaml)
+      : backend(std::make_shared<FakeBackend::Shared>()),
+        dead_letter(dir.file("dead.jsonl")),
+        runner("backend.0", std::make_unique<FakeBackend>(backend), settings(yaml), TagMatcher::glob("*"),
+               dead_letter, metrics) {
+    runner.start();
+  }
+  uint64_t metric(const char* name) { return metrics.value(name, "backend.0"); }
+
+  test::TempDir dir;
+  RecordingSink sink;
+  Metrics metrics;
+  std::shared_ptr<FakeBackend::Shared> backend;
+  DeadLetter dead_letter;
+  OutputRunner runner;
+};
+
+// Each record in the Up requests, counted.
+std::map<int64_t, int> delivered_counts(const std::vector<FakeBackend::Request>& requests) {
+  std::map<int64_t, int> counts;
+  for (const auto& r : requests)
+    if (r.mode == FakeBackend::Mode::Up)
+      for (int64_t n : r.ns) ++counts[n];
+  return counts;
+}
+
+}  // namespace
+
+TEST_CASE("Retry-After pauses the whole output: during a 429 storm only one probe per Retry-After goes out",
+          "[output_runner][backoff]") {
+  // A backoff of an hour: only the backend's Retry-After can bring a retry in time.
+  BackendFixture f("workers: 2\nflush: 10ms\nbatch_max_records: 5\nretry_base: 1h\nretry_cap: 1h\n");
+  {
+    std::lock_guard lock(f.backend->mu);
+    f.backend->mode = FakeBackend::Mode::Throttling;
+    f.backend->retry_after = 200ms;
+  }
+  // A steady load through the storm: a record every 10 ms for about a second.
+  auto storm_began = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    f.runner.enqueue(make_chunk(i, 1, f.sink, static_cast<uint64_t>(i)));
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_backoff_active") == 1; }, 5s));
+  f.backend->set(FakeBackend::Mode::Up);
+  auto storm = std::chrono::steady_clock::now() - storm_began;
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 100; }, 5s));
+
+  // Before the first 429 came back, up to `workers` requests were out; after
+  // it, one probe per 200 ms pause (and one more that may have been out at
+  // the switch). Batches of their own would have sent one request per flush.
+  auto probes_allowed = static_cast<size_t>(storm / 200ms) + 2 + 1;
+  INFO("storm of " << std::chrono::duration_cast<std::chrono::milliseconds>(storm).count() << " ms");
+  CHECK(f.backend->count(FakeBackend::Mode::Throttling) <= probes_allowed);
+  CHECK(delivered_counts(f.backend->seen()) == [] {
+    std::map<int64_t, int> once;
+    for (int64_t i = 0; i < 100; ++i) once[i] = 1;
+    return once;
+  }());
+  CHECK(f.metric("sluice_output_records_delivered_total") == 100);
+  CHECK(f.metric("sluice_output_backoff_active") == 0);
+  CHECK(f.metric("sluice_output_retry_queue") == 0);
+  CHECK(f.sink.failed_count() == 0);
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+}
+
+TEST_CASE("while the backend is down only the oldest failed batch is sent, as a probe, and when it is back "
+          "the waiting batches go out at once, bounded by workers",
+          "[output_runner][backoff]") {
+  BackendFixture f("workers: 3\nflush: 10ms\nbatch_max_records: 2\nretry_base: 100ms\nretry_cap: 200ms\n");
+  f.backend->set(FakeBackend::Mode::Down);
+  for (int i = 0; i < 20; ++i) f.runner.enqueue(make_chunk(i * 2, 2, f.sink, static_cast<uint64_t>(i)));
+  // Down for a while: several probes.
+  REQUIRE(test::wait_until([&] { return f.backend->count(FakeBackend::Mode::Down) >= 6; }, 10s));
+  CHECK(f.metric("sluice_output_backoff_active") == 1);
+  f.backend->set(FakeBackend::Mode::Up);
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 20; }, 5s));
+
+  auto requests = f.backend->seen();
+  // The first requests went out together, before any answer (up to
+  // `workers`); after the first failure, every request while down was the
+  // probe: the oldest failed batch, alone.
+  REQUIRE(requests.at(0).ns == std::vector<int64_t>{0, 1});
+  size_t burst = 0;
+  while (burst < requests.size() && requests[burst].in_flight_before == static_cast<int>(burst)) ++burst;
+  CHECK(burst <= 3);
+  for (size_t k = burst; k < requests.size() && requests[k].mode == FakeBackend::Mode::Down; ++k) {
+    INFO("request " << k);
+    CHECK(requests[k].ns == std::vector<int64_t>{0, 1});
+  }
+  // Back up: the probe got through, then the 19 other batches, up to 3 at once.
+  std::vector<int> in_flight_up;
+  for (const auto& r : requests)
+    if (r.mode == FakeBackend::Mode::Up) in_flight_up.push_back(r.in_flight_before);
+  CHECK(in_flight_up.size() >= 20);
+  CHECK(*std::max_element(in_flight_up.begin(), in_flight_up.end()) == 2);  // 3 in flight: all workers busy
+  {
+    std::lock_guard lock(f.backend->mu);
+    CHECK(f.backend->max_in_flight <= 3);
+  }
+  std::map<int64_t, int> once;
+  for (int64_t n = 0; n < 40; ++n) once[n] = 1;
+  CHECK(delivered_counts(requests) == once);
+  CHECK(f.metric("sluice_output_backoff_active") == 0);
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+}
+
+TEST_CASE("retry_limit counts a batch's own failed sends: waiting out the output's backoff spends none",
+          "[output_runner][backoff]") {
+  BackendFixture f("retry_limit: 1\nworkers: 1\nflush: 10ms\nbatch_max_records: 2\nretry_base: 10ms\nretry_cap: 20ms\n");
+  f.backend->set(FakeBackend::Mode::Down);
+  f.runner.enqueue(make_chunk(0, 2, f.sink, 1));
+  f.runner.enqueue(make_chunk(2, 2, f.sink, 2));
+  f.runner.enqueue(make_chunk(4, 2, f.sink, 3));
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_records_dead_lettered_total") == 6; }, 10s));
+  // Each batch was sent twice (the first attempt and one retry), in turn:
+  // the later ones waited while the first was the probe, and still had
+  // their own retry.
+  std::map<std::vector<int64_t>, int> sends;
+  for (const auto& r : f.backend->seen()) ++sends[r.ns];
+  CHECK(sends == std::map<std::vector<int64_t>, int>{{{0, 1}, 2}, {{2, 3}, 2}, {{4, 5}, 2}});
+  auto lines = test::read_lines(f.dir.file("dead.jsonl"));
+  REQUIRE(lines.size() == 6);
+  for (const auto& l : lines) CHECK(l.find("retries exhausted after 2 attempts: 503 Service Unavailable") != std::string::npos);
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 3; }, 5s));  // dead-lettered: stored for good
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("a permanent failure doesn't pause the output", "[output_runner][backoff]") {
+  // A backoff of an hour: had the 400 paused the output, nothing would follow in time.
+  Fixture f("retry_base: 1h\nretry_cap: 1h\nbatch_max_records: 1\nworkers: 1\nflush: 5ms\n");
+  f.script([](auto&) { return FlushResult::permanent("400 Bad Request: invalid stream"); });
+  for (int i = 0; i < 3; ++i) f.runner.enqueue(make_chunk(i, 1, f.sink, static_cast<uint64_t>(i)));
+  REQUIRE(test::wait_until([&] { return f.sink.ok_count() == 3; }, 5s));
+  CHECK(f.flush_count() == 3);
+  CHECK(f.metric("sluice_output_records_dead_lettered_total") == 1);
+  CHECK(f.metric("sluice_output_records_delivered_total") == 2);
+  CHECK(f.metric("sluice_output_backoff_active") == 0);
+  f.runner.drain(std::chrono::steady_clock::now() + 1s);
+}
+
+TEST_CASE("while the output backs off, new chunks wait without waking the worker one by one",
+          "[output_runner][backoff]") {
+  // Each chunk is a full batch (batch_max_records: 1): were the output not
+  // backing off, each would wake the worker to be sent.
+  Fixture f("batch_max_records: 1\nflush: 5ms\n");
+  f.script([](auto&) {
+    auto r = FlushResult::retry("429 Too Many Requests");
+    r.retry_after = std::chrono::hours(1);
+    return r;
+  });
+  f.runner.enqueue(make_chunk(0, 1, f.sink, 0));
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_backoff_active") == 1; }, 5s));
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_retry_queue") == 1; }, 5s));
+  uint64_t before = f.runner.wakeups();
+  for (int i = 1; i < 50; ++i) f.runner.enqueue(make_chunk(i, 1, f.sink, static_cast<uint64_t>(i)));
+  // Give a spinning timer or per-chunk wakeups the time to show.
+  std::this_thread::sleep_for(100ms);
+  CHECK(f.runner.wakeups() - before <= 1);
+  CHECK(f.flush_count() == 1);  // nothing but the first request
+  auto health = f.runner.health();
+  CHECK(health.failing);
+  CHECK(health.retry_queue == 1);
+  CHECK(health.oldest_pending.has_value());
+  CHECK(health.undelivered_records == 50);  // the new ones too, though the worker hasn't looked at them yet
+  CHECK(f.metric("sluice_output_records_total") == 50);
+  // At shutdown the pause still holds: nothing more is sent, nothing acknowledged.
+  CHECK(f.runner.drain(std::chrono::steady_clock::now() + 200ms) == 50);
+  CHECK(f.flush_count() == 1);
+  REQUIRE(test::wait_until([&] { return f.sink.failed_count() == 50; }, 5s));
+}
+
+TEST_CASE("a reload's new version of an output that was backing off probes with one batch before sending more",
+          "[output_runner][backoff][reload]") {
+  Fixture old_version("flush: 1h\nbatch_max_records: 2\n");
+  old_version.script([](auto&) {
+    auto r = FlushResult::retry("429 Too Many Requests");
+    r.retry_after = std::chrono::hours(1);
+    return r;
+  });
+  old_version.runner.enqueue(make_chunk(0, 2, old_version.sink, 1));
+  REQUIRE(test::wait_until([&] { return old_version.metric("sluice_output_retry_queue") == 1; }, 5s));
+  for (int i = 1; i < 6; ++i) old_version.runner.enqueue(make_chunk(i * 2, 2, old_version.sink, static_cast<uint64_t>(i + 1)));
+
+  BackendFixture new_version("workers: 3\nflush: 10ms\nbatch_max_records: 2\n");
+  std::atomic<bool> retired{false};
+  old_version.runner.hand_over(new_version.runner, [&] { retired = true; });
+  REQUIRE(test::wait_until([&] { return old_version.sink.ok_count() == 6; }, 5s));
+  REQUIRE(test::wait_until([&] { return retired.load(); }, 5s));
+  auto requests = new_version.backend->seen();
+  REQUIRE(requests.size() == 6);
+  CHECK(requests[0].ns == std::vector<int64_t>{0, 1});  // the batch that was retrying, alone
+  CHECK(requests[1].in_flight_before == 0);             // the rest only after its answer
+  std::map<int64_t, int> once;
+  for (int64_t n = 0; n < 12; ++n) once[n] = 1;
+  CHECK(delivered_counts(requests) == once);
+  CHECK(old_version.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
+  new_version.runner.drain(std::chrono::steady_clock::now() + 1s);
 }

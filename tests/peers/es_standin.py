@@ -28,7 +28,9 @@ Failures to script:
   status a generic error.
 - Per request, from the JSON control file (--control; read again whenever it
   changes): {"faults": [F, ...]} consumed in order, each F applying to the
-  next F.count requests (default 1):
+  next F.count requests (default 1), or with "until": T (Unix time in
+  seconds) to every request until then (a 429 storm, an outage, switched
+  on and off while a test runs):
     {"type": "status", "status": 429, "retry_after": "1"}  whole-request error
     {"type": "drop"}              read the request, close without answering
     {"type": "drop_after_store"}  store the documents, then close without answering
@@ -112,6 +114,11 @@ class State:
                 self.faults = [dict(fault) for fault in json.loads(text).get("faults", [])] if text.strip() else []
         while self.faults:
             fault = self.faults[0]
+            if "until" in fault:
+                if time.time() < float(fault["until"]):
+                    return fault
+                self.faults.pop(0)
+                continue
             left = fault.get("count", 1)
             if left <= 0:
                 self.faults.pop(0)

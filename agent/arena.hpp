@@ -57,6 +57,11 @@ class Arena {
     return {p, s.size()};
   }
 
+  // Growth stops at this block size (a first block may be larger), so the
+  // room left unused in a chunk's last block (charged, never used) stays
+  // small beside what a busy chunk holds: a few hundred KiB.
+  static constexpr size_t kMaxBlock = 16 * 1024;
+
   // Bytes reserved from the heap (what memory accounting charges).
   size_t reserved() const { return reserved_; }
   // Bytes handed out so far (with alignment padding), live or not: reserved()
@@ -121,9 +126,6 @@ class Arena {
     reserved_ = abandoned_ = 0;
   }
 
-  // Growth stops at this block size, so the room left unused in a chunk's
-  // last block (charged, never used) stays small beside what it holds.
-  static constexpr size_t kMaxBlock = 64 * 1024;
   static constexpr size_t kPage = 4096;
   Block* head_ = nullptr;
   char* cur_ = nullptr;

@@ -191,6 +191,7 @@ def run_charge(args, workdir):
     dead_port = free_port()  # nothing listens: every batch fails and stays queued
     for shape in ("wide", "traces"):
         log = os.path.join(workdir, "head-%s.log" % shape)
+        open(log, "w").close()
         write_lines(log, args.lines, shape=shape)
         s = Sluice(args.sluice, workdir, log, dead_port)
         try:
@@ -256,6 +257,7 @@ def run_slow(args, workdir):
     es = SlowEs(2.0)
     threading.Thread(target=es.serve_forever, daemon=True).start()
     log = os.path.join(workdir, "slow.log")
+    open(log, "w").close()
     write_lines(log, args.slow_lines)
     s = Sluice(args.sluice, workdir, log, es.server_address[1], mem_limit="64M", mem_buf_limit="8M")
     try:

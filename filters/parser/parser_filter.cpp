@@ -71,7 +71,7 @@ class ParserFilter final : public Filter {
     }
     // Capped at the arena's largest block: a big chunk then leaves at most
     // part of one such block unused.
-    return std::min<size_t>(bytes * 3 / 2 + 256, 64 * 1024);
+    return std::min<size_t>(bytes * 3 / 2 + 256, Arena::kMaxBlock);
   }
 
   // Returns false when the record is kept as it came. Parsed records are

@@ -35,10 +35,10 @@ TEST_CASE("config sanity: the defaults and ordinary settings pass", "[config]") 
 
 TEST_CASE("config sanity: memory budgets of 0 or below one batch are refused", "[config]") {
   CHECK(error_of(with("  mem_limit: 0\n")) ==
-        "p.yaml:2:3: service (p.yaml:2): key 'mem_limit': must be above 0: it is the memory for all buffered records "
+        "p.yaml:2:3: service: key 'mem_limit': must be above 0: it is the memory for all buffered records "
         "(at 0 inputs pause for good)");
   CHECK(error_of(with("  mem_limit: 1M\n")) ==
-        "p.yaml:2:3: service (p.yaml:2): key 'mem_limit': 1M is below one batch of output es (p.yaml:7:7: "
+        "p.yaml:2:3: service: key 'mem_limit': 1M is below one batch of output es (p.yaml:7:7: "
         "batch_max_bytes 4M): no batch would fill; raise mem_limit or lower that output's batch_max_bytes");
   CHECK(error_of(with("  flush: 1s\n", "      mem_buf_limit: 1M\n")) ==
         "p.yaml:8:7: output es (p.yaml:7): key 'mem_buf_limit': mem_buf_limit (1M) is below one batch "
@@ -50,7 +50,7 @@ TEST_CASE("config sanity: memory budgets of 0 or below one batch are refused", "
 
 TEST_CASE("config sanity: a flush of 0 and a retry_max_duration of 0 are refused", "[config]") {
   CHECK(error_of(with("  flush: 0s\n")) ==
-        "p.yaml:2:3: service (p.yaml:2): key 'flush': must be longer than 0: it is how long an output waits to fill "
+        "p.yaml:2:3: service: key 'flush': must be longer than 0: it is how long an output waits to fill "
         "a batch (e.g. 1s, 100ms)");
   CHECK(error_of(with("  grace: 1s\n", "      flush: 0\n")) ==
         "p.yaml:8:7: output es (p.yaml:7): key 'flush': must be longer than 0: it is how long the output waits to "
@@ -65,10 +65,10 @@ TEST_CASE("config sanity: a flush of 0 and a retry_max_duration of 0 are refused
 TEST_CASE("config sanity: a status port out of range and a dead-letter file with nowhere to go", "[config]") {
   sluice::test::TempDir dir;
   CHECK(error_of(with("  http_port: 70000\n")) ==
-        "p.yaml:2:3: service (p.yaml:2): key 'http_port': expected a port between 1 and 65535, got 70000");
+        "p.yaml:2:3: service: key 'http_port': expected a port between 1 and 65535, got 70000");
   CHECK(error_of(with("  dead_letter_file: " + dir.file("dl.jsonl") + "\n")) == "no error");
   CHECK(error_of(with("  dead_letter_file: " + dir.file("missing/dl.jsonl") + "\n")) ==
-        "p.yaml:2:3: service (p.yaml:2): key 'dead_letter_file': directory '" + dir.file("missing") +
+        "p.yaml:2:3: service: key 'dead_letter_file': directory '" + dir.file("missing") +
             "' does not exist: records that fail for good (a rejected record, retries run out) would have nowhere "
             "to go");
   CHECK(error_of(with("  grace: 1s\n", "      retry_limit: no_retries\n      dead_letter_file: " +

@@ -1,6 +1,7 @@
 // Filter chain and routing; see pipeline.hpp.
 #include "agent/pipeline.hpp"
 
+#include "agent/chunk_compact.hpp"
 #include "agent/log.hpp"
 
 namespace sluice {
@@ -43,6 +44,7 @@ void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
     unrouted_.add(chunk->events.size());
     return;
   }
+  compact(*chunk);  // charged (and queued) for what its records hold, not its arena's slack
   chunk->charge(&budget_);
   memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, budget_.load())));
   SharedChunk shared(std::move(chunk));

@@ -8,6 +8,7 @@
 
 #include "agent/config/common_keys.hpp"
 #include "agent/config/config_diff.hpp"
+#include "agent/config/sanity.hpp"
 #include "agent/log.hpp"
 #include "agent/service_impl.hpp"
 #include "filters/registry.hpp"
@@ -134,8 +135,7 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
   if (next->inputs.empty() && running != nullptr)
     throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no inputs");
   if (next->outputs.empty()) throw config::ConfigError(config::Mark{next->path, 0, 0}, "pipeline has no outputs");
-  for (const char* key : {"health.max_output_stall", "health.max_paused"})
-    if (svc.get_duration(key).count() <= 0) svc.fail(key, "must be longer than 0");
+  config::check_sanity(*next);
 
   std::vector<std::string> new_parsers;  // names whose definition changed: their users are rebuilt
   const ParserSet* parsers = parser_sets.empty() ? nullptr : parser_sets.back().get();

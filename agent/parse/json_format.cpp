@@ -3,6 +3,7 @@
 #include "agent/parse/json_format.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -16,6 +17,51 @@ namespace sluice {
 namespace {
 
 namespace od = simdjson::ondemand;
+
+// Lines of one application mostly have the same keys in the same order, and
+// many fields repeat from one line to the next (level, host, service, ...).
+// A top-level key or string value equal to the one at the same position in
+// the object parsed before, into the same arena, points at that one's copy
+// instead of taking its bytes again: a queued chunk holds each key about
+// once. (Strings in an arena are never changed in place, so sharing is safe.)
+class SharedFields {
+ public:
+  // Forgets views into another arena (maybe freed since).
+  void use(const Arena& arena) {
+    if (arena.id() == arena_id_) return;
+    keys_.fill({});
+    values_.fill({});
+    arena_id_ = arena.id();
+  }
+  std::string_view key(std::string_view text, size_t position, Arena& arena) {
+    return position < kMaxFields ? share(keys_[position], text, arena) : arena.copy(text);
+  }
+  std::string_view value(std::string_view text, size_t position, Arena& arena) {
+    return position < kMaxFields ? share(values_[position], text, arena) : arena.copy(text);
+  }
+
+ private:
+  static std::string_view share(std::string_view& last, std::string_view text, Arena& arena) {
+    return same(last, text) ? last : (last = arena.copy(text));
+  }
+  // Timestamps and ids have the same length line after line and differ near
+  // their end: their last 8 bytes turn most of them away without a memcmp call.
+  static bool same(std::string_view a, std::string_view b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    if (n >= 8) {
+      uint64_t x, y;
+      std::memcpy(&x, a.data() + n - 8, 8);
+      std::memcpy(&y, b.data() + n - 8, 8);
+      if (x != y) return false;
+    }
+    return n == 0 || std::memcmp(a.data(), b.data(), n) == 0;
+  }
+
+  static constexpr size_t kMaxFields = 32;
+  uint64_t arena_id_ = 0;  // Arena ids start at 1
+  std::array<std::string_view, kMaxFields> keys_{}, values_{};
+};
 
 // Not thread-safe: the simdjson parser, the padded copy of the text and the
 // scratch stacks are reused from one call to the next (the parser's owner runs
@@ -49,6 +95,7 @@ class JsonFormat final : public ParseFormat {
 
     members_.clear();
     items_.clear();
+    top_.use(arena);
     od::document doc;
     if (parser_.iterate(padded_.data(), text.size(), padded_.size()).get(doc) != simdjson::SUCCESS) return false;
     od::object object;
@@ -77,7 +124,8 @@ class JsonFormat final : public ParseFormat {
       case od::json_type::string: {
         std::string_view s;
         if (value.get_string().get(s) != simdjson::SUCCESS) return false;
-        out = Value::string(arena.copy(s));
+        // depth 1: the value of a top-level field (array items are deeper).
+        out = Value::string(depth == 1 ? top_.value(s, top_position_, arena) : arena.copy(s));
         return true;
       }
       case od::json_type::number: return parse_number(value, out);
@@ -124,7 +172,12 @@ class JsonFormat final : public ParseFormat {
       if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
       // The key view points into the parser's buffer, overwritten by the next
       // string: copy it before reading the value.
-      key = arena.copy(key);
+      if (depth == 1) {
+        top_position_ = members_.size() - start;
+        key = top_.key(key, top_position_, arena);
+      } else {
+        key = arena.copy(key);
+      }
       Value v;
       if (!parse_value(field.value(), depth, arena, v)) return false;
       members_.push_back({key, v});
@@ -161,6 +214,8 @@ class JsonFormat final : public ParseFormat {
   std::vector<Member> members_;  // stack of open objects' members
   std::vector<Value> items_;     // stack of open arrays' items
   KeyDedup dedup_;
+  SharedFields top_;
+  size_t top_position_ = 0;  // of the top-level field being read
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The `parser` filter; see parser_filter.hpp.
 #include "filters/parser/parser_filter.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <string>
 #include <vector>
@@ -23,8 +24,11 @@ struct ParserFilterConfig {
 };
 
 // Runs on the main thread (the pipeline's filter chain). Parsed records are
-// built in the chunk's arena; the original record's memory stays where it is,
-// so nothing is copied but what the parsers produce.
+// built in a fresh arena that then replaces the chunk's: the raw lines and
+// the input's records are freed once parsed instead of being queued (and
+// charged against the memory budgets) beside what was made of them. What a
+// record keeps of its original (reserve_data, preserve_key, a record no
+// parser could read) is copied over.
 class ParserFilter final : public Filter {
  public:
   ParserFilter(ParserFilterConfig config, std::unique_ptr<ParserSet> own_parsers)
@@ -39,18 +43,40 @@ class ParserFilter final : public Filter {
   }
 
   void filter(Chunk& chunk) override {
-    uint64_t parsed = 0, failed = 0;
-    for (Event& event : chunk.events) {
-      if (process(event, chunk.arena)) ++parsed;
-      else ++failed;
+    uint64_t parsed = 0;
+    Arena fresh(first_block(chunk));
+    unparsed_.clear();
+    for (size_t i = 0; i < chunk.events.size(); ++i) {
+      if (process(chunk.events[i], fresh)) ++parsed;
+      else unparsed_.push_back(i);
     }
-    if (parsed > 0) parsed_->add(parsed);
-    if (failed > 0) failures_->add(failed);
+    if (parsed > 0) {
+      // Nothing in the chunk may point into the old arena once it goes.
+      for (size_t i : unparsed_) chunk.events[i].record = record::deep_copy(chunk.events[i].record, fresh);
+      chunk.arena = std::move(fresh);
+      parsed_->add(parsed);
+    }
+    if (!unparsed_.empty()) failures_->add(unparsed_.size());
   }
 
  private:
-  // Returns false when the record is kept as it came.
-  bool process(Event& event, Arena& arena) {
+  // Parsed records take about what their text took (strings copied, the
+  // JSON punctuation gone, a member handle per field): start with that, so
+  // a small chunk gets a small block.
+  size_t first_block(const Chunk& chunk) const {
+    size_t bytes = 0;
+    for (const Event& e : chunk.events) {
+      const Value* field = e.record.find(config_.key_name);
+      if (field != nullptr && field->is_string()) bytes += field->size();
+    }
+    // Capped at the arena's largest block: a big chunk then leaves at most
+    // part of one such block unused.
+    return std::min<size_t>(bytes * 3 / 2 + 256, Arena::kMaxBlock);
+  }
+
+  // Returns false when the record is kept as it came. Parsed records are
+  // built in `out`; the event's original record stays where it is.
+  bool process(Event& event, Arena& out) {
     const Value* field = event.record.find(config_.key_name);
     if (field == nullptr || !field->is_string()) {
       // Common when the filter matches several inputs: counted, not warned.
@@ -60,9 +86,9 @@ class ParserFilter final : public Filter {
     }
     const Value original = *field;
     for (const Parser* parser : config_.parsers) {
-      std::optional<ParsedText> parsed = parser->parse(original.as_string(), arena);
+      std::optional<ParsedText> parsed = parser->parse(original.as_string(), out);
       if (!parsed) continue;
-      event.record = merge(event.record, original, parsed->record, arena);
+      event.record = merge(event.record, original, parsed->record, out);
       if (parsed->time_ns) event.time_ns = *parsed->time_ns;
       return true;
     }
@@ -72,17 +98,18 @@ class ParserFilter final : public Filter {
 
   // The parsed map, then (reserve_data) the original fields it doesn't
   // have, and (preserve_key) key_name itself, which wins over a parsed field
-  // of the same name since the user asked to keep it.
-  Value merge(const Value& record, const Value& original, const Value& parsed, Arena& arena) {
+  // of the same name since the user asked to keep it. Original fields are
+  // copied into `out`, where the parsed map is.
+  Value merge(const Value& record, const Value& original, const Value& parsed, Arena& out_arena) {
     if (!config_.reserve_data && !config_.preserve_key) return parsed;
     scratch_.clear();
-    MapBuilder out(arena, scratch_);
+    MapBuilder out(out_arena, scratch_);
     for (const Member& m : parsed.members()) out.add(m.key, m.value);
     for (const Member& m : record.members()) {
       if (m.key == config_.key_name) {
-        if (config_.preserve_key) out.set(m.key, original);
+        if (config_.preserve_key) out.set(out_arena.copy(m.key), record::deep_copy(original, out_arena));
       } else if (config_.reserve_data && parsed.find(m.key) == nullptr) {
-        out.add(m.key, m.value);
+        out.add(out_arena.copy(m.key), record::deep_copy(m.value, out_arena));
       }
     }
     return out.finish();
@@ -105,6 +132,7 @@ class ParserFilter final : public Filter {
   std::string instance_ = "parser";
   log::RateLimit failure_log_{1000};
   std::vector<Member> scratch_;
+  std::vector<size_t> unparsed_;  // events of the chunk being filtered that kept their record
 };
 
 // "json", "json, logfmt" or a YAML list of names.

@@ -11,6 +11,7 @@
 #include "agent/record.hpp"
 #include "inputs/http/http_body_decoder.hpp"
 #include "inputs/http/http_input_settings.hpp"
+#include "inputs/http/http_refusals.hpp"
 #include "inputs/http/http_server.hpp"
 
 namespace sluice {
@@ -109,24 +110,26 @@ class HttpInput final : public Input, public RequestHandler {
       return a;
     }
     if (head.method != "POST") {
-      auto a = refuse(json_error(405, "method " + std::string(head.method) + " not allowed: send records with POST"));
+      auto a = refuse(head, 405, "method " + std::string(head.method) + " not allowed: send records with POST");
       a.headers.emplace_back("Allow", "POST");
       return a;
     }
     if (!authorized(head.authorization)) {
-      auto a = refuse(json_error(401, head.authorization.empty() ? "authentication required" : "wrong credentials"));
+      // Never the credentials themselves: whether there were any is enough.
+      auto a = refuse(head, 401, head.authorization.empty() ? "authentication required" : "wrong credentials");
       if (!s_.basic_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\"");
       if (!s_.bearer_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
       return a;
     }
     if (!body_format(head.content_type)) {
-      return refuse(json_error(415, "unsupported Content-Type '" + std::string(head.content_type) +
-                                        "': send application/json, application/x-ndjson or "
-                                        "application/x-www-form-urlencoded"));
+      return refuse(head, 415,
+                    "unsupported Content-Type '" + std::string(head.content_type) +
+                        "': send application/json, application/x-ndjson or application/x-www-form-urlencoded");
     }
     if (!body_encoding(head.content_encoding)) {
-      return refuse(json_error(415, "unsupported Content-Encoding '" + std::string(head.content_encoding) +
-                                        "': send gzip, deflate or identity"));
+      return refuse(head, 415,
+                    "unsupported Content-Encoding '" + std::string(head.content_encoding) +
+                        "': send gzip, deflate or identity");
     }
     if (ctx_->paused()) return busy();
     return std::nullopt;
@@ -139,22 +142,28 @@ class HttpInput final : public Input, public RequestHandler {
     std::string_view text = body;
     if (auto encoding = *body_encoding(head.content_encoding); encoding != BodyEncoding::Identity) {
       auto error = BodyDecoder::inflate(encoding, body, s_.max_body_size, inflated_);
-      if (error) return refuse(*error, head);
+      if (error) return refuse(head, *error);
       text = inflated_;
     }
     std::string tag = s_.tag.empty() ? http_tag_from_target(head.target, s_.default_tag) : s_.tag;
-    // Parsed records take two to three times their JSON text (members, copied
-    // strings); the arena grows in blocks of at most 256 KiB, which the block
-    // pool recycles.
+    // Parsed records take about 1.5 times their JSON text (members, copied
+    // strings); after this first block the arena grows in blocks of at most
+    // Arena::kMaxBlock, which the block pool recycles. Unused room left over is
+    // compacted away before the chunk is queued.
     auto chunk = std::make_unique<Chunk>(std::move(tag), std::clamp<size_t>(2 * text.size(), 4096, 256 * 1024));
     auto error = decoder_.decode(*body_format(head.content_type), text, wall_now_ns(), *chunk);
     if (inflated_.capacity() > kKeepInflateBuffer) inflated_ = std::string();
-    if (error) return refuse(*error, head);
+    if (error) return refuse(head, *error);
     metrics_.accepted->add();
     emit(std::move(chunk));
     HttpAnswer ok;
     ok.status = s_.success_code;
     return ok;
+  }
+
+  void refused(std::string_view remote, int status, std::string_view reason) override {
+    metrics_.refused->add();
+    if (auto line = refusal_log_.refused(ctx_->instance(), remote, status, reason)) log::warn("{}", *line);
   }
 
  private:
@@ -164,17 +173,15 @@ class HttpInput final : public Input, public RequestHandler {
            (!s_.bearer_credentials.empty() && credentials_match(authorization, s_.bearer_credentials));
   }
 
-  HttpAnswer refuse(HttpAnswer a) {
-    metrics_.refused->add();
-    return a;
+  // A request that can't be taken: counted, logged (rate-limited, with the
+  // client's address), answered with the reason.
+  HttpAnswer refuse(const RequestHead& head, int status, const std::string& reason) {
+    refused(head.remote, status, reason);
+    return json_error(status, reason);
   }
 
-  // A body that can't be taken: counted, logged (rate-limited), answered.
-  HttpAnswer refuse(const BodyError& error, const RequestHead& head) {
-    if (uint64_t n = refused_log_.hit())
-      log::warn("input {}: refused a request from {}: {} ({} refused so far)", ctx_->instance(), head.remote,
-                error.message, n);
-    return refuse(json_error(error.kind == BodyError::Kind::TooLarge ? 413 : 400, error.message));
+  HttpAnswer refuse(const RequestHead& head, const BodyError& error) {
+    return refuse(head, error.kind == BodyError::Kind::TooLarge ? 413 : 400, error.message);
   }
 
   HttpAnswer busy() {
@@ -213,7 +220,7 @@ class HttpInput final : public Input, public RequestHandler {
   std::optional<HttpServer> server_;
   BodyDecoder decoder_;
   std::string inflated_;
-  log::RateLimit refused_log_;
+  RefusalLog refusal_log_;
 };
 
 }  // namespace

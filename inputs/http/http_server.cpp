@@ -205,12 +205,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   // malformed or oversized request gets an answer first.
   void on_read_error(beast::error_code ec) {
     if (ec == bhttp::error::body_limit) {
-      return answer(json_error(413, "body larger than max_body_size (" + std::to_string(settings().max_body_size) +
-                                        " bytes)"),
-                    true);
+      return refuse(413, "body larger than max_body_size (" + std::to_string(settings().max_body_size) + " bytes)");
     }
     if (ec == bhttp::error::header_limit) {
-      return answer(json_error(431, "request header larger than " + std::to_string(kHeaderLimit) + " bytes"), true);
+      return refuse(431, "request header larger than " + std::to_string(kHeaderLimit) + " bytes");
     }
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec.category() == asio::error::get_system_category() ||
@@ -218,7 +216,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         ec.category() == ssl::error::get_stream_category()) {
       return close();
     }
-    answer(json_error(400, "malformed HTTP request: " + ec.message()), true);
+    refuse(400, "malformed HTTP request: " + ec.message());
+  }
+
+  // Answers a request the server itself can't take, tells the handler, closes.
+  void refuse(int status, const std::string& reason) {
+    if (server_->handler != nullptr) server_->handler->refused(remote_, status, reason);
+    answer(json_error(status, reason), true);
   }
 
   RequestHead head() const {

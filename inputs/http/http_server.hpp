@@ -59,6 +59,9 @@ class RequestHandler {
   // The whole body (at most max_body_size bytes) of a request check() let
   // through. The handler may take the body's memory (std::move).
   virtual HttpAnswer handle(const RequestHead& head, std::string& body) = 0;
+  // The server refused a request itself (malformed, its head or body over
+  // the limit) and answered `status`; remote is the client's address.
+  virtual void refused(std::string_view remote, int status, std::string_view reason) = 0;
 };
 
 // What HttpServer throws when a setting can't work: the key ("tls.crt_file",

@@ -147,16 +147,25 @@ ChunkPtr TailFile::build_chunk(ReadScratch& scratch, int64_t now_ns, bool flush_
   metrics_.lines_read->add(split.lines.size());
 
   size_t bytes = split.bulk.size() + split.extra.size();
-  // Sized for the records too, so one arena block usually holds the chunk:
-  // a parser copies each line's strings and adds a member per field.
+  // A parser reads each line and keeps its fields, so the lines needn't be
+  // copied into the chunk (only one that doesn't parse is, as text). Else
+  // the slice's whole lines are copied into the chunk once, into a block
+  // sized to them (no room left unused to be charged), and every line is a
+  // view into it; the records go into blocks sized for them.
+  const bool borrow = cfg_.parser != nullptr && !decoder_;
   size_t per_line = cfg_.parser != nullptr ? 8 * sizeof(Member) : 3 * sizeof(Member);
-  size_t first_block = (cfg_.parser != nullptr ? 2 : 1) * bytes + split.lines.size() * per_line + 1024;
-  auto chunk = std::make_unique<Chunk>(tag_, first_block);
+  size_t records = split.lines.size() * per_line + 1024;
+  auto chunk = std::make_unique<Chunk>(tag_, std::min(borrow ? bytes + records : records, Arena::kMaxBlock));
   chunk->events.reserve(split.lines.size());
-  // The slice is copied into the chunk once; every line is a view into it.
-  std::string_view bulk = chunk->arena.copy(split.bulk);
-  std::string_view extra = chunk->arena.copy(split.extra);
+  std::string_view bulk = split.bulk;
+  std::string_view extra = split.extra;
+  if (!borrow) {
+    if (!split.bulk.empty()) chunk->arena.start_block(split.bulk.size());
+    bulk = chunk->arena.copy(split.bulk);
+    extra = chunk->arena.copy(split.extra);  // a line carried over from the last read, at most
+  }
   RecordMaker maker(cfg_, metrics_, *chunk, path_, scratch.members, now_ns);
+  if (borrow) maker.borrow_lines();
   uint64_t cuts = decoder_ ? decoder_->cuts() : 0;
   for (const auto& ref : split.lines) {
     maker.add_line((ref.in_extra ? extra : bulk).substr(ref.begin, ref.len), ref.offset, decoder_.get());

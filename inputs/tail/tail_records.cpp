@@ -63,7 +63,7 @@ void RecordMaker::add_line(std::string_view line, uint64_t offset, ContainerDeco
                 cfg_.parser->name(), n);
     }
   }
-  add_plain(line, offset);
+  add_plain(borrowed_ ? chunk_.arena.copy(line) : line, offset);
 }
 
 void RecordMaker::add_plain(std::string_view line, uint64_t offset) {

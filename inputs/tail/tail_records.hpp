@@ -20,8 +20,13 @@ class RecordMaker {
   RecordMaker(const TailInputConfig& cfg, TailMetrics& metrics, Chunk& chunk, std::string_view path,
               std::vector<Member>& scratch, int64_t now_ns);
 
-  // line must live in the chunk's arena.
+  // line must live in the chunk's arena, unless borrow_lines() was called.
   void add_line(std::string_view line, uint64_t offset, ContainerDecoder* decoder);
+  // Lines given to add_line from now on live in the caller's buffer: each is
+  // copied into the chunk only when it is kept as text, so a parsed line's
+  // raw text doesn't stay in the chunk beside its record. Not with a
+  // multiline decoder (it keeps views of lines).
+  void borrow_lines() { borrowed_ = true; }
   void add_container(const ContainerRecord& r);
 
  private:
@@ -39,6 +44,7 @@ class RecordMaker {
   std::string_view offset_key_;
   Value path_;
   std::string_view file_;  // for log lines
+  bool borrowed_ = false;
 };
 
 }  // namespace sluice::tail

@@ -120,7 +120,7 @@ TEST_CASE("health: an input paused by a full buffer longer than max_paused makes
                  "\n      read_from_head: on\n  outputs:\n    - name: http\n      match: app\n      uri: /controlled\n"
                  "      port: " + std::to_string(sink.port()) +
                  "\n      format: json_lines\n      retry_base: 100ms\n      retry_cap: 300ms\n"
-                 "      mem_buf_limit: 256k\n      buffer.when_full: block\n");
+                 "      mem_buf_limit: 256k\n      batch_max_bytes: 256k\n      buffer.when_full: block\n");
   Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
 
   HttpGet health;

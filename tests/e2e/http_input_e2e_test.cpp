@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
+#include <regex>
 
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
@@ -205,6 +206,39 @@ TEST_CASE("http e2e: Python's logging.handlers.HTTPHandler, with basic auth", "[
   CHECK_FALSE(std::filesystem::exists(dir.file("out/anon")));
 }
 
+TEST_CASE("http e2e: refused requests are logged with the client's address and the reason, a burst not each time",
+          "[e2e][http_input]") {
+  TempDir dir;
+  Sluice s(dir, "      bearer_token: right-token\n");
+  const std::vector<std::string> wrong = {"-H", "Authorization: Bearer wrong-token", "-H",
+                                          "Content-Type: application/json", "-d", "{}"};
+  CHECK(curl(dir, wrong, {s.url("/app")}).out == "401");
+  const std::regex refused_401("input http\\.0: refused a request from 127\\.0\\.0\\.1:[0-9]+: 401 wrong credentials");
+  auto count = [&](const std::regex& re) {
+    std::string log = s.log();
+    return std::distance(std::sregex_iterator(log.begin(), log.end(), re), std::sregex_iterator());
+  };
+  REQUIRE(wait_until([&] { return count(refused_401) == 1; }, 5s));
+  CHECK(s.log().find("wrong-token") == std::string::npos);  // the credentials never
+
+  // 1,000 more on one keep-alive connection (curl's URL range): all answered 401, not logged 1,000 times.
+  std::vector<std::string> argv = {kCurl, "-sS", "-o", "/dev/null", "-w", "%{http_code}\n"};
+  argv.insert(argv.end(), wrong.begin(), wrong.end());
+  argv.push_back(s.url("/burst[1-1000]"));
+  Run burst = run(argv);
+  INFO(burst.err);
+  CHECK(std::count(burst.out.begin(), burst.out.end(), '\n') == 1000);
+  CHECK(burst.out.find("401\n") == 0);
+  CHECK(burst.out.find_first_not_of("401\n") == std::string::npos);
+  // Another reason still shows at once: a malformed body from the same client.
+  CHECK(curl(dir, {"-H", "Authorization: Bearer right-token", "-H", "Content-Type: application/json", "-d", "{bad"},
+             {s.url("/app")})
+            .out == "400");
+  REQUIRE(wait_until([&] { return s.log().find(": 400 invalid JSON") != std::string::npos; }, 5s));
+  const std::regex any_refusal("refused a request from");
+  CHECK(count(any_refusal) <= 4);  // the first, at most two burst summaries (10 s apart), the 400
+}
+
 TEST_CASE("http e2e: HTTPS with a test CA: curl, openssl s_client, Python, client certificates", "[e2e][http_input]") {
   TempDir dir;
   auto pki = make_test_pki(dir.path());
@@ -256,7 +290,7 @@ TEST_CASE("http e2e: a blocked output fills its buffer, the input answers 503 + 
   // The output directory can't be made while a file stands in its way: every
   // flush fails and is retried, so the first chunk stays in the buffer.
   write_file(dir.file("out"), "not a directory");
-  Sluice s(dir, "", "      mem_buf_limit: 1k\n      retry_base: 100ms\n      retry_cap: 200ms\n");
+  Sluice s(dir, "", "      mem_buf_limit: 1k\n      batch_max_bytes: 1k\n      retry_base: 100ms\n      retry_cap: 200ms\n");
   // Every request has its own record; what was answered 201 must arrive
   // exactly once, what was answered 503 never.
   std::vector<std::string> accepted, refused;

@@ -151,7 +151,7 @@ TEST_CASE("service.mem_limit pauses a file input while an output is slow, logged
                  "\n      read_from_head: on\n"
                  "  filters:\n    - name: parser\n      match: app\n      key_name: log\n      parser: json\n"
                  "  outputs:\n    - name: es\n      match: app\n      port: " + std::to_string(es.port()) +
-                 "\n      batch_max_records: 1000\n");
+                 "\n      batch_max_records: 1000\n      batch_max_bytes: 512k\n");
   Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
   // Paused while the first answers are late: seen in the metrics while it happens.
   REQUIRE(wait_until([&] {

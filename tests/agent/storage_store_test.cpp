@@ -73,7 +73,7 @@ TEST_CASE("stored chunks come back in order, across a restart") {
   CHECK(test::load_all(*s) == std::vector<int64_t>{2, 3, 4, 5});
 }
 
-TEST_CASE("up chunks are not read back; a down chunk after them is") {
+TEST_CASE("up chunks are not read back, a down chunk after them is") {
   test::TempDir dir;
   storage::RecoveryReport r;
   auto s = SegmentStore::open(test::store_opts(dir), &r);

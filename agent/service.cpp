@@ -44,8 +44,14 @@ Service::Impl::InputSlot::InputSlot(Impl& svc, std::string instance)
                                    "Records the input handed to the pipeline.")) {}
 
 bool Service::Impl::InputSlot::paused() const {
-  // A filesystem input waits only for its disk: a full pipeline fills the disk instead.
-  bool p = buffer ? !buffer->blocked_reason().empty() : svc_.pipeline->paused();
+  // A filesystem input that acknowledges senders (it offers) waits only for
+  // its disk: a full pipeline fills the disk instead. One whose source is its
+  // buffer (a file, a pipe) waits for the pipeline as in memory: reading
+  // chunks back from disk would cost what waiting doesn't.
+  bool p;
+  if (!buffer) p = svc_.pipeline->paused();
+  else if (!buffer->blocked_reason().empty()) p = true;
+  else p = !offers_ && svc_.pipeline->paused();
   if (p && !paused_since_) {
     paused_since_ = Clock::now();
     paused_since_wall_ = std::chrono::system_clock::now();
@@ -67,6 +73,7 @@ bool Service::Impl::InputSlot::offer(ChunkPtr& chunk) {
     emit(std::move(chunk));
     return true;
   }
+  offers_ = true;
   size_t n = chunk ? chunk->events.size() : 0;
   if (!buffer->offer(chunk)) return false;
   records_.add(n);

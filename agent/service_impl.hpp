@@ -71,6 +71,7 @@ struct Service::Impl {
     Impl& svc_;
     std::string instance_;
     bool done_ = false;
+    bool offers_ = false;  // the input acknowledges senders (uses offer())
     Counter& records_;
     // Since when paused() has answered true without a break (health).
     mutable std::optional<std::chrono::steady_clock::time_point> paused_since_;

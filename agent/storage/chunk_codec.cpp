@@ -18,47 +18,44 @@ constexpr int kMaxDepth = 200;
 uint64_t zigzag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
 int64_t unzigzag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
-// Writes into a std::string used as raw storage (its size is its capacity):
-// the buffer is reused from chunk to chunk, so it grows rarely and no byte
-// is pushed one at a time.
+// Writes into a std::string used as raw storage from `at` on: the string
+// only grows (a reused buffer keeps its size, so no byte is zero-filled
+// twice) and every field is written through a raw pointer after one room
+// check. The caller tracks how much is used.
 class Out {
  public:
-  explicit Out(std::string& buf) : buf_(buf), start_(buf.size()), pos_(buf.size()) {}
-  ~Out() { buf_.resize(pos_); }
+  Out(std::string& buf, size_t at) : buf_(buf), start_(at) {
+    if (buf_.size() < at + 4096) buf_.resize(at + 4096);
+    p_ = buf_.data() + at;
+    end_ = buf_.data() + buf_.size();
+  }
 
   void ensure(size_t n) {
-    if (pos_ + n <= cap_) return;
-    size_t want = std::max<size_t>({pos_ + n, cap_ * 2, 4096});
-    buf_.resize(want);
-    cap_ = want;
+    if (static_cast<size_t>(end_ - p_) >= n) return;
+    size_t used = static_cast<size_t>(p_ - buf_.data());
+    buf_.resize(std::max(used + n, buf_.size() * 2));
+    p_ = buf_.data() + used;
+    end_ = buf_.data() + buf_.size();
   }
-  void byte(uint8_t b) {
-    ensure(1);
-    buf_[pos_++] = static_cast<char>(b);
-  }
+  // The callers made room (ensure) first.
+  void byte(uint8_t b) { *p_++ = static_cast<char>(b); }
   void varint(uint64_t v) {
-    ensure(10);
-    char* p = buf_.data() + pos_;
     while (v >= 0x80) {
-      *p++ = static_cast<char>(v | 0x80);
+      *p_++ = static_cast<char>(v | 0x80);
       v >>= 7;
     }
-    *p++ = static_cast<char>(v);
-    pos_ = static_cast<size_t>(p - buf_.data());
+    *p_++ = static_cast<char>(v);
   }
   void bytes(std::string_view s) {
+    ensure(s.size() + 11);
     varint(s.size());
-    ensure(s.size());
-    std::memcpy(buf_.data() + pos_, s.data(), s.size());
-    pos_ += s.size();
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
   }
-  void fixed64(uint64_t v) {
-    ensure(8);
-    for (int i = 0; i < 8; ++i) buf_[pos_++] = static_cast<char>(v >> (8 * i));
-  }
-  size_t written() const { return pos_ - start_; }
+  size_t written() const { return static_cast<size_t>(p_ - buf_.data()) - start_; }
 
   void value(const Value& v) {
+    ensure(11);  // a tag and a varint, or a tag and a double
     switch (v.kind()) {
       case Kind::Null: return byte(kNull);
       case Kind::Bool: return byte(v.as_bool() ? kTrue : kFalse);
@@ -68,9 +65,14 @@ class Out {
         uint64_t bits;
         double d = v.as_double();
         std::memcpy(&bits, &d, 8);
-        return fixed64(bits);
+        for (int i = 0; i < 8; ++i) *p_++ = static_cast<char>(bits >> (8 * i));
+        return;
       }
-      case Kind::String: byte(kString); return bytes(v.as_string());
+      case Kind::String: {
+        std::string_view s = v.as_string();
+        byte(kString);
+        return bytes(s);
+      }
       case Kind::Array:
         byte(kArray);
         varint(v.size());
@@ -90,8 +92,8 @@ class Out {
  private:
   std::string& buf_;
   size_t start_;
-  size_t pos_;
-  size_t cap_ = buf_.size();
+  char* p_;
+  char* end_;
 };
 
 // Reads an encoding copied into the chunk's arena; strings stay there.
@@ -184,23 +186,32 @@ class In {
 
 }  // namespace
 
-size_t encode_chunk(const Chunk& chunk, std::string& out) {
-  Out o(out);
+size_t encode_chunk(const Chunk& chunk, std::string& out, size_t at) {
+  Out o(out, at);
   o.bytes(chunk.tag);
+  o.ensure(10);
   o.varint(chunk.events.size());
   for (const Event& e : chunk.events) {
+    o.ensure(10);
     o.varint(zigzag(e.time_ns));
     o.value(e.record);
   }
   return o.written();
 }
 
-ChunkPtr decode_chunk(std::string_view payload, std::string* error) {
+size_t encode_chunk(const Chunk& chunk, std::string& out) {
+  size_t at = out.size();
+  size_t n = encode_chunk(chunk, out, at);
+  out.resize(at + n);
+  return n;
+}
+
+bool decode_chunk_into(std::string_view payload, Chunk& chunk, bool in_arena, std::string* error) {
   auto say = [&](const char* why) {
     if (error != nullptr) *error = why;
-    return nullptr;
+    return false;
   };
-  // The tag is read from the untrusted bytes before the chunk exists.
+  // The tag and count are read from the untrusted bytes first.
   Arena scratch(64);
   In head(payload.data(), payload.size(), scratch);
   std::string_view tag = head.bytes();
@@ -208,23 +219,37 @@ ChunkPtr decode_chunk(std::string_view payload, std::string* error) {
   if (!head.ok()) return say(head.error());
   if (count > head.left() / 2) return say("more events than bytes");
   size_t body_at = payload.size() - head.left();
-
-  // Members and values take more room than their encoding: start the arena
-  // large enough that most chunks fit in its first block.
-  auto chunk = std::make_unique<Chunk>(std::string(tag), std::clamp<size_t>(payload.size() * 3, 4096, 1024 * 1024));
   size_t body_size = payload.size() - body_at;
-  char* copy = static_cast<char*>(chunk->arena.allocate(body_size + 1, 1));
-  std::memcpy(copy, payload.data() + body_at, body_size);
-  In in(copy, body_size, chunk->arena);
-  chunk->events.reserve(count);
+  const char* body = payload.data() + body_at;
+  if (!in_arena) {
+    // Strings point into the chunk's own copy.
+    char* copy = static_cast<char*>(chunk.arena.allocate(body_size + 1, 1));
+    std::memcpy(copy, body, body_size);
+    body = copy;
+  }
+  chunk.tag.assign(tag);
+  In in(body, body_size, chunk.arena);
+  chunk.events.clear();
+  chunk.events.reserve(count);
   for (uint64_t i = 0; i < count && in.ok(); ++i) {
     int64_t t = unzigzag(in.varint());
     Value record = in.value(0);
     if (in.ok() && !record.is_map()) in.fail("a record that is not a map");
-    if (in.ok()) chunk->events.push_back({t, record});
+    if (in.ok()) chunk.events.push_back({t, record});
   }
   if (in.ok() && !in.at_end()) in.fail("bytes after the last event");
-  if (!in.ok()) return say(in.error());
+  if (!in.ok()) {
+    chunk.events.clear();
+    return say(in.error());
+  }
+  return true;
+}
+
+ChunkPtr decode_chunk(std::string_view payload, std::string* error) {
+  // Members and values take more room than their encoding: start the arena
+  // large enough that most chunks fit in its first block.
+  auto chunk = std::make_unique<Chunk>(std::string(), std::clamp<size_t>(payload.size() * 3, 4096, 1024 * 1024));
+  if (!decode_chunk_into(payload, *chunk, false, error)) return nullptr;
   return chunk;
 }
 

@@ -134,13 +134,15 @@ int SegmentStore::roll() {
 
 SegmentStore::Appended SegmentStore::append(const Chunk& chunk, State state) {
   Appended a;
-  buf_.resize(kFrameHeaderSize);
-  size_t payload = encode_chunk(chunk, buf_);
+  // buf_ only grows (see encode_chunk): frame is the part of it in use.
+  size_t payload = encode_chunk(chunk, buf_, kFrameHeaderSize);
   if (payload > kMaxPayload) {
     a.error = EFBIG;
     return a;
   }
-  buf_.resize(kFrameHeaderSize + payload + kFrameTrailerSize);
+  size_t frame_size = kFrameHeaderSize + payload + kFrameTrailerSize;
+  if (buf_.size() < frame_size) buf_.resize(frame_size);
+  std::string_view frame(buf_.data(), frame_size);
   FrameHeader h{FrameType::Chunk, static_cast<uint32_t>(payload), static_cast<uint32_t>(chunk.events.size()),
                 next_id_};
   encode_frame_header(h, buf_.data());
@@ -149,7 +151,7 @@ SegmentStore::Appended SegmentStore::append(const Chunk& chunk, State state) {
 
   Segment* active = active_fd_ >= 0 ? &segments_.back() : nullptr;
   if (active == nullptr || must_roll_ || active->entries.size() >= kMaxEntries ||
-      (active->size + buf_.size() > opts_.segment_size && !active->entries.empty())) {
+      (active->size + frame.size() > opts_.segment_size && !active->entries.empty())) {
     if (int err = roll(); err != 0) {
       space_short_ = true;
       a.error = err;
@@ -157,7 +159,7 @@ SegmentStore::Appended SegmentStore::append(const Chunk& chunk, State state) {
     }
     active = &segments_.back();
   }
-  int err = write_all(active_fd_, buf_);
+  int err = write_all(active_fd_, frame);
   if (err == 0 && opts_.sync == Sync::Full && ::fdatasync(active_fd_) != 0) err = errno;
   if (err != 0) {
     // Nothing of a refused chunk may stay: cut the file back to its last frame.
@@ -168,10 +170,10 @@ SegmentStore::Appended SegmentStore::append(const Chunk& chunk, State state) {
   }
   space_short_ = false;
   uint64_t offset = active->size;
-  active->size += buf_.size();
-  disk_bytes_ += buf_.size();
+  active->size += frame.size();
+  disk_bytes_ += frame.size();
   ++next_id_;
-  Entry e{h.id, static_cast<uint32_t>(buf_.size()), h.records, tag_index(chunk.tag), 0, state};
+  Entry e{h.id, static_cast<uint32_t>(frame.size()), h.records, tag_index(chunk.tag), 0, state};
   if (state == State::Down) {
     if (down_ == 0) {
       cur_seq_ = active->seq;
@@ -324,21 +326,24 @@ std::optional<SegmentStore::Loaded> SegmentStore::load_next(std::string* problem
     size_t index = cur_entry_++;
     Entry& e = s->entries[index];
     if (e.state != State::Down) continue;
-    read_buf_.resize(h->length + kFrameTrailerSize);
-    err = pread_all(fd, read_buf_.data(), read_buf_.size(), frame_off + kFrameHeaderSize);
+    // Read straight into the new chunk's arena: its strings will point there.
+    // Members and values take more room than their encoding, hence the size.
+    size_t n = h->length + kFrameTrailerSize;
+    auto chunk = std::make_unique<Chunk>(std::string(), std::clamp<size_t>(n * 3, 4096, 1024 * 1024));
+    char* raw = static_cast<char*>(chunk->arena.allocate(n, 1));
+    err = pread_all(fd, raw, n, frame_off + kFrameHeaderSize);
     std::string why;
-    ChunkPtr chunk;
-    std::string_view payload(read_buf_.data(), h->length);
+    std::string_view payload(raw, h->length);
     if (err != 0) {
       why = std::string("could not be read (") + std::strerror(err) + ")";
-    } else if (!check_frame_trailer(payload, read_buf_.data() + h->length)) {
+    } else if (!check_frame_trailer(payload, raw + h->length)) {
       why = "no longer matches its checksum";
-    } else if (!(chunk = decode_chunk(payload, &why))) {
+    } else if (!decode_chunk_into(payload, *chunk, true, &why)) {
       why = "does not decode (" + why + ")";
     }
-    if (!chunk) {
+    if (!why.empty()) {
       std::string bytes(head, sizeof head);
-      bytes.append(read_buf_, 0, err == 0 ? read_buf_.size() : 0);
+      if (err == 0) bytes.append(raw, n);
       quarantine_frame(*s, frame_off, bytes, why);
       finish_entry(*s, e);
       ++*quarantined;
@@ -347,7 +352,6 @@ std::optional<SegmentStore::Loaded> SegmentStore::load_next(std::string* problem
     --down_;
     e.state = State::Up;
     e.mem = static_cast<uint32_t>(std::min<size_t>(chunk->memory_bytes(), UINT32_MAX));
-    if (read_buf_.capacity() > 4 * 1024 * 1024) read_buf_ = std::string();
     return Loaded{std::move(chunk), make_cookie(s->seq, index)};
   }
   return std::nullopt;

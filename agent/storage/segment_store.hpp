@@ -137,8 +137,7 @@ class SegmentStore {
   std::vector<std::string> tags_;
   std::unordered_map<std::string, uint32_t> tag_index_;
   std::vector<uint64_t> pending_by_tag_;
-  std::string buf_;  // frame being written
-  std::string read_buf_;
+  std::string buf_;  // frame being written: only grows (its start is in use)
 };
 
 }  // namespace sluice::storage

@@ -154,6 +154,7 @@ void write_input(json::Writer& w, const InputState& i, const Policy& policy, con
     w.field("paused_because", i.paused_reason);
   }
   if (i.input != nullptr) i.input->describe_health(w);
+  if (i.describe_storage) i.describe_storage(w);
   w.end_object();
 }
 

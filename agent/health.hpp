@@ -13,6 +13,7 @@
 // failures that hasn't stalled yet makes it degraded (still 200).
 #pragma once
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,9 @@
 
 namespace sluice {
 class Input;
+namespace json {
+class Writer;
+}
 }
 
 namespace sluice::health {
@@ -47,6 +51,8 @@ struct InputState {
   WallTime paused_since_wall{};
   std::string paused_reason;     // which buffer is full
   const Input* input = nullptr;  // adds its own members (Input::describe_health); may be null
+  // Adds the input's "storage" member (filesystem buffer); may be empty.
+  std::function<void(json::Writer&)> describe_storage;
 };
 
 struct OutputState {

@@ -20,10 +20,24 @@ class InputContext {
  public:
   virtual ~InputContext() = default;
   virtual boost::asio::io_context& io() = 0;
-  // Hands a chunk to the pipeline (filters, router, outputs).
+  // Hands a chunk to the pipeline (filters, router, outputs). With
+  // storage.type filesystem the chunk is written to the input's buffer
+  // first; if that fails it still goes on, in memory only (for inputs whose
+  // source is their buffer, like a file).
   virtual void emit(ChunkPtr chunk) = 0;
-  // True while the memory budget or a blocking output buffer is full: don't
-  // read more; check again later (a file input waits, the file is the buffer).
+  // For inputs that acknowledge to a sender (HTTP 2xx, reading on over TCP):
+  // true once the chunk is taken -- with storage.type filesystem, once it is
+  // in the input's segment file (written, or fsynced with storage.sync full),
+  // so a crash can no longer lose it. False: refused (disk full, a storage
+  // limit under block); `chunk` is left to the caller, who pushes back and
+  // offers it again later. Memory inputs always take it.
+  virtual bool offer(ChunkPtr& chunk) {
+    emit(std::move(chunk));
+    return true;
+  }
+  // True while the memory budget or a blocking output buffer is full (for a
+  // filesystem input: while its buffer refuses chunks): don't read more;
+  // check again later (a file input waits, the file is the buffer).
   virtual bool paused() const = 0;
   // The input has nothing more to read (stdin EOF, tail exit_on_eof). When
   // every input has finished, sluice drains its outputs and exits.

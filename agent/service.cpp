@@ -20,12 +20,12 @@ namespace sluice {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
 std::string instance_name(const config::ComponentConfig& cfg, size_t index) {
   if (cfg.has("alias")) return cfg.get_string("alias");
   return std::string(cfg.plugin()) + "." + std::to_string(index);
 }
+
+namespace {
 
 template <class Plugins>
 const auto& find_plugin(const Plugins& plugins, std::string_view name) {
@@ -44,7 +44,14 @@ Service::Impl::InputSlot::InputSlot(Impl& svc, std::string instance)
                                    "Records the input handed to the pipeline.")) {}
 
 bool Service::Impl::InputSlot::paused() const {
-  bool p = svc_.pipeline->paused();
+  // A filesystem input that acknowledges senders (it offers) waits only for
+  // its disk: a full pipeline fills the disk instead. One whose source is its
+  // buffer (a file, a pipe) waits for the pipeline as in memory: reading
+  // chunks back from disk would cost what waiting doesn't.
+  bool p;
+  if (!buffer) p = svc_.pipeline->paused();
+  else if (!buffer->blocked_reason().empty()) p = true;
+  else p = !offers_ && svc_.pipeline->paused();
   if (p && !paused_since_) {
     paused_since_ = Clock::now();
     paused_since_wall_ = std::chrono::system_clock::now();
@@ -57,14 +64,28 @@ bool Service::Impl::InputSlot::paused() const {
 void Service::Impl::InputSlot::emit(ChunkPtr chunk) {
   if (chunk->events.empty()) return;
   records_.add(chunk->events.size());
+  if (buffer) return buffer->emit(std::move(chunk));
   svc_.pipeline->submit(std::move(chunk));
 }
 
-void Service::Impl::InputSlot::finished() {
-  if (!done_) {
-    done_ = true;
-    svc_.input_finished();
+bool Service::Impl::InputSlot::offer(ChunkPtr& chunk) {
+  if (!buffer) {
+    emit(std::move(chunk));
+    return true;
   }
+  offers_ = true;
+  size_t n = chunk ? chunk->events.size() : 0;
+  if (!buffer->offer(chunk)) return false;
+  records_.add(n);
+  return true;
+}
+
+void Service::Impl::InputSlot::finished() {
+  if (done_) return;
+  done_ = true;
+  // What waits in its buffer is delivered before the input counts as finished.
+  if (buffer) return buffer->when_backlog_empty([this] { svc_.input_finished(); });
+  svc_.input_finished();
 }
 
 // ---- building ----
@@ -74,6 +95,9 @@ Service::Impl::Impl(const config::PipelineConfig& loaded)
   Plan p = plan(std::make_unique<config::PipelineConfig>(loaded));
   const auto& svc = p.cfg->service;
   grace = svc.get_duration("grace");
+  storage_settings = p.storage;
+  storage_limits = std::make_unique<storage::StorageLimits>(metrics);
+  storage_limits->configure(std::move(p.storage_limits));
   pipeline = std::make_unique<Pipeline>(std::vector<FilterSlot>{}, std::vector<OutputRunner*>{},
                                         svc.get_size("mem_limit"), metrics);
   configs.push_back(std::move(p.cfg));
@@ -95,6 +119,7 @@ Service::Impl::Impl(const config::PipelineConfig& loaded)
     slot->input = std::move(in.fresh);
     slot->fingerprint = std::move(in.fingerprint);
     slot->plugin = std::move(in.plugin);
+    slot->filesystem = in.filesystem;
     inputs.push_back(std::move(slot));
   }
   if (svc.get_bool("http_server")) {
@@ -192,6 +217,7 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
       in.fresh = find_plugin(input_plugins(), ic.plugin()).make(ic, build);
     p.inputs.push_back(std::move(in));
   }
+  plan_storage(p, *next);
   p.cfg = std::move(next);
   return p;
 }
@@ -226,6 +252,9 @@ void Service::Impl::shutdown() {
   if (reloading) reload_finished(false, "sluice is stopping; inputs a reload was replacing stay stopped");
   for (auto& in : inputs)
     if (in->started && !in->leaving) in->input->stop();
+  // What waits on disk stays there for the next start.
+  for (auto& in : inputs)
+    if (in->buffer) in->buffer->stop();
   pipeline->flush_filters();
   // The status server keeps answering during the drain (ready says 503,
   // metrics show the drain) and stops in finish().
@@ -292,6 +321,8 @@ int Service::Impl::run() {
   wait_hangup();
   for (auto& o : outputs) o.runner->start();
   for (size_t i = 0; i < pipeline->filters().size(); ++i) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
+  for (auto& in : inputs) open_buffer(*in);
+  warn_orphan_buffers();
   for (auto& in : inputs) {
     in->input->start(*in);
     in->started = true;

@@ -26,8 +26,13 @@
 #include "agent/pipeline.hpp"
 #include "agent/service.hpp"
 #include "agent/status_server.hpp"
+#include "agent/storage/input_buffer.hpp"
+#include "agent/storage/storage_settings.hpp"
 
 namespace sluice {
+
+// An instance's name: its alias, or "plugin.index".
+std::string instance_name(const config::ComponentConfig& cfg, size_t index);
 
 struct Service::Impl {
   // One input instance's context; a reload that changes the input's settings
@@ -37,6 +42,7 @@ struct Service::Impl {
     InputSlot(Impl& svc, std::string instance);
     boost::asio::io_context& io() override { return svc_.io; }
     void emit(ChunkPtr chunk) override;
+    bool offer(ChunkPtr& chunk) override;
     bool paused() const override;
     void finished() override;
     Metrics& metrics() override { return svc_.metrics; }
@@ -53,6 +59,10 @@ struct Service::Impl {
     std::string next_fingerprint;
     std::string next_plugin;
     std::chrono::steady_clock::time_point leaving_since;
+    // storage.type filesystem: the buffer, opened when the input first
+    // starts (service_storage.cpp) and kept across reloads.
+    bool filesystem = false;
+    std::unique_ptr<storage::InputBuffer> buffer;
 
     // For health (service_status.cpp).
     health::InputState health_state() const;
@@ -61,6 +71,7 @@ struct Service::Impl {
     Impl& svc_;
     std::string instance_;
     bool done_ = false;
+    bool offers_ = false;  // the input acknowledges senders (uses offer())
     Counter& records_;
     // Since when paused() has answered true without a break (health).
     mutable std::optional<std::chrono::steady_clock::time_point> paused_since_;
@@ -101,6 +112,7 @@ struct Service::Impl {
     struct InputPlan {
       std::string name, fingerprint, plugin;
       std::unique_ptr<Input> fresh;  // null: keep the running one
+      bool filesystem = false;       // storage.type filesystem
     };
     struct FilterPlan {
       std::string name, fingerprint;
@@ -114,6 +126,8 @@ struct Service::Impl {
     std::vector<FilterPlan> filters;
     std::vector<OutputPlan> outputs;
     std::vector<std::string> service_changes;
+    storage::ServiceStorage storage;
+    std::vector<storage::OutputLimit> storage_limits;
   };
 
   explicit Impl(const config::PipelineConfig& cfg);
@@ -136,6 +150,15 @@ struct Service::Impl {
   void drain_outputs();
   void finish();
   void log_summary() const;
+
+  // ---- filesystem buffer (service_storage.cpp) ----
+  // Checks the storage keys of a configuration about to run (throws
+  // config::ConfigError) and fills the plan's storage settings.
+  void plan_storage(Plan& p, const config::PipelineConfig& next);
+  // Opens (recovering) the buffer of a filesystem input before it first starts.
+  void open_buffer(InputSlot& slot);
+  // Buffer directories of inputs the configuration no longer has: logged.
+  void warn_orphan_buffers() const;
 
   // ---- status server (service_status.cpp) ----
   void add_status_routes();
@@ -163,6 +186,8 @@ struct Service::Impl {
   std::chrono::nanoseconds grace{};
   std::map<std::string, std::unique_ptr<DeadLetter>> dead_letters;  // by path
   std::string default_dead_letter;
+  storage::ServiceStorage storage_settings;  // as sluice started (storage.* keys need a restart)
+  std::unique_ptr<storage::StorageLimits> storage_limits;  // outlives the inputs' buffers
   // Destruction order matters: inputs (ack sinks) outlive the chunks that
   // the runners and pipeline hold, so they are declared first.
   std::vector<std::unique_ptr<InputSlot>> inputs;

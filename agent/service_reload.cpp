@@ -106,7 +106,7 @@ void Service::Impl::apply(Plan p) {
       log::set_level(svc.get_string("log_level"));
     } else if (key == "grace") {
       grace = svc.get_duration("grace");
-    } else if (key == "http_server" || key == "http_listen" || key == "http_port" || key == "storage.path" ||
+    } else if (key == "http_server" || key == "http_listen" || key == "http_port" || key.starts_with("storage.") ||
                key == "dead_letter_file") {
       need_restart.push_back("service." + key);
     }
@@ -219,6 +219,7 @@ void Service::Impl::apply(Plan p) {
       slot->input = std::move(in.fresh);
       slot->fingerprint = in.fingerprint;
       slot->plugin = in.plugin;
+      slot->filesystem = in.filesystem;
       to_start_inputs.push_back(slot.get());
       inputs.push_back(std::move(slot));
       in_tally.added.push_back(in.name);
@@ -240,8 +241,10 @@ void Service::Impl::apply(Plan p) {
     in_tally.removed.push_back(name);
     leaving_inputs.push_back(std::move(slot));
   }
+  storage_limits->configure(std::move(p.storage_limits));
   for (InputSlot* slot : to_start_inputs) {
     try {
+      open_buffer(*slot);
       slot->input->start(*slot);
       slot->started = true;
     } catch (const std::exception& e) {

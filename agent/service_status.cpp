@@ -33,8 +33,10 @@ health::InputState Service::Impl::InputSlot::health_state() const {
   if (done_) st.run = health::InputState::Run::Finished;
   else if (leaving) st.run = health::InputState::Run::Reloading;
   else if (svc_.stopping || !started) st.run = health::InputState::Run::Stopped;
+  if (buffer) st.describe_storage = [b = buffer.get()](json::Writer& w) { b->describe_health(w); };
   if (paused_since_ && st.run == health::InputState::Run::Running) {
-    st.paused_reason = svc_.pipeline->full_reason();
+    st.paused_reason = buffer ? buffer->blocked_reason() : std::string();
+    if (st.paused_reason.empty()) st.paused_reason = svc_.pipeline->full_reason();
     if (!st.paused_reason.empty()) {
       st.paused_since = paused_since_;
       st.paused_since_wall = paused_since_wall_;

@@ -129,6 +129,22 @@ def wait_read(metrics_port, input_instance, expected, timeout_s):
     return None
 
 
+def wait_backlog_empty(metrics_port, input_instance, timeout_s):
+    """Polls until the input's filesystem buffer has nothing left on disk only; True once it hasn't."""
+    pattern = re.compile(r'^sluice_storage_backlog_chunks\{input="%s"\} (\d+)' % re.escape(input_instance), re.M)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/metrics" % metrics_port, timeout=5) as r:
+                m = pattern.search(r.read().decode())
+            if m and int(m.group(1)) == 0:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 def run_syslog_load(exe, port, connections, messages, timeout_s):
     """bench/syslog_load.c: sends `messages` octet-counted RFC 5424 messages; returns (its seconds, bytes sent).
 

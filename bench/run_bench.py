@@ -47,6 +47,14 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
   http    http input (NDJSON) -> null: wrk -c100 posts batches of 1,000
           records (bench/http_load.lua) for --http-seconds; after it, SIGTERM;
           null must have whole batches, at least every one wrk saw a 2xx for
+  es_fs, es_fs_full  the es pipeline with the tail input's filesystem buffer
+          (storage.type filesystem, storage.sync normal / full; a fresh
+          storage.path under the cache dir each run): beside es, the cost of
+          storing every record
+  http_es, http_es_fs, http_es_fs_full  http input (NDJSON, wrk as for http)
+          -> es (nginx sink), in memory and with the filesystem buffer
+          (normal / full); es must have delivered whole batches, at least
+          every one wrk saw a 2xx for
   tax     the sidecar tax (bench/bench_tax.py): tail_json_null.yaml on a file
           that starts empty; CPU-ms per minute idle, then at 10 and at 100
           lines/s (--tax-seconds each, 60 for the recorded figures), VmRSS at
@@ -61,7 +69,8 @@ Exits non-zero only if sluice fails (an error exit, a timeout, lost records),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,fanout,syslog,rsyslog,http,tax]
+                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,fanout,syslog,rsyslog,http,
+                                  es_fs,es_fs_full,http_es,http_es_fs,http_es_fs_full,tax]
                           [--tax-seconds 60]
                           [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
 """
@@ -94,7 +103,9 @@ FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0), "es": (6.71, 80.0), "lu
 TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (2.0, 25.0),
            "es": (2.0, 40.0), "lua_es": (2.5, 30.0), "loki": (2.5, 40.0), "cloudwatch": (2.0, 40.0), "google": (2.0, 40.0),
            "azure": (2.0, 40.0), "ibm": (2.0, 40.0), "logdna": (2.0, 40.0), "oci": (2.0, 40.0), "fanout": (6.0, 80.0),
-           "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0)}
+           "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0),
+           "es_fs": (2.5, 40.0), "es_fs_full": (None, 40.0), "http_es": (None, 40.0), "http_es_fs": (None, 40.0),
+           "http_es_fs_full": (None, 40.0)}
 TITLES = {
     "null": "tail → parser json → null",
     "file": "tail → parser json → file",
@@ -114,6 +125,11 @@ TITLES = {
     "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
     "http": "http NDJSON (batches of 1,000, wrk -c100) → null",
     "tax": "the sidecar tax: tail → parser json → null idle, at 10 and at 100 lines/s",
+    "es_fs": "tail → parser json → es, tail input storage.type filesystem (sync normal)",
+    "es_fs_full": "tail → parser json → es, tail input storage.type filesystem (sync full)",
+    "http_es": "http NDJSON (batches of 1,000, wrk -c100) → es (nginx sink)",
+    "http_es_fs": "http NDJSON → es, http input storage.type filesystem (sync normal)",
+    "http_es_fs_full": "http NDJSON → es, http input storage.type filesystem (sync full)",
 }
 PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", "idle": "tail_json_null.yaml",
                   "lua": "tail_json_lua_null.yaml", "es": "tail_json_es.yaml", "lua_es": "tail_json_lua_es.yaml",
@@ -121,11 +137,16 @@ PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", 
                   "google": "tail_json_google.yaml", "azure": "tail_json_azure.yaml", "ibm": "tail_json_ibm.yaml",
                   "logdna": "tail_json_logdna.yaml", "oci": "tail_json_oci.yaml", "fanout": "tail_json_fanout.yaml",
                   "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
-                  "http": "http_ndjson_null.yaml", "tax": "tail_json_null.yaml"}
+                  "http": "http_ndjson_null.yaml", "tax": "tail_json_null.yaml",
+                  "es_fs": "tail_json_es.yaml", "es_fs_full": "tail_json_es.yaml", "http_es": "http_ndjson_es.yaml",
+                  "http_es_fs": "http_ndjson_es.yaml", "http_es_fs_full": "http_ndjson_es.yaml"}
 DEFAULT_PIPELINES = [p for p in PIPELINE_FILES if p != "tax"]  # the tax takes minutes and measures something else
 NO_WORKLOAD = {"idle", "tax"}  # with only these, the 2M-line workload isn't generated
-SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout"}      # tail pipelines whose output needs the nginx sink
-LOAD_PIPELINES = {"syslog", "rsyslog", "http"}  # a load generator sends; SIGTERM ends the run
+SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout",
+                  "es_fs", "es_fs_full"}      # tail pipelines whose output needs the nginx sink
+LOAD_PIPELINES = {"syslog", "rsyslog", "http", "http_es", "http_es_fs", "http_es_fs_full"}  # a load generator sends; SIGTERM ends the run
+# Variants with a filesystem buffer: storage.sync of each (docs/storage.md).
+STORAGE_SYNC = {"es_fs": "normal", "es_fs_full": "full", "http_es_fs": "normal", "http_es_fs_full": "full"}
 LOAD_CONNECTIONS = 100
 HTTP_BATCH = 1000
 
@@ -383,10 +404,20 @@ def check_delivered(log_path, expected, what):
             raise BenchFailure("output %s delivered %d records, expected %d (%s)" % (instance, n, expected, what))
 
 
+def storage_env(args, name):
+    """The filesystem-buffer variants' settings, with a fresh storage.path."""
+    if name not in STORAGE_SYNC:
+        return {}
+    path = os.path.join(args.cache_dir, "storage-" + name)
+    shutil.rmtree(path, ignore_errors=True)
+    return {"BENCH_STORAGE_TYPE": "filesystem", "BENCH_STORAGE_PATH": path, "BENCH_STORAGE_SYNC": STORAGE_SYNC[name]}
+
+
 def run_once(args, name, log_file, nbytes, out_dir, log_path):
     shutil.rmtree(out_dir, ignore_errors=True)
     read_through(log_file)  # warm the page cache, as for Fluent Bit's figures
     env = {"BENCH_LOG": log_file, "BENCH_OUT": out_dir}
+    env.update(storage_env(args, name))
     sink = gelf = None
     try:
         if name in SINK_PIPELINES:
@@ -423,7 +454,8 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
         raise BenchFailure("did not finish within %d s (killed); last log lines:\n%s" % (args.timeout, tail_of(log_path)))
     if code != 0:
         raise BenchFailure("exited with %d; last log lines:\n%s" % (code, tail_of(log_path)))
-    if name in ("null", "es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout"):
+    if name in ("null", "es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout", "es_fs",
+                "es_fs_full"):
         check_delivered(log_path, args.lines, "one per line")
     if name in ("lua", "lua_es"):
         check_delivered(log_path, args.requests, "the aggregator emits one per request")
@@ -444,6 +476,10 @@ def run_load_once(args, name, log_path):
     metrics_port = bench_peers.free_port()
     argv = peer.argv() if peer else sluice_argv(args, name)
     env = {"BENCH_SYSLOG_PORT": str(port), "BENCH_HTTP_PORT": str(port), "BENCH_METRICS_PORT": str(metrics_port)}
+    env.update(storage_env(args, name))
+    sink = NginxSink(args.cache_dir) if name.startswith("http_es") else None
+    if sink:
+        env.update(BENCH_SINK_PORT=str(sink.port))
     result_path = log_path + ".rusage"
     if os.path.exists(result_path):
         os.unlink(result_path)
@@ -472,12 +508,17 @@ def run_load_once(args, name, log_path):
             sent, wall, refused, record_bytes = bench_peers.run_wrk(port, LOAD_CONNECTIONS, args.http_seconds,
                                                                     HTTP_BATCH)
             note = "%d requests refused (503: pipeline full)" % refused if refused else ""
+            # What waits on disk is delivered at the next start, not at SIGTERM: let it go out first.
+            if name in STORAGE_SYNC and not bench_peers.wait_backlog_empty(metrics_port, "http.0", args.timeout):
+                raise BenchFailure("the http input's backlog on disk did not empty within %d s" % args.timeout)
     except PeerError as e:
         raise BenchFailure(str(e))
     finally:
         stopped = bench_peers.terminate(proc)
         if peer:
             peer.cleanup()
+        if sink:
+            sink.stop()
     if not stopped:
         raise BenchFailure("did not stop within 60 s of SIGTERM (killed); last log lines:\n" + tail_of(log_path))
     code, cpu, rss = read_rusage(result_path)
@@ -491,10 +532,11 @@ def run_load_once(args, name, log_path):
     else:
         # wrk counts the answers it read; requests still in flight when it
         # stopped may have been accepted too, but only whole batches.
-        records = delivered_counts(log_path).get("null.0", 0)
+        output = "es.0" if sink else "null.0"
+        records = delivered_counts(log_path).get(output, 0)
         if records % HTTP_BATCH or not sent <= records <= sent + LOAD_CONNECTIONS * HTTP_BATCH:
-            raise BenchFailure("null delivered %d records; wrk had %d accepted in batches of %d" % (
-                records, sent, HTTP_BATCH))
+            raise BenchFailure("%s delivered %d records; wrk had %d accepted in batches of %d" % (
+                output, records, sent, HTTP_BATCH))
         in_bytes = int(records * record_bytes)
     return Run(wall, cpu, rss, records, in_bytes, count_pauses(log_path), (), note)
 

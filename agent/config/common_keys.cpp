@@ -21,7 +21,18 @@ const PluginSchema& service_schema() {
            {"off", "error", "warn", "info", "debug", "trace"}},
           {"mem_limit", KeyType::Size, "64M",
            "Memory budget for all buffered records; when reached, inputs pause (file inputs lose nothing)."},
-          {"storage.path", KeyType::String, "", "Directory for sluice's state (dead-letter file default)."},
+          {"storage.path", KeyType::String, "",
+           "Directory for sluice's state: the filesystem buffer of inputs with storage.type filesystem "
+           "(<storage.path>/<input>/), its quarantine, the dead-letter file default."},
+          {"storage.sync", KeyType::String, "normal",
+           "When a filesystem input acknowledges: normal = once its chunk is written (survives a crash of "
+           "sluice), full = once it is fsynced (survives a power loss; slower).", false, false, {"normal", "full"}},
+          {"storage.backlog.mem_limit", KeyType::Size, "5M",
+           "Memory for chunks loaded from the filesystem buffer's backlog and not yet delivered."},
+          {"storage.checksum", KeyType::Bool, "on", "Accepted for Fluent Bit; sluice always checks a CRC32C per frame."},
+          {"storage.max_chunks_up", KeyType::Int, "128",
+           "Accepted for Fluent Bit and not used: mem_limit, mem_buf_limit and storage.backlog.mem_limit bound memory."},
+          {"storage.metrics", KeyType::Bool, "on", "Accepted for Fluent Bit; sluice always exports sluice_storage_* metrics."},
           {"parsers_file", KeyType::List, "",
            "Files of parser definitions: YAML with a `parsers:` list, or Fluent Bit's classic parsers.conf "
            "([PARSER] sections); relative to the folder of the file that names them."},
@@ -49,6 +60,13 @@ const std::vector<KeyDecl>& common_keys(const std::string& kind) {
       {"name", KeyType::String, "", "The plugin to run.", true},
       {"tag", KeyType::String, "", "Tag of the records this input makes (default: the plugin name)."},
       {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
+      {"storage.type", KeyType::String, "memory",
+       "memory, or filesystem: records are written to <service.storage.path>/<input>/ before the input "
+       "acknowledges them (HTTP 2xx, TCP reading on), and survive a crash or an outage on disk. memrb is taken "
+       "as memory.", false, false, {"memory", "filesystem", "memrb"}},
+      {"storage.pause_on_chunks_overlimit", KeyType::Bool, "off",
+       "Accepted for Fluent Bit and not used: a filesystem input pauses only when its disk is full or a "
+       "storage.total_limit_size is reached under buffer.when_full block."},
   };
   static const std::vector<KeyDecl> filter = {
       {"name", KeyType::String, "", "The plugin to run.", true},
@@ -79,6 +97,9 @@ const std::vector<KeyDecl>& common_keys(const std::string& kind) {
       {"batch_max_records", KeyType::Int, "10000", "Most records in one batch."},
       {"batch_max_bytes", KeyType::Size, "4M", "Most buffered bytes in one batch (approximate, by chunk memory)."},
       {"dead_letter_file", KeyType::String, "", "Dead-letter file of this output (default: service.dead_letter_file)."},
+      {"storage.total_limit_size", KeyType::Size, "",
+       "Most bytes filesystem inputs may hold on disk for this output; then buffer.when_full applies "
+       "(block: those inputs push back; drop_newest / drop_oldest: whole chunks dropped, counted). Unset: no limit."},
   };
   static const std::vector<KeyDecl> none;
   if (kind == "input") return input;

@@ -154,8 +154,9 @@ class HttpInput final : public Input, public RequestHandler {
     auto error = decoder_.decode(*body_format(head.content_type), text, wall_now_ns(), *chunk);
     if (inflated_.capacity() > kKeepInflateBuffer) inflated_ = std::string();
     if (error) return refuse(head, *error);
+    // With storage.type filesystem, 2xx only once the records are on disk.
+    if (!offer(std::move(chunk))) return busy("the input's buffer can't take records now (see its health): retry later");
     metrics_.accepted->add();
-    emit(std::move(chunk));
     HttpAnswer ok;
     ok.status = s_.success_code;
     return ok;
@@ -184,17 +185,19 @@ class HttpInput final : public Input, public RequestHandler {
     return refuse(head, error.kind == BodyError::Kind::TooLarge ? 413 : 400, error.message);
   }
 
-  HttpAnswer busy() {
+  HttpAnswer busy(std::string_view why = "the pipeline is full: retry later") {
     metrics_.busy->add();
-    auto a = json_error(503, "the pipeline is full: retry later");
+    auto a = json_error(503, why);
     a.headers.emplace_back("Retry-After", "1");
     return a;
   }
 
   // With tag_key, records naming another tag move to a chunk of their own;
-  // every chunk of the request goes to the pipeline in this one call.
-  void emit(ChunkPtr chunk) {
-    if (s_.tag_key.empty()) return ctx_->emit(std::move(chunk));
+  // every chunk of the request goes to the pipeline in this one call. False
+  // when one was refused (storage): the client is told to retry the request,
+  // and chunks taken before it may then arrive twice (at least once).
+  bool offer(ChunkPtr chunk) {
+    if (s_.tag_key.empty()) return ctx_->offer(chunk);
     std::vector<ChunkPtr> others;
     size_t kept = 0;
     for (Event& e : chunk->events) {
@@ -209,8 +212,10 @@ class HttpInput final : public Input, public RequestHandler {
       (*it)->events.push_back({e.time_ns, record::deep_copy(e.record, (*it)->arena)});
     }
     chunk->events.resize(kept);
-    ctx_->emit(std::move(chunk));
-    for (auto& c : others) ctx_->emit(std::move(c));
+    if (!ctx_->offer(chunk)) return false;
+    for (auto& c : others)
+      if (!ctx_->offer(c)) return false;
+    return true;
   }
 
   HttpInputSettings s_;

@@ -134,9 +134,17 @@ void Receiver::schedule_flush() {
 }
 
 void Receiver::flush() {
+  if (held_) {
+    if (!ctx_.offer(held_)) return arm_pause_timer();
+    held_.reset();
+  }
   ChunkPtr chunk = std::move(chunk_);
   chunk_.reset();
-  if (chunk && !chunk->events.empty()) ctx_.emit(std::move(chunk));
+  if (!chunk || chunk->events.empty()) return;
+  // Taken: with filesystem storage it is on disk now, and reading goes on.
+  if (ctx_.offer(chunk)) return;
+  held_ = std::move(chunk);
+  arm_pause_timer();
 }
 
 void Receiver::when_unpaused(std::function<void()> resume) {
@@ -156,8 +164,10 @@ void Receiver::arm_pause_timer() {
 }
 
 void Receiver::recheck_pause() {
-  if (stopped_ || waiters_.empty()) return;
-  if (ctx_.paused()) return arm_pause_timer();
+  if (stopped_) return;
+  if (held_) flush();
+  if (waiters_.empty()) return;
+  if (paused()) return arm_pause_timer();
   auto ready = std::move(waiters_);
   waiters_.clear();
   for (auto& resume : ready) resume();
@@ -180,6 +190,10 @@ void Receiver::stop() {
   if (stopped_) return;
   for (auto& [id, c] : connections_) c->drain();
   flush();
+  // Still refused at shutdown: read from the senders already, so they go on
+  // in memory (delivered within grace if the outputs can).
+  if (held_) ctx_.emit(std::move(held_));
+  if (chunk_) ctx_.emit(std::move(chunk_));
   stopped_ = true;
   auto open = std::move(connections_);
   connections_.clear();

@@ -62,13 +62,17 @@ class Receiver : public std::enable_shared_from_this<Receiver> {
   boost::asio::io_context& io() { return ctx_.io(); }
   const std::string& instance() const { return ctx_.instance(); }
   bool stopped() const { return stopped_; }
-  bool paused() const { return ctx_.paused(); }
+  // Connections stop reading while true: the pipeline is full, or a chunk
+  // the input's buffer refused (disk full) waits to be offered again.
+  bool paused() const { return held_ != nullptr || ctx_.paused(); }
 
   // One message (trailer included or not); source is "tcp://ip:port" etc.
   // Batched into the open chunk, which is emitted when it is large or once
   // the handlers ready now have run (so messages read together travel together).
   void add(std::string_view message, FrameFlags flags, std::string_view source);
-  // Emits the open chunk now.
+  // Emits the open chunk now. With storage.type filesystem, a chunk the
+  // buffer refuses is held and offered again every few ms; messages read
+  // meanwhile wait behind it, in order.
   void flush();
   // Calls resume once the pipeline isn't paused any more (checked every 5 ms,
   // one timer for all waiters, as inputs/tail does).
@@ -96,6 +100,7 @@ class Receiver : public std::enable_shared_from_this<Receiver> {
   SyslogMetrics metrics_;
   bool stopped_ = false;
   ChunkPtr chunk_;
+  ChunkPtr held_;  // refused by the input's buffer; goes before chunk_
   int64_t chunk_now_ns_ = 0;
   std::string_view source_key_, raw_key_;  // copies in the open chunk's arena
   bool flush_posted_ = false;

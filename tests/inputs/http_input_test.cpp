@@ -172,6 +172,22 @@ TEST_CASE("http input: a full pipeline answers 503 with Retry-After and keeps no
   CHECK(h.ctx.tagged_json().size() == 1);
 }
 
+TEST_CASE("http input: a chunk its filesystem buffer refuses gets 503, then 2xx once stored", "[http_input][storage]") {
+  HttpHarness h;
+  h.ctx.refuse = true;  // the disk under the buffer is full
+  auto r = h.request(post("/a", "{\"a\":1}"));
+  CHECK(r.status == 503);
+  CHECK(r.header("retry-after") == "1");
+  CHECK(r.body.find("buffer") != std::string::npos);
+  CHECK(h.ctx.refused == 1);
+  CHECK(h.ctx.tagged_json().empty());
+  CHECK(h.ctx.metric("sluice_input_http_busy_total") == 1);
+  CHECK(h.ctx.metric("sluice_input_http_requests_total") == 0);
+  h.ctx.refuse = false;
+  CHECK(h.request(post("/a", "{\"a\":1}")).status == 201);
+  CHECK(h.ctx.tagged_json() == std::vector<std::string>{R"(a {"a":1})"});
+}
+
 TEST_CASE("http input: Expect: 100-continue", "[http_input]") {
   HttpHarness h("bearer_token: t\n");
   auto replies = h.with_client([&] {

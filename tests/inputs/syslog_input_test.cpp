@@ -277,6 +277,48 @@ TEST_CASE("syslog tcp: while the pipeline is paused nothing is read, the sender 
   CHECK(ctx.values("message").back() == "order " + std::to_string(sent - 1) + " placed");
 }
 
+TEST_CASE("syslog tcp: a chunk the filesystem buffer refuses is held, reading stops, nothing is lost",
+          "[syslog][syslog_input][storage]") {
+  TestContext ctx;
+  uint16_t port = test::free_tcp_port();
+  auto input = make_syslog(port_yaml("tcp", port) + "receive_buffer_size: 4k");
+  input->start(ctx);
+  Fd conn = tcp_connect(port);
+  ctx.run_for(20ms);  // accepted
+  ctx.refuse = true;  // the disk under the buffer is full
+  send_all(conn, counted(msg5424(0)));
+  REQUIRE(ctx.run_until([&] { return ctx.refused > 0; }));
+  // While the chunk waits, the connection isn't read: the sender is pushed back.
+  int sndbuf = 4096;
+  ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+  ::fcntl(conn.get(), F_SETFL, O_NONBLOCK);
+  std::string pending;
+  int sent = 1;
+  bool pushed_back = false;
+  for (int i = 1; i < 100000 && !pushed_back; ++i) {
+    std::string frame = counted(msg5424(i));
+    ssize_t n = ::send(conn.get(), frame.data(), frame.size(), MSG_NOSIGNAL);
+    if (n != static_cast<ssize_t>(frame.size())) {
+      pending = frame.substr(n < 0 ? 0 : static_cast<size_t>(n));
+      pushed_back = true;
+    }
+    ++sent;
+  }
+  CHECK(pushed_back);
+  ctx.run_for(100ms);
+  CHECK(ctx.records() == 0);
+  CHECK(ctx.refused > 1);  // offered again and again
+  ctx.refuse = false;
+  ::fcntl(conn.get(), F_SETFL, 0);
+  std::thread writer([&] { send_all(conn, pending); });
+  bool all = ctx.run_until([&] { return ctx.records() == static_cast<size_t>(sent); });
+  writer.join();
+  REQUIRE(all);
+  // In order: the held chunk first.
+  CHECK(ctx.values("message").front() == "order 0 placed");
+  CHECK(ctx.values("message").back() == "order " + std::to_string(sent - 1) + " placed");
+}
+
 TEST_CASE("syslog udp: while paused datagrams wait in the socket buffer, overflow is counted",
           "[syslog][syslog_input]") {
   TestContext ctx;

@@ -22,6 +22,15 @@ class FakeInputContext : public InputContext {
 
   boost::asio::io_context& io() override { return io_; }
   void emit(ChunkPtr chunk) override { chunks.push_back(std::move(chunk)); }
+  // Like a filesystem input's buffer when its disk is full: refuses while `refuse`.
+  bool offer(ChunkPtr& chunk) override {
+    if (refuse) {
+      ++refused;
+      return false;
+    }
+    emit(std::move(chunk));
+    return true;
+  }
   bool paused() const override { return paused_; }
   void finished() override { ++finished_calls; }
   Metrics& metrics() override { return metrics_; }
@@ -93,6 +102,8 @@ class FakeInputContext : public InputContext {
 
   std::vector<ChunkPtr> chunks;
   bool paused_ = false;
+  bool refuse = false;
+  int refused = 0;
   int finished_calls = 0;
 
  private:

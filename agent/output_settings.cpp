@@ -38,6 +38,9 @@ OutputSettings OutputSettings::from_config(const config::ComponentConfig& cfg, s
   s.batch_max_records = static_cast<uint64_t>(records);
   s.batch_max_bytes = cfg.get_size("batch_max_bytes");
   if (s.batch_max_bytes == 0) cfg.fail("batch_max_bytes", "must be greater than zero");
+  // A buffer smaller than the default batch (Fluent Bit configs often say
+  // mem_buf_limit 1M): batches as large as the buffer, so that they still fill.
+  if (!cfg.has("batch_max_bytes")) s.batch_max_bytes = std::min(s.batch_max_bytes, s.mem_buf_limit);
   s.dead_letter_file = cfg.get_string("dead_letter_file");
   return s;
 }

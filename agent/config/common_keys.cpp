@@ -95,7 +95,9 @@ const std::vector<KeyDecl>& common_keys(const std::string& kind) {
       {"workers", KeyType::Int, "1", "Batches this output may have in flight at once."},
       {"flush", KeyType::Duration, "", "Longest wait to fill a batch (default: service.flush)."},
       {"batch_max_records", KeyType::Int, "10000", "Most records in one batch."},
-      {"batch_max_bytes", KeyType::Size, "4M", "Most buffered bytes in one batch (approximate, by chunk memory)."},
+      {"batch_max_bytes", KeyType::Size, "4M",
+       "Most buffered bytes in one batch (approximate, by chunk memory); unset and mem_buf_limit smaller: "
+       "mem_buf_limit."},
       {"dead_letter_file", KeyType::String, "", "Dead-letter file of this output (default: service.dead_letter_file)."},
       {"storage.total_limit_size", KeyType::Size, "",
        "Most bytes filesystem inputs may hold on disk for this output; then buffer.when_full applies "

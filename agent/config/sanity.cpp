@@ -1,6 +1,7 @@
 // Refusing settings that can never work; see sanity.hpp.
 #include "agent/config/sanity.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <system_error>
@@ -50,12 +51,14 @@ void check_output(const ComponentConfig& out, const ComponentConfig& svc) {
     out.fail("retry_max_duration", "must be longer than 0 (to give up at the first failure: retry_limit: no_retries)");
   // A budget below one batch: no batch ever fills by size, each waits out
   // `flush` with the inputs paused, and the output crawls.
-  const uint64_t batch = out.get_size("batch_max_bytes");
+  // (Without batch_max_bytes set, batches shrink to mem_buf_limit: OutputSettings.)
   const uint64_t buffer = out.get_size("mem_buf_limit");
+  const uint64_t batch = out.has("batch_max_bytes") ? out.get_size("batch_max_bytes")
+                                                    : std::min(out.get_size("batch_max_bytes"), buffer);
   if (buffer < batch) {
     std::string why = "mem_buf_limit (" + size_text(buffer) + ") is below one batch (batch_max_bytes " +
                       size_text(batch) + "): no batch would fill; raise mem_buf_limit or lower batch_max_bytes";
-    out.fail(out.has("mem_buf_limit") || !out.has("batch_max_bytes") ? "mem_buf_limit" : "batch_max_bytes", why);
+    out.fail(out.has("mem_buf_limit") ? "mem_buf_limit" : "batch_max_bytes", why);
   }
   const uint64_t total = svc.get_size("mem_limit");
   if (total < batch) {

@@ -110,7 +110,7 @@ TEST_CASE("malformed classic lines are refused at their line", "[config][classic
              Catch::Contains("rule expects three quoted values"));
 }
 
-TEST_CASE("--convert's YAML reads back as the same text", "[config][classic]") {
+TEST_CASE("classic format: the --convert YAML reads back as the same text", "[config][classic]") {
   // Values YAML would read differently unquoted: a regex with quotes and
   // brackets, a leading '*', '%', ': ', a '#' after a space, 'null'.
   TranslatedConfig t = translate_classic(

@@ -286,7 +286,7 @@ TEST_CASE("reading a dead-letter file: parsed lines, malformed ones skipped, a l
   CHECK(read.malformed() == 1);
 }
 
-TEST_CASE("--since takes a duration back from now or an RFC 3339 time", "[dead_letter]") {
+TEST_CASE("dead-letter list: --since takes a duration back from now or an RFC 3339 time", "[dead_letter]") {
   int64_t now = 1'800'000'000'000'000'000;
   CHECK(parse_since("30m", now) == now - 1'800'000'000'000);
   CHECK(parse_since("2h", now) == now - 7'200'000'000'000);

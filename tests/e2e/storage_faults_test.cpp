@@ -214,8 +214,9 @@ TEST_CASE("storage e2e: the backend down for 20 s: memory stays flat while the d
   BufferedSluice s(dir, es,
                    "    - name: http\n      listen: 127.0.0.1\n      port: " + std::to_string(port) +
                        "\n      storage.type: filesystem\n",
-                   "", "      mem_buf_limit: 1M\n");
+                   "", "      mem_buf_limit: 1M\n      batch_max_bytes: 512k\n");
   s.start();
+  INFO(s.all_logs());
   REQUIRE(wait_until([&] { return port_listening(port); }, 15s));
   write_file(dir.file("control.json"), R"({"faults":[{"type":"status","status":503,"count":1000000}]})");
 

@@ -321,7 +321,7 @@ TEST_CASE("drain gives up at the deadline and leaves undelivered data unacknowle
 
 TEST_CASE("buffer.when_full drop_newest drops new chunks when the buffer is full, counted and logged", "[output_runner]") {
   test::LogCapture captured;
-  Fixture f("mem_buf_limit: 1\nbuffer.when_full: drop_newest\nflush: 1h\nbatch_max_records: 1000000\n");
+  Fixture f("mem_buf_limit: 1\nbuffer.when_full: drop_newest\nflush: 1h\nbatch_max_records: 1000000\nbatch_max_bytes: 1G\n");
   f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
   REQUIRE(test::wait_until([&] { return f.metric("sluice_output_buffer_bytes") > 0; }, 5s));
   f.runner.enqueue(make_chunk(1, 4, f.sink, 2));
@@ -340,7 +340,7 @@ TEST_CASE("buffer.when_full drop_newest drops new chunks when the buffer is full
 
 TEST_CASE("buffer.when_full drop_oldest drops the oldest queued chunks, counted and logged", "[output_runner]") {
   test::LogCapture captured;
-  Fixture f("mem_buf_limit: 1\nbuffer.when_full: drop_oldest\nflush: 1h\nbatch_max_records: 1000000\n");
+  Fixture f("mem_buf_limit: 1\nbuffer.when_full: drop_oldest\nflush: 1h\nbatch_max_records: 1000000\nbatch_max_bytes: 1G\n");
   f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
   f.runner.enqueue(make_chunk(1, 4, f.sink, 2));
   f.runner.enqueue(make_chunk(5, 2, f.sink, 3));
@@ -357,7 +357,7 @@ TEST_CASE("buffer.when_full drop_oldest drops the oldest queued chunks, counted 
 }
 
 TEST_CASE("buffer.when_full block reports a full buffer so inputs pause", "[output_runner]") {
-  Fixture f("mem_buf_limit: 1\nflush: 1h\nbatch_max_records: 1000000\n");
+  Fixture f("mem_buf_limit: 1\nflush: 1h\nbatch_max_records: 1000000\nbatch_max_bytes: 1G\n");
   f.runner.enqueue(make_chunk(0, 1, f.sink, 1));
   CHECK(f.runner.blocking_full());
   CHECK(f.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);

@@ -1,6 +1,7 @@
 // Feeds text through a MultilineStream line by line and collects what
 // comes out, in order: joined records and the lines no parser took.
 #pragma once
+#include <stdexcept>
 #include <string>
 #include <vector>
 

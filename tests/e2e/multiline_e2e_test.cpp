@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <thread>
 
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
@@ -63,7 +64,7 @@ TEST_CASE("tail with multiline.parser: each stack trace is one record", "[e2e][m
   for (size_t i = 0; i < out.size(); ++i) CHECK(out[i] == "{\"log\":\"" + escaped(expected[i]) + "\"}");
 }
 
-TEST_CASE("multiline filter on CRI logs; SIGTERM sends the open trace on", "[e2e][multiline]") {
+TEST_CASE("multiline filter on CRI logs, SIGTERM sends the open trace on", "[e2e][multiline]") {
   TempDir dir;
   std::string cri;
   int n = 0;

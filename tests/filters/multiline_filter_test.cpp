@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/json_writer.hpp"
+#include "agent/record.hpp"
 #include "filters/multiline/multiline_filter.hpp"
 #include "tests/filters/lua_harness.hpp"
 

@@ -162,7 +162,7 @@ TEST_CASE("multiline filter joins CRI parts of interleaved streams", "[filter][m
 TEST_CASE("multiline filter: emitter_mem_buf_limit sends open records on early", "[filter][multiline]") {
   MultilineHarness h("multiline.parser: java\nemitter_mem_buf_limit: 1k");
   std::vector<std::string> lines = {kTrace[0]};
-  for (int i = 0; i < 40; ++i) lines.push_back("\tat a.b.C.m" + std::to_string(i) + "(C.java:1)");
+  for (int i = 0; i < 60; ++i) lines.push_back("\tat a.b.C.m" + std::to_string(i) + "(C.java:1)");
   auto out = h.run(lines);
   REQUIRE(out.size() == 1);
   CHECK(out[0].size() > 1000);

@@ -22,7 +22,7 @@ const std::string kTrace =
 
 std::string joined_trace() { return kTrace.substr(0, kTrace.size() - 1); }
 
-std::string config(const TempDir& dir, const std::string& extra) {
+std::string ml_config(const TempDir& dir, const std::string& extra) {
   return "path: " + dir.path() + "/*.log\ndb: " + (dir / "state/tail.db") +
          "\nread_from_head: on\npoll_interval: 20ms\nrotate_wait: 100ms\n" + extra;
 }
@@ -59,7 +59,7 @@ TEST_CASE("tail joins a stack trace into one record", "[tail][multiline]") {
   TempDir dir;
   TestContext ctx;
   write(dir / "app.log", "starting\n" + kTrace + "stopped\n");
-  auto in = make_tail(config(dir, "multiline.parser: java, python\noffset_key: offset\n"));
+  auto in = make_tail(ml_config(dir, "multiline.parser: java, python\noffset_key: offset\n"));
   in->start(ctx);
   REQUIRE(wait_records(ctx, 3));
   CHECK(ctx.values() == std::vector<std::string>{"starting", joined_trace(), "stopped"});
@@ -74,7 +74,7 @@ TEST_CASE("tail: a line held in an open multiline record is not committed", "[ta
   write(log, "starting\n" + kTrace);
   {
     TestContext ctx;
-    auto in = make_tail(config(dir, "multiline.parser: java\n"));
+    auto in = make_tail(ml_config(dir, "multiline.parser: java\n"));
     in->start(ctx);
     REQUIRE(wait_records(ctx, 1));
     ctx.release();
@@ -86,7 +86,7 @@ TEST_CASE("tail: a line held in an open multiline record is not committed", "[ta
   // Restarted: the trace is read again from its first line and completed.
   append(log, "stopped\n");
   TestContext ctx;
-  auto in = make_tail(config(dir, "multiline.parser: java\n"));
+  auto in = make_tail(ml_config(dir, "multiline.parser: java\n"));
   in->start(ctx);
   REQUIRE(wait_records(ctx, 2));
   CHECK(ctx.values() == std::vector<std::string>{joined_trace(), "stopped"});
@@ -101,7 +101,7 @@ TEST_CASE("tail: at shutdown an open multiline record is sent on, then committed
   const std::string log = dir / "app.log";
   write(log, kTrace);
   TestContext ctx;
-  auto in = make_tail(config(dir, "multiline.parser: java\n"));
+  auto in = make_tail(ml_config(dir, "multiline.parser: java\n"));
   in->start(ctx);
   ctx.run_for(200ms);
   CHECK(ctx.records() == 0);
@@ -148,7 +148,7 @@ TEST_CASE("tail: CRI files with interleaved streams join per stream, traces betw
         "2026-11-21T10:00:00.000000004Z stderr P disk \n"
         "2026-11-21T10:00:00.000000005Z stdout F GET /b 404\n"
         "2026-11-21T10:00:00.000000006Z stderr F (92%)\n");
-  auto in = make_tail(config(dir, "multiline.parser: cri, java\n"));
+  auto in = make_tail(ml_config(dir, "multiline.parser: cri, java\n"));
   in->start(ctx);
   REQUIRE(wait_records(ctx, 3));
   CHECK(ctx.values() == std::vector<std::string>{"GET /a 200", "GET /b 404", "warn: slow disk (92%)"});

@@ -96,12 +96,12 @@ TEST_CASE("multiline filter on CRI logs, SIGTERM sends the open trace on", "[e2e
     std::this_thread::sleep_for(50ms);
   }
   REQUIRE(out.size() == 3);
-  CHECK(out[1].find(R"("log":"java.lang.IllegalStateException: boom\n\tat a.b.C.run(C.java:10)\n\tat )") !=
+  CHECK(out[1].find(R"x("log":"java.lang.IllegalStateException: boom\n\tat a.b.C.run(C.java:10)\n\tat )x") !=
         std::string::npos);
   CHECK(out[1].find(R"("stream":"stderr")") != std::string::npos);
   stop_sluice(*sluice);
   out = read_lines(dir.file("out/kube.log"));
   REQUIRE(out.size() == 4);
-  CHECK(out[3].find(R"("log":"java.lang.NullPointerException: cart\n\tat a.b.Cart.total(Cart.java:7)")") !=
+  CHECK(out[3].find(R"x("log":"java.lang.NullPointerException: cart\n\tat a.b.Cart.total(Cart.java:7)")x") !=
         std::string::npos);
 }

@@ -50,6 +50,10 @@ bool help_plugin(const std::string& name) {
     if (p.name == name) { if (found) std::cout << "\n"; print_schema(p.schema(), "output"); found = true; }
   if (name == "service") { print_schema(sluice::config::service_schema(), "service"); found = true; }
   if (name == "parser") { print_schema(sluice::parser_schema(), "parser"); found = true; }
+  if (name == "multiline_parser") {
+    print_schema(sluice::config::multiline_parser_schema(), "multiline_parser");
+    found = true;
+  }
   return found;
 }
 
@@ -79,6 +83,7 @@ void plugin_docs() {
                "batching).\n\n";
   markdown_schema(sluice::config::service_schema(), "service");
   markdown_schema(sluice::parser_schema(), "parser");
+  markdown_schema(sluice::config::multiline_parser_schema(), "multiline_parser");
   for (const auto& p : sluice::input_plugins()) markdown_schema(p.schema(), "input");
   for (const auto& p : sluice::filter_plugins()) markdown_schema(p.schema(), "filter");
   for (const auto& p : sluice::output_plugins()) markdown_schema(p.schema(), "output");
@@ -91,7 +96,7 @@ std::string plugin_list() {
   for (const auto& p : sluice::filter_plugins()) s += " " + std::string(p.name);
   s += "\noutputs:";
   for (const auto& p : sluice::output_plugins()) s += " " + std::string(p.name);
-  return s + "\nsections: service parser\n";
+  return s + "\nsections: service parser multiline_parser\n";
 }
 
 }  // namespace

@@ -165,7 +165,7 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
   std::vector<std::string> new_parsers;  // names whose definition changed: their users are rebuilt
   const ParserSet* parsers = parser_sets.empty() ? nullptr : parser_sets.back().get();
   if (running == nullptr || !(new_parsers = config::changed_parsers(*running, *next)).empty()) {
-    p.parsers = std::make_unique<ParserSet>(ParserSet::build(next->parsers));
+    p.parsers = std::make_unique<ParserSet>(ParserSet::build(next->parsers, next->multiline_parsers));
     parsers = p.parsers.get();
   }
   if (running != nullptr) p.service_changes = config::changed_service_keys(running->service, svc);

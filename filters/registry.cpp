@@ -4,6 +4,7 @@
 #include "filters/grep/grep_filter.hpp"
 #include "filters/lua/lua_filter.hpp"
 #include "filters/modify/modify_filter.hpp"
+#include "filters/multiline/multiline_filter.hpp"
 #include "filters/parser/parser_filter.hpp"
 
 namespace sluice {
@@ -14,6 +15,7 @@ const std::vector<FilterPlugin>& filter_plugins() {
       {"grep", grep_filter_schema, make_grep_filter},
       {"modify", modify_filter_schema, make_modify_filter},
       {"lua", lua_filter_schema, make_lua_filter},
+      {"multiline", multiline_filter_schema, make_multiline_filter},
   };
   return plugins;
 }

@@ -20,6 +20,7 @@ ConfigError::ConfigError(Mark mark, const std::string& message)
 std::string ComponentConfig::display_name() const {
   std::string s = kind_ == "service" ? kind_ : kind_ + " " + std::string(schema_->name);
   if (kind_ == "parser" && has("name")) s = "parser '" + get_string("name") + "'";
+  if (kind_ == "multiline_parser" && has("name")) s = "multiline parser '" + get_string("name") + "'";
   if (mark_.line > 0) s += " (" + mark_.file + ":" + std::to_string(mark_.line) + ")";
   return s;
 }

@@ -42,6 +42,16 @@ void append_field(std::string& out, std::string_view s) {
 std::map<std::string, std::string> parser_fingerprints(const PipelineConfig& cfg) {
   std::map<std::string, std::string> out;
   for (const auto& p : cfg.parsers) out[p.get_string("name")] = fingerprint(p, cfg.base_dir);
+  // A multiline parser counts under its name too: a component naming it is rebuilt when it changes.
+  for (const auto& m : cfg.multiline_parsers) {
+    std::string& fp = out[m.settings.get_string("name")];
+    append_field(fp, fingerprint(m.settings, cfg.base_dir));
+    for (const auto& r : m.rules) {
+      append_field(fp, r.state);
+      append_field(fp, r.regex);
+      append_field(fp, r.next_state);
+    }
+  }
   return out;
 }
 

@@ -89,13 +89,15 @@ class Loader {
     return Mark{file, m.line + 1, m.column + 1};
   }
 
-  // Validates one component map against schema (name excluded).
+  // Validates one component map against schema (name excluded); `skip`
+  // names a key the caller reads itself.
   ComponentConfig component(const YAML::Node& node, const PluginSchema& plugin, const std::string& kind,
-                            const std::string& file) {
+                            const std::string& file, std::string_view skip = {}) {
     const PluginSchema& schema = effective_schema(plugin, kind);
     ComponentConfig cfg(&schema, kind, mark(file, node.Mark()));
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = lower(key_text(it->first, file));
+      if (!skip.empty() && key == skip) continue;
       add_setting(cfg, schema, key, it->first, it->second, file);
     }
     for (const auto& decl : schema.keys) {
@@ -120,8 +122,8 @@ class Loader {
         throw ConfigError(mark(file, it->first.Mark()),
                           "a parsers file holds only 'parsers' and 'multiline_parsers', not '" + key + "'");
       if (key == "multiline_parsers") {
-        throw ConfigError(mark(file, it->first.Mark()),
-                          "multiline parsers are not supported yet (multiline_parsers, [MULTILINE_PARSER])");
+        for (const auto& item : sequence(value, file, "multiline_parsers"))
+          out_.multiline_parsers.push_back(multiline_parser(item, file));
       } else if (key == "service") {
         expect_map(value, file, "service");
         ComponentConfig svc = component(value, service_schema(), "service", file);
@@ -149,6 +151,41 @@ class Loader {
         unknown(mark(file, it->first.Mark()), "section", key, kSections, "the configuration");
       }
     }
+  }
+
+  // A multiline_parsers entry: its keys, and `rules` as a list of
+  // {state, regex, next_state} maps (what classic_conf makes of `rule` lines).
+  MultilineParserConfig multiline_parser(const YAML::Node& item, const std::string& file) {
+    expect_map(item, file, "a multiline parser");
+    MultilineParserConfig mc;
+    mc.settings = component(item, multiline_parser_schema(), "multiline_parser", file, "rules");
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      if (lower(key_text(it->first, file)) != "rules") continue;
+      size_t n = 0;
+      for (const auto& rule : sequence(it->second, file, "rules")) {
+        ++n;
+        Mark at = mark(file, rule.Mark());
+        expect_map(rule, file, "a rule (state, regex, next_state)");
+        MultilineRuleConfig rc;
+        rc.mark = at;
+        bool has_state = false, has_regex = false;
+        for (auto r = rule.begin(); r != rule.end(); ++r) {
+          std::string k = lower(key_text(r->first, file));
+          std::string v = interpolate(scalar(r->second, file, k), mark(file, r->second.Mark()));
+          if (k == "state") rc.state = v, has_state = true;
+          else if (k == "regex") rc.regex = v, has_regex = true;
+          else if (k == "next_state") rc.next_state = v;
+          else unknown(mark(file, r->first.Mark()), "key", k, {"state", "regex", "next_state"},
+                       "rule " + std::to_string(n) + " of multiline parser '" + mc.settings.get_string("name") + "'");
+        }
+        if (!has_state || !has_regex)
+          throw ConfigError(at, "rule " + std::to_string(n) + " of multiline parser '" +
+                                    mc.settings.get_string("name") + "': missing '" +
+                                    (has_state ? "regex" : "state") + "'");
+        mc.rules.push_back(std::move(rc));
+      }
+    }
+    return mc;
   }
 
   // service.parsers_file: a YAML file with `parsers:` or Fluent Bit's classic

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/config/component_config.hpp"
+#include "agent/config/multiline_config.hpp"
 
 namespace sluice::config {
 
@@ -20,6 +21,7 @@ struct PipelineConfig {
   std::vector<ComponentConfig> filters;
   std::vector<ComponentConfig> outputs;
   std::vector<ComponentConfig> parsers;
+  std::vector<MultilineParserConfig> multiline_parsers;
   // Things that load but deserve a word ("FILE:LINE:COL: ..."): an unset
   // ${VAR} that became an empty string, say. The caller logs them.
   std::vector<std::string> warnings;

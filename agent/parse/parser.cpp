@@ -243,7 +243,8 @@ void Parser::apply_types(Value& rec, Arena& arena) const {
 
 // ---- ParserSet ----
 
-ParserSet ParserSet::build(const std::vector<config::ComponentConfig>& parsers) {
+ParserSet ParserSet::build(const std::vector<config::ComponentConfig>& parsers,
+                           const std::vector<config::MultilineParserConfig>& multiline) {
   ParserSet set;
   set.parsers_["json"] = builtin("json", make_json_format());
   set.parsers_["logfmt"] = builtin("logfmt", make_logfmt_format());
@@ -263,6 +264,12 @@ ParserSet ParserSet::build(const std::vector<config::ComponentConfig>& parsers) 
     auto format = make_format(cfg, cfg.get_string("format"));
     set.parsers_[name] = std::make_unique<Parser>(name, std::move(format), make_options(cfg));
   }
+  set.multiline_ = MultilineParserSet::build(multiline, set);
+  return set;
+}
+
+const ParserSet& builtin_parser_set() {
+  static const ParserSet set = ParserSet::build({});
   return set;
 }
 

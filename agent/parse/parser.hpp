@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/config/component_config.hpp"
+#include "agent/parse/multiline_parser.hpp"
 #include "agent/value.hpp"
 
 namespace sluice {
@@ -72,13 +73,23 @@ class ParserSet {
   // entries; a user's parser of the same name replaces a built-in. Throws
   // config::ConfigError naming the key (bad regex with PCRE2's message and
   // offset, unknown format, unknown type).
-  static ParserSet build(const std::vector<config::ComponentConfig>& parsers);
+  // multiline: the `multiline_parsers` entries, built after the parsers
+  // (their `parser` key names one) beside the built-in multiline parsers.
+  static ParserSet build(const std::vector<config::ComponentConfig>& parsers,
+                         const std::vector<config::MultilineParserConfig>& multiline = {});
   const Parser* find(std::string_view name) const;
   std::vector<std::string> names() const;
+  const MultilineParser* find_multiline(std::string_view name) const { return multiline_->find(name); }
+  std::vector<std::string> multiline_names() const { return multiline_->names(); }
 
  private:
   std::map<std::string, std::unique_ptr<Parser>, std::less<>> parsers_;
+  std::unique_ptr<MultilineParserSet> multiline_;
 };
+
+// The built-in parsers and multiline parsers alone, for components built
+// without a pipeline's ParserSet (unit tests).
+const ParserSet& builtin_parser_set();
 
 // The schema of one `parsers` entry.
 const config::PluginSchema& parser_schema();

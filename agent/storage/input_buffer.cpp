@@ -28,7 +28,6 @@ InputBuffer::InputBuffer(std::unique_ptr<SegmentStore> store, const RecoveryRepo
                          boost::asio::io_context& io, Metrics& metrics, StorageLimits& limits,
                          uint64_t backlog_mem_limit, Feed feed)
     : store_(std::move(store)),
-      io_(io),
       limits_(limits),
       backlog_mem_limit_(backlog_mem_limit),
       feed_(std::move(feed)),

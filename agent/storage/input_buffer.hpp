@@ -83,7 +83,6 @@ class InputBuffer {
   void update_gauges();
 
   std::unique_ptr<SegmentStore> store_;
-  boost::asio::io_context& io_;
   StorageLimits& limits_;
   uint64_t backlog_mem_limit_;
   Feed feed_;

@@ -1,8 +1,10 @@
 // Key declarations and validation of the tail input; see tail_config.hpp.
 #include "inputs/tail/tail_config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
+#include "agent/join.hpp"
 #include "agent/parse/parser.hpp"
 
 namespace sluice {
@@ -53,8 +55,10 @@ const config::PluginSchema& tail_input_schema() {
           {"offset_key", KeyType::String, "", "If set, adds each line's byte offset in its file under this key."},
           {"parser", KeyType::String, "", "Name of a parser applied to each line while reading."},
           {"multiline.parser", KeyType::List, "",
-           "Container log formats to decode: `docker` (json-file lines) and/or `cri`; partial lines are "
-           "joined until their final part."},
+           "Multiline parsers, tried in order on each line: `docker` (json-file lines) and `cri` decode "
+           "container logs and join partial lines; `go`, `java`, `python`, `ruby` and `multiline_parsers` "
+           "entries join a stack trace's lines into one record. A line waiting in an open record is not "
+           "committed until that record is delivered."},
       }};
   return schema;
 }
@@ -75,21 +79,29 @@ std::string known_parsers(const ParserSet* set) {
   return out.empty() ? "(none)" : out;
 }
 
-void read_multiline(const config::ComponentConfig& cfg, TailInputConfig& c) {
+void read_multiline(const config::ComponentConfig& cfg, const BuildContext& ctx, TailInputConfig& c) {
   if (!cfg.has("multiline.parser")) return;
+  const ParserSet& parsers = ctx.parsers != nullptr ? *ctx.parsers : builtin_parser_set();
   for (const auto& name : cfg.get_list("multiline.parser")) {
-    if (name == "docker") {
+    const MultilineParser* p = parsers.find_multiline(name);
+    if (p == nullptr) {
+      cfg.fail("multiline.parser", "unknown multiline parser '" + name + "'; known: " +
+                                       join(parsers.multiline_names()));
+    }
+    // The built-in container formats are decoded (and their partial lines
+    // joined) by ContainerDecoder: it reads Docker's JSON and CRI's prefix.
+    if (p->options().builtin && name == "docker") {
       c.docker = true;
-    } else if (name == "cri") {
+    } else if (p->options().builtin && name == "cri") {
       c.cri = true;
-    } else {
-      cfg.fail("multiline.parser", "unknown multiline parser '" + name + "'; supported: docker, cri");
+    } else if (std::find(c.multiline.begin(), c.multiline.end(), p) == c.multiline.end()) {
+      c.multiline.push_back(p);
     }
   }
   if (c.parser != nullptr) {
     cfg.fail("parser",
-             "can't be combined with multiline.parser (container lines are decoded first); "
-             "parse their `log` with a parser filter instead");
+             "can't be combined with multiline.parser (each line goes to the multiline parsers); give a "
+             "multiline parser a `parser`, or parse the joined `log` with a parser filter");
   }
 }
 
@@ -135,7 +147,7 @@ TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const Build
       cfg.fail("parser", "unknown parser '" + name + "'; known parsers: " + known_parsers(ctx.parsers));
     }
   }
-  read_multiline(cfg, c);
+  read_multiline(cfg, ctx, c);
   return c;
 }
 

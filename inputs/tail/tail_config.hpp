@@ -11,6 +11,7 @@
 namespace sluice {
 
 class Parser;
+class MultilineParser;
 
 struct TailInputConfig {
   std::vector<std::string> paths;          // glob(3) patterns, absolute
@@ -31,8 +32,11 @@ struct TailInputConfig {
   std::string path_key;
   std::string offset_key;
   const Parser* parser = nullptr;  // owned by the ParserSet, which outlives the input
-  bool docker = false;             // multiline.parser docker
-  bool cri = false;                // multiline.parser cri
+  bool docker = false;             // multiline.parser docker: decoded by ContainerDecoder
+  bool cri = false;                // multiline.parser cri: decoded by ContainerDecoder
+  // The other multiline parsers (stack traces, user-defined), in order, for
+  // lines that aren't container lines. Owned by the ParserSet.
+  std::vector<const MultilineParser*> multiline;
 };
 
 const config::PluginSchema& tail_input_schema();

@@ -30,6 +30,11 @@ TailFile::TailFile(int fd, FileKey key, std::string path, std::string tag, uint6
   if (cfg.docker || cfg.cri) {
     decoder_ = std::make_unique<ContainerDecoder>(cfg.docker, cfg.cri, std::max(cfg.buffer_max_size, kMinJoinLimit));
   }
+  if (!cfg.multiline.empty()) {
+    MultilineStream::Settings settings;
+    settings.max_bytes = std::max(cfg.buffer_max_size, kMinJoinLimit);
+    ml_ = std::make_unique<MultilineStream>(cfg.multiline, settings);
+  }
   struct stat st {};
   if (::fstat(fd_, &st) == 0) size_ = static_cast<uint64_t>(st.st_size);
 }
@@ -45,7 +50,8 @@ bool TailFile::changed_on_disk() {
 }
 
 bool TailFile::has_held_data() const {
-  return splitter_.pending_bytes() > 0 || splitter_.in_long_line() || (decoder_ && decoder_->pending_start());
+  return splitter_.pending_bytes() > 0 || splitter_.in_long_line() || (decoder_ && decoder_->pending_start()) ||
+         (ml_ && ml_->has_open());
 }
 
 bool TailFile::truncated(uint64_t size) {
@@ -71,6 +77,7 @@ void TailFile::restart_after_truncation(uint64_t size) {
   }
   splitter_.reset(0);
   if (decoder_) decoder_->reset();
+  if (ml_) ml_->reset();
   boundary_known_ = true;
   ++generation_;
   committed_ = 0;
@@ -142,7 +149,7 @@ ChunkPtr TailFile::build_chunk(ReadScratch& scratch, int64_t now_ns, bool flush_
     }
   }
   if (split.skipped_bytes > 0) metrics_.bytes_skipped->add(split.skipped_bytes);
-  bool held = flush_held && decoder_ && decoder_->pending_start();
+  bool held = flush_held && ((decoder_ && decoder_->pending_start()) || (ml_ && ml_->has_open()));
   if (split.lines.empty() && !held) return nullptr;
   metrics_.lines_read->add(split.lines.size());
 
@@ -152,7 +159,7 @@ ChunkPtr TailFile::build_chunk(ReadScratch& scratch, int64_t now_ns, bool flush_
   // the slice's whole lines are copied into the chunk once, into a block
   // sized to them (no room left unused to be charged), and every line is a
   // view into it; the records go into blocks sized for them.
-  const bool borrow = cfg_.parser != nullptr && !decoder_;
+  const bool borrow = cfg_.parser != nullptr && !decoder_ && !ml_;
   size_t per_line = cfg_.parser != nullptr ? 8 * sizeof(Member) : 3 * sizeof(Member);
   size_t records = split.lines.size() * per_line + 1024;
   auto chunk = std::make_unique<Chunk>(tag_, std::min(borrow ? bytes + records : records, Arena::kMaxBlock));
@@ -168,11 +175,12 @@ ChunkPtr TailFile::build_chunk(ReadScratch& scratch, int64_t now_ns, bool flush_
   if (borrow) maker.borrow_lines();
   uint64_t cuts = decoder_ ? decoder_->cuts() : 0;
   for (const auto& ref : split.lines) {
-    maker.add_line((ref.in_extra ? extra : bulk).substr(ref.begin, ref.len), ref.offset, decoder_.get());
+    maker.add_line((ref.in_extra ? extra : bulk).substr(ref.begin, ref.len), ref.offset, decoder_.get(), ml_.get());
   }
   if (held) {
+    if (ml_) ml_->flush_all(maker);
     ContainerRecord cr;
-    while (decoder_->flush_one(chunk->arena, cr)) maker.add_container(cr);
+    while (decoder_ && decoder_->flush_one(chunk->arena, cr)) maker.add_container(cr);
   }
   if (decoder_ && decoder_->cuts() > cuts) metrics_.long_lines->add(decoder_->cuts() - cuts);
   if (chunk->events.empty()) return nullptr;
@@ -184,7 +192,28 @@ uint64_t TailFile::commit_point() const {
   if (decoder_) {
     if (auto held = decoder_->pending_start()) c = std::min(c, *held);
   }
+  // A line in an open multiline record is not delivered yet: a restart must read it again.
+  if (ml_) {
+    if (auto held = ml_->oldest_position()) c = std::min(c, *held);
+  }
   return c;
+}
+
+ReadResult TailFile::flush_multiline(ReadScratch& scratch, int64_t now_ns, Clock::time_point now, bool all) {
+  ReadResult r;
+  if (ml_ && ml_->has_open()) {
+    auto chunk = std::make_unique<Chunk>(tag_, 4096);
+    RecordMaker maker(cfg_, metrics_, *chunk, path_, scratch.members, now_ns);
+    if (all) ml_->flush_all(maker);
+    else ml_->flush_expired(maker, now);
+    if (!chunk->events.empty()) r.chunk = std::move(chunk);
+  }
+  r.commit = commit_point();
+  return r;
+}
+
+std::optional<TailFile::Clock::time_point> TailFile::multiline_due() const {
+  return ml_ ? ml_->next_deadline() : std::nullopt;
 }
 
 void TailFile::track(uint64_t cookie, uint64_t commit) { in_flight_.push_back({cookie, commit, generation_}); }

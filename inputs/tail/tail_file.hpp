@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "agent/chunk.hpp"
+#include "agent/parse/multiline_stream.hpp"
 #include "inputs/tail/container_format.hpp"
 #include "inputs/tail/tail_config.hpp"
 #include "inputs/tail/tail_lines.hpp"
@@ -63,8 +64,13 @@ class TailFile {
   // Reads at most one slice and makes a chunk of the records it completed.
   ReadResult read_slice(ReadScratch& scratch, int64_t now_ns);
   // No more data will come (exit_on_eof, a rotated file let go): emits the
-  // partial last line and any held container parts.
+  // partial last line, any held container parts and open multiline records.
   ReadResult flush(ReadScratch& scratch, int64_t now_ns);
+  // Emits the open multiline records due by now (all of them with all,
+  // at shutdown); the chunk is null when none was.
+  ReadResult flush_multiline(ReadScratch& scratch, int64_t now_ns, Clock::time_point now, bool all);
+  // When the oldest open multiline record is due; nullopt when none is open.
+  std::optional<Clock::time_point> multiline_due() const;
   // True if the file has bytes beyond the read offset, or shrank (cheap fstat).
   bool changed_on_disk();
 
@@ -116,6 +122,7 @@ class TailFile {
   TailMetrics& metrics_;
   LineSplitter splitter_;
   std::unique_ptr<ContainerDecoder> decoder_;
+  std::unique_ptr<MultilineStream> ml_;  // null without multiline parsers (other than docker/cri)
   uint64_t size_ = 0;
   bool eof_ = false;
   // True when the byte before splitter_.line_start() is a newline we saw,

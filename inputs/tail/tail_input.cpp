@@ -36,6 +36,7 @@ void TailInput::start(InputContext& ctx) {
   refresh_timer_.emplace(io);
   pause_timer_.emplace(io);
   db_timer_.emplace(io);
+  ml_timer_.emplace(io);
 
   DbEntries saved;
   if (!cfg_.db.empty()) {
@@ -73,8 +74,11 @@ void TailInput::start(InputContext& ctx) {
 }
 
 void TailInput::stop() {
+  // Open multiline records go out now, to be delivered within the grace
+  // period; their lines commit once they are.
+  if (started_ && !stopped_ && !finished_) flush_multiline(true);
   stopped_ = true;
-  for (auto* t : {&poll_timer_, &refresh_timer_, &pause_timer_, &db_timer_}) {
+  for (auto* t : {&poll_timer_, &refresh_timer_, &pause_timer_, &db_timer_, &ml_timer_}) {
     if (*t) (*t)->cancel();
   }
   if (watcher_) watcher_->close();
@@ -157,6 +161,35 @@ void TailInput::pump() {
     schedule_pump();
   } else {
     check_exit_on_eof();
+  }
+  arm_multiline();
+}
+
+void TailInput::arm_multiline() {
+  if (cfg_.multiline.empty() || stopped_ || finished_ || !ml_timer_) return;
+  std::optional<std::chrono::steady_clock::time_point> due;
+  for (const auto& [key, f] : files_)
+    if (auto d = f->multiline_due(); d && (!due || *d < *due)) due = d;
+  if (!due || (ml_armed_ && *due >= ml_armed_for_)) return;
+  ml_armed_ = true;
+  ml_armed_for_ = *due;
+  ml_timer_->expires_at(*due);
+  ml_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled, or re-armed for an earlier record
+    ml_armed_ = false;
+    if (stopped_ || finished_) return;
+    flush_multiline(false);
+    arm_multiline();
+  }));
+}
+
+void TailInput::flush_multiline(bool all) {
+  int64_t now_ns = realtime_ns();
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [key, f] : files_) {
+    if (!f->multiline_due()) continue;
+    ReadResult r = f->flush_multiline(scratch_, now_ns, now, all);
+    if (r.chunk) deliver(*f, std::move(r));
   }
 }
 

@@ -70,6 +70,10 @@ class TailInput final : public Input {
   void pump();
   void deliver(TailFile& f, ReadResult r);
   void check_exit_on_eof();
+  // Multiline records: a timer for the earliest open record's flush
+  // timeout, armed only while one is open.
+  void arm_multiline();
+  void flush_multiline(bool all);
   void on_acks(const std::vector<AckInbox::Ack>& acks);
   void db_dirty();
   void save_db();
@@ -96,7 +100,9 @@ class TailInput final : public Input {
   std::set<std::string> unreadable_;  // warned about once
   std::optional<TailDb> db_;
   ReadScratch scratch_;
-  std::optional<Timer> poll_timer_, refresh_timer_, pause_timer_, db_timer_;
+  std::optional<Timer> poll_timer_, refresh_timer_, pause_timer_, db_timer_, ml_timer_;
+  bool ml_armed_ = false;
+  std::chrono::steady_clock::time_point ml_armed_for_{};
   bool pump_posted_ = false;
   bool scan_posted_ = false;
   bool poll_armed_ = false;

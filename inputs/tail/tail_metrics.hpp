@@ -18,6 +18,7 @@ struct TailMetrics {
   Counter* bytes_lost;     // vanished before they could be read
   Counter* malformed;      // container lines in neither format
   Counter* parse_failures;
+  Counter* multiline_joined;  // records a multiline parser made of several lines
 
   static TailMetrics make(Metrics& m, const std::string& instance) {
     auto c = [&](const char* name, const char* help, bool gauge = false) {
@@ -32,7 +33,8 @@ struct TailMetrics {
             c("sluice_input_bytes_skipped_total", "Bytes of long lines skipped (skip_long_lines)."),
             c("sluice_input_bytes_lost_total", "Bytes that vanished before they could be read (truncated or deleted)."),
             c("sluice_input_malformed_lines_total", "Container log lines in neither the docker nor the CRI format."),
-            c("sluice_input_parse_failures_total", "Lines the input's parser could not read (kept as text).")};
+            c("sluice_input_parse_failures_total", "Lines the input's parser could not read (kept as text)."),
+            c("sluice_input_multiline_joined_total", "Records a multiline parser joined from several lines.")};
   }
 };
 

@@ -33,22 +33,32 @@ void RecordMaker::add_source(Value& record, uint64_t offset) {
   }
 }
 
-void RecordMaker::add_line(std::string_view line, uint64_t offset, ContainerDecoder* decoder) {
+void RecordMaker::add_line(std::string_view line, uint64_t offset, ContainerDecoder* decoder, MultilineStream* ml) {
   if (decoder != nullptr) {
     ContainerRecord r;
     switch (decoder->decode(line, offset, chunk_.arena, r)) {
-      case ContainerDecoder::Result::Record: add_container(r); return;
+      case ContainerDecoder::Result::Record:
+        if (ml != nullptr) ml->flush_all(*this);  // an open trace ends where a container line comes
+        add_container(r);
+        return;
       case ContainerDecoder::Result::Partial: return;
       case ContainerDecoder::Result::Malformed:
+        if (ml != nullptr) break;  // plain text lines are the other parsers' to judge
         metrics_.malformed->add();
         if (uint64_t n = g_malformed_log.hit(); n != 0) {
           log::warn("tail: {}: a line in none of the multiline.parser formats was kept as it came ({} so far)",
                     file_, n);
         }
-        break;
+        add_plain(line, offset);
+        return;
     }
-    add_plain(line, offset);
-    return;
+  }
+  if (ml != nullptr) {
+    MultilineLine l;
+    l.text = line;
+    l.time_ns = now_ns_;
+    l.position = offset;
+    if (ml->offer(l, *this, MultilineStream::Clock::now())) return;
   }
   if (cfg_.skip_empty_lines && line.empty()) return;
   if (cfg_.parser != nullptr) {
@@ -64,6 +74,23 @@ void RecordMaker::add_line(std::string_view line, uint64_t offset, ContainerDeco
     }
   }
   add_plain(borrowed_ ? chunk_.arena.copy(line) : line, offset);
+}
+
+void RecordMaker::joined(MultilineRecord& r) {
+  Value text = record::string(chunk_.arena, r.text);
+  if (r.first != nullptr) {
+    // The first line as its parser read it, with the joined text in key_content.
+    Value rec = record::deep_copy(*r.first, chunk_.arena);
+    record::set(rec, chunk_.arena, chunk_.arena.copy(r.key), text);
+    add_source(rec, r.position);
+    chunk_.events.push_back({r.time_ns, rec});
+  } else {
+    MapBuilder b(chunk_.arena, scratch_);
+    b.add(r.key.empty() ? key_ : chunk_.arena.copy(r.key), text);
+    add_source(b, r.position);
+    chunk_.events.push_back({r.time_ns, b.finish()});
+  }
+  if (r.lines > 1) metrics_.multiline_joined->add();
 }
 
 void RecordMaker::add_plain(std::string_view line, uint64_t offset) {

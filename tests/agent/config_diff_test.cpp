@@ -64,3 +64,20 @@ TEST_CASE("changed service keys and parsers are named", "[config][reload]") {
   CHECK(config::uses_any(b.inputs[0], parsers));
   CHECK_FALSE(config::uses_any(b.outputs[0], parsers));
 }
+
+TEST_CASE("a changed multiline parser rebuilds the components that name it", "[config][reload]") {
+  auto yaml = [](const std::string& cont) {
+    return "multiline_parsers:\n  - name: trace\n    type: regex\n    rules:\n"
+           "      - {state: start_state, regex: '^ERROR', next_state: cont}\n"
+           "      - {state: cont, regex: '" + cont + "', next_state: cont}\n"
+           "pipeline:\n  inputs:\n    - name: tail\n      path: /x.log\n      multiline.parser: trace, java\n"
+           "  outputs:\n    - name: stdout\n";
+  };
+  auto a = config::load_string(yaml("^\\s+at "));
+  auto b = config::load_string(yaml("^\\s+(at|\\.\\.\\.) "));
+  auto changed = config::changed_parsers(a, b);
+  CHECK(changed == std::vector<std::string>{"trace"});
+  CHECK(config::changed_parsers(a, a).empty());
+  CHECK(config::uses_any(b.inputs[0], changed));
+  CHECK_FALSE(config::uses_any(b.outputs[0], changed));
+}

@@ -86,6 +86,14 @@ parser: json
   auto m = build("path: /x\nmultiline.parser: docker, cri");
   CHECK(m.docker);
   CHECK(m.cri);
+  CHECK(m.multiline.empty());
+
+  auto traces = build("path: /x\nmultiline.parser: docker, cri, java, python");
+  CHECK(traces.docker);
+  CHECK(traces.cri);
+  REQUIRE(traces.multiline.size() == 2);
+  CHECK(traces.multiline[0]->name() == "java");
+  CHECK(traces.multiline[1]->name() == "python");
 }
 
 TEST_CASE("tail config errors", "[tail][tail_config]") {
@@ -100,8 +108,8 @@ TEST_CASE("tail config errors", "[tail][tail_config]") {
                       Contains("unknown parser 'nope'; known parsers:") && Contains("json"));
   }
   SECTION("unknown multiline parser") {
-    CHECK_THROWS_WITH(build("path: /x\nmultiline.parser: java"),
-                      Contains("unknown multiline parser 'java'; supported: docker, cri"));
+    CHECK_THROWS_WITH(build("path: /x\nmultiline.parser: jvm"),
+                      Contains("unknown multiline parser 'jvm'; known: cri, docker, go, java, python, ruby"));
   }
   SECTION("parser and multiline.parser together") {
     CHECK_THROWS_WITH(build("path: /x\nparser: json\nmultiline.parser: cri"),

@@ -5,6 +5,7 @@
 #include <glob.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -27,6 +28,13 @@ std::string upper(std::string s) {
   return s;
 }
 bool is_space(char c) { return c == ' ' || c == '\t'; }
+// What a key (or @SET name) may be made of: YAML then reads it as plain text.
+bool plain_key(std::string_view k) {
+  if (k.empty()) return false;
+  for (char c : k)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') return false;
+  return k[0] != '-';
+}
 std::string trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && is_space(s[b])) ++b;
@@ -88,6 +96,12 @@ class Reader {
       std::string body = trim(std::string_view(line).substr(first));
       if (body.empty() || body[0] == '#') continue;
       Mark at{name, number, static_cast<int>(first) + 1};
+      for (unsigned char c : body)
+        if ((c < 0x20 && c != '\t') || c == 0x7f) {
+          char hex[8];
+          std::snprintf(hex, sizeof hex, "0x%02x", c);
+          throw ConfigError(at, std::string("the line holds a control character (byte ") + hex + ")");
+        }
       if (body[0] == '[') {
         if (body.back() != ']')
           throw ConfigError(at, "a section header must end with ']': " + body);
@@ -116,6 +130,8 @@ class Reader {
       if (current == nullptr)
         throw ConfigError(at, "'" + key + "' is outside any section: entries belong under a header such as "
                                   "[INPUT] or [OUTPUT]");
+      if (!plain_key(key))
+        throw ConfigError(at, "'" + key + "' is not a key: keys are made of letters, digits, '_', '.' and '-'");
       if (value.empty()) throw ConfigError(at, current->kind + " section: key '" + key + "' has no value");
       current->entries.push_back(Entry{key, value, at});
     }
@@ -137,7 +153,10 @@ class Reader {
       size_t eq = arg.find('=');
       if (eq == std::string::npos || trim(std::string_view(arg).substr(0, eq)).empty())
         throw ConfigError(at, "@SET expects NAME=VALUE, got '" + arg + "'");
-      variables.push_back(Entry{trim(std::string_view(arg).substr(0, eq)), trim(std::string_view(arg).substr(eq + 1)), at});
+      std::string name = trim(std::string_view(arg).substr(0, eq));
+      if (!plain_key(name))
+        throw ConfigError(at, "@SET: '" + name + "' is not a variable name (letters, digits, '_', '.', '-')");
+      variables.push_back(Entry{name, trim(std::string_view(arg).substr(eq + 1)), at});
     } else {
       throw ConfigError(at, "unknown directive " + word + " (known: @INCLUDE, @SET)");
     }

@@ -49,7 +49,7 @@ class Out {
   void bytes(std::string_view s) {
     ensure(s.size() + 11);
     varint(s.size());
-    std::memcpy(p_, s.data(), s.size());
+    if (!s.empty()) std::memcpy(p_, s.data(), s.size());  // an empty view may hold a null pointer
     p_ += s.size();
   }
   size_t written() const { return static_cast<size_t>(p_ - buf_.data()) - start_; }

@@ -130,6 +130,18 @@ TEST_CASE("compaction of a big chunk fills pool blocks, each nearly full", "[chu
   CHECK(c->arena.reserved() < need + need / 16 + 4096);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
+
 TEST_CASE("tail -> parser json: a queued 460-byte line is charged less than 1.5x its size", "[chunk_compact]") {
   REQUIRE(line(7).size() == 460);
   NullFilterContext ctx;
@@ -151,6 +163,8 @@ TEST_CASE("tail -> parser json: a queued 460-byte line is charged less than 1.5x
           std::string::npos);
     double per_record = static_cast<double>(c->memory_bytes()) / n;
     // A chunk of one line also pays the chunk itself and shares nothing.
-    CHECK(per_record < (n == 1 ? 2.0 : 1.5) * 461);
+    // (Not under AddressSanitizer: there the block pool hands out blocks
+    // sized differently, without pooling, so that it sees every one.)
+    if (!kSanitized) CHECK(per_record < (n == 1 ? 2.0 : 1.5) * 461);
   }
 }

@@ -106,6 +106,9 @@ TEST_CASE("malformed classic lines are refused at their line", "[config][classic
   CHECK_THAT(error("[INPUT]\n    Name\n"), Catch::Contains("f.conf:2:5: INPUT section: key 'name' has no value"));
   CHECK_THAT(error("@SET novalue\n"), Catch::Contains("@SET expects NAME=VALUE"));
   CHECK_THAT(error("@IMPORT x\n"), Catch::Contains("unknown directive @IMPORT"));
+  CHECK_THAT(error("[INPUT]\n    Na#me tail\n"), Catch::Contains("f.conf:2:5: 'na#me' is not a key"));
+  CHECK_THAT(error("[INPUT]\n    Name ta\x01il\n"), Catch::Contains("f.conf:2:5: the line holds a control character (byte 0x01)"));
+  CHECK_THAT(error("@SET A B=c\n"), Catch::Contains("@SET: 'A B' is not a variable name"));
   CHECK_THAT(error("[MULTILINE_PARSER]\n    Name m\n    Rule \"start\" /x/\n"),
              Catch::Contains("rule expects three quoted values"));
 }

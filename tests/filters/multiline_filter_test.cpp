@@ -63,9 +63,9 @@ struct MultilineHarness {
     return out;
   }
 
+  RecordingSink acks;  // first: outlives every chunk that holds its acks (emitted ones too)
   ParserSet parsers;
   CapturingFilterContext ctx;
-  RecordingSink acks;
   std::unique_ptr<Filter> filter;
   std::vector<ChunkPtr> kept;  // chunks "in delivery"
 };

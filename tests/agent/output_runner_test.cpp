@@ -135,7 +135,10 @@ TEST_CASE("batches respect batch_max_records without splitting chunks", "[output
 TEST_CASE("chunks arriving while the flush timer waits don't wake the worker one by one", "[output_runner]") {
   Fixture f("flush: 1h\n");
   f.runner.enqueue(make_chunk(0, 1, f.sink, 0));  // wakes the worker, which arms the flush timer
-  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_records_total") == 1; }, 5s));
+  // The worker took it in (records_total is counted on enqueue, the buffer
+  // gauge by the worker); then a moment for that wakeup to end.
+  REQUIRE(test::wait_until([&] { return f.metric("sluice_output_buffer_bytes") > 0; }, 5s));
+  std::this_thread::sleep_for(50ms);
   for (int i = 1; i < 100; ++i) f.runner.enqueue(make_chunk(i, 1, f.sink, static_cast<uint64_t>(i)));
   // They wait in the inbox for the timer: one wakeup in all (a second at most,
   // if the first chunk's wakeup had not yet said so), not one per chunk.

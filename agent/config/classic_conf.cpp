@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -88,7 +89,8 @@ class Reader {
     std::istringstream lines(text);
     std::string line;
     int number = 0;
-    Section* current = nullptr;
+    // An index, not a pointer: an @INCLUDE adds sections (and may move them).
+    std::optional<size_t> current;
     while (std::getline(lines, line)) {
       ++number;
       size_t first = 0;
@@ -116,7 +118,7 @@ class Reader {
           throw ConfigError(at, msg);
         }
         sections.push_back(Section{kind, at, {}});
-        current = &sections.back();
+        current = sections.size() - 1;
         continue;
       }
       if (body[0] == '@') {
@@ -127,13 +129,14 @@ class Reader {
       while (split < body.size() && !is_space(body[split])) ++split;
       std::string key = lower(body.substr(0, split));
       std::string value = trim(std::string_view(body).substr(split));
-      if (current == nullptr)
+      if (!current)
         throw ConfigError(at, "'" + key + "' is outside any section: entries belong under a header such as "
                                   "[INPUT] or [OUTPUT]");
       if (!plain_key(key))
         throw ConfigError(at, "'" + key + "' is not a key: keys are made of letters, digits, '_', '.' and '-'");
-      if (value.empty()) throw ConfigError(at, current->kind + " section: key '" + key + "' has no value");
-      current->entries.push_back(Entry{key, value, at});
+      Section& section = sections[*current];
+      if (value.empty()) throw ConfigError(at, section.kind + " section: key '" + key + "' has no value");
+      section.entries.push_back(Entry{key, value, at});
     }
   }
 

@@ -82,6 +82,13 @@ TEST_CASE("@INCLUDE reads files and globs relative to the including file", "[con
     CHECK_THAT(e, Catch::Contains("inputs/c.conf:3:5: unknown key 'pth'"));
     CHECK_THAT(e, Catch::Contains("did you mean 'path'?"));
   }
+  SECTION("entries after an @INCLUDE inside a section stay in that section") {
+    write_file(dir.file("main.conf"), "[OUTPUT]\n    Name null\n@INCLUDE inputs/*.conf\n    Match b\n");
+    PipelineConfig c = load_file(dir.file("main.conf"));
+    REQUIRE(c.outputs.size() == 1);
+    CHECK(c.outputs[0].get_string("match") == "b");
+    CHECK(c.inputs.size() == 2);
+  }
   SECTION("a missing file and a cycle are errors") {
     write_file(dir.file("main.conf"), "[SERVICE]\n    Flush 1\n@INCLUDE nope.conf\n");
     CHECK_THAT(error_of(dir.file("main.conf")), Catch::Contains("main.conf:3:1: included file not found"));

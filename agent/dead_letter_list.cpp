@@ -32,21 +32,11 @@ std::string shorten(std::string_view s, size_t max = 160) {
 int list_dead_letters(const ListOptions& options, std::ostream& out, std::ostream& err) {
   const DeadLetterSelection& sel = options.select;
   int status = 0;
-  DeadLetterLineParser parser;
   for (const std::string& path : sel.files) {
-    ReplayMarks marks(path);
     std::map<std::pair<std::string, std::string>, Group> groups;  // (output, reason)
-    uint64_t malformed = 0, records = 0, replayed = 0;
-    std::string error = read_dead_letter_lines(path, [&](const DeadLetterPosition& p, std::string_view text) {
-      Arena arena(text.size() * 2 + 256);
-      DeadLetterLine line;
-      if (std::string why = parser.parse(text, arena, line); !why.empty()) {
-        if (++malformed <= 10) err << path << ":" << p.line << ": skipped: " << why << "\n";
-        return;
-      }
-      if (!sel.output.empty() && line.output != sel.output) return;
-      if (sel.since_ns && line.time_ns < *sel.since_ns) return;
-      bool was_replayed = marks.contains(p);
+    uint64_t records = 0, replayed = 0;
+    std::string error = read_selected_lines(path, sel, err, [&](const DeadLetterPosition& p, std::string_view text,
+                                                                const DeadLetterLine& line, bool was_replayed) {
       ++records;
       replayed += was_replayed;
       Group& g = groups[{std::string(line.output), std::string(line.reason)}];
@@ -72,7 +62,6 @@ int list_dead_letters(const ListOptions& options, std::ostream& out, std::ostrea
       status = 1;
       continue;
     }
-    if (malformed > 0) err << path << ": " << malformed << " malformed lines skipped\n";
     if (options.json) continue;
     out << path << ": " << records << " records";
     if (replayed > 0) out << " (" << replayed << " replayed)";

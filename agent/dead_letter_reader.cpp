@@ -143,4 +143,25 @@ std::optional<int64_t> parse_since(std::string_view text, int64_t now_ns) {
   return timefmt::parse_rfc3339(text);
 }
 
+std::string read_selected_lines(
+    const std::string& path, const DeadLetterSelection& sel, std::ostream& err,
+    const std::function<void(const DeadLetterPosition&, std::string_view, const DeadLetterLine&, bool)>& fn) {
+  DeadLetterLineParser parser;
+  ReplayMarks marks(path);
+  uint64_t malformed = 0;
+  std::string error = read_dead_letter_lines(path, [&](const DeadLetterPosition& p, std::string_view text) {
+    Arena arena(text.size() * 2 + 256);
+    DeadLetterLine line;
+    if (std::string why = parser.parse(text, arena, line); !why.empty()) {
+      if (++malformed <= 10) err << path << ":" << p.line << ": skipped: " << why << "\n";
+      return;
+    }
+    if (!sel.output.empty() && line.output != sel.output) return;
+    if (sel.since_ns && line.time_ns < *sel.since_ns) return;
+    fn(p, text, line, marks.contains(p));
+  });
+  if (error.empty() && malformed > 0) err << path << ": " << malformed << " malformed lines skipped\n";
+  return error;
+}
+
 }  // namespace sluice

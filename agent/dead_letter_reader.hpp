@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <set>
 #include <string>
 #include <string_view>
@@ -70,6 +71,21 @@ uint64_t dead_letter_line_hash(std::string_view text);
 // Returns "" or why the file can't be read ("no such file", permissions).
 std::string read_dead_letter_lines(const std::string& path,
                                    const std::function<void(const DeadLetterPosition&, std::string_view)>& fn);
+
+// What `list` and `replay` read: which files, which lines.
+struct DeadLetterSelection {
+  std::vector<std::string> files;  // dead-letter files to read
+  std::string output;              // only lines of this output ("" = every output)
+  std::optional<int64_t> since_ns;  // only lines dead-lettered at or after this
+};
+
+// The lines of one of sel's files that parse and match sel, with whether
+// its marks say the line was replayed already: fn(position, text, line,
+// replayed). Malformed lines are skipped and reported on err (the first ten
+// by line, then a count). Returns "" or why the file can't be read.
+std::string read_selected_lines(
+    const std::string& path, const DeadLetterSelection& sel, std::ostream& err,
+    const std::function<void(const DeadLetterPosition&, std::string_view, const DeadLetterLine&, bool)>& fn);
 
 // The replay marks of a dead-letter file.
 class ReplayMarks {

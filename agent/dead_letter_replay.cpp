@@ -50,28 +50,17 @@ class ReplayAcks : public AckSink {
 std::map<std::string, std::vector<Pending>> select_lines(const DeadLetterSelection& sel, std::ostream& out,
                                                          std::ostream& err, uint64_t& skipped_marked) {
   std::map<std::string, std::vector<Pending>> by_output;
-  DeadLetterLineParser parser;
   for (size_t f = 0; f < sel.files.size(); ++f) {
     const std::string& path = sel.files[f];
-    ReplayMarks marks(path);
-    uint64_t malformed = 0;
-    std::string error = read_dead_letter_lines(path, [&](const DeadLetterPosition& p, std::string_view text) {
-      Arena arena(text.size() * 2 + 256);
-      DeadLetterLine line;
-      if (std::string why = parser.parse(text, arena, line); !why.empty()) {
-        if (++malformed <= 10) err << path << ":" << p.line << ": skipped: " << why << "\n";
-        return;
-      }
-      if (!sel.output.empty() && line.output != sel.output) return;
-      if (sel.since_ns && line.time_ns < *sel.since_ns) return;
-      if (marks.contains(p)) {
+    std::string error = read_selected_lines(path, sel, err, [&](const DeadLetterPosition& p, std::string_view text,
+                                                                const DeadLetterLine& line, bool replayed) {
+      if (replayed) {
         ++skipped_marked;
         return;
       }
       by_output[std::string(line.output)].push_back({f, p, std::string(text)});
     });
     if (!error.empty()) out << path << ": not read: " << error << "\n";
-    if (malformed > 0) err << path << ": " << malformed << " malformed lines skipped\n";
   }
   return by_output;
 }

@@ -10,14 +10,9 @@
 #include <vector>
 
 #include "agent/config/yaml_loader.hpp"
+#include "agent/dead_letter_reader.hpp"
 
 namespace sluice {
-
-struct DeadLetterSelection {
-  std::vector<std::string> files;  // dead-letter files to read
-  std::string output;              // only lines of this output ("" = every output)
-  std::optional<int64_t> since_ns;  // only lines dead-lettered at or after this
-};
 
 struct ReplayOptions {
   DeadLetterSelection select;

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/ascii_case.hpp"
 #include "agent/config/suggest.hpp"
 
 namespace sluice::config {
@@ -20,14 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-std::string upper(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
-  return s;
-}
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 // What a key (or @SET name) may be made of: YAML then reads it as plain text.
 bool plain_key(std::string_view k) {
@@ -107,7 +100,7 @@ class Reader {
       if (body[0] == '[') {
         if (body.back() != ']')
           throw ConfigError(at, "a section header must end with ']': " + body);
-        std::string kind = upper(trim(std::string_view(body).substr(1, body.size() - 2)));
+        std::string kind = ascii_upper(trim(std::string_view(body).substr(1, body.size() - 2)));
         std::string why;
         if (unsupported_section(kind, why)) throw ConfigError(at, "[" + kind + "] sections: " + why);
         if (std::find(kSections.begin(), kSections.end(), kind) == kSections.end()) {
@@ -127,7 +120,7 @@ class Reader {
       }
       size_t split = 0;
       while (split < body.size() && !is_space(body[split])) ++split;
-      std::string key = lower(body.substr(0, split));
+      std::string key = ascii_lower(body.substr(0, split));
       std::string value = trim(std::string_view(body).substr(split));
       if (!current)
         throw ConfigError(at, "'" + key + "' is outside any section: entries belong under a header such as "
@@ -147,7 +140,7 @@ class Reader {
   void directive(const std::string& body, const Mark& at, const std::string& dir) {
     size_t split = 0;
     while (split < body.size() && !is_space(body[split])) ++split;
-    std::string word = upper(body.substr(0, split));
+    std::string word = ascii_upper(body.substr(0, split));
     std::string arg = trim(std::string_view(body).substr(split));
     if (word == "@INCLUDE") {
       if (arg.empty()) throw ConfigError(at, "@INCLUDE needs a file name or pattern");
@@ -205,7 +198,7 @@ class Writer {
 std::string scalar(const std::string& v) {
   static const std::string kSpecialFirst = "-?:,[]{}#&*!|>'\"%@`";
   bool plain = !v.empty() && kSpecialFirst.find(v[0]) == std::string::npos && v.find(": ") == std::string::npos &&
-               v.find(" #") == std::string::npos && v.back() != ':' && v != "~" && lower(v) != "null";
+               v.find(" #") == std::string::npos && v.back() != ':' && v != "~" && ascii_lower(v) != "null";
   for (char c : v)
     if (static_cast<unsigned char>(c) < 0x20) plain = false;
   if (plain) return v;
@@ -300,7 +293,7 @@ TranslatedConfig to_yaml(const Reader& r) {
       if (s.kind != kind) continue;
       if (!pipeline) w.line("pipeline:", s.at);
       pipeline = true;
-      if (!listed) w.line("  " + lower(std::string(kind)) + "s:", s.at);
+      if (!listed) w.line("  " + ascii_lower(std::string(kind)) + "s:", s.at);
       listed = true;
       write_entries(w, s, "      ", true);
     }
@@ -321,7 +314,7 @@ TranslatedConfig to_yaml(const Reader& r) {
 }  // namespace
 
 bool is_classic_file(const std::string& path) {
-  std::string ext = lower(fs::path(path).extension().string());
+  std::string ext = ascii_lower(fs::path(path).extension().string());
   if (ext == ".conf") return true;
   if (ext == ".yaml" || ext == ".yml") return false;
   std::ifstream in(path);

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "agent/ascii_case.hpp"
 #include "agent/config/classic_conf.hpp"
 #include "agent/config/common_keys.hpp"
 #include "agent/config/suggest.hpp"
@@ -24,10 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
 
 // Loads one file (and its includes) into `out`.
 class Loader {
@@ -96,7 +93,7 @@ class Loader {
     const PluginSchema& schema = effective_schema(plugin, kind);
     ComponentConfig cfg(&schema, kind, mark(file, node.Mark()));
     for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = lower(key_text(it->first, file));
+      std::string key = ascii_lower(key_text(it->first, file));
       if (!skip.empty() && key == skip) continue;
       add_setting(cfg, schema, key, it->first, it->second, file);
     }
@@ -116,7 +113,7 @@ class Loader {
     // env first: its variables may be used by every other section.
     if (auto env = root["env"]) load_env(env, file);
     for (auto it = root.begin(); it != root.end(); ++it) {
-      std::string key = lower(key_text(it->first, file));
+      std::string key = ascii_lower(key_text(it->first, file));
       YAML::Node value = it->second;  // a copy: the iterator's pair is a temporary
       if (parsers_only_ && key != "parsers" && key != "multiline_parsers")
         throw ConfigError(mark(file, it->first.Mark()),
@@ -160,7 +157,7 @@ class Loader {
     MultilineParserConfig mc;
     mc.settings = component(item, multiline_parser_schema(), "multiline_parser", file, "rules");
     for (auto it = item.begin(); it != item.end(); ++it) {
-      if (lower(key_text(it->first, file)) != "rules") continue;
+      if (ascii_lower(key_text(it->first, file)) != "rules") continue;
       size_t n = 0;
       for (const auto& rule : sequence(it->second, file, "rules")) {
         ++n;
@@ -170,7 +167,7 @@ class Loader {
         rc.mark = at;
         bool has_state = false, has_regex = false;
         for (auto r = rule.begin(); r != rule.end(); ++r) {
-          std::string k = lower(key_text(r->first, file));
+          std::string k = ascii_lower(key_text(r->first, file));
           std::string v = interpolate(scalar(r->second, file, k), mark(file, r->second.Mark()));
           if (k == "state") rc.state = v, has_state = true;
           else if (k == "regex") rc.regex = v, has_regex = true;
@@ -208,7 +205,7 @@ class Loader {
     expect_map(node, file, "pipeline");
     static const std::vector<std::string_view> kKinds = {"inputs", "filters", "outputs"};
     for (auto it = node.begin(); it != node.end(); ++it) {
-      std::string key = lower(key_text(it->first, file));
+      std::string key = ascii_lower(key_text(it->first, file));
       if (key == "inputs") {
         for (const auto& item : sequence(it->second, file, "pipeline.inputs"))
           out_.inputs.push_back(plugin_component(item, "input", file));
@@ -229,7 +226,7 @@ class Loader {
     YAML::Node name_node;
     bool has_name = false;
     for (auto it = item.begin(); it != item.end(); ++it) {
-      if (lower(key_text(it->first, file)) == "name") {
+      if (ascii_lower(key_text(it->first, file)) == "name") {
         name_node = it->second;
         has_name = true;
       }
@@ -239,7 +236,7 @@ class Loader {
     unset_.clear();
     std::string name = name_node.IsNull()
                            ? std::string("null")
-                           : lower(interpolate(scalar(name_node, file, "name"), mark(file, name_node.Mark())));
+                           : ascii_lower(interpolate(scalar(name_node, file, "name"), mark(file, name_node.Mark())));
     if (!unset_.empty())
       throw ConfigError(mark(file, name_node.Mark()), kind + " 'name': environment variable '" + unset_.front() +
                                                           "' is not set");
@@ -264,7 +261,7 @@ class Loader {
     if (value.IsMap() && schema.find(key) == nullptr) {
       // Nested map: tls: {verify: off} means tls.verify.
       for (auto it = value.begin(); it != value.end(); ++it)
-        add_setting(cfg, schema, key + "." + lower(key_text(it->first, file)), it->first, it->second, file);
+        add_setting(cfg, schema, key + "." + ascii_lower(key_text(it->first, file)), it->first, it->second, file);
       return;
     }
     const KeyDecl* decl = schema.find(key);
@@ -356,7 +353,7 @@ class Loader {
                                 std::string(type_name(decl.type)) + bound + ", got " + shown);
     }
     if (!decl.choices.empty() &&
-        std::find(decl.choices.begin(), decl.choices.end(), lower(v)) == decl.choices.end()) {
+        std::find(decl.choices.begin(), decl.choices.end(), ascii_lower(v)) == decl.choices.end()) {
       std::string msg = cfg.display_name() + ": key '" + std::string(decl.name) + "' expects one of " +
                         join(decl.choices) + ", got " + shown;
       std::string near = nearest(v, decl.choices);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, builds with
 # warnings as errors (g++), runs every test under ctest (the container
-# image's too, with podman, where it can be set up), then builds again
+# image's too, with podman, where it can be set up; the ten-minute soak
+# in the background during what follows), then builds again
 # with clang, AddressSanitizer + UndefinedBehaviorSanitizer, runs the unit
 # tests under them, and runs each fuzz target of that build briefly (libFuzzer).
 set -euo pipefail
@@ -52,7 +53,14 @@ echo "== build (warnings as errors)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_WERROR=ON >/dev/null
 cmake --build build -j"$JOBS"
 echo "== tests"
-(cd build && ctest --output-on-failure -j"$JOBS") | tee build/ctest.log
+(cd build && ctest --output-on-failure -j"$JOBS" -LE soak) | tee build/ctest.log
+
+# The ten-minute soak (tests/e2e/soak_test.cpp) mostly waits: it runs in the
+# background while the sanitizer build below compiles, and is waited for
+# before the summary. SLUICE_SOAK_SECONDS shortens it.
+echo "== soak (in the background, ${SLUICE_SOAK_SECONDS:-600}s)"
+(cd build && ctest --output-on-failure -L soak >ctest-soak.log 2>&1; echo $? >soak.status) &
+soak_pid=$!
 
 # One clang build serves both: the library is compiled once with ASan, UBSan
 # and libFuzzer's coverage instrumentation, for the unit tests and for the
@@ -74,11 +82,14 @@ fuzz_one() {
   build-asan/tests/fuzz/"$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=0 \
     -artifact_prefix=build-asan/ "build-asan/corpus-$t" $seeds >"build-asan/fuzz-$t.log" 2>&1
 }
+fuzz_pids=()
 for t in $targets; do
-  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  # $JOBS fuzzers at a time (the soak's background job is not one of them).
+  while [ "$(jobs -rp | grep -cvx "$soak_pid")" -ge "$JOBS" ]; do wait -n || true; done
   (if fuzz_one "$t"; then echo ok; else echo crashed; fi) >"build-asan/fuzz-$t.status" &
+  fuzz_pids+=($!)
 done
-wait
+wait "${fuzz_pids[@]}"
 for t in $targets; do
   echo "-- $t"
   if [ "$(cat "build-asan/fuzz-$t.status")" != ok ]; then
@@ -91,7 +102,15 @@ for t in $targets; do
 done
 echo "fuzz: $(echo $targets | wc -w) targets ran without a crash"
 
-# One closing line for both ctest runs (set -e and pipefail stopped us earlier on any failure).
-passed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\)/\2 \1/p' build/ctest.log build-asan/ctest.log |
+echo "== soak"
+wait "$soak_pid" || true
+cat build/ctest-soak.log
+if [ "$(cat build/soak.status 2>/dev/null)" != 0 ]; then
+  echo "soak: failed (build/ctest-soak.log above)" >&2
+  exit 1
+fi
+
+# One closing line for the three ctest runs (set -e and pipefail stopped us earlier on any failure).
+passed=$(sed -n 's/.*tests passed, \([0-9]*\) tests failed out of \([0-9]*\)/\2 \1/p' build/ctest.log build/ctest-soak.log build-asan/ctest.log |
   awk '{p += $1 - $2; f += $2} END {print p " passed, " f " failed"}')
 echo "tests: $passed"

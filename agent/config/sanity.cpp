@@ -60,6 +60,15 @@ void check_output(const ComponentConfig& out, const ComponentConfig& svc) {
                       size_text(batch) + "): no batch would fill; raise mem_buf_limit or lower batch_max_bytes";
     out.fail(out.has("mem_buf_limit") ? "mem_buf_limit" : "batch_max_bytes", why);
   }
+  // The same for the disk: a limit below one batch holds back every batch
+  // before it fills, and under buffer.when_full block pauses the inputs for good.
+  if (out.has("storage.total_limit_size")) {
+    const uint64_t disk = out.get_size("storage.total_limit_size");
+    if (disk > 0 && disk < batch)
+      out.fail("storage.total_limit_size",
+               size_text(disk) + " is below one batch (batch_max_bytes " + size_text(batch) +
+                   "): the backlog on disk could never hold a whole batch; raise it or lower batch_max_bytes");
+  }
   const uint64_t total = svc.get_size("mem_limit");
   if (total < batch) {
     svc.fail("mem_limit", size_text(total) + " is below one batch of output " + std::string(out.plugin()) + " (" +

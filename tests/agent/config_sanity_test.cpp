@@ -50,6 +50,15 @@ TEST_CASE("config sanity: memory budgets of 0 or below one batch are refused", "
                                                                          "'batch_max_bytes': mem_buf_limit (8M)") == 0);
 }
 
+TEST_CASE("config sanity: a storage.total_limit_size below one batch is refused", "[config]") {
+  CHECK(error_of(with("  flush: 1s\n", "      storage.total_limit_size: 1M\n")) ==
+        "p.yaml:8:7: output es (p.yaml:7): key 'storage.total_limit_size': 1M is below one batch (batch_max_bytes "
+        "4M): the backlog on disk could never hold a whole batch; raise it or lower batch_max_bytes");
+  CHECK(error_of(with("  flush: 1s\n", "      storage.total_limit_size: 1M\n      batch_max_bytes: 512k\n")) ==
+        "no error");
+  CHECK(error_of(with("  flush: 1s\n", "      storage.total_limit_size: 4M\n")) == "no error");
+}
+
 TEST_CASE("config sanity: a flush of 0 and a retry_max_duration of 0 are refused", "[config]") {
   CHECK(error_of(with("  flush: 0s\n")) ==
         "p.yaml:2:3: service: key 'flush': must be longer than 0: it is how long an output waits to fill "

@@ -41,7 +41,7 @@ void Service::Impl::open_buffer(InputSlot& slot) {
       [this] { return !pipeline->full_reason().empty(); },
   };
   slot.buffer = std::make_unique<storage::InputBuffer>(std::move(store), report, io, metrics, *storage_limits,
-                                                       storage_settings.backlog_mem_limit, std::move(feed));
+                                                       std::move(feed));
   slot.buffer->start();
 }
 

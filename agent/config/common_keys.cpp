@@ -28,10 +28,11 @@ const PluginSchema& service_schema() {
            "When a filesystem input acknowledges: normal = once its chunk is written (survives a crash of "
            "sluice), full = once it is fsynced (survives a power loss; slower).", false, false, {"normal", "full"}},
           {"storage.backlog.mem_limit", KeyType::Size, "5M",
-           "Memory for chunks loaded from the filesystem buffer's backlog and not yet delivered."},
+           "Accepted for Fluent Bit and not used: the backlog on disk is loaded while the pipeline has room, so "
+           "mem_limit and each output's mem_buf_limit bound its memory."},
           {"storage.checksum", KeyType::Bool, "on", "Accepted for Fluent Bit; sluice always checks a CRC32C per frame."},
           {"storage.max_chunks_up", KeyType::Int, "128",
-           "Accepted for Fluent Bit and not used: mem_limit, mem_buf_limit and storage.backlog.mem_limit bound memory."},
+           "Accepted for Fluent Bit and not used: mem_limit and mem_buf_limit bound memory."},
           {"storage.metrics", KeyType::Bool, "on", "Accepted for Fluent Bit; sluice always exports sluice_storage_* metrics."},
           {"parsers_file", KeyType::List, "",
            "Files of parser definitions: YAML with a `parsers:` list, or Fluent Bit's classic parsers.conf "

@@ -26,10 +26,9 @@ const char* sync_name(Sync s) { return s == Sync::Full ? "full" : "normal"; }
 
 InputBuffer::InputBuffer(std::unique_ptr<SegmentStore> store, const RecoveryReport& recovered,
                          boost::asio::io_context& io, Metrics& metrics, StorageLimits& limits,
-                         uint64_t backlog_mem_limit, Feed feed)
+                         Feed feed)
     : store_(std::move(store)),
       limits_(limits),
-      backlog_mem_limit_(backlog_mem_limit),
       feed_(std::move(feed)),
       inbox_(AckInbox::make(io, [this](AckInbox::Batch& b) { acked(b); })),
       timer_(io),
@@ -200,10 +199,6 @@ void InputBuffer::emit(ChunkPtr chunk) {
 
 void InputBuffer::acked(AckInbox::Batch& batch) {
   for (const auto& [cookie, delivered] : batch) {
-    if (SegmentStore::Entry* e = store_->entry(cookie)) {
-      backlog_mem_ -= std::min<uint64_t>(backlog_mem_, e->mem);
-      e->mem = 0;
-    }
     // Not delivered (shutdown within grace): it stays on disk for the next start.
     if (delivered) store_->done(cookie);
   }
@@ -242,7 +237,10 @@ void InputBuffer::pump() {
   if (stopped_) return;
   for (int n = 0; store_->down() > 0; ++n) {
     if (n == kLoadsPerTurn) return schedule_pump();
-    if (feed_.full() || backlog_mem_ >= backlog_mem_limit_) return schedule_pump(kPipelineRecheck);
+    // The pipeline's budgets (mem_limit, each output's mem_buf_limit) bound
+    // what is loaded, as they bound every input: a smaller cap of its own
+    // held batches below their size, so they went out only on `flush`.
+    if (feed_.full()) return schedule_pump(kPipelineRecheck);
     std::string problem;
     uint64_t quarantined = 0;
     auto loaded = store_->load_next(&problem, &quarantined);
@@ -256,7 +254,6 @@ void InputBuffer::pump() {
         log::error("input {}: storage: {}; trying again ({} so far)", store_->options().instance, problem, k);
       return schedule_pump(std::chrono::duration_cast<std::chrono::milliseconds>(kReadRetry));
     }
-    if (SegmentStore::Entry* e = store_->entry(loaded->cookie)) backlog_mem_ += e->mem;
     loaded->chunk->acks.push_back(inbox_->ref(loaded->cookie));
     feed_.submit(std::move(loaded->chunk));
   }

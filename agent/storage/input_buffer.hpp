@@ -4,8 +4,8 @@
 //  - if nothing of the input waits on disk and the pipeline has room, the
 //    chunk goes on through the pipeline at once (its copy is "up");
 //  - otherwise it stays on disk only ("down") and the backlog reader loads
-//    it, in order, whenever the pipeline has room (and no more than
-//    storage.backlog.mem_limit of loaded chunks is in flight).
+//    it, in order, whenever the pipeline has room (its memory budgets bound
+//    how much of the backlog is loaded at once).
 // So the disk, not memory, holds a backlog, and each input's order is kept.
 // When the chunk's last holder lets go, an ack frame records it.
 //
@@ -46,7 +46,7 @@ class InputBuffer {
   };
 
   InputBuffer(std::unique_ptr<SegmentStore> store, const RecoveryReport& recovered, boost::asio::io_context& io,
-              Metrics& metrics, StorageLimits& limits, uint64_t backlog_mem_limit, Feed feed);
+              Metrics& metrics, StorageLimits& limits, Feed feed);
   ~InputBuffer();
   InputBuffer(const InputBuffer&) = delete;
   InputBuffer& operator=(const InputBuffer&) = delete;
@@ -84,14 +84,12 @@ class InputBuffer {
 
   std::unique_ptr<SegmentStore> store_;
   StorageLimits& limits_;
-  uint64_t backlog_mem_limit_;
   Feed feed_;
   AckInbox* inbox_;
   boost::asio::steady_timer timer_;
   bool pump_scheduled_ = false;
   bool started_ = false;
   bool stopped_ = false;
-  uint64_t backlog_mem_ = 0;  // memory of loaded backlog chunks not yet done
   std::vector<std::function<void()>> empty_waiters_;
 
   // The disk refused a write: refuse chunks until retry_at_, then try one.

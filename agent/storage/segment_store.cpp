@@ -55,7 +55,7 @@ void SegmentStore::adopt(RecoveryReport& report) {
     s.data_start = rs.data_start;
     for (auto& c : rs.chunks) {
       next_id_ = std::max(next_id_, c.id + 1);
-      Entry e{c.id, c.frame_bytes, c.records, tag_index(c.tag), 0, c.acked ? State::Done : State::Down};
+      Entry e{c.id, c.frame_bytes, c.records, tag_index(c.tag), c.acked ? State::Done : State::Down};
       if (!c.acked) {
         ++s.pending;
         ++down_;
@@ -173,7 +173,7 @@ SegmentStore::Appended SegmentStore::append(const Chunk& chunk, State state) {
   active->size += frame.size();
   disk_bytes_ += frame.size();
   ++next_id_;
-  Entry e{h.id, static_cast<uint32_t>(frame.size()), h.records, tag_index(chunk.tag), 0, state};
+  Entry e{h.id, static_cast<uint32_t>(frame.size()), h.records, tag_index(chunk.tag), state};
   if (state == State::Down) {
     if (down_ == 0) {
       cur_seq_ = active->seq;
@@ -194,7 +194,6 @@ SegmentStore::Appended SegmentStore::append(const Chunk& chunk, State state) {
 void SegmentStore::finish_entry(Segment& s, Entry& e) {
   if (e.state == State::Down) --down_;
   e.state = State::Done;
-  e.mem = 0;
   pending_by_tag_[e.tag] -= e.frame_bytes;
   --s.pending;
   s.acks.push_back(e.id);
@@ -351,7 +350,6 @@ std::optional<SegmentStore::Loaded> SegmentStore::load_next(std::string* problem
     }
     --down_;
     e.state = State::Up;
-    e.mem = static_cast<uint32_t>(std::min<size_t>(chunk->memory_bytes(), UINT32_MAX));
     return Loaded{std::move(chunk), make_cookie(s->seq, index)};
   }
   return std::nullopt;

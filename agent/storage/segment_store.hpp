@@ -46,7 +46,6 @@ class SegmentStore {
     uint32_t frame_bytes;
     uint32_t records;
     uint32_t tag;  // index into tags
-    uint32_t mem;  // memory of the copy loaded from the backlog (0 otherwise)
     State state;
   };
 

@@ -9,13 +9,16 @@ ServiceStorage service_storage(const config::ComponentConfig& svc) {
   ServiceStorage s;
   s.path = svc.get_string("storage.path");  // as the dead-letter default reads it: relative to the working directory
   s.sync = svc.get_string("storage.sync") == "full" ? Sync::Full : Sync::Normal;
-  s.backlog_mem_limit = svc.get_size("storage.backlog.mem_limit");
+  if (svc.has("storage.backlog.mem_limit"))
+    log::warn("{}: storage.backlog.mem_limit is accepted and not used: the backlog on disk is loaded while the "
+              "pipeline has room, so service.mem_limit and each output's mem_buf_limit bound its memory",
+              svc.mark_of("storage.backlog.mem_limit").str());
   if (svc.has("storage.checksum") && !svc.get_bool("storage.checksum"))
     log::warn("{}: storage.checksum off: sluice always checks a CRC32C per frame (it costs little)",
               svc.mark_of("storage.checksum").str());
   if (svc.has("storage.max_chunks_up"))
     log::warn("{}: storage.max_chunks_up is accepted and not used: sluice bounds the memory of a filesystem input "
-              "with service.mem_limit, mem_buf_limit and storage.backlog.mem_limit",
+              "with service.mem_limit and mem_buf_limit",
               svc.mark_of("storage.max_chunks_up").str());
   if (svc.has("storage.metrics") && !svc.get_bool("storage.metrics"))
     log::warn("{}: storage.metrics off: sluice always exports its sluice_storage_* metrics",

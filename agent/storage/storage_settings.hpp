@@ -16,7 +16,6 @@ namespace sluice::storage {
 struct ServiceStorage {
   std::string path;  // service.storage.path; empty: none
   Sync sync = Sync::Normal;
-  uint64_t backlog_mem_limit = 5 * 1024 * 1024;
 };
 
 // Reads the service keys; warns (once per load) about accepted keys sluice

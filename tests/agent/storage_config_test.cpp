@@ -40,7 +40,6 @@ TEST_CASE("storage keys: filesystem needs service.storage.path, refused at the k
   auto s = storage::service_storage(ok.service);
   CHECK(storage::input_uses_filesystem(ok.inputs[0], s));
   CHECK(s.sync == storage::Sync::Full);
-  CHECK(s.backlog_mem_limit == 5 * 1024 * 1024);
   auto opts = storage::store_options(s, "http.0");
   CHECK(opts.dir == "/var/lib/sluice/http.0");
   CHECK(opts.quarantine_dir == "/var/lib/sluice/quarantine/http.0");

@@ -62,7 +62,7 @@ Value copy_event(const Value& record, const Value* prev, Arena& arena) {
   for (size_t i = 0; i < record.size(); ++i) {
     const Member& m = record.members()[i];
     const Member* p = same_position(prev, i);
-    members[i].key = same_key(p, m.key) ? p->key : arena.copy(m.key);
+    members[i].key = same_key(p, m.key) ? p->key : Key(arena.copy(m.key));
     members[i].value = same_string(p, m.value) ? p->value : record::deep_copy(m.value, arena);
   }
   return Value::map(members, record.size());

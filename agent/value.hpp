@@ -65,12 +65,49 @@ class Value {
   };
 };
 
+// A map key: its text's address and length packed in one 8-byte word (user
+// addresses on x86-64 and AArch64 fit in 48 bits), so a Member is 24 bytes
+// instead of 32: with 14 fields a queued record saves 112 bytes, and the
+// memory a record is charged stays within 1.5x its JSON (issue 13). Keys are
+// at most kMaxSize bytes; the parsers refuse a line with a longer one (it
+// stays whole, unparsed), and what builds keys from scripts checks fits().
+class Key {
+ public:
+  static constexpr size_t kMaxSize = 0xFFFF;
+  static bool fits(std::string_view s) { return s.size() <= kMaxSize; }
+
+  Key() = default;
+  // Implicit: a key is written as text everywhere. A longer text is cut to
+  // kMaxSize (callers check fits() first where input decides the key).
+  Key(std::string_view s)  // NOLINT(google-explicit-constructor)
+      : bits_(reinterpret_cast<uintptr_t>(s.data()) |
+              (static_cast<uint64_t>(s.size() < kMaxSize ? s.size() : kMaxSize) << kShift)) {}
+  Key(const char* s) : Key(std::string_view(s)) {}  // NOLINT(google-explicit-constructor)
+
+  const char* data() const { return reinterpret_cast<const char*>(static_cast<uintptr_t>(bits_ & kAddressMask)); }
+  size_t size() const { return static_cast<size_t>(bits_ >> kShift); }
+  bool empty() const { return size() == 0; }
+  std::string_view view() const { return {data(), size()}; }
+  operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor)
+
+  friend bool operator==(Key a, Key b) { return a.view() == b.view(); }
+  friend bool operator==(Key a, std::string_view b) { return a.view() == b; }
+  friend bool operator==(Key a, const char* b) { return a.view() == std::string_view(b); }
+  friend bool operator<(Key a, Key b) { return a.view() < b.view(); }
+
+ private:
+  static constexpr int kShift = 48;
+  static constexpr uint64_t kAddressMask = (uint64_t{1} << kShift) - 1;
+  uint64_t bits_ = 0;
+};
+
 struct Member {
-  std::string_view key;
+  Key key;
   Value value;
 };
 
 static_assert(sizeof(Value) == 16);
+static_assert(sizeof(Member) == 24);
 
 inline std::span<Member> Value::members() const { return {m_, size_}; }
 

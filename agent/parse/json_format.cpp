@@ -170,6 +170,7 @@ class JsonFormat final : public ParseFormat {
       if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
       std::string_view key;
       if (field.unescaped_key().get(key) != simdjson::SUCCESS) return false;
+      if (!Key::fits(key)) return false;  // not a record sluice can hold: the line stays whole
       // The key view points into the parser's buffer, overwritten by the next
       // string: copy it before reading the value.
       if (depth == 1) {

@@ -124,6 +124,7 @@ class LogfmtFormat final : public ParseFormat {
       if (i == end) break;
       size_t key_start = i;
       while (i < end && ident_byte(text[i])) ++i;
+      if (!Key::fits(text.substr(key_start, i - key_start))) return false;  // the line stays whole, unparsed
       std::string_view key = arena.copy(text.substr(key_start, i - key_start));
       if (i >= end || text[i] != '=') {
         map.add(key, Value::boolean(true));  // a bare key, as Fluent Bit does

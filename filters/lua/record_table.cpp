@@ -382,6 +382,14 @@ bool RecordTable::read_map(int index, Arena& arena, const Value* original, int d
       lua_pop(L_, 1);
       continue;
     }
+    if (!Key::fits(key)) {
+      error_ = "a key of " + std::to_string(key.size()) + " bytes (keys are at most " +
+               std::to_string(Key::kMaxSize) + ")";
+      lua_pop(L_, 2);
+      members_.resize(start);
+      ranks_.resize(start);
+      return false;
+    }
     // The original's key at or after the previous match: O(1) when the
     // order is unchanged, a scan of the (small) record otherwise.
     const Member* match = nullptr;
@@ -401,7 +409,7 @@ bool RecordTable::read_map(int index, Arena& arena, const Value* original, int d
       ranks_.resize(start);
       return false;
     }
-    std::string_view stored = match ? match->key : arena.copy(key);
+    std::string_view stored = match ? match->key.view() : arena.copy(key);
     if (string_key) {
       builder.add(stored, v);
       ranks_.push_back(match ? static_cast<uint32_t>(match - orig) : kNewKey);

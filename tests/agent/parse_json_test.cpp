@@ -175,3 +175,11 @@ TEST_CASE("json: the parser is reusable after failures and across sizes", "[pars
   CHECK(parse(*f, R"({"a":1})") == R"({"a":1})");
   CHECK(parse(*f, R"({"a":tr)") == "FAIL");
 }
+
+TEST_CASE("json: a key longer than a record key may be (64 KiB) leaves the line unparsed, whole", "[parse][json]") {
+  auto f = make_json_format();
+  std::string key(Key::kMaxSize, 'k');
+  CHECK(parse(*f, "{\"" + key + "\":1}") == "{\"" + key + "\":1}");
+  CHECK(parse(*f, "{\"a\":{\"" + key + "k\":1}}") == "FAIL");  // the caller keeps the line as it came
+  CHECK(parse(*f, "{\"" + key + "k\":1}") == "FAIL");
+}

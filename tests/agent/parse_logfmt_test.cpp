@@ -51,3 +51,8 @@ TEST_CASE("logfmt: duplicates, newlines, and text without keys", "[parse][logfmt
   CHECK(parse("= = \"\"") == "FAIL");
   CHECK(parse("\na=1") == "FAIL");
 }
+
+TEST_CASE("logfmt: a key longer than 64 KiB leaves the line unparsed, whole", "[parse][logfmt]") {
+  CHECK(parse("a=1 " + std::string(Key::kMaxSize + 1, 'k') + "=2") == "FAIL");
+  CHECK(parse("a=1 " + std::string(Key::kMaxSize, 'k') + "=2").size() > Key::kMaxSize);
+}

@@ -124,3 +124,17 @@ TEST_CASE("escaping finds special bytes at every position of long strings", "[re
     }
   }
 }
+
+TEST_CASE("a member's key is its text in 8 bytes: address and length", "[record]") {
+  std::string text(Key::kMaxSize, 'x');
+  Key k(text);
+  CHECK(k.data() == text.data());
+  CHECK(k.size() == Key::kMaxSize);
+  CHECK(k == std::string_view(text));
+  CHECK(Key("level") == "level");
+  CHECK(Key("a") < Key("b"));
+  CHECK(Key().empty());
+  CHECK(Key::fits(text));
+  CHECK_FALSE(Key::fits(text + "x"));
+  static_assert(sizeof(Member) == 24);
+}

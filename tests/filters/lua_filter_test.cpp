@@ -204,17 +204,19 @@ function cb(tag, ts, record)
   if k == "bad_time" then return 1, "later", record end
   if k == "bad_item" then return 1, ts, {record, 5} end
   if k == "cycle" then record.self = record return 2, ts, record end
+  if k == "long_key" then record[string.rep("k", 70000)] = 1 return 2, ts, record end
   record.ok = true
   return 2, ts, record
 end)"));
   Strings in;
-  for (const char* k : {"error", "nil_index", "code_string", "code_5", "bad_record", "bad_time", "bad_item", "cycle"})
+  for (const char* k : {"error", "nil_index", "code_string", "code_5", "bad_record", "bad_time", "bad_item", "cycle",
+                        "long_key"})
     in.push_back(std::string(R"({"kind":")") + k + "\"}");
   in.push_back(R"({"kind":"fine"})");
   Strings expected = in;
   expected.back() = R"({"kind":"fine","ok":true})";
   CHECK(h.run(in) == expected);
-  CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == 8);
+  CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == 9);
 }
 
 TEST_CASE("lua filter: configuration errors name the key and the script's line", "[filters][lua_filter]") {

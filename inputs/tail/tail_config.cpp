@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "agent/ascii_case.hpp"
 #include "agent/join.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/regex.hpp"
@@ -243,7 +244,7 @@ TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const Build
   if (c.poll_interval < std::chrono::milliseconds(1)) cfg.fail("poll_interval", "expected at least 1ms");
   c.inotify = cfg.get_bool("inotify_watcher");
   if (cfg.has("db") && !cfg.get_string("db").empty()) c.db = absolute_from(ctx.base_dir, cfg.get_string("db"));
-  c.db_sync = cfg.get_string("db.sync") != "off";
+  c.db_sync = ascii_lower(cfg.get_string("db.sync")) != "off";
   c.buffer_chunk_size = cfg.get_size("buffer_chunk_size");
   c.buffer_max_size = cfg.get_size("buffer_max_size");
   if (c.buffer_chunk_size == 0) cfg.fail("buffer_chunk_size", "expected a size above 0");

@@ -181,6 +181,58 @@ std::optional<size_t> json_unescape(std::string_view raw, char* dst) {
   return o;
 }
 
+namespace {
+// True when the raw JSON string body's text ends in a newline: an escape
+// `\n` or `\u000a` whose backslash isn't itself escaped.
+bool ends_in_escaped_newline(std::string_view raw) {
+  size_t esc;
+  if (raw.size() >= 2 && raw.substr(raw.size() - 2) == "\\n") {
+    esc = raw.size() - 2;
+  } else if (raw.size() >= 6 && (raw.substr(raw.size() - 6) == "\\u000a" || raw.substr(raw.size() - 6) == "\\u000A")) {
+    esc = raw.size() - 6;
+  } else {
+    return false;
+  }
+  size_t backslashes = 0;
+  while (esc > backslashes && raw[esc - backslashes - 1] == '\\') ++backslashes;
+  return backslashes % 2 == 0;
+}
+}  // namespace
+
+std::optional<DockerLogField> find_docker_log(std::string_view line) {
+  Scanner sc(line);
+  std::optional<DockerLogField> log;
+  sc.ws();
+  if (!sc.eat('{')) return std::nullopt;
+  sc.ws();
+  if (sc.eat('}')) return std::nullopt;
+  while (true) {
+    sc.ws();
+    std::string_view key;
+    bool key_esc = false;
+    if (!sc.string(key, key_esc)) return std::nullopt;
+    sc.ws();
+    if (!sc.eat(':')) return std::nullopt;
+    sc.ws();
+    if (key == "log" && sc.peek() == '"') {
+      std::string_view raw;
+      bool esc = false;
+      if (!sc.string(raw, esc)) return std::nullopt;
+      auto begin = static_cast<size_t>(raw.data() - line.data());
+      log = DockerLogField{begin, begin + raw.size(), ends_in_escaped_newline(raw)};
+    } else if (!sc.skip_value(0)) {
+      return std::nullopt;
+    }
+    sc.ws();
+    if (sc.eat(',')) continue;
+    if (sc.eat('}')) break;
+    return std::nullopt;
+  }
+  sc.ws();
+  if (!sc.at_end()) return std::nullopt;
+  return log;
+}
+
 ContainerDecoder::Result ContainerDecoder::decode(std::string_view line, uint64_t offset, Arena& arena,
                                                   ContainerRecord& out) {
   if (docker_ && !line.empty() && line.front() == '{') return decode_docker(line, offset, arena, out);

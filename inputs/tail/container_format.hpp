@@ -69,6 +69,17 @@ class ContainerDecoder {
   std::vector<Pending> pending_;  // one per stream with a partial sequence
 };
 
+// Where a Docker json-file line's `log` string is: the span of its raw
+// (still escaped) body in the line, and whether its text ends in "\n"
+// (Docker splits lines longer than 16 KiB; every part but the last lacks it).
+struct DockerLogField {
+  size_t begin = 0;
+  size_t end = 0;
+  bool final_part = false;
+};
+// nullopt when line is not a JSON object with a top-level string `log`.
+std::optional<DockerLogField> find_docker_log(std::string_view line);
+
 // Decodes a JSON string body (between the quotes) into dst, which has room
 // for raw.size() bytes; returns the decoded length, or nullopt if malformed.
 std::optional<size_t> json_unescape(std::string_view raw, char* dst);

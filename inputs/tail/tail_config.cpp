@@ -4,12 +4,24 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "agent/ascii_case.hpp"
 #include "agent/join.hpp"
 #include "agent/parse/parser.hpp"
+#include "agent/regex.hpp"
 
 namespace sluice {
 
 using config::KeyType;
+
+namespace {
+// A Fluent Bit key that means nothing for sluice's tail: accepted, and
+// setting it logs what sluice does instead.
+config::KeyDecl fluent_bit_only(std::string_view name, KeyType type, std::string_view what_sluice_does) {
+  config::KeyDecl k{name, type, "", what_sluice_does, false, false, {}};
+  k.compat_note = what_sluice_does;
+  return k;
+}
+}  // namespace
 
 const config::PluginSchema& tail_input_schema() {
   static const config::PluginSchema schema{
@@ -24,9 +36,16 @@ const config::PluginSchema& tail_input_schema() {
           {"exclude_path", KeyType::List, "",
            "Patterns (fnmatch, on the full path) of matching files to leave alone, e.g. `*.gz,*.zip`."},
           {"key", KeyType::String, "log", "Record key that holds each line when no parser is set."},
+          {"tag_regex", KeyType::String, "",
+           "A regex on each file's path whose named captures fill `<name>` in `tag` "
+           "(`kube.<namespace>.<pod>`); a capture that didn't match gives `_`."},
           {"read_from_head", KeyType::Bool, "off",
-           "For files found at startup with no offset in `db`: read from the start instead of the end. "
-           "Files that appear later are always read from the start."},
+           "For files found at startup with no offset in `db`: read from the start instead of the end."},
+          {"read_newly_discovered_files_from_head", KeyType::Bool, "on",
+           "Files that appear after start are read from their start; off: from their end."},
+          {"ignore_older", KeyType::Duration, "",
+           "Leave alone files last modified longer ago than this (`10m`, `1h`, `2d`); one that is written "
+           "again is followed from where it was then. Unset: every file."},
           {"refresh_interval", KeyType::Duration, "60s",
            "How often the globs are expanded again to find new files (inotify also reports them at once), "
            "and followed files checked for changes inotify may have missed."},
@@ -41,19 +60,51 @@ const config::PluginSchema& tail_input_schema() {
           {"db", KeyType::String, "",
            "Offsets file: where each file was delivered up to, so a restart resumes there. Written "
            "atomically. Unset: offsets are kept in memory only."},
+          {"db.sync", KeyType::String, "normal",
+           "`normal`, `full` and `extra`: each write of the offsets file is synced to disk (fsync); `off`: "
+           "not synced, faster, and a power loss may take back offsets (lines are read again).",
+           false, false, {"extra", "full", "normal", "off"}},
+          fluent_bit_only("db.journal_mode", KeyType::String,
+                          "sluice's offsets file is a small text file replaced atomically (write, fsync, rename); "
+                          "it has no journal."),
+          fluent_bit_only("db.locking", KeyType::Bool,
+                          "sluice's offsets file is read once at start and replaced atomically; nothing locks it."),
           {"buffer_chunk_size", KeyType::Size, "32k", "Initial size of a file's line buffer."},
           {"buffer_max_size", KeyType::Size, "32k",
-           "Longest line; a longer one is emitted in pieces of this size (or skipped with skip_long_lines), "
-           "counted and warned about."},
+           "Longest line; a longer one is emitted in pieces of this size (or skipped with skip_long_lines, or "
+           "truncated with truncate_long_lines), counted and warned about."},
           {"skip_long_lines", KeyType::Bool, "off",
            "Skip lines longer than buffer_max_size whole instead of emitting them in pieces."},
+          {"truncate_long_lines", KeyType::Bool, "off",
+           "Keep the first buffer_max_size bytes of a longer line and drop the rest (wins over "
+           "skip_long_lines)."},
           {"skip_empty_lines", KeyType::Bool, "off", "Drop empty lines."},
+          fluent_bit_only("static_batch_size", KeyType::Size,
+                          "sluice reads at most 256 KiB of any file (old or new) per turn, then lets the other "
+                          "files and inputs have theirs."),
+          {"file_cache_advise", KeyType::Bool, "on",
+           "Tell the kernel that pages read won't be needed again (posix_fadvise DONTNEED), so following big "
+           "files doesn't fill the page cache."},
+          {"unicode.encoding", KeyType::String, "",
+           "The files are UTF-16: `UTF-16LE`, `UTF-16BE`, or `auto` (a byte order mark, else the NUL bytes of "
+           "the first character, decide per file; UTF-8 otherwise). Lines are converted to UTF-8."},
+          {"generic.encoding", KeyType::String, "",
+           "The files are in a single-byte encoding: `Win1252` (CP1252), `ISO-8859-1` (latin1) or "
+           "`ISO-8859-15` (latin9). Lines are converted to UTF-8."},
           {"exit_on_eof", KeyType::Bool, "off",
            "Read every file to its end (a last line without newline too), then finish; for batch jobs, "
            "benchmarks and tests."},
           {"path_key", KeyType::String, "", "If set, adds the file's path to each record under this key."},
           {"offset_key", KeyType::String, "", "If set, adds each line's byte offset in its file under this key."},
           {"parser", KeyType::String, "", "Name of a parser applied to each line while reading."},
+          {"docker_mode", KeyType::Bool, "off",
+           "Docker json-file lines split by Docker (a `log` without its final newline) are joined back into "
+           "one line before `parser` reads it (usually `parser: docker`). Not with multiline.parser."},
+          {"docker_mode_flush", KeyType::Duration, "4s",
+           "How long a split line waits for its next part before it goes out as it is."},
+          {"docker_mode_parser", KeyType::String, "",
+           "A parser that recognises the first line of a record: json-file lines it can't read are joined to "
+           "the line before (stack traces)."},
           {"multiline.parser", KeyType::List, "",
            "Multiline parsers, tried in order on each line: `docker` (json-file lines) and `cri` decode "
            "container logs and join partial lines; `go`, `java`, `python`, `ruby` and `multiline_parsers` "
@@ -105,6 +156,65 @@ void read_multiline(const config::ComponentConfig& cfg, const BuildContext& ctx,
   }
 }
 
+void read_tag_regex(const config::ComponentConfig& cfg, TailInputConfig& c) {
+  if (!cfg.has("tag_regex") || cfg.get_string("tag_regex").empty()) return;
+  std::string error;
+  auto regex = Regex::compile(cfg.get_string("tag_regex"), &error);
+  if (!regex) cfg.fail("tag_regex", "does not compile: " + error);
+  if (regex->group_names().empty()) {
+    cfg.fail("tag_regex", "has no named capture group: name the parts of the path with (?<name>...)");
+  }
+  // Every `<` of the tag must close, as Fluent Bit checks.
+  for (size_t open = c.tag.find('<'); open != std::string::npos; open = c.tag.find('<', open + 1)) {
+    size_t close = c.tag.find('>', open);
+    if (close == std::string::npos || c.tag.find('<', open + 1) < close) {
+      cfg.fail("tag", "missing '>' after the '<' at position " + std::to_string(open) + " (tag_regex fills <name>)");
+    }
+  }
+  c.tag_regex = std::make_shared<const Regex>(std::move(*regex));
+}
+
+void read_encoding(const config::ComponentConfig& cfg, TailInputConfig& c) {
+  bool unicode = cfg.has("unicode.encoding");
+  bool generic = cfg.has("generic.encoding");
+  if (unicode && generic) cfg.fail("generic.encoding", "can't be combined with unicode.encoding; set one of them");
+  if (unicode) {
+    auto e = tail::unicode_encoding(cfg.get_string("unicode.encoding"));
+    if (!e) {
+      cfg.fail("unicode.encoding", "unknown encoding '" + cfg.get_string("unicode.encoding") + "'; sluice reads " +
+                                       std::string(tail::kUnicodeEncodings));
+    }
+    c.encoding = *e;
+  }
+  if (generic) {
+    auto e = tail::generic_encoding(cfg.get_string("generic.encoding"));
+    if (!e) {
+      cfg.fail("generic.encoding", "unknown or unsupported encoding '" + cfg.get_string("generic.encoding") +
+                                       "'; sluice reads " + std::string(tail::kGenericEncodings) +
+                                       " (and UTF-16 with unicode.encoding)");
+    }
+    c.encoding = *e;
+  }
+}
+
+void read_docker_mode(const config::ComponentConfig& cfg, const BuildContext& ctx, TailInputConfig& c) {
+  c.docker_mode = cfg.get_bool("docker_mode");
+  c.docker_mode_flush = cfg.get_duration("docker_mode_flush");
+  if (c.docker_mode_flush < std::chrono::milliseconds(1)) cfg.fail("docker_mode_flush", "expected at least 1ms");
+  if (cfg.has("docker_mode_parser") && !cfg.get_string("docker_mode_parser").empty()) {
+    std::string name = cfg.get_string("docker_mode_parser");
+    c.docker_mode_parser = ctx.parsers != nullptr ? ctx.parsers->find(name) : nullptr;
+    if (c.docker_mode_parser == nullptr) {
+      cfg.fail("docker_mode_parser", "unknown parser '" + name + "'; known parsers: " + known_parsers(ctx.parsers));
+    }
+    if (!c.docker_mode) cfg.fail("docker_mode_parser", "needs docker_mode: on");
+  }
+  if (c.docker_mode && cfg.has("multiline.parser")) {
+    cfg.fail("docker_mode", "can't be combined with multiline.parser (as in Fluent Bit); multiline.parser docker "
+                            "joins split json-file lines too");
+  }
+}
+
 }  // namespace
 
 TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const BuildContext& ctx) {
@@ -118,9 +228,15 @@ TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const Build
   }
   c.tag = cfg.get_string("tag");
   if (c.tag.empty()) c.tag = std::string(cfg.plugin());
+  read_tag_regex(cfg, c);
   c.key = cfg.get_string("key");
   if (c.key.empty()) cfg.fail("key", "expected a non-empty record key");
   c.read_from_head = cfg.get_bool("read_from_head");
+  c.read_new_from_head = cfg.get_bool("read_newly_discovered_files_from_head");
+  if (cfg.has("ignore_older")) {
+    c.ignore_older = cfg.get_duration("ignore_older");
+    if (c.ignore_older < std::chrono::seconds(1)) cfg.fail("ignore_older", "expected at least 1s (`10m`, `1h`, `2d`)");
+  }
   c.refresh_interval = cfg.get_duration("refresh_interval");
   c.rotate_wait = cfg.get_duration("rotate_wait");
   c.poll_interval = cfg.get_duration("poll_interval");
@@ -128,6 +244,7 @@ TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const Build
   if (c.poll_interval < std::chrono::milliseconds(1)) cfg.fail("poll_interval", "expected at least 1ms");
   c.inotify = cfg.get_bool("inotify_watcher");
   if (cfg.has("db") && !cfg.get_string("db").empty()) c.db = absolute_from(ctx.base_dir, cfg.get_string("db"));
+  c.db_sync = ascii_lower(cfg.get_string("db.sync")) != "off";
   c.buffer_chunk_size = cfg.get_size("buffer_chunk_size");
   c.buffer_max_size = cfg.get_size("buffer_max_size");
   if (c.buffer_chunk_size == 0) cfg.fail("buffer_chunk_size", "expected a size above 0");
@@ -136,7 +253,10 @@ TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const Build
                                     " bytes)");
   }
   c.skip_long_lines = cfg.get_bool("skip_long_lines");
+  c.truncate_long_lines = cfg.get_bool("truncate_long_lines");
   c.skip_empty_lines = cfg.get_bool("skip_empty_lines");
+  c.file_cache_advise = cfg.get_bool("file_cache_advise");
+  read_encoding(cfg, c);
   c.exit_on_eof = cfg.get_bool("exit_on_eof");
   c.path_key = cfg.get_string("path_key");
   c.offset_key = cfg.get_string("offset_key");
@@ -148,6 +268,7 @@ TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const Build
     }
   }
   read_multiline(cfg, ctx, c);
+  read_docker_mode(cfg, ctx, c);
   return c;
 }
 

@@ -109,7 +109,7 @@ bool TailDb::save(const DbEntries& entries, std::string& error) const {
     error = errno_text("can't create", tmp);
     return false;
   }
-  bool ok = write_all(fd, text) && ::fsync(fd) == 0;
+  bool ok = write_all(fd, text) && (!sync_ || ::fsync(fd) == 0);
   if (!ok) error = errno_text("can't write", tmp);
   ::close(fd);
   if (ok && ::rename(tmp.c_str(), path_.c_str()) != 0) {
@@ -120,6 +120,7 @@ bool TailDb::save(const DbEntries& entries, std::string& error) const {
     ::unlink(tmp.c_str());
     return false;
   }
+  if (!sync_) return true;
   // The rename itself is durable only once the directory is synced.
   int dir = ::open(parent_dir(path_).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir >= 0) {

@@ -21,7 +21,9 @@ using DbEntries = std::map<FileKey, DbEntry>;
 
 class TailDb {
  public:
-  explicit TailDb(std::string path) : path_(std::move(path)) {}
+  // sync false (db.sync: off): the file and its directory are not fsynced,
+  // so a power loss may leave an older version (lines are read again).
+  explicit TailDb(std::string path, bool sync = true) : path_(std::move(path)), sync_(sync) {}
   const std::string& path() const { return path_; }
 
   // Reads the file; a missing file is empty. Malformed lines are skipped
@@ -32,6 +34,7 @@ class TailDb {
 
  private:
   std::string path_;
+  bool sync_;
 };
 
 }  // namespace sluice::tail

@@ -42,7 +42,7 @@ int TailInput::open_regular(const std::string& path, FileKey& key, uint64_t& siz
 }
 
 TailFile& TailInput::add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated) {
-  auto file = std::make_unique<TailFile>(fd, key, path, expand_tag(cfg_.tag, path), offset, cfg_, *metrics_);
+  auto file = std::make_unique<TailFile>(fd, key, path, file_tag(path), offset, cfg_, *metrics_);
   TailFile& f = *file;
   f.rotated = rotated;
   if (watcher_) {
@@ -54,6 +54,40 @@ TailFile& TailInput::add_file(int fd, FileKey key, const std::string& path, uint
   log::info("tail: following {}{} from offset {}", path, rotated ? " (rotated)" : "", offset);
   queue(f);
   return f;
+}
+
+std::string TailInput::file_tag(const std::string& path) {
+  if (!cfg_.tag_regex) return expand_tag(cfg_.tag, path);
+  bool matched = false;
+  std::string tag = regex_tag(cfg_.tag, *cfg_.tag_regex, path, &matched);
+  // Fluent Bit doesn't follow such a file; sluice does, rather than lose it.
+  if (!matched && untagged_.insert(path).second) {
+    log::warn("tail: tag_regex doesn't match {}; its records are tagged {}", path, tag);
+  }
+  return tag;
+}
+
+bool TailInput::aged_out(int fd) const {
+  struct stat st {};
+  return cfg_.ignore_older.count() > 0 && ::fstat(fd, &st) == 0 && too_old(st);
+}
+
+bool TailInput::too_old(const struct stat& st) const {
+  if (cfg_.ignore_older.count() <= 0) return false;
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto mtime = std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec);
+  return now - mtime > cfg_.ignore_older;
+}
+
+void TailInput::set_aside(int fd, FileKey key, const std::string& path, uint64_t offset) {
+  struct stat st {};
+  uint64_t size = ::fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_size) : offset;
+  ::close(fd);
+  if (aged_.count(key) == 0) {
+    log::info("tail: {} was last modified longer ago than ignore_older; not followed until it is written again",
+              path);
+  }
+  aged_[key] = {offset, size, path};
 }
 
 void TailInput::initial_scan(DbEntries saved) {
@@ -76,6 +110,13 @@ void TailInput::initial_scan(DbEntries saved) {
         offset = 0;
       }
       saved.erase(it);
+      if (aged_out(fd)) {
+        set_aside(fd, key, path, offset);
+        continue;
+      }
+    } else if (aged_out(fd)) {
+      set_aside(fd, key, path, size);  // only what is written from now on is new
+      continue;
     }
     add_file(fd, key, path, offset, false);
   }
@@ -133,6 +174,10 @@ void TailInput::scan() {
       seen.insert(key_of(st));
       continue;
     }
+    if (auto aged = aged_.find(key_of(st)); aged != aged_.end() && too_old(st)) {
+      seen.insert(aged->first);
+      continue;
+    }
     FileKey key;
     uint64_t size = 0;
     int fd = open_regular(path, key, size);
@@ -142,8 +187,18 @@ void TailInput::scan() {
       ::close(fd);
       continue;
     }
-    add_file(fd, key, path, 0, false);  // appeared after start: read from its head
+    // Appeared after start: read from its head (read_newly_discovered_files_from_head).
+    uint64_t offset = cfg_.read_new_from_head ? 0 : size;
+    if (auto aged = aged_.find(key); aged != aged_.end()) {
+      offset = aged->second.offset <= size ? aged->second.offset : 0;  // written again (or truncated)
+      aged_.erase(aged);
+    } else if (aged_out(fd)) {
+      set_aside(fd, key, path, size);
+      continue;
+    }
+    add_file(fd, key, path, offset, false);
   }
+  std::erase_if(aged_, [&](const auto& a) { return seen.count(a.first) == 0; });  // deleted or renamed away
   for (auto& [key, f] : files_) {
     if (seen.count(key) != 0) {
       f->rotated = false;  // moved back under a matching name

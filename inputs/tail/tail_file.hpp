@@ -13,12 +13,16 @@
 #include "agent/chunk.hpp"
 #include "agent/parse/multiline_stream.hpp"
 #include "inputs/tail/container_format.hpp"
+#include "inputs/tail/docker_mode.hpp"
 #include "inputs/tail/tail_config.hpp"
+#include "inputs/tail/tail_encoding.hpp"
 #include "inputs/tail/tail_lines.hpp"
 #include "inputs/tail/tail_metrics.hpp"
 #include "inputs/tail/tail_paths.hpp"
 
 namespace sluice::tail {
+
+class RecordMaker;
 
 // Most bytes read from one file per turn, so one busy file can't keep the
 // main thread from everything else.
@@ -29,6 +33,8 @@ struct ReadScratch {
   std::unique_ptr<char[]> buf{new char[kSliceBytes]};  // not zeroed: untouched pages cost no RSS
   SplitOut split;
   std::vector<Member> members;
+  std::string text;                             // a line converted to UTF-8
+  std::vector<DockerModeJoiner::Joined> joined;  // docker_mode's completed lines
 };
 
 struct ReadResult {
@@ -110,7 +116,15 @@ class TailFile {
 
   bool truncated(uint64_t size);
   void restart_after_truncation(uint64_t size);
+  // unicode.encoding auto: decides this file's encoding from its first
+  // bytes; false while it has too few to tell.
+  bool resolve_encoding();
   ChunkPtr build_chunk(ReadScratch& scratch, int64_t now_ns, bool flush_held);
+  // docker_mode: a line goes to the joiner; what it completes (or a line
+  // that isn't a json-file line) goes to the maker.
+  void add_docker_mode(RecordMaker& maker, std::string_view line, uint64_t offset, Arena& arena,
+                       ReadScratch& scratch);
+  void flush_docker_mode(RecordMaker& maker, Arena& arena, ReadScratch& scratch);
   uint64_t commit_point() const;
   bool advance();
 
@@ -123,6 +137,9 @@ class TailFile {
   LineSplitter splitter_;
   std::unique_ptr<ContainerDecoder> decoder_;
   std::unique_ptr<MultilineStream> ml_;  // null without multiline parsers (other than docker/cri)
+  std::unique_ptr<DockerModeJoiner> dmode_;  // docker_mode only
+  TextEncoding encoding_;                    // cfg's, or what `auto` found for this file
+  bool encoding_resolved_;
   uint64_t size_ = 0;
   bool eof_ = false;
   // True when the byte before splitter_.line_start() is a newline we saw,

@@ -40,7 +40,7 @@ void TailInput::start(InputContext& ctx) {
 
   DbEntries saved;
   if (!cfg_.db.empty()) {
-    db_.emplace(cfg_.db);
+    db_.emplace(cfg_.db, cfg_.db_sync);
     std::error_code ec;
     std::filesystem::create_directories(parent_dir(cfg_.db), ec);
     std::string error;
@@ -100,6 +100,7 @@ struct TailCarry final : InputCarry {
 std::unique_ptr<InputCarry> TailInput::carry_over() {
   auto carry = std::make_unique<TailCarry>();
   for (const auto& [key, f] : files_) carry->entries[key] = {f->committed(), f->size(), f->path()};
+  for (const auto& [key, e] : aged_) carry->entries.emplace(key, e);
   return carry;
 }
 
@@ -166,7 +167,7 @@ void TailInput::pump() {
 }
 
 void TailInput::arm_multiline() {
-  if (cfg_.multiline.empty() || stopped_ || finished_ || !ml_timer_) return;
+  if ((cfg_.multiline.empty() && !cfg_.docker_mode) || stopped_ || finished_ || !ml_timer_) return;
   std::optional<std::chrono::steady_clock::time_point> due;
   for (const auto& [key, f] : files_)
     if (auto d = f->multiline_due(); d && (!due || *d < *due)) due = d;
@@ -257,6 +258,7 @@ void TailInput::save_db() {
   if (!db_ || !db_is_dirty_) return;
   DbEntries entries;
   for (const auto& [key, f] : files_) entries[key] = {f->committed(), f->size(), f->path()};
+  for (const auto& [key, e] : aged_) entries.emplace(key, e);  // kept for when they are written again
   std::string error;
   last_db_save_ = std::chrono::steady_clock::now();
   if (db_->save(entries, error)) {

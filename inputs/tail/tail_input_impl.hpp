@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "agent/asio.hpp"
 #include "agent/input.hpp"
 #include "inputs/tail/tail_acks.hpp"
@@ -49,6 +51,14 @@ class TailInput final : public Input {
   // Opens path as a regular file; -1 (after a warning) if it can't be.
   int open_regular(const std::string& path, FileKey& key, uint64_t& size);
   TailFile& add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated);
+  // The tag of a file's records: tag_regex's captures, or `*` expanded.
+  std::string file_tag(const std::string& path);
+  // ignore_older: true when the open file was last modified too long ago.
+  bool aged_out(int fd) const;
+  bool too_old(const struct stat& st) const;
+  // Remembers an aged-out file and closes fd; it is followed from offset
+  // once it is written again.
+  void set_aside(int fd, FileKey key, const std::string& path, uint64_t offset);
   void mark_rotated(TailFile& f);
   void release(TailFile& f);
   void update_dir_watches(const std::vector<std::string>& matches);
@@ -98,6 +108,8 @@ class TailInput final : public Input {
   std::unordered_map<int, FileKey> file_wds_;
   std::map<std::string, int> dir_wds_;
   std::set<std::string> unreadable_;  // warned about once
+  std::set<std::string> untagged_;    // tag_regex didn't match: warned about once
+  DbEntries aged_;                    // ignore_older: files set aside, where to resume them
   std::optional<TailDb> db_;
   ReadScratch scratch_;
   std::optional<Timer> poll_timer_, refresh_timer_, pause_timer_, db_timer_, ml_timer_;

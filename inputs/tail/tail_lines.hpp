@@ -1,6 +1,7 @@
 // Splits a file's bytes into lines across read boundaries: keeps the
-// partial last line, strips "\n" / "\r\n", and cuts or skips lines longer
-// than buffer_max_size. Pure logic (no I/O), one instance per followed file.
+// partial last line, strips "\n" / "\r\n" (one-byte or UTF-16 code
+// units), and cuts, truncates or skips lines longer than buffer_max_size.
+// Pure logic (no I/O), one instance per followed file.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -39,10 +40,27 @@ struct SplitOut {
   }
 };
 
+// What becomes of a line longer than the limit: emitted in pieces of the
+// limit, skipped whole (skip_long_lines), or its first piece only
+// (truncate_long_lines).
+enum class LongLines : uint8_t { Split, Skip, Truncate };
+
+// The unit lines are made of: bytes (UTF-8 and the single-byte encodings,
+// whose newline is the byte 0x0A), or UTF-16 code units (newline 0x000A,
+// two bytes at an even file offset).
+enum class LineUnit : uint8_t { Byte, Utf16Le, Utf16Be };
+
 class LineSplitter {
  public:
+  LineSplitter(size_t initial_size, size_t max_size, LongLines mode)
+      : initial_size_(initial_size), max_(max_size), mode_(mode) {}
   LineSplitter(size_t initial_size, size_t max_size, bool skip_long)
-      : initial_size_(initial_size), max_(max_size), skip_long_(skip_long) {}
+      : LineSplitter(initial_size, max_size, skip_long ? LongLines::Skip : LongLines::Split) {}
+
+  // Before the first feed. With UTF-16 units every feed must start at an
+  // even file offset and hold an even number of bytes, and the limit is
+  // rounded down to an even size, so no code unit is ever cut.
+  void set_unit(LineUnit unit);
 
   // Restarts at file offset pos (start, resume, truncation): drops any partial line.
   void reset(uint64_t pos);
@@ -68,10 +86,17 @@ class LineSplitter {
   // pieces when it exceeds the limit (or skipped with skip_long_lines).
   // `counted`: the line was already counted as long (its first pieces went out).
   void emit(uint32_t begin, size_t len, bool in_extra, uint64_t offset, SplitOut& out, bool counted);
+  // Position of the first newline in [p, p+n) (p at a unit boundary), or n.
+  size_t find_newline(const char* p, size_t n) const;
+  size_t find_last_newline(const char* p, size_t n) const;
+  // Bytes of a carriage return ending line (0 when there is none).
+  size_t cr_bytes(const char* line, size_t len) const;
+  size_t newline_bytes() const { return unit_ == LineUnit::Byte ? 1 : 2; }
 
   size_t initial_size_;
   size_t max_;
-  bool skip_long_;
+  LongLines mode_;
+  LineUnit unit_ = LineUnit::Byte;
   std::string carry_;         // the incomplete line (or the rest of a long one)
   uint64_t carry_offset_ = 0; // file offset of carry_[0]
   uint64_t end_ = 0;

@@ -9,6 +9,8 @@
 
 #include <algorithm>
 
+#include "agent/regex.hpp"
+
 namespace sluice::tail {
 
 namespace {
@@ -47,6 +49,31 @@ std::string expand_tag(const std::string& tag, const std::string& path) {
   size_t skip = dotted.find_first_not_of('.');
   dotted.erase(0, skip == std::string::npos ? dotted.size() : skip);
   return tag.substr(0, star) + dotted + tag.substr(star + 1);
+}
+
+std::string regex_tag(const std::string& tag, const Regex& re, const std::string& path, bool* matched) {
+  std::vector<std::pair<std::string_view, std::string_view>> captures;
+  *matched = re.named_captures(path, [&](std::string_view name, std::string_view value) {
+    if (!value.empty()) captures.emplace_back(name, value);
+  });
+  std::string out;
+  size_t i = 0;
+  while (i < tag.size()) {
+    size_t open = tag.find('<', i);
+    size_t close = open == std::string::npos ? std::string::npos : tag.find('>', open);
+    if (close == std::string::npos) break;  // the config refuses this; kept as text
+    out.append(tag, i, open - i);
+    std::string_view name(tag.data() + open + 1, close - open - 1);
+    auto it = std::find_if(captures.begin(), captures.end(), [&](const auto& c) { return c.first == name; });
+    if (it != captures.end()) {
+      out.append(it->second);
+    } else {
+      out += '_';
+    }
+    i = close + 1;
+  }
+  out.append(tag, i, std::string::npos);
+  return out;
 }
 
 std::string parent_dir(const std::string& path) {

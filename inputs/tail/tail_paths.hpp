@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+namespace sluice {
+class Regex;
+}
+
 namespace sluice::tail {
 
 // A followed file's identity: it survives renames, and a new file at the
@@ -27,6 +31,12 @@ bool excluded(const std::string& path, const std::vector<std::string>& excludes)
 // '/' turned into '.', without the leading dot ("app.*" + /var/log/a.log →
 // "app.var.log.a.log").
 std::string expand_tag(const std::string& tag, const std::string& path);
+
+// tag_regex (Fluent Bit's rule): the regex runs on the file's path and each
+// `<name>` of the tag becomes that named capture, `_` when the group took
+// no part or captured nothing (every one of them when the regex doesn't
+// match: *matched is then false).
+std::string regex_tag(const std::string& tag, const Regex& re, const std::string& path, bool* matched);
 
 // Directories whose IN_CREATE / IN_MOVED_TO may bring a new match: each
 // pattern's directory when it holds no wildcard, and each match's directory.

@@ -68,3 +68,39 @@ TEST_CASE("tail decodes Docker json-file lines, joining partial ones", "[e2e][ta
   CHECK(out[1].find(R"("log":"quote \" and tab \t")") != std::string::npos);
   CHECK(out[2].find(R"({"log":"not docker")") == 0);
 }
+
+TEST_CASE("a Fluent Bit tail section for Docker logs runs as it is: docker mode, tag_regex, its db keys",
+          "[e2e][tail][classic]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("containers"));
+  // Docker split a 20 KiB line in two; the app also wrote a short one.
+  std::string big(20 * 1024, 'x');
+  write_file(dir.file("containers/web-1_shop_nginx-abc123.log"),
+             R"({"log":")" + big.substr(0, 16 * 1024) + R"(","stream":"stdout","time":"2026-11-21T10:00:00.5Z"})" "\n"
+             R"({"log":")" + big.substr(16 * 1024) + R"(\n","stream":"stdout","time":"2026-11-21T10:00:00.6Z"})" "\n"
+             R"({"log":"short\n","stream":"stderr","time":"2026-11-21T10:00:01Z"})" "\n");
+  write_file(dir.file("fluent-bit.conf"),
+             "[SERVICE]\n    Flush 200ms\n    Log_Level warn\n"
+             "[INPUT]\n    Name              tail\n    Path              " + dir.file("containers/*.log") + "\n"
+             "    Tag               kube.<namespace_name>.<pod_name>.<container_name>\n"
+             "    Tag_Regex         (?<pod_name>[a-z0-9-]+)_(?<namespace_name>[^_]+)_(?<container_name>.+)-"
+             "(?<docker_id>[a-z0-9]+)\\.log$\n"
+             "    Parser            docker\n    Docker_Mode       On\n    Docker_Mode_Flush 1\n"
+             "    DB                " + dir.file("tail.db") + "\n    DB.sync           Normal\n"
+             "    DB.locking        true\n    DB.journal_mode   WAL\n    Skip_Long_Lines   On\n"
+             "    Buffer_Max_Size   64k\n    Ignore_Older      1d\n    File_Cache_Advise On\n"
+             "    Static_Batch_Size 50M\n    Read_From_Head    On\n    Exit_On_EOF       On\n"
+             "[OUTPUT]\n    Name   file\n    Match  kube.*\n    Path   " + dir.file("out") +
+             "\n    Mkdir  On\n    Format plain\n");
+  Process p({SLUICE_BINARY, "-c", dir.file("fluent-bit.conf")});
+  auto status = p.wait(30s);
+  INFO(p.err());
+  REQUIRE(status == 0);
+  // The keys sluice has no use for said so, once each.
+  CHECK(p.err().find("'db.locking' is accepted for Fluent Bit") != std::string::npos);
+  CHECK(p.err().find("'db.journal_mode' is accepted for Fluent Bit") != std::string::npos);
+  auto lines = read_lines(dir.file("out/kube.shop.web-1.nginx"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].find(R"("log":")" + big + R"(\n")") != std::string::npos);
+  CHECK(lines[1].find(R"("log":"short\n","stream":"stderr")") != std::string::npos);
+}

@@ -133,3 +133,49 @@ TEST_CASE("reset drops the partial line", "[tail][tail_lines]") {
   auto f = feed(s, {"new\n"});
   CHECK(f.lines == std::vector<std::string>{"new"});
 }
+
+TEST_CASE("truncate_long_lines keeps a long line's first piece only", "[tail][tail_lines]") {
+  LineSplitter s(4, 8, sluice::tail::LongLines::Truncate);
+  s.reset(0);
+  SECTION("a long line within one read") {
+    auto f = feed(s, {"short\n0123456789abcdef\nnext\n"});
+    CHECK(f.lines == std::vector<std::string>{"short", "01234567", "next"});
+    CHECK(f.offsets == std::vector<uint64_t>{0, 6, 23});
+    CHECK(f.long_lines == 1);
+    CHECK(f.skipped == 8);
+  }
+  SECTION("a long line across reads") {
+    auto f = feed(s, {"0123", "456789", "abcdef", "\nnext\n"});
+    CHECK(f.lines == std::vector<std::string>{"01234567", "next"});
+    CHECK(f.long_lines == 1);
+    CHECK(s.line_start() == 22);
+  }
+}
+
+TEST_CASE("UTF-16 lines end at an aligned newline code unit", "[tail][tail_lines]") {
+  using sluice::tail::LineUnit;
+  auto u16 = [](std::string_view ascii, bool be) {
+    std::string out;
+    for (char c : ascii) {
+      if (be) out += '\0';
+      out += c;
+      if (!be) out += '\0';
+    }
+    return out;
+  };
+  bool be = GENERATE(false, true);
+  LineSplitter s(8, 1024, false);
+  s.set_unit(be ? LineUnit::Utf16Be : LineUnit::Utf16Le);
+  s.reset(0);
+  // U+0A0A (a 0x0A byte in both halves) is no newline.
+  std::string odd = be ? std::string("\x0A\x0A", 2) : std::string("\x0A\x0A", 2);
+  std::string text = u16("ab\r\n", be) + odd + u16("c\n", be) + u16("de", be);
+  auto f = feed(s, {text.substr(0, 6), text.substr(6)});
+  REQUIRE(f.lines.size() == 2);
+  CHECK(f.lines[0] == u16("ab", be));
+  CHECK(f.lines[1] == odd + u16("c", be));
+  CHECK(f.offsets == std::vector<uint64_t>{0, 8});
+  CHECK(s.line_start() == 14);
+  auto last = feed(s, {u16("\n", be)});
+  CHECK(last.lines == std::vector<std::string>{u16("de", be)});
+}

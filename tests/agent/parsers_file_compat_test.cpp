@@ -51,7 +51,7 @@ class ScopedTz {
 
 TEST_CASE("a Fluent Bit style parsers.conf loads whole and its parsers work", "[parse][classic]") {
   const std::string file = std::string(SLUICE_SOURCE_DIR) + "/tests/data/parsers/fluent-bit-style.conf";
-  PipelineConfig cfg = config::load_string("service:\n  parsers_file: " + file + "\n", "sluice.yaml", ".");
+  config::PipelineConfig cfg = config::load_string("service:\n  parsers_file: " + file + "\n", "sluice.yaml", ".");
   REQUIRE(cfg.parsers.size() == 8);
   REQUIRE(cfg.multiline_parsers.size() == 1);
   ParserSet set = ParserSet::build(cfg.parsers, cfg.multiline_parsers);

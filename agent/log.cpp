@@ -1,8 +1,9 @@
-// sluice's stderr logger on spdlog's default logger (which tests swap to
+// sluice's logger (stderr, or a file) on spdlog's default logger (which tests swap to
 // capture the log); see log.hpp.
 #include "agent/log.hpp"
 
 #include <fmt/format.h>
+#include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -24,12 +25,22 @@ spdlog::level::level_enum to_spdlog(Level level) {
 }
 }  // namespace
 
-void init(std::string_view level) {
-  auto logger = spdlog::stderr_logger_mt("sluice");
+std::string init(std::string_view level, const std::string& file) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (file.empty()) {
+    logger = spdlog::stderr_logger_mt("sluice");
+  } else {
+    try {
+      logger = spdlog::basic_logger_mt("sluice", file);  // appends
+    } catch (const spdlog::spdlog_ex& e) {
+      return e.what();
+    }
+  }
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
   logger->set_level(spdlog::level::from_str(std::string(level)));
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
+  return {};
 }
 
 void set_level(std::string_view level) { spdlog::default_logger()->set_level(spdlog::level::from_str(std::string(level))); }

@@ -1,10 +1,11 @@
-// sluice's own log: leveled lines on stderr. Never pass a secret to it;
+// sluice's own log: leveled lines on stderr, or in service.log_file. Never pass a secret to it;
 // config values marked secret are redacted before printing. spdlog writes
 // the lines, from log.cpp alone: this header only formats.
 #pragma once
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include <fmt/core.h>
@@ -14,8 +15,10 @@ namespace sluice::log {
 // spdlog's levels, in its order.
 enum class Level { trace, debug, info, warn, error };
 
-// Sets up the stderr logger; level is one of off, error, warn, info, debug, trace.
-void init(std::string_view level);
+// Sets up the logger; level is one of off, error, warn, info, debug, trace.
+// With a file, lines are appended to it instead of stderr. Returns "" or why
+// the file can't be opened (then nothing is set up).
+std::string init(std::string_view level, const std::string& file = {});
 // Changes the level of the logger init() set up (hot reload).
 void set_level(std::string_view level);
 // Whether a line of this level is written (any thread).

@@ -159,7 +159,11 @@ int main(int argc, char** argv) {
   }
   try {
     auto cfg = sluice::config::load_file(config_path);
-    sluice::log::init(dry_run ? "warn" : cfg.service.get_string("log_level"));
+    // --dry-run speaks to the person at the terminal, whatever log_file says.
+    std::string log_file = dry_run ? "" : cfg.service.get_string("log_file");
+    if (std::string problem = sluice::log::init(dry_run ? "warn" : cfg.service.get_string("log_level"), log_file);
+        !problem.empty())
+      cfg.service.fail("log_file", "cannot write the log to '" + log_file + "': " + problem);
     for (const auto& w : cfg.warnings) sluice::log::warn("configuration: {}", w);
     sluice::Service service(cfg);
     if (dry_run) {

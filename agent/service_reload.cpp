@@ -107,7 +107,7 @@ void Service::Impl::apply(Plan p) {
     } else if (key == "grace") {
       grace = svc.get_duration("grace");
     } else if (key == "http_server" || key == "http_listen" || key == "http_port" || key.starts_with("storage.") ||
-               key == "dead_letter_file") {
+               key == "dead_letter_file" || key == "log_file") {
       need_restart.push_back("service." + key);
     }
     // mem_limit and hot_reload apply below; flush is part of each output's fingerprint.

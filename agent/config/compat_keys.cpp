@@ -19,6 +19,9 @@ KeyDecl alias(std::string_view name, KeyType type, std::string_view of) {
 
 constexpr std::string_view kLogLevel =
     "sluice has one log level for everything (service.log_level); this component's messages follow it.";
+constexpr std::string_view kHealthModel =
+    "sluice judges health by what it delivers, not by counting errors in a period: unhealthy when an output has "
+    "delivered nothing for health.max_output_stall or an input was paused for health.max_paused.";
 constexpr std::string_view kSuppress =
     "sluice rate-limits repeated messages by itself (the first, then a count at most once a minute).";
 
@@ -59,7 +62,45 @@ const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
            "with tls.verify on, sluice always checks that the certificate names the host (or tls.vhost)."),
       note("tls.debug", KeyType::Int, "TLS errors are logged with OpenSSL's reason; there is no separate TLS debug level."),
   };
+  static const std::vector<KeyDecl> service = {
+      note("plugins_file", KeyType::String, "sluice's plugins are built in; the file is not read."),
+      note("streams_file", KeyType::String,
+           "sluice has no stream processor: the file is not read and its stream tasks don't run."),
+      note("health_check", KeyType::Bool,
+           "the status server (http_server on) always answers /api/v1/health, judged by health.max_output_stall "
+           "and health.max_paused."),
+      note("hc_errors_count", KeyType::Int, kHealthModel),
+      note("hc_retry_failure_count", KeyType::Int, kHealthModel),
+      note("hc_period", KeyType::Duration, kHealthModel),
+      note("coro_stack_size", KeyType::Size, "sluice's components are not coroutines with stacks of their own."),
+      note("dns.mode", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
+      note("dns.resolver", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
+      note("dns.prefer_ipv4", KeyType::Bool, "the system's resolver order (getaddrinfo, /etc/gai.conf) applies."),
+      note("dns.prefer_ipv6", KeyType::Bool, "the system's resolver order (getaddrinfo, /etc/gai.conf) applies."),
+      note("storage.delete_irrecoverable_chunks", KeyType::Bool,
+           "an unreadable buffer segment is moved to <storage.path>/quarantine/ and counted, never deleted."),
+      note("storage.backlog.flush_on_shutdown", KeyType::Bool,
+           "at shutdown outputs deliver what they can within service.grace; the rest stays on disk for the next start."),
+      note("storage.trim_files", KeyType::Bool, "delivered buffer segments are deleted whole."),
+      note("storage.inherit", KeyType::Bool, "each input chooses its storage.type (default memory)."),
+      note("storage.keep.rejected", KeyType::Bool,
+           "records refused for good go to the dead-letter file (service.dead_letter_file)."),
+      note("storage.rejected.path", KeyType::String,
+           "records refused for good go to the dead-letter file (service.dead_letter_file)."),
+      note("enable_chunk_trace", KeyType::Bool, "sluice has no chunk tracing."),
+      note("hot_reload.ensure_thread_safety", KeyType::Bool,
+           "a reload rebuilds only changed components on sluice's own threads; it is always safe."),
+      note("hot_reload.timeout", KeyType::Duration, "a reload waits for stopped inputs' records within service.grace."),
+      note("multiline_buffer_limit", KeyType::Size,
+           "an open multiline record is bounded by its parser's or filter's own buffer limit."),
+      note("json.convert_nan_to_null", KeyType::Bool, "records hold no NaN: JSON has none and parsers make none."),
+      note("json.escape_unicode", KeyType::Bool, "JSON output keeps UTF-8 as it is."),
+      note("sp.convert_from_str_to_num", KeyType::Bool, "sluice has no stream processor."),
+      note("security.fips_mode", KeyType::Bool, "TLS uses the system's OpenSSL as it is configured."),
+      note("windows.maxstdio", KeyType::Int, "sluice runs on Linux."),
+  };
   static const std::vector<KeyDecl> none;
+  if (kind == "service") return service;
   if (kind == "input") return input;
   if (kind == "filter") return filter;
   if (kind == "output") return output;

@@ -12,6 +12,7 @@
 #include "agent/ascii_case.hpp"
 #include "agent/config/classic_conf.hpp"
 #include "agent/config/common_keys.hpp"
+#include "agent/config/service_compat.hpp"
 #include "agent/config/suggest.hpp"
 #include "agent/join.hpp"
 #include "agent/parse/parser.hpp"
@@ -441,6 +442,7 @@ PipelineConfig with_service(PipelineConfig cfg) {
   ComponentConfig svc(&effective_schema(service_schema(), "service"), "service", Mark{cfg.path, 0, 0});
   for (auto& [k, s] : cfg.service.settings()) svc.set(k, s);
   cfg.service = std::move(svc);
+  apply_service_compat(cfg);
   return cfg;
 }
 

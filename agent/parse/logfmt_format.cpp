@@ -111,6 +111,7 @@ std::string_view unescape(std::string_view s, Arena& arena) {
 // Not thread-safe (shared scratch vector); its owner runs on the main thread.
 class LogfmtFormat final : public ParseFormat {
  public:
+  explicit LogfmtFormat(bool no_bare_keys) : no_bare_keys_(no_bare_keys) {}
   bool parse(std::string_view text, Arena& arena, Value& out) override {
     scratch_.clear();
     MapBuilder map(arena, scratch_);  // add() only: duplicates go in finish()
@@ -127,6 +128,7 @@ class LogfmtFormat final : public ParseFormat {
       if (!Key::fits(text.substr(key_start, i - key_start))) return false;  // the line stays whole, unparsed
       std::string_view key = arena.copy(text.substr(key_start, i - key_start));
       if (i >= end || text[i] != '=') {
+        if (no_bare_keys_) return false;
         map.add(key, Value::boolean(true));  // a bare key, as Fluent Bit does
         continue;
       }
@@ -167,12 +169,15 @@ class LogfmtFormat final : public ParseFormat {
     return true;
   }
 
+  bool no_bare_keys_;
   std::vector<Member> scratch_;
   KeyDedup dedup_;
 };
 
 }  // namespace
 
-std::unique_ptr<ParseFormat> make_logfmt_format() { return std::make_unique<LogfmtFormat>(); }
+std::unique_ptr<ParseFormat> make_logfmt_format(bool no_bare_keys) {
+  return std::make_unique<LogfmtFormat>(no_bare_keys);
+}
 
 }  // namespace sluice

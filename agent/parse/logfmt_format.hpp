@@ -10,6 +10,8 @@ namespace sluice {
 // \uXXXX), `key=` (empty string) and bare `key` (true). Bytes that can't
 // start a key are skipped; values are strings; the first newline ends the
 // record; duplicate keys: the last wins. Text without any key fails.
-std::unique_ptr<ParseFormat> make_logfmt_format();
+// no_bare_keys (Fluent Bit's logfmt_no_bare_keys): a bare key makes the
+// whole text fail to parse instead.
+std::unique_ptr<ParseFormat> make_logfmt_format(bool no_bare_keys = false);
 
 }  // namespace sluice

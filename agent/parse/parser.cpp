@@ -2,15 +2,19 @@
 // set of them built from the `parsers` section; see parser.hpp.
 #include "agent/parse/parser.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <limits>
 #include <map>
 
 #include "agent/log.hpp"
+#include "agent/parse/field_decoders.hpp"
 #include "agent/parse/json_format.hpp"
 #include "agent/parse/logfmt_format.hpp"
+#include "agent/parse/ltsv_format.hpp"
 #include "agent/parse/regex_format.hpp"
 #include "agent/parse/time_format.hpp"
 #include "agent/record.hpp"
@@ -92,15 +96,17 @@ std::optional<int64_t> parse_offset(std::string_view s) {
   return (s[0] == '-' ? -1 : 1) * (*hh * 3600 + *mm * 60);
 }
 
-// "status:integer latencyMs:float" → pairs; the type is checked here.
+// "status:integer latencyMs:float" → pairs; the type is checked here. Commas
+// separate items too ("a:integer,b:integer", as some Fluent Bit files write).
 std::vector<std::pair<std::string, std::string>> parse_types(const config::ComponentConfig& cfg) {
   std::vector<std::pair<std::string, std::string>> out;
   std::string text = cfg.get_string("types");
+  auto separator = [](char c) { return c == ',' || std::isspace(static_cast<unsigned char>(c)); };
   size_t i = 0;
   while (i < text.size()) {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && separator(text[i])) ++i;
     size_t start = i;
-    while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+    while (i < text.size() && !separator(text[i])) ++i;
     if (start == i) break;
     std::string item = text.substr(start, i - start);
     size_t colon = item.rfind(':');
@@ -118,12 +124,48 @@ std::vector<std::pair<std::string, std::string>> parse_types(const config::Compo
 std::unique_ptr<ParseFormat> make_format(const config::ComponentConfig& cfg, const std::string& format) {
   if (format != "regex") {
     if (cfg.has("regex")) cfg.fail("regex", "is only used with format regex (this parser's format is " + format + ")");
-    return format == "json" ? make_json_format() : make_logfmt_format();
+    if (format == "json") return make_json_format();
+    if (format == "ltsv") return make_ltsv_format();
+    return make_logfmt_format(cfg.get_bool("logfmt_no_bare_keys"));
   }
   if (!cfg.has("regex")) cfg.fail("regex", "format regex needs a 'regex' key with named groups, e.g. (?<msg>.*)");
   RegexFormatResult r = make_regex_format(cfg.get_string("regex"), cfg.get_bool("skip_empty_values"));
   if (!r.format) cfg.fail("regex", "the pattern " + r.error);
   return std::move(r.format);
+}
+
+// decode_field and decode_field_as rules; those of the key written first run
+// first (a YAML map, or the classic file's two keys, don't keep their lines'
+// relative order).
+std::shared_ptr<FieldDecoders> make_decoders(const config::ComponentConfig& cfg) {
+  std::vector<std::pair<std::string_view, FieldDecoders::Kind>> keys = {
+      {"decode_field_as", FieldDecoders::Kind::FieldAs}, {"decode_field", FieldDecoders::Kind::Field}};
+  std::erase_if(keys, [&](const auto& k) { return !cfg.has(k.first); });
+  if (keys.empty()) return nullptr;
+  if (keys.size() == 2 && cfg.mark_of(keys[1].first).line < cfg.mark_of(keys[0].first).line)
+    std::swap(keys[0], keys[1]);
+  auto decoders = std::make_shared<FieldDecoders>();
+  for (const auto& [key, kind] : keys)
+    for (const auto& rule : cfg.get_list(key))
+      if (std::string problem = decoders->add(kind, rule); !problem.empty()) cfg.fail(key, problem);
+  if (decoders->has_text_field_rule())
+    log::warn("{}: decode_field with a text decoder (escaped, escaped_utf8, mysql_quoted) adds nothing to the "
+              "record, as in Fluent Bit; use decode_field_as to replace the field's value",
+              cfg.mark_of("decode_field").str());
+  return decoders;
+}
+
+// Seconds east of UTC of the system's time zone at local time t (seconds,
+// read as if UTC); asked twice so that a time near a DST change gets the
+// offset in force at that instant.
+int64_t system_zone_offset(int64_t t) {
+  auto offset_at = [](int64_t utc) {
+    std::time_t when = static_cast<std::time_t>(utc);
+    std::tm local{};
+    return localtime_r(&when, &local) != nullptr ? static_cast<int64_t>(local.tm_gmtoff) : int64_t{0};
+  };
+  int64_t first = offset_at(t);
+  return offset_at(t - first);
 }
 
 Parser::Options make_options(const config::ComponentConfig& cfg) {
@@ -141,7 +183,12 @@ Parser::Options make_options(const config::ComponentConfig& cfg) {
     if (!offset) cfg.fail("time_offset", "expected an offset like +0200, -05:00 or UTC");
     o.time_offset_ns = *offset * kNsPerSec;
   }
+  o.time_strict = cfg.get_bool("time_strict");
+  o.time_system_timezone = cfg.get_bool("time_system_timezone");
+  if (o.time_system_timezone && cfg.has("time_offset"))
+    cfg.fail("time_system_timezone", "can't be combined with time_offset (one of them says the zone)");
   o.types = parse_types(cfg);
+  o.decoders = make_decoders(cfg);
   return o;
 }
 
@@ -173,6 +220,7 @@ Parser::Parser(std::string name, std::unique_ptr<ParseFormat> format, Options op
 std::optional<ParsedText> Parser::parse(std::string_view text, Arena& arena) const {
   ParsedText parsed;
   if (!format_->parse(text, arena, parsed.record)) return std::nullopt;
+  if (options_.decoders) options_.decoders->apply(parsed.record, arena);
   if (!options_.time_key.empty()) apply_time(parsed);
   if (!typed_.empty()) apply_types(parsed.record, arena);
   return parsed;
@@ -185,7 +233,13 @@ void Parser::apply_time(ParsedText& parsed) const {
   if (field->is_string()) {
     ns = options_.time_format.empty()
              ? timefmt::parse_rfc3339(field->as_string())
-             : timefmt::parse(field->as_string(), options_.time_format, options_.time_offset_ns);
+             : timefmt::parse(field->as_string(), options_.time_format, options_.time_offset_ns, options_.time_strict);
+    if (ns && options_.time_system_timezone && !options_.time_format.empty()) {
+      // Read once more at another offset: a time that moved has no zone of
+      // its own, so it is local time in the system's zone.
+      auto shifted = timefmt::parse(field->as_string(), options_.time_format, kNsPerSec, options_.time_strict);
+      if (shifted != ns) *ns -= system_zone_offset(*ns / kNsPerSec) * kNsPerSec;
+    }
   } else if (field->is_number()) {
     ns = epoch_to_ns(*field);
   }
@@ -292,7 +346,7 @@ const config::PluginSchema& parser_schema() {
       "A named parser for the tail input's and the parser filter's `parser` key.",
       {
           {"name", KeyType::String, "", "The parser's name (replaces a built-in of the same name).", true, false, {}},
-          {"format", KeyType::String, "", "How the text is read.", true, false, {"json", "regex", "logfmt"}},
+          {"format", KeyType::String, "", "How the text is read.", true, false, {"json", "regex", "logfmt", "ltsv"}},
           {"regex", KeyType::String, "", "PCRE2 pattern (format regex); named groups (?<name>...) become fields.",
            false, false, {}},
           {"time_key", KeyType::String, "", "Field holding the record's time (default 'time' with time_format).",
@@ -305,6 +359,23 @@ const config::PluginSchema& parser_schema() {
           {"types", KeyType::String, "", "Field conversions, e.g. \"status:integer latencyMs:float\" "
            "(integer, float, bool, string, hex).", false, false, {}},
           {"skip_empty_values", KeyType::Bool, "on", "Leave out empty captures (format regex).", false, false, {}},
+          {"time_strict", KeyType::Bool, "on",
+           "Off: text after what time_format matches is ignored instead of making the time unreadable.", false,
+           false, {}},
+          {"time_system_timezone", KeyType::Bool, "off",
+           "Times without a zone are in the system's time zone (TZ, /etc/localtime) instead of time_offset.", false,
+           false, {}},
+          {"logfmt_no_bare_keys", KeyType::Bool, "off",
+           "Format logfmt: a key without '=' makes the text not logfmt (default: the key is true).", false, false,
+           {}},
+          {"decode_field", KeyType::Multi, "",
+           "'DECODER FIELD [ACTION]': decode the field's value and add the keys of the JSON object it holds "
+           "(decoder json; escaped, escaped_utf8, mysql_quoted add nothing); ACTION try_next or do_next.", false,
+           false, {}},
+          {"decode_field_as", KeyType::Multi, "",
+           "'DECODER FIELD [ACTION]': replace the field's value by what it decodes to: json (an object), escaped, "
+           "escaped_utf8, mysql_quoted (text); ACTION try_next (on failure) or do_next (go on either way).", false,
+           false, {}},
       }};
   return schema;
 }

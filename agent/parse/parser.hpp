@@ -1,6 +1,6 @@
 // Named parsers from the top-level `parsers` section (and the built-in ones):
-// a format (json, regex, logfmt) plus what Fluent Bit applies after it —
-// time_key/time_format/time_keep and typed fields. Used by the tail input's
+// a format (json, regex, logfmt, ltsv) plus what Fluent Bit applies after it —
+// field decoders, time_key/time_format/time_keep and typed fields. Used by the tail input's
 // `parser` key and by the parser filter. Main thread only (not thread-safe:
 // a parser keeps scratch state between calls).
 #pragma once
@@ -18,7 +18,9 @@
 
 namespace sluice {
 
-// One text format. Implementations: parse/json_format, regex_format, logfmt_format.
+class FieldDecoders;
+
+// One text format. Implementations: parse/json_format, regex_format, logfmt_format, ltsv_format.
 class ParseFormat {
  public:
   virtual ~ParseFormat() = default;
@@ -41,6 +43,13 @@ class Parser {
     // Zone of times whose format carries none (+02:00 → 7200 s), as Fluent
     // Bit's time_offset: the time read is local to it, so it is subtracted.
     int64_t time_offset_ns = 0;
+    // Times without a zone are in the system's time zone (TZ, /etc/localtime)
+    // instead of time_offset: Fluent Bit's time_system_timezone.
+    bool time_system_timezone = false;
+    // Off: text after what time_format matched is ignored (Fluent Bit's time_strict).
+    bool time_strict = true;
+    // decode_field / decode_field_as rules, applied right after the format; null = none.
+    std::shared_ptr<FieldDecoders> decoders;
     // Fields converted after parsing: integer, float, bool, string, hex.
     std::vector<std::pair<std::string, std::string>> types;
   };

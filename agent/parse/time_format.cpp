@@ -305,12 +305,12 @@ bool two(std::string_view s, size_t i, int& out) {
 
 }  // namespace
 
-std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns) {
+std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns, bool strict) {
   Fields f;
   Cursor c(text);
   if (!match(c, format, f)) return std::nullopt;
   c.skip_space();
-  if (!c.at_end()) return std::nullopt;
+  if (strict && !c.at_end()) return std::nullopt;
   return compose(f, offset_ns);
 }
 

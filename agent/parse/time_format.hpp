@@ -15,9 +15,10 @@ namespace sluice::timefmt {
 // whitespace in the format matches any run of whitespace. A text without zone
 // is local time at offset_ns east of UTC (Fluent Bit's time_offset); one
 // without a year is in the current year (as Fluent Bit, for syslog stamps).
-// Trailing whitespace is ignored; any other mismatch or leftover text returns
-// nullopt.
-std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns = 0);
+// Trailing whitespace is ignored; any other mismatch returns nullopt, and so
+// does leftover text unless strict is false (Fluent Bit's time_strict off).
+std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns = 0,
+                             bool strict = true);
 
 // RFC 3339 / ISO 8601 ("2026-11-21T00:00:00.123456789Z", "+02:00" offsets;
 // 't' or ' ' as separator; ',' before the fraction; no zone means UTC).

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <optional>
 
 #include "agent/log.hpp"
@@ -46,6 +48,33 @@ bool credentials_match(std::string_view got, std::string_view want) {
   unsigned char diff = 0;
   for (size_t i = 0; i < got.size(); ++i) diff |= static_cast<unsigned char>(got[i] ^ want[i]);
   return diff == 0;
+}
+
+// The client a request is from: the first address of X-Forwarded-For (the
+// original client, as a proxy in front reports it; what Fluent Bit reads),
+// else the connection's peer address without its port.
+std::string_view client_address(const RequestHead& head) {
+  std::string_view xff = head.forwarded_for.substr(0, head.forwarded_for.find(','));
+  while (!xff.empty() && (xff.front() == ' ' || xff.front() == '\t')) xff.remove_prefix(1);
+  while (!xff.empty() && (xff.back() == ' ' || xff.back() == '\t')) xff.remove_suffix(1);
+  if (!xff.empty()) return xff;
+  std::string_view peer = head.remote.substr(0, head.remote.rfind(':'));
+  return peer.empty() ? head.remote : peer;
+}
+
+// {"status":"ok","timestamp":"2026-11-21T10:20:30.123456789Z"}: the answer to
+// GET /health (Fluent Bit's fields, without its motto).
+std::string health_body() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(now);
+  std::time_t t = static_cast<std::time_t>(secs.count());
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char stamp[64];
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
+                static_cast<long long>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - secs).count()));
+  return std::string("{\"status\":\"ok\",\"timestamp\":\"") + stamp + "\"}\n";
 }
 
 // Counters of this input, made once at start.
@@ -95,6 +124,7 @@ class HttpInput final : public Input, public RequestHandler {
     h.crt_file = s_.tls_crt_file;
     h.key_file = s_.tls_key_file;
     h.ca_file = s_.tls_ca_file;
+    h.verify_client = s_.tls_verify;
     h.max_body_size = s_.max_body_size;
     h.idle_timeout = s_.idle_timeout;
     h.request_timeout = s_.request_timeout;
@@ -104,9 +134,10 @@ class HttpInput final : public Input, public RequestHandler {
 
   std::optional<HttpAnswer> check(const RequestHead& head) override {
     std::string_view path = head.target.substr(0, head.target.find('?'));
-    if (head.method == "GET" && path == "/health") {
+    if (head.method == "GET" && path == "/health" && s_.health_endpoint) {
       HttpAnswer a;
-      a.body = "{\"status\":\"ok\"}\n";
+      a.body = health_body();
+      a.headers = s_.success_headers;
       return a;
     }
     if (head.method != "POST") {
@@ -154,11 +185,16 @@ class HttpInput final : public Input, public RequestHandler {
     auto error = decoder_.decode(*body_format(head.content_type), text, wall_now_ns(), *chunk);
     if (inflated_.capacity() > kKeepInflateBuffer) inflated_ = std::string();
     if (error) return refuse(head, *error);
+    if (!s_.remote_addr_key.empty()) {
+      Value address = record::string(chunk->arena, client_address(head));
+      for (Event& e : chunk->events) record::add(e.record, chunk->arena, s_.remote_addr_key, address);
+    }
     // With storage.type filesystem, 2xx only once the records are on disk.
     if (!offer(std::move(chunk))) return busy("the input's buffer can't take records now (see its health): retry later");
     metrics_.accepted->add();
     HttpAnswer ok;
     ok.status = s_.success_code;
+    ok.headers = s_.success_headers;
     return ok;
   }
 
@@ -260,6 +296,7 @@ std::unique_ptr<Input> make_http_input(const config::ComponentConfig& cfg, const
   check.crt_file = s.tls_crt_file;
   check.key_file = s.tls_key_file;
   check.ca_file = s.tls_ca_file;
+  check.verify_client = s.tls_verify;
   try {
     check_tls_settings(check);
   } catch (const HttpServerError& e) {

@@ -59,9 +59,36 @@ void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, HttpI
   s.tls_crt_file = readable_file(cfg, ctx, "tls.crt_file");
   s.tls_key_file = readable_file(cfg, ctx, "tls.key_file");
   if (cfg.has("tls.ca_file")) s.tls_ca_file = readable_file(cfg, ctx, "tls.ca_file");
+  s.tls_verify = cfg.get_bool("tls.verify");
+}
+
+// "X-Served-By sluice" → {"X-Served-By", "sluice"}: a header name (RFC 9110
+// token) and a value without line breaks.
+void read_success_headers(const config::ComponentConfig& cfg, HttpInputSettings& s) {
+  for (const auto& item : cfg.get_list("success_header")) {
+    size_t space = item.find_first_of(" \t");
+    std::string name = item.substr(0, space);
+    size_t value_start = space == std::string::npos ? item.size() : item.find_first_not_of(" \t", space);
+    std::string value = value_start == std::string::npos ? "" : item.substr(value_start);
+    bool token = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                        "0123456789!#$%&'*+-.^_`|~") == std::string::npos;
+    if (!token || value.empty() || value.find_first_of("\r\n") != std::string::npos)
+      cfg.fail("success_header", "expected 'Name Value' (a header name, a space, its value), got '" + item + "'");
+    s.success_headers.emplace_back(std::move(name), std::move(value));
+  }
 }
 
 }  // namespace
+
+// Fluent Bit's in_http `workers`: accepted with what sluice does instead.
+config::KeyDecl workers_key() {
+  config::KeyDecl k{"workers", config::KeyType::Int, "1", "Fluent Bit's worker threads of this input.", false,
+                    false, {}};
+  k.compat_note =
+      "the http input serves every connection on sluice's one event loop (records are decoded there in "
+      "microseconds per request; each output has its own threads), so there is nothing for more workers to do.";
+  return k;
+}
 
 const config::PluginSchema& http_input_schema() {
   using config::KeyType;
@@ -96,7 +123,20 @@ const config::PluginSchema& http_input_schema() {
           {"tls.crt_file", KeyType::String, "", "Server certificate chain (PEM), needed with tls."},
           {"tls.key_file", KeyType::String, "", "Private key of tls.crt_file (PEM, unencrypted)."},
           {"tls.ca_file", KeyType::String, "",
-           "CA bundle (PEM): when set, clients must present a certificate signed by it (mutual TLS)."},
+           "CA bundle (PEM): when set (and tls.verify on), clients must present a certificate signed by it "
+           "(mutual TLS)."},
+          {"tls.verify", KeyType::Bool, "on",
+           "With tls.ca_file: verify client certificates against it (off: clients are not asked for one)."},
+          {"success_header", KeyType::Multi, "",
+           "'Name Value': a header added to every successful (2xx) answer; repeat for several."},
+          {"add_remote_addr", KeyType::Bool, "off",
+           "Add the client's address to each record (under remote_addr_key): the first address of "
+           "X-Forwarded-For when the request has one, else the connection's peer address. A record that has "
+           "the key keeps its own value."},
+          {"remote_addr_key", KeyType::String, "REMOTE_ADDR", "The key add_remote_addr writes."},
+          {"enable_health_endpoint", KeyType::Bool, "on",
+           "Answer GET /health with 200 and {\"status\":\"ok\",...} (off: 405 like any other non-POST)."},
+          workers_key(),
           {"idle_timeout", KeyType::Duration, "60s",
            "Close a keep-alive connection that has not started a new request for this long."},
           {"request_timeout", KeyType::Duration, "30s",
@@ -131,6 +171,13 @@ HttpInputSettings make_http_input_settings(const config::ComponentConfig& cfg, c
   s.success_code = static_cast<int>(code);
   read_auth(cfg, s);
   read_tls(cfg, ctx, s);
+  read_success_headers(cfg, s);
+  if (cfg.get_bool("add_remote_addr")) {
+    s.remote_addr_key = cfg.get_string("remote_addr_key");
+    if (s.remote_addr_key.empty()) cfg.fail("remote_addr_key", "expected a record key");
+  }
+  s.health_endpoint = cfg.get_bool("enable_health_endpoint");
+  if (int64_t workers = cfg.get_int("workers"); workers < 1) cfg.fail("workers", "expected at least 1");
   s.idle_timeout = cfg.get_duration("idle_timeout");
   s.request_timeout = cfg.get_duration("request_timeout");
   if (s.idle_timeout < std::chrono::milliseconds(1)) cfg.fail("idle_timeout", "expected at least 1ms");

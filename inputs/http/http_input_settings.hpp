@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "agent/base64.hpp"
 #include "agent/input.hpp"
@@ -28,7 +30,13 @@ struct HttpInputSettings {
   bool tls = false;
   std::string tls_crt_file;  // absolute paths
   std::string tls_key_file;
-  std::string tls_ca_file;  // set: clients must present a certificate signed by it
+  std::string tls_ca_file;  // set (and tls_verify): clients must present a certificate signed by it
+  bool tls_verify = true;
+  // Headers added to every 2xx answer (success_header "Name Value").
+  std::vector<std::pair<std::string, std::string>> success_headers;
+  // Each record gets the client's address under this key; empty = not added.
+  std::string remote_addr_key;
+  bool health_endpoint = true;  // GET /health answers 200
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
   size_t max_connections = 1024;

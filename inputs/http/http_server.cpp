@@ -233,6 +233,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     h.content_type = view(req[bhttp::field::content_type]);
     h.content_encoding = view(req[bhttp::field::content_encoding]);
     h.authorization = view(req[bhttp::field::authorization]);
+    h.forwarded_for = view(req["X-Forwarded-For"]);
     h.remote = remote_;
     return h;
   }
@@ -352,7 +353,7 @@ void load_tls(ssl::context& ctx, const HttpServerSettings& s) {
   // OpenSSL also checks that the key belongs to the certificate.
   if (ctx.use_private_key_file(s.key_file, ssl::context::pem, ec); ec)
     throw HttpServerError("tls.key_file", "cannot use key '" + s.key_file + "': " + ec.message());
-  if (!s.ca_file.empty()) {
+  if (!s.ca_file.empty() && s.verify_client) {
     if (ctx.load_verify_file(s.ca_file, ec); ec)
       throw HttpServerError("tls.ca_file", "cannot load CA '" + s.ca_file + "': " + ec.message());
     ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);

@@ -22,7 +22,8 @@ struct HttpServerSettings {
   uint16_t port = 9880;
   bool tls = false;
   std::string crt_file, key_file;  // PEM, with tls
-  std::string ca_file;             // set: require a client certificate signed by it
+  std::string ca_file;             // set (and verify_client): require a client certificate signed by it
+  bool verify_client = true;
   uint64_t max_body_size = 4 * 1024 * 1024;
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
@@ -36,7 +37,8 @@ struct RequestHead {
   std::string_view content_type;
   std::string_view content_encoding;
   std::string_view authorization;
-  std::string_view remote;  // the client's address, for log lines
+  std::string_view remote;  // the client's address and port ("127.0.0.1:53012", "::1:53012")
+  std::string_view forwarded_for;  // the X-Forwarded-For header, as sent
 };
 
 struct HttpAnswer {

@@ -11,6 +11,18 @@ namespace sluice {
 
 using config::KeyType;
 
+namespace {
+// Fluent Bit's generic TLS key: the SNI name a client asks for. A server has
+// one certificate here, so there is nothing to choose by it.
+config::KeyDecl tls_vhost_key() {
+  config::KeyDecl k{"tls.vhost", KeyType::String, "", "Fluent Bit's TLS virtual host (SNI) name.", false, false, {}};
+  k.compat_note =
+      "this input presents its one certificate (tls.crt_file) to every client, whatever name the client asks "
+      "for (SNI); clients checking the host name need it in that certificate.";
+  return k;
+}
+}  // namespace
+
 const config::PluginSchema& syslog_input_schema() {
   static const config::PluginSchema schema{
       "syslog",
@@ -65,6 +77,7 @@ const config::PluginSchema& syslog_input_schema() {
           {"tls.key_file", KeyType::String, "", "Server private key (PEM)."},
           {"tls.key_passwd", KeyType::String, "", "Password of tls.key_file, if encrypted.", false, true},
           {"tls.ca_file", KeyType::String, "", "CA certificates (PEM) that client certificates must chain to."},
+          tls_vhost_key(),
       }};
   return schema;
 }

@@ -318,3 +318,53 @@ TEST_CASE("http e2e: a blocked output fills its buffer, the input answers 503 + 
   CHECK_FALSE(refused.empty());
   CHECK(s.log().find("inputs paused: output file.0 buffer is full (mem_buf_limit)") != std::string::npos);
 }
+
+TEST_CASE("http e2e: Fluent Bit's success_header, add_remote_addr, enable_health_endpoint, tls.verify",
+          "[e2e][http_input]") {
+  TempDir dir;
+  SECTION("headers on 2xx answers, the client's address in each record, /health") {
+    Sluice s(dir, "      success_header:\n        - X-Served-By sluice\n        - Cache-Control no-store, private\n"
+                  "      add_remote_addr: on\n      workers: 2\n");
+    CHECK_THAT(s.log(), Catch::Contains("'workers' is accepted for Fluent Bit"));
+    // curl through a proxy chain: the first X-Forwarded-For address is the client.
+    CHECK(curl(dir, {"-D", dir.file("headers"), "-H", "Content-Type: application/json", "-H",
+                     "X-Forwarded-For: 203.0.113.7, 10.0.0.1", "-d", R"([{"n":1},{"n":2,"REMOTE_ADDR":"own"}])",
+                     s.url("/xff")})
+              .out == "201");
+    std::string headers = read_file(dir.file("headers"));
+    CHECK_THAT(headers, Catch::Contains("X-Served-By: sluice\r\n") &&
+                            Catch::Contains("Cache-Control: no-store, private\r\n"));
+    CHECK(s.records("xff", 2) ==
+          std::vector<std::string>{R"({"n":1,"REMOTE_ADDR":"203.0.113.7"})", R"({"n":2,"REMOTE_ADDR":"own"})"});
+    // Python's http.client, no proxy: the connection's address. A refusal has no success headers.
+    const std::string script =
+        "import http.client, sys\n"
+        "c = http.client.HTTPConnection('127.0.0.1', int(sys.argv[1]), timeout=10)\n"
+        "c.request('POST', '/direct', body='{\"via\":\"python\"}', headers={'Content-Type': 'application/json'})\n"
+        "r = c.getresponse(); r.read(); print(r.status, r.getheader('X-Served-By'))\n"
+        "c.request('POST', '/direct', body='{bad', headers={'Content-Type': 'application/json'})\n"
+        "r = c.getresponse(); r.read(); print(r.status, r.getheader('X-Served-By'))\n"
+        "c.request('GET', '/health')\n"
+        "r = c.getresponse(); print(r.status, r.getheader('X-Served-By'), r.read().decode().strip())\n";
+    auto py = run({"/usr/bin/python3", "-c", script, std::to_string(s.port)});
+    INFO(py.err);
+    REQUIRE(py.status == 0);
+    CHECK_THAT(py.out, Catch::StartsWith("201 sluice\n400 None\n200 sluice {\"status\":\"ok\",\"timestamp\":\""));
+    CHECK(s.records("direct", 1) == std::vector<std::string>{R"({"via":"python","REMOTE_ADDR":"127.0.0.1"})"});
+  }
+  SECTION("enable_health_endpoint off: GET /health is a method not allowed, like any GET") {
+    Sluice s(dir, "      enable_health_endpoint: off\n      remote_addr_key: ignored\n");
+    CHECK(curl(dir, {s.url("/health")}).out == "405");
+    CHECK(curl(dir, {"-H", "Content-Type: application/json", "-d", R"({"a":1})", s.url("/plain")}).out == "201");
+    CHECK(s.records("plain", 1) == std::vector<std::string>{R"({"a":1})"});  // add_remote_addr is off
+  }
+  SECTION("tls.verify off: with tls.ca_file, clients are not asked for a certificate") {
+    auto pki = make_test_pki(dir.path());
+    Sluice s(dir, "      tls: on\n      tls.crt_file: " + pki.server_crt + "\n      tls.key_file: " + pki.server_key +
+                      "\n      tls.ca_file: " + pki.ca_crt + "\n      tls.verify: off\n");
+    CHECK(curl(dir, s.resolve(), {"--cacert", pki.ca_crt, "-H", "Content-Type: application/json", "-d",
+                     R"({"cert":"none"})", s.https("/noverify")})
+              .out == "201");
+    CHECK(s.records("noverify", 1) == std::vector<std::string>{R"({"cert":"none"})"});
+  }
+}

@@ -132,3 +132,24 @@ TEST_CASE("http input config: a port in use is an error at start, naming the key
   first->stop();
   second->stop();
 }
+
+TEST_CASE("http input config: Fluent Bit's success_header, add_remote_addr, enable_health_endpoint, workers",
+          "[http_input]") {
+  auto d = settings("");
+  CHECK(d.success_headers.empty());
+  CHECK(d.remote_addr_key.empty());  // add_remote_addr off
+  CHECK(d.health_endpoint);
+  CHECK(d.tls_verify);
+  auto s = settings("success_header:\n  - X-Served-By sluice\n  - 'Cache-Control   no-store, private'\n"
+                    "add_remote_addr: on\nenable_health_endpoint: off\nworkers: 4\n");
+  CHECK(s.success_headers == std::vector<std::pair<std::string, std::string>>{
+                                 {"X-Served-By", "sluice"}, {"Cache-Control", "no-store, private"}});
+  CHECK(s.remote_addr_key == "REMOTE_ADDR");
+  CHECK_FALSE(s.health_endpoint);
+  CHECK(settings("add_remote_addr: on\nremote_addr_key: client\n").remote_addr_key == "client");
+  CHECK(settings("success_header: X-One 1\n").success_headers.size() == 1);  // one scalar is one header
+  CHECK(error("success_header: X-Nothing\n") ==
+        "key 'success_header': expected 'Name Value' (a header name, a space, its value), got 'X-Nothing'");
+  CHECK_THAT(error("success_header: 'Bad:Name v'\n"), Catch::Contains("got 'Bad:Name v'"));
+  CHECK(error("workers: 0\n") == "key 'workers': expected at least 1");
+}

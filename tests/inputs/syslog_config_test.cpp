@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "agent/config/component_config.hpp"
+#include "agent/config/yaml_loader.hpp"
 #include "inputs/syslog/syslog_settings.hpp"
 #include "tests/inputs/syslog_harness.hpp"
 #include "tests/support/net.hpp"
@@ -162,4 +163,12 @@ TEST_CASE("syslog config: listening failures are reported at start", "[syslog][s
                       Contains("path: '" + dir.file("data") + "' exists and is not a socket; refusing to replace it"));
     CHECK(test::read_file(dir.file("data")) == "keep me");
   }
+}
+
+TEST_CASE("syslog config: Fluent Bit's tls.vhost is accepted with a warning saying what sluice does", "[syslog]") {
+  auto cfg = config::load_string("pipeline:\n  inputs:\n    - name: syslog\n      mode: tcp\n"
+                                 "      tls.vhost: logs.example.org\n  outputs:\n    - name: null\n");
+  REQUIRE(cfg.warnings.size() == 1);
+  CHECK_THAT(cfg.warnings[0], Contains("<config>:5:7") && Contains("'tls.vhost' is accepted for Fluent Bit") &&
+                                  Contains("presents its one certificate"));
 }

@@ -33,6 +33,7 @@ class LtsvFormat final : public ParseFormat {
       while (i < end && label_byte(text[i])) ++i;
       if (i == end || text[i] != ':') break;  // a label without ':' ends the record
       std::string_view label = text.substr(label_start, i - label_start);
+      if (!Key::fits(label)) return false;  // no record key holds it: the line stays whole, unparsed
       const size_t value_start = ++i;
       while (i < end && value_byte(text[i])) ++i;
       if (!label.empty())

@@ -11,7 +11,6 @@ ErrorClass classify(int code) {
     case RD_KAFKA_RESP_ERR__QUEUE_FULL:
       return ErrorClass::QueueFull;
     // The record itself or its topic is refused: sending it again changes nothing.
-    case RD_KAFKA_RESP_ERR__MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
     case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
     case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:

@@ -103,6 +103,9 @@ class KafkaOutput final : public Output {
     f.done = std::move(done);
     f.outcomes.resize(batch.size());
     f.messages.reserve(batch.size());
+    // Sized from the last flight's bytes per record: growing by doubling
+    // copied every value a few times and faulted in fresh pages each time.
+    f.values.reserve(batch.size() * bytes_per_record_ + bytes_per_record_);
     uint32_t index = 0;
     std::string reason;
     batch.for_each([&](const std::string& /*tag*/, const Event& e) {
@@ -117,6 +120,7 @@ class KafkaOutput final : public Output {
       ++index;
     });
     f.charged += static_cast<int64_t>(f.values.capacity());
+    if (!f.messages.empty()) bytes_per_record_ = f.values.size() / f.messages.size() + 16;
     ctx_->charge_memory(f.charged);
     flights_.push_back(std::move(flight));
     produce(f);
@@ -311,6 +315,7 @@ class KafkaOutput final : public Output {
   Counter* restarts_ = nullptr;
   std::list<std::unique_ptr<Flight>> flights_;  // oldest first
   std::vector<Flight*> blocked_;                // found the queue full; resume in order
+  size_t bytes_per_record_ = 256;
   bool timer_armed_ = false;
   bool rebuild_ = false;
   bool stopped_ = false;

@@ -32,6 +32,7 @@ StatsMetrics::Broker& StatsMetrics::broker(std::string_view name) {
   if (it != brokers_.end()) return it->second;
   // One label only: the output and librdkafka's broker name ("host:port/id").
   std::string label = instance_ + ":" + std::string(name);
+  // Microseconds, as librdkafka counts: Metrics keeps whole numbers only.
   Broker b{&metrics_.counter("sluice_output_kafka_broker_rtt_us", "broker", label, true,
                              "Average round-trip time to the broker over the last statistics interval, in "
                              "microseconds."),

@@ -60,13 +60,13 @@ TEST_CASE("kafka: every record stored once while a broker goes down and back and
 TEST_CASE("kafka: records for a topic that doesn't exist go to the dead-letter file with the reason",
           "[e2e][kafka]") {
   KafkaMockCluster cluster(1);
+  cluster.topic_error("missing", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
   TempDir dir;
   write_app_log(dir, 5);
   auto sluice = start_sluice_with(
       dir, tail_to_output_yaml(dir, "kafka",
                                "      brokers: " + cluster.bootstraps() +
-                                   "\n      topics: missing\n      rdkafka.allow.auto.create.topics: false\n"
-                                   "      rdkafka.topic.metadata.propagation.max.ms: 500\n"));
+                                   "\n      topics: missing\n      rdkafka.topic.metadata.propagation.max.ms: 500\n"));
   REQUIRE(wait_until([&] { return read_lines(dir.file("dead.jsonl")).size() >= 5; }, 30s));
   stop_sluice(*sluice);
   auto dead = read_lines(dir.file("dead.jsonl"));

@@ -105,7 +105,8 @@ TEST_CASE("kafka output: NOT_ENOUGH_REPLICAS and REQUEST_TIMED_OUT storms are re
 
 TEST_CASE("kafka output: a topic that doesn't exist is a permanent failure with librdkafka's reason",
           "[kafka][kafka_output]") {
-  Harness h("topics: missing\nrdkafka.allow.auto.create.topics: false\nrdkafka.topic.metadata.propagation.max.ms: 200\n");
+  Harness h("topics: missing\nrdkafka.topic.metadata.propagation.max.ms: 200\n");
+  h.cluster.topic_error("missing", RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART);
   FlushResult r = flush_and_wait(*h.out, h.ctx, records(0, 5));
   CHECK(r.outcome == Outcome::Permanent);
   CHECK_THAT(r.reason, Catch::Contains("UNKNOWN_TOPIC"));

@@ -44,6 +44,12 @@ class KafkaMockCluster {
     std::vector<rd_kafka_resp_err_t> errs(static_cast<size_t>(count), err);
     rd_kafka_mock_push_request_errors_array(mc_, 0 /* Produce */, errs.size(), errs.data());
   }
+  // The mock cluster creates every topic asked for; this one answers
+  // metadata requests with err instead (UNKNOWN_TOPIC_OR_PART: a topic
+  // that doesn't exist and won't be created).
+  void topic_error(const std::string& topic, rd_kafka_resp_err_t err) {
+    rd_kafka_mock_topic_set_error(mc_, topic.c_str(), err);
+  }
   void broker_down(int id) { rd_kafka_mock_broker_set_down(mc_, id); }
   void broker_up(int id) { rd_kafka_mock_broker_set_up(mc_, id); }
   void set_leader(const std::string& topic, int partition, int broker) {

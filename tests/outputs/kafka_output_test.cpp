@@ -52,12 +52,15 @@ std::map<int, int> once_each(int from, int to) {
   return m;
 }
 
-// A started kafka output on a fresh 3-broker mock cluster with topic "logs".
+// A started kafka output on a fresh 3-broker mock cluster with topic "logs"
+// (its topic unless keys name others).
 struct Harness {
   explicit Harness(const std::string& keys = "") {
     cluster.create_topic("logs");
     out = make_kafka_output(config::load_component(kafka_output_schema(), "output",
-                                                   "brokers: " + cluster.bootstraps() + "\ntopics: logs\n" + keys),
+                                                   "brokers: " + cluster.bootstraps() + "\n" +
+                                                       (keys.find("topics:") == std::string::npos ? "topics: logs\n" : "") +
+                                                       keys),
                             BuildContext{});
     out->start(ctx);
   }

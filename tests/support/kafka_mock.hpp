@@ -64,7 +64,7 @@ class KafkaMockCluster {
 // Every message of topic from the beginning, read by kcat (one line each:
 // "partition key value"; the key is NULL when there is none).
 inline std::vector<std::string> kcat_messages(const std::string& bootstraps, const std::string& topic) {
-  Process kcat({"kcat", "-C", "-b", bootstraps, "-t", topic, "-o", "beginning", "-e", "-q", "-Z", "-f",
+  Process kcat({"/usr/bin/kcat", "-C", "-b", bootstraps, "-t", topic, "-o", "beginning", "-e", "-q", "-Z", "-f",
                 "%p %k %s\\n"});
   auto status = kcat.wait(std::chrono::seconds(30));
   INFO(kcat.err());

@@ -46,7 +46,13 @@ struct Flight {
   FlushDone done;
   std::string values;  // every message's value, back to back; librdkafka points into it
   std::vector<Message> messages;
-  std::vector<RecordOutcome> outcomes;  // per record
+  size_t records = 0;
+  // Per record, made at the first failure (all delivered is the common case).
+  std::vector<RecordOutcome> outcomes;
+  void set(uint32_t record, Outcome o, std::string reason) {
+    if (outcomes.empty()) outcomes.resize(records);
+    outcomes[record] = {o, std::move(reason)};
+  }
   size_t next = 0;         // messages[next..] are not produced yet
   size_t outstanding = 0;  // produced, report not yet in
   int queue_full_waits = 0;
@@ -54,7 +60,8 @@ struct Flight {
   bool finished() const { return next == messages.size() && outstanding == 0; }
 };
 
-// One FlushResult for the batch when every record shares its outcome, else per record.
+// One FlushResult for the batch when every record shares its outcome, else
+// per record. No outcomes: every record was delivered.
 FlushResult summarize(std::vector<RecordOutcome>& outcomes) {
   bool same = true;
   for (const auto& o : outcomes)
@@ -101,7 +108,7 @@ class KafkaOutput final : public Output {
     auto flight = std::make_unique<Flight>();
     Flight& f = *flight;
     f.done = std::move(done);
-    f.outcomes.resize(batch.size());
+    f.records = batch.size();
     f.messages.reserve(batch.size());
     // Sized from the last flight's bytes per record: growing by doubling
     // copied every value a few times and faulted in fresh pages each time.
@@ -115,7 +122,7 @@ class KafkaOutput final : public Output {
                               encoder_.topic(e), encoder_.key(e), Encoder::timestamp_ms(e)});
         f.charged += kMessageOverhead + static_cast<int64_t>(f.messages.back().key.size());
       } else {
-        f.outcomes[index] = {Outcome::Permanent, reason};
+        f.set(index, Outcome::Permanent, reason);
       }
       ++index;
     });
@@ -139,7 +146,7 @@ class KafkaOutput final : public Output {
     }
     for (auto& f : flights_) {
       for (size_t i = f->next; i < f->messages.size(); ++i)
-        f->outcomes[f->messages[i].record] = {Outcome::Retry, "sluice stopped before it was sent"};
+        f->set(f->messages[i].record, Outcome::Retry, "sluice stopped before it was sent");
       f->next = f->messages.size();
       f->outstanding = 0;
     }
@@ -205,7 +212,7 @@ class KafkaOutput final : public Output {
           // Back to the core, which retries with its backoff while its buffer fills and pauses the inputs.
           std::string why = "librdkafka's queue stayed full (queue.buffering.max.messages/kbytes) through " +
                             std::to_string(f.queue_full_waits) + " waits (queue_full_retries)";
-          for (; f.next < f.messages.size(); ++f.next) f.outcomes[f.messages[f.next].record] = {Outcome::Retry, why};
+          for (; f.next < f.messages.size(); ++f.next) f.set(f.messages[f.next].record, Outcome::Retry, why);
           return;
         }
         ++f.queue_full_waits;
@@ -214,8 +221,8 @@ class KafkaOutput final : public Output {
         return;
       }
       if (is_fatal(code)) start_rebuild();
-      f.outcomes[m.record] = {cls == ErrorClass::Permanent ? Outcome::Permanent : Outcome::Retry,
-                              "Kafka refused the message: " + error_of(code).describe()};
+      f.set(m.record, cls == ErrorClass::Permanent ? Outcome::Permanent : Outcome::Retry,
+            "Kafka refused the message: " + error_of(code).describe());
       ++f.next;
     }
   }
@@ -226,7 +233,7 @@ class KafkaOutput final : public Output {
     if (code == 0) return;
     if (is_fatal(code)) start_rebuild();
     Outcome o = classify(code) == ErrorClass::Permanent ? Outcome::Permanent : Outcome::Retry;
-    f.outcomes[m.record] = {o, "Kafka delivery failed: " + error_of(code).describe()};
+    f.set(m.record, o, "Kafka delivery failed: " + error_of(code).describe());
   }
 
   void on_error(const Error& e, std::string_view reason, bool fatal) {

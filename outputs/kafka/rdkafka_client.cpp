@@ -153,12 +153,15 @@ Producer::~Producer() {
 }
 
 void* Producer::topic(std::string_view name) {
+  // Most batches go to one topic: the last one is checked before the map.
+  if (last_topic_ != nullptr && name == last_topic_->first) return last_topic_->second;
   auto it = topics_.find(name);
+  if (it != topics_.end()) last_topic_ = &*it;
   if (it != topics_.end()) return it->second;
   std::string owned(name);
   rd_kafka_topic_t* t = rd_kafka_topic_new(h_->rk, owned.c_str(), nullptr);
   if (t == nullptr) return nullptr;
-  topics_.emplace(std::move(owned), t);
+  last_topic_ = &*topics_.emplace(std::move(owned), t).first;
   return t;
 }
 

@@ -105,6 +105,7 @@ class Producer {
   std::unique_ptr<Handle> h_;
   std::unique_ptr<Callbacks> callbacks_;  // librdkafka keeps its address
   std::unordered_map<std::string, void*, Hash, std::equal_to<>> topics_;  // rd_kafka_topic_t by name
+  const std::pair<const std::string, void*>* last_topic_ = nullptr;       // in topics_ (nodes stay put)
   int wake_read_ = -1;
   int wake_write_ = -1;
 };

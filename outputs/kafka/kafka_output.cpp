@@ -90,6 +90,8 @@ log::Level level_of(int syslog_level) {
 class KafkaOutput final : public Output {
  public:
   explicit KafkaOutput(Settings s) : s_(std::move(s)), encoder_(s_.message) {}
+  // The producer goes first: its threads may still read the flights' values.
+  ~KafkaOutput() override { close_producer(); }
 
   void start(OutputContext& ctx) override {
     ctx_ = &ctx;
@@ -136,6 +138,7 @@ class KafkaOutput final : public Output {
 
   void stop() override {
     stopped_ = true;
+    timer_armed_ = false;
     if (queue_full_timer_) queue_full_timer_->cancel();
     if (producer_) {
       // What the core gave up on at the deadline: reported purged, answered
@@ -267,8 +270,8 @@ class KafkaOutput final : public Output {
     timer_armed_ = true;
     queue_full_timer_->expires_after(kQueueFullWait);
     queue_full_timer_->async_wait([this](boost::system::error_code ec) {
+      if (ec || stopped_) return;  // cancelled: the output may be gone
       timer_armed_ = false;
-      if (ec || stopped_) return;
       resume_blocked();
       finish_ready();
     });

@@ -157,7 +157,7 @@ TEST_CASE("kafka output: a full librdkafka queue waits for deliveries, no record
     CHECK(seqs(kcat_messages(h.cluster.bootstraps(), "logs")) == once_each(0, 300));
   }
   SECTION("brokers down: after queue_full_retries waits the rest goes back to the core") {
-    Harness h("rdkafka.queue.buffering.max.messages: 10\nqueue_full_retries: 1\nrdkafka.message.timeout.ms: 2500\n");
+    Harness h("rdkafka.queue.buffering.max.messages: 10\nqueue_full_retries: 1\nrdkafka.message.timeout.ms: 4000\n");
     for (int b = 1; b <= 3; ++b) h.cluster.broker_down(b);
     FlushResult r = flush_and_wait(*h.out, h.ctx, records(0, 30));
     CHECK(r.outcome == Outcome::Retry);

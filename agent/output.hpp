@@ -76,6 +76,11 @@ class OutputContext {
   virtual boost::asio::io_context& io() = 0;
   virtual Metrics& metrics() = 0;
   virtual const std::string& instance() const = 0;
+  // Memory the output holds beyond the batches it was given (a client
+  // library's own send queue), in bytes, + when taken, - when freed: counted
+  // in the output's buffer against mem_buf_limit, so that a full client
+  // queue pauses the inputs like a full buffer. Worker thread.
+  virtual void charge_memory(int64_t /*delta*/) {}
 };
 
 // An output runs on its own worker thread. The core owns batching, retries,

@@ -64,6 +64,10 @@ class OutputRunner::Worker final : public OutputContext {
   asio::io_context& io() override { return io_; }
   Metrics& metrics() override { return metrics_; }
   const std::string& instance() const override { return owner_.instance_; }
+  void charge_memory(int64_t delta) override {
+    owner_.queued_bytes_.fetch_add(static_cast<uint64_t>(delta), std::memory_order_relaxed);
+    buffer_bytes_.set(owner_.queued_bytes_.load(std::memory_order_relaxed));
+  }
 
   void start() {
     thread_ = std::thread([this] {

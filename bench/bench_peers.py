@@ -44,8 +44,8 @@ def wait_listening(port, proc, what, timeout_s=15):
     raise PeerError("%s did not listen on port %d within %d s" % (what, port, timeout_s))
 
 
-def build_c_tool(cache_dir, source):
-    """Compiles bench/SOURCE (plain C) into the cache dir once per version of it; returns the path or None."""
+def build_c_tool(cache_dir, source, libs=()):
+    """Compiles bench/SOURCE (plain C, linked with libs) into the cache dir once per version of it; returns the path or None."""
     src = os.path.join(BENCH_DIR, source)
     with open(src, "rb") as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:12]
@@ -55,7 +55,7 @@ def build_c_tool(cache_dir, source):
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         return None
-    proc = subprocess.run([cc, "-O2", "-o", exe + ".tmp", src], capture_output=True, text=True)
+    proc = subprocess.run([cc, "-O2", "-o", exe + ".tmp", src] + list(libs), capture_output=True, text=True)
     if proc.returncode != 0:
         print("run_bench: could not compile %s:\n%s" % (src, proc.stderr), file=sys.stderr)
         return None
@@ -104,6 +104,30 @@ class NginxSink:
                 self.proc.kill()
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class KafkaMock:
+    """librdkafka's mock cluster in its own process (bench/kafka_mock_peer.c): brokers, and a topic."""
+
+    def __init__(self, cache_dir, topic, brokers=3, partitions=3):
+        exe = build_c_tool(cache_dir, "kafka_mock_peer.c", ["-lrdkafka"])
+        if not exe:
+            raise PeerError("could not build bench/kafka_mock_peer.c (needs a C compiler and librdkafka-dev)")
+        self.proc = subprocess.Popen([exe, str(brokers), topic, str(partitions)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.bootstraps = self.proc.stdout.readline().strip()
+        if not self.bootstraps:
+            self.stop()
+            raise PeerError("the Kafka mock cluster did not start")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()  # it serves until stdin closes
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
 
 
 def records_read(metrics_port, input_instance):

@@ -34,6 +34,9 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
           logdna, oci_logging (signed with a generated API key), each to
           nginx answering success (and handing out the tokens); every line
           delivered
+  kafka   tail -> parser json -> kafka (idempotent, acks=all, lz4) to
+          librdkafka's mock cluster (3 brokers, bench/kafka_mock_peer.c) in
+          its own process; every line delivered
   fanout  tail -> parser json -> six outputs at once (gelf over HTTP,
           cloudwatch_logs, google_cloud_logging, azure_logs_ingestion,
           ibm_cloud_logs, oci_logging), all to nginx; every output delivers
@@ -69,7 +72,7 @@ Exits non-zero only if sluice fails (an error exit, a timeout, lost records),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,fanout,syslog,rsyslog,http,
+                          [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,kafka,fanout,syslog,rsyslog,http,
                                   es_fs,es_fs_full,http_es,http_es_fs,http_es_fs_full,tax]
                           [--tax-seconds 60]
                           [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
@@ -102,7 +105,7 @@ ROOT = os.path.dirname(BENCH_DIR)
 FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0), "es": (6.71, 80.0), "lua_es": (8.78, 44.0)}
 TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (2.0, 25.0),
            "es": (2.0, 40.0), "lua_es": (2.5, 30.0), "loki": (2.5, 40.0), "cloudwatch": (2.0, 40.0), "google": (2.0, 40.0),
-           "azure": (2.0, 40.0), "ibm": (2.0, 40.0), "logdna": (2.0, 40.0), "oci": (2.0, 40.0), "fanout": (6.0, 80.0),
+           "azure": (2.0, 40.0), "ibm": (2.0, 40.0), "logdna": (2.0, 40.0), "oci": (2.0, 40.0), "kafka": (1.5, 60.0), "fanout": (6.0, 80.0),
            "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0),
            "es_fs": (2.5, 40.0), "es_fs_full": (None, 40.0), "http_es": (None, 40.0), "http_es_fs": (None, 40.0),
            "http_es_fs_full": (None, 40.0)}
@@ -120,6 +123,7 @@ TITLES = {
     "ibm": "tail → parser json → ibm_cloud_logs (IAM token, nginx sink)",
     "logdna": "tail → parser json → logdna (nginx sink)",
     "oci": "tail → parser json → oci_logging (OCI API-key signature, nginx sink)",
+    "kafka": "tail → parser json → kafka (acks=all, idempotent, lz4; librdkafka mock cluster)",
     "fanout": "tail → parser json → six outputs: gelf, cloudwatch, google, azure, ibm, oci (nginx sink)",
     "syslog": "syslog TCP (octet-counted RFC 5424, 100 conns) → null",
     "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
@@ -135,7 +139,8 @@ PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", 
                   "lua": "tail_json_lua_null.yaml", "es": "tail_json_es.yaml", "lua_es": "tail_json_lua_es.yaml",
                   "loki": "tail_json_loki.yaml", "cloudwatch": "tail_json_cloudwatch.yaml",
                   "google": "tail_json_google.yaml", "azure": "tail_json_azure.yaml", "ibm": "tail_json_ibm.yaml",
-                  "logdna": "tail_json_logdna.yaml", "oci": "tail_json_oci.yaml", "fanout": "tail_json_fanout.yaml",
+                  "logdna": "tail_json_logdna.yaml", "oci": "tail_json_oci.yaml", "kafka": "tail_json_kafka.yaml",
+                  "fanout": "tail_json_fanout.yaml",
                   "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
                   "http": "http_ndjson_null.yaml", "tax": "tail_json_null.yaml",
                   "es_fs": "tail_json_es.yaml", "es_fs_full": "tail_json_es.yaml", "http_es": "http_ndjson_es.yaml",
@@ -418,8 +423,11 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
     read_through(log_file)  # warm the page cache, as for Fluent Bit's figures
     env = {"BENCH_LOG": log_file, "BENCH_OUT": out_dir}
     env.update(storage_env(args, name))
-    sink = gelf = None
+    sink = gelf = kafka = None
     try:
+        if name == "kafka":
+            kafka = bench_peers.KafkaMock(args.cache_dir, "bench")
+            env.update(BENCH_KAFKA_BROKERS=kafka.bootstraps)
         if name in SINK_PIPELINES:
             sink = NginxSink(args.cache_dir)
             env.update(BENCH_SINK_PORT=str(sink.port), BENCH_ES_COMPRESS=args.es_compress)
@@ -450,12 +458,14 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
             sink.stop()
         if gelf:
             gelf.stop()
+        if kafka:
+            kafka.stop()
     if timed_out:
         raise BenchFailure("did not finish within %d s (killed); last log lines:\n%s" % (args.timeout, tail_of(log_path)))
     if code != 0:
         raise BenchFailure("exited with %d; last log lines:\n%s" % (code, tail_of(log_path)))
-    if name in ("null", "es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout", "es_fs",
-                "es_fs_full"):
+    if name in ("null", "es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "kafka", "fanout",
+                "es_fs", "es_fs_full"):
         check_delivered(log_path, args.lines, "one per line")
     if name in ("lua", "lua_es"):
         check_delivered(log_path, args.requests, "the aggregator emits one per request")

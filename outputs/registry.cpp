@@ -14,6 +14,7 @@
 #include "outputs/azure/azure_output.hpp"
 #include "outputs/ibm/ibm_output.hpp"
 #include "outputs/oci/oci_output.hpp"
+#include "outputs/kafka/kafka_output.hpp"
 
 namespace sluice {
 
@@ -34,6 +35,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"azure", azure_retired_schema, make_azure_retired_output},
       {"ibm_cloud_logs", ibm_cloud_logs_schema, make_ibm_cloud_logs_output},
       {"oci_logging", oci_logging_schema, make_oci_logging_output},
+      {"kafka", kafka_output_schema, make_kafka_output},
   };
   return plugins;
 }

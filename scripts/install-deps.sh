@@ -17,7 +17,7 @@ build_packages=(
   g++ make cmake pkg-config lld
   libboost-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
-  libsnappy-dev libdeflate-dev
+  libsnappy-dev libdeflate-dev librdkafka-dev
 )
 if [ "$build_only" -eq 1 ]; then
   packages=("${build_packages[@]}")
@@ -27,7 +27,7 @@ else
     build-essential git ca-certificates libboost-system-dev
     catch2 clang libclang-rt-14-dev python3 python3-yaml procps ccache
     nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl openssl bsdutils
-    prometheus
+    prometheus kcat
   )
   # Node.js and npm (test peers only): Debian's packages, unless a node with
   # npm is already there (NodeSource's nodejs ships npm and conflicts with Debian's).

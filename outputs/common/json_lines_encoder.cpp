@@ -1,6 +1,7 @@
 // JSON lines with a date key; see json_lines_encoder.hpp.
 #include "outputs/common/json_lines_encoder.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cctype>
 #include <cstdio>
@@ -90,8 +91,14 @@ void append_seconds(std::string& out, int64_t time_ns, int fraction_digits) {
   if (fraction_digits <= 0) return;
   uint64_t frac = mag % 1'000'000'000;
   for (int d = fraction_digits; d < 9; ++d) frac /= 10;
-  int n = std::snprintf(buf, sizeof buf, ".%0*llu", fraction_digits, static_cast<unsigned long long>(frac));
-  out.append(buf, static_cast<size_t>(n));
+  // Digits written by hand: snprintf per record was 1% of the kafka output's CPU.
+  int digits = std::min(fraction_digits, 9);
+  buf[0] = '.';
+  for (int i = digits; i >= 1; --i) {
+    buf[i] = static_cast<char>('0' + frac % 10);
+    frac /= 10;
+  }
+  out.append(buf, static_cast<size_t>(digits) + 1);
 }
 
 void append_date(std::string& out, int64_t time_ns, DateFormat format) {

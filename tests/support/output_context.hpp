@@ -21,11 +21,15 @@ class FakeOutputContext final : public OutputContext {
   Metrics& metrics() override { return metrics_; }
   const std::string& instance() const override { return name_; }
   uint64_t counter(std::string_view name) const { return metrics_.value(name, name_); }
+  void charge_memory(int64_t delta) override { charged_ += delta; }
+  // What the output charged beyond its batches (charge_memory) and holds now.
+  int64_t charged() const { return charged_; }
 
  private:
   boost::asio::io_context io_;
   Metrics metrics_;
   std::string name_;
+  int64_t charged_ = 0;
 };
 
 // Flushes batch and runs ctx's io_context until the output answers (30 s at most).

@@ -94,15 +94,15 @@ RouteConfig read_route(const YAML::Node& node, const YamlReader& in) {
       has_to = true;
       route.to_mark = in.mark(value);
       // to: {outputs: [...]}, to: [...] or to: name
-      YAML::Node outputs = value;
-      if (value.IsMap()) {
-        outputs = YAML::Node();
-        for (auto o = value.begin(); o != value.end(); ++o) {
+      // (yaml-cpp's Node::operator= writes into the node it refers to: bind once.)
+      auto outputs_of = [&](const YAML::Node& to) {
+        if (!to.IsMap()) return to;
+        for (auto o = to.begin(); o != to.end(); ++o)
           if (key_of(o->first, in) != "outputs")
             unknown_key(in.mark(o->first), key_of(o->first, in), {"outputs"}, "route '" + route.name + "' to");
-          outputs = o->second;
-        }
-      }
+        return to["outputs"];
+      };
+      const YAML::Node outputs = outputs_of(value);
       auto add = [&](const YAML::Node& item) {
         if (item.IsMap()) {
           for (auto f = item.begin(); f != item.end(); ++f) {

@@ -5,6 +5,7 @@
 
 #include <mutex>
 
+#include "agent/asio.hpp"
 #include "agent/condition.hpp"
 #include "agent/config/yaml_loader.hpp"
 #include "agent/log.hpp"
@@ -36,7 +37,7 @@ config::RuleConfig rule(std::string field, std::string op, std::vector<std::stri
 }
 
 // {"level": level, "status": status, "req": {"method": method}}
-Value record(Arena& arena, std::string_view level, int64_t status, std::string_view method = "GET") {
+Value make_record(Arena& arena, std::string_view level, int64_t status, std::string_view method = "GET") {
   std::vector<Member> scratch, inner;
   MapBuilder req(arena, inner);
   req.add("method", record::string(arena, method));
@@ -101,7 +102,7 @@ class MarkFilter : public Filter {
 
 ChunkPtr chunk_of(const std::vector<std::pair<std::string, int64_t>>& records, Sink& sink) {
   auto c = std::make_unique<Chunk>("app");
-  for (const auto& [level, status] : records) c->events.push_back({1, record(c->arena, level, status)});
+  for (const auto& [level, status] : records) c->events.push_back({1, make_record(c->arena, level, status)});
   c->acks.emplace_back(&sink, 1);
   return c;
 }
@@ -115,7 +116,7 @@ OutputSettings fast() {
 
 TEST_CASE("condition operators compare as Fluent Bit's", "[condition]") {
   Arena arena;
-  Value err = record(arena, "error", 503, "POST"), info = record(arena, "info", 200);
+  Value err = make_record(arena, "error", 503, "POST"), info = make_record(arena, "info", 200);
   auto holds = [&](const config::RuleConfig& r, const Value& v) { return Condition::compile(rules({r})).matches(v); };
   CHECK(holds(rule("$level", "eq", {"error"}), err));
   CHECK_FALSE(holds(rule("$level", "eq", {"error"}), info));

@@ -12,6 +12,8 @@
 
 namespace sluice {
 
+class ConditionalRoutes;  // agent/router.hpp
+
 struct Event {
   int64_t time_ns = 0;  // nanoseconds since the Unix epoch
   Value record;         // a Map; its memory belongs to the chunk's arena
@@ -32,6 +34,9 @@ class Chunk {
   std::vector<Event> events;
   // Released (acknowledging the input) when the chunk is destroyed; see AckRef.
   std::vector<AckRef> acks;
+  // The conditional routes (`routes:`) of the input that made it, if it has
+  // any: they, not the outputs' match, choose its records' outputs.
+  std::shared_ptr<const ConditionalRoutes> routes;
 
   // Marks every ack as undelivered (shutdown with data still queued).
   void fail_acks() const { for (const auto& a : acks) a.fail(); }

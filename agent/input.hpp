@@ -1,5 +1,6 @@
 // The interface between the core and an input component.
 #pragma once
+#include <map>
 #include <memory>
 #include <string>
 
@@ -45,6 +46,10 @@ class InputContext {
   virtual Metrics& metrics() = 0;
   // This instance's name for logs and metrics (alias, or plugin.N).
   virtual const std::string& instance() const = 0;
+  // Its own log_level (log::level_number; -1: the service's). The core
+  // applies it while calling the input; an input applies it (log::Scope) in
+  // the handlers it runs by itself.
+  virtual int log_level() const { return -1; }
 };
 
 // What an input hands to its successor when a reload rebuilds it with a new
@@ -85,6 +90,7 @@ class Input {
 struct BuildContext {
   const ParserSet* parsers = nullptr;
   std::string base_dir;  // directory of the main config file: relative paths start here
+  const std::map<std::string, std::string>* env = nullptr;  // the env: section (Lua's FLB_ENV)
 };
 
 }  // namespace sluice

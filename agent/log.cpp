@@ -7,12 +7,20 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <exception>
 #include <iterator>
 
 namespace sluice::log {
 
 namespace {
+
+// The service's level as level_number(); -1 before init(): then the spdlog
+// logger's own level decides (unit tests install capturing loggers).
+std::atomic<int> g_service_level{-1};
+// The current component's level (Scope); -1: none.
+thread_local int t_component_level = -1;
+
 spdlog::level::level_enum to_spdlog(Level level) {
   switch (level) {
     case Level::trace: return spdlog::level::trace;
@@ -37,15 +45,33 @@ std::string init(std::string_view level, const std::string& file) {
     }
   }
   logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
-  logger->set_level(spdlog::level::from_str(std::string(level)));
+  // sluice filters by level itself (enabled()): a component may log below the service's level.
+  logger->set_level(spdlog::level::trace);
+  g_service_level.store(level_number(level), std::memory_order_relaxed);
   logger->flush_on(spdlog::level::trace);
   spdlog::set_default_logger(logger);
   return {};
 }
 
-void set_level(std::string_view level) { spdlog::default_logger()->set_level(spdlog::level::from_str(std::string(level))); }
+void set_level(std::string_view level) { g_service_level.store(level_number(level), std::memory_order_relaxed); }
 
-bool enabled(Level level) { return spdlog::default_logger_raw()->should_log(to_spdlog(level)); }
+int level_number(std::string_view level) {
+  static constexpr std::string_view kNames[] = {"trace", "debug", "info", "warn", "error", "off"};
+  for (int i = 0; i < 6; ++i)
+    if (level == kNames[i]) return i;
+  if (level == "warning") return 3;
+  return -1;
+}
+
+bool enabled(Level level) {
+  int threshold = t_component_level;
+  if (threshold < 0) threshold = g_service_level.load(std::memory_order_relaxed);
+  if (threshold < 0) return spdlog::default_logger_raw()->should_log(to_spdlog(level));
+  return static_cast<int>(level) >= threshold;
+}
+
+Scope::Scope(int level) : previous_(t_component_level) { t_component_level = level; }
+Scope::~Scope() { t_component_level = previous_; }
 
 void write(Level level, fmt::string_view format, fmt::format_args args) {
   fmt::memory_buffer line;

@@ -19,10 +19,33 @@ enum class Level { trace, debug, info, warn, error };
 // With a file, lines are appended to it instead of stderr. Returns "" or why
 // the file can't be opened (then nothing is set up).
 std::string init(std::string_view level, const std::string& file = {});
-// Changes the level of the logger init() set up (hot reload).
+// Changes the service's level (hot reload).
 void set_level(std::string_view level);
-// Whether a line of this level is written (any thread).
+// Whether a line of this level is written (any thread): below the level of
+// the component whose Scope is current on this thread, or without one below
+// the service's level, it is not.
 bool enabled(Level level);
+
+// A level as a number for Scope: trace 0 .. error 4, off 5; -1 for a text
+// that is none of off, error, warn, info, debug, trace (or empty).
+int level_number(std::string_view level);
+
+// Per-plugin `log_level` (Fluent Bit's key on inputs, filters and outputs):
+// while a Scope lives, this thread's lines follow that component's level
+// instead of the service's, both ways (debug shows its debug lines, error
+// hides its warnings). level -1: the service's level. The core opens one
+// where it calls into a component (an output's worker thread holds one for
+// its life). Costs a thread-local store; nests.
+class Scope {
+ public:
+  explicit Scope(int level);
+  ~Scope();
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+ private:
+  int previous_;
+};
 // Formats and writes one line (any thread); a formatting error is written
 // in its place, never thrown.
 void write(Level level, fmt::string_view format, fmt::format_args args);

@@ -18,6 +18,7 @@
 #include "agent/log.hpp"
 #include "agent/output_backoff.hpp"
 #include "agent/output_wakeups.hpp"
+#include "agent/processor_chain.hpp"
 
 namespace sluice {
 
@@ -71,6 +72,7 @@ class OutputRunner::Worker final : public OutputContext {
 
   void start() {
     thread_ = std::thread([this] {
+      log::Scope scope(owner_.settings_.log_level);  // all the output logs, it logs on this thread
       output_->start(*this);
       io_.run();
     });
@@ -771,6 +773,8 @@ OutputRunner::OutputRunner(std::string instance, std::unique_ptr<Output> output,
 OutputRunner::~OutputRunner() = default;
 
 void OutputRunner::start() { worker_->start(); }
+
+void OutputRunner::set_processors(std::unique_ptr<ProcessorChain> processors) { processors_ = std::move(processors); }
 
 void OutputRunner::enqueue(SharedChunk chunk) {
   uint64_t bytes = chunk->memory_bytes();

@@ -18,6 +18,8 @@
 
 namespace sluice {
 
+class ProcessorChain;
+
 // Owns a worker thread with its own io_context; the Output and all queue and
 // retry state live on that thread. enqueue()/blocking_full() are called from the
 // main thread, drain() blocks its caller. enqueue() leaves a chunk in an
@@ -32,6 +34,10 @@ class OutputRunner {
 
   const std::string& instance() const { return instance_; }
   bool matches(std::string_view tag) const { return match_.matches(tag); }
+  // Its `processors:` (null: none). They run on the main thread, on what
+  // the pipeline routes here, before enqueue(); the runner only owns them.
+  ProcessorChain* processors() const { return processors_.get(); }
+  void set_processors(std::unique_ptr<ProcessorChain> processors);
 
   // Starts the worker thread and calls Output::start on it.
   void start();
@@ -104,6 +110,7 @@ class OutputRunner {
   std::atomic<uint64_t> undelivered_records_{0};
   mutable std::mutex health_mu_;
   Health health_;  // failure and success fields: written by the worker, read by the status server
+  std::unique_ptr<ProcessorChain> processors_;  // main thread only
   std::unique_ptr<Worker> worker_;
 };
 

@@ -1,12 +1,15 @@
 // Reading the per-output core settings; see output_settings.hpp.
 #include "agent/output_settings.hpp"
 
+#include "agent/log.hpp"
+
 #include <algorithm>
 
 namespace sluice {
 
 OutputSettings OutputSettings::from_config(const config::ComponentConfig& cfg, std::chrono::nanoseconds service_flush) {
   OutputSettings s;
+  if (cfg.has("log_level")) s.log_level = log::level_number(cfg.get_string("log_level"));
   std::string limit = cfg.get_string("retry_limit");
   if (limit == "no_limits" || limit == "false" || limit == "unlimited") {
     s.retry_limit.reset();

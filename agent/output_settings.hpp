@@ -19,6 +19,7 @@ struct OutputSettings {
   std::chrono::nanoseconds retry_cap{std::chrono::seconds(5)};
   uint64_t mem_buf_limit = 8 << 20;
   WhenFull when_full = WhenFull::Block;
+  int log_level = -1;  // its own log_level (log::level_number), -1: service.log_level
   int workers = 1;
   std::chrono::nanoseconds flush{std::chrono::seconds(1)};
   uint64_t batch_max_records = 10000;

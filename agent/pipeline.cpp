@@ -3,8 +3,26 @@
 
 #include "agent/chunk_compact.hpp"
 #include "agent/log.hpp"
+#include "agent/processor_chain.hpp"
+#include "agent/record.hpp"
 
 namespace sluice {
+
+namespace {
+
+// A chunk of the same tag, acknowledgements and routes holding copies of
+// the events `keep` selects (by index), in their own arena.
+template <class Keep>
+ChunkPtr copy_events(const Chunk& from, Keep&& keep) {
+  auto out = std::make_unique<Chunk>(from.tag);
+  out->acks = from.acks;
+  out->routes = from.routes;
+  for (size_t i = 0; i < from.events.size(); ++i)
+    if (keep(i)) out->events.push_back(Event{from.events[i].time_ns, record::deep_copy(from.events[i].record, out->arena)});
+  return out;
+}
+
+}  // namespace
 
 Pipeline::Pipeline(std::vector<FilterSlot> filters, std::vector<OutputRunner*> outputs, uint64_t mem_limit,
                    Metrics& metrics)
@@ -21,7 +39,7 @@ Pipeline::Pipeline(std::vector<FilterSlot> filters, std::vector<OutputRunner*> o
       memory_gauge_(metrics.counter("sluice_buffer_memory_bytes", "service", "pipeline", true,
                                             "Memory held by buffered records, against service.mem_limit.")) {}
 
-const Pipeline::Route& Pipeline::route(const std::string& tag) {
+Pipeline::Route& Pipeline::route(const std::string& tag) {
   auto it = routes_.find(tag);
   if (it != routes_.end()) return it->second;
   Route r;
@@ -29,26 +47,105 @@ const Pipeline::Route& Pipeline::route(const std::string& tag) {
     if (filters_[i].match.matches(tag)) r.filters.push_back(i);
   for (OutputRunner* o : outputs_)
     if (o->matches(tag)) r.outputs.push_back(o);
-  if (r.outputs.empty()) log::warn("no output matches tag '{}': its records are dropped (and counted)", tag);
   return routes_.emplace(tag, std::move(r)).first->second;
 }
 
 void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
-  const Route& r = route(chunk->tag);
+  Route& r = route(chunk->tag);
   for (size_t i : r.filters) {
     if (i < first_filter) continue;
+    log::Scope scope(filters_[i].log_level);
     filters_[i].filter->filter(*chunk);
     if (chunk->events.empty()) return;
   }
+  if (chunk->routes) return route_by_condition(std::move(chunk));
   if (r.outputs.empty()) {
+    if (!r.warned) log::warn("no output matches tag '{}': its records are dropped (and counted)", chunk->tag);
+    r.warned = true;
     unrouted_.add(chunk->events.size());
     return;
+  }
+  deliver(std::move(chunk), r.outputs);
+}
+
+void Pipeline::deliver(ChunkPtr chunk, const std::vector<OutputRunner*>& outputs) {
+  size_t with_processors = 0;
+  for (OutputRunner* o : outputs)
+    if (o->processors() != nullptr) ++with_processors;
+  if (with_processors > 0) {
+    // Each runs on its own copy; the last takes the chunk itself when no
+    // output without processors shares it.
+    bool shared_too = with_processors < outputs.size();
+    for (OutputRunner* o : outputs) {
+      if (o->processors() == nullptr) continue;
+      bool last = --with_processors == 0;
+      ChunkPtr own = last && !shared_too ? std::move(chunk) : copy_events(*chunk, [](size_t) { return true; });
+      o->processors()->process(std::move(own));
+    }
+    if (!shared_too) return;
   }
   compact(*chunk);  // charged (and queued) for what its records hold, not its arena's slack
   chunk->charge(&budget_);
   memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, budget_.load())));
   SharedChunk shared(std::move(chunk));
-  for (OutputRunner* o : r.outputs) o->enqueue(shared);
+  for (OutputRunner* o : outputs)
+    if (o->processors() == nullptr) o->enqueue(shared);
+}
+
+void Pipeline::enqueue_to(OutputRunner* output, ChunkPtr chunk) {
+  if (chunk->events.empty()) return;
+  compact(*chunk);
+  chunk->charge(&budget_);
+  memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, budget_.load())));
+  output->enqueue(SharedChunk(std::move(chunk)));
+}
+
+const std::vector<OutputRunner*>& Pipeline::targets(const ConditionalRoutes& routes, uint64_t mask) {
+  Targets& t = targets_[&routes];
+  if (t.by_route.empty()) {
+    // Route outputs were checked and named by their instance when loaded; an
+    // output a reload removed since is skipped.
+    for (const auto& route : routes.routes()) {
+      std::vector<OutputRunner*> outs;
+      for (const auto& name : route.outputs)
+        for (OutputRunner* o : outputs_)
+          if (o->instance() == name) outs.push_back(o);
+      t.by_route.push_back(std::move(outs));
+    }
+  }
+  auto it = t.by_mask.find(mask);
+  if (it != t.by_mask.end()) return it->second;
+  std::vector<OutputRunner*> outs;
+  for (size_t i = 0; i < t.by_route.size(); ++i) {
+    if ((mask >> i & 1) == 0) continue;
+    for (OutputRunner* o : t.by_route[i])
+      if (std::find(outs.begin(), outs.end(), o) == outs.end()) outs.push_back(o);
+  }
+  return t.by_mask.emplace(mask, std::move(outs)).first->second;
+}
+
+void Pipeline::route_by_condition(ChunkPtr chunk) {
+  const ConditionalRoutes& routes = *chunk->routes;
+  masks_.clear();
+  if (chunk->events.empty()) return;
+  bool one_set = true;
+  for (const Event& e : chunk->events) {
+    masks_.push_back(routes.select(e.record));
+    one_set = one_set && masks_.back() == masks_.front();
+  }
+  auto send = [&](ChunkPtr c, uint64_t mask) {
+    const auto& outs = targets(routes, mask);
+    if (outs.empty()) return unrouted_.add(c->events.size());  // no route took them: dropped, counted
+    deliver(std::move(c), outs);
+  };
+  if (one_set) return send(std::move(chunk), masks_.front());
+  // Records for different outputs: one chunk per set of routes, in order.
+  std::vector<uint64_t> seen;
+  for (uint64_t mask : masks_) {
+    if (std::find(seen.begin(), seen.end(), mask) != seen.end()) continue;
+    seen.push_back(mask);
+    send(copy_events(*chunk, [&](size_t i) { return masks_[i] == mask; }), mask);
+  }
 }
 
 std::string Pipeline::full_reason() const {
@@ -97,10 +194,14 @@ void Pipeline::reconfigure(std::vector<FilterSlot> filters, std::vector<OutputRu
   outputs_ = std::move(outputs);
   mem_limit_ = mem_limit;
   routes_.clear();  // routes point at filter indices and outputs that may be gone
+  targets_.clear();
 }
 
 void Pipeline::flush_filters() {
-  for (auto& slot : filters_) slot.filter->flush();
+  for (auto& slot : filters_) {
+    log::Scope scope(slot.log_level);
+    slot.filter->flush();
+  }
 }
 
 }  // namespace sluice

@@ -17,6 +17,7 @@ struct FilterSlot {
   std::string instance;
   TagMatcher match;
   std::unique_ptr<Filter> filter;
+  int log_level = -1;  // its own log_level (log::Scope), -1: service.log_level
 };
 
 // Main thread only (the pipeline "strand": inputs emit on it, filters run on it).
@@ -25,8 +26,13 @@ class Pipeline {
   Pipeline(std::vector<FilterSlot> filters, std::vector<OutputRunner*> outputs, uint64_t mem_limit, Metrics& metrics);
 
   // Runs filters from index `first_filter` on, then hands the chunk to the
-  // matching outputs. A chunk left empty by filters is released (acknowledged).
+  // matching outputs -- or, for a chunk of an input with conditional routes,
+  // each record to its routes' outputs. Outputs with processors get their
+  // own copy, run through them. A chunk left empty by filters is released
+  // (acknowledged).
   void submit(ChunkPtr chunk, size_t first_filter = 0);
+  // Queues a chunk for one output: what an output's processors hand on.
+  void enqueue_to(OutputRunner* output, ChunkPtr chunk);
   // True while the memory budget or a blocking output buffer is full, or an
   // output's dead-letter file can't be written.
   // Counts every pause (sluice_input_pauses_total); logs the first, then at
@@ -48,12 +54,23 @@ class Pipeline {
   struct Route {
     std::vector<size_t> filters;
     std::vector<OutputRunner*> outputs;
+    bool warned = false;  // "no output matches" was logged
   };
-  const Route& route(const std::string& tag);
+  Route& route(const std::string& tag);
+  // A conditional-routes object's outputs, by route, and by set of routes.
+  struct Targets {
+    std::vector<std::vector<OutputRunner*>> by_route;
+    std::unordered_map<uint64_t, std::vector<OutputRunner*>> by_mask;
+  };
+  const std::vector<OutputRunner*>& targets(const ConditionalRoutes& routes, uint64_t mask);
+  void route_by_condition(ChunkPtr chunk);
+  void deliver(ChunkPtr chunk, const std::vector<OutputRunner*>& outputs);
 
   std::vector<FilterSlot> filters_;
   std::vector<OutputRunner*> outputs_;
   std::unordered_map<std::string, Route> routes_;
+  std::unordered_map<const ConditionalRoutes*, Targets> targets_;
+  std::vector<uint64_t> masks_;  // scratch: each record's routes
   uint64_t mem_limit_;
   std::atomic<int64_t> budget_{0};
   bool paused_ = false;

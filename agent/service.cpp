@@ -64,6 +64,12 @@ bool Service::Impl::InputSlot::paused() const {
 void Service::Impl::InputSlot::emit(ChunkPtr chunk) {
   if (chunk->events.empty()) return;
   records_.add(chunk->events.size());
+  if (parts.processors) return parts.processors->process(std::move(chunk));  // then forward()
+  forward(std::move(chunk));
+}
+
+void Service::Impl::InputSlot::forward(ChunkPtr chunk) {
+  chunk->routes = parts.routes;
   if (buffer) return buffer->emit(std::move(chunk));
   svc_.pipeline->submit(std::move(chunk));
 }
@@ -75,9 +81,29 @@ bool Service::Impl::InputSlot::offer(ChunkPtr& chunk) {
   }
   offers_ = true;
   size_t n = chunk ? chunk->events.size() : 0;
-  if (!buffer->offer(chunk)) return false;
+  // Processors run once on a chunk, even when the buffer refuses it and the
+  // input offers it again.
+  if (parts.processors && chunk && chunk.get() != processed_) parts.processors->run(*chunk);
+  processed_ = nullptr;
+  if (chunk && chunk->events.empty()) {
+    records_.add(n);
+    chunk.reset();  // the processors dropped every record: taken (acknowledged)
+    return true;
+  }
+  if (!buffer->offer(chunk)) {
+    processed_ = chunk.get();
+    return false;
+  }
   records_.add(n);
   return true;
+}
+
+void Service::Impl::InputSlot::begin() {
+  log::Scope scope(parts.log_level);
+  if (parts.processors)
+    parts.processors->start(svc_.io, svc_.metrics, [this](ChunkPtr c) { forward(std::move(c)); });
+  input->start(*this);
+  started = true;
 }
 
 void Service::Impl::InputSlot::finished() {
@@ -120,6 +146,7 @@ Service::Impl::Impl(const config::PipelineConfig& loaded)
     slot->fingerprint = std::move(in.fingerprint);
     slot->plugin = std::move(in.plugin);
     slot->filesystem = in.filesystem;
+    slot->parts = std::move(in.parts);
     inputs.push_back(std::move(slot));
   }
   if (svc.get_bool("http_server")) {
@@ -147,8 +174,16 @@ std::unique_ptr<OutputRunner> Service::Impl::build_output(const config::Componen
   auto settings = OutputSettings::from_config(oc, service_flush);
   DeadLetter& dl = dead_letter_at(settings.dead_letter_file.empty() ? default_dead_letter : settings.dead_letter_file);
   TagMatcher match = TagMatcher::from_config(oc);
-  return std::make_unique<OutputRunner>(name, plugin.make(oc, build), std::move(settings), std::move(match), dl,
-                                        metrics);
+  auto runner = std::make_unique<OutputRunner>(name, plugin.make(oc, build), std::move(settings), std::move(match),
+                                               dl, metrics);
+  runner->set_processors(build_processors(oc, name, build));
+  return runner;
+}
+
+void Service::Impl::start_output(OutputRunner& runner) {
+  runner.start();
+  if (ProcessorChain* p = runner.processors())
+    p->start(io, metrics, [this, r = &runner](ChunkPtr c) { pipeline->enqueue_to(r, std::move(c)); });
 }
 
 Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> next) {
@@ -173,7 +208,7 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
     default_dead_letter = default_dead_letter_path(svc);
     dead_letter_at(default_dead_letter);
   }
-  BuildContext build{parsers, next->base_dir};
+  BuildContext build{parsers, next->base_dir, &next->env};
   // An output's batching follows service.flush unless it sets its own.
   std::string flush_fp = "flush=" + std::to_string(svc.get_duration("flush").count());
 
@@ -204,7 +239,7 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
       if (prior.name == f.name) fc.fail("alias", "two filters are named '" + f.name + "'");
     if (!keeps(f.name, f.fingerprint, fc, running_filters)) {
       const auto& plugin = find_plugin(filter_plugins(), fc.plugin());
-      f.fresh = FilterSlot{f.name, TagMatcher::from_config(fc), plugin.make(fc, build)};
+      f.fresh = FilterSlot{f.name, TagMatcher::from_config(fc), plugin.make(fc, build), component_log_level(fc)};
     }
     p.filters.push_back(std::move(f));
   }
@@ -213,8 +248,11 @@ Service::Impl::Plan Service::Impl::plan(std::unique_ptr<config::PipelineConfig> 
     Plan::InputPlan in{instance_name(ic, i), config::fingerprint(ic, next->base_dir), std::string(ic.plugin()), nullptr};
     for (const auto& prior : p.inputs)
       if (prior.name == in.name) ic.fail("alias", "two inputs are named '" + in.name + "'");
-    if (!keeps(in.name, in.fingerprint, ic, running_inputs))
+    auto routes = build_routes(ic, *next);  // checked even when the input is kept: outputs may have changed
+    if (!keeps(in.name, in.fingerprint, ic, running_inputs)) {
       in.fresh = find_plugin(input_plugins(), ic.plugin()).make(ic, build);
+      in.parts = {build_processors(ic, in.name, build), std::move(routes), component_log_level(ic)};
+    }
     p.inputs.push_back(std::move(in));
   }
   plan_storage(p, *next);
@@ -255,7 +293,12 @@ void Service::Impl::shutdown() {
   // What waits on disk stays there for the next start.
   for (auto& in : inputs)
     if (in->buffer) in->buffer->stop();
+  // What processors and filters hold goes on down the pipeline, in its order.
+  for (auto& in : inputs)
+    if (in->parts.processors) in->parts.processors->flush();
   pipeline->flush_filters();
+  for (auto& o : outputs)
+    if (ProcessorChain* p = o.runner->processors()) p->flush();
   // The status server keeps answering during the drain (ready says 503,
   // metrics show the drain) and stops in finish().
   // Outputs drain on their own threads; the main loop keeps running so that
@@ -319,14 +362,14 @@ int Service::Impl::run() {
     throw config::ConfigError(config::Mark{configs.back()->path, 0, 0}, "pipeline has no inputs");
   wait_signal();
   wait_hangup();
-  for (auto& o : outputs) o.runner->start();
-  for (size_t i = 0; i < pipeline->filters().size(); ++i) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
+  for (auto& o : outputs) start_output(*o.runner);
+  for (size_t i = 0; i < pipeline->filters().size(); ++i) {
+    log::Scope scope(pipeline->filters()[i].log_level);
+    pipeline->filters()[i].filter->start(*filter_ctxs[i]);
+  }
   for (auto& in : inputs) open_buffer(*in);
   warn_orphan_buffers();
-  for (auto& in : inputs) {
-    in->input->start(*in);
-    in->started = true;
-  }
+  for (auto& in : inputs) in->begin();
   started = true;
   if (status) status->start();
   log::info("sluice {} started: {} inputs, {} filters, {} outputs", SLUICE_VERSION, inputs.size(),

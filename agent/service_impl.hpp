@@ -24,6 +24,8 @@
 #include "agent/output_runner.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/pipeline.hpp"
+#include "agent/processor_chain.hpp"
+#include "agent/router.hpp"
 #include "agent/service.hpp"
 #include "agent/status_server.hpp"
 #include "agent/storage/input_buffer.hpp"
@@ -33,6 +35,17 @@ namespace sluice {
 
 // An instance's name: its alias, or "plugin.index".
 std::string instance_name(const config::ComponentConfig& cfg, size_t index);
+
+// A component's log_level as log::level_number(), -1 when unset (service_parts.cpp).
+int component_log_level(const config::ComponentConfig& cfg);
+// An input's or output's `processors:`, built (null when it has none); owner:
+// its instance name. Throws config::ConfigError.
+std::unique_ptr<ProcessorChain> build_processors(const config::ComponentConfig& owner, const std::string& owner_name,
+                                                 const BuildContext& build);
+// An input's `routes:`, compiled, their outputs checked against the
+// configuration's outputs and named by instance (null when it has none).
+std::shared_ptr<const ConditionalRoutes> build_routes(const config::ComponentConfig& input,
+                                                      const config::PipelineConfig& cfg);
 
 struct Service::Impl {
   // One input instance's context; a reload that changes the input's settings
@@ -67,11 +80,27 @@ struct Service::Impl {
     // For health (service_status.cpp).
     health::InputState health_state() const;
 
+    // What the core adds around the input: its processors, its conditional
+    // routes, its own log level. A reload swaps them with the input.
+    struct Parts {
+      std::unique_ptr<ProcessorChain> processors;
+      std::shared_ptr<const ConditionalRoutes> routes;
+      int log_level = -1;
+    };
+    Parts parts;
+    Parts next_parts;  // with `next`
+    int log_level() const override { return parts.log_level; }
+    // Starts its processors, then the input (in its log level).
+    void begin();
+    // A chunk past its processors: to its buffer, or the pipeline.
+    void forward(ChunkPtr chunk);
+
    private:
     Impl& svc_;
     std::string instance_;
     bool done_ = false;
     bool offers_ = false;  // the input acknowledges senders (uses offer())
+    const Chunk* processed_ = nullptr;  // a chunk its buffer refused after processors ran on it
     Counter& records_;
     // Since when paused() has answered true without a break (health).
     mutable std::optional<std::chrono::steady_clock::time_point> paused_since_;
@@ -113,6 +142,7 @@ struct Service::Impl {
       std::string name, fingerprint, plugin;
       std::unique_ptr<Input> fresh;  // null: keep the running one
       bool filesystem = false;       // storage.type filesystem
+      InputSlot::Parts parts;        // with fresh
     };
     struct FilterPlan {
       std::string name, fingerprint;
@@ -137,6 +167,8 @@ struct Service::Impl {
   // Builds what differs from the running pipeline (everything at start).
   // Throws config::ConfigError, leaving the running pipeline untouched.
   Plan plan(std::unique_ptr<config::PipelineConfig> next);
+  // Starts an output and its processors (their chunks go to it).
+  void start_output(OutputRunner& runner);
   std::unique_ptr<OutputRunner> build_output(const config::ComponentConfig& oc, const std::string& name,
                                              const BuildContext& build, std::chrono::nanoseconds service_flush);
   DeadLetter& dead_letter_at(const std::string& path);

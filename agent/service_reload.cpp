@@ -149,7 +149,7 @@ void Service::Impl::apply(Plan p) {
       next_outputs.push_back(std::move(outputs[old->second]));
       out_tally.kept.push_back(o.name);
     } else {
-      o.fresh->start();
+      start_output(*o.fresh);
       (old == old_output_at.end() ? out_tally.added : out_tally.changed).push_back(o.name);
       next_outputs.push_back({o.fingerprint, std::move(o.fresh)});
     }
@@ -181,12 +181,16 @@ void Service::Impl::apply(Plan p) {
   // The old filters not carried over are destroyed here, before their contexts.
   pipeline->reconfigure(std::move(chain), std::move(runner_ptrs), svc.get_size("mem_limit"));
   filter_ctxs = std::move(chain_ctxs);
-  for (size_t i : to_start) pipeline->filters()[i].filter->start(*filter_ctxs[i]);
+  for (size_t i : to_start) {
+    log::Scope scope(pipeline->filters()[i].log_level);
+    pipeline->filters()[i].filter->start(*filter_ctxs[i]);
+  }
 
   // 4. Replaced outputs hand over; dropped ones deliver what they hold.
   for (auto& old : outputs) {
     if (!old.runner) continue;  // carried over
     OutputRunner* raw = old.runner.get();
+    if (ProcessorChain* pc = raw->processors()) pc->flush();  // into its queue, which moves on or drains
     auto successor = std::find_if(next_outputs.begin(), next_outputs.end(),
                                   [&](const OutputSlot& o) { return o.runner->instance() == raw->instance(); });
     if (successor != next_outputs.end()) {
@@ -220,6 +224,7 @@ void Service::Impl::apply(Plan p) {
       slot->fingerprint = in.fingerprint;
       slot->plugin = in.plugin;
       slot->filesystem = in.filesystem;
+      slot->parts = std::move(in.parts);
       to_start_inputs.push_back(slot.get());
       inputs.push_back(std::move(slot));
       in_tally.added.push_back(in.name);
@@ -231,6 +236,7 @@ void Service::Impl::apply(Plan p) {
       slot->next = std::move(in.fresh);
       slot->next_fingerprint = in.fingerprint;
       slot->next_plugin = in.plugin;
+      slot->next_parts = std::move(in.parts);
       in_tally.changed.push_back(in.name);
     } else {
       in_tally.kept.push_back(in.name);
@@ -245,8 +251,7 @@ void Service::Impl::apply(Plan p) {
   for (InputSlot* slot : to_start_inputs) {
     try {
       open_buffer(*slot);
-      slot->input->start(*slot);
-      slot->started = true;
+      slot->begin();
     } catch (const std::exception& e) {
       log::error("reload: input {} could not start: {}", slot->instance(), e.what());
       reload_errors += std::string(reload_errors.empty() ? "" : "; ") + "input " + slot->instance() +
@@ -292,14 +297,15 @@ void Service::Impl::settle_inputs() {
     slot.input.reset();
     slot.started = false;
     slot.leaving = false;
+    if (slot.parts.processors) slot.parts.processors->flush();  // what they hold, on to the pipeline
     if (!slot.next) return true;
+    slot.parts = std::move(slot.next_parts);
     slot.input = std::move(slot.next);
     slot.fingerprint = std::move(slot.next_fingerprint);
     slot.plugin = std::move(slot.next_plugin);
     if (carry) slot.input->resume_from(std::move(carry));
     try {
-      slot.input->start(slot);
-      slot.started = true;
+      slot.begin();
     } catch (const std::exception& e) {
       log::error("reload: input {} could not start: {}", slot.instance(), e.what());
       reload_errors += std::string(reload_errors.empty() ? "" : "; ") + "input " + slot.instance() +

@@ -37,7 +37,10 @@ void Service::Impl::open_buffer(InputSlot& slot) {
     throw config::ConfigError("input " + slot.instance() + ": storage.type filesystem: " + e.what());
   }
   storage::InputBuffer::Feed feed{
-      [this](ChunkPtr c) { pipeline->submit(std::move(c)); },
+      [this, &slot](ChunkPtr c) {
+        c->routes = slot.parts.routes;  // not stored with the chunk
+        pipeline->submit(std::move(c));
+      },
       [this] { return !pipeline->full_reason().empty(); },
   };
   slot.buffer = std::make_unique<storage::InputBuffer>(std::move(store), report, io, metrics, *storage_limits,

@@ -67,6 +67,9 @@ const PluginSchema& service_schema() {
 const std::vector<KeyDecl>& common_keys(const std::string& kind) {
   static const std::vector<KeyDecl> input = {
       {"name", KeyType::String, "", "The plugin to run.", true},
+      {"log_level", KeyType::String, "", "This component's own log level (default: service.log_level), both ways: "
+       "debug shows its debug lines, error hides its warnings.", false, false,
+       {"off", "error", "warn", "info", "debug", "trace"}},
       {"tag", KeyType::String, "", "Tag of the records this input makes (default: the plugin name)."},
       {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
       {"storage.type", KeyType::String, "memory",
@@ -79,12 +82,18 @@ const std::vector<KeyDecl>& common_keys(const std::string& kind) {
   };
   static const std::vector<KeyDecl> filter = {
       {"name", KeyType::String, "", "The plugin to run.", true},
+      {"log_level", KeyType::String, "", "This component's own log level (default: service.log_level), both ways: "
+       "debug shows its debug lines, error hides its warnings.", false, false,
+       {"off", "error", "warn", "info", "debug", "trace"}},
       {"match", KeyType::String, "", "Glob on the tag (`app.*`); default `*` unless match_regex is set."},
       {"match_regex", KeyType::String, "", "Regular expression on the tag, instead of match."},
       {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
   };
   static const std::vector<KeyDecl> output = {
       {"name", KeyType::String, "", "The plugin to run.", true},
+      {"log_level", KeyType::String, "", "This component's own log level (default: service.log_level), both ways: "
+       "debug shows its debug lines, error hides its warnings.", false, false,
+       {"off", "error", "warn", "info", "debug", "trace"}},
       {"match", KeyType::String, "", "Glob on the tag (`app.*`); default `*` unless match_regex is set."},
       {"match_regex", KeyType::String, "", "Regular expression on the tag, instead of match."},
       {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},

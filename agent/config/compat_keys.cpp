@@ -17,8 +17,6 @@ KeyDecl alias(std::string_view name, KeyType type, std::string_view of) {
   return k;
 }
 
-constexpr std::string_view kLogLevel =
-    "sluice has one log level for everything (service.log_level); this component's messages follow it.";
 constexpr std::string_view kHealthModel =
     "sluice judges health by what it delivers, not by counting errors in a period: unhealthy when an output has "
     "delivered nothing for health.max_output_stall or an input was paused for health.max_paused.";
@@ -29,7 +27,6 @@ constexpr std::string_view kSuppress =
 
 const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
   static const std::vector<KeyDecl> input = {
-      note("log_level", KeyType::String, kLogLevel),
       note("log_suppress_interval", KeyType::Duration, kSuppress),
       note("mem_buf_limit", KeyType::Size,
            "sluice bounds memory per output (its mem_buf_limit) and in total (service.mem_limit); this input "
@@ -39,11 +36,9 @@ const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
       note("routable", KeyType::Bool, "every input's records are routed by the outputs' match."),
   };
   static const std::vector<KeyDecl> filter = {
-      note("log_level", KeyType::String, kLogLevel),
       note("log_suppress_interval", KeyType::Duration, kSuppress),
   };
   static const std::vector<KeyDecl> output = {
-      note("log_level", KeyType::String, kLogLevel),
       note("log_suppress_interval", KeyType::Duration, kSuppress),
       alias("net.connect_timeout", KeyType::Duration, "connect_timeout"),
       alias("net.io_timeout", KeyType::Duration, "request_timeout"),

@@ -10,16 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/mark.hpp"
+#include "agent/config/route_config.hpp"
 #include "agent/config/schema.hpp"
 
 namespace sluice::config {
-
-struct Mark {
-  std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
-  std::string str() const;
-};
 
 // Every configuration problem a user can meet; what() reads
 // "FILE:LINE:COL: message".
@@ -65,6 +60,14 @@ class ComponentConfig {
 
   // Used by the loader.
   void set(std::string key, Setting s) { settings_[std::move(key)] = std::move(s); }
+
+  // YAML only (Fluent Bit 3+): an input's or output's `processors: logs:`,
+  // filters run at that position (kind "processor"), each with its optional
+  // `condition:` (condition.rules empty: none).
+  struct Processor;
+  std::vector<Processor> processors;
+  // An input's conditional `routes: logs:` (Fluent Bit 4.2+).
+  std::vector<RouteConfig> routes;
   const std::map<std::string, Setting, std::less<>>& settings() const { return settings_; }
 
  private:
@@ -75,6 +78,11 @@ class ComponentConfig {
   std::string kind_;
   Mark mark_;
   std::map<std::string, Setting, std::less<>> settings_;
+};
+
+struct ComponentConfig::Processor {
+  ComponentConfig filter;
+  ConditionConfig condition;
 };
 
 // The largest values a config may give: far beyond any sensible setting, and

@@ -55,6 +55,18 @@ std::map<std::string, std::string> parser_fingerprints(const PipelineConfig& cfg
   return out;
 }
 
+std::string condition_text(const ConditionConfig& c) {
+  std::string out = c.any ? "or" : "and";
+  if (c.is_default) out += "default";
+  for (const auto& r : c.rules) {
+    append_field(out, r.field);
+    append_field(out, r.op);
+    out += r.is_list ? "L" : "S";
+    for (const auto& v : r.values) append_field(out, v);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string fingerprint(const ComponentConfig& cfg, const std::string& base_dir) {
@@ -68,6 +80,18 @@ std::string fingerprint(const ComponentConfig& cfg, const std::string& base_dir)
     for (const auto& v : setting.values) append_field(out, v);
     if (is_read_file_key(key) && setting.values.size() == 1 && !setting.values[0].empty())
       append_field(out, file_content(setting.values[0], base_dir));
+  }
+  // Processors and routes are part of the component: changing them rebuilds it.
+  for (const auto& p : cfg.processors) {
+    append_field(out, "processor");
+    append_field(out, fingerprint(p.filter, base_dir));
+    append_field(out, condition_text(p.condition));
+  }
+  for (const auto& r : cfg.routes) {
+    append_field(out, "route");
+    append_field(out, r.name);
+    append_field(out, r.has_condition ? condition_text(r.condition) : "-");
+    for (const auto& o : r.outputs) append_field(out, o);
   }
   return out;
 }
@@ -99,6 +123,8 @@ bool uses_any(const ComponentConfig& cfg, const std::vector<std::string>& parser
   for (const auto& [key, setting] : cfg.settings())
     for (const auto& v : setting.values)
       if (std::find(parser_names.begin(), parser_names.end(), v) != parser_names.end()) return true;
+  for (const auto& p : cfg.processors)
+    if (uses_any(p.filter, parser_names)) return true;
   return false;
 }
 

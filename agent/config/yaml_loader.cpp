@@ -14,6 +14,7 @@
 #include "agent/config/common_keys.hpp"
 #include "agent/config/service_compat.hpp"
 #include "agent/config/suggest.hpp"
+#include "agent/config/yaml_routes.hpp"
 #include "agent/join.hpp"
 #include "agent/parse/parser.hpp"
 #include "filters/registry.hpp"
@@ -88,14 +89,14 @@ class Loader {
   }
 
   // Validates one component map against schema (name excluded); `skip`
-  // names a key the caller reads itself.
+  // names keys the caller reads itself.
   ComponentConfig component(const YAML::Node& node, const PluginSchema& plugin, const std::string& kind,
-                            const std::string& file, std::string_view skip = {}) {
+                            const std::string& file, std::initializer_list<std::string_view> skip = {}) {
     const PluginSchema& schema = effective_schema(plugin, kind);
     ComponentConfig cfg(&schema, kind, mark(file, node.Mark()));
     for (auto it = node.begin(); it != node.end(); ++it) {
       std::string key = ascii_lower(key_text(it->first, file));
-      if (!skip.empty() && key == skip) continue;
+      if (std::find(skip.begin(), skip.end(), key) != skip.end()) continue;
       add_setting(cfg, schema, key, it->first, it->second, file);
     }
     for (const auto& decl : schema.keys) {
@@ -156,7 +157,7 @@ class Loader {
   MultilineParserConfig multiline_parser(const YAML::Node& item, const std::string& file) {
     expect_map(item, file, "a multiline parser");
     MultilineParserConfig mc;
-    mc.settings = component(item, multiline_parser_schema(), "multiline_parser", file, "rules");
+    mc.settings = component(item, multiline_parser_schema(), "multiline_parser", file, {"rules"});
     for (auto it = item.begin(); it != item.end(); ++it) {
       if (ascii_lower(key_text(it->first, file)) != "rules") continue;
       size_t n = 0;
@@ -199,7 +200,8 @@ class Loader {
   void load_env(const YAML::Node& env, const std::string& file) {
     expect_map(env, file, "env");
     for (auto it = env.begin(); it != env.end(); ++it)
-      env_[key_text(it->first, file)] = scalar(it->second, file, key_text(it->first, file));
+      out_.env[key_text(it->first, file)] = env_[key_text(it->first, file)] =
+          scalar(it->second, file, key_text(it->first, file));
   }
 
   void load_pipeline(const YAML::Node& node, const std::string& file) {
@@ -222,6 +224,7 @@ class Loader {
     }
   }
 
+  // kind "processor": a filter run as an input's or output's processor.
   ComponentConfig plugin_component(const YAML::Node& item, const std::string& kind, const std::string& file) {
     expect_map(item, file, "an " + kind);
     YAML::Node name_node;
@@ -250,10 +253,75 @@ class Loader {
       }
     };
     if (kind == "input") scan(input_plugins());
-    if (kind == "filter") scan(filter_plugins());
+    if (kind == "filter" || kind == "processor") scan(filter_plugins());
     if (kind == "output") scan(output_plugins());
+    if (schema == nullptr && kind == "processor")
+      unknown(mark(file, name_node.Mark()), "processor", name, known,
+              "sluice (its filters run as processors; Fluent Bit's own processors are not there)");
     if (schema == nullptr) unknown(mark(file, name_node.Mark()), kind + " plugin", name, known, "sluice");
-    return component(item, *schema, kind, file);
+    if (kind == "processor") return processor(item, *schema, file);
+    ComponentConfig cfg = component(item, *schema, kind, file, {"processors", "routes"});
+    for (auto it = item.begin(); it != item.end(); ++it) {
+      std::string key = ascii_lower(key_text(it->first, file));
+      if (key != "processors" && key != "routes") continue;
+      if (kind == "filter" || (kind == "output" && key == "routes"))
+        throw ConfigError(mark(file, it->first.Mark()),
+                          cfg.display_name() + ": '" + key + "' belongs on " +
+                              (key == "routes" ? "an input" : "an input or an output"));
+      YAML::Node value = it->second;
+      if (key == "routes") cfg.routes = read_routes(value, reader(file));
+      else load_processors(cfg, value, file);
+    }
+    return cfg;
+  }
+
+  YamlReader reader(const std::string& file) {
+    YamlReader r;
+    r.mark = [this, file](const YAML::Node& n) { return mark(file, n.Mark()); };
+    r.scalar = [this, file](const YAML::Node& n, const std::string& what) {
+      return interpolate(scalar(n, file, what), mark(file, n.Mark()));
+    };
+    r.warnings = &out_.warnings;
+    return r;
+  }
+
+  // `processors: {logs: [...]}` of an input or output: sluice's filters,
+  // run in that order at that position. Metrics and traces have nothing to
+  // run on in sluice.
+  void load_processors(ComponentConfig& owner, const YAML::Node& node, const std::string& file) {
+    expect_map(node, file, owner.display_name() + ": processors");
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string signal = ascii_lower(key_text(it->first, file));
+      if (signal == "logs") {
+        for (const auto& item : sequence(it->second, file, "processors.logs")) {
+          YAML::Node p = item;
+          auto cfg = plugin_component(p, "processor", file);
+          ComponentConfig::Processor unit{std::move(cfg), {}};
+          for (auto k = p.begin(); k != p.end(); ++k)
+            if (ascii_lower(key_text(k->first, file)) == "condition")
+              unit.condition = read_condition(k->second, reader(file), false);
+          owner.processors.push_back(std::move(unit));
+        }
+      } else if (signal == "metrics" || signal == "traces" || signal == "profiles") {
+        out_.warnings.push_back(mark(file, it->first.Mark()).str() + ": " + owner.display_name() + ": processors." +
+                                signal + " are ignored: sluice carries logs only");
+      } else {
+        unknown(mark(file, it->first.Mark()), "key", signal, {"logs", "metrics", "traces", "profiles"},
+                owner.display_name() + " processors");
+      }
+    }
+  }
+
+  // A filter as a processor: its own keys; match does nothing there (it runs
+  // on every record of its input or output, as in Fluent Bit).
+  ComponentConfig processor(const YAML::Node& item, const PluginSchema& plugin, const std::string& file) {
+    ComponentConfig cfg = component(item, plugin, "filter", file, {"condition"});
+    for (const char* key : {"match", "match_regex"})
+      if (cfg.has(key))
+        out_.warnings.push_back(cfg.mark_of(key).str() + ": " + cfg.display_name() + ": '" + key +
+                                "' does nothing on a processor: it runs on every record of its input or output "
+                                "(a condition selects records)");
+    return cfg;
   }
 
   void add_setting(ComponentConfig& cfg, const PluginSchema& schema, std::string key, const YAML::Node& key_node,

@@ -4,6 +4,7 @@
 // unknown keys refused with the nearest valid one, every value checked
 // against its declared type. Errors are config::ConfigError with file:line:col.
 #pragma once
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,6 +23,9 @@ struct PipelineConfig {
   std::vector<ComponentConfig> outputs;
   std::vector<ComponentConfig> parsers;
   std::vector<MultilineParserConfig> multiline_parsers;
+  // The `env:` section (classic: @SET), as written: ${VAR} reads it, and Lua
+  // scripts see it as the table FLB_ENV.
+  std::map<std::string, std::string> env;
   // Things that load but deserve a word ("FILE:LINE:COL: ..."): an unset
   // ${VAR} that became an empty string, say. The caller logs them.
   std::vector<std::string> warnings;

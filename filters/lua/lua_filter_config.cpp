@@ -4,11 +4,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "agent/host_name.hpp"
 #include "agent/log.hpp"
 #include "filters/lua/lua_filter.hpp"
 
@@ -55,6 +57,13 @@ lua::ScriptSource source(const config::ComponentConfig& cfg, const BuildContext&
     cfg.fail(has_code ? "code" : "script", "set either script (a Lua file) or code (inline Lua), one of the two");
   lua::ScriptSource src;
   src.params = params(cfg);
+  // FLB_ENV, as Fluent Bit's: the configuration's env: section (@SET), with
+  // HOSTNAME preset when the environment has none; empty values left out.
+  if (ctx.env != nullptr)
+    for (const auto& [name, value] : *ctx.env)
+      if (!value.empty()) src.env.emplace_back(name, value);
+  if (std::getenv("HOSTNAME") == nullptr && (ctx.env == nullptr || ctx.env->count("HOSTNAME") == 0))
+    src.env.emplace_back("HOSTNAME", host_name());
   if (has_code) {
     src.code = cfg.get_string("code");
     src.chunk_name = "=[code]";

@@ -14,6 +14,7 @@ std::variant<std::unique_ptr<LuaScript>, LuaError> LuaScript::load(const ScriptS
   std::unique_ptr<LuaScript> script(new LuaScript(std::move(options)));
   LuaState& lua = script->lua_;
   lua.set_string_table("sluice_params", source.params);
+  lua.set_string_table("FLB_ENV", source.env);
   lua.define_clock("sluice_now");
   lua.define_null("flb_null");
   if (auto error = lua.run(source.code, source.chunk_name)) return *error;

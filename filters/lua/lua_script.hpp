@@ -21,6 +21,7 @@ struct ScriptSource {
   std::string code;        // the script's text
   std::string chunk_name;  // "@/etc/sluice/x.lua" (errors say "/etc/sluice/x.lua:LINE:") or "=[code]"
   std::vector<std::pair<std::string, std::string>> params;  // the global table sluice_params
+  std::vector<std::pair<std::string, std::string>> env;     // the global table FLB_ENV
 };
 
 // What a call came to; error says what went wrong (a Lua error, with its

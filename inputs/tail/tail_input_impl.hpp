@@ -15,6 +15,7 @@
 
 #include "agent/asio.hpp"
 #include "agent/input.hpp"
+#include "agent/log.hpp"
 #include "inputs/tail/tail_acks.hpp"
 #include "inputs/tail/tail_config.hpp"
 #include "inputs/tail/tail_db.hpp"
@@ -90,7 +91,9 @@ class TailInput final : public Input {
   void arm(Timer& t, std::chrono::nanoseconds after, void (TailInput::*fn)());
   template <class F>
   auto guarded(F f) {
-    return [alive = alive_, f = std::move(f)](auto&&... args) {
+    // In the input's own log_level: these handlers run outside the core's calls.
+    return [alive = alive_, level = ctx_ != nullptr ? ctx_->log_level() : -1, f = std::move(f)](auto&&... args) {
+      log::Scope scope(level);
       if (*alive) f(std::forward<decltype(args)>(args)...);
     };
   }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 
 #include "tests/filters/lua_harness.hpp"
 #include "tests/support/process.hpp"
@@ -62,6 +63,19 @@ end)"));
   CHECK(h.last->events[2].time_ns == 4 * kSec);
   CHECK(h.ctx.counter("sluice_filter_records_dropped_total") == 1);
   CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == 0);
+}
+
+TEST_CASE("lua filter: FLB_ENV holds the configuration's env section", "[filters][lua_filter]") {
+  std::map<std::string, std::string> env{{"TEAM", "web"}, {"EMPTY", ""}, {"HOSTNAME", "box1"}};
+  LuaHarness h(inline_config(R"(
+function cb(tag, ts, record)
+  record.team = FLB_ENV["TEAM"]
+  record.host = FLB_ENV["HOSTNAME"]
+  record.empty = FLB_ENV["EMPTY"] == nil
+  return 2, ts, record
+end)"),
+               SLUICE_SOURCE_DIR, &env);
+  CHECK(h.run({"{}"}) == Strings{R"({"empty":true,"host":"box1","team":"web"})"});  // new keys by name
 }
 
 TEST_CASE("lua filter: Fluent Bit 4's five-argument callback", "[filters][lua_filter]") {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <mutex>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -69,11 +70,13 @@ class RecordingSink : public AckSink {
 // A lua filter built from YAML (relative script paths start at the source
 // tree) and started on a capturing context.
 struct LuaHarness {
-  explicit LuaHarness(std::string_view yaml, std::string base_dir = SLUICE_SOURCE_DIR)
+  explicit LuaHarness(std::string_view yaml, std::string base_dir = SLUICE_SOURCE_DIR,
+                      const std::map<std::string, std::string>* env = nullptr)
       : parsers(ParserSet::build({})) {
     BuildContext build;
     build.parsers = &parsers;
     build.base_dir = std::move(base_dir);
+    build.env = env;
     filter = make_lua_filter(config::load_component(lua_filter_schema(), "filter", yaml), build);
     filter->start(ctx);
   }

@@ -1,0 +1,100 @@
+// Issue 14 end to end: a tail input's processors (one with a condition, a
+// Lua one reading FLB_ENV), its conditional routes to two file outputs with
+// a default route, and one output's own processor, through the real binary.
+#include <catch2/catch.hpp>
+
+#include "tests/support/process.hpp"
+
+using namespace sluice::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("processors and conditional routes, end to end", "[e2e][routes]") {
+  TempDir dir;
+  write_file(dir.file("app.log"),
+             "{\"level\":\"info\",\"status\":200,\"n\":1}\n"
+             "{\"level\":\"error\",\"status\":200,\"n\":2}\n"
+             "{\"level\":\"info\",\"status\":503,\"n\":3}\n"
+             "{\"level\":\"debug\",\"n\":4}\n");
+  write_file(dir.file("p.yaml"), R"(env:
+  TEAM: web
+service:
+  log_level: warn
+  flush: 100ms
+  dead_letter_file: )" + dir.file("dl.jsonl") + R"(
+pipeline:
+  inputs:
+    - name: tail
+      path: )" + dir.file("app.log") + R"(
+      read_from_head: on
+      exit_on_eof: on
+      parser: json
+      tag: app
+      processors:
+        logs:
+          - name: lua
+            call: cb
+            code: |
+              function cb(tag, ts, record)
+                record["team"] = FLB_ENV["TEAM"]
+                return 2, ts, record
+              end
+          - name: modify
+            add: has_status yes
+            condition:
+              rules:
+                - {field: $status, op: gte, value: 0}
+      routes:
+        logs:
+          - name: errors
+            condition:
+              op: or
+              rules:
+                - {field: $status, op: gte, value: 500}
+                - {field: $level, op: eq, value: error}
+            to:
+              outputs: [errors]
+          - name: rest
+            condition: {default: true}
+            to: {outputs: [rest]}
+  outputs:
+    - name: file
+      alias: errors
+      path: )" + dir.path() + R"(
+      file: errors.out
+      format: plain
+      processors:
+        logs:
+          - name: modify
+            add: routed errors
+    - name: file
+      alias: rest
+      match: nothing
+      path: )" + dir.path() + R"(
+      file: rest.out
+      format: plain
+)");
+  Process p({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(p.wait(30s) == 0);
+  INFO(p.err());
+  std::string errors = read_file(dir.file("errors.out")), rest = read_file(dir.file("rest.out"));
+  INFO(errors << "---\n" << rest);
+  CHECK(count(errors, "\"n\":") == 2);
+  CHECK(count(errors, "\"n\":2") == 1);
+  CHECK(count(errors, "\"n\":3") == 1);
+  CHECK(count(errors, "\"routed\":\"errors\"") == 2);
+  CHECK(count(rest, "\"n\":") == 2);
+  CHECK(count(rest, "\"routed\"") == 0);  // the errors output's processor ran there only
+  // Every record went through the Lua processor; only those with a status through the conditional one.
+  CHECK(count(errors + rest, "\"team\":\"web\"") == 4);
+  CHECK(count(errors + rest, "\"has_status\":\"yes\"") == 3);
+}

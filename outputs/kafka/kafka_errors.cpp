@@ -1,8 +1,8 @@
 // Which librdkafka errors a retry can cure; part of the rdkafka_client
 // wrapper (it includes rdkafka.h). See rdkafka_client.hpp.
-#include <librdkafka/rdkafka.h>
 
 #include "outputs/kafka/rdkafka_client.hpp"
+#include "outputs/kafka/rdkafka_api.hpp"
 
 namespace sluice::kafka {
 

@@ -121,6 +121,9 @@ const config::PluginSchema& schema() {
 }
 
 Settings read_settings(const config::ComponentConfig& cfg) {
+  // librdkafka is loaded now, for the first kafka output (rdkafka_api.hpp):
+  // without it the output can't be configured, said at its line.
+  if (std::string missing = library_missing(); !missing.empty()) throw config::ConfigError(cfg.mark(), cfg.display_name() + ": " + missing);
   Settings s;
   read_message(cfg, s.message);
   int64_t retries = cfg.get_int("queue_full_retries");

@@ -1,8 +1,8 @@
 // librdkafka behind the Producer wrapper; see rdkafka_client.hpp.
 #include "outputs/kafka/rdkafka_client.hpp"
+#include "outputs/kafka/rdkafka_api.hpp"
 
 #include <fcntl.h>
-#include <librdkafka/rdkafka.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,12 +16,12 @@ constexpr size_t kErrLen = 512;
 
 // Fills a fresh conf with props; the first refusal's text in error.
 rd_kafka_conf_t* make_conf(const Properties& props, std::string& error) {
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  rd_kafka_conf_t* conf = rdkafka().rd_kafka_conf_new();
   char err[kErrLen];
   for (const auto& [name, value] : props) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+    if (rdkafka().rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       error = err;
-      rd_kafka_conf_destroy(conf);
+      rdkafka().rd_kafka_conf_destroy(conf);
       return nullptr;
     }
   }
@@ -46,7 +46,7 @@ void on_error(rd_kafka_t* rk, int code, const char* reason, void* opaque) {
   if (!cb.error) return;
   if (code == RD_KAFKA_RESP_ERR__FATAL) {
     char why[kErrLen];
-    int fatal = rd_kafka_fatal_error(rk, why, sizeof why);
+    int fatal = rdkafka().rd_kafka_fatal_error(rk, why, sizeof why);
     cb.error(error_of(fatal), why, true);
     return;
   }
@@ -54,7 +54,7 @@ void on_error(rd_kafka_t* rk, int code, const char* reason, void* opaque) {
 }
 
 void on_log(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
-  void* opaque = rd_kafka_opaque(rk);
+  void* opaque = rdkafka().rd_kafka_opaque(rk);
   if (opaque == nullptr) return;
   auto& cb = callbacks_of(opaque);
   if (cb.log) cb.log(level, facility, message);
@@ -69,18 +69,27 @@ struct Producer::Handle {
   rd_kafka_queue_t* main_queue = nullptr;
 };
 
-std::string library_version() { return rd_kafka_version_str(); }
+std::string library_missing() {
+  try {
+    rdkafka();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return {};
+}
+
+std::string library_version() { return rdkafka().rd_kafka_version_str(); }
 
 Error error_of(int code) {
   auto err = static_cast<rd_kafka_resp_err_t>(code);
-  return Error{code, rd_kafka_err2name(err), rd_kafka_err2str(err)};
+  return Error{code, rdkafka().rd_kafka_err2name(err), rdkafka().rd_kafka_err2str(err)};
 }
 
 std::optional<std::string> check_property(const std::string& name, const std::string& value) {
   std::string error;
   rd_kafka_conf_t* conf = make_conf({{name, value}}, error);
   if (conf == nullptr) return error;
-  rd_kafka_conf_destroy(conf);
+  rdkafka().rd_kafka_conf_destroy(conf);
   return std::nullopt;
 }
 
@@ -91,14 +100,14 @@ std::optional<std::string> check_properties(const Properties& props) {
   std::string error;
   rd_kafka_conf_t* conf = make_conf(trial, error);
   if (conf == nullptr) return error;
-  rd_kafka_conf_set_log_cb(conf, quiet_log);  // "no bootstrap.servers" is the point here
+  rdkafka().rd_kafka_conf_set_log_cb(conf, quiet_log);  // "no bootstrap.servers" is the point here
   char err[kErrLen];
-  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  rd_kafka_t* rk = rdkafka().rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
+    rdkafka().rd_kafka_conf_destroy(conf);
     return std::string(err);
   }
-  rd_kafka_destroy(rk);
+  rdkafka().rd_kafka_destroy(rk);
   return std::nullopt;
 }
 
@@ -107,32 +116,32 @@ std::unique_ptr<Producer> Producer::make(const Properties& props, Callbacks call
   p->callbacks_ = std::make_unique<Callbacks>(std::move(callbacks));
   rd_kafka_conf_t* conf = make_conf(props, error);
   if (conf == nullptr) return nullptr;
-  rd_kafka_conf_set_opaque(conf, p->callbacks_.get());
-  rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
-  rd_kafka_conf_set_stats_cb(conf, on_stats);
-  rd_kafka_conf_set_error_cb(conf, on_error);
-  rd_kafka_conf_set_log_cb(conf, on_log);
+  rdkafka().rd_kafka_conf_set_opaque(conf, p->callbacks_.get());
+  rdkafka().rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+  rdkafka().rd_kafka_conf_set_stats_cb(conf, on_stats);
+  rdkafka().rd_kafka_conf_set_error_cb(conf, on_error);
+  rdkafka().rd_kafka_conf_set_log_cb(conf, on_log);
   int fds[2];
   if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
     error = std::string("pipe: ") + std::strerror(errno);
-    rd_kafka_conf_destroy(conf);
+    rdkafka().rd_kafka_conf_destroy(conf);
     return nullptr;
   }
   p->wake_read_ = fds[0];
   p->wake_write_ = fds[1];
   char err[kErrLen];
   p->h_ = std::make_unique<Handle>();
-  p->h_->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
+  p->h_->rk = rdkafka().rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (p->h_->rk == nullptr) {
-    rd_kafka_conf_destroy(conf);
+    rdkafka().rd_kafka_conf_destroy(conf);
     error = err;
     return nullptr;
   }
   // Delivery reports, statistics and errors land on the main queue, which
   // writes one byte to the pipe each time it goes from empty to non-empty.
-  p->h_->main_queue = rd_kafka_queue_get_main(p->h_->rk);
+  p->h_->main_queue = rdkafka().rd_kafka_queue_get_main(p->h_->rk);
   static const char kByte = 1;
-  rd_kafka_queue_io_event_enable(p->h_->main_queue, p->wake_write_, &kByte, 1);
+  rdkafka().rd_kafka_queue_io_event_enable(p->h_->main_queue, p->wake_write_, &kByte, 1);
   return p;
 }
 
@@ -142,11 +151,11 @@ Producer::~Producer() {
     callbacks_->delivered = nullptr;
     callbacks_->stats = nullptr;
     callbacks_->error = nullptr;
-    rd_kafka_purge(h_->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_queue_io_event_enable(h_->main_queue, -1, nullptr, 0);
-    rd_kafka_queue_destroy(h_->main_queue);
-    for (auto& t : topics_) rd_kafka_topic_destroy(static_cast<rd_kafka_topic_t*>(t.second));
-    rd_kafka_destroy(h_->rk);
+    rdkafka().rd_kafka_purge(h_->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rdkafka().rd_kafka_queue_io_event_enable(h_->main_queue, -1, nullptr, 0);
+    rdkafka().rd_kafka_queue_destroy(h_->main_queue);
+    for (auto& t : topics_) rdkafka().rd_kafka_topic_destroy(static_cast<rd_kafka_topic_t*>(t.second));
+    rdkafka().rd_kafka_destroy(h_->rk);
   }
   if (wake_read_ >= 0) ::close(wake_read_);
   if (wake_write_ >= 0) ::close(wake_write_);
@@ -159,7 +168,7 @@ void* Producer::topic(std::string_view name) {
   if (it != topics_.end()) last_topic_ = &*it;
   if (it != topics_.end()) return it->second;
   std::string owned(name);
-  rd_kafka_topic_t* t = rd_kafka_topic_new(h_->rk, owned.c_str(), nullptr);
+  rd_kafka_topic_t* t = rdkafka().rd_kafka_topic_new(h_->rk, owned.c_str(), nullptr);
   if (t == nullptr) return nullptr;
   last_topic_ = &*topics_.emplace(std::move(owned), t).first;
   return t;
@@ -167,10 +176,10 @@ void* Producer::topic(std::string_view name) {
 
 int Producer::produce(const Message& m) {
   auto* t = static_cast<rd_kafka_topic_t*>(topic(m.topic));
-  if (t == nullptr) return rd_kafka_last_error();
+  if (t == nullptr) return rdkafka().rd_kafka_last_error();
   // msgflags 0: the value is not copied (it stays in the output's flight
   // until the report); the key always is.
-  return rd_kafka_producev(h_->rk, RD_KAFKA_V_RKT(t), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
+  return rdkafka().rd_kafka_producev(h_->rk, RD_KAFKA_V_RKT(t), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
                            RD_KAFKA_V_MSGFLAGS(0),
                            RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
                            RD_KAFKA_V_KEY(m.key.empty() ? nullptr : m.key.data(), m.key.size()),
@@ -181,7 +190,7 @@ int Producer::poll() {
   int served = 0;
   // Each call serves what is queued now; a few rounds catch what arrived meanwhile.
   for (int round = 0; round < 16; ++round) {
-    int n = rd_kafka_poll(h_->rk, 0);
+    int n = rdkafka().rd_kafka_poll(h_->rk, 0);
     if (n <= 0) break;
     served += n;
   }
@@ -194,15 +203,15 @@ void Producer::clear_wakeups() {
   }
 }
 
-int Producer::queued() const { return rd_kafka_outq_len(h_->rk); }
+int Producer::queued() const { return rdkafka().rd_kafka_outq_len(h_->rk); }
 
-void Producer::flush(int timeout_ms) { rd_kafka_flush(h_->rk, timeout_ms); }
+void Producer::flush(int timeout_ms) { rdkafka().rd_kafka_flush(h_->rk, timeout_ms); }
 
-void Producer::purge() { rd_kafka_purge(h_->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT); }
+void Producer::purge() { rdkafka().rd_kafka_purge(h_->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT); }
 
 std::optional<Error> Producer::fatal_error() {
   char why[kErrLen];
-  int code = rd_kafka_fatal_error(h_->rk, why, sizeof why);
+  int code = rdkafka().rd_kafka_fatal_error(h_->rk, why, sizeof why);
   if (code == 0) return std::nullopt;
   Error e = error_of(code);
   e.text = why;

@@ -18,6 +18,8 @@ namespace sluice::kafka {
 // librdkafka properties in the order given (later ones win, as in librdkafka).
 using Properties = std::vector<std::pair<std::string, std::string>>;
 
+// Loads librdkafka (on first use); "" or why it can't be loaded.
+std::string library_missing();
 // librdkafka's version, e.g. "2.0.2".
 std::string library_version();
 

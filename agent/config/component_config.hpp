@@ -35,8 +35,9 @@ struct Setting {
 class ComponentConfig {
  public:
   ComponentConfig() = default;
-  ComponentConfig(const PluginSchema* schema, std::string kind, Mark mark)
-      : schema_(schema), kind_(std::move(kind)), mark_(std::move(mark)) {}
+  // Defined below Processor: its member initializers need the complete type
+  // (clang instantiates the processors vector's destructor there).
+  ComponentConfig(const PluginSchema* schema, std::string kind, Mark mark);
 
   const PluginSchema& schema() const { return *schema_; }
   std::string_view plugin() const { return schema_->name; }
@@ -84,6 +85,9 @@ struct ComponentConfig::Processor {
   ComponentConfig filter;
   ConditionConfig condition;
 };
+
+inline ComponentConfig::ComponentConfig(const PluginSchema* schema, std::string kind, Mark mark)
+    : schema_(schema), kind_(std::move(kind)), mark_(std::move(mark)) {}
 
 // The largest values a config may give: far beyond any sensible setting, and
 // small enough that arithmetic on them can't overflow.

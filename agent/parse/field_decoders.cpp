@@ -10,6 +10,7 @@
 #include "agent/ascii_case.hpp"
 #include "agent/parse/json_format.hpp"
 #include "agent/record.hpp"
+#include "agent/utf8.hpp"
 
 namespace sluice {
 
@@ -27,30 +28,6 @@ int64_t hex_digits(std::string_view in, size_t& i, size_t max) {
   int64_t v = -1;
   for (size_t n = 0; n < max && i < in.size() && hex_value(in[i]) >= 0; ++n, ++i) v = (v < 0 ? 0 : v * 16) + hex_value(in[i]);
   return v;
-}
-
-size_t put_utf8(char* out, uint32_t cp) {
-  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;  // not a character
-  if (cp < 0x80) {
-    out[0] = static_cast<char>(cp);
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = static_cast<char>(0xC0 | (cp >> 6));
-    out[1] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = static_cast<char>(0xE0 | (cp >> 12));
-    out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = static_cast<char>(0xF0 | (cp >> 18));
-  out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = static_cast<char>(0x80 | (cp & 0x3F));
-  return 4;
 }
 
 // The code point of the numeric escape at in[i] (the byte after the

@@ -9,6 +9,7 @@
 
 #include "agent/parse/key_dedup.hpp"
 #include "agent/record.hpp"
+#include "agent/utf8.hpp"
 
 namespace sluice {
 
@@ -36,29 +37,6 @@ int32_t hex4(std::string_view s, size_t i) {
     v = v * 16 + d;
   }
   return v;
-}
-
-size_t put_utf8(char* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out[0] = static_cast<char>(cp);
-    return 1;
-  }
-  if (cp < 0x800) {
-    out[0] = static_cast<char>(0xC0 | (cp >> 6));
-    out[1] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    out[0] = static_cast<char>(0xE0 | (cp >> 12));
-    out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out[2] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  out[0] = static_cast<char>(0xF0 | (cp >> 18));
-  out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-  out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-  out[3] = static_cast<char>(0x80 | (cp & 0x3F));
-  return 4;
 }
 
 // Unescapes a quoted value's body into the arena. The output is never longer

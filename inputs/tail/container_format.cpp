@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "agent/parse/time_format.hpp"
+#include "agent/utf8.hpp"
 
 namespace sluice::tail {
 
@@ -104,29 +105,6 @@ int hex4(std::string_view s, size_t i) {
     v = v * 16 + d;
   }
   return v;
-}
-
-size_t put_utf8(char* dst, uint32_t cp) {
-  if (cp < 0x80) {
-    dst[0] = static_cast<char>(cp);
-    return 1;
-  }
-  if (cp < 0x800) {
-    dst[0] = static_cast<char>(0xC0 | (cp >> 6));
-    dst[1] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 2;
-  }
-  if (cp < 0x10000) {
-    dst[0] = static_cast<char>(0xE0 | (cp >> 12));
-    dst[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    dst[2] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 3;
-  }
-  dst[0] = static_cast<char>(0xF0 | (cp >> 18));
-  dst[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-  dst[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-  dst[3] = static_cast<char>(0x80 | (cp & 0x3F));
-  return 4;
 }
 
 // The string as it will live in the record: the raw view when it holds no

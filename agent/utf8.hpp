@@ -1,8 +1,9 @@
 // Writing one code point as UTF-8, shared by the decoders of escaped text
-// (logfmt, Docker/CRI lines, the parsers' decode_field).
+// (logfmt, Docker/CRI lines, the parsers' decode_field) and tail's encodings.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace sluice {
 
@@ -31,6 +32,12 @@ inline size_t put_utf8(char* out, uint32_t cp) {
   out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
   out[3] = static_cast<char>(0x80 | (cp & 0x3F));
   return 4;
+}
+
+// Appends cp to out as put_utf8 writes it.
+inline void append_utf8(std::string& out, uint32_t cp) {
+  char buf[4];
+  out.append(buf, put_utf8(buf, cp));
 }
 
 }  // namespace sluice

@@ -17,6 +17,8 @@ KeyDecl alias(std::string_view name, KeyType type, std::string_view of) {
   return k;
 }
 
+constexpr std::string_view kSystemResolver = "names are resolved with the system's resolver (getaddrinfo).";
+constexpr std::string_view kResolverOrder = "the system's resolver order (getaddrinfo, /etc/gai.conf) applies.";
 constexpr std::string_view kHealthModel =
     "sluice judges health by what it delivers, not by counting errors in a period: unhealthy when an output has "
     "delivered nothing for health.max_output_stall or an input was paused for health.max_paused.";
@@ -49,9 +51,9 @@ const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
            "an idle connection is kept until the server closes it, and reopened when needed."),
       note("net.keepalive_max_recycle", KeyType::Int, "a connection is reused until the server closes it."),
       note("net.max_worker_connections", KeyType::Int, "each of `workers` batches in flight has its own connection."),
-      note("net.dns.mode", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
-      note("net.dns.resolver", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
-      note("net.dns.prefer_ipv4", KeyType::Bool, "the system's resolver order (getaddrinfo, /etc/gai.conf) applies."),
+      note("net.dns.mode", KeyType::String, kSystemResolver),
+      note("net.dns.resolver", KeyType::String, kSystemResolver),
+      note("net.dns.prefer_ipv4", KeyType::Bool, kResolverOrder),
       note("net.source_address", KeyType::String, "connections use the address the kernel picks."),
       note("tls.verify_hostname", KeyType::Bool,
            "with tls.verify on, sluice always checks that the certificate names the host (or tls.vhost)."),
@@ -68,10 +70,10 @@ const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
       note("hc_retry_failure_count", KeyType::Int, kHealthModel),
       note("hc_period", KeyType::Duration, kHealthModel),
       note("coro_stack_size", KeyType::Size, "sluice's components are not coroutines with stacks of their own."),
-      note("dns.mode", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
-      note("dns.resolver", KeyType::String, "names are resolved with the system's resolver (getaddrinfo)."),
-      note("dns.prefer_ipv4", KeyType::Bool, "the system's resolver order (getaddrinfo, /etc/gai.conf) applies."),
-      note("dns.prefer_ipv6", KeyType::Bool, "the system's resolver order (getaddrinfo, /etc/gai.conf) applies."),
+      note("dns.mode", KeyType::String, kSystemResolver),
+      note("dns.resolver", KeyType::String, kSystemResolver),
+      note("dns.prefer_ipv4", KeyType::Bool, kResolverOrder),
+      note("dns.prefer_ipv6", KeyType::Bool, kResolverOrder),
       note("storage.delete_irrecoverable_chunks", KeyType::Bool,
            "an unreadable buffer segment is moved to <storage.path>/quarantine/ and counted, never deleted."),
       note("storage.backlog.flush_on_shutdown", KeyType::Bool,

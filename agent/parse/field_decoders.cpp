@@ -59,6 +59,21 @@ uint32_t numeric_escape(std::string_view in, size_t& i) {
   return 0x10000 + ((static_cast<uint32_t>(v) - 0xD800) << 10) + (static_cast<uint32_t>(low) - 0xDC00);
 }
 
+// The byte a C escape letter stands for (\n, \t, ...); any other byte,
+// \\ \" \' and \/ among them, stands for itself.
+char c_escape(char e) {
+  switch (e) {
+    case 'n': return '\n';
+    case 't': return '\t';
+    case 'r': return '\r';
+    case 'a': return '\a';
+    case 'b': return '\b';
+    case 'f': return '\f';
+    case 'v': return '\v';
+    default: return e;
+  }
+}
+
 }  // namespace
 
 namespace decode {
@@ -71,17 +86,7 @@ std::string_view escaped(std::string_view in, Arena& arena) {
       out[n++] = in[i];
       continue;
     }
-    char e = in[++i];
-    switch (e) {
-      case 'n': out[n++] = '\n'; break;
-      case 't': out[n++] = '\t'; break;
-      case 'r': out[n++] = '\r'; break;
-      case 'a': out[n++] = '\a'; break;
-      case 'b': out[n++] = '\b'; break;
-      case 'f': out[n++] = '\f'; break;
-      case 'v': out[n++] = '\v'; break;
-      default: out[n++] = e;  // \\ and \" included: the byte itself
-    }
+    out[n++] = c_escape(in[++i]);
   }
   return {out, n};
 }
@@ -102,16 +107,7 @@ std::string_view escaped_utf8(std::string_view in, Arena& arena) {
       n += put_utf8(out + n, numeric_escape(in, i));
       continue;
     }
-    switch (e) {
-      case 'n': out[n++] = '\n'; break;
-      case 't': out[n++] = '\t'; break;
-      case 'r': out[n++] = '\r'; break;
-      case 'a': out[n++] = '\a'; break;
-      case 'b': out[n++] = '\b'; break;
-      case 'f': out[n++] = '\f'; break;
-      case 'v': out[n++] = '\v'; break;
-      default: out[n++] = e;  // \" \' \\ \/ and any other byte: the byte itself
-    }
+    out[n++] = c_escape(e);
     ++i;
   }
   return {out, n};

@@ -2,30 +2,13 @@
 #include "inputs/tail/tail_encoding.hpp"
 
 #include "agent/ascii_case.hpp"
+#include "agent/utf8.hpp"
 
 namespace sluice::tail {
 
 namespace {
 
 constexpr uint32_t kReplacement = 0xFFFD;
-
-void put_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 // Windows-1252's 0x80-0x9F; the five bytes it leaves undefined map to the
 // C1 control of the same value, as the WHATWG encoding standard does.
@@ -62,14 +45,14 @@ void utf16_to_utf8(std::string_view raw, bool big_endian, std::string& out) {
     if (u >= 0xD800 && u <= 0xDBFF && i + 3 < raw.size()) {
       uint32_t lo = unit(i + 2);
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
-        put_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+        append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
         i += 2;
         continue;
       }
     }
-    put_utf8(out, u >= 0xD800 && u <= 0xDFFF ? kReplacement : u);
+    append_utf8(out, u >= 0xD800 && u <= 0xDFFF ? kReplacement : u);
   }
-  if (i < raw.size()) put_utf8(out, kReplacement);
+  if (i < raw.size()) append_utf8(out, kReplacement);
 }
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
@@ -123,7 +106,7 @@ void to_utf8(TextEncoding e, std::string_view raw, bool at_file_start, std::stri
         uint32_t cp = b;
         if (e == TextEncoding::Win1252 && b >= 0x80 && b <= 0x9F) cp = kWin1252High[b - 0x80];
         if (e == TextEncoding::Latin9) cp = latin9(b);
-        put_utf8(out, cp);
+        append_utf8(out, cp);
       }
       return;
   }

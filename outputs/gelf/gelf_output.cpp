@@ -4,6 +4,7 @@
 #include "outputs/gelf/gelf_output.hpp"
 
 #include "agent/log.hpp"
+#include "outputs/common/record_outcomes.hpp"
 #include "outputs/gelf/gelf_encoder.hpp"
 #include "outputs/gelf/gelf_tcp.hpp"
 #include "outputs/gelf/gelf_transport.hpp"
@@ -20,22 +21,6 @@ struct Flight {
   std::vector<uint32_t> record_of;  // msgs[i] encodes record record_of[i]
   std::vector<RecordOutcome> outcomes;
 };
-
-// One FlushResult for the batch when every record shares its outcome, else per record.
-FlushResult summarize(std::vector<RecordOutcome>& outcomes) {
-  bool same = true;
-  for (const auto& o : outcomes)
-    if (o.outcome != outcomes.front().outcome || o.reason != outcomes.front().reason) same = false;
-  if (outcomes.empty() || (same && outcomes.front().outcome == Outcome::Delivered)) return FlushResult::delivered();
-  FlushResult r;
-  r.outcome = outcomes.front().outcome;
-  r.reason = outcomes.front().reason;
-  if (!same) {
-    r.outcome = Outcome::Retry;
-    r.per_record = std::move(outcomes);
-  }
-  return r;
-}
 
 // Runs on its worker thread (OutputContext::io()); the transport does its
 // I/O there asynchronously, so flush() returns before delivery.

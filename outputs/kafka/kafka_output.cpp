@@ -10,6 +10,7 @@
 
 #include "agent/asio.hpp"
 #include "agent/log.hpp"
+#include "outputs/common/record_outcomes.hpp"
 #include "outputs/kafka/kafka_encoder.hpp"
 #include "outputs/kafka/kafka_settings.hpp"
 #include "outputs/kafka/kafka_stats.hpp"
@@ -59,23 +60,6 @@ struct Flight {
   int64_t charged = 0;
   bool finished() const { return next == messages.size() && outstanding == 0; }
 };
-
-// One FlushResult for the batch when every record shares its outcome, else
-// per record. No outcomes: every record was delivered.
-FlushResult summarize(std::vector<RecordOutcome>& outcomes) {
-  bool same = true;
-  for (const auto& o : outcomes)
-    if (o.outcome != outcomes.front().outcome || o.reason != outcomes.front().reason) same = false;
-  if (outcomes.empty() || (same && outcomes.front().outcome == Outcome::Delivered)) return FlushResult::delivered();
-  FlushResult r;
-  r.outcome = outcomes.front().outcome;
-  r.reason = outcomes.front().reason;
-  if (!same) {
-    r.outcome = Outcome::Retry;
-    r.per_record = std::move(outcomes);
-  }
-  return r;
-}
 
 log::Level level_of(int syslog_level) {
   if (syslog_level <= 3) return log::Level::error;

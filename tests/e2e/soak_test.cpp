@@ -73,10 +73,7 @@ struct Sample {
 
 Sample sample_of(pid_t pid) {
   Sample s;
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kb = std::stoull(line.substr(6));
+  s.rss_kb = rss_kb(pid);
   std::error_code ec;
   for (auto it = std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
@@ -263,17 +260,10 @@ TEST_CASE("soak: the backend down for 60 s: memory flat while the disk grows, ca
   auto down_at = std::chrono::steady_clock::now();
   post_for(10s);  // the output's memory fills, then the disk takes the rest
   Sample early = sample_of(s.process->pid());
-  auto disk_bytes = [&] {
-    uint64_t n = 0;
-    std::error_code ec;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir.file("buf"), ec))
-      if (e.is_regular_file(ec)) n += e.file_size(ec);
-    return n;
-  };
-  uint64_t disk_early = disk_bytes();
+  uint64_t disk_early = dir_bytes(dir.file("buf"));
   post_for(std::chrono::duration_cast<std::chrono::seconds>(60s - (std::chrono::steady_clock::now() - down_at)));
   Sample late = sample_of(s.process->pid());
-  uint64_t disk_late = disk_bytes();
+  uint64_t disk_late = dir_bytes(dir.file("buf"));
   WARN("60 s outage: RSS " << early.rss_kb << " kB -> " << late.rss_kb << " kB, disk " << disk_early << " -> "
                            << disk_late << " bytes, " << acked.size() << " records acknowledged");
   CHECK(disk_late > disk_early + 1024 * 1024);

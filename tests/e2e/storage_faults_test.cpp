@@ -46,22 +46,6 @@ ChunkPtr seq_chunk(int seq) {
   return c;
 }
 
-uint64_t rss_kb(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
-  return 0;
-}
-
-uint64_t dir_bytes(const std::string& dir) {
-  uint64_t n = 0;
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(dir, ec))
-    if (e.is_regular_file(ec)) n += e.file_size(ec);
-  return n;
-}
-
 std::string ndjson(int from, int n) {
   std::string body;
   for (int i = from; i < from + n; ++i) body += "{\"seq\":" + std::to_string(i) + ",\"msg\":\"" + std::string(40, 'm') + "\"}\n";

@@ -24,14 +24,14 @@ std::string error_detail(const http::Response& response) {
   if (parser.parse(response.body).get(doc) == simdjson::SUCCESS && doc.is_object()) {
     std::string_view error = http::member_string(doc, "error");
     if (!error.empty()) {
-      std::string out(error);
+      std::string out = http::one_line(error, false, kQuoteBytes);
       std::string_view description = http::member_string(doc, "error_description");
       if (!description.empty()) out += ": " + http::one_line(description, false, kQuoteBytes);
       return out;
     }
     simdjson::dom::element api;
     if (doc["error"].get(api) == simdjson::SUCCESS && api.is_object()) {
-      std::string out(http::member_string(api, "status"));
+      std::string out = http::one_line(http::member_string(api, "status"), false, kQuoteBytes);
       std::string_view message = http::member_string(api, "message");
       if (!message.empty()) out += (out.empty() ? "" : ": ") + http::one_line(message, false, kQuoteBytes);
       if (!out.empty()) return out;

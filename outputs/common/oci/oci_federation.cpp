@@ -81,7 +81,7 @@ std::string describe_failure(const http::Response& response, const std::string& 
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(response.body).get(doc) == simdjson::SUCCESS && doc.is_object()) {
-    std::string code(member_string(doc, "code"));
+    std::string code = one_line(member_string(doc, "code"));
     std::string message = one_line(member_string(doc, "message"));
     if (!code.empty() || !message.empty()) {
       return out + ": " + code + (code.empty() || message.empty() ? "" : ": ") + message;

@@ -15,6 +15,10 @@ class FilterContext {
   virtual void emit(ChunkPtr chunk) = 0;
   virtual Metrics& metrics() = 0;
   virtual const std::string& instance() const = 0;
+  // Its own log_level (log::level_number; -1: the service's). The core
+  // applies it while calling the filter; a filter applies it (log::Scope) in
+  // the handlers it runs by itself (timers).
+  virtual int log_level() const { return -1; }
 };
 
 // A filter runs on the main thread, on chunks whose tag its match selects.

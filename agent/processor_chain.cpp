@@ -15,6 +15,7 @@ class ProcessorChain::Context final : public FilterContext {
   }
   Metrics& metrics() override { return metrics_; }
   const std::string& instance() const override { return chain_.units_[index_].instance; }
+  int log_level() const override { return chain_.units_[index_].log_level; }
 
  private:
   ProcessorChain& chain_;

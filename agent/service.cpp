@@ -357,6 +357,9 @@ void Service::Impl::log_summary() const {
   }
 }
 
+// Its slot's level: after a reload moved it, the slot it is in now.
+int Service::Impl::FilterCtx::log_level() const { return svc_.pipeline->filters()[index_].log_level; }
+
 int Service::Impl::run() {
   if (inputs.empty())
     throw config::ConfigError(config::Mark{configs.back()->path, 0, 0}, "pipeline has no inputs");

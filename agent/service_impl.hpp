@@ -117,6 +117,7 @@ struct Service::Impl {
     }
     Metrics& metrics() override { return svc_.metrics; }
     const std::string& instance() const override { return instance_; }
+    int log_level() const override;
     void move_to(size_t index) { index_ = index; }
 
     std::string fingerprint;

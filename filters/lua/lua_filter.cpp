@@ -89,6 +89,7 @@ class LuaFilter final : public Filter {
     timer_->async_wait([this](const boost::system::error_code& ec) {
       timer_armed_ = false;
       if (ec || flushed_) return;
+      log::Scope scope(ctx_->log_level());  // a handler of its own: the filter's log_level
       if (fns_.timer != lua::LuaState::kNoRef) emit_from(fns_.timer, config_.timer_call);
       hold_.expire(lua::AckHold::Clock::now());
       // Nothing held and no timer_call: sleep until filter() holds an ack.

@@ -149,6 +149,7 @@ class MultilineFilter final : public Filter {
     timer_->async_wait([this, alive = alive_](const boost::system::error_code& ec) {
       if (!*alive || ec) return;
       armed_ = false;
+      log::Scope scope(ctx_->log_level());  // a handler of its own: the filter's log_level
       on_timer();
     });
   }

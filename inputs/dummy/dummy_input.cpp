@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "agent/asio.hpp"
+#include "agent/log.hpp"
 #include "agent/parse/json_format.hpp"
 #include "agent/record.hpp"
 
@@ -57,6 +58,7 @@ class DummyInput final : public Input {
     timer_->expires_after(tick);
     timer_->async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopped_) return;
+      log::Scope scope(ctx_->log_level());  // a handler of its own: the input's log_level
       on_tick();
     });
   }

@@ -132,7 +132,9 @@ class HttpInput final : public Input, public RequestHandler {
     return h;
   }
 
+  // The server calls these from its own handlers: in the input's log_level.
   std::optional<HttpAnswer> check(const RequestHead& head) override {
+    log::Scope scope(ctx_->log_level());
     std::string_view path = head.target.substr(0, head.target.find('?'));
     if (head.method == "GET" && path == "/health" && s_.health_endpoint) {
       HttpAnswer a;
@@ -167,6 +169,7 @@ class HttpInput final : public Input, public RequestHandler {
   }
 
   HttpAnswer handle(const RequestHead& head, std::string& body) override {
+    log::Scope scope(ctx_->log_level());
     metrics_.bytes->add(body.size());
     // Checked again: the pipeline may have filled while the body arrived.
     if (ctx_->paused()) return busy();
@@ -199,6 +202,7 @@ class HttpInput final : public Input, public RequestHandler {
   }
 
   void refused(std::string_view remote, int status, std::string_view reason) override {
+    log::Scope scope(ctx_->log_level());
     metrics_.refused->add();
     if (auto line = refusal_log_.refused(ctx_->instance(), remote, status, reason)) log::warn("{}", *line);
   }

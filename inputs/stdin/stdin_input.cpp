@@ -95,6 +95,7 @@ class StdinInput final : public Input {
     if (sd_) {
       sd_->async_read_some(asio::buffer(buf_), [this, alive = alive_](const boost::system::error_code& ec, size_t n) {
         if (!*alive || stopped_) return;
+        log::Scope scope(ctx_->log_level());  // a handler of its own: the input's log_level
         if (ec == asio::error::operation_aborted) return;
         if (ec && ec != asio::error::eof) log::warn("input {}: reading stdin: {}", ctx_->instance(), ec.message());
         if (ec || n == 0) return on_eof();
@@ -105,6 +106,7 @@ class StdinInput final : public Input {
     }
     asio::post(ctx_->io(), [this, alive = alive_] {
       if (!*alive || stopped_) return;
+      log::Scope scope(ctx_->log_level());
       ssize_t n = ::read(fd_, buf_.data(), buf_.size());
       if (n < 0 && errno == EINTR) return read_next();
       if (n < 0) log::warn("input {}: reading stdin: {}", ctx_->instance(), std::strerror(errno));

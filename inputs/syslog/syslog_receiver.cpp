@@ -128,6 +128,7 @@ void Receiver::schedule_flush() {
   if (flush_posted_) return;
   flush_posted_ = true;
   asio::post(ctx_.io(), [self = shared_from_this()] {
+    log::Scope scope(self->log_level());
     self->flush_posted_ = false;
     self->flush();
   });
@@ -158,6 +159,7 @@ void Receiver::arm_pause_timer() {
   pause_timer_armed_ = true;
   pause_timer_.expires_after(kPausedRecheck);
   pause_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    log::Scope scope(self->log_level());
     self->pause_timer_armed_ = false;
     if (!ec) self->recheck_pause();
   });

@@ -61,6 +61,8 @@ class Receiver : public std::enable_shared_from_this<Receiver> {
   SyslogMetrics& metrics() { return metrics_; }
   boost::asio::io_context& io() { return ctx_.io(); }
   const std::string& instance() const { return ctx_.instance(); }
+  // The input's own log_level, for the handlers the connections run by themselves.
+  int log_level() const { return ctx_.log_level(); }
   bool stopped() const { return stopped_; }
   // Connections stop reading while true: the pipeline is full, or a chunk
   // the input's buffer refused (disk full) waits to be offered again.

@@ -119,6 +119,7 @@ class StreamConnection final : public Connection,
   }
 
   void on_handshake(const error_code& ec) {
+    log::Scope scope(rx_->log_level());
     handshaken_ = true;
     timer_.cancel();
     if (rx_->stopped()) return;
@@ -151,6 +152,7 @@ class StreamConnection final : public Connection,
   }
 
   void on_readable(const error_code& ec) {
+    log::Scope scope(rx_->log_level());
     if (closed_ || rx_->stopped()) return;
     if (ec) return end();
     if (rx_->paused()) {
@@ -235,6 +237,7 @@ class StreamListener final : public Listener, public std::enable_shared_from_thi
 
  private:
   void on_accept(const error_code& ec, Socket socket) {
+    log::Scope scope(rx_->log_level());
     if (stopped_ || rx_->stopped()) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;

@@ -84,6 +84,7 @@ class DatagramListener final : public Listener, public std::enable_shared_from_t
 
  private:
   void on_readable(const error_code& ec) {
+    log::Scope scope(rx_->log_level());
     if (stopped_ || rx_->stopped()) return;
     if (ec) {
       if (ec != asio::error::operation_aborted)

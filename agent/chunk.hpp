@@ -37,6 +37,9 @@ class Chunk {
   // The conditional routes (`routes:`) of the input that made it, if it has
   // any: they, not the outputs' match, choose its records' outputs.
   std::shared_ptr<const ConditionalRoutes> routes;
+  // With routes: the routes (bits) this chunk travels, once the pipeline
+  // split the input's chunk by them before the filters; 0 until then.
+  uint64_t route_mask = 0;
 
   // Marks every ack as undelivered (shutdown with data still queued).
   void fail_acks() const { for (const auto& a : acks) a.fail(); }

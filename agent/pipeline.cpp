@@ -1,6 +1,8 @@
 // Filter chain and routing; see pipeline.hpp.
 #include "agent/pipeline.hpp"
 
+#include <algorithm>
+
 #include "agent/chunk_compact.hpp"
 #include "agent/log.hpp"
 #include "agent/processor_chain.hpp"
@@ -17,6 +19,7 @@ ChunkPtr copy_events(const Chunk& from, Keep&& keep) {
   auto out = std::make_unique<Chunk>(from.tag);
   out->acks = from.acks;
   out->routes = from.routes;
+  out->route_mask = from.route_mask;
   for (size_t i = 0; i < from.events.size(); ++i)
     if (keep(i)) out->events.push_back(Event{from.events[i].time_ns, record::deep_copy(from.events[i].record, out->arena)});
   return out;
@@ -51,6 +54,11 @@ Pipeline::Route& Pipeline::route(const std::string& tag) {
 }
 
 void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
+  if (chunk->routes && chunk->route_mask == 0) return split_by_routes(std::move(chunk));
+  filter_and_deliver(std::move(chunk), first_filter);
+}
+
+void Pipeline::filter_and_deliver(ChunkPtr chunk, size_t first_filter) {
   Route& r = route(chunk->tag);
   for (size_t i : r.filters) {
     if (i < first_filter) continue;
@@ -58,7 +66,11 @@ void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
     filters_[i].filter->filter(*chunk);
     if (chunk->events.empty()) return;
   }
-  if (chunk->routes) return route_by_condition(std::move(chunk));
+  if (chunk->routes) {
+    const auto& outs = targets(*chunk->routes, chunk->route_mask);
+    if (outs.empty()) return unrouted_.add(chunk->events.size());  // its outputs were removed by a reload
+    return deliver(std::move(chunk), outs);
+  }
   if (r.outputs.empty()) {
     if (!r.warned) log::warn("no output matches tag '{}': its records are dropped (and counted)", chunk->tag);
     r.warned = true;
@@ -124,28 +136,40 @@ const std::vector<OutputRunner*>& Pipeline::targets(const ConditionalRoutes& rou
   return t.by_mask.emplace(mask, std::move(outs)).first->second;
 }
 
-void Pipeline::route_by_condition(ChunkPtr chunk) {
+void Pipeline::split_by_routes(ChunkPtr chunk) {
   const ConditionalRoutes& routes = *chunk->routes;
-  masks_.clear();
   if (chunk->events.empty()) return;
-  bool one_set = true;
+  std::vector<uint64_t> masks;  // each record's conditional and default routes
+  masks.reserve(chunk->events.size());
+  uint64_t any = 0;
+  size_t unrouted = 0;
   for (const Event& e : chunk->events) {
-    masks_.push_back(routes.select(e.record));
-    one_set = one_set && masks_.back() == masks_.front();
+    masks.push_back(routes.select(e.record));
+    any |= masks.back();
+    if (masks.back() == 0) ++unrouted;
   }
-  auto send = [&](ChunkPtr c, uint64_t mask) {
-    const auto& outs = targets(routes, mask);
-    if (outs.empty()) return unrouted_.add(c->events.size());  // no route took them: dropped, counted
-    deliver(std::move(c), outs);
-  };
-  if (one_set) return send(std::move(chunk), masks_.front());
-  // Records for different outputs: one chunk per set of routes, in order.
-  std::vector<uint64_t> seen;
-  for (uint64_t mask : masks_) {
-    if (std::find(seen.begin(), seen.end(), mask) != seen.end()) continue;
-    seen.push_back(mask);
-    send(copy_events(*chunk, [&](size_t i) { return masks_[i] == mask; }), mask);
+  const uint64_t whole = routes.unconditional();
+  if (whole == 0 && unrouted > 0) unrouted_.add(unrouted);  // no route took them: dropped, counted
+  // Each route its own chunk, named after it. When one route took every
+  // record and nothing else needs the chunk, it is renamed, not copied.
+  for (size_t i = 0; i < routes.routes().size(); ++i) {
+    const uint64_t bit = uint64_t{1} << i;
+    if ((any & bit) == 0) continue;
+    const bool all = unrouted == 0 && std::all_of(masks.begin(), masks.end(), [&](uint64_t m) { return m == bit; });
+    ChunkPtr one;
+    if (all && whole == 0) {
+      one = std::move(chunk);
+    } else {
+      one = copy_events(*chunk, [&](size_t k) { return (masks[k] & bit) != 0; });
+    }
+    one->tag = routes.routes()[i].name;
+    one->route_mask = bit;
+    filter_and_deliver(std::move(one), 0);
+    if (!chunk) return;
   }
+  if (whole == 0) return;
+  chunk->route_mask = whole;
+  filter_and_deliver(std::move(chunk), 0);
 }
 
 std::string Pipeline::full_reason() const {

@@ -26,10 +26,12 @@ class Pipeline {
   Pipeline(std::vector<FilterSlot> filters, std::vector<OutputRunner*> outputs, uint64_t mem_limit, Metrics& metrics);
 
   // Runs filters from index `first_filter` on, then hands the chunk to the
-  // matching outputs -- or, for a chunk of an input with conditional routes,
-  // each record to its routes' outputs. Outputs with processors get their
-  // own copy, run through them. A chunk left empty by filters is released
-  // (acknowledged).
+  // matching outputs. A chunk of an input with conditional routes is split
+  // first, as Fluent Bit does: each route's records become a chunk tagged
+  // with the route's name (the filters select by that), sent to the route's
+  // outputs; routes without a condition take the chunk as it is, with the
+  // input's tag. Outputs with processors get their own copy, run through
+  // them. A chunk left empty by filters is released (acknowledged).
   void submit(ChunkPtr chunk, size_t first_filter = 0);
   // Queues a chunk for one output: what an output's processors hand on.
   void enqueue_to(OutputRunner* output, ChunkPtr chunk);
@@ -63,14 +65,14 @@ class Pipeline {
     std::unordered_map<uint64_t, std::vector<OutputRunner*>> by_mask;
   };
   const std::vector<OutputRunner*>& targets(const ConditionalRoutes& routes, uint64_t mask);
-  void route_by_condition(ChunkPtr chunk);
+  void split_by_routes(ChunkPtr chunk);
+  void filter_and_deliver(ChunkPtr chunk, size_t first_filter);
   void deliver(ChunkPtr chunk, const std::vector<OutputRunner*>& outputs);
 
   std::vector<FilterSlot> filters_;
   std::vector<OutputRunner*> outputs_;
   std::unordered_map<std::string, Route> routes_;
   std::unordered_map<const ConditionalRoutes*, Targets> targets_;
-  std::vector<uint64_t> masks_;  // scratch: each record's routes
   uint64_t mem_limit_;
   std::atomic<int64_t> budget_{0};
   bool paused_ = false;

@@ -52,6 +52,7 @@ std::shared_ptr<const ConditionalRoutes> ConditionalRoutes::compile(const std::v
     Route r{rc.name, std::nullopt, rc.has_condition && rc.condition.is_default, rc.outputs, rc.to_mark};
     if (rc.has_condition && !r.is_default) r.condition = Condition::compile(rc.condition);
     if (r.is_default) out->defaults_ |= uint64_t{1} << i;
+    if (!r.is_default && !r.condition) out->unconditional_ |= uint64_t{1} << i;
     out->routes_.push_back(std::move(r));
   }
   return out;
@@ -61,8 +62,7 @@ uint64_t ConditionalRoutes::select(const Value& record) const {
   uint64_t taken = 0;
   for (size_t i = 0; i < routes_.size(); ++i) {
     const Route& r = routes_[i];
-    if (r.is_default) continue;
-    if (!r.condition || r.condition->matches(record)) taken |= uint64_t{1} << i;
+    if (r.condition && r.condition->matches(record)) taken |= uint64_t{1} << i;
   }
   return taken != 0 ? taken : defaults_;
 }

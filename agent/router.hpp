@@ -32,9 +32,10 @@ class TagMatcher {
 // An input's `routes:`, compiled; immutable, shared by the chunks the input
 // makes (Chunk::routes). A record takes every route whose condition it meets
 // (a route without one takes every record); a `default: true` route takes the
-// records no other route took; a record no route takes is dropped (counted).
-// Its outputs are those of the routes it took, each once; outputs' `match`
-// doesn't apply to the input's records.
+// records no conditional route took; a record no route takes is dropped
+// (counted). The pipeline sends each route's records on under the route's
+// name as their tag, to that route's outputs (Pipeline::submit); outputs'
+// `match` doesn't apply to the input's records.
 class ConditionalRoutes {
  public:
   struct Route {
@@ -49,13 +50,18 @@ class ConditionalRoutes {
   // Throws config::ConfigError (a bad condition, too many routes).
   static std::shared_ptr<const ConditionalRoutes> compile(const std::vector<config::RouteConfig>& routes);
 
-  // Bit i set: route i takes the record.
+  // The conditional routes (bit i: route i) whose condition the record
+  // meets, else the default routes, as Fluent Bit: a default route takes
+  // what no conditional route took. Routes without a condition aren't in it.
   uint64_t select(const Value& record) const;
+  // The routes without a condition: they take the input's chunk as it is.
+  uint64_t unconditional() const { return unconditional_; }
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
   std::vector<Route> routes_;
   uint64_t defaults_ = 0;  // bits of the default routes
+  uint64_t unconditional_ = 0;
 };
 
 // The output a route's name means, among outputs named `instances` (alias or

@@ -3,6 +3,7 @@
 // component's own log_level; loaded from YAML and run through the pipeline.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <mutex>
 
 #include "agent/asio.hpp"
@@ -273,6 +274,58 @@ TEST_CASE("conditional routes send each record to its routes' outputs", "[pipeli
     CHECK(s2.count() == 1);
     CHECK(metrics.value("sluice_records_unrouted_total", "pipeline") == 1);
   }
+}
+
+TEST_CASE("routes decide before the filters, and each route's records go on under its name", "[pipeline][routes]") {
+  // Fluent Bit 4.2's order: the conditions see the records as the input
+  // made them; each conditional route's records become a chunk tagged with
+  // the route's name, which filters match on; a route without a condition
+  // takes the input's chunk with its own tag; a record two routes take is
+  // sent once per route.
+  test::TempDir dir;
+  Metrics metrics;
+  DeadLetter dl(dir.file("dl.jsonl"));
+  auto errors = std::make_shared<Capture::Seen>(), all = std::make_shared<Capture::Seen>(),
+       rest = std::make_shared<Capture::Seen>();
+  OutputRunner out_errors("errors", std::make_unique<Capture>(errors), fast(), TagMatcher::glob("nothing"), dl, metrics);
+  OutputRunner out_all("all", std::make_unique<Capture>(all), fast(), TagMatcher::glob("nothing"), dl, metrics);
+  OutputRunner out_rest("rest", std::make_unique<Capture>(rest), fast(), TagMatcher::glob("nothing"), dl, metrics);
+  for (auto* o : {&out_errors, &out_all, &out_rest}) o->start();
+  std::vector<FilterSlot> filters;
+  filters.push_back({"mark.errors", TagMatcher::glob("errors"), std::make_unique<MarkFilter>("E"), -1});
+  filters.push_back({"mark.app", TagMatcher::glob("app"), std::make_unique<MarkFilter>("A"), -1});
+  Pipeline pipeline(std::move(filters), {&out_errors, &out_all, &out_rest}, 1 << 20, metrics);
+
+  std::vector<config::RouteConfig> rc(4);
+  rc[0].name = "errors";
+  rc[0].has_condition = true;
+  rc[0].condition = rules({rule("$status", "gte", {"500"})});
+  rc[0].outputs = {"errors"};
+  rc[1].name = "unavailable";
+  rc[1].has_condition = true;
+  rc[1].condition = rules({rule("$status", "eq", {"503"})});
+  rc[1].outputs = {"errors"};
+  rc[2].name = "everything";
+  rc[2].outputs = {"all"};
+  rc[3].name = "rest";
+  rc[3].has_condition = true;
+  rc[3].condition.is_default = true;
+  rc[3].outputs = {"rest"};
+
+  Sink sink;
+  auto c = chunk_of({{"a", 200}, {"b", 503}, {"c", 500}}, sink);
+  c->routes = ConditionalRoutes::compile(rc);
+  pipeline.submit(std::move(c));
+  REQUIRE(test::wait_until([&] { return sink.count() == 1; }, 5s));
+  for (auto* o : {&out_errors, &out_all, &out_rest}) o->drain(std::chrono::steady_clock::now() + 1s);
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  CHECK(sorted(errors->get()) == std::vector<std::string>{"b", "b+E", "c+E"});
+  CHECK(all->get() == std::vector<std::string>{"a+A", "b+A", "c+A"});
+  CHECK(rest->get() == std::vector<std::string>{"a"});  // no conditional route took it
+  CHECK(metrics.value("sluice_records_unrouted_total", "pipeline") == 0);
 }
 
 TEST_CASE("an output's processors run only on what reaches that output", "[pipeline][processors]") {

@@ -66,6 +66,19 @@ pipeline:
           - name: rest
             condition: {default: true}
             to: {outputs: [rest]}
+  filters:
+    # The routes were decided before the filters: a record of the errors
+    # route has the route's name as its tag; one of the input's tag none.
+    - name: modify
+      match: errors
+      add: via errors_route
+    - name: modify
+      match: app
+      add: via input_tag
+    # Decided already: a filter can't move a record to another route.
+    - name: modify
+      match: rest
+      set: status 599
   outputs:
     - name: file
       alias: errors
@@ -97,4 +110,7 @@ pipeline:
   // Every record went through the Lua processor; only those with a status through the conditional one.
   CHECK(count(errors + rest, "\"team\":\"web\"") == 4);
   CHECK(count(errors + rest, "\"has_status\":\"yes\"") == 3);
+  CHECK(count(errors, "\"via\":\"errors_route\"") == 2);
+  CHECK(count(errors + rest, "input_tag") == 0);
+  CHECK(count(rest, "\"status\":\"599\"") == 2);
 }

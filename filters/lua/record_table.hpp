@@ -24,6 +24,15 @@ struct ConversionOptions {
 
 enum class LuaType { Nil, Boolean, Number, String, Table, Other };
 
+// A key's size and first and last 8 bytes: equal prints are equal keys up
+// to 16 bytes (longer ones compare their middle too).
+struct KeyPrint {
+  static KeyPrint of(std::string_view key);
+  uint64_t head = 0;
+  uint64_t tail = 0;
+  size_t size = 0;
+};
+
 // Converts on one LuaState; keeps scratch between calls. Pipeline thread.
 //
 // Lua → record rules (Fluent Bit's): a table whose keys are exactly 1..n is
@@ -41,6 +50,24 @@ class RecordTable {
 
   // Pushes a record (a map Value) as a table.
   void push_record(const Value& record);
+
+  // A record callback fn(args..., record), the hot path, in two steps:
+  // begin_call() pushes what to call, the caller pushes its `prefix`
+  // arguments, push_record_args() pushes the record and says how many
+  // values that took. For a record shaped like the stream's recent ones
+  // (the same top-level keys in the same order), what is called is a
+  // trampoline compiled for that shape, tramp(fn, args..., v1..vn), which
+  // builds the table with a table constructor and tail-calls fn: LuaJIT
+  // copies the constructor's template, keys already laid out, so no key is
+  // hashed or inserted per record. Any other record is pushed as a table
+  // and fn is called directly. The script sees the same table either way.
+  void begin_call(int fn_ref, const Value& record, int prefix);
+  // Returns the number of values pushed, and whether begin_call pushed a
+  // trampoline (its fn argument then comes first: one more argument).
+  int push_record_args(const Value& record, bool& through_trampoline);
+  // Pushes a map Value as a table, an empty one for anything else (null:
+  // no metadata). Leaves the record caches alone.
+  void push_map(const Value& map);
   // Pushes a timestamp: seconds as a double, or {sec=, nsec=}.
   void push_time(int64_t time_ns);
 
@@ -77,6 +104,12 @@ class RecordTable {
   bool read_array(int index, size_t n, Arena& arena, const Value* original, int depth, Value& out);
   bool is_int_key(std::string_view key) const;
   bool is_array_key(std::string_view key) const;
+  bool same_shape(const Value& record) const;
+  void shape_changed(const Value& record);
+  int trampoline(int prefix);
+  int compile(int slot, const std::string& source);
+  enum class Shaped { Read, NotShaped, Failed };
+  Shaped read_shaped(int index, Arena& arena, const Value& original, Value& out);
 
   lua_State* L_;
   ConversionOptions options_;
@@ -88,7 +121,23 @@ class RecordTable {
   int key_cache_ref_;
   std::vector<std::string> cached_keys_;
   std::vector<const char*> cached_key_ptrs_;
+  std::vector<KeyPrint> cached_prints_;
   Value last_pushed_;  // the record whose keys the cache holds
+
+  // Trampolines (see begin_call), by shape; the current shape's are the
+  // ones in use. A shape gets one after kShapeRunBeforeCompile records in
+  // a row (compiling costs tens of µs: not for shapes that flicker).
+  struct Shape {
+    std::string signature;     // the keys, each after its length
+    int refs[3];               // registry refs: constructors for 2 and 4 prefix arguments, the reader (kNoRef until compiled)
+    uint32_t reader_misses;    // tables the reader found of another shape, in a row
+  };
+  size_t shape_size_ = 0;      // keys of the current shape (those cached_keys_ holds); 0: none
+  uint32_t shape_run_ = 0;     // records of the current shape in a row
+  int shape_index_ = -1;       // in shapes_, or -1 when the current shape has no entry yet
+  std::vector<Shape> shapes_;  // at most kMaxShapes
+  size_t next_evict_ = 0;
+  bool fast_ = false;          // what begin_call decided for the record being pushed
 
   std::vector<Member> members_;   // MapBuilder scratch, shared by nested maps
   std::vector<uint32_t> ranks_;   // parallel to members_: position in the original map

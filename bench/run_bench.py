@@ -635,7 +635,9 @@ def target_text(name):
     cpu_target, rss_target = TARGETS[name]
     if rss_target is None:
         return "—"
-    cpu = "≤ %.1f CPU-s/M, " % cpu_target if cpu_target is not None else ""
+    cpu = ""
+    if cpu_target is not None:  # 2.0 as "2.0", 0.85 as "0.85"
+        cpu = ("≤ %.1f CPU-s/M, " if round(cpu_target, 1) == cpu_target else "≤ %.2f CPU-s/M, ") % cpu_target
     return "%s≤ %.0f MB" % (cpu, rss_target)
 
 

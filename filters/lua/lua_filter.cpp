@@ -75,6 +75,7 @@ class LuaFilter final : public Filter {
       if (metadata) out_metadata_.resize(out_.size(), meta != nullptr ? *meta : Value());
     }
     chunk.events.swap(out_);
+    script_->pace_collector();
     bool any = false;
     for (const Value& m : out_metadata_) any = any || (m.is_map() && m.size() > 0);
     if (any) chunk.metadata.swap(out_metadata_);

@@ -65,6 +65,7 @@ class LuaScript {
   CallResult call_emitter(int ref, int64_t now_ns, const std::string& default_tag, std::vector<ChunkPtr>& out);
 
   size_t memory_bytes() const { return lua_.memory_bytes(); }
+  void pace_collector() { lua_.pace_collector(); }
 
  private:
   explicit LuaScript(ConversionOptions options) : table_(lua_, std::move(options)) {}

@@ -68,12 +68,20 @@ class LuaState {
   void set_top(int index);  // clamped to keep the traceback handler
   // Memory the Lua heap uses, in bytes.
   size_t memory_bytes() const;
+  // Collector pacing for record filters (after the script's top level ran):
+  // a heap under 8 MB may grow to 4x its live data between collections
+  // instead of Lua's 2x, so the tables and strings every record makes are
+  // swept half as often for the same garbage; a bigger heap gets Lua's
+  // default back. A script that set its own pause (collectgarbage
+  // "setpause") keeps it. Cheap: call it after every chunk.
+  void pace_collector();
   // For record_table.cpp, the conversion half of this wrapper.
   lua_State* raw() const { return L_; }
 
  private:
   lua_State* L_;
   std::string repeated_;        // the string behind repeated_ref_
+  int pause_ = 200;             // the pause pace_collector() last set (Lua's default at start); -1: the script's own
   int repeated_ref_ = kNoRef;
 };
 

@@ -47,7 +47,7 @@ uint64_t load4(const char* p) {
 
 // Every key of up to 16 bytes whole, with loads that never read past the
 // key: keys of records of one stream compare in a few instructions each.
-KeyPrint KeyPrint::of(std::string_view key) {
+[[gnu::always_inline]] inline KeyPrint KeyPrint::of(std::string_view key) {
   const char* p = key.data();
   size_t n = key.size();
   KeyPrint k;
@@ -65,7 +65,7 @@ KeyPrint KeyPrint::of(std::string_view key) {
 
 namespace {
 
-bool same_key(const KeyPrint& print, const std::string& cached, std::string_view key) {
+[[gnu::always_inline]] inline bool same_key(const KeyPrint& print, const std::string& cached, std::string_view key) {
   KeyPrint k = KeyPrint::of(key);
   if (k.size != print.size || k.head != print.head || k.tail != print.tail) return false;
   return k.size <= 16 || std::memcmp(cached.data() + 8, key.data() + 8, k.size - 16) == 0;

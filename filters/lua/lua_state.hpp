@@ -1,7 +1,8 @@
 // The one thin wrapper around LuaJIT's C API: an owned lua_State, script
 // loading, and protected calls whose errors come back as values with a
-// traceback. Only this file's .cpp and record_table.cpp (the record ↔ table
-// conversion, the other half of the wrapper) include the C API headers.
+// traceback. Only this file's .cpp, record_table.cpp and record_shapes.cpp
+// (the record ↔ table conversion, the other half of the wrapper) include the
+// C API headers.
 #pragma once
 #include <optional>
 #include <string>
@@ -75,7 +76,7 @@ class LuaState {
   // default back. A script that set its own pause (collectgarbage
   // "setpause") keeps it. Cheap: call it after every chunk.
   void pace_collector();
-  // For record_table.cpp, the conversion half of this wrapper.
+  // For record_table.cpp and record_shapes.cpp, the conversion half of this wrapper.
   lua_State* raw() const { return L_; }
 
  private:

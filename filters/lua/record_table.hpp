@@ -1,8 +1,10 @@
 // Records ↔ Lua tables, the hot path of the lua filter: tables are built
-// pre-sized straight from the record, and tables are read back straight into
+// pre-sized straight from the record (or by a constructor compiled for the
+// record's shape, record_shapes.cpp), and tables are read back straight into
 // the chunk's arena (no JSON in between, scratch vectors reused).
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,13 +26,43 @@ struct ConversionOptions {
 
 enum class LuaType { Nil, Boolean, Number, String, Table, Other };
 
-// A key's size and first and last 8 bytes: equal prints are equal keys up
-// to 16 bytes (longer ones compare their middle too).
+// A key's size and first and last 8 bytes, read with loads that never go
+// past the key: equal prints are equal keys up to 16 bytes (longer ones
+// compare their middle too). The keys of one stream's records compare in a
+// few instructions each, without a memcmp call.
 struct KeyPrint {
-  static KeyPrint of(std::string_view key);
+  static KeyPrint of(std::string_view key) {
+    const char* p = key.data();
+    size_t n = key.size();
+    KeyPrint k;
+    k.size = n;
+    if (n >= 8) {
+      k.head = load(p, 8);
+      k.tail = load(p + n - 8, 8);
+    } else if (n >= 4) {
+      k.head = load(p, 4) | (load(p + n - 4, 4) << 32);
+    } else {
+      for (size_t i = 0; i < n; ++i) k.head |= static_cast<uint64_t>(static_cast<unsigned char>(p[i])) << (8 * i);
+    }
+    return k;
+  }
+  // Whether key is the key this print was made of (cached, its text).
+  bool matches(const std::string& cached, std::string_view key) const {
+    KeyPrint k = of(key);
+    if (k.size != size || k.head != head || k.tail != tail) return false;
+    return size <= 16 || std::memcmp(cached.data() + 8, key.data() + 8, size - 16) == 0;
+  }
+
   uint64_t head = 0;
   uint64_t tail = 0;
   size_t size = 0;
+
+ private:
+  static uint64_t load(const char* p, size_t bytes) {  // bytes: 4 or 8
+    uint64_t v = 0;
+    std::memcpy(&v, p, bytes);
+    return v;
+  }
 };
 
 // Converts on one LuaState; keeps scratch between calls. Pipeline thread.

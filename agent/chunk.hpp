@@ -40,12 +40,21 @@ class Chunk {
   // With routes: the routes (bits) this chunk travels, once the pipeline
   // split the input's chunk by them before the filters; 0 until then.
   uint64_t route_mask = 0;
+  // Fluent Bit's per-record metadata, which 5-argument Lua callbacks read
+  // and set: empty while no event has any (so chunks that never met such a
+  // script pay nothing), else one Value per event, parallel to events (a map
+  // in the arena, or null for none). Filters that drop, split or reorder
+  // events keep it aligned; outputs don't send it.
+  std::vector<Value> metadata;
+  const Value* metadata_of(size_t event) const { return event < metadata.size() ? &metadata[event] : nullptr; }
 
   // Marks every ack as undelivered (shutdown with data still queued).
   void fail_acks() const { for (const auto& a : acks) a.fail(); }
 
   // Memory this chunk holds, for the service memory budget.
-  size_t memory_bytes() const { return arena.reserved() + events.capacity() * sizeof(Event) + sizeof(Chunk); }
+  size_t memory_bytes() const {
+    return arena.reserved() + events.capacity() * sizeof(Event) + metadata.capacity() * sizeof(Value) + sizeof(Chunk);
+  }
 
   // Charges the chunk to a budget counter until it is destroyed.
   void charge(std::atomic<int64_t>* budget);

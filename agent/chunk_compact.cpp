@@ -102,6 +102,10 @@ size_t record_bytes(const Chunk& chunk) {
 }
 
 bool compact(Chunk& chunk) {
+  // Lua metadata lives along the filters only (agent/chunk.hpp): a queued
+  // chunk is not charged for it and a copy doesn't leave it pointing into
+  // the old arena.
+  chunk.metadata = {};
   if (chunk.events.capacity() > chunk.events.size()) chunk.events.shrink_to_fit();
   const size_t reserved = chunk.arena.reserved();
   const size_t unused = reserved - chunk.arena.used();

@@ -20,8 +20,12 @@ ChunkPtr copy_events(const Chunk& from, Keep&& keep) {
   out->acks = from.acks;
   out->routes = from.routes;
   out->route_mask = from.route_mask;
-  for (size_t i = 0; i < from.events.size(); ++i)
-    if (keep(i)) out->events.push_back(Event{from.events[i].time_ns, record::deep_copy(from.events[i].record, out->arena)});
+  for (size_t i = 0; i < from.events.size(); ++i) {
+    if (!keep(i)) continue;
+    out->events.push_back(Event{from.events[i].time_ns, record::deep_copy(from.events[i].record, out->arena)});
+    // Lua metadata goes on to the output's processors with its record.
+    if (const Value* meta = from.metadata_of(i)) out->metadata.push_back(record::deep_copy(*meta, out->arena));
+  }
   return out;
 }
 

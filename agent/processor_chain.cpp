@@ -47,22 +47,42 @@ void ProcessorChain::run_unit(ProcessorUnit& unit, Chunk& chunk) {
   // one chunk; the others stay where they were.
   std::vector<Event> all;
   all.swap(chunk.events);
+  // Lua metadata (agent/chunk.hpp) follows its events; out_meta stays empty
+  // until some event has metadata, then is padded with nulls to match out.
+  std::vector<Value> all_meta;
+  all_meta.swap(chunk.metadata);
   std::vector<Event> out;
   out.reserve(all.size());
+  std::vector<Value> out_meta;
+  auto keep_meta = [&out, &out_meta](const Value* meta) {
+    if (meta == nullptr && out_meta.empty()) return;
+    out_meta.resize(out.size());
+    out_meta.push_back(meta != nullptr ? *meta : Value());
+  };
   size_t i = 0;
   while (i < all.size()) {
     if (!unit.condition->matches(all[i].record)) {
+      keep_meta(i < all_meta.size() ? &all_meta[i] : nullptr);
       out.push_back(all[i++]);
       continue;
     }
     size_t end = i;
     while (end < all.size() && unit.condition->matches(all[end].record)) ++end;
     chunk.events.assign(all.begin() + static_cast<std::ptrdiff_t>(i), all.begin() + static_cast<std::ptrdiff_t>(end));
+    chunk.metadata.clear();
+    if (!all_meta.empty())
+      chunk.metadata.assign(all_meta.begin() + static_cast<std::ptrdiff_t>(i),
+                            all_meta.begin() + static_cast<std::ptrdiff_t>(end));
     unit.filter->filter(chunk);
-    out.insert(out.end(), chunk.events.begin(), chunk.events.end());
+    for (size_t k = 0; k < chunk.events.size(); ++k) {
+      keep_meta(chunk.metadata_of(k));
+      out.push_back(chunk.events[k]);
+    }
     i = end;
   }
+  if (!out_meta.empty()) out_meta.resize(out.size());
   chunk.events.swap(out);
+  chunk.metadata.swap(out_meta);
 }
 
 void ProcessorChain::run_from(size_t first, ChunkPtr chunk) {

@@ -68,6 +68,15 @@ end
 
 local find, concat, tostring, type, pairs = string.find, table.concat, tostring, type, pairs
 
+-- A request's messages, pre-sized for a typical request (table.new is
+-- LuaJIT's, in Fluent Bit's too) so appending its lines doesn't regrow
+-- the array part line by line.
+local has_table_new, table_new = pcall(require, "table.new")
+local function new_messages()
+  if has_table_new then return table_new(8, 0) end
+  return {}
+end
+
 -- Open requests: by key, and in a list from most (head) to least (tail)
 -- recently active, so the eviction victim and the stale ones are at the tail.
 local entries = {}
@@ -151,7 +160,9 @@ function aggregate(tag, timestamp, record)
       remove(evicted)
     end
     -- The first line's record becomes the entry's fields as it is.
-    e = {key = id, tag = tag, first_ts = timestamp, fields = record, messages = {}, n = 0, tick = tick}
+    -- prev and next listed (as nil) so linking the entry finds their slots.
+    e = {key = id, tag = tag, first_ts = timestamp, fields = record, messages = new_messages(), n = 0, tick = tick,
+         prev = nil, next = nil}
     if message ~= nil then
       e.messages[1] = type(message) == "string" and message or tostring(message)
       e.n = 1

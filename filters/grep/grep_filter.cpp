@@ -31,11 +31,17 @@ class GrepFilter final : public Filter {
 
   void filter(Chunk& chunk) override {
     if (rules_.empty()) return;
-    // remove_if keeps the order of what stays and moves events in place.
-    auto kept_end = std::remove_if(chunk.events.begin(), chunk.events.end(),
-                                   [this](const Event& e) { return !keep(e.record); });
-    size_t dropped = static_cast<size_t>(chunk.events.end() - kept_end);
-    chunk.events.erase(kept_end, chunk.events.end());
+    // Keeps the order of what stays, moving events (and their metadata) in place.
+    bool with_metadata = !chunk.metadata.empty();
+    size_t kept = 0;
+    for (size_t i = 0; i < chunk.events.size(); ++i) {
+      if (!keep(chunk.events[i].record)) continue;
+      if (with_metadata) chunk.metadata[kept] = chunk.metadata[i];
+      chunk.events[kept++] = chunk.events[i];
+    }
+    size_t dropped = chunk.events.size() - kept;
+    chunk.events.resize(kept);
+    if (with_metadata) chunk.metadata.resize(kept);
     if (dropped > 0 && dropped_ != nullptr) dropped_->add(dropped);
   }
 

@@ -51,9 +51,16 @@ class LuaFilter final : public Filter {
     if (last_tag_ != chunk.tag) last_tag_ = chunk.tag;
     out_.clear();
     out_.reserve(chunk.events.size());
+    // Metadata (agent/chunk.hpp) is kept aligned only where there is some
+    // or a five-argument callback may set it.
+    bool metadata = fns_.record_takes_metadata || !chunk.metadata.empty();
+    out_metadata_.clear();
     uint64_t dropped = 0;
-    for (const Event& event : chunk.events) {
-      CallResult r = script_->call_record(fns_.record, chunk.tag, event, chunk.arena, out_, fns_.record_takes_metadata);
+    for (size_t i = 0; i < chunk.events.size(); ++i) {
+      const Event& event = chunk.events[i];
+      const Value* meta = chunk.metadata_of(i);
+      CallResult r = script_->call_record(fns_.record, chunk.tag, event, chunk.arena, out_,
+                                          fns_.record_takes_metadata ? &out_metadata_ : nullptr, meta);
       switch (r.outcome) {
         case Outcome::Kept: out_.push_back(event); break;
         case Outcome::Dropped: ++dropped; break;
@@ -63,8 +70,16 @@ class LuaFilter final : public Filter {
           report(config_.call, r, "record kept as it came");
           break;
       }
+      // Kept records keep theirs; a three-argument callback's new records
+      // inherit the one they came from (a five-argument one's set theirs).
+      if (metadata) out_metadata_.resize(out_.size(), meta != nullptr ? *meta : Value());
     }
     chunk.events.swap(out_);
+    script_->pace_collector();
+    bool any = false;
+    for (const Value& m : out_metadata_) any = any || (m.is_map() && m.size() > 0);
+    if (any) chunk.metadata.swap(out_metadata_);
+    else chunk.metadata.clear();
     if (dropped > 0) dropped_->add(dropped);
     if (hold_.enabled() && !flushed_) {
       auto now = lua::AckHold::Clock::now();
@@ -133,6 +148,7 @@ class LuaFilter final : public Filter {
   bool flushed_ = false;
   std::string last_tag_;
   std::vector<Event> out_;  // the chunk's next events; swapped with it, so its capacity is reused
+  std::vector<Value> out_metadata_;  // their metadata, the same way
   Counter fallback_;
   Counter* errors_ = &fallback_;  // until start() hands out the real ones
   Counter* dropped_ = &fallback_;

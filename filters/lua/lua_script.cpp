@@ -22,18 +22,21 @@ std::variant<std::unique_ptr<LuaScript>, LuaError> LuaScript::load(const ScriptS
 }
 
 CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& event, Arena& arena,
-                                  std::vector<Event>& out, bool with_metadata) {
+                                  std::vector<Event>& out, std::vector<Value>* out_metadata, const Value* metadata) {
   StackGuard guard(lua_);
-  lua_.push_function(ref);
+  bool with_metadata = out_metadata != nullptr;
+  int prefix = with_metadata ? 4 : 2;
+  table_.begin_call(ref, event.record, prefix);
   lua_.push_repeated_string(tag);
   table_.push_time(event.time_ns);
   if (with_metadata) {
-    lua_.push_empty_table();  // group attributes
-    lua_.push_empty_table();  // metadata
+    lua_.push_empty_table();  // group attributes: sluice has no groups
+    table_.push_map(metadata != nullptr ? *metadata : Value());
   }
-  table_.push_record(event.record);
+  bool through_trampoline = false;
+  int nargs = prefix + table_.push_record_args(event.record, through_trampoline);
   int results = with_metadata ? 4 : 3;
-  if (auto error = lua_.call(with_metadata ? 5 : 3, results)) return {Outcome::Failed, std::move(*error)};
+  if (auto error = lua_.call(nargs + (through_trampoline ? 1 : 0), results)) return {Outcome::Failed, std::move(*error)};
   int base = lua_.top() - (results - 1);
   int record_index = base + results - 1;
   std::optional<double> code = table_.read_number(base);
@@ -49,9 +52,50 @@ CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& 
     if (meta != LuaType::Table && meta != LuaType::Nil)
       return failure("returned " + table_.describe(base + 2) + " as its metadata; expected a table");
   }
-  if (*code == 1 || *code == 2)
-    return replace(static_cast<int>(*code), base + 1, record_index, event, arena, out);
-  return failure("returned code " + std::to_string(*code) + "; expected -1 (drop), 0 (keep), 1 or 2 (replace)");
+  if (*code != 1 && *code != 2)
+    return failure("returned code " + std::to_string(*code) + "; expected -1 (drop), 0 (keep), 1 or 2 (replace)");
+  size_t first = out.size();
+  CallResult r = replace(static_cast<int>(*code), base + 1, record_index, event, arena, out);
+  if (r.outcome != Outcome::Replaced || !with_metadata) return r;
+  r = replaced_metadata(base + 2, out.size() - first, metadata, arena, *out_metadata);
+  if (r.outcome == Outcome::Failed) out.resize(first);
+  return r;
+}
+
+// Fluent Bit's rules for the metadata a five-argument callback returns with
+// its record(s): nil keeps the record's own; a table is every new record's
+// metadata, unless it is an array of as many tables as there are records
+// (a split), one each.
+CallResult LuaScript::replaced_metadata(int index, size_t records, const Value* original, Arena& arena,
+                                        std::vector<Value>& out) {
+  Value same = original != nullptr ? *original : Value();
+  if (table_.type(index) == LuaType::Nil) {
+    out.insert(out.end(), records, same);
+    return {Outcome::Replaced, {}};
+  }
+  std::string error;
+  size_t n = table_.array_length(index);
+  if (n == 0) {
+    if (!table_.read_record(index, arena, original, same, error)) return failure("returned metadata: " + error);
+    out.insert(out.end(), records, same);
+    return {Outcome::Replaced, {}};
+  }
+  if (n != records) {
+    return failure("returned " + std::to_string(records) + " record(s) with an array of " + std::to_string(n) +
+                   " as metadata; expected one metadata table per record, or one table for all");
+  }
+  size_t first = out.size();
+  for (size_t i = 1; i <= n; ++i) {
+    StackGuard item_guard(lua_);
+    table_.push_item(index, i);
+    Value item;
+    if (table_.type(-1) == LuaType::Table && !table_.read_record(-1, arena, original, item, error)) {
+      out.resize(first);
+      return failure("returned metadata whose item " + std::to_string(i) + " is not a map: " + error);
+    }
+    out.push_back(item);
+  }
+  return {Outcome::Replaced, {}};
 }
 
 CallResult LuaScript::replace(int code, int time_index, int record_index, const Event& event, Arena& arena,

@@ -52,11 +52,12 @@ class LuaScript {
   // Runs the record callback on one event. Replaced: the new event(s) were
   // appended to out (a table of records splits into several); otherwise
   // nothing was appended and the caller keeps or drops the event.
-  // with_metadata: the five-argument form (sluice's records carry no group
-  // attributes or metadata: the script gets empty tables, and the metadata
-  // it returns is checked but not kept).
+  // out_metadata: the five-argument form (Fluent Bit 4's), called with the
+  // event's metadata (a map; null or nullptr: none, an empty table) and
+  // empty group attributes (sluice has no groups); on Replaced, the new
+  // events' metadata, one Value each, were appended to *out_metadata.
   CallResult call_record(int ref, const std::string& tag, const Event& event, Arena& arena, std::vector<Event>& out,
-                         bool with_metadata = false);
+                         std::vector<Value>* out_metadata = nullptr, const Value* metadata = nullptr);
 
   // Runs an emitter function fn(now): it returns nil or an array whose items
   // are records (tag default_tag, time now) or {tag, timestamp, record}
@@ -64,11 +65,14 @@ class LuaScript {
   CallResult call_emitter(int ref, int64_t now_ns, const std::string& default_tag, std::vector<ChunkPtr>& out);
 
   size_t memory_bytes() const { return lua_.memory_bytes(); }
+  void pace_collector() { lua_.pace_collector(); }
 
  private:
   explicit LuaScript(ConversionOptions options) : table_(lua_, std::move(options)) {}
   CallResult replace(int code, int time_index, int record_index, const Event& event, Arena& arena,
                      std::vector<Event>& out);
+  CallResult replaced_metadata(int index, size_t records, const Value* original, Arena& arena,
+                               std::vector<Value>& out);
   CallResult emitted_item(int index, int64_t now_ns, const std::string& default_tag, std::vector<ChunkPtr>& out);
 
   LuaState lua_;

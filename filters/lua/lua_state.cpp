@@ -152,6 +152,21 @@ std::optional<LuaError> LuaState::call(int nargs, int nresults) {
 int LuaState::top() const { return lua_gettop(L_); }
 void LuaState::set_top(int index) { lua_settop(L_, index < kHandlerSlot ? kHandlerSlot : index); }
 
+void LuaState::pace_collector() {
+  constexpr int kDefaultPause = 200, kSmallHeapPause = 400;
+  constexpr int kSmallHeapKb = 8 * 1024;
+  if (pause_ < 0) return;
+  int want = lua_gc(L_, LUA_GCCOUNT, 0) < kSmallHeapKb ? kSmallHeapPause : kDefaultPause;
+  if (want == pause_) return;
+  int before = lua_gc(L_, LUA_GCSETPAUSE, want);
+  if (before != pause_) {  // the script chose its own: give it back
+    lua_gc(L_, LUA_GCSETPAUSE, before);
+    pause_ = -1;
+    return;
+  }
+  pause_ = want;
+}
+
 size_t LuaState::memory_bytes() const {
   return static_cast<size_t>(lua_gc(L_, LUA_GCCOUNT, 0)) * 1024 + static_cast<size_t>(lua_gc(L_, LUA_GCCOUNTB, 0));
 }

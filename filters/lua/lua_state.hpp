@@ -1,7 +1,8 @@
 // The one thin wrapper around LuaJIT's C API: an owned lua_State, script
 // loading, and protected calls whose errors come back as values with a
-// traceback. Only this file's .cpp and record_table.cpp (the record ↔ table
-// conversion, the other half of the wrapper) include the C API headers.
+// traceback. Only this file's .cpp, record_table.cpp and record_shapes.cpp
+// (the record ↔ table conversion, the other half of the wrapper) include the
+// C API headers.
 #pragma once
 #include <optional>
 #include <string>
@@ -68,12 +69,20 @@ class LuaState {
   void set_top(int index);  // clamped to keep the traceback handler
   // Memory the Lua heap uses, in bytes.
   size_t memory_bytes() const;
-  // For record_table.cpp, the conversion half of this wrapper.
+  // Collector pacing for record filters (after the script's top level ran):
+  // a heap under 8 MB may grow to 4x its live data between collections
+  // instead of Lua's 2x, so the tables and strings every record makes are
+  // swept half as often for the same garbage; a bigger heap gets Lua's
+  // default back. A script that set its own pause (collectgarbage
+  // "setpause") keeps it. Cheap: call it after every chunk.
+  void pace_collector();
+  // For record_table.cpp and record_shapes.cpp, the conversion half of this wrapper.
   lua_State* raw() const { return L_; }
 
  private:
   lua_State* L_;
   std::string repeated_;        // the string behind repeated_ref_
+  int pause_ = 200;             // the pause pace_collector() last set (Lua's default at start); -1: the script's own
   int repeated_ref_ = kNoRef;
 };
 

@@ -1,5 +1,6 @@
 // Record ↔ Lua table conversion; see record_table.hpp. The other half of the
-// LuaJIT wrapper: the only file besides lua_state.cpp that speaks the C API.
+// LuaJIT wrapper: with record_shapes.cpp, the only files besides
+// lua_state.cpp that speak the C API.
 #include "filters/lua/record_table.hpp"
 
 #include <algorithm>
@@ -97,8 +98,11 @@ void RecordTable::push_record(const Value& record) {
     push_value(record, 0);
     return;
   }
+  bool same = same_shape(record);
   push_top_map(record);
   last_pushed_ = record;
+  if (same) ++shape_run_;
+  else shape_changed(record);
 }
 
 // A record's own level, with its keys from the cache where they match.
@@ -111,18 +115,18 @@ void RecordTable::push_top_map(const Value& record) {
   if (cached_keys_.size() < members.size()) {
     cached_keys_.resize(members.size());
     cached_key_ptrs_.resize(members.size(), nullptr);
+    cached_prints_.resize(members.size());
   }
   for (size_t i = 0; i < members.size(); ++i) {
     std::string_view key = members[i].key;
-    const std::string& cached = cached_keys_[i];
-    if (cached_key_ptrs_[i] != nullptr && cached.size() == key.size() &&
-        std::memcmp(cached.data(), key.data(), key.size()) == 0) {
+    if (cached_key_ptrs_[i] != nullptr && cached_prints_[i].matches(cached_keys_[i], key)) {
       lua_rawgeti(L_, cache, static_cast<int>(i + 1));
     } else {
       lua_pushlstring(L_, key.data(), key.size());
       lua_pushvalue(L_, -1);
       lua_rawseti(L_, cache, static_cast<int>(i + 1));
       cached_keys_[i].assign(key);
+      cached_prints_[i] = KeyPrint::of(key);
       cached_key_ptrs_[i] = lua_tostring(L_, -1);
     }
     push_value(members[i].value, 1);
@@ -168,6 +172,11 @@ void RecordTable::push_value(const Value& v, int depth) {
     push_value(m.value, depth + 1);
     lua_rawset(L_, -3);
   }
+}
+
+void RecordTable::push_map(const Value& map) {
+  if (map.is_map()) push_value(map, 0);
+  else lua_createtable(L_, 0, 0);
 }
 
 void RecordTable::push_time(int64_t time_ns) {
@@ -305,6 +314,14 @@ bool RecordTable::read_record(int index, Arena& arena, const Value* original, Va
     return false;
   }
   error_.clear();
+  if (original != nullptr) {
+    Shaped shaped = read_shaped(index, arena, *original, out);
+    if (shaped == Shaped::Read) return true;
+    if (shaped == Shaped::Failed) {
+      error = error_;
+      return false;
+    }
+  }
   bool ok = read_map(index, arena, original, 0, out);
   if (!ok) error = error_;
   return ok;

@@ -75,6 +75,7 @@ class MultilineFilter final : public Filter {
     Clock::time_point now = Clock::now();
     std::vector<Event> in = std::move(chunk.events);
     chunk.events.clear();
+    chunk.metadata.clear();  // a joined record is several records: Lua metadata doesn't carry over
     chunk.events.reserve(in.size());
     ChunkSink sink(chunk, chunk.events, counter(joined_), counter(cuts_), debug_);
     MultilineStream& stream = stream_for(chunk.tag);

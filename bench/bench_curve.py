@@ -38,6 +38,7 @@ import time
 import urllib.request
 
 import bench_peers
+import bench_tax
 
 FILE_COUNTS = {"files1k": 1000, "files10k": 10000}
 IDLE_CONNECTIONS = 10000
@@ -176,12 +177,14 @@ def run_syslog_idle(rb, args, name, log_path):
         if bench_peers.wait_read(metrics_port, "syslog.0", IDLE_CONNECTIONS, args.timeout) is None:
             raise rb.BenchFailure("the idle connections' first messages did not all arrive")
         idle_rss = rb.proc_status_kib(sluice_pid, "VmRSS") if sluice_pid else 0
+        cpu_idle = bench_tax.cpu_seconds(sluice_pid) if sluice_pid else 0.0
         t0 = time.monotonic()
         _, in_bytes = bench_peers.run_syslog_load(args.syslog_load, port, rb.LOAD_CONNECTIONS, args.messages,
                                                   args.timeout)
         done_at = bench_peers.wait_read(metrics_port, "syslog.0", expected, args.timeout)
         if done_at is None:
             raise rb.BenchFailure("the syslog input did not count %d messages within %d s" % (expected, args.timeout))
+        cpu_loaded = bench_tax.cpu_seconds(sluice_pid) if sluice_pid else 0.0
         wall = done_at - t0
     except bench_peers.PeerError as e:
         raise rb.BenchFailure(str(e))
@@ -200,9 +203,13 @@ def run_syslog_idle(rb, args, name, log_path):
     if code != 0:
         raise rb.BenchFailure("exited with %d after SIGTERM; last log lines:\n%s" % (code, rb.tail_of(log_path)))
     rb.check_delivered(log_path, expected, "every message sent, the idle connections' included")
+    # The whole run's CPU split: accepting the idle connections (and
+    # start-up), the busy load beside them, and shutdown (closing them all).
     return rb.Run(wall, cpu, rss, args.messages, in_bytes, rb.count_pauses(log_path), (),
-                  "VmRSS %.1f MB with %s idle connections open, before the load" % (
-                      idle_rss / rb.KIB_PER_MB, format(IDLE_CONNECTIONS, ",")))
+                  "VmRSS %.1f MB with %s idle connections open, before the load; CPU-s: %.2f until they were all "
+                  "accepted, %.2f for the load (%.2f CPU-s/M), %.2f for shutdown" % (
+                      idle_rss / rb.KIB_PER_MB, format(IDLE_CONNECTIONS, ","), cpu_idle, cpu_loaded - cpu_idle,
+                      (cpu_loaded - cpu_idle) * 1e6 / args.messages, cpu - cpu_loaded))
 
 
 def child_pid(pid):

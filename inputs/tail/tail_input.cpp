@@ -30,6 +30,7 @@ void TailInput::start(InputContext& ctx) {
   ctx_ = &ctx;
   auto& io = ctx.io();
   metrics_ = TailMetrics::make(ctx.metrics(), ctx.instance());
+  fd_budget_ = descriptor_budget();
   inbox_ = std::make_shared<AckInbox>(io);
   inbox_->attach([this](const std::vector<AckInbox::Ack>& acks) { on_acks(acks); });
   poll_timer_.emplace(io);
@@ -101,6 +102,7 @@ std::unique_ptr<InputCarry> TailInput::carry_over() {
   auto carry = std::make_unique<TailCarry>();
   for (const auto& [key, f] : files_) carry->entries[key] = {f->committed(), f->size(), f->path()};
   for (const auto& [key, e] : aged_) carry->entries.emplace(key, e);
+  for (const auto& [key, p] : parked_) carry->entries.emplace(key, p.at);
   return carry;
 }
 
@@ -161,6 +163,7 @@ void TailInput::pump() {
   if (!ready_.empty()) {
     schedule_pump();
   } else {
+    if (starved_) request_admit();  // files just read to their end may make room
     check_exit_on_eof();
   }
   arm_multiline();
@@ -207,7 +210,8 @@ void TailInput::deliver(TailFile& f, ReadResult r) {
 }
 
 void TailInput::check_exit_on_eof() {
-  if (!cfg_.exit_on_eof || finished_ || stopped_ || !started_ || !ready_.empty()) return;
+  // A parked file waiting for a descriptor isn't read yet (the others are at their end).
+  if (!cfg_.exit_on_eof || finished_ || stopped_ || !started_ || !ready_.empty() || starved_) return;
   for (const auto& [key, f] : files_) {
     if (!f->at_eof()) return;
   }
@@ -235,6 +239,7 @@ void TailInput::on_acks(const std::vector<AckInbox::Ack>& acks) {
     changed |= f->second->acknowledge(cookie, delivered);
   }
   if (changed) db_dirty();
+  if (starved_) request_admit();  // delivered files may be closed to make room
 }
 
 void TailInput::db_dirty() {
@@ -259,6 +264,7 @@ void TailInput::save_db() {
   DbEntries entries;
   for (const auto& [key, f] : files_) entries[key] = {f->committed(), f->size(), f->path()};
   for (const auto& [key, e] : aged_) entries.emplace(key, e);  // kept for when they are written again
+  for (const auto& [key, p] : parked_) entries.emplace(key, p.at);
   std::string error;
   last_db_save_ = std::chrono::steady_clock::now();
   if (db_->save(entries, error)) {

@@ -8,7 +8,8 @@ Run by bench/run_bench.py --only files1k,files10k,syslog_idle10k,backlog20m
   files1k, files10k  the --lines workload split into 1,000 / 10,000 files
           (made once under the cache dir), one glob, tail -> parser json ->
           null (tail_json_null.yaml, exit_on_eof); the exit summary must count
-          every line delivered
+          every line delivered. --fd-limit N runs sluice with ulimit -n N
+          (soft and hard): fewer descriptors than files
   syslog_idle10k  10,000 idle TCP connections (bench/syslog_idle.c: one
           message each, then nothing) held open while bench/syslog_load.c
           sends --messages over 100 busy ones; every message must arrive and
@@ -133,12 +134,19 @@ def backlog_file(args, log_file, nbytes):
 def run_files(rb, args, name, log_file, log_path):
     count = FILE_COUNTS[name]
     pattern = split_workload(args, log_file, count)
-    check_fd_limit(rb, name, count + 64)
+    limit = None
+    if args.fd_limit:
+        # Soft and hard: sluice raises its soft limit to the hard one.
+        limit = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (args.fd_limit, args.fd_limit))
+    else:
+        check_fd_limit(rb, name, count + 64)
     for path in sorted(os.listdir(os.path.dirname(pattern))):
         if path.endswith(".log"):
             rb.read_through(os.path.join(os.path.dirname(pattern), path))  # warm the page cache
     env = {"BENCH_LOG": pattern}
-    code, wall, cpu, rss, note, timed_out = rb.measure(args, name, env, log_path)
+    code, wall, cpu, rss, note, timed_out = rb.measure(args, name, env, log_path, limit)
+    if args.fd_limit:
+        note = "ulimit -n %d" % args.fd_limit
     if timed_out:
         raise rb.BenchFailure("did not finish within %d s (killed); last log lines:\n%s" % (
             args.timeout, rb.tail_of(log_path)))
@@ -354,8 +362,9 @@ def print_table(rb, args, results):
                 print("\n%s run %d: %s" % (res.name, i + 1, r.note), end="")
     print()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    print("descriptor limit (ulimit -n) %s / hard %s; inotify max_user_watches %s" % (
-        soft, hard, read_first_line("/proc/sys/fs/inotify/max_user_watches")))
+    print("descriptor limit (ulimit -n) %s / hard %s%s; inotify max_user_watches %s" % (
+        soft, hard, ", the files shapes run with %d (--fd-limit)" % args.fd_limit if args.fd_limit else "",
+        read_first_line("/proc/sys/fs/inotify/max_user_watches")))
 
 
 def read_first_line(path):

@@ -82,7 +82,7 @@ Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
                           [--only null,file,idle,lua,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,kafka,fanout,syslog,rsyslog,http,
                                   es_fs,es_fs_full,http_es,http_es_fs,http_es_fs_full,tax,
                                   files1k,files10k,syslog_idle10k,backlog20m]
-                          [--tax-seconds 60]
+                          [--tax-seconds 60] [--fd-limit N]
                           [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
 """
 import argparse
@@ -315,10 +315,11 @@ def build_spawner(cache_dir):
     return None
 
 
-def spawn(argv, env_extra, log_path):
+def spawn(argv, env_extra, log_path, preexec_fn=None):
     env = dict(os.environ, **env_extra)
     with open(log_path, "wb") as log:
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env)
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env,
+                                preexec_fn=preexec_fn)
 
 
 def sluice_argv(args, name):
@@ -350,14 +351,14 @@ def wait_child(proc, timeout_s):
     return proc.returncode, usage, timed_out.is_set()
 
 
-def measure(args, name, env, log_path):
+def measure(args, name, env, log_path, preexec_fn=None):
     """Runs sluice on a pipeline to its end: (exit code, wall s, CPU s, peak RSS KiB, note, timed out)."""
     if args.spawner:
         result_path = log_path + ".rusage"
         if os.path.exists(result_path):
             os.unlink(result_path)
         t0 = time.perf_counter()
-        proc = spawn([args.spawner, result_path] + sluice_argv(args, name), env, log_path)
+        proc = spawn([args.spawner, result_path] + sluice_argv(args, name), env, log_path, preexec_fn)
         code, _, timed_out = wait_child(proc, args.timeout)
         wall = time.perf_counter() - t0
         if timed_out:
@@ -365,7 +366,7 @@ def measure(args, name, env, log_path):
         code, cpu, maxrss = read_rusage(result_path)
         return code, wall, cpu, maxrss, "", False
     t0 = time.perf_counter()
-    proc = spawn(sluice_argv(args, name), env, log_path)
+    proc = spawn(sluice_argv(args, name), env, log_path, preexec_fn)
     poller = HwmPoller(proc.pid)
     poller.start()
     code, usage, timed_out = wait_child(proc, args.timeout)
@@ -735,6 +736,9 @@ def parse_args():
                     help="idle: seconds before VmHWM is read; tax: seconds of start-up before measuring (default 3)")
     ap.add_argument("--tax-seconds", type=float, default=60.0,
                     help="tax: seconds per phase (idle, 10/s, 100/s; default 60, shorter for a quick look)")
+    ap.add_argument("--fd-limit", type=int, default=None,
+                    help="files1k, files10k: run sluice with ulimit -n this (soft and hard), fewer descriptors "
+                         "than files")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds before a run is killed and failed (default 30 + 1 s per 10,000 lines)")
     args = ap.parse_args()

@@ -87,7 +87,8 @@ bool TailInput::wants_descriptor(const ParkedFile& p, const struct stat& st) con
   return p.mtime_ns < 0 || static_cast<uint64_t>(st.st_size) != p.at.offset || mtime_ns(st) != p.mtime_ns;
 }
 
-bool TailInput::unpark(FileKey key, const std::string& path) {
+bool TailInput::unpark(FileKey key, const std::string& path_ref) {
+  const std::string path = path_ref;  // the caller's may be the parked entry's own, erased below
   auto it = parked_.find(key);
   if (it == parked_.end()) return true;
   if (!room_for_one()) {

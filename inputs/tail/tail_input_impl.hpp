@@ -105,7 +105,7 @@ class TailInput final : public Input {
   void defer(const std::string& path, const struct stat& st, uint64_t offset);
   bool wants_descriptor(const ParkedFile& p, const struct stat& st) const;
   // Opens the parked file key, which path names; false when it can't be now.
-  bool unpark(FileKey key, const std::string& path);
+  bool unpark(FileKey key, const std::string& path_ref);
   // Opens the parked files that changed or were never opened, while descriptors last.
   void admit();
   void request_admit();

@@ -38,7 +38,7 @@ size_t TailInput::descriptor_budget() {
 
 bool TailInput::parkable(const TailFile& f) const {
   return f.at_eof() && !f.queued && !f.rotated && f.fully_acknowledged() && !f.has_held_data() &&
-         f.committed() == f.read_offset() && !f.multiline_due();
+         f.committed() == f.read_offset() && f.size() == f.read_offset() && !f.multiline_due();
 }
 
 bool TailInput::room_for_one() {
@@ -70,8 +70,16 @@ void TailInput::park(TailFile& f) {
 void TailInput::defer(const std::string& path, const struct stat& st, uint64_t offset) {
   ParkedFile p;
   p.at = {offset, static_cast<uint64_t>(st.st_size), path};
-  parked_[key_of(st)] = std::move(p);
-  starved_ = true;
+  FileKey key = key_of(st);
+  parked_[key] = std::move(p);
+  wait_for_descriptor(key);
+}
+
+void TailInput::wait_for_descriptor(FileKey key) {
+  auto it = parked_.find(key);
+  if (it == parked_.end() || it->second.waiting) return;
+  it->second.waiting = true;
+  waiting_.push_back(key);
   note_starved();
 }
 
@@ -91,17 +99,12 @@ bool TailInput::unpark(FileKey key, const std::string& path_ref) {
   const std::string path = path_ref;  // the caller's may be the parked entry's own, erased below
   auto it = parked_.find(key);
   if (it == parked_.end()) return true;
-  if (!room_for_one()) {
-    starved_ = true;
-    return false;
-  }
   FileKey found;
   uint64_t size = 0;
-  int fd = open_regular(path, found, size);
+  int fd = room_for_one() ? open_regular(path, found, size) : -1;
   if (fd < 0) {
-    if (out_of_descriptors_) {
-      starved_ = true;
-      note_starved();
+    if (out_of_descriptors_ || files_.size() >= fd_budget_) {
+      wait_for_descriptor(key);
       return false;
     }
     request_scan();  // gone between stat and open: the scan sorts it out
@@ -127,7 +130,7 @@ bool TailInput::unpark(FileKey key, const std::string& path_ref) {
 }
 
 void TailInput::request_admit() {
-  if (admit_posted_ || stopped_ || finished_ || parked_.empty()) return;
+  if (admit_posted_ || stopped_ || finished_ || waiting_.empty()) return;
   admit_posted_ = true;
   boost::asio::post(ctx_->io(), guarded([this] {
     admit_posted_ = false;
@@ -136,23 +139,37 @@ void TailInput::request_admit() {
 }
 
 void TailInput::admit() {
-  bool starved = false;
-  for (auto it = parked_.begin(); it != parked_.end();) {
-    auto next = std::next(it);
-    FileKey key = it->first;
-    std::string path = it->second.at.path;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || key_of(st) != key) {
-      if (!it->second.rotated) request_scan();  // renamed or deleted while closed
-    } else if (wants_descriptor(it->second, st) && !unpark(key, path)) {
-      starved = true;
-      break;
+  // First come, first opened: files never opened in the order found, then
+  // closed ones in the order they changed.
+  while (!waiting_.empty()) {
+    FileKey key = waiting_.front();
+    auto it = parked_.find(key);
+    if (it == parked_.end() || !it->second.waiting) {  // opened or let go meanwhile
+      waiting_.pop_front();
+      continue;
     }
-    it = next;
+    if (!room_for_one()) break;
+    waiting_.pop_front();
+    it->second.waiting = false;
+    std::string path = it->second.at.path;
+    if (!unpark(key, path)) break;  // out of descriptors after all: queued again
   }
-  starved_ = starved;
-  if (starved_) update_polling();
+  if (starved()) update_polling();  // descriptors held elsewhere come back without an event
   check_exit_on_eof();
+}
+
+void TailInput::check_parked(bool all) {
+  std::vector<std::pair<FileKey, std::string>> changed;
+  for (const auto& [key, p] : parked_) {
+    if (p.waiting || (!all && p.wd >= 0)) continue;  // queued already, or its watch will say
+    struct stat st {};
+    if (::stat(p.at.path.c_str(), &st) != 0 || key_of(st) != key) {
+      if (!p.rotated) request_scan();  // renamed or deleted while closed
+    } else if (wants_descriptor(p, st)) {
+      changed.emplace_back(key, p.at.path);
+    }
+  }
+  for (const auto& [key, path] : changed) unpark(key, path);
 }
 
 void TailInput::parked_vanished(FileKey key) {

@@ -187,6 +187,7 @@ void TailInput::request_scan() {
 void TailInput::refresh() {
   scan();
   check_files();  // with inotify, the safety net for events it missed
+  check_parked(true);
   update_polling();
   arm(*refresh_timer_, cfg_.refresh_interval, &TailInput::refresh);
 }
@@ -205,7 +206,8 @@ void TailInput::scan() {
     if (auto parked = parked_.find(key_of(st)); parked != parked_.end()) {
       seen.insert(parked->first);
       if (!parked->second.rotated) parked->second.at.path = path;
-      if (wants_descriptor(parked->second, st)) unpark(parked->first, path);
+      // (One waiting for a descriptor already has its turn in admit().)
+      if (!parked->second.waiting && wants_descriptor(parked->second, st)) unpark(parked->first, path);
       continue;
     }
     if (auto aged = aged_.find(key_of(st)); aged != aged_.end() && too_old(st)) {
@@ -310,7 +312,7 @@ void TailInput::on_inotify(int wd, uint32_t mask) {
     if (f == files_.end()) {
       if (auto p = parked_.find(it->second); p != parked_.end()) {
         if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)) request_scan();
-        if (mask & IN_MODIFY) unpark(p->first, p->second.at.path);
+        if ((mask & IN_MODIFY) && !p->second.waiting) unpark(p->first, p->second.at.path);
       }
       return;
     }
@@ -343,17 +345,18 @@ void TailInput::check_files() {
   }
   for (TailFile* f : done) release(*f);
   if (rescan) request_scan();
-  if (!parked_.empty()) admit();  // without inotify (or a watch), the only way to see a parked file change
 }
 
 void TailInput::poll() {
   poll_armed_ = false;
   check_files();
+  check_parked(false);  // without inotify (or a watch), the only way to see a closed file change
+  admit();
   update_polling();
 }
 
 bool TailInput::needs_polling() const {
-  if (!watcher_ || starved_) return true;
+  if (!watcher_ || starved()) return true;
   for (const auto& [key, f] : files_)
     if (f->wd < 0 || f->rotated) return true;
   for (const auto& [key, p] : parked_)

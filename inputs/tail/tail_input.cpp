@@ -163,7 +163,7 @@ void TailInput::pump() {
   if (!ready_.empty()) {
     schedule_pump();
   } else {
-    if (starved_) request_admit();  // files just read to their end may make room
+    if (starved()) request_admit();  // files just read to their end may make room
     check_exit_on_eof();
   }
   arm_multiline();
@@ -211,7 +211,7 @@ void TailInput::deliver(TailFile& f, ReadResult r) {
 
 void TailInput::check_exit_on_eof() {
   // A parked file waiting for a descriptor isn't read yet (the others are at their end).
-  if (!cfg_.exit_on_eof || finished_ || stopped_ || !started_ || !ready_.empty() || starved_) return;
+  if (!cfg_.exit_on_eof || finished_ || stopped_ || !started_ || !ready_.empty() || starved()) return;
   for (const auto& [key, f] : files_) {
     if (!f->at_eof()) return;
   }
@@ -239,7 +239,7 @@ void TailInput::on_acks(const std::vector<AckInbox::Ack>& acks) {
     changed |= f->second->acknowledge(cookie, delivered);
   }
   if (changed) db_dirty();
-  if (starved_) request_admit();  // delivered files may be closed to make room
+  if (starved()) request_admit();  // delivered files may be closed to make room
 }
 
 void TailInput::db_dirty() {

@@ -37,6 +37,7 @@ struct ParkedFile {
   int64_t mtime_ns = -1;  // when closed; -1: never opened, so it wants a descriptor
   int wd = -1;            // its inotify watch, kept: a watch holds no descriptor
   bool rotated = false;   // no matching path names it any more (found beside its old path)
+  bool waiting = false;   // in the queue for a descriptor
 };
 
 // Runs on the main io_context (InputContext::io()). Every handler it posts
@@ -106,9 +107,14 @@ class TailInput final : public Input {
   bool wants_descriptor(const ParkedFile& p, const struct stat& st) const;
   // Opens the parked file key, which path names; false when it can't be now.
   bool unpark(FileKey key, const std::string& path_ref);
-  // Opens the parked files that changed or were never opened, while descriptors last.
+  void wait_for_descriptor(FileKey key);
+  bool starved() const { return !waiting_.empty(); }
+  // Opens the files waiting for a descriptor, in order, while descriptors last.
   void admit();
   void request_admit();
+  // Opens the parked files changed on disk: those without an inotify watch,
+  // or all of them (refresh_interval's safety net).
+  void check_parked(bool all);
   // A parked file no matching path names any more (rotated or deleted while closed).
   void parked_vanished(FileKey key);
   void note_starved();
@@ -153,8 +159,8 @@ class TailInput final : public Input {
   DbEntries aged_;                    // ignore_older: files set aside, where to resume them
   std::map<FileKey, ParkedFile> parked_;
   size_t fd_budget_ = 0;
+  std::deque<FileKey> waiting_;      // parked files that want a descriptor, first come first
   bool out_of_descriptors_ = false;  // the last open_regular failed with EMFILE/ENFILE
-  bool starved_ = false;             // a parked file wants a descriptor it couldn't have yet
   bool starved_noted_ = false;
   bool admit_posted_ = false;
   std::optional<TailDb> db_;

@@ -16,7 +16,6 @@ namespace {
 // While paused, how often to look again: short, because an output drains its
 // buffer in milliseconds and a long wait would idle the pipeline.
 constexpr auto kPauseRecheck = std::chrono::milliseconds(5);
-constexpr auto kDbDebounce = std::chrono::milliseconds(500);
 log::RateLimit g_db_error_log(20);
 log::RateLimit g_undelivered_log(100);
 }  // namespace
@@ -247,9 +246,9 @@ void TailInput::db_dirty() {
   db_is_dirty_ = true;
   if (db_armed_ || stopped_) return;  // finish() writes the last version
   db_armed_ = true;
-  // At most one write per kDbDebounce, but the first change after a quiet
-  // spell is written at once: less to repeat after a crash.
-  auto due = last_db_save_ + kDbDebounce;
+  // At most one write per rewrite_interval, but the first change after a
+  // quiet spell is written at once: less to repeat after a crash.
+  auto due = last_db_save_ + TailDb::rewrite_interval(files_.size() + parked_.size() + aged_.size());
   db_timer_->expires_at(std::max(due, std::chrono::steady_clock::now()));
   db_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
     db_armed_ = false;

@@ -21,6 +21,11 @@ Run by bench/run_bench.py --only files1k,files10k,syslog_idle10k,backlog20m
           catch-up throughput (lines read / seconds until the reader was at
           the live end), the highest VmRSS sampled while catching up, then
           the writer stops and every line written must be delivered
+  db10k   tail with an offsets db on the 10,000 files of files10k, and on
+          one of them alone: once everything is read, one file is appended
+          100 lines/s for DB_PHASE_S; sluice's CPU-ms per minute over that
+          phase (the db is rewritten whole: its cost grows with the files it
+          lists); every line must be delivered
 
 The runner raises its soft descriptor limit to the hard one, so sluice and
 the helpers inherit it; a hard limit too low for a shape is reported.
@@ -46,15 +51,19 @@ IDLE_CONNECTIONS = 10000
 BACKLOG_FACTOR = 10          # backlog20m: the workload this many times over
 LIVE_RATE = 5000             # lines/s the live writer appends
 LIVE_AFTER_CATCH_UP_S = 3.0  # following the live end this long before the writer stops
-NAMES = list(FILE_COUNTS) + ["syslog_idle10k", "backlog20m"]
+DB_PHASE_S = 20
+DB_RATE = 100
+NAMES = list(FILE_COUNTS) + ["syslog_idle10k", "backlog20m", "db10k"]
 TITLES = {
     "files1k": "tail → parser json → null, the workload as 1,000 files under one glob",
     "files10k": "tail → parser json → null, the workload as 10,000 files under one glob",
     "syslog_idle10k": "syslog TCP → null, 10,000 idle connections + 100 busy ones",
     "backlog20m": "tail → parser json → null, a 10x backlog file + a writer at 5,000 lines/s",
+    "db10k": "tail (db) → parser json → null, one of 10,000 files written at 100 lines/s",
 }
 PIPELINE_FILES = {"files1k": "tail_json_null.yaml", "files10k": "tail_json_null.yaml",
-                  "syslog_idle10k": "syslog_tcp_null.yaml", "backlog20m": "tail_json_null_live.yaml"}
+                  "syslog_idle10k": "syslog_tcp_null.yaml", "backlog20m": "tail_json_null_live.yaml",
+                  "db10k": "tail_json_null_live.yaml"}
 # What each shape is measured beside, and the figure recorded for it in
 # bench/README.md (CPU-s per M records, peak RSS MB) when it isn't run too.
 BASELINE = {"files1k": "null", "files10k": "null", "syslog_idle10k": "syslog", "backlog20m": "null"}
@@ -317,7 +326,64 @@ def run_backlog(rb, args, name, log_file, nbytes, log_path):
     return run
 
 
+def run_db_once(rb, args, pattern, target, lines, log_path):
+    """CPU-ms per minute while `target` (one of the files `pattern` matches) grows DB_RATE lines/s."""
+    db = os.path.join(args.cache_dir, "db10k.db")
+    for stale in (db, db + ".tmp"):
+        if os.path.exists(stale):
+            os.unlink(stale)
+    metrics_port = bench_peers.free_port()
+    env = {"BENCH_LOG": pattern, "BENCH_DB": db, "BENCH_METRICS_PORT": str(metrics_port)}
+    size = os.path.getsize(target)
+    proc = rb.spawn(rb.sluice_argv(args, "db10k"), env, log_path)
+    line = (b'{"ts":"2026-11-21T00:00:00.000000000Z","level":"info","message":"request completed",'
+            b'"traceId":"0123456789abcdef0123456789abcdef","method":"GET","path":"/healthz","status":200,'
+            b'"latencyMs":1.250}\n')
+    appended = 0
+    try:
+        if bench_peers.wait_read(metrics_port, "tail.0", lines, args.timeout) is None:
+            raise rb.BenchFailure("the tail input did not read the %d lines" % lines)
+        c0, t0 = bench_tax.cpu_seconds(proc.pid), time.monotonic()
+        with open(target, "ab", buffering=0) as f:
+            for _ in range(DB_PHASE_S * 20):  # every 50 ms
+                f.write(line * (DB_RATE // 20))
+                appended += DB_RATE // 20
+                time.sleep(0.05)
+        cpu_ms_min = (bench_tax.cpu_seconds(proc.pid) - c0) * 1000 * 60 / (time.monotonic() - t0)
+        if bench_peers.wait_read(metrics_port, "tail.0", lines + appended, 30) is None:
+            raise rb.BenchFailure("the appended lines were not read")
+        time.sleep(1.5)  # flushed to null
+    finally:
+        stopped = bench_peers.terminate(proc)
+        os.truncate(target, size)  # the workload as it was
+    if not stopped or proc.returncode != 0:
+        raise rb.BenchFailure("exit %s after SIGTERM; last log lines:\n%s" % (proc.returncode, rb.tail_of(log_path)))
+    rb.check_delivered(log_path, lines + appended, "every line, the appended ones too")
+    return cpu_ms_min
+
+
+def run_db(rb, args, log_file, log_path):
+    """db10k: the CPU-ms per minute beside 10,000 files and beside one; both in Run.note, 10,000's in cpu_s."""
+    pattern = split_workload(args, log_file, FILE_COUNTS["files10k"])
+    directory = os.path.dirname(pattern)
+    check_fd_limit(rb, "db10k", FILE_COUNTS["files10k"] + 64)
+    one_dir = os.path.join(args.cache_dir, "db10k-one")
+    shutil.rmtree(one_dir, ignore_errors=True)
+    os.makedirs(one_dir)
+    first = os.path.join(directory, "part-00000.log")
+    os.link(first, os.path.join(one_dir, "part-00000.log"))  # the same file: appended to, then cut back
+    one_lines = rb.read_through(first)
+    one = run_db_once(rb, args, os.path.join(one_dir, "*.log"), first, one_lines, log_path + ".one")
+    many = run_db_once(rb, args, pattern, first, args.lines, log_path)
+    shutil.rmtree(one_dir, ignore_errors=True)
+    return rb.Run(DB_PHASE_S, many * DB_PHASE_S / 60000, 0, DB_PHASE_S * DB_RATE, 0, 0, (),
+                  "CPU-ms per minute at %d lines/s with a db: %.0f beside 10,000 files, %.0f with the one file "
+                  "alone (%.2fx)" % (DB_RATE, many, one, many / one if one else 0))
+
+
 def run_once(rb, args, name, log_file, nbytes, log_path):
+    if name == "db10k":
+        return run_db(rb, args, log_file, log_path)
     if name in FILE_COUNTS:
         return run_files(rb, args, name, log_file, log_path)
     if name == "syslog_idle10k":
@@ -330,11 +396,12 @@ def run_once(rb, args, name, log_file, nbytes, log_path):
 def print_table(rb, args, results):
     """The shapes beside their baselines: (CPU-s/M, MB) from this run's null/syslog, else the recorded ones."""
     measured = {r.name: rb.medians(r) for r in results if r.runs and not r.failure}
-    shapes = [r for r in results if r.name in NAMES]
+    shapes = [r for r in results if r.name in NAMES and r.name != "db10k"]
     print("\n## The cost curve: sluice %s, medians of %d runs, %s\n" % (rb.sluice_version(args.sluice), args.runs,
                                                                       rb.machine()))
-    print("| shape | records/s | CPU-s per M records | peak RSS MB | beside | × CPU | target | vs target |")
-    print("|---|---:|---:|---:|---|---:|---|---|")
+    if shapes:
+        print("| shape | records/s | CPU-s per M records | peak RSS MB | beside | × CPU | target | vs target |")
+        print("|---|---:|---:|---:|---|---:|---|---|")
     for res in shapes:
         base = BASELINE[res.name]
         if base in measured:
@@ -356,7 +423,9 @@ def print_table(rb, args, results):
         print("| %s | %s | %.2f | %.1f | %s | %.2f | %s | %s |" % (
             TITLES[res.name], format(round(m["lines_s"]), ","), m["cpu_per_m"], m["rss_mb"], beside, ratio,
             target_text, verdict))
-    for res in shapes:
+    for res in shapes + [r for r in results if r.name == "db10k"]:
+        if res.failure and res.name == "db10k":
+            print("\ndb10k: failed: %s" % res.failure, end="")
         for i, r in enumerate(res.runs):
             if r.note:
                 print("\n%s run %d: %s" % (res.name, i + 1, r.note), end="")

@@ -177,19 +177,18 @@ void TailInput::parked_vanished(FileKey key) {
   if (it == parked_.end()) return;
   ParkedFile& p = it->second;
   if (auto found = find_in_dir(parent_dir(p.at.path), key)) {
-    struct stat st {};
-    if (::stat(found->c_str(), &st) == 0 && static_cast<uint64_t>(st.st_size) > p.at.offset) {
-      // Rotated with lines not read yet: finish it, as a rotated file.
-      if (!p.rotated) {
-        log::info("tail: {} was rotated to {} while closed; reading it to its end", p.at.path, *found);
-        metrics_->rotations->add();
-        p.rotated = true;
-      }
-      if (unpark(key, *found)) return;
-      p.at.path = *found;  // waits for a descriptor; admit() looks here
-      return;
+    // Rotated while closed: followed as any rotated file, read to its end
+    // and let go once quiet for rotate_wait (its writer may not have
+    // reopened yet).
+    if (!p.rotated) {
+      log::info("tail: {} was rotated to {} while closed; reading it to its end", p.at.path, *found);
+      metrics_->rotations->add();
+      p.rotated = true;
     }
-  } else if (p.at.size > p.at.offset) {
+    if (!unpark(key, *found)) p.at.path = *found;  // waits for a descriptor; admit() opens it there
+    return;
+  }
+  if (p.at.size > p.at.offset) {
     metrics_->bytes_lost->add(p.at.size - p.at.offset);
     log::warn("tail: {} disappeared before {} bytes after offset {} could be read", p.at.path,
               p.at.size - p.at.offset, p.at.offset);

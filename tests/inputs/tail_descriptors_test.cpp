@@ -108,3 +108,31 @@ TEST_CASE("tail opens a file it closed for want of descriptors again when it is 
   CHECK(std::count(got.begin(), got.end(), "old 0") == 1);  // not read again from the start
   CHECK(most_open <= kMaxOpen);
 }
+
+TEST_CASE("tail finishes a file rotated while it was closed for want of descriptors", "[tail][tail_descriptors]") {
+  auto inotify = GENERATE(as<std::string>{}, "on", "off");
+  TempDir dir;
+  constexpr size_t kFiles = 300;
+  for (size_t i = 0; i < kFiles; ++i) write(dir / file_name(i), "old " + std::to_string(i) + "\n");
+  DescriptorLimit limit(kLimit);
+  TestContext ctx;
+  auto in = make_tail("path: " + dir.path() + "/*.log\nread_from_head: on\npoll_interval: 20ms\nrotate_wait: 100ms\n"
+                      "refresh_interval: 1s\ninotify_watcher: " + inotify + "\n");
+  in->start(ctx);
+  std::vector<std::string> got;
+  uint64_t most_open = 0;
+  REQUIRE(run_delivering(ctx, got, most_open, [&] { return got.size() == kFiles; }));
+  // Rename-and-create rotation of a closed file; its writer appends once more before it reopens.
+  REQUIRE(std::rename((dir / file_name(0)).c_str(), (dir / "f0000.log.1").c_str()) == 0);
+  append(dir / "f0000.log.1", "late 0\n");
+  write(dir / file_name(0), "fresh 0\n");
+  REQUIRE(run_delivering(ctx, got, most_open, [&] { return got.size() == kFiles + 2; }, 5s));
+  ctx.run_for(300ms);  // nothing more comes
+  for (auto& v : ctx.values()) got.push_back(std::move(v));
+  in->stop();
+  CHECK(std::count(got.begin(), got.end(), "late 0") == 1);
+  CHECK(std::count(got.begin(), got.end(), "fresh 0") == 1);
+  CHECK(std::count(got.begin(), got.end(), "old 0") == 1);
+  CHECK(got.size() == kFiles + 2);
+  CHECK(most_open <= kMaxOpen);
+}

@@ -1,6 +1,6 @@
 """The cost curve (issue 16): how CPU per million records and peak RSS grow with the shape of the work.
 
-Run by bench/run_bench.py --only files1k,files10k,syslog_idle10k,backlog20m
+Run by bench/run_bench.py --only files1k,files10k,syslog_idle10k,backlog20m,db10k
 (not in the default set), each figure beside the single-file or
 100-connection one (`null`, `syslog`: from the same run when they are in
 --only, else the figure recorded in bench/README.md):
@@ -65,9 +65,10 @@ PIPELINE_FILES = {"files1k": "tail_json_null.yaml", "files10k": "tail_json_null.
                   "syslog_idle10k": "syslog_tcp_null.yaml", "backlog20m": "tail_json_null_live.yaml",
                   "db10k": "tail_json_null_live.yaml"}
 # What each shape is measured beside, and the figure recorded for it in
-# bench/README.md (CPU-s per M records, peak RSS MB) when it isn't run too.
+# bench/README.md's cost curve section (CPU-s per M records, peak RSS MB),
+# used when it isn't run too.
 BASELINE = {"files1k": "null", "files10k": "null", "syslog_idle10k": "syslog", "backlog20m": "null"}
-RECORDED = {"null": (0.375, 14.5), "syslog": (1.05, 20.0)}
+RECORDED = {"null": (0.47, 16.8), "syslog": (0.48, 18.0)}
 # Issue 16's targets: (CPU as a multiple of the baseline's, peak RSS MB).
 TARGETS = {"files10k": (1.5, 64.0), "syslog_idle10k": (1.2, 64.0)}
 

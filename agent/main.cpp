@@ -1,6 +1,8 @@
 // sluice's command line: run a pipeline, check one (--dry-run), describe a
 // plugin's keys (--help-plugin), probe a running sluice (--health-check), or
 // list and replay dead letters (`dead-letter`, agent/dead_letter_cli.hpp).
+#include <sys/resource.h>
+
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -89,6 +91,17 @@ void plugin_docs() {
   for (const auto& p : sluice::output_plugins()) markdown_schema(p.schema(), "output");
 }
 
+// Each followed file and each client connection is a descriptor, and the
+// soft limit is often 1024 where the hard one is far higher (systemd's
+// default): use what the system allows, as Go programs do. Nothing in
+// sluice uses select(2), which can't see descriptors past 1023.
+void raise_descriptor_limit() {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+  rl.rlim_cur = rl.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 std::string plugin_list() {
   std::string s = "inputs:";
   for (const auto& p : sluice::input_plugins()) s += " " + std::string(p.name);
@@ -165,6 +178,7 @@ int main(int argc, char** argv) {
         !problem.empty())
       cfg.service.fail("log_file", "cannot write the log to '" + log_file + "': " + problem);
     for (const auto& w : cfg.warnings) sluice::log::warn("configuration: {}", w);
+    if (!dry_run) raise_descriptor_limit();
     sluice::Service service(cfg);
     if (dry_run) {
       std::cout << config_path << ": configuration OK (" << service.summary() << ")\n";

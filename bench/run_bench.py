@@ -65,6 +65,13 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
           lines/s (--tax-seconds each, 60 for the recorded figures), VmRSS at
           each phase's end and the peak; every line written must be delivered.
           Not in the default set: run it with --only tax
+  files1k, files10k, syslog_idle10k, backlog20m  the cost curve
+          (bench/bench_curve.py): the workload as 1,000 / 10,000 files under
+          one glob; 10,000 idle syslog connections beside the 100 busy ones;
+          a 10x backlog file with a writer appending 5,000 lines/s. Each is
+          reported beside the single-file / 100-connection figure. Not in the
+          default set: run them with --only (the soft descriptor limit is
+          raised to the hard one for them)
 For the file pipelines the rate is over sluice's whole run; for syslog and
 rsyslog from the first message sent until the receiver has the last one; for
 http over wrk's run. CPU-seconds and peak RSS are always the whole process's,
@@ -75,8 +82,9 @@ never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
                           [--only null,file,idle,lua,lua_fb,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,kafka,fanout,syslog,rsyslog,http,
-                                  es_fs,es_fs_full,http_es,http_es_fs,http_es_fs_full,tax]
-                          [--tax-seconds 60]
+                                  es_fs,es_fs_full,http_es,http_es_fs,http_es_fs_full,tax,
+                                  files1k,files10k,syslog_idle10k,backlog20m]
+                          [--tax-seconds 60] [--fd-limit N]
                           [--cache-dir /tmp/sluice-bench] [--es-compress gzip]
 """
 import argparse
@@ -95,6 +103,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import bench_curve
 import bench_peers
 import bench_tax
 from bench_peers import NginxSink, PeerError, Rsyslog
@@ -149,7 +158,10 @@ PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", 
                   "es_fs": "tail_json_es.yaml", "es_fs_full": "tail_json_es.yaml", "http_es": "http_ndjson_es.yaml",
                   "http_es_fs": "http_ndjson_es.yaml", "http_es_fs_full": "http_ndjson_es.yaml"}
 DEFAULT_PIPELINES = [p for p in PIPELINE_FILES if p != "tax"]  # the tax takes minutes and measures something else
-NO_WORKLOAD = {"idle", "tax"}  # with only these, the 2M-line workload isn't generated
+# The cost curve takes minutes, gigabytes of disk and thousands of descriptors: asked for by name only.
+PIPELINE_FILES.update(bench_curve.PIPELINE_FILES)
+TITLES.update(bench_curve.TITLES)
+NO_WORKLOAD = {"idle", "tax", "syslog_idle10k"}  # with only these, the 2M-line workload isn't generated
 SINK_PIPELINES = {"es", "lua_es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "fanout",
                   "es_fs", "es_fs_full"}      # tail pipelines whose output needs the nginx sink
 LOAD_PIPELINES = {"syslog", "rsyslog", "http", "http_es", "http_es_fs", "http_es_fs_full"}  # a load generator sends; SIGTERM ends the run
@@ -306,10 +318,11 @@ def build_spawner(cache_dir):
     return None
 
 
-def spawn(argv, env_extra, log_path):
+def spawn(argv, env_extra, log_path, preexec_fn=None):
     env = dict(os.environ, **env_extra)
     with open(log_path, "wb") as log:
-        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env)
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, env=env,
+                                preexec_fn=preexec_fn)
 
 
 def sluice_argv(args, name):
@@ -341,14 +354,14 @@ def wait_child(proc, timeout_s):
     return proc.returncode, usage, timed_out.is_set()
 
 
-def measure(args, name, env, log_path):
+def measure(args, name, env, log_path, preexec_fn=None):
     """Runs sluice on a pipeline to its end: (exit code, wall s, CPU s, peak RSS KiB, note, timed out)."""
     if args.spawner:
         result_path = log_path + ".rusage"
         if os.path.exists(result_path):
             os.unlink(result_path)
         t0 = time.perf_counter()
-        proc = spawn([args.spawner, result_path] + sluice_argv(args, name), env, log_path)
+        proc = spawn([args.spawner, result_path] + sluice_argv(args, name), env, log_path, preexec_fn)
         code, _, timed_out = wait_child(proc, args.timeout)
         wall = time.perf_counter() - t0
         if timed_out:
@@ -356,7 +369,7 @@ def measure(args, name, env, log_path):
         code, cpu, maxrss = read_rusage(result_path)
         return code, wall, cpu, maxrss, "", False
     t0 = time.perf_counter()
-    proc = spawn(sluice_argv(args, name), env, log_path)
+    proc = spawn(sluice_argv(args, name), env, log_path, preexec_fn)
     poller = HwmPoller(proc.pid)
     poller.start()
     code, usage, timed_out = wait_child(proc, args.timeout)
@@ -590,7 +603,9 @@ def run_pipeline(args, name, log_file, nbytes):
             return result
         for i in range(args.runs):
             log_path = os.path.join(args.cache_dir, "sluice-%s-%d.log" % (name, i + 1))
-            if name in LOAD_PIPELINES:
+            if name in bench_curve.NAMES:
+                r = bench_curve.run_once(sys.modules[__name__], args, name, log_file, nbytes, log_path)
+            elif name in LOAD_PIPELINES:
                 r = run_load_once(args, name, log_path)
             else:
                 r = run_once(args, name, log_file, nbytes, os.path.join(args.cache_dir, "out-" + name), log_path)
@@ -643,9 +658,12 @@ def target_text(name):
 
 def print_table(args, results, nbytes):
     tax = [r for r in results if r.name == "tax"]
-    results = [r for r in results if r.name != "tax"]
-    if results:
-        print_main_table(args, results, nbytes)
+    curve = [r for r in results if r.name in bench_curve.NAMES]
+    main_results = [r for r in results if r.name != "tax" and r.name not in bench_curve.NAMES]
+    if main_results:
+        print_main_table(args, main_results, nbytes)
+    if curve:
+        bench_curve.print_table(sys.modules[__name__], args, results)
     for res in tax:
         if res.failure:
             print("\n%s: failed: %s" % (TITLES["tax"], res.failure))
@@ -723,6 +741,9 @@ def parse_args():
                     help="idle: seconds before VmHWM is read; tax: seconds of start-up before measuring (default 3)")
     ap.add_argument("--tax-seconds", type=float, default=60.0,
                     help="tax: seconds per phase (idle, 10/s, 100/s; default 60, shorter for a quick look)")
+    ap.add_argument("--fd-limit", type=int, default=None,
+                    help="files1k, files10k: run sluice with ulimit -n this (soft and hard), fewer descriptors "
+                         "than files")
     ap.add_argument("--timeout", type=float, default=None,
                     help="seconds before a run is killed and failed (default 30 + 1 s per 10,000 lines)")
     args = ap.parse_args()
@@ -746,6 +767,8 @@ def parse_args():
 def main():
     args = parse_args()
     os.makedirs(args.cache_dir, exist_ok=True)
+    if set(args.only) & set(bench_curve.NAMES):
+        bench_curve.raise_fd_limit()
     log_file, nbytes = (None, 0) if set(args.only) <= NO_WORKLOAD else workload(args)
     args.spawner = build_spawner(args.cache_dir)
     args.syslog_load = bench_peers.build_c_tool(args.cache_dir, "syslog_load.c")

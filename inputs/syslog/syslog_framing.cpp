@@ -52,7 +52,7 @@ bool Framer::delimited(std::string_view& data, FrameFlags flags, FrameSink& sink
       carry_.append(data.substr(0, max_ - carry_.size()));
       flags.truncated = true;
       sink.on_frame(carry_, flags);
-      carry_.clear();
+      drop_carry();
       skipping_ = true;
     } else {
       carry_.append(data);
@@ -70,7 +70,7 @@ bool Framer::delimited(std::string_view& data, FrameFlags flags, FrameSink& sink
   flags.truncated = carry_.size() + part.size() > max_;
   carry_.append(part.substr(0, max_ - carry_.size()));
   sink.on_frame(carry_, flags);
-  carry_.clear();
+  drop_carry();
   return true;
 }
 
@@ -93,6 +93,15 @@ void Framer::octet_counted(std::string_view& data, FrameSink& sink) {
       if (delimited(data, {false, true}, sink)) state_ = State::Header;
       return;
   }
+}
+
+void Framer::drop_carry() {
+  // A connection that goes quiet after a long message must not keep its
+  // memory: with thousands of mostly idle clients that would add up to
+  // buffer_max_size each. Small carries keep their room (no allocation
+  // per split message on a busy connection).
+  if (carry_.capacity() > kKeptCarry) std::string().swap(carry_);
+  else carry_.clear();
 }
 
 void Framer::header_byte(std::string_view& data) {
@@ -137,7 +146,7 @@ void Framer::body(std::string_view& data, FrameSink& sink) {
     data.remove_prefix(n);
     if (carry_.size() < keep_) return;
     sink.on_frame(carry_, flags);
-    carry_.clear();
+    drop_carry();
   }
   keep_ = 0;
   state_ = skip_ > 0 ? State::Skip : State::Header;

@@ -41,6 +41,10 @@ class Framer {
   Framing framing() const { return framing_; }
   // Bytes held for a message not yet complete.
   size_t buffered() const { return carry_.size() + header_.size(); }
+  // Heap bytes the framer keeps between messages (an idle connection's cost).
+  size_t held_capacity() const { return carry_.capacity() + header_.capacity(); }
+  // Room kept for the next split message; a longer carry is freed once passed on.
+  static constexpr size_t kKeptCarry = 1024;
 
  private:
   enum class State : uint8_t { Header, Body, Skip, BadFrame };
@@ -51,6 +55,7 @@ class Framer {
   void octet_counted(std::string_view& data, FrameSink& sink);
   void header_byte(std::string_view& data);
   void body(std::string_view& data, FrameSink& sink);
+  void drop_carry();
 
   Framing framing_;
   size_t max_;

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -94,6 +95,14 @@ bool TailDb::load(DbEntries& out, std::string& error) const {
     out[key] = std::move(e);
   }
   return true;
+}
+
+std::chrono::milliseconds TailDb::rewrite_interval(size_t entries) {
+  constexpr size_t kPerStep = 1000;
+  constexpr auto kStep = std::chrono::milliseconds(500);
+  constexpr auto kMax = std::chrono::milliseconds(10'000);
+  size_t steps = std::max<size_t>(1, (entries + kPerStep - 1) / kPerStep);
+  return steps >= static_cast<size_t>(kMax / kStep) ? kMax : kStep * static_cast<int64_t>(steps);
 }
 
 bool TailDb::save(const DbEntries& entries, std::string& error) const {

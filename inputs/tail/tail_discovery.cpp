@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -15,15 +16,16 @@
 
 namespace sluice::tail {
 
-namespace {
-FileKey key_of(const struct stat& st) {
-  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
-}
-}  // namespace
-
 int TailInput::open_regular(const std::string& path, FileKey& key, uint64_t& size) {
   // O_NONBLOCK: a FIFO matching the glob must not block the main thread.
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  out_of_descriptors_ = fd < 0 && (errno == EMFILE || errno == ENFILE);
+  if (out_of_descriptors_) {
+    // Not this file's fault (the caller parks it): something else holds the
+    // descriptors the budget counted on, so the budget is what could be opened.
+    fd_budget_ = std::max<size_t>(1, files_.size());
+    return -1;
+  }
   struct stat st {};
   if (fd >= 0 && ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
     unreadable_.erase(path);
@@ -41,7 +43,8 @@ int TailInput::open_regular(const std::string& path, FileKey& key, uint64_t& siz
   return -1;
 }
 
-TailFile& TailInput::add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated) {
+TailFile& TailInput::add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated,
+                              bool announce) {
   auto file = std::make_unique<TailFile>(fd, key, path, file_tag(path), offset, cfg_, *metrics_);
   TailFile& f = *file;
   f.rotated = rotated;
@@ -51,7 +54,8 @@ TailFile& TailInput::add_file(int fd, FileKey key, const std::string& path, uint
   }
   files_[key] = std::move(file);
   metrics_->files_open->set(files_.size());
-  log::info("tail: following {}{} from offset {}", path, rotated ? " (rotated)" : "", offset);
+  if (announce) log::info("tail: following {}{} from offset {}", path, rotated ? " (rotated)" : "", offset);
+  else log::debug("tail: {} changed; opened again at offset {}", path, offset);
   queue(f);
   return f;
 }
@@ -95,9 +99,13 @@ void TailInput::initial_scan(DbEntries saved) {
   for (const auto& path : matches) {
     FileKey key;
     uint64_t size = 0;
-    int fd = open_regular(path, key, size);
+    int fd = room_for_one() ? open_regular(path, key, size) : -1;
+    if (fd < 0 && (out_of_descriptors_ || files_.size() >= fd_budget_)) {
+      defer_at_start(path, saved);
+      continue;
+    }
     if (fd < 0) continue;
-    if (files_.count(key) != 0) {  // a second name of a file already followed
+    if (files_.count(key) != 0 || parked_.count(key) != 0) {  // a second name of a file already followed
       ::close(fd);
       continue;
     }
@@ -122,6 +130,26 @@ void TailInput::initial_scan(DbEntries saved) {
   }
   resume_orphans(saved);
   update_dir_watches(matches);
+}
+
+// A match found at start that can't have a descriptor yet: where it will be
+// read from is decided now, as for the files opened.
+void TailInput::defer_at_start(const std::string& path, DbEntries& saved) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  FileKey key = key_of(st);
+  if (files_.count(key) != 0 || parked_.count(key) != 0) return;
+  auto size = static_cast<uint64_t>(st.st_size);
+  uint64_t offset = cfg_.read_from_head ? 0 : size;
+  if (auto it = saved.find(key); it != saved.end()) {
+    offset = it->second.offset <= size ? it->second.offset : 0;
+    saved.erase(it);
+  }
+  if (too_old(st)) {
+    aged_[key] = {offset, size, path};
+    return;
+  }
+  defer(path, st, offset);
 }
 
 // Saved files no glob matches: rotated (renamed) before sluice stopped and
@@ -159,6 +187,7 @@ void TailInput::request_scan() {
 void TailInput::refresh() {
   scan();
   check_files();  // with inotify, the safety net for events it missed
+  check_parked(true);
   update_polling();
   arm(*refresh_timer_, cfg_.refresh_interval, &TailInput::refresh);
 }
@@ -174,13 +203,32 @@ void TailInput::scan() {
       seen.insert(key_of(st));
       continue;
     }
+    if (auto parked = parked_.find(key_of(st)); parked != parked_.end()) {
+      seen.insert(parked->first);
+      if (!parked->second.rotated) parked->second.at.path = path;
+      // (One waiting for a descriptor already has its turn in admit().)
+      if (!parked->second.waiting && wants_descriptor(parked->second, st)) unpark(parked->first, path);
+      continue;
+    }
     if (auto aged = aged_.find(key_of(st)); aged != aged_.end() && too_old(st)) {
       seen.insert(aged->first);
       continue;
     }
     FileKey key;
     uint64_t size = 0;
-    int fd = open_regular(path, key, size);
+    int fd = room_for_one() ? open_regular(path, key, size) : -1;
+    if (fd < 0 && (out_of_descriptors_ || files_.size() >= fd_budget_)) {
+      // Appeared after start: read from its head (read_newly_discovered_files_from_head).
+      auto at = static_cast<uint64_t>(st.st_size);
+      uint64_t offset = cfg_.read_new_from_head ? 0 : at;
+      if (auto aged = aged_.find(key_of(st)); aged != aged_.end()) {
+        offset = aged->second.offset <= at ? aged->second.offset : 0;
+        aged_.erase(aged);
+      }
+      seen.insert(key_of(st));
+      defer(path, st, offset);
+      continue;
+    }
     if (fd < 0) continue;
     seen.insert(key);
     if (files_.count(key) != 0) {  // replaced between stat and open
@@ -199,6 +247,10 @@ void TailInput::scan() {
     add_file(fd, key, path, offset, false);
   }
   std::erase_if(aged_, [&](const auto& a) { return seen.count(a.first) == 0; });  // deleted or renamed away
+  std::vector<FileKey> vanished;
+  for (const auto& [key, p] : parked_)
+    if (seen.count(key) == 0) vanished.push_back(key);
+  for (FileKey key : vanished) parked_vanished(key);
   for (auto& [key, f] : files_) {
     if (seen.count(key) != 0) {
       f->rotated = false;  // moved back under a matching name
@@ -248,6 +300,7 @@ void TailInput::on_inotify(int wd, uint32_t mask) {
   if (mask & IN_IGNORED) {  // the kernel dropped the watch (file gone, filesystem unmounted)
     if (auto it = file_wds_.find(wd); it != file_wds_.end()) {
       if (auto f = files_.find(it->second); f != files_.end()) f->second->wd = -1;
+      if (auto p = parked_.find(it->second); p != parked_.end()) p->second.wd = -1;
       file_wds_.erase(it);
       update_polling();  // that file is now watched by polling only
     }
@@ -256,7 +309,13 @@ void TailInput::on_inotify(int wd, uint32_t mask) {
   }
   if (auto it = file_wds_.find(wd); it != file_wds_.end()) {
     auto f = files_.find(it->second);
-    if (f == files_.end()) return;
+    if (f == files_.end()) {
+      if (auto p = parked_.find(it->second); p != parked_.end()) {
+        if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)) request_scan();
+        if ((mask & IN_MODIFY) && !p->second.waiting) unpark(p->first, p->second.at.path);
+      }
+      return;
+    }
     if (mask & (IN_MOVE_SELF | IN_DELETE_SELF | IN_ATTRIB)) request_scan();
     queue(*f->second);
     return;
@@ -291,13 +350,17 @@ void TailInput::check_files() {
 void TailInput::poll() {
   poll_armed_ = false;
   check_files();
+  check_parked(false);  // without inotify (or a watch), the only way to see a closed file change
+  admit();
   update_polling();
 }
 
 bool TailInput::needs_polling() const {
-  if (!watcher_) return true;
+  if (!watcher_ || starved()) return true;
   for (const auto& [key, f] : files_)
     if (f->wd < 0 || f->rotated) return true;
+  for (const auto& [key, p] : parked_)
+    if (p.wd < 0) return true;
   return false;
 }
 

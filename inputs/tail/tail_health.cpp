@@ -28,6 +28,10 @@ void TailInput::describe_health(json::Writer& out) const {
         .end_object();
   }
   out.end_array();
+  // Files followed without a descriptor (more match than ulimit -n allows):
+  // behind by what they held beyond their offset when last seen.
+  for (const auto& [key, p] : parked_) behind_total += p.at.size > p.at.offset ? p.at.size - p.at.offset : 0;
+  out.field("files_closed", static_cast<uint64_t>(parked_.size()));
   out.field("bytes_behind", behind_total);
 }
 

@@ -16,7 +16,6 @@ namespace {
 // While paused, how often to look again: short, because an output drains its
 // buffer in milliseconds and a long wait would idle the pipeline.
 constexpr auto kPauseRecheck = std::chrono::milliseconds(5);
-constexpr auto kDbDebounce = std::chrono::milliseconds(500);
 log::RateLimit g_db_error_log(20);
 log::RateLimit g_undelivered_log(100);
 }  // namespace
@@ -30,6 +29,7 @@ void TailInput::start(InputContext& ctx) {
   ctx_ = &ctx;
   auto& io = ctx.io();
   metrics_ = TailMetrics::make(ctx.metrics(), ctx.instance());
+  fd_budget_ = descriptor_budget();
   inbox_ = std::make_shared<AckInbox>(io);
   inbox_->attach([this](const std::vector<AckInbox::Ack>& acks) { on_acks(acks); });
   poll_timer_.emplace(io);
@@ -101,6 +101,7 @@ std::unique_ptr<InputCarry> TailInput::carry_over() {
   auto carry = std::make_unique<TailCarry>();
   for (const auto& [key, f] : files_) carry->entries[key] = {f->committed(), f->size(), f->path()};
   for (const auto& [key, e] : aged_) carry->entries.emplace(key, e);
+  for (const auto& [key, p] : parked_) carry->entries.emplace(key, p.at);
   return carry;
 }
 
@@ -161,6 +162,7 @@ void TailInput::pump() {
   if (!ready_.empty()) {
     schedule_pump();
   } else {
+    if (starved()) request_admit();  // files just read to their end may make room
     check_exit_on_eof();
   }
   arm_multiline();
@@ -207,7 +209,8 @@ void TailInput::deliver(TailFile& f, ReadResult r) {
 }
 
 void TailInput::check_exit_on_eof() {
-  if (!cfg_.exit_on_eof || finished_ || stopped_ || !started_ || !ready_.empty()) return;
+  // A parked file waiting for a descriptor isn't read yet (the others are at their end).
+  if (!cfg_.exit_on_eof || finished_ || stopped_ || !started_ || !ready_.empty() || starved()) return;
   for (const auto& [key, f] : files_) {
     if (!f->at_eof()) return;
   }
@@ -235,6 +238,7 @@ void TailInput::on_acks(const std::vector<AckInbox::Ack>& acks) {
     changed |= f->second->acknowledge(cookie, delivered);
   }
   if (changed) db_dirty();
+  if (starved()) request_admit();  // delivered files may be closed to make room
 }
 
 void TailInput::db_dirty() {
@@ -242,9 +246,9 @@ void TailInput::db_dirty() {
   db_is_dirty_ = true;
   if (db_armed_ || stopped_) return;  // finish() writes the last version
   db_armed_ = true;
-  // At most one write per kDbDebounce, but the first change after a quiet
-  // spell is written at once: less to repeat after a crash.
-  auto due = last_db_save_ + kDbDebounce;
+  // At most one write per rewrite_interval, but the first change after a
+  // quiet spell is written at once: less to repeat after a crash.
+  auto due = last_db_save_ + TailDb::rewrite_interval(files_.size() + parked_.size() + aged_.size());
   db_timer_->expires_at(std::max(due, std::chrono::steady_clock::now()));
   db_timer_->async_wait(guarded([this](const boost::system::error_code& ec) {
     db_armed_ = false;
@@ -259,6 +263,7 @@ void TailInput::save_db() {
   DbEntries entries;
   for (const auto& [key, f] : files_) entries[key] = {f->committed(), f->size(), f->path()};
   for (const auto& [key, e] : aged_) entries.emplace(key, e);  // kept for when they are written again
+  for (const auto& [key, p] : parked_) entries.emplace(key, p.at);
   std::string error;
   last_db_save_ = std::chrono::steady_clock::now();
   if (db_->save(entries, error)) {

@@ -25,6 +25,21 @@
 
 namespace sluice::tail {
 
+inline FileKey key_of(const struct stat& st) {
+  return {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
+// A followed file without a descriptor (tail_descriptors.cpp): one read to
+// its end and delivered, closed to spare descriptors, or one not opened yet
+// for want of one. It is opened again once it changes on disk.
+struct ParkedFile {
+  DbEntry at;             // where reading resumes, the size when closed, and the path naming it
+  int64_t mtime_ns = -1;  // when closed; -1: never opened, so it wants a descriptor
+  int wd = -1;            // its inotify watch, kept: a watch holds no descriptor
+  bool rotated = false;   // no matching path names it any more (found beside its old path)
+  bool waiting = false;   // in the queue for a descriptor
+};
+
 // Runs on the main io_context (InputContext::io()). Every handler it posts
 // holds `alive_` and does nothing once the input is gone.
 class TailInput final : public Input {
@@ -46,12 +61,14 @@ class TailInput final : public Input {
   // --- discovery (tail_discovery.cpp) ---
   void initial_scan(DbEntries saved);
   void resume_orphans(const DbEntries& orphans);
+  void defer_at_start(const std::string& path, DbEntries& saved);
   void scan();
   void refresh();  // scan on refresh_interval
   void request_scan();
   // Opens path as a regular file; -1 (after a warning) if it can't be.
   int open_regular(const std::string& path, FileKey& key, uint64_t& size);
-  TailFile& add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated);
+  TailFile& add_file(int fd, FileKey key, const std::string& path, uint64_t offset, bool rotated,
+                     bool announce = true);
   // The tag of a file's records: tag_regex's captures, or `*` expanded.
   std::string file_tag(const std::string& path);
   // ignore_older: true when the open file was last modified too long ago.
@@ -74,6 +91,33 @@ class TailInput final : public Input {
   // and refresh_interval's scan is the safety net.
   bool needs_polling() const;
   void update_polling();
+
+  // --- descriptors (tail_descriptors.cpp) ---
+  // Files may be many more than descriptors (ulimit -n): at most
+  // fd_budget_ are open at once, and when another must be opened, files
+  // read to their end and delivered are closed (parked) first, least
+  // recently active first. A parked file is opened again when it changes.
+  static size_t descriptor_budget();
+  // True when one more file may be opened now (after parking some if needed).
+  bool room_for_one();
+  bool parkable(const TailFile& f) const;
+  void park(TailFile& f);
+  // A matching file that can't have a descriptor now: followed from offset once it can.
+  void defer(const std::string& path, const struct stat& st, uint64_t offset);
+  bool wants_descriptor(const ParkedFile& p, const struct stat& st) const;
+  // Opens the parked file key, which path names; false when it can't be now.
+  bool unpark(FileKey key, const std::string& path_ref);
+  void wait_for_descriptor(FileKey key);
+  bool starved() const { return !waiting_.empty(); }
+  // Opens the files waiting for a descriptor, in order, while descriptors last.
+  void admit();
+  void request_admit();
+  // Opens the parked files changed on disk: those without an inotify watch,
+  // or all of them (refresh_interval's safety net).
+  void check_parked(bool all);
+  // A parked file no matching path names any more (rotated or deleted while closed).
+  void parked_vanished(FileKey key);
+  void note_starved();
 
   // --- reading and delivery (tail_input.cpp) ---
   void queue(TailFile& f);
@@ -113,6 +157,12 @@ class TailInput final : public Input {
   std::set<std::string> unreadable_;  // warned about once
   std::set<std::string> untagged_;    // tag_regex didn't match: warned about once
   DbEntries aged_;                    // ignore_older: files set aside, where to resume them
+  std::map<FileKey, ParkedFile> parked_;
+  size_t fd_budget_ = 0;
+  std::deque<FileKey> waiting_;      // parked files that want a descriptor, first come first
+  bool out_of_descriptors_ = false;  // the last open_regular failed with EMFILE/ENFILE
+  bool starved_noted_ = false;
+  bool admit_posted_ = false;
   std::optional<TailDb> db_;
   ReadScratch scratch_;
   std::optional<Timer> poll_timer_, refresh_timer_, pause_timer_, db_timer_, ml_timer_;

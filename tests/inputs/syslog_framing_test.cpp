@@ -153,3 +153,17 @@ TEST_CASE("syslog framing: octet counting", "[syslog][syslog_framing]") {
     CHECK(frame("<13>a\n", {}, Framing::OctetCounting) == Frames{{"<13>a", false, true}});
   }
 }
+
+TEST_CASE("syslog framing: a connection idle after a long split message holds no buffer", "[syslog][syslog_framing]") {
+  // 10,000 quiet clients must not each keep room for their longest message.
+  std::string body = "<13>1 - - - - - - " + std::string(32 * 1024, 'x');
+  for (const std::string& data : {counted(body), body + "\n"}) {
+    Framer framer(Framing::Auto, 64 * 1024);
+    Collect sink;
+    framer.feed(std::string_view(data).substr(0, 1000), sink);  // split across reads
+    framer.feed(std::string_view(data).substr(1000), sink);
+    REQUIRE(sink.frames.size() == 1);
+    CHECK(sink.frames[0].text == body);
+    CHECK(framer.held_capacity() <= Framer::kKeptCarry + 64);
+  }
+}

@@ -246,3 +246,14 @@ TEST_CASE("tail db: a partial container line is not committed before its final p
   CHECK(r2.ctx.values() == lines({"half and the rest"}));
   r2.shutdown();
 }
+
+TEST_CASE("tail db: rewritten less often as it lists more files, its cost per second flat", "[tail][tail_db]") {
+  using tail::TailDb;
+  CHECK(TailDb::rewrite_interval(0) == 500ms);
+  CHECK(TailDb::rewrite_interval(1) == 500ms);
+  CHECK(TailDb::rewrite_interval(1000) == 500ms);
+  CHECK(TailDb::rewrite_interval(1001) == 1000ms);
+  CHECK(TailDb::rewrite_interval(10000) == 5000ms);
+  CHECK(TailDb::rewrite_interval(20000) == 10000ms);
+  CHECK(TailDb::rewrite_interval(1000000) == 10000ms);  // a crash repeats at most 10 s more
+}

@@ -174,8 +174,7 @@ pipeline:
     CHECK_THAT(cfg.warnings[1], Contains("'progress_check_interval'") && Contains("refresh_interval"));
     CHECK_THAT(cfg.warnings[2], Contains("'progress_check_interval_nsec'"));
     CHECK_THAT(cfg.warnings[3], Contains("'watcher_interval'") && Contains("inotify"));
-    CHECK(build("path: /x
-db.compare_filename: on").db_compare_filename);
+    CHECK(build("path: /x\ndb.compare_filename: on").db_compare_filename);
     CHECK_FALSE(build("path: /x").db_compare_filename);
   }
 }

@@ -77,7 +77,7 @@ TEST_CASE("tail multiline on: continuation lines join the first line's last fiel
   CHECK(ctx.json() ==
         std::vector<std::string>{
             R"({"log":"orphan line","offset":0})",
-            R"({"day":"2026-11-21","level":"ERROR","message":"request failed\n  at handler (app.js:10)\n  at server (app.js:20)","offset":12})",
+            R"x({"day":"2026-11-21","level":"ERROR","message":"request failed\n  at handler (app.js:10)\n  at server (app.js:20)","offset":12})x",
             R"({"day":"2026-11-21","level":"INFO","message":"next","offset":)" + std::to_string(kLog.size() - 21) +
                 "}"});
   CHECK(ctx.metric("sluice_input_multiline_joined_total") == 1);

@@ -111,7 +111,7 @@ TEST_CASE("tail multiline on: a first line whose last field isn't text takes no 
                                                R"({"msg":"bye\n  more"})"});
 }
 
-TEST_CASE("tail multiline on: a held line is not committed; shutdown sends the record on",
+TEST_CASE("tail multiline on: a held line is not committed, shutdown sends the record on",
           "[tail][multiline][old_multiline][tail_db]") {
   TempDir dir;
   const std::string log = dir / "app.log";

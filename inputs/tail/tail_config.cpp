@@ -188,8 +188,13 @@ void read_multiline(const config::ComponentConfig& cfg, const BuildContext& ctx,
 // multiline_flush), made a first_line multiline parser this input owns.
 void read_old_multiline(const config::ComponentConfig& cfg, const BuildContext& ctx, TailInputConfig& c) {
   std::vector<std::pair<config::Mark, std::string>> continuation;  // parser_N keys, in the config's order
-  for (const auto& [key, setting] : cfg.settings())
-    if (key.starts_with("parser_") && key != "parser_firstline") continuation.emplace_back(cfg.mark_of(key), key);
+  for (const auto& [key, setting] : cfg.settings()) {
+    if (!key.starts_with("parser_") || key == "parser_firstline") continue;
+    // Fluent Bit takes any parser_ suffix; a number only here, so that a misspelt parser_firstline is caught.
+    if (key.find_first_not_of("0123456789", 7) != std::string::npos)
+      cfg.fail(key, "unknown key; expected parser_firstline or parser_N with a number N (parser_1, parser_2, ...)");
+    continuation.emplace_back(cfg.mark_of(key), key);
+  }
   bool on = cfg.get_bool("multiline");
   if (!on) {
     for (const char* key : {"parser_firstline", "multiline_flush"})

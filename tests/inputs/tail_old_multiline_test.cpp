@@ -181,4 +181,6 @@ TEST_CASE("tail multiline on: config", "[tail][multiline][old_multiline][tail_co
   CHECK_THROWS_WITH(build("path: /x\nmultiline: on\nparser_firstline: first\ndocker_mode: on"),
                     Contains("can't be combined with docker_mode"));
   CHECK_THROWS_WITH(build("path: /x\nparser_: first"), Contains("unknown key 'parser_'"));
+  CHECK_THROWS_WITH(build("path: /x\nmultiline: on\nparser_firstlin: first"),
+                    Contains("key 'parser_firstlin': unknown key; expected parser_firstline or parser_N"));
 }

@@ -37,14 +37,15 @@ struct PluginSchema {
   std::string_view description;
   std::vector<KeyDecl> keys;
 
-  // A key declared as "prefix.*" stands for every key under that prefix
-  // (the kafka output's rdkafka.<property> pass-through); its type and
-  // description hold for each, and the component checks the names itself.
+  // A key declared as "prefix.*" (or "prefix_*") stands for every key
+  // under that prefix (the kafka output's rdkafka.<property> pass-through,
+  // tail's parser_N); its type and description hold for each, and the
+  // component checks the names itself.
   const KeyDecl* find(std::string_view key) const {
     for (const auto& k : keys)
       if (k.name == key) return &k;
     for (const auto& k : keys)
-      if (k.name.size() > 2 && k.name.ends_with(".*") && key.size() > k.name.size() - 1 &&
+      if (k.name.size() > 2 && (k.name.ends_with(".*") || k.name.ends_with("_*")) && key.size() > k.name.size() - 1 &&
           key.starts_with(k.name.substr(0, k.name.size() - 1)))
         return &k;
     return nullptr;

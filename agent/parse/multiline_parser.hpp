@@ -2,8 +2,10 @@
 // stream belong to one record. A `regex` parser is a state machine of rules
 // (state, regex, next_state) that recognises the first line of a record and
 // its continuation lines (stack traces, exceptions); `endswith` and `equal`
-// join the parts of one line split by a container runtime. Immutable after
-// build; the per-stream state lives in MultilineStream.
+// join the parts of one line split by a container runtime; `first_line` is
+// tail's old multiline mode (a line parser_firstline reads opens a record,
+// the lines after it continue it). Immutable after build; the per-stream
+// state lives in MultilineStream.
 #pragma once
 #include <chrono>
 #include <map>
@@ -37,7 +39,7 @@ struct MultilineRule {
 
 class MultilineParser {
  public:
-  enum class Type { Regex, EndsWith, Equal };
+  enum class Type { Regex, EndsWith, Equal, FirstLine };
 
   struct Options {
     Type type = Type::Regex;
@@ -49,6 +51,10 @@ class MultilineParser {
     const Parser* parser = nullptr;  // every line is parsed first; the first line's fields make the record
     std::chrono::milliseconds flush_timeout{4000};
     bool builtin = false;  // one of builtin_multiline_parsers()
+    // FirstLine (tail's parser_firstline in `parser`): parsers tried on a
+    // continuation line (tail's parser_N); the first that reads it adds its
+    // fields to the record instead of the line's text.
+    std::vector<const Parser*> continuation_parsers;
   };
 
   // Throws config::ConfigError at the offending rule: a bad regex, a

@@ -74,6 +74,11 @@ bool MultilineStream::offer(const MultilineLine& line, MultilineSink& sink, Cloc
   Arena scratch(256);
   auto try_parser = [&](size_t i) {
     const MultilineParser& p = *parsers_[i];
+    if (p.type() == MultilineParser::Type::FirstLine) {
+      if (!step_first_line(p, line, scratch, sink, now)) return false;
+      last_ = i;
+      return true;
+    }
     View v;
     if (!resolve(p, line, scratch, v)) return false;
     if (!step(p, v, line, sink, now)) return false;
@@ -119,6 +124,55 @@ bool MultilineStream::step(const MultilineParser& p, const View& v, const Multil
   open->rule = rule;
   open->due = now + timeout(p);
   if (rule->completes) flush(*open, sink);
+  return true;
+}
+
+// Tail's old multiline mode, as Fluent Bit's: a line parser_firstline reads
+// opens a record (its fields; the last one, when it is text, gets the lines
+// after it joined with \n); a continuation line one of parser_N reads adds
+// that parser's fields instead. A first line whose last field isn't text
+// takes no raw lines: they go out as records of their own.
+bool MultilineStream::step_first_line(const MultilineParser& p, const MultilineLine& line, Arena& scratch,
+                                      MultilineSink& sink, Clock::time_point now) {
+  const auto& o = p.options();
+  if (line.record != nullptr) return false;  // text mode only (tail)
+  if (auto parsed = o.parser->parse(line.text, scratch)) {
+    flush_others(p, sink);
+    if (Open* open = find(p, {})) flush(*open, sink);
+    auto* kept = static_cast<Value*>(scratch.allocate(sizeof(Value), alignof(Value)));
+    *kept = parsed->record;
+    View v;
+    v.record = kept;
+    v.time_ns = parsed->time_ns.value_or(line.time_ns);
+    auto members = kept->members();
+    if (!members.empty() && members.back().value.is_string()) {
+      v.key = members.back().key.view();
+      v.content = members.back().value.as_string();
+    }
+    Open& opened = begin(p, v, line);
+    opened.due = now + timeout(p);
+    return true;
+  }
+  Open* open = find(p, {});
+  if (open == nullptr) return false;
+  for (const Parser* cp : o.continuation_parsers) {
+    auto fields = cp->parse(line.text, scratch);
+    if (!fields) continue;
+    if (open->has_first)
+      for (const Member& m : fields->record.members())
+        record::set(open->first, open->arena, open->arena.copy(m.key.view()), record::deep_copy(m.value, open->arena));
+    ++open->lines;
+    hold_acks(*open, line);
+    open->due = now + timeout(p);
+    return true;
+  }
+  if (open->key.empty()) return false;
+  View v;
+  v.content = line.text;
+  v.key = open->key;
+  v.time_ns = line.time_ns;
+  append(*open, v, line, "\n", sink, now);
+  if (Open* current = find(p, {})) current->due = now + timeout(p);
   return true;
 }
 

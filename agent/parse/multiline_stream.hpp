@@ -36,7 +36,9 @@ struct MultilineRecord {
   std::string_view text;
   // The first line's record (record mode, or a text line its parser parsed)
   // with `key` to be set to text; null for plain text (key is then the
-  // parser's key_content, "" if it has none: the caller's own key).
+  // parser's key_content, "" if it has none: the caller's own key). With
+  // first set and key empty, first is the whole record (a first_line
+  // parser's first line whose last field isn't text: nothing was joined).
   const Value* first = nullptr;
   std::string_view key;
   int64_t time_ns = 0;
@@ -118,6 +120,8 @@ class MultilineStream {
   bool resolve(const MultilineParser& p, const MultilineLine& line, Arena& scratch, View& v) const;
   bool step(const MultilineParser& p, const View& v, const MultilineLine& line, MultilineSink& sink,
             Clock::time_point now);
+  bool step_first_line(const MultilineParser& p, const MultilineLine& line, Arena& scratch, MultilineSink& sink,
+                       Clock::time_point now);
   Open* find(const MultilineParser& p, std::string_view group);
   Open& begin(const MultilineParser& p, const View& v, const MultilineLine& line);
   void append(Open& o, const View& v, const MultilineLine& line, std::string_view separator, MultilineSink& sink,

@@ -17,6 +17,7 @@
 #include "agent/parse/ltsv_format.hpp"
 #include "agent/parse/regex_format.hpp"
 #include "agent/parse/time_format.hpp"
+#include "agent/parse/time_zone.hpp"
 #include "agent/record.hpp"
 
 namespace sluice {
@@ -187,6 +188,17 @@ Parser::Options make_options(const config::ComponentConfig& cfg) {
   o.time_system_timezone = cfg.get_bool("time_system_timezone");
   if (o.time_system_timezone && cfg.has("time_offset"))
     cfg.fail("time_system_timezone", "can't be combined with time_offset (one of them says the zone)");
+  if (cfg.has("time_zone")) {
+    std::string name = cfg.get_string("time_zone");
+    if (cfg.has("time_offset")) cfg.fail("time_zone", "can't be combined with time_offset (one of them says the zone)");
+    if (o.time_system_timezone)
+      cfg.fail("time_zone", "can't be combined with time_system_timezone (one of them says the zone)");
+    if (o.time_format.empty())
+      cfg.fail("time_zone", "needs time_format (RFC 3339 times without a zone are UTC), as in Fluent Bit");
+    std::string error;
+    o.time_zone = timefmt::TimeZone::load(name, &error);
+    if (!o.time_zone) cfg.fail("time_zone", "'" + name + "': " + error);
+  }
   o.types = parse_types(cfg);
   o.decoders = make_decoders(cfg);
   return o;
@@ -239,6 +251,13 @@ void Parser::apply_time(ParsedText& parsed) const {
       // its own, so it is local time in the system's zone.
       auto shifted = timefmt::parse(field->as_string(), options_.time_format, kNsPerSec, options_.time_strict);
       if (shifted != ns) *ns -= system_zone_offset(*ns / kNsPerSec) * kNsPerSec;
+    } else if (ns && options_.time_zone) {
+      // The same test: a time without a zone of its own is wall-clock time in time_zone.
+      auto shifted = timefmt::parse(field->as_string(), options_.time_format, kNsPerSec, options_.time_strict);
+      if (shifted != ns) {
+        int64_t seconds = *ns / kNsPerSec - (*ns % kNsPerSec < 0 ? 1 : 0);
+        *ns += (options_.time_zone->to_utc(seconds) - seconds) * kNsPerSec;
+      }
     }
   } else if (field->is_number()) {
     ns = epoch_to_ns(*field);
@@ -362,6 +381,9 @@ const config::PluginSchema& parser_schema() {
           {"time_strict", KeyType::Bool, "on",
            "Off: text after what time_format matches is ignored instead of making the time unreadable.", false,
            false, {}},
+          {"time_zone", KeyType::String, "",
+           "IANA time zone of times without one, e.g. Europe/Berlin, with its summer time (from the system's "
+           "tzdata); not with time_offset or time_system_timezone.", false, false, {}},
           {"time_system_timezone", KeyType::Bool, "off",
            "Times without a zone are in the system's time zone (TZ, /etc/localtime) instead of time_offset.", false,
            false, {}},

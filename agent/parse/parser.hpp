@@ -19,6 +19,9 @@
 namespace sluice {
 
 class FieldDecoders;
+namespace timefmt {
+class TimeZone;
+}
 
 // One text format. Implementations: parse/json_format, regex_format, logfmt_format, ltsv_format.
 class ParseFormat {
@@ -46,6 +49,9 @@ class Parser {
     // Times without a zone are in the system's time zone (TZ, /etc/localtime)
     // instead of time_offset: Fluent Bit's time_system_timezone.
     bool time_system_timezone = false;
+    // An IANA zone (time_zone: Europe/Berlin) for times without a zone,
+    // with its summer time; null = none. Fluent Bit 4.1's time_zone.
+    std::shared_ptr<const timefmt::TimeZone> time_zone;
     // Off: text after what time_format matched is ignored (Fluent Bit's time_strict).
     bool time_strict = true;
     // decode_field / decode_field_as rules, applied right after the format; null = none.

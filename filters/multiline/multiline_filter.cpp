@@ -32,7 +32,7 @@ class ChunkSink final : public MultilineSink {
     Value rec;
     if (r.first != nullptr) {
       rec = record::deep_copy(*r.first, arena);
-      record::set(rec, arena, arena.copy(r.key), text);
+      if (!r.key.empty()) record::set(rec, arena, arena.copy(r.key), text);
     } else {
       auto* m = arena.allocate_array<Member>(1);
       m[0] = Member{arena.copy(r.key.empty() ? std::string_view("log") : r.key), text};
@@ -184,7 +184,9 @@ class MultilineFilter final : public Filter {
 }  // namespace
 
 std::unique_ptr<Filter> make_multiline_filter(const config::ComponentConfig& cfg, const BuildContext& ctx) {
-  return std::make_unique<MultilineFilter>(make_multiline_filter_config(cfg, ctx), cfg.get_bool("debug_flush"));
+  MultilineFilterConfig c = make_multiline_filter_config(cfg, ctx);
+  if (c.partial_message) return make_partial_message_filter(std::move(c), cfg.get_bool("debug_flush"));
+  return std::make_unique<MultilineFilter>(std::move(c), cfg.get_bool("debug_flush"));
 }
 
 }  // namespace sluice

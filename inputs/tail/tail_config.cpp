@@ -6,6 +6,7 @@
 
 #include "agent/ascii_case.hpp"
 #include "agent/join.hpp"
+#include "agent/log.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/regex.hpp"
 
@@ -57,6 +58,18 @@ const config::PluginSchema& tail_input_schema() {
            "or can't watch a file, and while a rotated file waits for rotate_wait. With inotify the input "
            "doesn't poll otherwise: it wakes only for events (and refresh_interval)."},
           {"inotify_watcher", KeyType::Bool, "on", "Use inotify to hear about changes at once (else poll only)."},
+          fluent_bit_only("ignore_active_older_files", KeyType::Bool,
+                          "sluice applies ignore_older when it finds a file; a file it follows is followed until "
+                          "it is rotated away or deleted, however long it stays unwritten."),
+          fluent_bit_only("progress_check_interval", KeyType::Duration,
+                          "sluice checks followed files for changes inotify missed every refresh_interval, and "
+                          "polls them every poll_interval where inotify can't watch."),
+          fluent_bit_only("progress_check_interval_nsec", KeyType::Int,
+                          "sluice checks followed files for changes inotify missed every refresh_interval, and "
+                          "polls them every poll_interval where inotify can't watch."),
+          fluent_bit_only("watcher_interval", KeyType::Duration,
+                          "sluice notices a rotated file (a symlink pointing elsewhere too) through inotify and "
+                          "at the latest every refresh_interval (poll_interval without inotify)."),
           {"db", KeyType::String, "",
            "Offsets file: where each file was delivered up to, so a restart resumes there. Written "
            "atomically. Unset: offsets are kept in memory only."},
@@ -64,6 +77,10 @@ const config::PluginSchema& tail_input_schema() {
            "`normal`, `full` and `extra`: each write of the offsets file is synced to disk (fsync); `off`: "
            "not synced, faster, and a power loss may take back offsets (lines are read again).",
            false, false, {"extra", "full", "normal", "off"}},
+          {"db.compare_filename", KeyType::Bool, "off",
+           "At start, use an offset saved in `db` only if it was saved under the same path (not only the same "
+           "inode): a new file that reuses a deleted file's inode, or a file renamed while sluice was stopped, "
+           "is then read as a new file."},
           fluent_bit_only("db.journal_mode", KeyType::String,
                           "sluice's offsets file is a small text file replaced atomically (write, fsync, rename); "
                           "it has no journal."),
@@ -105,6 +122,17 @@ const config::PluginSchema& tail_input_schema() {
           {"docker_mode_parser", KeyType::String, "",
            "A parser that recognises the first line of a record: json-file lines it can't read are joined to "
            "the line before (stack traces)."},
+          {"multiline", KeyType::Bool, "off",
+           "Fluent Bit's old multiline mode: a line `parser_firstline` reads starts a record, the lines after "
+           "it are joined to its last field (when it is text) or add the fields a `parser_N` reads. "
+           "Not with multiline.parser (prefer it) or docker_mode."},
+          {"parser_firstline", KeyType::String, "",
+           "With `multiline: on`: the parser that recognises a record's first line."},
+          {"parser_*", KeyType::String, "",
+           "With `multiline: on` (`parser_1`, `parser_2`, ...): parsers tried in the config's order on a line "
+           "that isn't a first line; the first that reads it adds its fields to the open record."},
+          {"multiline_flush", KeyType::Duration, "4s",
+           "With `multiline: on`: how long an open record waits for its next line before it is sent on."},
           {"multiline.parser", KeyType::List, "",
            "Multiline parsers, tried in order on each line: `docker` (json-file lines) and `cri` decode "
            "container logs and join partial lines; `go`, `java`, `python`, `ruby` and `multiline_parsers` "
@@ -154,6 +182,58 @@ void read_multiline(const config::ComponentConfig& cfg, const BuildContext& ctx,
              "can't be combined with multiline.parser (each line goes to the multiline parsers); give a "
              "multiline parser a `parser`, or parse the joined `log` with a parser filter");
   }
+}
+
+// Fluent Bit's old multiline mode (multiline, parser_firstline, parser_N,
+// multiline_flush), made a first_line multiline parser this input owns.
+void read_old_multiline(const config::ComponentConfig& cfg, const BuildContext& ctx, TailInputConfig& c) {
+  std::vector<std::pair<config::Mark, std::string>> continuation;  // parser_N keys, in the config's order
+  for (const auto& [key, setting] : cfg.settings()) {
+    if (!key.starts_with("parser_") || key == "parser_firstline") continue;
+    // Fluent Bit takes any parser_ suffix; a number only here, so that a misspelt parser_firstline is caught.
+    if (key.find_first_not_of("0123456789", 7) != std::string::npos)
+      cfg.fail(key, "unknown key; expected parser_firstline or parser_N with a number N (parser_1, parser_2, ...)");
+    continuation.emplace_back(cfg.mark_of(key), key);
+  }
+  bool on = cfg.get_bool("multiline");
+  if (!on) {
+    for (const char* key : {"parser_firstline", "multiline_flush"})
+      if (cfg.has(key)) cfg.fail(key, "needs multiline: on (Fluent Bit's old multiline mode)");
+    if (!continuation.empty()) cfg.fail(continuation.front().second, "needs multiline: on (Fluent Bit's old multiline mode)");
+    return;
+  }
+  if (cfg.has("multiline.parser"))
+    cfg.fail("multiline", "can't be combined with multiline.parser; use one of them (multiline.parser is Fluent "
+                          "Bit's newer way)");
+  if (cfg.get_bool("docker_mode")) cfg.fail("multiline", "can't be combined with docker_mode");
+  const ParserSet& parsers = ctx.parsers != nullptr ? *ctx.parsers : builtin_parser_set();
+  auto find = [&](std::string_view key) {
+    std::string name = cfg.get_string(key);
+    const Parser* p = parsers.find(name);
+    if (p == nullptr) cfg.fail(key, "unknown parser '" + name + "'; known parsers: " + join(parsers.names()));
+    return p;
+  };
+  if (!cfg.has("parser_firstline") || cfg.get_string("parser_firstline").empty())
+    cfg.fail("multiline", "multiline: on needs parser_firstline (the parser that reads a record's first line)");
+  MultilineParser::Options o;
+  o.type = MultilineParser::Type::FirstLine;
+  o.parser = find("parser_firstline");
+  std::sort(continuation.begin(), continuation.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.first.line, a.first.column) < std::pair(b.first.line, b.first.column);
+  });
+  for (const auto& [mark, key] : continuation) o.continuation_parsers.push_back(find(key));
+  auto flush = cfg.get_duration("multiline_flush");
+  if (flush < std::chrono::milliseconds(1)) cfg.fail("multiline_flush", "expected at least 1ms");
+  o.flush_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(flush);
+  if (c.parser != nullptr) {
+    log::warn("{}: parser is not used with multiline: on (as in Fluent Bit): parser_firstline and parser_N read "
+              "the lines", cfg.mark_of("parser").str());
+    c.parser = nullptr;
+  }
+  c.old_multiline = std::make_shared<const MultilineParser>("parser_firstline " + cfg.get_string("parser_firstline"),
+                                                            std::move(o), std::vector<config::MultilineRuleConfig>{},
+                                                            cfg.mark_of("multiline"));
+  c.multiline.push_back(c.old_multiline.get());
 }
 
 void read_tag_regex(const config::ComponentConfig& cfg, TailInputConfig& c) {
@@ -268,7 +348,9 @@ TailInputConfig make_tail_config(const config::ComponentConfig& cfg, const Build
     }
   }
   read_multiline(cfg, ctx, c);
+  read_old_multiline(cfg, ctx, c);
   read_docker_mode(cfg, ctx, c);
+  c.db_compare_filename = cfg.get_bool("db.compare_filename");
   return c;
 }
 

@@ -33,6 +33,7 @@ struct TailInputConfig {
   bool inotify = true;
   std::string db;  // offsets file; "" = offsets kept in memory only
   bool db_sync = true;  // db.sync off: the offsets file is written without fsync
+  bool db_compare_filename = false;  // a saved offset is used only under the path it was saved for
   size_t buffer_chunk_size = 32 * 1024;
   size_t buffer_max_size = 32 * 1024;
   bool skip_long_lines = false;
@@ -49,6 +50,9 @@ struct TailInputConfig {
   // The other multiline parsers (stack traces, user-defined), in order, for
   // lines that aren't container lines. Owned by the ParserSet.
   std::vector<const MultilineParser*> multiline;
+  // multiline: on (Fluent Bit's old mode): the first_line parser made of
+  // parser_firstline and parser_N, also listed in `multiline`.
+  std::shared_ptr<const MultilineParser> old_multiline;
   // docker_mode: split json-file lines joined back before `parser` reads them.
   bool docker_mode = false;
   std::chrono::nanoseconds docker_mode_flush = std::chrono::seconds(4);

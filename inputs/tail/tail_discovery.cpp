@@ -110,7 +110,15 @@ void TailInput::initial_scan(DbEntries saved) {
       continue;
     }
     uint64_t offset = cfg_.read_from_head ? 0 : size;
-    if (auto it = saved.find(key); it != saved.end()) {
+    auto it = saved.find(key);
+    if (it != saved.end() && cfg_.db_compare_filename && it->second.path != path) {
+      // db.compare_filename: the inode is another file's now (reused), or this one was renamed.
+      log::info("tail: {}: the offset in db for its inode was saved for {}; read as a new file (db.compare_filename)",
+                path, it->second.path);
+      saved.erase(it);
+      it = saved.end();
+    }
+    if (it != saved.end()) {
       offset = it->second.offset;
       if (size < offset) {
         log::info("tail: {} shrank while sluice was stopped (truncated); reading it from the start", path);

@@ -81,7 +81,7 @@ void RecordMaker::joined(MultilineRecord& r) {
   if (r.first != nullptr) {
     // The first line as its parser read it, with the joined text in key_content.
     Value rec = record::deep_copy(*r.first, chunk_.arena);
-    record::set(rec, chunk_.arena, chunk_.arena.copy(r.key), text);
+    if (!r.key.empty()) record::set(rec, chunk_.arena, chunk_.arena.copy(r.key), text);
     add_source(rec, r.position);
     chunk_.events.push_back({r.time_ns, rec});
   } else {

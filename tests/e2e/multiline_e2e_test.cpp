@@ -1,7 +1,9 @@
 // End to end with the real binary: a log file holding a JVM exception, a
 // Python traceback, a Go panic and a Ruby backtrace among ordinary lines
 // comes out with each trace as one record; container logs joined by the
-// multiline filter, the open trace sent on at SIGTERM.
+// multiline filter, the open trace sent on at SIGTERM; Docker fluentd-driver
+// partial records joined by mode partial_message; a classic fluent-bit.conf
+// with the old `Multiline On` / `Parser_Firstline` keys.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -104,4 +106,55 @@ TEST_CASE("multiline filter on CRI logs, SIGTERM sends the open trace on", "[e2e
   REQUIRE(out.size() == 4);
   CHECK(out[3].find(R"x("log":"java.lang.NullPointerException: cart\n\tat a.b.Cart.total(Cart.java:7)")x") !=
         std::string::npos);
+}
+
+TEST_CASE("multiline filter mode partial_message joins a fluentd log driver's parts", "[e2e][multiline][partial]") {
+  TempDir dir;
+  auto part = [](const std::string& log, const std::string& id, int ordinal, bool last) {
+    return R"({"container_id":"4f1c","container_name":"/web","source":"stdout","log":")" + log +
+           R"(","partial_message":"true","partial_id":")" + id + R"(","partial_ordinal":")" + std::to_string(ordinal) +
+           R"(","partial_last":")" + (last ? "true" : "false") + "\"}\n";
+  };
+  write_file(dir.file("d.log"), part("aaaa", "p1", 1, false) + part("xx", "p2", 1, false) +
+                                    R"({"container_id":"4f1c","container_name":"/web","source":"stdout","log":"short"})"
+                                    "\n" +
+                                    part("bbbb", "p1", 2, false) + part("yy", "p2", 2, true) +
+                                    part("cccc", "p1", 3, true));
+  write_file(dir.file("p.yaml"),
+             "service:\n  log_level: warn\npipeline:\n  inputs:\n    - name: tail\n      path: " + dir.file("d.log") +
+                 "\n      tag: docker\n      read_from_head: on\n      exit_on_eof: on\n      parser: json\n"
+                 "  filters:\n    - name: multiline\n      match: docker\n      mode: partial_message\n"
+                 "      multiline.key_content: log\n"
+                 "  outputs:\n    - name: file\n      path: " + dir.file("out") + "\n      mkdir: on\n      format: plain\n");
+  Process p({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  auto status = p.wait(30s);
+  INFO(p.err());
+  REQUIRE(status == 0);
+  const std::string head = R"({"container_id":"4f1c","container_name":"/web","source":"stdout","log":")";
+  CHECK(read_lines(dir.file("out/docker")) ==
+        std::vector<std::string>{head + "short\"}", head + "xxyy\"}", head + "aaaabbbbcccc\"}"});
+}
+
+TEST_CASE("classic fluent-bit.conf with Multiline On and Parser_Firstline", "[e2e][multiline][old_multiline]") {
+  TempDir dir;
+  write_file(dir.file("app.log"),
+             "2026-11-21 ERROR request failed\n  at handler (app.js:10)\n  at server (app.js:20)\n"
+             "2026-11-21 INFO next\n");
+  write_file(dir.file("fluent-bit.conf"),
+             "[SERVICE]\n    Log_Level warn\n\n"
+             "[PARSER]\n    Name   first\n    Format regex\n"
+             "    Regex  ^(?<day>\\d{4}-\\d\\d-\\d\\d) (?<level>[A-Z]+) (?<message>.*)\n\n"
+             "[INPUT]\n    Name             tail\n    Path             " + dir.file("app.log") +
+             "\n    Tag              app\n    Read_From_Head   On\n    Exit_On_EOF      On\n"
+             "    Multiline        On\n    Parser_Firstline first\n    Multiline_Flush  5\n\n"
+             "[OUTPUT]\n    Name   file\n    Match  *\n    Path   " + dir.file("out") + "\n    Mkdir  On\n"
+             "    Format plain\n");
+  Process p({SLUICE_BINARY, "-c", dir.file("fluent-bit.conf")});
+  auto status = p.wait(30s);
+  INFO(p.err());
+  REQUIRE(status == 0);
+  CHECK(read_lines(dir.file("out/app")) ==
+        std::vector<std::string>{
+            R"x({"day":"2026-11-21","level":"ERROR","message":"request failed\n  at handler (app.js:10)\n  at server (app.js:20)"})x",
+            R"({"day":"2026-11-21","level":"INFO","message":"next"})"});
 }

@@ -1,7 +1,8 @@
 // The multiline filter: records of a trace joined across chunks, sent on
 // when complete, after flush_ms (timer) or at shutdown; the input's acks
 // held until the joined record is released; buffer off; CRI records of
-// interleaved streams; config (Fluent Bit's keys, partial_message refused).
+// interleaved streams; config (Fluent Bit's keys). Mode partial_message:
+// multiline_partial_test.cpp.
 #include <catch2/catch.hpp>
 
 #include "agent/json_writer.hpp"
@@ -173,8 +174,11 @@ TEST_CASE("multiline filter config", "[filter][multiline][config]") {
   CHECK(config_error("multiline.parser: java\nmode: parser\nbuffer: on\nflush_ms: 1000\nemitter_name: ml_emitter\n"
                      "emitter_storage.type: memory\nemitter_mem_buf_limit: 20M\nmultiline.key_content: message") ==
         "no error");
-  CHECK_THAT(config_error("multiline.parser: java\nmode: partial_message"),
-             Contains("partial_message") && Contains("not supported") && Contains("docker or cri"));
+  CHECK(config_error("multiline.parser: java\nmode: partial_message\nmultiline.key_content: log") == "no error");
+  CHECK_THAT(config_error("mode: partial_message"),
+             Contains("multiline.key_content") && Contains("partial_message needs the key"));
+  CHECK_THAT(config_error("mode: partial_message\nmultiline.key_content: log\nbuffer: off"),
+             Contains("buffer") && Contains("needs buffer: on"));
   CHECK_THAT(config_error("multiline.parser: jvm"),
              Contains("unknown multiline parser 'jvm'; known: cri, docker, go, java, python, ruby"));
   CHECK_THAT(config_error("mode: parser"), Contains("expected at least one multiline parser"));

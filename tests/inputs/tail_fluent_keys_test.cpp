@@ -1,8 +1,10 @@
 // The tail keys Fluent Bit configurations carry: each is honoured with
 // Fluent Bit's meaning (db.sync, read_newly_discovered_files_from_head,
 // ignore_older, truncate_long_lines, docker_mode, tag_regex,
-// file_cache_advise, the encodings) or accepted with a warning that says
-// what sluice does instead (db.journal_mode, db.locking, static_batch_size).
+// file_cache_advise, the encodings, db.compare_filename) or accepted with a
+// warning that says what sluice does instead (db.journal_mode, db.locking,
+// static_batch_size, ignore_active_older_files, progress_check_interval,
+// watcher_interval).
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -149,6 +151,31 @@ pipeline:
     CHECK_THAT(cfg.warnings[0], Contains("'db.journal_mode' is accepted for Fluent Bit") && Contains("no journal"));
     CHECK_THAT(cfg.warnings[1], Contains("'db.locking'") && Contains("nothing locks it"));
     CHECK_THAT(cfg.warnings[2], Contains("'static_batch_size'") && Contains("256 KiB"));
+  }
+  SECTION("Fluent Bit's interval keys and ignore_active_older_files load with a warning") {
+    auto cfg = config::load_string(R"(
+pipeline:
+  inputs:
+    - name: tail
+      path: /var/log/*.log
+      ignore_older: 1d
+      ignore_active_older_files: true
+      progress_check_interval: 2s
+      progress_check_interval_nsec: 500
+      watcher_interval: 5s
+      db.compare_filename: true
+  outputs:
+    - name: null
+      match: '*'
+)");
+    REQUIRE(cfg.warnings.size() == 4);
+    CHECK_THAT(cfg.warnings[0], Contains("'ignore_active_older_files'") && Contains("applies ignore_older when it "
+                                                                                      "finds a file"));
+    CHECK_THAT(cfg.warnings[1], Contains("'progress_check_interval'") && Contains("refresh_interval"));
+    CHECK_THAT(cfg.warnings[2], Contains("'progress_check_interval_nsec'"));
+    CHECK_THAT(cfg.warnings[3], Contains("'watcher_interval'") && Contains("inotify"));
+    CHECK(build("path: /x\ndb.compare_filename: on").db_compare_filename);
+    CHECK_FALSE(build("path: /x").db_compare_filename);
   }
 }
 
@@ -423,4 +450,29 @@ TEST_CASE("tail file_cache_advise drops the pages it read from the page cache", 
     CHECK(resident_pages() == before);
   }
   in->stop();
+}
+
+TEST_CASE("tail db.compare_filename: an offset saved under another name is not used", "[tail][tail_db][tail_fluent]") {
+  TempDir dir;
+  write(dir / "a.log", "1\n2\n");
+  auto run_once = [&](const std::string& extra) {
+    TestContext ctx;
+    auto in = make(fast(dir, "read_from_head: on\ndb: " + (dir / "tail.db") + "\n" + extra));
+    in->start(ctx);
+    wait_records(ctx, 2, 1s);
+    auto values = ctx.values();
+    ctx.chunks.clear();  // delivered
+    ctx.run_for(50ms);
+    in->stop();
+    in->finish();
+    return values;
+  };
+  CHECK(run_once("") == lines({"1", "2"}));
+  // Renamed while sluice was stopped: by inode it is the same file, read on from its offset.
+  std::filesystem::rename(dir / "a.log", dir / "b.log");
+  append(dir / "b.log", "3\n");
+  CHECK(run_once("") == lines({"3"}));
+  // Renamed again: with db.compare_filename the saved offset (under b.log) isn't c.log's.
+  std::filesystem::rename(dir / "b.log", dir / "c.log");
+  CHECK(run_once("db.compare_filename: on\n") == lines({"1", "2", "3"}));
 }

@@ -14,6 +14,7 @@
 #include "outputs/kafka/kafka_encoder.hpp"
 #include "outputs/kafka/kafka_settings.hpp"
 #include "outputs/kafka/kafka_stats.hpp"
+#include "outputs/kafka/kafka_topics.hpp"
 #include "outputs/kafka/rdkafka_client.hpp"
 
 namespace sluice {
@@ -73,7 +74,7 @@ log::Level level_of(int syslog_level) {
 // the queue-full timer all run there; librdkafka's own threads only log.
 class KafkaOutput final : public Output {
  public:
-  explicit KafkaOutput(Settings s) : s_(std::move(s)), encoder_(s_.message) {}
+  explicit KafkaOutput(Settings s) : s_(std::move(s)), encoder_(s_.message), topics_(s_.message) {}
   // The producer goes first: its threads may still read the flights' values.
   ~KafkaOutput() override { close_producer(); }
 
@@ -85,6 +86,9 @@ class KafkaOutput final : public Output {
                                          "output waited for deliveries to free room).");
     restarts_ = &ctx.metrics().counter("sluice_output_kafka_producer_restarts_total", "output", ctx.instance(),
                                        false, "Producers made anew after a fatal librdkafka error.");
+    topic_fallbacks_ = &ctx.metrics().counter(
+        "sluice_output_kafka_topic_fallbacks_total", "output", ctx.instance(), false,
+        "Records sent to the first topic because the topic they named was past dynamic_topic_limit.");
     if (s_.statistics) stats_.emplace(ctx.metrics(), ctx.instance());
     make_producer();
   }
@@ -105,7 +109,7 @@ class KafkaOutput final : public Output {
       size_t start = f.values.size();
       if (encoder_.value(e, f.values, reason)) {
         f.messages.push_back({&f, index, static_cast<uint32_t>(start), static_cast<uint32_t>(f.values.size() - start),
-                              encoder_.topic(e), encoder_.key(e), Encoder::timestamp_ms(e)});
+                              topic_of(e), encoder_.key(e), Encoder::timestamp_ms(e)});
         f.charged += kMessageOverhead + static_cast<int64_t>(f.messages.back().key.size());
       } else {
         f.set(index, Outcome::Permanent, reason);
@@ -118,6 +122,21 @@ class KafkaOutput final : public Output {
     flights_.push_back(std::move(flight));
     produce(f);
     finish_ready();
+  }
+
+  // The record's topic; with dynamic_topic, within dynamic_topic_limit.
+  std::string_view topic_of(const Event& e) {
+    std::string_view wanted = encoder_.topic(e);
+    if (!s_.message.dynamic_topic) return wanted;
+    bool fell_back = false;
+    std::string_view topic = topics_.admit(wanted, fell_back);
+    if (fell_back) {
+      topic_fallbacks_->add();
+      if (log_topic_fallback_.hit())
+        log::warn("output {}: topic '{}' would be one more than dynamic_topic_limit ({} in use); the record goes to "
+                  "'{}'", ctx_->instance(), wanted, topics_.dynamic_count(), topic);
+    }
+    return topic;
   }
 
   void stop() override {
@@ -299,6 +318,7 @@ class KafkaOutput final : public Output {
 
   Settings s_;
   Encoder encoder_;
+  TopicSet topics_;
   OutputContext* ctx_ = nullptr;
   std::unique_ptr<Producer> producer_;
   std::string producer_error_;
@@ -307,6 +327,7 @@ class KafkaOutput final : public Output {
   std::optional<StatsMetrics> stats_;
   Counter* queue_full_ = nullptr;
   Counter* restarts_ = nullptr;
+  Counter* topic_fallbacks_ = nullptr;
   std::list<std::unique_ptr<Flight>> flights_;  // oldest first
   std::vector<Flight*> blocked_;                // found the queue full; resume in order
   size_t bytes_per_record_ = 256;
@@ -315,6 +336,7 @@ class KafkaOutput final : public Output {
   bool stopped_ = false;
   log::RateLimit log_producer_error_{100};
   log::RateLimit log_client_error_{100};
+  log::RateLimit log_topic_fallback_{100};
 };
 
 }  // namespace

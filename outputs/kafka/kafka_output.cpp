@@ -40,7 +40,6 @@ struct Message {
   uint32_t size;
   std::string_view topic;  // into the settings or the batch's chunks
   std::string_view key;
-  int64_t timestamp_ms;
 };
 
 // One flush: its messages until every one has a delivery report.
@@ -109,7 +108,7 @@ class KafkaOutput final : public Output {
       size_t start = f.values.size();
       if (encoder_.value(e, f.values, reason)) {
         f.messages.push_back({&f, index, static_cast<uint32_t>(start), static_cast<uint32_t>(f.values.size() - start),
-                              topic_of(e), encoder_.key(e), Encoder::timestamp_ms(e)});
+                              topic_of(e), encoder_.key(e)});
         f.charged += kMessageOverhead + static_cast<int64_t>(f.messages.back().key.size());
       } else {
         f.set(index, Outcome::Permanent, reason);
@@ -199,38 +198,60 @@ class KafkaOutput final : public Output {
     });
   }
 
-  // Produces f's messages from f.next on, until done or librdkafka's queue is full.
+  // Produces f's messages from f.next on, in runs of one topic, until done
+  // or librdkafka's queue is full.
   void produce(Flight& f) {
+    constexpr size_t kRun = 2048;  // messages per rd_kafka_produce_batch call
     while (f.next < f.messages.size()) {
-      Message& m = f.messages[f.next];
-      int code = producer_->produce({m.topic, std::string_view(f.values).substr(m.offset, m.size), m.key,
-                                     m.timestamp_ms, &m});
-      if (code == 0) {
-        ++f.next;
-        ++f.outstanding;
-        f.queue_full_waits = 0;
-        continue;
+      std::string_view topic = f.messages[f.next].topic;
+      size_t end = f.next;
+      run_.clear();
+      for (; end < f.messages.size() && end - f.next < kRun && f.messages[end].topic == topic; ++end) {
+        Message& m = f.messages[end];
+        run_.push_back({std::string_view(f.values).substr(m.offset, m.size), m.key, &m});
       }
-      ErrorClass cls = classify(code);
-      if (cls == ErrorClass::QueueFull) {
-        queue_full_->add();
-        if (s_.queue_full_retries > 0 && f.queue_full_waits >= s_.queue_full_retries) {
-          // Back to the core, which retries with its backoff while its buffer fills and pauses the inputs.
-          std::string why = "librdkafka's queue stayed full (queue.buffering.max.messages/kbytes) through " +
-                            std::to_string(f.queue_full_waits) + " waits (queue_full_retries)";
-          for (; f.next < f.messages.size(); ++f.next) f.set(f.messages[f.next].record, Outcome::Retry, why);
+      producer_->produce(topic, run_, codes_);
+      size_t start = f.next;
+      f.next = end;
+      for (size_t i = 0; i < codes_.size(); ++i) {
+        Message& m = f.messages[start + i];
+        int code = codes_[i];
+        if (code == 0) {
+          ++f.outstanding;
+          f.queue_full_waits = 0;
+          continue;
+        }
+        ErrorClass cls = classify(code);
+        if (cls == ErrorClass::QueueFull) {
+          // librdkafka refuses every message after the first it found no room for: the rest of the run
+          // and of the flight is produced again from here.
+          f.next = start + i;
+          // (Were one of them queued all the same, it would be counted here and sent twice, not lost.)
+          for (size_t j = i + 1; j < codes_.size(); ++j) f.outstanding += codes_[j] == 0 ? 1 : 0;
+          queue_full(f);
           return;
         }
-        ++f.queue_full_waits;
-        blocked_.push_back(&f);
-        arm_queue_full_timer();
-        return;
+        if (is_fatal(code)) start_rebuild();
+        f.set(m.record, cls == ErrorClass::Permanent ? Outcome::Permanent : Outcome::Retry,
+              "Kafka refused the message: " + error_of(code).describe());
       }
-      if (is_fatal(code)) start_rebuild();
-      f.set(m.record, cls == ErrorClass::Permanent ? Outcome::Permanent : Outcome::Retry,
-            "Kafka refused the message: " + error_of(code).describe());
-      ++f.next;
     }
+  }
+
+  // librdkafka's queue had no room for f.messages[f.next]: wait for
+  // deliveries to free some, or give the rest back to the core.
+  void queue_full(Flight& f) {
+    queue_full_->add();
+    if (s_.queue_full_retries > 0 && f.queue_full_waits >= s_.queue_full_retries) {
+      // Back to the core, which retries with its backoff while its buffer fills and pauses the inputs.
+      std::string why = "librdkafka's queue stayed full (queue.buffering.max.messages/kbytes) through " +
+                        std::to_string(f.queue_full_waits) + " waits (queue_full_retries)";
+      for (; f.next < f.messages.size(); ++f.next) f.set(f.messages[f.next].record, Outcome::Retry, why);
+      return;
+    }
+    ++f.queue_full_waits;
+    blocked_.push_back(&f);
+    arm_queue_full_timer();
   }
 
   void on_delivery(Message& m, int code) {
@@ -330,6 +351,8 @@ class KafkaOutput final : public Output {
   Counter* topic_fallbacks_ = nullptr;
   std::list<std::unique_ptr<Flight>> flights_;  // oldest first
   std::vector<Flight*> blocked_;                // found the queue full; resume in order
+  std::vector<Producer::Message> run_;          // produce()'s scratch, kept for its capacity
+  std::vector<int> codes_;
   size_t bytes_per_record_ = 256;
   bool timer_armed_ = false;
   bool rebuild_ = false;

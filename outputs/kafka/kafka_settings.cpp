@@ -117,7 +117,7 @@ const config::PluginSchema& schema() {
            "Record field whose value is the message key; records without it get message_key."},
           {"timestamp_key", KeyType::String, "@timestamp",
            "format json: the record's time is written first under this key (the Kafka message timestamp is the "
-           "record's time too)."},
+           "time the message is queued)."},
           {"timestamp_format", KeyType::String, "double",
            "double (epoch seconds with microseconds), iso8601 (UTC, microseconds) or iso8601_ns (nanoseconds).",
            false, false, {"double", "iso8601", "iso8601_ns"}},

@@ -210,7 +210,7 @@ Batch topic_records(const std::vector<std::string>& topics) {
 
 }  // namespace
 
-TEST_CASE("kafka output: dynamic_topic uses at most dynamic_topic_limit topics; past it, the first topic",
+TEST_CASE("kafka output: dynamic_topic uses at most dynamic_topic_limit topics, then the first topic",
           "[kafka][kafka_output]") {
   LogCapture log(spdlog::level::warn);
   Harness h("topic_key: t\ndynamic_topic: on\ndynamic_topic_limit: 2\n");

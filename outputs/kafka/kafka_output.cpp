@@ -38,7 +38,7 @@ struct Message {
   uint32_t record;  // index in the batch (Batch::for_each order)
   uint32_t offset;  // of its value in Flight::values
   uint32_t size;
-  std::string_view topic;  // into the settings or the batch's chunks
+  std::string_view topic;  // into the settings, the batch's chunks or topics_
   std::string_view key;
 };
 

@@ -8,7 +8,7 @@
 namespace sluice {
 
 Counter& Metrics::counter(std::string name, std::string component, std::string instance, bool gauge,
-                          std::string_view help) {
+                          std::string_view help, uint64_t per_unit) {
   std::lock_guard lock(mu_);
   if (!help.empty()) {
     bool known = false;
@@ -22,6 +22,7 @@ Counter& Metrics::counter(std::string name, std::string component, std::string i
   e.component = std::move(component);
   e.instance = std::move(instance);
   e.gauge = gauge;
+  e.per_unit = per_unit == 0 ? 1 : per_unit;
   return e.counter;
 }
 
@@ -37,7 +38,10 @@ std::string Metrics::prometheus_text() const {
       if (h.first == name) help = h.second;
     if (help.empty()) help = std::string(name);  // promtool wants a HELP line; the name is the best we know
     text.family(name, entries.front()->gauge ? "gauge" : "counter", help);
-    for (const Entry* e : entries) text.sample(name, e->component, e->instance, e->counter.value());
+    for (const Entry* e : entries) {
+      if (e->per_unit == 1) text.sample(name, e->component, e->instance, e->counter.value());
+      else text.sample(name, e->component, e->instance, static_cast<double>(e->counter.value()) / e->per_unit);
+    }
   }
   return out;
 }

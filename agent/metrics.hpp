@@ -28,15 +28,19 @@ class Metrics {
     std::string component;  // the label's name: "output"/"input"/"filter"/"service"
     std::string instance;   // the label's value: the component's alias or plugin.N name
     bool gauge = false;
+    uint64_t per_unit = 1;  // counts per exported unit (1000000: microseconds exported as seconds)
     Counter counter;
   };
 
   // The counter `name` of one instance, made on first use. help is the
   // family's one-line description (# HELP): the first one given for a name
   // is kept; a family given none is described by its name. A counter's name
-  // ends in _total; a gauge's doesn't (promtool's rules).
+  // ends in _total; a gauge's doesn't (promtool's rules). per_unit: the
+  // counter counts whole fractions of the exported unit (Prometheus wants
+  // base units, seconds; a Counter holds integers), exported as
+  // value / per_unit.
   Counter& counter(std::string name, std::string component, std::string instance, bool gauge = false,
-                   std::string_view help = {});
+                   std::string_view help = {}, uint64_t per_unit = 1);
 
   // Prometheus text exposition format 0.0.4, with # HELP and # TYPE lines.
   std::string prometheus_text() const;

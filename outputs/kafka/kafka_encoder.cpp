@@ -5,6 +5,7 @@
 
 #include "agent/json_writer.hpp"
 #include "outputs/common/json_lines_encoder.hpp"
+#include "outputs/kafka/short_decimal.hpp"
 
 namespace sluice::kafka {
 
@@ -53,14 +54,35 @@ void Encoder::append_json(const Event& e, std::string& out) const {
       break;
   }
   if (e.record.is_map()) {
+    size_t index = 0;
     for (const auto& m : e.record.members()) {
-      out.push_back(',');
-      json::append_string(out, m.key);
-      out.push_back(':');
+      append_name(out, index++, m.key);
+      if (m.value.kind() == Kind::Double && append_short_decimal(out, m.value.as_double())) continue;
       json::append_value(out, m.value);
     }
   }
   out.push_back('}');
+}
+
+void Encoder::append_name(std::string& out, size_t index, std::string_view name) const {
+  // Bounded: the first fields of a record, short names.
+  constexpr size_t kMaxNames = 64;
+  constexpr size_t kMaxLength = 64;
+  if (index >= kMaxNames || name.size() > kMaxLength) {
+    out.push_back(',');
+    json::append_string(out, name);
+    out.push_back(':');
+    return;
+  }
+  if (index >= names_.size()) names_.resize(index + 1);
+  Name& n = names_[index];
+  if (n.text != name || n.json.empty()) {
+    n.text.assign(name);
+    n.json.assign(1, ',');
+    json::append_string(n.json, name);
+    n.json.push_back(':');
+  }
+  out.append(n.json);
 }
 
 std::string_view Encoder::topic(const Event& e) const {

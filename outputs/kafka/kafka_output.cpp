@@ -14,6 +14,7 @@
 #include "outputs/kafka/kafka_encoder.hpp"
 #include "outputs/kafka/kafka_settings.hpp"
 #include "outputs/kafka/kafka_stats.hpp"
+#include "outputs/kafka/kafka_topics.hpp"
 #include "outputs/kafka/rdkafka_client.hpp"
 
 namespace sluice {
@@ -37,9 +38,8 @@ struct Message {
   uint32_t record;  // index in the batch (Batch::for_each order)
   uint32_t offset;  // of its value in Flight::values
   uint32_t size;
-  std::string_view topic;  // into the settings or the batch's chunks
+  std::string_view topic;  // into the settings, the batch's chunks or topics_
   std::string_view key;
-  int64_t timestamp_ms;
 };
 
 // One flush: its messages until every one has a delivery report.
@@ -73,7 +73,7 @@ log::Level level_of(int syslog_level) {
 // the queue-full timer all run there; librdkafka's own threads only log.
 class KafkaOutput final : public Output {
  public:
-  explicit KafkaOutput(Settings s) : s_(std::move(s)), encoder_(s_.message) {}
+  explicit KafkaOutput(Settings s) : s_(std::move(s)), encoder_(s_.message), topics_(s_.message) {}
   // The producer goes first: its threads may still read the flights' values.
   ~KafkaOutput() override { close_producer(); }
 
@@ -85,6 +85,9 @@ class KafkaOutput final : public Output {
                                          "output waited for deliveries to free room).");
     restarts_ = &ctx.metrics().counter("sluice_output_kafka_producer_restarts_total", "output", ctx.instance(),
                                        false, "Producers made anew after a fatal librdkafka error.");
+    topic_fallbacks_ = &ctx.metrics().counter(
+        "sluice_output_kafka_topic_fallbacks_total", "output", ctx.instance(), false,
+        "Records sent to the first topic because the topic they named was past dynamic_topic_limit.");
     if (s_.statistics) stats_.emplace(ctx.metrics(), ctx.instance());
     make_producer();
   }
@@ -105,7 +108,7 @@ class KafkaOutput final : public Output {
       size_t start = f.values.size();
       if (encoder_.value(e, f.values, reason)) {
         f.messages.push_back({&f, index, static_cast<uint32_t>(start), static_cast<uint32_t>(f.values.size() - start),
-                              encoder_.topic(e), encoder_.key(e), Encoder::timestamp_ms(e)});
+                              topic_of(e), encoder_.key(e)});
         f.charged += kMessageOverhead + static_cast<int64_t>(f.messages.back().key.size());
       } else {
         f.set(index, Outcome::Permanent, reason);
@@ -118,6 +121,21 @@ class KafkaOutput final : public Output {
     flights_.push_back(std::move(flight));
     produce(f);
     finish_ready();
+  }
+
+  // The record's topic; with dynamic_topic, within dynamic_topic_limit.
+  std::string_view topic_of(const Event& e) {
+    std::string_view wanted = encoder_.topic(e);
+    if (!s_.message.dynamic_topic) return wanted;
+    bool fell_back = false;
+    std::string_view topic = topics_.admit(wanted, fell_back);
+    if (fell_back) {
+      topic_fallbacks_->add();
+      if (log_topic_fallback_.hit())
+        log::warn("output {}: topic '{}' would be one more than dynamic_topic_limit ({} in use); the record goes to "
+                  "'{}'", ctx_->instance(), wanted, topics_.dynamic_count(), topic);
+    }
+    return topic;
   }
 
   void stop() override {
@@ -180,38 +198,60 @@ class KafkaOutput final : public Output {
     });
   }
 
-  // Produces f's messages from f.next on, until done or librdkafka's queue is full.
+  // Produces f's messages from f.next on, in runs of one topic, until done
+  // or librdkafka's queue is full.
   void produce(Flight& f) {
+    constexpr size_t kRun = 2048;  // messages per rd_kafka_produce_batch call
     while (f.next < f.messages.size()) {
-      Message& m = f.messages[f.next];
-      int code = producer_->produce({m.topic, std::string_view(f.values).substr(m.offset, m.size), m.key,
-                                     m.timestamp_ms, &m});
-      if (code == 0) {
-        ++f.next;
-        ++f.outstanding;
-        f.queue_full_waits = 0;
-        continue;
+      std::string_view topic = f.messages[f.next].topic;
+      size_t end = f.next;
+      run_.clear();
+      for (; end < f.messages.size() && end - f.next < kRun && f.messages[end].topic == topic; ++end) {
+        Message& m = f.messages[end];
+        run_.push_back({std::string_view(f.values).substr(m.offset, m.size), m.key, &m});
       }
-      ErrorClass cls = classify(code);
-      if (cls == ErrorClass::QueueFull) {
-        queue_full_->add();
-        if (s_.queue_full_retries > 0 && f.queue_full_waits >= s_.queue_full_retries) {
-          // Back to the core, which retries with its backoff while its buffer fills and pauses the inputs.
-          std::string why = "librdkafka's queue stayed full (queue.buffering.max.messages/kbytes) through " +
-                            std::to_string(f.queue_full_waits) + " waits (queue_full_retries)";
-          for (; f.next < f.messages.size(); ++f.next) f.set(f.messages[f.next].record, Outcome::Retry, why);
+      producer_->produce(topic, run_, codes_);
+      size_t start = f.next;
+      f.next = end;
+      for (size_t i = 0; i < codes_.size(); ++i) {
+        Message& m = f.messages[start + i];
+        int code = codes_[i];
+        if (code == 0) {
+          ++f.outstanding;
+          f.queue_full_waits = 0;
+          continue;
+        }
+        ErrorClass cls = classify(code);
+        if (cls == ErrorClass::QueueFull) {
+          // librdkafka refuses every message after the first it found no room for: the rest of the run
+          // and of the flight is produced again from here.
+          f.next = start + i;
+          // (Were one of them queued all the same, it would be counted here and sent twice, not lost.)
+          for (size_t j = i + 1; j < codes_.size(); ++j) f.outstanding += codes_[j] == 0 ? 1 : 0;
+          queue_full(f);
           return;
         }
-        ++f.queue_full_waits;
-        blocked_.push_back(&f);
-        arm_queue_full_timer();
-        return;
+        if (is_fatal(code)) start_rebuild();
+        f.set(m.record, cls == ErrorClass::Permanent ? Outcome::Permanent : Outcome::Retry,
+              "Kafka refused the message: " + error_of(code).describe());
       }
-      if (is_fatal(code)) start_rebuild();
-      f.set(m.record, cls == ErrorClass::Permanent ? Outcome::Permanent : Outcome::Retry,
-            "Kafka refused the message: " + error_of(code).describe());
-      ++f.next;
     }
+  }
+
+  // librdkafka's queue had no room for f.messages[f.next]: wait for
+  // deliveries to free some, or give the rest back to the core.
+  void queue_full(Flight& f) {
+    queue_full_->add();
+    if (s_.queue_full_retries > 0 && f.queue_full_waits >= s_.queue_full_retries) {
+      // Back to the core, which retries with its backoff while its buffer fills and pauses the inputs.
+      std::string why = "librdkafka's queue stayed full (queue.buffering.max.messages/kbytes) through " +
+                        std::to_string(f.queue_full_waits) + " waits (queue_full_retries)";
+      for (; f.next < f.messages.size(); ++f.next) f.set(f.messages[f.next].record, Outcome::Retry, why);
+      return;
+    }
+    ++f.queue_full_waits;
+    blocked_.push_back(&f);
+    arm_queue_full_timer();
   }
 
   void on_delivery(Message& m, int code) {
@@ -299,6 +339,7 @@ class KafkaOutput final : public Output {
 
   Settings s_;
   Encoder encoder_;
+  TopicSet topics_;
   OutputContext* ctx_ = nullptr;
   std::unique_ptr<Producer> producer_;
   std::string producer_error_;
@@ -307,14 +348,18 @@ class KafkaOutput final : public Output {
   std::optional<StatsMetrics> stats_;
   Counter* queue_full_ = nullptr;
   Counter* restarts_ = nullptr;
+  Counter* topic_fallbacks_ = nullptr;
   std::list<std::unique_ptr<Flight>> flights_;  // oldest first
   std::vector<Flight*> blocked_;                // found the queue full; resume in order
+  std::vector<Producer::Message> run_;          // produce()'s scratch, kept for its capacity
+  std::vector<int> codes_;
   size_t bytes_per_record_ = 256;
   bool timer_armed_ = false;
   bool rebuild_ = false;
   bool stopped_ = false;
   log::RateLimit log_producer_error_{100};
   log::RateLimit log_client_error_{100};
+  log::RateLimit log_topic_fallback_{100};
 };
 
 }  // namespace

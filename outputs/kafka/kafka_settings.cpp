@@ -14,11 +14,19 @@ constexpr std::string_view kPrefix = "rdkafka.";
 // The properties a user may set (rdkafka.<name>) that sluice sets itself
 // unless told otherwise. Idempotence makes librdkafka's own resends (and the
 // order within a partition) safe: a message sent twice is stored once.
+// message.timeout.ms 0 (no limit, librdkafka's default is 5 minutes): a
+// message librdkafka gives up on may have been stored all the same, and the
+// core's resend of it is a new message to the broker, a duplicate that
+// idempotence can't catch; so librdkafka keeps resending it itself, under
+// the same producer id and sequence number, until the brokers store it or
+// refuse it for good. Meanwhile the output's buffer fills and the inputs
+// pause, as with any backend that is down.
 Properties defaults(const config::ComponentConfig& cfg) {
   Properties p = {
       {"client.id", "sluice"},
       {"enable.idempotence", "true"},
       {"acks", "all"},
+      {"message.timeout.ms", "0"},
   };
   // librdkafka's queue defaults to 1 GB: bound it by the output's buffer,
   // whose memory budget it is charged to.
@@ -73,6 +81,11 @@ void read_message(const config::ComponentConfig& cfg, MessageSettings& m) {
   m.dynamic_topic = cfg.get_bool("dynamic_topic");
   if (m.dynamic_topic && m.topic_key.empty())
     cfg.fail("dynamic_topic", "needs topic_key: the record field that names each record's topic");
+  int64_t limit = cfg.get_int("dynamic_topic_limit");
+  if (limit < 1 || limit > 100'000) cfg.fail("dynamic_topic_limit", "expected a count from 1 to 100000");
+  if (cfg.has("dynamic_topic_limit") && !m.dynamic_topic)
+    cfg.fail("dynamic_topic_limit", "is used only with dynamic_topic on");
+  m.dynamic_topic_limit = static_cast<size_t>(limit);
   m.message_key = cfg.get_string("message_key");
   m.message_key_field = cfg.get_string("message_key_field");
 }
@@ -95,12 +108,16 @@ const config::PluginSchema& schema() {
           {"dynamic_topic", KeyType::Bool, "off",
            "With topic_key: a value not in topics is used as the topic anyway (the topic must exist, or the "
            "broker create it)."},
+          {"dynamic_topic_limit", KeyType::Int, "64",
+           "dynamic_topic: most topics not in topics in use at once (each costs librdkafka metadata and queues "
+           "for the producer's life); a record naming one more goes to the first topic, with a warning and "
+           "sluice_output_kafka_topic_fallbacks_total."},
           {"message_key", KeyType::String, "", "The key of every message (partitioning); empty: no key."},
           {"message_key_field", KeyType::String, "",
            "Record field whose value is the message key; records without it get message_key."},
           {"timestamp_key", KeyType::String, "@timestamp",
            "format json: the record's time is written first under this key (the Kafka message timestamp is the "
-           "record's time too)."},
+           "time the message is queued)."},
           {"timestamp_format", KeyType::String, "double",
            "double (epoch seconds with microseconds), iso8601 (UTC, microseconds) or iso8601_ns (nanoseconds).",
            false, false, {"double", "iso8601", "iso8601_ns"}},

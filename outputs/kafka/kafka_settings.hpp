@@ -22,6 +22,7 @@ struct MessageSettings {
   std::vector<std::string> topics = {"fluent-bit"};  // the first is the default
   std::string topic_key;                    // record field naming the topic
   bool dynamic_topic = false;               // a topic_key value not in topics is used as it is
+  size_t dynamic_topic_limit = 64;          // most such topics in use; records naming more go to the first
   std::string message_key;                  // the key of every message ("" = none)
   std::string message_key_field;            // record field whose value is the key, else message_key
 };

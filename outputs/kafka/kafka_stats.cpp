@@ -32,10 +32,11 @@ StatsMetrics::Broker& StatsMetrics::broker(std::string_view name) {
   if (it != brokers_.end()) return it->second;
   // One label only: the output and librdkafka's broker name ("host:port/id").
   std::string label = instance_ + ":" + std::string(name);
-  // Microseconds, as librdkafka counts: Metrics keeps whole numbers only.
-  Broker b{&metrics_.counter("sluice_output_kafka_broker_rtt_us", "broker", label, true,
+  // librdkafka counts microseconds; exported in seconds, Prometheus's base unit.
+  Broker b{&metrics_.counter("sluice_output_kafka_broker_rtt_seconds", "broker", label, true,
                              "Average round-trip time to the broker over the last statistics interval, in "
-                             "microseconds."),
+                             "seconds.",
+                             1'000'000),
            &metrics_.counter("sluice_output_kafka_broker_errors_total", "broker", label, false,
                              "Transmit and receive errors and request timeouts with the broker.")};
   return brokers_.emplace(std::string(name), b).first->second;

@@ -15,7 +15,7 @@ struct RdkafkaApi {
 #define SLUICE_RDKAFKA_FUNCTIONS(X)                                                                             \
   X(conf_destroy) X(conf_new) X(conf_set) X(conf_set_dr_msg_cb) X(conf_set_error_cb) X(conf_set_log_cb)        \
   X(conf_set_opaque) X(conf_set_stats_cb) X(destroy) X(err2name) X(err2str) X(fatal_error) X(flush)             \
-  X(last_error) X(new) X(opaque) X(outq_len) X(poll) X(producev) X(purge) X(queue_destroy) X(queue_get_main)    \
+  X(last_error) X(new) X(opaque) X(outq_len) X(poll) X(produce_batch) X(purge) X(queue_destroy) X(queue_get_main)    \
   X(queue_io_event_enable) X(topic_destroy) X(topic_new) X(version_str)
 #define SLUICE_RDKAFKA_POINTER(name) decltype(&::rd_kafka_##name) rd_kafka_##name = nullptr;
   SLUICE_RDKAFKA_FUNCTIONS(SLUICE_RDKAFKA_POINTER)

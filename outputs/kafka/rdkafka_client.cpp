@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 namespace sluice::kafka {
 
@@ -67,6 +68,7 @@ void quiet_log(const rd_kafka_t*, int, const char*, const char*) {}
 struct Producer::Handle {
   rd_kafka_t* rk = nullptr;
   rd_kafka_queue_t* main_queue = nullptr;
+  std::vector<rd_kafka_message_t> batch;  // produce()'s argument, kept for its capacity
 };
 
 std::string library_missing() {
@@ -174,16 +176,27 @@ void* Producer::topic(std::string_view name) {
   return t;
 }
 
-int Producer::produce(const Message& m) {
-  auto* t = static_cast<rd_kafka_topic_t*>(topic(m.topic));
-  if (t == nullptr) return rdkafka().rd_kafka_last_error();
-  // msgflags 0: the value is not copied (it stays in the output's flight
-  // until the report); the key always is.
-  return rdkafka().rd_kafka_producev(h_->rk, RD_KAFKA_V_RKT(t), RD_KAFKA_V_PARTITION(RD_KAFKA_PARTITION_UA),
-                           RD_KAFKA_V_MSGFLAGS(0),
-                           RD_KAFKA_V_VALUE(const_cast<char*>(m.value.data()), m.value.size()),
-                           RD_KAFKA_V_KEY(m.key.empty() ? nullptr : m.key.data(), m.key.size()),
-                           RD_KAFKA_V_TIMESTAMP(m.timestamp_ms), RD_KAFKA_V_OPAQUE(m.opaque), RD_KAFKA_V_END);
+void Producer::produce(std::string_view topic, const std::vector<Message>& messages, std::vector<int>& codes) {
+  codes.assign(messages.size(), 0);
+  auto* t = static_cast<rd_kafka_topic_t*>(this->topic(topic));
+  if (t == nullptr) {
+    codes.assign(messages.size(), rdkafka().rd_kafka_last_error());
+    return;
+  }
+  auto& batch = h_->batch;
+  batch.assign(messages.size(), rd_kafka_message_t{});
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const Message& m = messages[i];
+    batch[i].payload = const_cast<char*>(m.value.data());
+    batch[i].len = m.value.size();
+    batch[i].key = m.key.empty() ? nullptr : const_cast<char*>(m.key.data());
+    batch[i].key_len = m.key.size();
+    batch[i]._private = m.opaque;
+  }
+  // msgflags 0: the values are not copied (they stay in the output's flight
+  // until their reports); the keys always are.
+  rdkafka().rd_kafka_produce_batch(t, RD_KAFKA_PARTITION_UA, 0, batch.data(), static_cast<int>(batch.size()));
+  for (size_t i = 0; i < batch.size(); ++i) codes[i] = batch[i].err;
 }
 
 int Producer::poll() {

@@ -71,14 +71,17 @@ class Producer {
   Producer& operator=(const Producer&) = delete;
 
   struct Message {
-    std::string_view topic;
     std::string_view value;  // not copied: must stay valid until its delivery report
     std::string_view key;    // copied; empty = no key
-    int64_t timestamp_ms;
     void* opaque;
   };
-  // Queues one message; 0 or the librdkafka error that refused it.
-  int produce(const Message& m);
+  // Queues messages to one topic in one call (rd_kafka_produce_batch: one
+  // topic lock and clock read for them all rather than one producev each,
+  // the output's largest cost per record after encoding). Their Kafka
+  // timestamp is the time they are queued. codes[i] is 0 or the librdkafka
+  // error that refused messages[i]; once the queue is full every later one
+  // is refused as full too. codes is resized to messages.size().
+  void produce(std::string_view topic, const std::vector<Message>& messages, std::vector<int>& codes);
   // Serves what waits (delivery reports, statistics, errors); never blocks.
   // Returns the number of events served.
   int poll();

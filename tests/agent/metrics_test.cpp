@@ -48,3 +48,14 @@ TEST_CASE("metrics: gauges computed when scraped are written in fixed notation",
   text.sample("g", "output", "q", uint64_t{7});
   CHECK(out == "# HELP g A gauge.\n# TYPE g gauge\ng{output=\"o\"} 1700000000.25\ng{output=\"p\"} 0\ng{output=\"q\"} 7\n");
 }
+
+TEST_CASE("metrics: a counter kept in fractions of its unit is exported in the unit", "[metrics]") {
+  Metrics m;
+  // Microseconds held, seconds exported (Prometheus's base unit).
+  m.counter("rtt_seconds", "broker", "b", true, "RTT.", 1'000'000).set(1'500);
+  m.counter("rtt_seconds", "broker", "c", true, {}, 1'000'000).set(2'000'000);
+  CHECK(m.prometheus_text() ==
+        "# HELP rtt_seconds RTT.\n# TYPE rtt_seconds gauge\n"
+        "rtt_seconds{broker=\"b\"} 0.0015\nrtt_seconds{broker=\"c\"} 2\n");
+  CHECK(m.value("rtt_seconds", "c") == 2'000'000);  // the raw count
+}

@@ -50,18 +50,21 @@ TEST_CASE("kafka config: Fluent Bit's defaults, idempotent producing, a bounded 
   CHECK(property(s, "bootstrap.servers") == "10.0.0.1:9092,10.0.0.2:9092");
   CHECK(property(s, "enable.idempotence") == "true");
   CHECK(property(s, "acks") == "all");
+  CHECK(property(s, "message.timeout.ms") == "0");  // librdkafka resends, not the core: no duplicates
   CHECK(property(s, "queue.buffering.max.kbytes") == "8192");  // mem_buf_limit 8M
+  CHECK(s.message.dynamic_topic_limit == 64);
 }
 
 TEST_CASE("kafka config: each key", "[kafka][kafka_config]") {
   Settings s = settings(
       "brokers: k:9092\ntopics: [logs, audit]\ntopic_key: stream\ndynamic_topic: on\nmessage_key: app\n"
       "message_key_field: user\ntimestamp_key: ts\ntimestamp_format: iso8601_ns\nformat: raw\nraw_log_key: log\n"
-      "queue_full_retries: 0\nmem_buf_limit: 2M\n"
+      "queue_full_retries: 0\nmem_buf_limit: 2M\ndynamic_topic_limit: 5\n"
       "rdkafka.compression.codec: zstd\nrdkafka:\n  linger.ms: 20\n  statistics.interval.ms: 5000\n");
   CHECK(s.message.topics == std::vector<std::string>{"logs", "audit"});
   CHECK(s.message.topic_key == "stream");
   CHECK(s.message.dynamic_topic);
+  CHECK(s.message.dynamic_topic_limit == 5);
   CHECK(s.message.message_key == "app");
   CHECK(s.message.message_key_field == "user");
   CHECK(s.message.timestamp_key == "ts");
@@ -106,6 +109,10 @@ TEST_CASE("kafka config: errors name the key, and librdkafka's refusals are in i
              Catch::Contains("key 'format' expects one of json, raw"));
   CHECK_THAT(config_error("brokers: k:9092\ndynamic_topic: on\n"), Catch::Contains("dynamic_topic': needs topic_key"));
   CHECK_THAT(config_error("brokers: k:9092\nqueue_full_retries: -1\n"), Catch::Contains("queue_full_retries"));
+  CHECK_THAT(config_error("brokers: k:9092\ntopic_key: t\ndynamic_topic: on\ndynamic_topic_limit: 0\n"),
+             Catch::Contains("key 'dynamic_topic_limit': expected a count from 1 to 100000"));
+  CHECK_THAT(config_error("brokers: k:9092\ndynamic_topic_limit: 5\n"),
+             Catch::Contains("key 'dynamic_topic_limit': is used only with dynamic_topic on"));
   CHECK_THAT(config_error("brokers: k:9092\ntopic: logs\n"), Catch::Contains("unknown key 'topic'"));
   CHECK_THAT(config_error("brokers: k:9092\nrdkafka.ssl.ca.location: /nonexistent/ca.pem\n"
                           "rdkafka.security.protocol: ssl\n"),

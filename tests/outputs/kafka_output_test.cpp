@@ -174,10 +174,13 @@ TEST_CASE("kafka output: statistics become metrics, librdkafka's logs sluice's",
     Harness h("rdkafka.statistics.interval.ms: 100\n");
     CHECK(flush_and_wait(*h.out, h.ctx, records(0, 10)).outcome == Outcome::Delivered);
     REQUIRE(h.run_until(
-        [&] { return h.ctx.metrics().prometheus_text().find("sluice_output_kafka_broker_rtt_us{broker=\"kafka.0:") !=
+        [&] { return h.ctx.metrics().prometheus_text().find("sluice_output_kafka_broker_rtt_seconds{broker=\"kafka.0:") !=
                      std::string::npos; },
         10s));
     std::string text = h.ctx.metrics().prometheus_text();
+    // Seconds, as Prometheus wants: the mock cluster on loopback answers well within one.
+    static const std::regex rtt(R"(sluice_output_kafka_broker_rtt_seconds\{broker="kafka\.0:[^"]+"\} (0|0\.\d+)\n)");
+    CHECK(std::regex_search(text, rtt));
     CHECK_THAT(text, Catch::Contains("sluice_output_kafka_queue_messages{output=\"kafka.0\"}"));
     CHECK_THAT(text, Catch::Contains("sluice_output_kafka_broker_errors_total{broker=\"kafka.0:"));
     // A broker going away is something librdkafka logs.
@@ -187,4 +190,60 @@ TEST_CASE("kafka output: statistics become metrics, librdkafka's logs sluice's",
     h.run_until([&] { return log.count("output kafka.0: librdkafka") > 0; }, 10s);
   }
   CHECK(log.count("output kafka.0: librdkafka") > 0);
+}
+
+namespace {
+
+// Records {"seq":i,"t":"<topics[i]>"}.
+Batch topic_records(const std::vector<std::string>& topics) {
+  auto chunk = std::make_shared<Chunk>("app");
+  auto json = make_json_format();
+  for (size_t i = 0; i < topics.size(); ++i) {
+    Value v;
+    REQUIRE(json->parse(R"({"seq":)" + std::to_string(i) + R"(,"t":")" + topics[i] + "\"}", chunk->arena, v));
+    chunk->events.push_back(Event{1700000000000000000 + static_cast<int64_t>(i), v});
+  }
+  Batch batch;
+  batch.parts.push_back({chunk, {}});
+  return batch;
+}
+
+}  // namespace
+
+TEST_CASE("kafka output: dynamic_topic uses at most dynamic_topic_limit topics, then the first topic",
+          "[kafka][kafka_output]") {
+  LogCapture log(spdlog::level::warn);
+  Harness h("topic_key: t\ndynamic_topic: on\ndynamic_topic_limit: 2\n");
+  CHECK(flush_and_wait(*h.out, h.ctx, topic_records({"dyn-a", "dyn-b", "dyn-c", "dyn-a", "logs", "dyn-d"})).outcome ==
+        Outcome::Delivered);
+  // dyn-a and dyn-b take the two places; dyn-c and dyn-d go to "logs", as does the record that named it.
+  CHECK(seqs(kcat_messages(h.cluster.bootstraps(), "dyn-a")) == std::map<int, int>{{0, 1}, {3, 1}});
+  CHECK(seqs(kcat_messages(h.cluster.bootstraps(), "dyn-b")) == std::map<int, int>{{1, 1}});
+  CHECK(seqs(kcat_messages(h.cluster.bootstraps(), "logs")) == std::map<int, int>{{2, 1}, {4, 1}, {5, 1}});
+  CHECK(h.ctx.counter("sluice_output_kafka_topic_fallbacks_total") == 2);
+  CHECK(log.count("topic 'dyn-c' would be one more than dynamic_topic_limit (2 in use); the record goes to 'logs'") ==
+        1);
+  // A topic in use stays usable.
+  CHECK(flush_and_wait(*h.out, h.ctx, topic_records({"dyn-b"})).outcome == Outcome::Delivered);
+  CHECK(h.ctx.counter("sluice_output_kafka_topic_fallbacks_total") == 2);
+}
+
+TEST_CASE("kafka output: an answer lost past the request timeout is resent by librdkafka, stored once",
+          "[kafka][kafka_output]") {
+  // The brokers store each Produce request at once but answer 2.5 s late,
+  // past request.timeout.ms: librdkafka can't know the first try was
+  // stored. With sluice's message.timeout.ms (0, no limit) it resends under
+  // the same sequence numbers and the brokers keep one copy; with a
+  // message.timeout.ms the messages would time out and the core's resend
+  // would be stored again.
+  Harness h("rdkafka.request.timeout.ms: 1000\nrdkafka.retry.backoff.ms: 100\n");
+  REQUIRE(flush_and_wait(*h.out, h.ctx, records(0, 10)).outcome == Outcome::Delivered);  // metadata and producer id
+  for (int b = 1; b <= 3; ++b) h.cluster.set_rtt(b, 2500);
+  std::optional<FlushResult> result;
+  h.out->flush(records(10, 50), [&](FlushResult r) { result = std::move(r); });
+  h.run_until([&] { return result.has_value(); }, 4s);
+  for (int b = 1; b <= 3; ++b) h.cluster.set_rtt(b, 0);
+  REQUIRE(h.run_until([&] { return result.has_value(); }, 60s));
+  CHECK(result->outcome == Outcome::Delivered);
+  CHECK(seqs(kcat_messages(h.cluster.bootstraps(), "logs")) == once_each(0, 60));
 }

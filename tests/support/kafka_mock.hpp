@@ -52,6 +52,9 @@ class KafkaMockCluster {
   }
   void broker_down(int id) { rd_kafka_mock_broker_set_down(mc_, id); }
   void broker_up(int id) { rd_kafka_mock_broker_set_up(mc_, id); }
+  // Every answer of the broker comes rtt_ms late (the request itself is
+  // served at once: what it produced is stored before the answer leaves).
+  void set_rtt(int id, int rtt_ms) { rd_kafka_mock_broker_set_rtt(mc_, id, rtt_ms); }
   void set_leader(const std::string& topic, int partition, int broker) {
     rd_kafka_mock_partition_set_leader(mc_, topic.c_str(), partition, broker);
   }

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <limits>
 
+#include "agent/parse/civil_date.hpp"
+
 namespace sluice::timefmt {
 
 namespace {
@@ -16,35 +18,12 @@ bool is_digit(char c) { return static_cast<unsigned char>(c - '0') < 10; }
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-// days_from_civil): the arithmetic timegm() does, without its global state.
-int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
 int days_in_month(int64_t y, int m) {
   static constexpr std::array<int, 12> kDays = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : kDays[static_cast<size_t>(m - 1)];
 }
 
-int64_t current_year() {
-  int64_t days = static_cast<int64_t>(std::time(nullptr)) / 86400;
-  // Inverse of days_from_civil, year only (civil_from_days).
-  days += 719468;
-  const int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const int64_t doe = days - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  return yoe + era * 400 + (mp >= 10 ? 1 : 0);
-}
+int64_t current_year() { return year_of_day(static_cast<int64_t>(std::time(nullptr)) / 86400); }
 
 struct Fields {
   int64_t year = 1970;

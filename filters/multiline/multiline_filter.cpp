@@ -63,10 +63,9 @@ class MultilineFilter final : public Filter {
 
   void start(FilterContext& ctx) override {
     ctx_ = &ctx;
-    joined_ = &ctx.metrics().counter("sluice_filter_multiline_joined_total", "filter", ctx.instance(), false,
-                                     "Records the multiline filter made of several records.");
-    cuts_ = &ctx.metrics().counter("sluice_filter_multiline_cut_total", "filter", ctx.instance(), false,
-                                   "Joined records sent on early: too long, or emitter_mem_buf_limit reached.");
+    auto counters = multiline_counters(ctx);
+    joined_ = counters.joined;
+    cuts_ = counters.cuts;
     timer_ = std::make_unique<boost::asio::steady_timer>(ctx.io());
   }
 
@@ -182,6 +181,13 @@ class MultilineFilter final : public Filter {
 };
 
 }  // namespace
+
+MultilineCounters multiline_counters(FilterContext& ctx) {
+  return {&ctx.metrics().counter("sluice_filter_multiline_joined_total", "filter", ctx.instance(), false,
+                                 "Records the multiline filter made of several records."),
+          &ctx.metrics().counter("sluice_filter_multiline_cut_total", "filter", ctx.instance(), false,
+                                 "Joined records sent on early: too long, or emitter_mem_buf_limit reached.")};
+}
 
 std::unique_ptr<Filter> make_multiline_filter(const config::ComponentConfig& cfg, const BuildContext& ctx) {
   MultilineFilterConfig c = make_multiline_filter_config(cfg, ctx);

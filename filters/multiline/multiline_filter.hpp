@@ -12,6 +12,13 @@ namespace sluice {
 const config::PluginSchema& multiline_filter_schema();
 std::unique_ptr<Filter> make_multiline_filter(const config::ComponentConfig& cfg, const BuildContext& ctx);
 
+// The counters both modes keep, registered for one filter instance.
+struct MultilineCounters {
+  Counter* joined = nullptr;  // records made of several
+  Counter* cuts = nullptr;    // joined records sent on early
+};
+MultilineCounters multiline_counters(FilterContext& ctx);
+
 struct MultilineFilterConfig;
 // mode partial_message (partial_message_filter.cpp).
 std::unique_ptr<Filter> make_partial_message_filter(MultilineFilterConfig cfg, bool debug);

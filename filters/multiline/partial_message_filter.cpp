@@ -60,10 +60,9 @@ class PartialMessageFilter final : public Filter {
 
   void start(FilterContext& ctx) override {
     ctx_ = &ctx;
-    joined_ = &ctx.metrics().counter("sluice_filter_multiline_joined_total", "filter", ctx.instance(), false,
-                                     "Records the multiline filter made of several records.");
-    cuts_ = &ctx.metrics().counter("sluice_filter_multiline_cut_total", "filter", ctx.instance(), false,
-                                   "Joined records sent on early: too long, or emitter_mem_buf_limit reached.");
+    auto counters = multiline_counters(ctx);
+    joined_ = counters.joined;
+    cuts_ = counters.cuts;
     timer_ = std::make_unique<boost::asio::steady_timer>(ctx.io());
   }
 
@@ -72,6 +71,7 @@ class PartialMessageFilter final : public Filter {
     Clock::time_point now = Clock::now();
     std::vector<Event> in = std::move(chunk.events);
     chunk.events.clear();
+    chunk.metadata.clear();  // as in mode parser: the events are rebuilt, Lua metadata doesn't carry over
     chunk.events.reserve(in.size());
     ChunkCollector sink(counter(joined_), debug_, &chunk);
     uint64_t batch = ++batches_;
@@ -120,6 +120,7 @@ class PartialMessageFilter final : public Filter {
       if (!*alive || ec) return;
       armed_ = false;
       if (flushed_) return;
+      log::Scope scope(ctx_->log_level());  // a handler of its own: the filter's log_level
       ChunkCollector sink(counter(joined_), debug_);
       joiner_.flush_expired(Clock::now(), sink);
       send(sink);

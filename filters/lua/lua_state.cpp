@@ -7,6 +7,8 @@
 
 #include <luajit-2.1/lua.hpp>
 
+#include "filters/lua/lua_allocator.hpp"
+
 namespace sluice::lua {
 
 namespace {
@@ -61,7 +63,12 @@ LuaError pop_error(lua_State* L) {
 
 }  // namespace
 
-LuaState::LuaState() : L_(luaL_newstate()) {
+// The state's memory comes from a SlabAllocator (lua_allocator.hpp). A
+// LuaJIT built without GC64 refuses custom allocators (lua_newstate returns
+// null on 64-bit targets): it keeps its own.
+LuaState::LuaState()
+    : allocator_(std::make_unique<SlabAllocator>()), L_(lua_newstate(&SlabAllocator::lua_alloc, allocator_.get())) {
+  if (L_ == nullptr) L_ = luaL_newstate();
   if (L_ == nullptr) {
     std::fprintf(stderr, "sluice: LuaJIT could not create a state (out of memory)\n");
     std::abort();

@@ -4,6 +4,7 @@
 // (the record ↔ table conversion, the other half of the wrapper) include the
 // C API headers.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 struct lua_State;
 
 namespace sluice::lua {
+
+class SlabAllocator;
 
 // A Lua error as a value: "script.lua:12: attempt to index a nil value" and
 // the Lua stack at the time ("stack traceback:\n\t...").
@@ -80,6 +83,7 @@ class LuaState {
   lua_State* raw() const { return L_; }
 
  private:
+  std::unique_ptr<SlabAllocator> allocator_;  // before L_: the state's memory outlives it
   lua_State* L_;
   std::string repeated_;        // the string behind repeated_ref_
   int pause_ = 200;             // the pause pace_collector() last set (Lua's default at start); -1: the script's own

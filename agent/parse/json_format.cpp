@@ -32,9 +32,31 @@ class SharedFields {
     keys_.fill({});
     values_.fill({});
     arena_id_ = arena.id();
+    previous_keys_ = kNone;
   }
+
+  // The object's keys are those of the object before, position by
+  // position, and those were checked to have no duplicate: so do these.
+  // Lets the parser skip looking for duplicates in a stream's lines.
+  void begin_object() {
+    expected_keys_ = previous_keys_;
+    expected_unique_ = previous_unique_;
+    previous_keys_ = kNone;  // an object that fails half-way is no one's model
+    key_hits_ = 0;
+  }
+  bool keys_known_unique(size_t n) const { return key_hits_ == n && n == expected_keys_ && expected_unique_; }
+  void end_object(size_t n, bool unique) {
+    previous_keys_ = n;
+    previous_unique_ = unique;
+  }
+
   std::string_view key(std::string_view text, size_t position, Arena& arena) {
-    return position < kMaxFields ? share(keys_[position], text, arena) : arena.copy(text);
+    if (position >= kMaxFields) return arena.copy(text);
+    if (same(keys_[position], text)) {
+      ++key_hits_;
+      return keys_[position];
+    }
+    return keys_[position] = arena.copy(text);
   }
   std::string_view value(std::string_view text, size_t position, Arena& arena) {
     return position < kMaxFields ? share(values_[position], text, arena) : arena.copy(text);
@@ -59,7 +81,13 @@ class SharedFields {
   }
 
   static constexpr size_t kMaxFields = 32;
+  static constexpr size_t kNone = ~size_t{0};
   uint64_t arena_id_ = 0;  // Arena ids start at 1
+  size_t key_hits_ = 0;              // keys of the object being read equal to keys_ at their position
+  size_t previous_keys_ = kNone;     // keys of the last top-level object read whole (before dedup)
+  bool previous_unique_ = false;     // and whether they had no duplicate
+  size_t expected_keys_ = kNone;
+  bool expected_unique_ = false;
   std::array<std::string_view, kMaxFields> keys_{}, values_{};
 };
 
@@ -165,6 +193,7 @@ class JsonFormat final : public ParseFormat {
   bool parse_object(od::object object, int depth, Arena& arena, Value& out) {
     if (depth > kMaxJsonDepth) return false;
     const size_t start = members_.size();
+    if (depth == 1) top_.begin_object();
     for (auto field_result : object) {
       od::field field;
       if (std::move(field_result).get(field) != simdjson::SUCCESS) return false;
@@ -183,7 +212,13 @@ class JsonFormat final : public ParseFormat {
       if (!parse_value(field.value(), depth, arena, v)) return false;
       members_.push_back({key, v});
     }
-    dedup_.run(members_, start);
+    if (depth == 1) {
+      const size_t read = members_.size() - start;
+      if (!top_.keys_known_unique(read)) dedup_.run(members_, start);
+      top_.end_object(read, members_.size() - start == read);
+    } else {
+      dedup_.run(members_, start);
+    }
     const size_t n = members_.size() - start;
     Member* members = arena.allocate_array<Member>(n);
     std::copy(members_.begin() + static_cast<ptrdiff_t>(start), members_.end(), members);

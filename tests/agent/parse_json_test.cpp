@@ -110,6 +110,37 @@ TEST_CASE("json: duplicate keys keep the last value at the first position", "[pa
   }
 }
 
+// Lines of one stream into one arena: the parser skips looking for
+// duplicates when a line's keys are the line before's, position by position.
+// Each case here must still find its duplicates.
+TEST_CASE("json: duplicate keys are found in a stream of lines of one shape", "[parse][json]") {
+  auto f = make_json_format();
+  Arena arena;
+  auto keys_of = [&](std::string_view line) {
+    Value out;
+    REQUIRE(f->parse(line, arena, out));
+    std::string keys;
+    for (const Member& m : out.members()) keys += std::string(m.key.view()) + ",";
+    return keys;
+  };
+  CHECK(keys_of(R"({"a":1,"b":2,"c":3})") == "a,b,c,");
+  CHECK(keys_of(R"({"a":4,"b":5,"c":6})") == "a,b,c,");
+  // Same count, a duplicate: not the previous keys.
+  CHECK(keys_of(R"({"a":1,"b":2,"a":3})") == "a,b,");
+  // The same duplicated keys again: the line before had a duplicate too.
+  CHECK(keys_of(R"({"a":1,"b":2,"a":3})") == "a,b,");
+  CHECK(keys_of(R"({"a":1,"b":2,"c":3})") == "a,b,c,");
+  // A line that fails half-way leaves its keys behind; the next line's keys
+  // equal what it left, but it was no model.
+  Value out;
+  CHECK_FALSE(f->parse(R"({"b":1,"b":2,"c":tru})", arena, out));
+  CHECK(keys_of(R"({"b":1,"b":2,"c":3})") == "b,c,");
+  // Empty keys, in a fresh arena after a unique line in another.
+  Arena other;
+  REQUIRE(f->parse(R"({"x":1,"y":2})", other, out));
+  CHECK(keys_of(R"({"":1,"":2})") == ",");
+}
+
 TEST_CASE("json: invalid input fails and leaves out untouched", "[parse][json]") {
   auto f = make_json_format();
   const char* bad[] = {

@@ -68,16 +68,28 @@ class SharedFields {
   }
   // Timestamps and ids have the same length line after line and differ near
   // their end: their last 8 bytes turn most of them away without a memcmp call.
+  // Keys and short values (up to 16 bytes) compare by two overlapping loads
+  // each, without a call.
   static bool same(std::string_view a, std::string_view b) {
     const size_t n = a.size();
     if (n != b.size()) return false;
+    const char* p = a.data();
+    const char* q = b.data();
     if (n >= 8) {
-      uint64_t x, y;
-      std::memcpy(&x, a.data() + n - 8, 8);
-      std::memcpy(&y, b.data() + n - 8, 8);
-      if (x != y) return false;
+      if (load<uint64_t>(p + n - 8) != load<uint64_t>(q + n - 8)) return false;
+      if (n <= 16) return load<uint64_t>(p) == load<uint64_t>(q);
+      return std::memcmp(p, q, n - 8) == 0;
     }
-    return n == 0 || std::memcmp(a.data(), b.data(), n) == 0;
+    if (n >= 4) return load<uint32_t>(p) == load<uint32_t>(q) && load<uint32_t>(p + n - 4) == load<uint32_t>(q + n - 4);
+    for (size_t i = 0; i < n; ++i)
+      if (p[i] != q[i]) return false;
+    return true;
+  }
+  template <typename T>
+  static T load(const char* p) {
+    T v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
   }
 
   static constexpr size_t kMaxFields = 32;

@@ -141,6 +141,26 @@ TEST_CASE("json: duplicate keys are found in a stream of lines of one shape", "[
   CHECK(keys_of(R"({"":1,"":2})") == ",");
 }
 
+// A value equal to the line before's at its position shares that one's
+// copy: a value that differs in any one byte, at any length, must not.
+TEST_CASE("json: a repeated value is shared only when every byte is equal", "[parse][json]") {
+  auto f = make_json_format();
+  Arena arena;
+  for (size_t n = 1; n <= 24; ++n) {
+    std::string base(n, 'a');
+    for (size_t i = 0; i < n; ++i) {
+      std::string changed = base;
+      changed[i] = 'b';
+      for (const std::string& v : {base, changed, base}) {
+        Value out;
+        REQUIRE(f->parse("{\"k\":\"" + v + "\",\"" + v + "\":1}", arena, out));
+        CHECK(out.members()[0].value.as_string() == v);
+        CHECK(out.members()[1].key == v);
+      }
+    }
+  }
+}
+
 TEST_CASE("json: invalid input fails and leaves out untouched", "[parse][json]") {
   auto f = make_json_format();
   const char* bad[] = {

@@ -38,10 +38,9 @@ constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 log::RateLimit g_tls_log(100);
 log::RateLimit g_accept_log(100);
 
-std::string tcp_source(const tcp::socket& s) {
-  error_code ec;
-  auto ep = s.remote_endpoint(ec);
-  if (ec) return "tcp://unknown";
+// The peer's address as accept(2) gave it (no getpeername call).
+std::string tcp_source(const tcp::endpoint& ep) {
+  if (ep.port() == 0 && ep.address().is_unspecified()) return "tcp://unknown";
   // Fluent Bit's format (no brackets around IPv6 addresses).
   return "tcp://" + ep.address().to_string() + ":" + std::to_string(ep.port());
 }
@@ -221,7 +220,8 @@ class StreamListener final : public Listener, public std::enable_shared_from_thi
         retry_(rx_->io()) {}
 
   void accept() {
-    acceptor_.async_accept([self = this->shared_from_this()](const error_code& ec, Socket socket) {
+    peer_ = {};
+    acceptor_.async_accept(peer_, [self = this->shared_from_this()](const error_code& ec, Socket socket) {
       self->on_accept(ec, std::move(socket));
     });
   }
@@ -256,10 +256,9 @@ class StreamListener final : public Listener, public std::enable_shared_from_thi
 
   void start_connection(Socket socket) {
     if constexpr (std::is_same_v<Protocol, tcp>) {
-      error_code ignored;
-      // Reaps peers that vanished without a FIN (half-open) eventually.
-      socket.set_option(asio::socket_base::keep_alive(true), ignored);
-      std::string source = tcp_source(socket);
+      // Keepalive (which reaps peers that vanished without a FIN) comes from
+      // the listening socket: Linux copies it to every accepted one.
+      std::string source = tcp_source(peer_);
       if (tls_) {
         using Tls = ssl::stream<tcp::socket>;
         std::make_shared<StreamConnection<Tls>>(rx_, tls_, std::move(source), std::move(socket), tls_->ctx)->start();
@@ -275,6 +274,7 @@ class StreamListener final : public Listener, public std::enable_shared_from_thi
   Acceptor acceptor_;
   std::shared_ptr<TlsContext> tls_;
   std::string path_;  // unix_tcp: the socket file, removed at stop
+  typename Protocol::endpoint peer_;  // the connection being accepted's peer
   asio::steady_timer retry_;
   bool stopped_ = false;
 };
@@ -292,6 +292,8 @@ std::shared_ptr<Listener> listen_tcp(const std::shared_ptr<Receiver>& rx, std::s
   tcp::acceptor acceptor(rx->io());
   if (!ec) acceptor.open(ep.protocol(), ec);
   if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  // Set once here instead of on each connection: accepted sockets inherit it.
+  if (!ec) acceptor.set_option(asio::socket_base::keep_alive(true), ec);
   if (!ec && s.receive_buffer_size > 0)
     acceptor.set_option(asio::socket_base::receive_buffer_size(static_cast<int>(s.receive_buffer_size)), ec);
   if (!ec) acceptor.bind(ep, ec);

@@ -55,6 +55,7 @@ class LuaFilter final : public Filter {
     // or a five-argument callback may set it.
     bool metadata = fns_.record_takes_metadata || !chunk.metadata.empty();
     out_metadata_.clear();
+    script_->new_chunk();
     uint64_t dropped = 0;
     for (size_t i = 0; i < chunk.events.size(); ++i) {
       const Event& event = chunk.events[i];

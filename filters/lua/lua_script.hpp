@@ -64,6 +64,9 @@ class LuaScript {
   // triples. Appends chunks to out, one per run of records with one tag.
   CallResult call_emitter(int ref, int64_t now_ns, const std::string& default_tag, std::vector<ChunkPtr>& out);
 
+  // Call before the records of each chunk (see RecordTable::new_chunk).
+  void new_chunk() { table_.new_chunk(); }
+
   size_t memory_bytes() const { return lua_.memory_bytes(); }
   void pace_collector() { lua_.pace_collector(); }
 

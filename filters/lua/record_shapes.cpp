@@ -81,11 +81,24 @@ int RecordTable::push_record_args(const Value& record, bool& through_trampoline)
   return static_cast<int>(shape_size_);
 }
 
-bool RecordTable::same_shape(const Value& record) const {
+bool RecordTable::same_shape(const Value& record) {
   if (!record.is_map() || record.size() != shape_size_ || shape_size_ == 0) return false;
   auto members = record.members();
+  // Within a chunk, a parser hands the lines of one stream the same key
+  // text (agent/parse/json_format.cpp, SharedFields): keys at the
+  // addresses the last matching record had are its keys.
+  if (key_addresses_valid_) {
+    size_t i = 0;
+    while (i < members.size() && members[i].key.data() == key_addresses_[i] &&
+           members[i].key.size() == cached_keys_[i].size())
+      ++i;
+    if (i == members.size()) return true;
+  }
   for (size_t i = 0; i < members.size(); ++i)
     if (!cached_prints_[i].matches(cached_keys_[i], members[i].key)) return false;
+  key_addresses_.resize(members.size());
+  for (size_t i = 0; i < members.size(); ++i) key_addresses_[i] = members[i].key.data();
+  key_addresses_valid_ = true;
   return true;
 }
 

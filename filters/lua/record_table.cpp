@@ -125,6 +125,7 @@ void RecordTable::push_top_map(const Value& record) {
       lua_pushlstring(L_, key.data(), key.size());
       lua_pushvalue(L_, -1);
       lua_rawseti(L_, cache, static_cast<int>(i + 1));
+      key_addresses_valid_ = false;  // the addresses were of the old keys
       cached_keys_[i].assign(key);
       cached_prints_[i] = KeyPrint::of(key);
       cached_key_ptrs_[i] = lua_tostring(L_, -1);

@@ -83,6 +83,10 @@ class RecordTable {
   // Pushes a record (a map Value) as a table.
   void push_record(const Value& record);
 
+  // A new chunk's records follow: addresses of the last one's keys say
+  // nothing about them (its arena may be gone and its memory reused).
+  void new_chunk() { key_addresses_valid_ = false; }
+
   // A record callback fn(args..., record), the hot path, in two steps:
   // begin_call() pushes what to call, the caller pushes its `prefix`
   // arguments, push_record_args() pushes the record and says how many
@@ -136,7 +140,7 @@ class RecordTable {
   bool read_array(int index, size_t n, Arena& arena, const Value* original, int depth, Value& out);
   bool is_int_key(std::string_view key) const;
   bool is_array_key(std::string_view key) const;
-  bool same_shape(const Value& record) const;
+  bool same_shape(const Value& record);
   void shape_changed(const Value& record);
   int trampoline(int prefix);
   int compile(int slot, const std::string& source);
@@ -155,6 +159,10 @@ class RecordTable {
   std::vector<const char*> cached_key_ptrs_;
   std::vector<KeyPrint> cached_prints_;
   Value last_pushed_;  // the record whose keys the cache holds
+  // Where the keys of the last record found to have the current shape lie:
+  // while the chunk lasts, the same addresses hold the same text.
+  std::vector<const char*> key_addresses_;
+  bool key_addresses_valid_ = false;
 
   // Trampolines (see begin_call), by shape; the current shape's are the
   // ones in use. A shape gets one after kShapeRunBeforeCompile records in

@@ -6,8 +6,10 @@
 #include <catch2/catch.hpp>
 
 #include <string>
+#include <variant>
 
 #include "agent/json_writer.hpp"
+#include "filters/lua/lua_script.hpp"
 #include "tests/filters/lua_harness.hpp"
 
 using namespace sluice;
@@ -178,4 +180,42 @@ end)"));
     CHECK(run_many(h, R"({"a":1})") == Strings(kMany, R"({"a":1})"));
     CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == kMany);
   }
+}
+
+// The shape check trusts key addresses only within a chunk: a new chunk's
+// keys may lie where the last chunk's were (its arena freed and reused) and
+// say something else. Here one buffer holds the keys of both "chunks".
+TEST_CASE("lua fast path: keys at the addresses of the last chunk's are read again", "[lua][lua_fast_path]") {
+  auto loaded = lua::LuaScript::load(
+      {R"(
+        function cb(tag, ts, r)
+          local ks = {}
+          for k in pairs(r) do ks[#ks + 1] = k end
+          table.sort(ks)
+          return 2, ts, {keys = table.concat(ks, ",")}
+        end)",
+       "=[code]", {}, {}},
+      {});
+  REQUIRE(std::holds_alternative<std::unique_ptr<lua::LuaScript>>(loaded));
+  auto& script = std::get<std::unique_ptr<lua::LuaScript>>(loaded);
+  int cb = script->function("cb");
+  char keys[] = "abc";
+  Member members[3] = {{std::string_view(keys, 1), Value::integer(1)},
+                       {std::string_view(keys + 1, 1), Value::integer(2)},
+                       {std::string_view(keys + 2, 1), Value::integer(3)}};
+  Event event{0, Value::map(members, 3)};
+  auto keys_seen = [&] {
+    Arena arena;
+    std::vector<Event> out;
+    lua::CallResult r = script->call_record(cb, "t", event, arena, out);
+    REQUIRE(r.outcome == lua::Outcome::Replaced);
+    REQUIRE(out.size() == 1);
+    return std::string(out[0].record.find("keys")->as_string());
+  };
+  script->new_chunk();
+  for (int i = 0; i < kMany; ++i) REQUIRE(keys_seen() == "a,b,c");  // past the shape's compile
+  keys[0] = 'x';  // the same addresses, other text: as after an arena's reuse
+  script->new_chunk();
+  CHECK(keys_seen() == "b,c,x");
+  for (int i = 0; i < kMany; ++i) REQUIRE(keys_seen() == "b,c,x");
 }

@@ -37,17 +37,8 @@ SlabAllocator::~SlabAllocator() {
   }
 }
 
-void* SlabAllocator::lua_alloc(void* self, void* ptr, size_t osize, size_t nsize) {
-  auto* a = static_cast<SlabAllocator*>(self);
-  if (nsize == 0) {
-    a->release(ptr);
-    return nullptr;
-  }
-  if (ptr == nullptr) return a->allocate(nsize);
-  return a->resize(ptr, osize, nsize);
-}
 
-void* SlabAllocator::allocate(size_t size) {
+inline void* SlabAllocator::allocate_block(size_t size) {
   if (size > kMaxSmall) return std::malloc(size);
   size_t cls = std::max<size_t>(1, class_of(size));
   size_t block = cls * kGranule;
@@ -73,7 +64,7 @@ void* SlabAllocator::allocate(size_t size) {
   return p;
 }
 
-void SlabAllocator::release(void* ptr) {
+inline void SlabAllocator::release_block(void* ptr) {
   if (ptr == nullptr) return;
   Slab* slab = slab_of(ptr);
   if (slab == nullptr) {
@@ -101,14 +92,14 @@ void* SlabAllocator::resize(void* ptr, size_t old_size, size_t size) {
     if (size > kMaxSmall) return std::realloc(ptr, size);  // null leaves ptr as it was
     held = std::min(old_size, malloc_usable_size(ptr));
   }
-  void* q = allocate(size);
+  void* q = allocate_block(size);
   if (q == nullptr) return nullptr;
   std::memcpy(q, ptr, std::min(held, size));
-  release(ptr);
+  release_block(ptr);
   return q;
 }
 
-SlabAllocator::Slab* SlabAllocator::slab_of(void* ptr) const {
+inline SlabAllocator::Slab* SlabAllocator::slab_of(void* ptr) const {
   uintptr_t base = reinterpret_cast<uintptr_t>(ptr) & ~(uintptr_t{kSlabBytes} - 1);
   return set_contains(base) ? reinterpret_cast<Slab*>(base) : nullptr;
 }
@@ -159,7 +150,7 @@ void SlabAllocator::unlink_available(Slab* slab) {
   slab->available = false;
 }
 
-bool SlabAllocator::set_contains(uintptr_t base) const {
+inline bool SlabAllocator::set_contains(uintptr_t base) const {
   size_t mask = set_.size() - 1;
   for (size_t i = slot_of(base, mask);; i = (i + 1) & mask) {
     if (set_[i] == base) return true;
@@ -204,5 +195,18 @@ void SlabAllocator::set_grow() {
     set_[i] = base;
   }
 }
+
+void* SlabAllocator::lua_alloc(void* self, void* ptr, size_t osize, size_t nsize) {
+  auto* a = static_cast<SlabAllocator*>(self);
+  if (nsize == 0) {
+    a->release_block(ptr);
+    return nullptr;
+  }
+  if (ptr == nullptr) return a->allocate_block(nsize);
+  return a->resize(ptr, osize, nsize);
+}
+
+void* SlabAllocator::allocate(size_t size) { return allocate_block(size); }
+void SlabAllocator::release(void* ptr) { release_block(ptr); }
 
 }  // namespace sluice::lua

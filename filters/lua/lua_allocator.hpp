@@ -52,6 +52,8 @@ class SlabAllocator {
   };
 
   static size_t class_of(size_t size) { return (size + kGranule - 1) / kGranule; }
+  void* allocate_block(size_t size);  // allocate() and release(), inlined into lua_alloc
+  void release_block(void* ptr);
   Slab* slab_of(void* ptr) const;  // null for a block from malloc
   Slab* new_slab(size_t cls);
   void drop_slab(Slab* slab);

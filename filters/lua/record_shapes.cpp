@@ -76,7 +76,20 @@ int RecordTable::push_record_args(const Value& record, bool& through_trampoline)
     return 1;
   }
   fast_ = false;
-  for (const Member& m : record.members()) push_value(m.value, 1);
+  for (const Member& m : record.members()) {
+    // The scalars a log line is made of, without push_value's call.
+    const Value& v = m.value;
+    switch (v.kind()) {
+      case Kind::String: {
+        std::string_view s = v.as_string();
+        lua_pushlstring(L_, s.data(), s.size());
+        break;
+      }
+      case Kind::Int: lua_pushnumber(L_, static_cast<double>(v.as_int())); break;
+      case Kind::Double: lua_pushnumber(L_, v.as_double()); break;
+      default: push_value(v, 1); break;
+    }
+  }
   last_pushed_ = record;
   return static_cast<int>(shape_size_);
 }

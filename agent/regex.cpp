@@ -4,6 +4,8 @@
 
 #include <pcre2.h>
 
+#include "agent/regex_onigmo.hpp"
+
 #include <algorithm>
 #include <cstdint>
 
@@ -16,6 +18,9 @@ struct Regex::Impl {
 };
 
 namespace {
+
+constexpr size_t kMaxPcre2NameLength = 32;  // MAX_NAME_SIZE of PCRE2 10.42 (Debian 12)
+
 // Match data per thread, grown to the largest pattern seen.
 pcre2_match_data* thread_match_data(const pcre2_code* code) {
   struct Holder {
@@ -41,11 +46,25 @@ std::optional<Regex> Regex::compile(std::string_view pattern, std::string* error
   PCRE2_SIZE offset = 0;
   pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_DUPNAMES,
                                    &code_error, &offset, nullptr);
+  OnigmoTranslation renamed;
+  bool translated = false;
+  if (code == nullptr && (code_error == PCRE2_ERROR_SUBPATTERN_NAME_TOO_LONG ||
+                          code_error == PCRE2_ERROR_UNSUPPORTED_ESCAPE_SEQUENCE)) {
+    // Fluent Bit's Onigmo syntax PCRE2 refuses (long group names, \uHHHH):
+    // compiled as PCRE2's, groups reported under their own names.
+    renamed = translate_onigmo(pattern, kMaxPcre2NameLength);
+    translated = true;
+    code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(renamed.pattern.data()), renamed.pattern.size(),
+                         PCRE2_DUPNAMES, &code_error, &offset, nullptr);
+  }
   if (code == nullptr) {
     PCRE2_UCHAR buf[256];
     pcre2_get_error_message(code_error, buf, sizeof buf);
     if (error != nullptr)
-      *error = std::string(reinterpret_cast<char*>(buf)) + " at offset " + std::to_string(offset);
+      *error = std::string(reinterpret_cast<char*>(buf)) + " at offset " + std::to_string(offset) +
+               (translated ? " (of the pattern as translated from Onigmo's syntax: \\uHHHH as UTF-8 bytes, group names "
+                             "over 32 characters shortened)"
+                           : "");
     return std::nullopt;
   }
   pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // best effort: falls back to the interpreter
@@ -67,6 +86,8 @@ std::optional<Regex> Regex::compile(std::string_view pattern, std::string* error
   }
   std::sort(groups.begin(), groups.end());
   for (auto& [n, name] : groups) {
+    for (const auto& [standin, original] : renamed.names)
+      if (name == standin) name = original;
     re.impl_->group_numbers.push_back(n);
     re.names_.push_back(std::move(name));
   }

@@ -60,6 +60,7 @@ const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
       note("tls.debug", KeyType::Int, "TLS errors are logged with OpenSSL's reason; there is no separate TLS debug level."),
   };
   static const std::vector<KeyDecl> service = {
+      alias("http_monitor", KeyType::Bool, "http_server"),  // the name in Fluent Bit's shipped example configs
       note("plugins_file", KeyType::String, "sluice's plugins are built in; the file is not read."),
       note("streams_file", KeyType::String,
            "sluice has no stream processor: the file is not read and its stream tasks don't run."),

@@ -66,3 +66,68 @@ TEST_CASE("regex: bad patterns are refused with PCRE2's message and offset", "[p
   CHECK_FALSE(r.format);
   CHECK(r.error == "has no named capture group: name the fields with (?<name>...)");
 }
+
+// Fluent Bit's regex engine takes group names of any length; PCRE2 10.42
+// stops at 32. Fluent Bit's stock parsers.conf (istio-envoy-proxy) has a
+// 33-character one, so such names are compiled under stand-ins.
+TEST_CASE("regex: group names longer than PCRE2 takes keep their names", "[parse][regex]") {
+  const std::string long_name = "upstream_transport_failure_reason";  // 33 characters
+  SECTION("a field under its own name") {
+    auto f = make("^(?<" + long_name + R"re(>[^ ]*) (?<short>\d+)$)re");
+    CHECK(parse(*f, "UF,URX 42") == R"({")" + long_name + R"(":"UF,URX","short":"42"})");
+  }
+  SECTION("back-references to it, in each syntax, still match the same text") {
+    for (const char* ref : {"\\k<N>", "\\k'N'", "\\k{N}", "\\g{N}", "(?P=N)"}) {
+      std::string r = ref;
+      r.replace(r.find('N'), 1, long_name);
+      auto f = make("^(?<" + long_name + ">a+)-" + r + "$");
+      INFO(r);
+      CHECK(parse(*f, "aa-aa") == R"({")" + long_name + R"(":"aa"})");
+      CHECK(parse(*f, "aa-a") == "FAIL");
+    }
+  }
+  SECTION("(?'name'...) and (?P<name>...) definitions, and a name used twice") {
+    auto f = make("^(?:(?'" + long_name + "'x+)|(?P<" + long_name + ">y+))$");
+    CHECK(parse(*f, "xx") == R"({")" + long_name + R"(":"xx"})");
+    CHECK(parse(*f, "yy") == R"({")" + long_name + R"(":"yy"})");
+  }
+  SECTION("look-behinds, escapes, \\Q..\\E and classes that look like groups are left as they are") {
+    auto f = make("^(?<=)(?<" + long_name + R"re(>[(?<x>]+)\(\?<y>\Q(?<z>\E$)re");
+    CHECK(parse(*f, "(?<x>(?<y>(?<z>") == R"({")" + long_name + R"(":"(?<x>"})");
+  }
+  SECTION("Fluent Bit's istio-envoy-proxy parser, as its stock parsers.conf has it, on an Envoy access log line") {
+    auto f = make(
+        R"re(^\[(?<start_time>[^\]]*)\] "(?<method>\S+)(?: +(?<path>[^\"]*?)(?: +\S*)?)? (?<protocol>\S+)" )re"
+        R"re((?<response_code>[^ ]*) (?<response_flags>[^ ]*) (?<response_code_details>[^ ]*) )re"
+        R"re((?<connection_termination_details>[^ ]*) "(?<upstream_transport_failure_reason>[^ ]*)" )re"
+        R"re((?<bytes_received>[^ ]*) (?<bytes_sent>[^ ]*) (?<duration>[^ ]*) (?<x_envoy_upstream_service_time>[^ ]*) )re"
+        R"re("(?<x_forwarded_for>[^ ]*)" "(?<user_agent>[^\"]*)" "(?<x_request_id>[^\"]*)" "(?<authority>[^ ]*)" )re"
+        R"re("(?<upstream_host>[^ ]*)" (?<upstream_cluster>[^ ]*) (?<upstream_local_address>[^ ]*) )re"
+        R"re((?<downstream_local_address>[^ ]*) (?<downstream_remote_address>[^ ]*) (?<requested_server_name>[^ ]*) )re"
+        R"re((?<route_name>[^  ]*)$)re");
+    std::string line =
+        R"([2026-12-07T10:00:00.123Z] "GET /status/418 HTTP/1.1" 418 - via_upstream - "-" 0 135 4 3 "-" )"
+        R"("curl/8.5.0" "9c5a2b0e-3d1f-4e8f-a7b5-1f2e3d4c5b6a" "httpbin:8000" "10.44.1.9:80" )"
+        R"(outbound|8000||httpbin.default.svc.cluster.local 10.44.1.8:41736 10.0.171.3:8000 10.44.1.8:52840 - default)";
+    std::string got = parse(*f, line);
+    CHECK_THAT(got, Catch::Contains(R"("upstream_transport_failure_reason":"-")"));
+    CHECK_THAT(got, Catch::Contains(R"("response_code":"418")"));
+    CHECK_THAT(got, Catch::Contains(R"("route_name":"default")"));
+  }
+}
+
+// Onigmo's \uHHHH (Fluent Bit's parsers_mult.conf has it, in a class and out).
+TEST_CASE("regex: \\uHHHH is a code point, as in Fluent Bit's regexes", "[parse][regex]") {
+  auto f = make(R"re(Processing by (?<controller>[^\u0023]+)\u0023(?<controller_method>[^ ]+) as (?<format>[^ ]+?)$)re");
+  CHECK(parse(*f, "Processing by UsersController#index as HTML") ==
+        R"({"controller":"UsersController","controller_method":"index","format":"HTML"})");
+  // Beyond ASCII: the character's UTF-8 bytes, a quantifier taking them whole.
+  auto e = make(R"re(^(?<word>\u00e9t\u20AC+)$)re");
+  CHECK(parse(*e, "\xc3\xa9t\xe2\x82\xac\xe2\x82\xac") == "{\"word\":\"\xc3\xa9t\xe2\x82\xac\xe2\x82\xac\"}");
+  CHECK(parse(*e, "\xc3\xa9t\xe2\x82\xac\x82\xac") == "FAIL");
+  SECTION("a pattern still wrong after the translation says so") {
+    RegexFormatResult r = make_regex_format(R"re((?<a>\u0023)\uZZ)re", true);
+    CHECK_FALSE(r.format);
+    CHECK_THAT(r.error, Catch::Contains("translated from Onigmo"));
+  }
+}

@@ -87,3 +87,17 @@ TEST_CASE("service keys sluice has no use for load with a note saying what it do
   CHECK_THAT(all, Catch::Contains("'streams_file'") && Catch::Contains("no stream processor"));
   CHECK_THAT(all, Catch::Contains("'storage.delete_irrecoverable_chunks'") && Catch::Contains("quarantine"));
 }
+
+// Fluent Bit's shipped example configs (conf/in_dummy.conf and others) still
+// say HTTP_Monitor, the built-in server's first name; Fluent Bit ignores
+// unknown service keys, so those configs load there.
+TEST_CASE("HTTP_Monitor is Fluent Bit's old name for http_server", "[config][service]") {
+  TempDir dir;
+  write_file(dir.file("fb.conf"), std::string("[SERVICE]\n    HTTP_Monitor On\n    HTTP_Port 2021\n") + kPipeline);
+  PipelineConfig cfg = load_file(dir.file("fb.conf"));
+  CHECK(cfg.service.get_bool("http_server"));
+  CHECK(cfg.warnings.empty());
+  write_file(dir.file("both.conf"),
+             std::string("[SERVICE]\n    HTTP_Monitor On\n    HTTP_Server Off\n") + kPipeline);
+  CHECK_THAT(error_of(dir.file("both.conf")), Catch::Contains("both.conf:3:5: service (") && Catch::Contains("key 'http_server' is set twice"));
+}

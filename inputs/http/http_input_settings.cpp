@@ -90,6 +90,32 @@ config::KeyDecl workers_key() {
   return k;
 }
 
+namespace {
+
+// Fluent Bit 5's shared HTTP server keys (http_server.*, and its older
+// names) on its http input.
+config::KeyDecl fluent_bit_alias(std::string_view name, config::KeyType type, std::string_view of) {
+  config::KeyDecl k{name, type, "", "Fluent Bit's name for this input's key of the same meaning.", false, false, {}};
+  k.alias_of = of;
+  return k;
+}
+
+config::KeyDecl fluent_bit_note(std::string_view name, config::KeyType type, std::string_view what_sluice_does) {
+  config::KeyDecl k{name, type, "", "Accepted for Fluent Bit.", false, false, {}};
+  k.compat_note = what_sluice_does;
+  return k;
+}
+
+constexpr std::string_view kHttp1Only =
+    "the http input speaks HTTP/1.1 only (keep-alive, TLS): HTTP/2 clients fall back to it, those that can't "
+    "(prior-knowledge h2c) are refused.";
+constexpr std::string_view kChunks = "a request body is read as it arrives, up to max_body_size.";
+constexpr std::string_view kOneLoop =
+    "the http input serves every connection on sluice's one event loop; there is no ingress queue between "
+    "worker threads.";
+
+}  // namespace
+
 const config::PluginSchema& http_input_schema() {
   using config::KeyType;
   static const config::PluginSchema schema{
@@ -143,7 +169,18 @@ const config::PluginSchema& http_input_schema() {
            "Longest time to receive one request's body (and to send the answer, and the TLS handshake); "
            "a slower client is disconnected."},
           {"max_connections", KeyType::Int, "1024",
-           "Most connections open at once; further clients wait in the kernel's accept queue."},
+           "Most connections open at once; further clients wait in the kernel's accept queue. 0 (Fluent "
+           "Bit's \"no limit\"): 1000000."},
+          fluent_bit_alias("http_server.buffer_max_size", KeyType::Size, "buffer_max_size"),
+          fluent_bit_alias("http_server.idle_timeout", KeyType::Duration, "idle_timeout"),
+          fluent_bit_alias("http_server.max_connections", KeyType::Int, "max_connections"),
+          fluent_bit_note("http2", KeyType::Bool, kHttp1Only),
+          fluent_bit_note("http_server.http2", KeyType::Bool, kHttp1Only),
+          fluent_bit_note("buffer_chunk_size", KeyType::Size, kChunks),
+          fluent_bit_note("http_server.buffer_chunk_size", KeyType::Size, kChunks),
+          fluent_bit_note("http_server.workers", KeyType::Int, kOneLoop),
+          fluent_bit_note("http_server.ingress_queue_event_limit", KeyType::Size, kOneLoop),
+          fluent_bit_note("http_server.ingress_queue_byte_limit", KeyType::Size, kOneLoop),
       }};
   return schema;
 }
@@ -183,6 +220,7 @@ HttpInputSettings make_http_input_settings(const config::ComponentConfig& cfg, c
   if (s.idle_timeout < std::chrono::milliseconds(1)) cfg.fail("idle_timeout", "expected at least 1ms");
   if (s.request_timeout < std::chrono::milliseconds(1)) cfg.fail("request_timeout", "expected at least 1ms");
   int64_t conns = cfg.get_int("max_connections");
+  if (conns == 0) conns = 1000000;  // Fluent Bit's "no limit"
   if (conns < 1 || conns > 1'000'000)
     cfg.fail("max_connections", "expected between 1 and 1000000, got " + std::to_string(conns));
   s.max_connections = static_cast<size_t>(conns);

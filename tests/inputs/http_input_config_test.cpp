@@ -108,7 +108,7 @@ TEST_CASE("http input config: errors name the key and what was expected", "[http
   CHECK(error("tls: on\ntls.crt_file: /nonexistent/c.crt\ntls.key_file: k") ==
         "key 'tls.crt_file': cannot read '/nonexistent/c.crt'");
   CHECK(error("idle_timeout: 0s") == "key 'idle_timeout': expected at least 1ms");
-  CHECK(error("max_connections: 0") == "key 'max_connections': expected between 1 and 1000000, got 0");
+  CHECK(error("max_connections: -1") == "key 'max_connections': expected between 1 and 1000000, got -1");
   CHECK_THROWS_WITH(config::load_component(http_input_schema(), "input", "prot: 1"),
                     Catch::Contains("unknown key 'prot'") && Catch::Contains("did you mean 'port'?"));
 }
@@ -152,4 +152,19 @@ TEST_CASE("http input config: Fluent Bit's success_header, add_remote_addr, enab
         "key 'success_header': expected 'Name Value' (a header name, a space, its value), got 'X-Nothing'");
   CHECK_THAT(error("success_header: 'Bad:Name v'\n"), Catch::Contains("got 'Bad:Name v'"));
   CHECK(error("workers: 0\n") == "key 'workers': expected at least 1");
+}
+
+// Fluent Bit 5's in_http takes its shared HTTP server's keys (http_server.*,
+// and older names for some); its test configs set http2.
+TEST_CASE("http input config: Fluent Bit 5's http_server.* keys", "[http_input]") {
+  auto s = settings("http_server.idle_timeout: 5s\nhttp_server.max_connections: 0\n"
+                    "http_server.buffer_max_size: 2M\nhttp2: off\nhttp_server.http2: off\n"
+                    "buffer_chunk_size: 512K\nhttp_server.workers: 2\n");
+  CHECK(s.idle_timeout == std::chrono::seconds(5));
+  CHECK(s.max_connections == 1000000);  // Fluent Bit's 0: no limit
+  CHECK(s.max_body_size == 2 * 1024 * 1024);
+  CHECK(settings("http_server:\n  idle_timeout: 7s\n").idle_timeout == std::chrono::seconds(7));  // nested YAML
+  CHECK(settings("max_connections: 0\n").max_connections == 1000000);
+  CHECK_THAT(error("http_server.max_connections: 5\nmax_connections: 6\n"),
+             Catch::Contains("key 'max_connections' is set twice"));
 }

@@ -38,6 +38,10 @@ std::vector<config::KeyDecl> own_keys() {
       {"authority_host", KeyType::String, "",
        "Entra ID's host (sovereign clouds: https://login.microsoftonline.us, …); AZURE_AUTHORITY_HOST or "
        "https://login.microsoftonline.com otherwise."},
+      {"auth_url", KeyType::String, "",
+       "Fluent Bit's token endpoint override: the whole URL the application's token is asked of (instead of "
+       "authority_host/tenant_id/oauth2/v2.0/token; tenant_id is then not needed). https, or http to "
+       "localhost or 127.0.0.1."},
       {"federated_token_file", KeyType::String, "",
        "Workload identity: the projected service account token; AZURE_FEDERATED_TOKEN_FILE otherwise."},
       {"imds_endpoint", KeyType::String, "http://169.254.169.254", "The instance metadata service (managed identity)."},
@@ -98,6 +102,13 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   if (!c.client_certificate_file.empty() && c.client_certificate_file.front() != '/' && !ctx.base_dir.empty())
     c.client_certificate_file = ctx.base_dir + "/" + c.client_certificate_file;
   c.authority_host = cfg.get_string("authority_host");
+  if (std::string url = cfg.get_string("auth_url"); !url.empty()) {
+    auto target = url.find("://") == std::string::npos ? std::nullopt : http::parse_endpoint(url);
+    bool loopback = target && (target->host == "localhost" || target->host == "127.0.0.1");
+    if (!target || (!target->tls && !loopback))
+      cfg.fail("auth_url", "expects an https:// URL, or http:// to localhost or 127.0.0.1, got '" + url + "'");
+    c.token_url = url;
+  }
   c.federated_token_file = cfg.get_string("federated_token_file");
   c.imds_endpoint = cfg.get_string("imds_endpoint");
   for (const char* key : {"authority_host", "imds_endpoint"}) {

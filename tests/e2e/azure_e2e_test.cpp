@@ -194,3 +194,22 @@ TEST_CASE("azure: a principal without the Monitoring Metrics Publisher role: rec
   CHECK(az.store().empty());
   CHECK(sluice->err().find(kSecret) == std::string::npos);
 }
+
+// Fluent Bit 5's auth_url: the whole token endpoint, no tenant_id. The
+// stand-in serves Entra ID's token path; sluice must ask exactly there.
+TEST_CASE("azure: Fluent Bit's auth_url names the token endpoint whole", "[e2e][azure]") {
+  TempDir dir;
+  NodeStandIn az(dir, "azure_standin.js",
+                 {"--client-secret", kSecret, "--dcr", kDcr, "--stream", "Custom-AppLogs_CL"});
+  write_app_log(dir, 5);
+  std::string keys = "      dce_url: " + az.url() + "\n      dcr_id: " + std::string(kDcr) +
+                     "\n      table_name: AppLogs_CL\n      client_id: " + kClientId + "\n      client_secret: " +
+                     kSecret + "\n      auth_url: " + az.url() + "/" + kTenant + "/oauth2/v2.0/token\n";
+  auto sluice = start_sluice_with(dir, tail_to_output_yaml(dir, "azure_logs_ingestion", keys), env_without_azure());
+  bool done = wait_until([&] { return az.store().size() >= 5; }, 60s);
+  INFO(sluice->err());
+  REQUIRE(done);
+  stop_sluice(*sluice);
+  CHECK(seq_counts(az.store()) == once_each(0, 5));
+  CHECK(tokens_granted(az.log(), "client_secret") == 1);
+}

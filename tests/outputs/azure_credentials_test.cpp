@@ -97,6 +97,19 @@ TEST_CASE("the Azure SDKs' order picks the source, settings win over the environ
     CHECK(c->method == AuthMethod::ClientCertificate);
     CHECK(c->origin.find("(AZURE_CLIENT_CERTIFICATE_PATH)") != std::string::npos);
   }
+  SECTION("Fluent Bit's auth_url: the token endpoint whole, no tenant needed") {
+    TokenSignerSettings s;
+    s.client_id = test::kAzureClient;
+    s.client_secret = "s3cret";
+    s.token_url = "http://127.0.0.1:9/custom/token";
+    auto c = resolve(s, error);
+    REQUIRE(c);
+    CHECK(c->method == AuthMethod::ClientSecret);
+    CHECK(c->token_url == "http://127.0.0.1:9/custom/token");
+    s.client_id.clear();
+    CHECK_FALSE(resolve(s, error));
+    CHECK_THAT(error, Catch::Contains("needs client_id"));
+  }
   SECTION("workload identity: AKS's variables, AZURE_AUTHORITY_HOST included") {
     test::ScopedEnv tenant("AZURE_TENANT_ID", test::kAzureTenant);
     test::ScopedEnv client("AZURE_CLIENT_ID", test::kAzureClient);

@@ -131,6 +131,16 @@ TEST_CASE("azure config: endpoint, DCR, stream and the retired azure output", "[
                     "?api-version=2021-11-01-preview");
   CHECK(s.http.client.host == "dce-1.westeurope-1.ingest.monitor.azure.com");
   CHECK(s.http.client.tls.enabled);
+  // Fluent Bit's auth_url: https, or http to the loopback (a stand-in) only.
+  CHECK(settings(azure::schema(), kAzure + "auth_url: https://login.example.net/t/oauth2/v2.0/token\n",
+                 azure::read_settings)
+            .credentials.token_url == "https://login.example.net/t/oauth2/v2.0/token");
+  CHECK(settings(azure::schema(), kAzure + "auth_url: http://localhost:8080/token\n", azure::read_settings)
+            .credentials.token_url == "http://localhost:8080/token");
+  CHECK_THAT(cfg_error(kAzure + "auth_url: http://10.0.0.5/token\n"),
+             Catch::Contains("key 'auth_url': expects an https:// URL, or http:// to localhost or 127.0.0.1, got "
+                             "'http://10.0.0.5/token'"));
+  CHECK_THAT(cfg_error(kAzure + "auth_url: login.example.net\n"), Catch::Contains("key 'auth_url': expects"));
 }
 
 TEST_CASE("ibm cloud logs: entries with application, subsystem, severity and the record as text", "[ibm]") {

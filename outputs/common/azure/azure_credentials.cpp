@@ -41,6 +41,15 @@ std::string trim_slashes(std::string url) {
 bool resolve_app(const TokenSignerSettings& s, CredentialSource& c, std::string_view what, std::string& error) {
   c.tenant_id = setting_or_env(s.tenant_id, "AZURE_TENANT_ID");
   c.client_id = setting_or_env(s.client_id, "AZURE_CLIENT_ID");
+  if (!s.token_url.empty()) {
+    if (c.client_id.empty()) {
+      error = std::string(what) + " needs client_id (or AZURE_CLIENT_ID)";
+      return false;
+    }
+    c.token_url = s.token_url;
+    c.origin = std::string(what) + " of app " + c.client_id + " at " + s.token_url;
+    return true;
+  }
   if (c.tenant_id.empty() || c.client_id.empty()) {
     error = std::string(what) + " needs tenant_id (or AZURE_TENANT_ID) and client_id (or AZURE_CLIENT_ID)";
     return false;

@@ -51,6 +51,11 @@ struct TokenSignerSettings {
   // https://login.microsoftonline.us (US Gov), https://login.chinacloudapi.cn,
   // or a proxy / stand-in (http:// allowed).
   std::string authority_host;
+  // Fluent Bit's auth_url: the whole token endpoint of the application flows
+  // (secret, certificate, workload identity) instead of
+  // <authority_host>/<tenant>/oauth2/v2.0/token; tenant_id is then not
+  // needed. https, or http to localhost / 127.0.0.1 (a stand-in).
+  std::string token_url;
   // What the token is for; Logs Ingestion needs monitor.azure.com's
   // (.us / .cn in sovereign clouds). Managed identities ask IMDS for the
   // resource: the scope without "/.default".

@@ -100,8 +100,10 @@ std::vector<config::KeyDecl> http_output_keys(std::string_view default_port,
       {"tls.vhost", KeyType::String, "", "Server name for SNI and certificate verification, when it isn't host."},
       {"http_user", KeyType::String, "", "User name for HTTP basic authentication."},
       {"http_passwd", KeyType::String, "", "Password for HTTP basic authentication.", false, true},
-      {"compress", KeyType::String, "", "Compress request bodies: gzip, or empty for none.", false, false,
-       {"", "gzip"}},
+      {"compress", KeyType::String, "",
+       "Compress request bodies: gzip, or empty for none. Also on/true (gzip) and off/false/none, as Fluent "
+       "Bit's azure_logs_ingestion (a boolean there) and datadog take it.",
+       false, false, {"", "gzip", "on", "true", "off", "false", "none"}},
       {"header", KeyType::Multi, "", "Extra HTTP header \"Name value\"; repeat the key (or give a list) for more."},
       {"connect_timeout", KeyType::Duration, "10s", "Longest wait to connect, including the TLS handshake and proxy."},
       {"request_timeout", KeyType::Duration, "30s", "Longest wait from sending a request to the end of its answer."},
@@ -204,7 +206,8 @@ HttpOutputSettings read_http_output_settings(const config::ComponentConfig& cfg,
   }
   if (declared("compress")) {
     std::string compress = cfg.get_string("compress");
-    s.gzip = compress == "gzip" || compress == "GZIP" || compress == "Gzip";
+    for (char& ch : compress) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    s.gzip = compress == "gzip" || compress == "on" || compress == "true";
   }
   if (declared("header"))
     for (const auto& entry : cfg.get_list("header")) s.headers.push_back(parse_header(cfg, entry));

@@ -131,6 +131,11 @@ TEST_CASE("azure config: endpoint, DCR, stream and the retired azure output", "[
                     "?api-version=2021-11-01-preview");
   CHECK(s.http.client.host == "dce-1.westeurope-1.ingest.monitor.azure.com");
   CHECK(s.http.client.tls.enabled);
+  // Fluent Bit's azure_logs_ingestion takes compress as a boolean.
+  CHECK(settings(azure::schema(), kAzure + "compress: on\n", azure::read_settings).http.gzip);
+  CHECK(settings(azure::schema(), kAzure + "compress: True\n", azure::read_settings).http.gzip);
+  CHECK_FALSE(settings(azure::schema(), kAzure + "compress: off\n", azure::read_settings).http.gzip);
+  CHECK(settings(azure::schema(), kAzure + "compress: gzip\n", azure::read_settings).http.gzip);
   // Fluent Bit's auth_url: https, or http to the loopback (a stand-in) only.
   CHECK(settings(azure::schema(), kAzure + "auth_url: https://login.example.net/t/oauth2/v2.0/token\n",
                  azure::read_settings)

@@ -74,7 +74,12 @@ class BulkEncoder::TimeCache {
 
 BulkEncoder::BulkEncoder(EncoderSettings settings) : settings_(std::move(settings)) {
   dynamic_index_ = settings_.index.find('%') != std::string::npos;
-  action_head_ = settings_.op_type == OpType::Create ? R"({"create":{"_index":)" : R"({"index":{"_index":)";
+  switch (settings_.op_type) {
+    case OpType::Create: action_head_ = R"({"create":{"_index":)"; break;
+    case OpType::Index: action_head_ = R"({"index":{"_index":)"; break;
+    case OpType::Update: action_head_ = R"({"update":{"_index":)"; doc_head_ = R"({"doc":)"; break;
+    case OpType::Upsert: action_head_ = R"({"update":{"_index":)"; doc_head_ = R"({"doc_as_upsert":true,"doc":)"; break;
+  }
   if (dynamic_index_) {
     index_cache_ = std::make_unique<TimeCache>(settings_.index);
   } else {
@@ -126,7 +131,7 @@ void BulkEncoder::encode(std::span<const EventRef> events, std::span<const uint3
       out.bodies.push_back(std::move(cur));
       cur = std::move(next);
     }
-    cur.items.push_back({i, own_id});
+    cur.items.push_back({i, own_id, !doc_head_.empty()});
   }
   encoded_bytes += cur.body.size();
   if (!cur.items.empty()) out.bodies.push_back(std::move(cur));
@@ -146,8 +151,8 @@ bool BulkEncoder::append_item(std::string& out, const EventRef& ref) {
     std::string& id = id_scratch_;
     bool found = id_from_record(ref.event->record, id);
     append_action(out, ref, found ? std::string_view(id) : std::string_view());
-    append_source(out, ref);
-    return found;
+    append_document(out, ref);
+    return found && doc_head_.empty();
   }
   if (settings_.generate_id) {
     // The id hashes the source, which follows the action line: encode it aside.
@@ -156,12 +161,30 @@ bool BulkEncoder::append_item(std::string& out, const EventRef& ref) {
     char id[RecordIdHasher::kHexLength];
     hasher_.id(*ref.tag, ref.event->time_ns, source_scratch_, id);
     append_action(out, ref, std::string_view(id, sizeof id));
-    out += source_scratch_;
-    return true;
+    if (doc_head_.empty()) {
+      out += source_scratch_;
+      return true;
+    }
+    out += doc_head_;
+    out.append(source_scratch_, 0, source_scratch_.size() - 1);  // without its newline
+    out += "}\n";
+    return false;
   }
   append_action(out, ref, {});
-  append_source(out, ref);
+  append_document(out, ref);
   return false;
+}
+
+// The source line, or for update and upsert the source as the partial
+// document of {"doc": ...}. (A 409 on an update is a concurrent change, not
+// the document being there already: append_item returns own_id false for
+// them, and their BulkItem says update.)
+void BulkEncoder::append_document(std::string& out, const EventRef& ref) {
+  if (doc_head_.empty()) return append_source(out, ref);
+  out += doc_head_;
+  append_source(out, ref);
+  out.back() = '}';
+  out.push_back('\n');
 }
 
 std::string BulkEncoder::generated_id(const std::string& tag, const Event& event) {

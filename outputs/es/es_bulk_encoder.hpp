@@ -20,6 +20,7 @@ namespace sluice::es {
 struct BulkItem {
   uint32_t event;  // index into the flush's events
   bool own_id;     // we chose its _id (generate_id, or id_key found): a 409 means already stored
+  bool update = false;  // an update/upsert: a 409 is a concurrent change of the document, tried again
 };
 
 struct BulkBody {
@@ -58,6 +59,7 @@ class BulkEncoder {
   bool append_item(std::string& out, const EventRef& ref);
   void reserve(BulkBody& body, size_t items);
   void append_source(std::string& out, const EventRef& ref);
+  void append_document(std::string& out, const EventRef& ref);
   void append_action(std::string& out, const EventRef& ref, std::string_view id);
   void append_index_name(std::string& out, const EventRef& ref, int64_t secs);
   void append_key(std::string& out, std::string_view key);  // with the ':'
@@ -67,6 +69,7 @@ class BulkEncoder {
 
   EncoderSettings settings_;
   bool dynamic_index_;
+  std::string doc_head_;       // update/upsert: what wraps the source (`{"doc":`); empty for create/index
   std::string action_head_;    // `{"create":{"_index":` (the action, up to the index value)
   std::string static_index_;   // the index as a JSON string, when it has no strftime pattern
   std::string type_part_;      // `,"_type":"..."` or empty

@@ -30,7 +30,7 @@ std::string describe(int status, std::string_view type, std::string_view reason)
 
 }  // namespace
 
-ItemOutcome classify_item(int status, std::string_view type, std::string_view reason, bool own_id) {
+ItemOutcome classify_item(int status, std::string_view type, std::string_view reason, bool own_id, bool update) {
   ItemOutcome o;
   if (status >= 200 && status < 300) return o;
   if (status == 409 && own_id) {
@@ -39,7 +39,11 @@ ItemOutcome classify_item(int status, std::string_view type, std::string_view re
   }
   o.reason = describe(status, type, reason);
   bool blocked = status == 403 && type == "cluster_block_exception";
-  o.outcome = (status == 408 || status == 429 || status >= 500 || blocked) ? Outcome::Retry : Outcome::Permanent;
+  // An update that met a concurrent change of its document: the next try
+  // applies to the new version.
+  bool conflict = update && status == 409;
+  o.outcome = (status == 408 || status == 429 || status >= 500 || blocked || conflict) ? Outcome::Retry
+                                                                                       : Outcome::Permanent;
   return o;
 }
 
@@ -104,7 +108,7 @@ struct BulkResponseParser::Impl {
       }
     }
     if (status < 100 || status > 599) return fail(error, "an item has no status");
-    out = classify_item(static_cast<int>(status), type, reason, sent.own_id);
+    out = classify_item(static_cast<int>(status), type, reason, sent.own_id, sent.update);
     return true;
   }
 

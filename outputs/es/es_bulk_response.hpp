@@ -23,7 +23,10 @@ struct ItemOutcome {
 // One item's status, as the table in ../shared/protocols.md §1: 2xx stored;
 // 409 stored already when we chose the _id, else permanent; 408, 429, 5xx and
 // 403 cluster_block_exception (read-only cluster) retried; other 4xx permanent.
-ItemOutcome classify_item(int status, std::string_view type, std::string_view reason, bool own_id);
+// update: the item was an update/upsert, whose 409 is a concurrent change
+// of the document (retried), not a document already there.
+ItemOutcome classify_item(int status, std::string_view type, std::string_view reason, bool own_id,
+                          bool update = false);
 
 enum class RequestVerdict {
   ReadItems,  // 2xx: the body is a _bulk answer

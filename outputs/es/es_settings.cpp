@@ -21,8 +21,10 @@ std::vector<config::KeyDecl> own_keys() {
       {"suppress_type_name", KeyType::Bool, "off", "Never send `_type`, even when `type` is set (Elasticsearch 7.0+)."},
       {"write_operation", KeyType::String, "create",
        "Bulk action for every record: `create` (fails with 409 on an existing `_id`; the only action data streams "
-       "accept) or `index` (replaces a document with the same `_id`).",
-       false, false, {"create", "index"}},
+       "accept), `index` (replaces a document with the same `_id`), `update` (merges the record into the "
+       "existing document with its `_id`; a missing one is a permanent error) or `upsert` (the same, creating "
+       "it when missing). update and upsert need id_key or generate_id.",
+       false, false, {"create", "index", "update", "upsert"}},
       {"op_type", KeyType::String, "",
        "Elasticsearch's name for write_operation (`create` or `index`); set one of the two.", false, false,
        {"create", "index"}},
@@ -115,7 +117,8 @@ EncoderSettings read_encoder(const config::ComponentConfig& cfg) {
       cfg.fail("op_type", "op_type and write_operation disagree; set only one of them");
     op = cfg.get_string("op_type");
   }
-  e.op_type = op == "index" ? OpType::Index : OpType::Create;
+  e.op_type = op == "index" ? OpType::Index : op == "update" ? OpType::Update : op == "upsert" ? OpType::Upsert
+                                                                                       : OpType::Create;
 
   if (cfg.get_bool("logstash_format")) {
     e.date_format = cfg.get_string("logstash_dateformat");
@@ -140,6 +143,9 @@ EncoderSettings read_encoder(const config::ComponentConfig& cfg) {
   }
   e.id_key = accessor(cfg, "id_key");
   e.generate_id = cfg.get_bool("generate_id") && !e.id_key;
+  if ((e.op_type == OpType::Update || e.op_type == OpType::Upsert) && !e.id_key && !e.generate_id)
+    cfg.fail(cfg.has("op_type") ? "op_type" : "write_operation",
+             op + " needs id_key or generate_id: the document to change is named by its _id");
   e.replace_dots = cfg.get_bool("replace_dots");
   e.max_request_bytes = cfg.get_size("max_request_bytes");
   // Room for at least a small record with its action line.

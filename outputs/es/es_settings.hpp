@@ -15,7 +15,9 @@
 
 namespace sluice::es {
 
-enum class OpType { Create, Index };
+// update and upsert send the record as a partial document (`doc`; upsert adds
+// `doc_as_upsert`) to the `_id` that id_key or generate_id gives.
+enum class OpType { Create, Index, Update, Upsert };
 
 // What goes into each action line and source line (see EsBulkEncoder).
 struct EncoderSettings {

@@ -311,3 +311,53 @@ TEST_CASE("es: aws_auth signs every _bulk request with SigV4 for Amazon OpenSear
   CHECK(sluice.err().find(secret) == std::string::npos);
   CHECK(sluice.err().find(token) == std::string::npos);
 }
+
+// Fluent Bit's write_operation update / upsert: each line of a request is a
+// partial document for the request's _id (id_key); the stand-in merges them
+// as Elasticsearch does. update on a missing document is a permanent error.
+TEST_CASE("es: write_operation upsert merges the lines of one id, update refuses a missing one", "[e2e][es]") {
+  TempDir dir;
+  EsStandIn es(dir);
+  std::string log;
+  for (int r = 0; r < 3; ++r) {
+    std::string id = "req-" + std::to_string(r);
+    log += R"({"rid":")" + id + R"(","stage":"started","user":"u)" + std::to_string(r) + "\"}\n";
+    log += R"({"rid":")" + id + R"(","stage":"done","status":200})" + "\n";
+  }
+  write_file(dir.file("app.log"), log);
+  auto sluice = start_sluice(dir, config(dir, es.port(), "      write_operation: upsert\n      id_key: rid\n"
+                                                         "      index: requests\n"));
+  bool done = wait_until([&] { return es.items().size() >= 6; }, 60s);
+  INFO(sluice->err());
+  REQUIRE(done);
+  stop_sluice(*sluice);
+  // The last stored state of each document: both lines merged.
+  std::map<std::string, std::string> last;
+  for (const auto& line : es.stored()) {
+    auto at = line.find(R"("_id":")");
+    REQUIRE(at != std::string::npos);
+    last[line.substr(at + 7, 5)] = line;
+  }
+  REQUIRE(last.size() == 3);
+  for (const auto& [id, line] : last) {
+    INFO(line);
+    CHECK(line.find(R"("stage":"done")") != std::string::npos);
+    CHECK(line.find(R"("status":200)") != std::string::npos);
+    CHECK(line.find(R"("user":"u)") != std::string::npos);
+  }
+  CHECK(count_with(es.items(), R"("op":"update")") == 6);
+
+  SECTION("update: a document that doesn't exist is dead-lettered with Elasticsearch's reason") {
+    TempDir dir2;
+    EsStandIn es2(dir2);
+    write_file(dir2.file("app.log"), R"({"rid":"nobody","stage":"done"})" "\n");
+    auto s2 = start_sluice(dir2, config(dir2, es2.port(), "      write_operation: update\n      id_key: rid\n"));
+    bool dead = wait_until([&] { return read_lines(dir2.file("dead.jsonl")).size() >= 1; }, 60s);
+    INFO(s2->err());
+    REQUIRE(dead);
+    stop_sluice(*s2);
+    CHECK_THAT(read_lines(dir2.file("dead.jsonl"))[0],
+               Catch::Contains("404 document_missing_exception: [nobody]: document missing"));
+    CHECK(es2.stored().empty());
+  }
+}

@@ -80,6 +80,33 @@ TEST_CASE("es encoder: write_operation, _type and ids in the action line", "[es]
   }
 }
 
+// Fluent Bit's update and upsert: the update action, and the source as the
+// partial document (upsert: created when missing).
+TEST_CASE("es encoder: update and upsert send the record as a partial document", "[es][es_encoder]") {
+  auto chunk = chunk_of("app", {R"({"id":"abc-1","num":42})"});
+  auto update = lines_of(encode_one("write_operation: update\nid_key: id", *chunk));
+  REQUIRE(update.size() == 2);
+  CHECK(update[0] == R"({"update":{"_index":"fluent-bit","_id":"abc-1"}})");
+  CHECK(update[1] == R"({"doc":{"@timestamp":"2023-11-14T22:13:20.123Z","id":"abc-1","num":42}})");
+  auto upsert = lines_of(encode_one("write_operation: upsert\nid_key: id", *chunk));
+  CHECK(upsert[0] == R"({"update":{"_index":"fluent-bit","_id":"abc-1"}})");
+  CHECK(upsert[1] == R"({"doc_as_upsert":true,"doc":{"@timestamp":"2023-11-14T22:13:20.123Z","id":"abc-1","num":42}})");
+  SECTION("with generate_id: the id of the plain source, the body wrapped") {
+    BulkEncoder plain(settings_of("generate_id: on").encoder);
+    std::string id = plain.generated_id(chunk->tag, chunk->events[0]);
+    BulkEncoder encoder(settings_of("write_operation: upsert\ngenerate_id: on").encoder);
+    EncodeResult result;
+    encoder.encode(refs_of(*chunk), result);
+    auto lines = lines_of(result.bodies[0].body);
+    CHECK(lines[0] == R"({"update":{"_index":"fluent-bit","_id":")" + id + R"("}})");
+    CHECK(lines[1].rfind(R"({"doc_as_upsert":true,"doc":{)", 0) == 0);
+    CHECK(result.bodies[0].body.back() == '\n');
+    // A 409 on an update is not "stored already": it is retried.
+    CHECK_FALSE(result.bodies[0].items[0].own_id);
+    CHECK(result.bodies[0].items[0].update);
+  }
+}
+
 TEST_CASE("es encoder: generated ids are deterministic hashes of tag, time and record", "[es][es_encoder]") {
   auto chunk = chunk_at("app", {{kTime, R"({"m":"x"})"}, {kTime, R"({"m":"x"})"}, {kTime, R"({"m":"y"})"},
                                 {kTime + 1, R"({"m":"x"})"}});

@@ -166,3 +166,10 @@ TEST_CASE("es answers: _bulk bodies", "[es][es_response]") {
     CHECK(parser.parse(small, items(1), out, &error) == BulkParse::AllDelivered);
   }
 }
+
+TEST_CASE("es: a 409 on an update is a concurrent change, tried again", "[es]") {
+  CHECK(classify_item(409, "version_conflict_engine_exception", "conflict", false, true).outcome == Outcome::Retry);
+  CHECK_FALSE(classify_item(409, "version_conflict_engine_exception", "conflict", false, true).duplicate);
+  CHECK(classify_item(404, "document_missing_exception", "[x]: document missing", false, true).outcome ==
+        Outcome::Permanent);
+}

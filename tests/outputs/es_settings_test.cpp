@@ -107,7 +107,11 @@ TEST_CASE("es settings: configuration errors", "[es][es_config]") {
              Catch::Contains("logstash_prefix_key needs logstash_format on"));
   CHECK_THAT(config_error("write_operation: create\nop_type: index"),
              Catch::Contains("op_type and write_operation disagree; set only one of them"));
-  CHECK_THAT(config_error("write_operation: update"), Catch::Contains("write_operation"));
+  CHECK_THAT(config_error("write_operation: update"),
+             Catch::Contains("key 'write_operation': update needs id_key or generate_id"));
+  CHECK_THAT(config_error("write_operation: upsert"),
+             Catch::Contains("key 'write_operation': upsert needs id_key or generate_id"));
+  CHECK_THAT(config_error("write_operation: delete"), Catch::Contains("expects one of create, index, update, upsert"));
   CHECK_THAT(config_error("id_key: \"$a['b\""), Catch::Contains("expected a record accessor"));
   CHECK_THAT(config_error("index: logs-%"), Catch::Contains("a strftime pattern can't end with a single `%`"));
   CHECK_THAT(config_error("index: ''"), Catch::Contains("expected a non-empty name"));

@@ -8,11 +8,15 @@ HTTP/1.1 with keep-alive (ThreadingHTTPServer), and:
 
 - POST /_bulk and POST /<index>/_bulk: NDJSON, alternating action and source
   lines, every line ending in "\\n" (else 400, as Elasticsearch answers).
-  Actions index / create / delete (update is refused); metadata _index, _id,
+  Actions index / create / update / delete; metadata _index, _id,
   routing, pipeline, require_alias, and _type (refused with --reject-type, as
   Elasticsearch 8 does). create on an existing _id answers 409
   version_conflict_engine_exception; create/index without _id gets a generated
-  one. Query parameters are logged. Content-Encoding: gzip bodies are
+  one. update needs an _id (else 400 action_request_validation_exception)
+  and a source {"doc": {...}} (merged into the stored document, objects
+  recursively; "noop" when nothing changes), with "doc_as_upsert": true or
+  "upsert": {...} to create a missing document; without them a missing one
+  answers 404 document_missing_exception. Query parameters are logged. Content-Encoding: gzip bodies are
   accepted. Content-Type must be application/x-ndjson or application/json.
 - Indices starting with a --data-stream prefix behave as data streams: only
   create, and @timestamp is required.
@@ -156,7 +160,7 @@ def parse_bulk(body, default_index, reject_type):
         if not isinstance(action, dict) or len(action) != 1:
             raise BulkError(f"Malformed action/metadata line [{line_no}], expected a single action")
         op, meta = next(iter(action.items()))
-        if op not in ("index", "create", "delete"):
+        if op not in ("index", "create", "update", "delete"):
             raise BulkError(f"Malformed action/metadata line [{line_no}], expected field [create], [delete], "
                             f"[index] or [update] but found [{op}]")
         if not isinstance(meta, dict):
@@ -196,6 +200,56 @@ def item_failure(source_line, source, state):
     return int(status_text)
 
 
+def merged(current, doc):
+    """Elasticsearch's partial-document update: objects merge recursively, anything else replaces."""
+    out = dict(current)
+    for k, v in doc.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merged(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def apply_update(state, meta, source, out):
+    """An update action's item (caller holds the lock); returns (answer item, stored line or None)."""
+    index = meta["_index"]
+    doc_id = meta.get("_id")
+    if doc_id is None:
+        out.update(status=400, error={"type": "action_request_validation_exception",
+                                      "reason": "Validation Failed: 1: id is missing;"})
+        return out, None
+    doc = source.get("doc")
+    upsert = source.get("upsert")
+    if not isinstance(doc, dict) and not isinstance(upsert, dict):
+        out.update(status=400, error={"type": "action_request_validation_exception",
+                                      "reason": "Validation Failed: 1: script or doc is missing;"})
+        return out, None
+    key = (index, doc_id)
+    if key not in state.docs:
+        if source.get("doc_as_upsert") is True and isinstance(doc, dict):
+            created = doc
+        elif isinstance(upsert, dict):
+            created = upsert
+        else:
+            out.update(status=404, error={"type": "document_missing_exception",
+                                          "reason": f"[{doc_id}]: document missing", "index": index})
+            return out, None
+        state.docs[key] = created
+        result, status, stored = "created", 201, created
+    else:
+        new = merged(state.docs[key], doc if isinstance(doc, dict) else {})
+        if new == state.docs[key]:
+            out.update(_version=1, result="noop", status=200)
+            return out, None
+        state.docs[key] = new
+        result, status, stored = "updated", 200, new
+    state.seq_no += 1
+    out.update(_version=1, result=result, _shards={"total": 2, "successful": 1, "failed": 0},
+               _seq_no=state.seq_no, _primary_term=1, status=status)
+    return out, {"_index": index, "_id": doc_id, "source": stored}
+
+
 def apply_item(state, op, meta, raw, data_stream_prefix):
     """Stores one document (caller holds the lock); returns its answer item."""
     index = meta["_index"]
@@ -220,6 +274,8 @@ def apply_item(state, op, meta, raw, data_stream_prefix):
         err_type, reason = ITEM_ERRORS.get(failing, ("simulated_exception", f"simulated failure {failing}"))
         out.update(status=failing, error={"type": err_type, "reason": reason})
         return out, None
+    if op == "update" and not (data_stream_prefix and index.startswith(data_stream_prefix)):
+        return apply_update(state, meta, source, out)
     if data_stream_prefix and index.startswith(data_stream_prefix):
         if op != "create":
             out.update(status=400, error={"type": "illegal_argument_exception",

@@ -337,6 +337,15 @@ class Loader {
     if (decl == nullptr) {
       std::vector<std::string_view> names;
       for (const auto& k : schema.keys) names.push_back(k.name);
+      if (cfg.kind() == "service") {
+        // Fluent Bit ignores service keys it doesn't know (its own test and
+        // example configs carry some): a warning, so such a config runs.
+        std::string near = nearest(key, names);
+        out_.warnings.push_back(at.str() + ": " + cfg.display_name() + ": unknown key '" + key +
+                                "' is ignored, as Fluent Bit ignores it" +
+                                (near.empty() ? "" : "; did you mean '" + near + "'?"));
+        return;
+      }
       unknown(at, "key", key, names, cfg.display_name());
     }
     if (!decl->compat_note.empty())

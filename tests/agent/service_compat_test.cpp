@@ -101,3 +101,17 @@ TEST_CASE("HTTP_Monitor is Fluent Bit's old name for http_server", "[config][ser
              std::string("[SERVICE]\n    HTTP_Monitor On\n    HTTP_Server Off\n") + kPipeline);
   CHECK_THAT(error_of(dir.file("both.conf")), Catch::Contains("both.conf:3:5: service (") && Catch::Contains("key 'http_server' is set twice"));
 }
+
+// Fluent Bit ignores service keys it doesn't know; sluice warns (naming the
+// nearest key) and runs. A plugin's unknown key stays an error in both.
+TEST_CASE("an unknown service key is a warning, an unknown plugin key an error", "[config][service]") {
+  TempDir dir;
+  write_file(dir.file("fb.conf"), std::string("[SERVICE]\n    Flsuh 2\n    hot_reload.watch on\n") + kPipeline);
+  PipelineConfig cfg = load_file(dir.file("fb.conf"));
+  REQUIRE(cfg.warnings.size() == 2);
+  CHECK_THAT(cfg.warnings[0], Catch::Contains("fb.conf:2:5") && Catch::Contains("unknown key 'flsuh' is ignored") &&
+                                  Catch::Contains("did you mean 'flush'?"));
+  CHECK_THAT(cfg.warnings[1], Catch::Contains("unknown key 'hot_reload.watch' is ignored"));
+  write_file(dir.file("bad.conf"), "[INPUT]\n    Name dummy\n    Bogus 1\n[OUTPUT]\n    Name null\n    Match *\n");
+  CHECK_THAT(error_of(dir.file("bad.conf")), Catch::Contains("bad.conf:3:5") && Catch::Contains("unknown key 'bogus'"));
+}

@@ -117,7 +117,7 @@ TEST_CASE("regex: group names longer than PCRE2 takes keep their names", "[parse
 }
 
 // Onigmo's \uHHHH (Fluent Bit's parsers_mult.conf has it, in a class and out).
-TEST_CASE("regex: \\uHHHH is a code point, as in Fluent Bit's regexes", "[parse][regex]") {
+TEST_CASE("regex: Onigmo code point escapes (u and four hex digits), as in Fluent Bit regexes", "[parse][regex]") {
   auto f = make(R"re(Processing by (?<controller>[^\u0023]+)\u0023(?<controller_method>[^ ]+) as (?<format>[^ ]+?)$)re");
   CHECK(parse(*f, "Processing by UsersController#index as HTML") ==
         R"({"controller":"UsersController","controller_method":"index","format":"HTML"})");

@@ -364,15 +364,16 @@ bool RecordTable::read_value(int index, Arena& arena, const Value* original, std
       size_t n = array_length(index);
       bool forced_array = n == 0 && !options_.array_keys.empty() && is_array_key(key) && empty_table(index);
       if (n > 0 || forced_array) return read_array(index, n, arena, original, depth, out);
-      // What was an array stays one: [] (Lua can't tell it from {}), and
-      // [1, null, "x"] whose null became a hole (without enable_flb_null).
-      if (original != nullptr && original->is_array()) {
-        if (empty_table(index)) {
-          out = Value::array(nullptr, 0);
-          return true;
-        }
-        if (size_t len = sparse_array_length(index); len > 0) return read_array(index, len, arena, original, depth, out);
+      // What was an array stays one: [] (Lua can't tell it from {}).
+      if (original != nullptr && original->is_array() && empty_table(index)) {
+        out = Value::array(nullptr, 0);
+        return true;
       }
+      // Only positive integer keys, with holes: an array whose holes are
+      // nulls, as Fluent Bit reads {1, nil, 3} ([1, null, "x"] whose null
+      // became a hole, or a list a script built from values some of which
+      // were nil). Mostly holes: a map ({[1000] = x} is not a list).
+      if (size_t len = sparse_array_length(index); len > 0) return read_array(index, len, arena, original, depth, out);
       return read_map(index, arena, original, depth, out);
     }
     default:  // nil can't be a table value; flb_null, functions, userdata

@@ -67,9 +67,11 @@ struct KeyPrint {
 
 // Converts on one LuaState; keeps scratch between calls. Pipeline thread.
 //
-// Lua → record rules (Fluent Bit's): a table whose keys are exactly 1..n is
-// an array, any other table a map (an empty one a map unless type_array_key
-// says otherwise); a number with an integral value in int64 range is an
+// Lua → record rules (Fluent Bit's): a nested table whose keys are all
+// positive integers is an array, its holes nulls (unless it is mostly holes:
+// then a map), any other table a map (an empty one a map unless
+// type_array_key says otherwise or it was an array); at the top level, keys
+// exactly 1..n are a list of records to split into; a number with an integral value in int64 range is an
 // integer, other numbers doubles; flb_null (with null_sentinel) and values
 // with no record equivalent (functions, userdata) are null. Map keys come
 // back in the order of the original record where it had them, new keys
@@ -118,8 +120,8 @@ class RecordTable {
   size_t array_length(int index) const;
   // True if the value at index is a table with no keys at all.
   bool empty_table(int index) const;
-  // For a table that came from an array: its length when its keys are all
-  // integers from 1 (holes allowed: nils the script left or set), else 0.
+  // Its length as an array when its keys are all positive integers (holes
+  // allowed: nils the script left or set; at most about half holes), else 0.
   size_t sparse_array_length(int index) const;
   // Pushes t[i] of the table at index (1-based, raw access).
   void push_item(int index, size_t i);

@@ -150,6 +150,26 @@ TEST_CASE("lua filter: records survive the round trip through Lua", "[filters][l
   }
 }
 
+// Fluent Bit reads a table of positive integer keys as an array even with
+// holes (nulls there); checked against Fluent Bit 5.1.1's lua filter.
+TEST_CASE("lua filter: a list a script builds with nils in it is an array with nulls", "[filters][lua_filter]") {
+  LuaHarness h(inline_config(R"(
+function cb(tag, ts, record)
+  local missing = nil
+  return 1, ts, {list = {1, missing, 3}, copied = {record.arr[1], record.arr[2], record.arr[3], record.arr[4]},
+                 far = {[1000] = "x"}, mixed = {1, 2, x = "y"}, seq = {"a", "b"}}
+end)"));
+  auto out = h.run({R"({"arr":[1,"a",null,{"x":1}]})"});
+  REQUIRE(out.size() == 1);
+  CHECK_THAT(out[0], Catch::Contains(R"("list":[1,null,3])"));
+  CHECK_THAT(out[0], Catch::Contains(R"("copied":[1,"a",null,{"x":1}])"));
+  CHECK_THAT(out[0], Catch::Contains(R"("seq":["a","b"])"));
+  // Mostly holes, or not only integer keys: a map, every key kept.
+  CHECK_THAT(out[0], Catch::Contains(R"("far":{"1000":"x"})"));
+  CHECK_THAT(out[0], Catch::Contains(R"("mixed":{)") && Catch::Contains(R"("x":"y")") &&
+                         Catch::Contains(R"("1":1)"));
+}
+
 TEST_CASE("lua filter: the record's keys keep their order, new keys follow by name", "[filters][lua_filter]") {
   LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)

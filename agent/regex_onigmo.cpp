@@ -1,6 +1,7 @@
 // Onigmo patterns for PCRE2; see regex_onigmo.hpp.
 #include "agent/regex_onigmo.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -14,9 +15,9 @@ bool name_char(char c) {
          static_cast<unsigned char>(c) >= 0x80;  // Onigmo and PCRE2 (UTF) take letters beyond ASCII
 }
 
-class Renamer {
+class Translator {
  public:
-  Renamer(std::string_view pattern, size_t max_length) : p_(pattern), max_(max_length) {
+  Translator(std::string_view pattern, size_t max_length) : p_(pattern), max_(max_length) {
     // Stand-ins must not collide with the pattern's own names.
     for (size_t at = p_.find("_sluice_"); at != std::string_view::npos; at = p_.find("_sluice_", at + 1)) ++next_;
   }
@@ -187,7 +188,7 @@ class Renamer {
 }  // namespace
 
 OnigmoTranslation translate_onigmo(std::string_view pattern, size_t max_length) {
-  return Renamer(pattern, max_length).run();
+  return Translator(pattern, max_length).run();
 }
 
 }  // namespace sluice

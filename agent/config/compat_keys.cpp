@@ -45,6 +45,8 @@ const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
       alias("net.connect_timeout", KeyType::Duration, "connect_timeout"),
       alias("net.io_timeout", KeyType::Duration, "request_timeout"),
       alias("http.response_timeout", KeyType::Duration, "request_timeout"),
+      note("http.read_idle_timeout", KeyType::Duration,
+           "an answer must arrive whole within request_timeout of the request; there is no separate idle limit."),
       note("net.connect_timeout_log_error", KeyType::Bool, "connection failures are logged as retries (rate-limited)."),
       note("net.keepalive", KeyType::Bool, "HTTP outputs always keep their connections alive and reuse them."),
       note("net.keepalive_idle_timeout", KeyType::Duration,

@@ -37,7 +37,6 @@ SlabAllocator::~SlabAllocator() {
   }
 }
 
-
 inline void* SlabAllocator::allocate_block(size_t size) {
   if (size > kMaxSmall) return std::malloc(size);
   size_t cls = std::max<size_t>(1, class_of(size));

@@ -197,8 +197,11 @@ class Writer {
 // single-quoted otherwise (no escapes: regular expressions stay readable).
 std::string scalar(const std::string& v) {
   static const std::string kSpecialFirst = "-?:,[]{}#&*!|>'\"%@`";
-  bool plain = !v.empty() && kSpecialFirst.find(v[0]) == std::string::npos && v.find(": ") == std::string::npos &&
-               v.find(" #") == std::string::npos && v.back() != ':' && v != "~" && ascii_lower(v) != "null";
+  // Leading or trailing spaces would be dropped from a plain scalar (and
+  // hide an indicator after them: " %x" is a YAML error).
+  bool plain = !v.empty() && v.front() != ' ' && v.back() != ' ' && kSpecialFirst.find(v[0]) == std::string::npos &&
+               v.find(": ") == std::string::npos && v.find(" #") == std::string::npos && v.back() != ':' &&
+               v != "~" && ascii_lower(v) != "null";
   for (char c : v)
     if (static_cast<unsigned char>(c) < 0x20) plain = false;
   if (plain) return v;

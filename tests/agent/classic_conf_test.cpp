@@ -144,6 +144,11 @@ TEST_CASE("classic format: the --convert YAML reads back as the same text", "[co
   CHECK(rules[0]["regex"].Scalar() == "^[a-z]+ \\d+: x #y");
   CHECK(rules[0]["next_state"].Scalar() == "cont");
   CHECK(rules[1]["regex"].Scalar() == "^\\s+at .*");
+  SECTION("a quoted rule word with spaces around it keeps them (and a '%' after them stays text)") {
+    TranslatedConfig spaced = translate_classic(
+        "[MULTILINE_PARSER]\n    name m\n    type regex\n    rule \" %get_state \" \"/^a/\" \"cont\"\n", "s.conf", ".");
+    CHECK(YAML::Load(spaced.yaml)["multiline_parsers"][0]["rules"][0]["state"].Scalar() == " %get_state ");
+  }
   // Every YAML line knows its classic line.
   REQUIRE(t.origin.size() == static_cast<size_t>(std::count(t.yaml.begin(), t.yaml.end(), '\n')));
   CHECK(t.origin.front().file == "p.conf");

@@ -100,7 +100,7 @@ bool RecordTable::same_shape(const Value& record) {
   // Within a chunk, a parser hands the lines of one stream the same key
   // text (agent/parse/json_format.cpp, SharedFields): keys at the
   // addresses the last matching record had are its keys.
-  if (key_addresses_valid_) {
+  if (key_addresses_valid_ && key_addresses_.size() == members.size()) {
     size_t i = 0;
     while (i < members.size() && members[i].key.data() == key_addresses_[i] &&
            members[i].key.size() == cached_keys_[i].size())
@@ -118,6 +118,7 @@ bool RecordTable::same_shape(const Value& record) {
 // The cache now holds a new shape's keys (push_top_map put them there):
 // start counting it, and find its trampolines if it had some.
 void RecordTable::shape_changed(const Value& record) {
+  key_addresses_valid_ = false;  // they were of a record of another shape
   shape_size_ = record.size();
   shape_run_ = 1;
   shape_index_ = -1;

@@ -69,6 +69,28 @@ end)"));
   }
 }
 
+// One chunk whose records switch between a shape and a shorter one that
+// starts with the same keys, and back: each keeps its own keys.
+TEST_CASE("lua fast path: shapes that share their first keys, in one chunk", "[filters][lua_fast_path]") {
+  LuaHarness h(lua_config(R"(
+function cb(tag, ts, record)
+  local keys = {}
+  for k in pairs(record) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return 2, ts, {keys = table.concat(keys, ",")}
+end)"));
+  const std::string longer = R"({"a":1,"b":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9,"j":10})";
+  const std::string shorter = R"({"a":1,"b":2,"c":3,"d":4,"e":5})";
+  Strings in, expected;
+  for (const std::string* r : {&longer, &shorter, &longer, &shorter}) {
+    for (int i = 0; i < kMany; ++i) {
+      in.push_back(*r);
+      expected.push_back(r == &longer ? R"({"keys":"a,b,c,d,e,f,g,h,i,j"})" : R"({"keys":"a,b,c,d,e"})");
+    }
+  }
+  CHECK(h.run(in) == expected);
+}
+
 TEST_CASE("lua fast path: a table the script keeps across calls stays its own", "[filters][lua_fast_path]") {
   // Returns the previous record (the table it kept), and holds the current one.
   LuaHarness h(lua_config(R"(

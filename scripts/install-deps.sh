@@ -12,12 +12,14 @@ case "${1:-}" in
   *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
 esac
 
-# The compiler, CMake and the libraries sluice links (cmake -DSLUICE_TESTS=OFF).
+# The compiler, CMake and the libraries sluice links (cmake -DSLUICE_TESTS=OFF),
+# and SQLite, which sluice loads to read a Fluent Bit tail's offsets database.
 build_packages=(
   g++ make cmake pkg-config lld
   libboost-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
   libsnappy-dev libdeflate-dev librdkafka-dev
+  libsqlite3-0
 )
 if [ "$build_only" -eq 1 ]; then
   packages=("${build_packages[@]}")

@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "inputs/tail/fluent_bit_db.hpp"
+
 namespace sluice::tail {
 
 namespace {
@@ -66,9 +68,27 @@ std::string errno_text(const std::string& what, const std::string& path) {
 
 }  // namespace
 
-bool TailDb::load(DbEntries& out, std::string& error) const {
+TailDb::TailDb(std::string path, bool sync) : path_(std::move(path)), sync_(sync) {
+  if (is_sqlite_file(path_)) {
+    fluent_bit_db_ = path_;
+    path_ += ".sluice";
+  }
+}
+
+bool TailDb::load(DbEntries& out, std::string& error) {
   std::error_code ec;
-  if (!std::filesystem::exists(path_, ec) && !ec) return true;
+  if (!std::filesystem::exists(path_, ec) && !ec) {
+    // sluice's first start on Fluent Bit's db: its offsets, once. Later
+    // starts read sluice's own file, which is newer.
+    if (fluent_bit_db_.empty()) return true;
+    size_t before = out.size();
+    if (!import_fluent_bit_db(fluent_bit_db_, out, error)) {
+      error = fluent_bit_db_ + " is Fluent Bit's offsets database, but " + error;
+      return false;
+    }
+    imported_ = out.size() - before;
+    return true;
+  }
   std::ifstream in(path_);
   if (!in) {
     error = "can't read " + path_;

@@ -25,12 +25,18 @@ class TailDb {
  public:
   // sync false (db.sync: off): the file and its directory are not fsynced,
   // so a power loss may leave an older version (lines are read again).
-  explicit TailDb(std::string path, bool sync = true) : path_(std::move(path)), sync_(sync) {}
+  // A path holding Fluent Bit's SQLite offsets database (fluent_bit_db.hpp)
+  // is left as it is: sluice's own file is the path with ".sluice" added,
+  // and the first load() starts from Fluent Bit's offsets.
+  explicit TailDb(std::string path, bool sync = true);
   const std::string& path() const { return path_; }
+  // Fluent Bit's database the offsets came from ("" if none), and how many.
+  const std::string& fluent_bit_db() const { return fluent_bit_db_; }
+  size_t imported() const { return imported_; }
 
   // Reads the file; a missing file is empty. Malformed lines are skipped
   // (and reported in error); returns false only when the file can't be read.
-  bool load(DbEntries& out, std::string& error) const;
+  bool load(DbEntries& out, std::string& error);
   // Replaces the file atomically; false with error set on failure.
   bool save(const DbEntries& entries, std::string& error) const;
 
@@ -44,6 +50,8 @@ class TailDb {
  private:
   std::string path_;
   bool sync_;
+  std::string fluent_bit_db_;
+  size_t imported_ = 0;
 };
 
 }  // namespace sluice::tail

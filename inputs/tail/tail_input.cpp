@@ -50,6 +50,14 @@ void TailInput::start(InputContext& ctx) {
     } else if (!error.empty()) {
       log::warn("tail: offsets file {}", error);
     }
+    if (db_ && !db_->fluent_bit_db().empty()) {
+      if (db_->imported() > 0)
+        log::info("tail: {} is Fluent Bit's offsets database: {} files go on from its offsets; sluice keeps its own "
+                  "in {} and leaves it as it is", db_->fluent_bit_db(), db_->imported(), db_->path());
+      else
+        log::info("tail: {} is Fluent Bit's offsets database, left as it is; sluice's own offsets are in {}",
+                  db_->fluent_bit_db(), db_->path());
+    }
   }
   if (carried_) {
     // Reloaded: the input this one replaces knew where each file was delivered

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "tests/support/process.hpp"
 
@@ -103,4 +104,61 @@ TEST_CASE("a Fluent Bit tail section for Docker logs runs as it is: docker mode,
   REQUIRE(lines.size() == 2);
   CHECK(lines[0].find(R"("log":")" + big + R"(\n")") != std::string::npos);
   CHECK(lines[1].find(R"("log":"short\n","stream":"stderr")") != std::string::npos);
+}
+
+// A Fluent Bit user's tail kept its offsets in a SQLite database (`DB`).
+// The database here is made with Fluent Bit's schema (plugins/in_tail's
+// in_tail_files) by Python's sqlite3: one file read to its end, one half.
+// sluice must go on from those offsets, leave the database untouched, and
+// keep its own offsets beside it.
+TEST_CASE("tail goes on from a Fluent Bit tail's SQLite offsets database", "[e2e][tail][classic]") {
+  TempDir dir;
+  std::string done = "one\ntwo\n", half = "alpha\nbeta\n";
+  write_file(dir.file("done.log"), done);
+  write_file(dir.file("half.log"), half + "gamma\n");
+  std::string make_db =
+      "import os, sqlite3, sys\n"
+      "db = sqlite3.connect(sys.argv[1])\n"
+      "db.execute('CREATE TABLE in_tail_files (id INTEGER PRIMARY KEY, name TEXT NOT NULL, offset INTEGER, "
+      "inode INTEGER, created INTEGER, rotated INTEGER DEFAULT 0)')\n"
+      "for name, off in ((sys.argv[2], int(sys.argv[3])), (sys.argv[4], int(sys.argv[5]))):\n"
+      "    db.execute('INSERT INTO in_tail_files (name, offset, inode, created) VALUES (?, ?, ?, 0)',\n"
+      "               (name, off, os.stat(name).st_ino))\n"
+      "db.commit()\n";
+  write_file(dir.file("make_db.py"), make_db);
+  Process py({"/usr/bin/python3", dir.file("make_db.py"), dir.file("flb.db"), dir.file("done.log"),
+              std::to_string(done.size()), dir.file("half.log"), std::to_string(half.size())});
+  REQUIRE(py.wait(30s) == 0);
+  std::string before = read_file(dir.file("flb.db"));
+  std::string fb_conf = "[SERVICE]\n    Flush 200ms\n    Log_Level info\n"
+                        "[INPUT]\n    Name tail\n    Path " + dir.file("*.log") + "\n    Tag app\n"
+                        "    DB " + dir.file("flb.db") + "\n    Read_From_Head On\n    Exit_On_EOF On\n"
+                        "[OUTPUT]\n    Name file\n    Match *\n    Path " + dir.file("out") +
+                        "\n    Mkdir On\n    Format plain\n";
+  write_file(dir.file("fluent-bit.conf"), fb_conf);
+  {
+    Process p({SLUICE_BINARY, "-c", dir.file("fluent-bit.conf")});
+    auto status = p.wait(30s);
+    INFO(p.err());
+    REQUIRE(status == 0);
+    CHECK_THAT(p.err(), Catch::Contains("is Fluent Bit's offsets database: 2 files go on from its offsets"));
+  }
+  auto lines = read_lines(dir.file("out/app"));
+  REQUIRE(lines.size() == 1);  // only what Fluent Bit hadn't read
+  CHECK(lines[0].find(R"("log":"gamma")") != std::string::npos);
+  CHECK(read_file(dir.file("flb.db")) == before);
+  REQUIRE(std::filesystem::exists(dir.file("flb.db.sluice")));
+  // A second start reads sluice's own offsets: nothing again, one new line.
+  std::ofstream(dir.file("half.log"), std::ios::app) << "delta\n";
+  {
+    Process p({SLUICE_BINARY, "-c", dir.file("fluent-bit.conf")});
+    auto status = p.wait(30s);
+    INFO(p.err());
+    REQUIRE(status == 0);
+    CHECK_THAT(p.err(), Catch::Contains("left as it is; sluice's own offsets are in"));
+  }
+  lines = read_lines(dir.file("out/app"));
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[1].find(R"("log":"delta")") != std::string::npos);
+  CHECK(read_file(dir.file("flb.db")) == before);
 }

@@ -165,7 +165,10 @@ TEST_CASE("dead letters on a full disk: kept unacknowledged, inputs paused, heal
   CHECK(whole_json_lines(disk.seen("dead.jsonl")));
   CHECK(seq_counts(read_lines(disk.seen("dead.jsonl"))) == once_each(0, 15));
   REQUIRE(wait_until([&] { return http_get(http_port, "/api/v1/health").status == 200; }, 10s));
-  CHECK(sluice->err().find("written again") != std::string::npos);
+  // "written again" follows a write that failed in this process. On a loaded
+  // machine its first try can come after the room was made, and succeed.
+  if (sluice->err().find("cannot write dead-letter file") != std::string::npos)
+    CHECK(wait_until([&] { return sluice->err().find("written again") != std::string::npos; }, 10s));
   stop_sluice(*sluice);
   CHECK(es.stored().empty());
 

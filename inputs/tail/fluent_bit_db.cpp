@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <fstream>
+#include <type_traits>
 
 namespace sluice::tail {
 

@@ -20,18 +20,6 @@ namespace {
 
 constexpr int kMany = 40;  // well past the records a shape needs before it gets a constructor
 
-std::string lua_config(std::string_view code, std::string_view extra = "") {
-  std::string yaml = "call: cb\ncode: |\n";
-  size_t start = 0;
-  while (start < code.size()) {
-    size_t end = code.find('\n', start);
-    if (end == std::string_view::npos) end = code.size();
-    yaml += "  " + std::string(code.substr(start, end - start)) + "\n";
-    start = end + 1;
-  }
-  return yaml + std::string(extra);
-}
-
 // n copies of a record in one chunk, as JSON after the filter.
 Strings run_many(LuaHarness& h, const std::string& record, int n = kMany) { return h.run(Strings(n, record)); }
 
@@ -39,7 +27,7 @@ Strings run_many(LuaHarness& h, const std::string& record, int n = kMany) { retu
 
 TEST_CASE("lua fast path: modification, pairs() and new tables", "[filters][lua_fast_path]") {
   SECTION("a modified record") {
-    LuaHarness h(lua_config(R"(
+    LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
   record.user = string.upper(record.user)
   record.password = nil
@@ -50,7 +38,7 @@ end)"));
           Strings(kMany, R"({"user":"ANN","n":21,"added":42})"));
   }
   SECTION("pairs() sees every key once, nested tables included") {
-    LuaHarness h(lua_config(R"(
+    LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
   local keys = {}
   for k, v in pairs(record) do keys[#keys + 1] = k end
@@ -61,10 +49,10 @@ end)"));
           Strings(kMany, R"({"first":7,"inner":"y","keys":"a,b,c,m"})"));
   }
   SECTION("an unchanged record returned with code 2, and code 0") {
-    LuaHarness back(lua_config("function cb(tag, ts, record) return 2, ts, record end"));
+    LuaHarness back(inline_config("function cb(tag, ts, record) return 2, ts, record end"));
     std::string in = R"({"s":"text","i":42,"d":1.5,"t":true,"arr":[1,"two",[3]],"m":{"k":"v"},"e":[],"o":{}})";
     CHECK(run_many(back, in) == Strings(kMany, in));
-    LuaHarness keep(lua_config("function cb(tag, ts, record) record.x = 1 return 0, ts, record end"));
+    LuaHarness keep(inline_config("function cb(tag, ts, record) record.x = 1 return 0, ts, record end"));
     CHECK(run_many(keep, in) == Strings(kMany, in));
   }
 }
@@ -72,7 +60,7 @@ end)"));
 // One chunk whose records switch between a shape and a shorter one that
 // starts with the same keys, and back: each keeps its own keys.
 TEST_CASE("lua fast path: shapes that share their first keys, in one chunk", "[filters][lua_fast_path]") {
-  LuaHarness h(lua_config(R"(
+  LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
   local keys = {}
   for k in pairs(record) do keys[#keys + 1] = k end
@@ -93,7 +81,7 @@ end)"));
 
 TEST_CASE("lua fast path: a table the script keeps across calls stays its own", "[filters][lua_fast_path]") {
   // Returns the previous record (the table it kept), and holds the current one.
-  LuaHarness h(lua_config(R"(
+  LuaHarness h(inline_config(R"(
 local previous = nil
 function cb(tag, ts, record)
   local out = previous
@@ -112,7 +100,7 @@ end)"));
 TEST_CASE("lua fast path: nulls and arrays as Fluent Bit passes them", "[filters][lua_fast_path]") {
   std::string in = R"({"a":1,"n":null,"arr":[1,null,"x"],"e":[]})";
   SECTION("without enable_flb_null a null is nil: the key is absent") {
-    LuaHarness h(lua_config(R"(
+    LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
   record.has_n = record.n ~= nil
   return 2, ts, record
@@ -120,7 +108,7 @@ end)"));
     CHECK(run_many(h, in) == Strings(kMany, R"({"a":1,"arr":[1,null,"x"],"e":[],"has_n":false})"));
   }
   SECTION("with enable_flb_null it is flb_null and comes back null") {
-    LuaHarness h(lua_config(R"(
+    LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
   record.is_null = record.n == flb_null
   return 2, ts, record
@@ -131,7 +119,7 @@ end)",
 }
 
 TEST_CASE("lua fast path: keys that need escaping in Lua source", "[filters][lua_fast_path]") {
-  LuaHarness h(lua_config(R"(
+  LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
   record.got = record['q"uote'] .. record['back\\slash'] .. record['new\nline'] .. record[']] x --']
   return 2, ts, record
@@ -142,7 +130,7 @@ end)"));
 }
 
 TEST_CASE("lua fast path: shapes that change", "[filters][lua_fast_path]") {
-  LuaHarness h(lua_config(R"(
+  LuaHarness h(inline_config(R"(
 function cb(tag, ts, record)
   local n = 0
   for _ in pairs(record) do n = n + 1 end
@@ -184,7 +172,7 @@ end)"));
 
 TEST_CASE("lua fast path: five-argument callbacks and errors", "[filters][lua_fast_path]") {
   SECTION("the five-argument form") {
-    LuaHarness h(lua_config(R"(
+    LuaHarness h(inline_config(R"(
 function cb(tag, ts, group, metadata, record)
   metadata.tag = tag
   record.kind = type(group) .. type(metadata)
@@ -198,7 +186,7 @@ end)"));
     CHECK(json::to_string(chunk->metadata.back()) == R"({"tag":"app"})");
   }
   SECTION("an error names the script's line; the record is kept") {
-    LuaHarness h(lua_config("function cb(tag, ts, record)\n  return 2, ts, record.missing.field\nend"));
+    LuaHarness h(inline_config("function cb(tag, ts, record)\n  return 2, ts, record.missing.field\nend"));
     CHECK(run_many(h, R"({"a":1})") == Strings(kMany, R"({"a":1})"));
     CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == kMany);
   }

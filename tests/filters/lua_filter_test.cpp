@@ -19,20 +19,6 @@ using Strings = std::vector<std::string>;
 namespace {
 
 // A filter config with inline code (indented under `code: |`).
-std::string inline_config(std::string_view code, std::string_view extra = "") {
-  std::string yaml = "call: cb\ncode: |\n";
-  std::string line;
-  for (char c : std::string(code) + "\n") {
-    if (c == '\n') {
-      yaml += "  " + line + "\n";
-      line.clear();
-    } else {
-      line += c;
-    }
-  }
-  return yaml + std::string(extra);
-}
-
 // Runs the io_context until cond holds or the deadline passes.
 bool run_until(boost::asio::io_context& io, const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
   auto end = std::chrono::steady_clock::now() + deadline;

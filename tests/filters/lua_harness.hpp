@@ -113,6 +113,25 @@ struct LuaHarness {
   ChunkPtr last;
 };
 
+// A filter config running `code` (indented into a YAML block) with `call`
+// as the record callback, and `extra` YAML keys after it.
+inline std::string script_config(std::string_view call, std::string_view code, std::string_view extra = "") {
+  std::string yaml = "call: " + std::string(call) + "\ncode: |\n";
+  size_t start = 0;
+  while (start < code.size()) {
+    size_t end = code.find('\n', start);
+    if (end == std::string_view::npos) end = code.size();
+    yaml += "  " + std::string(code.substr(start, end - start)) + "\n";
+    start = end + 1;
+  }
+  return yaml + std::string(extra);
+}
+
+// The same with the callback `cb`, as most tests name it.
+inline std::string inline_config(std::string_view code, std::string_view extra = "") {
+  return script_config("cb", code, extra);
+}
+
 // The ConfigError text a filter config produces ("no error" if it loads).
 inline std::string lua_config_error(std::string_view yaml, std::string base_dir = SLUICE_SOURCE_DIR) {
   try {

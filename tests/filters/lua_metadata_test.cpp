@@ -15,18 +15,6 @@ using Strings = std::vector<std::string>;
 
 namespace {
 
-std::string lua_config(std::string_view code) {
-  std::string yaml = "call: cb\ncode: |\n";
-  size_t start = 0;
-  while (start < code.size()) {
-    size_t end = code.find('\n', start);
-    if (end == std::string_view::npos) end = code.size();
-    yaml += "  " + std::string(code.substr(start, end - start)) + "\n";
-    start = end + 1;
-  }
-  return yaml;
-}
-
 // Sets metadata: source = record.src, and for "split" records two records
 // with one metadata table each.
 constexpr std::string_view kSetter = R"(
@@ -55,8 +43,8 @@ std::vector<std::string> json_of(const Chunk& c) { return LuaHarness::json_of(c)
 }  // namespace
 
 TEST_CASE("lua metadata: what one five-argument filter sets, the next reads", "[filters][lua_metadata]") {
-  LuaHarness setter(lua_config(kSetter));
-  LuaHarness reader(lua_config(kReader));
+  LuaHarness setter(inline_config(kSetter));
+  LuaHarness reader(inline_config(kReader));
   auto chunk = setter.chunk({R"({"src":"one"})", R"({"op":"none"})", R"({"op":"split"})", R"({"src":"two"})"});
   setter.filter->filter(*chunk);
   REQUIRE(chunk->metadata.size() == chunk->events.size());
@@ -75,10 +63,10 @@ TEST_CASE("lua metadata: what one five-argument filter sets, the next reads", "[
 }
 
 TEST_CASE("lua metadata: stays with its record through other filters", "[filters][lua_metadata]") {
-  LuaHarness setter(lua_config(kSetter));
+  LuaHarness setter(inline_config(kSetter));
   // A three-argument script that drops one record and splits another: its
   // new records inherit the metadata of the record they came from.
-  LuaHarness plain(lua_config(R"(
+  LuaHarness plain(inline_config(R"(
 function cb(tag, ts, record)
   if record.src == "drop" then return -1, ts, record end
   if record.src == "twice" then return 2, ts, {{src = "twice", copy = 1}, {src = "twice", copy = 2}} end
@@ -88,7 +76,7 @@ end)"));
   auto grep = make_grep_filter(config::load_component(grep_filter_schema(), "filter", "exclude: src ^gone$\n"),
                                BuildContext{});
   grep->start(grep_ctx);
-  LuaHarness reader(lua_config(kReader));
+  LuaHarness reader(inline_config(kReader));
 
   auto chunk = setter.chunk({R"({"src":"a"})", R"({"src":"drop"})", R"({"src":"gone"})", R"({"src":"twice"})",
                              R"({"src":"b"})"});
@@ -105,12 +93,12 @@ end)"));
 }
 
 TEST_CASE("lua metadata: chunks that never met a five-argument script carry none", "[filters][lua_metadata]") {
-  LuaHarness plain(lua_config("function cb(tag, ts, record) record.x = 1 return 2, ts, record end"));
+  LuaHarness plain(inline_config("function cb(tag, ts, record) record.x = 1 return 2, ts, record end"));
   auto chunk = plain.chunk({R"({"a":1})", R"({"a":2})"});
   plain.filter->filter(*chunk);
   CHECK(chunk->metadata.empty());
   SECTION("nor do those whose five-argument script set nothing") {
-    LuaHarness reader(lua_config(kReader));
+    LuaHarness reader(inline_config(kReader));
     reader.filter->filter(*chunk);
     CHECK(chunk->metadata.empty());
     CHECK(json_of(*chunk)[0] == R"({"a":1,"x":1,"meta_keys":0})");
@@ -118,14 +106,14 @@ TEST_CASE("lua metadata: chunks that never met a five-argument script carry none
 }
 
 TEST_CASE("lua metadata: a metadata array that doesn't match the records is an error", "[filters][lua_metadata]") {
-  LuaHarness h(lua_config(R"(
+  LuaHarness h(inline_config(R"(
 function cb(tag, ts, group, metadata, record)
   return 2, ts, {{m = 1}, {m = 2}, {m = 3}}, {{n = 1}, {n = 2}}
 end)"));
   CHECK(h.run({R"({"a":1})"}) == Strings{R"({"a":1})"});  // kept as it came
   CHECK(h.ctx.counter("sluice_filter_lua_errors_total") == 1);
   SECTION("one metadata table goes to every record of a split") {
-    LuaHarness all(lua_config(R"(
+    LuaHarness all(inline_config(R"(
 function cb(tag, ts, group, metadata, record)
   return 2, ts, {k = "v"}, {{n = 1}, {n = 2}}
 end)"));

@@ -13,22 +13,6 @@ using namespace sluice;
 using namespace sluice::test;
 using Strings = std::vector<std::string>;
 
-namespace {
-
-std::string script_config(std::string_view call, std::string_view code) {
-  std::string yaml = "call: " + std::string(call) + "\ncode: |\n";
-  size_t start = 0;
-  while (start < code.size()) {
-    size_t end = code.find('\n', start);
-    if (end == std::string_view::npos) end = code.size();
-    yaml += "  " + std::string(code.substr(start, end - start)) + "\n";
-    start = end + 1;
-  }
-  return yaml;
-}
-
-}  // namespace
-
 TEST_CASE("Fluent Bit scripts: rewrite a record", "[filters][lua_scripts]") {
   LuaHarness h(script_config("rewrite", R"lua(
 function rewrite(tag, timestamp, record)

@@ -215,11 +215,7 @@ def run_syslog_idle(rb, args, name, log_path):
             except subprocess.TimeoutExpired:
                 idle.kill()
                 idle.wait()
-    if not stopped:
-        raise rb.BenchFailure("did not stop within 60 s of SIGTERM (killed); last log lines:\n" + rb.tail_of(log_path))
-    code, cpu, rss = rb.read_rusage(result_path)
-    if code != 0:
-        raise rb.BenchFailure("exited with %d after SIGTERM; last log lines:\n%s" % (code, rb.tail_of(log_path)))
+    cpu, rss = rb.stopped_rusage(stopped, result_path, log_path)
     rb.check_delivered(log_path, expected, "every message sent, the idle connections' included")
     # The whole run's CPU split: accepting the idle connections (and
     # start-up), the busy load beside them, and shutdown (closing them all).
@@ -312,11 +308,7 @@ def run_backlog(rb, args, name, log_file, nbytes, log_path):
             writer.kill()
             writer.wait()
         stopped = bench_peers.terminate(proc)
-    if not stopped:
-        raise rb.BenchFailure("did not stop within 60 s of SIGTERM (killed); last log lines:\n" + rb.tail_of(log_path))
-    code, cpu, rss = rb.read_rusage(result_path)
-    if code != 0:
-        raise rb.BenchFailure("exited with %d after SIGTERM; last log lines:\n%s" % (code, rb.tail_of(log_path)))
+    cpu, rss = rb.stopped_rusage(stopped, result_path, log_path)
     rb.check_delivered(log_path, total, "every line of the backlog and every line the writer appended")
     catch_up_s, caught_records = catch_up
     run = rb.Run(catch_up_s, cpu, rss, caught_records or base_lines, base_bytes, rb.count_pauses(log_path), (),

@@ -336,6 +336,16 @@ def read_rusage(result_path):
     return code, (user_us + sys_us) / 1e6, maxrss
 
 
+def stopped_rusage(stopped, result_path, log_path):
+    """After SIGTERM: (CPU s, peak RSS KiB) of a sluice that stopped in time and exited 0, else BenchFailure."""
+    if not stopped:
+        raise BenchFailure("did not stop within 60 s of SIGTERM (killed); last log lines:\n" + tail_of(log_path))
+    code, cpu, rss = read_rusage(result_path)
+    if code != 0:
+        raise BenchFailure("exited with %d after SIGTERM; last log lines:\n%s" % (code, tail_of(log_path)))
+    return cpu, rss
+
+
 def wait_child(proc, timeout_s):
     """Waits for the child, SIGKILLing it after timeout_s; returns (exit code, rusage, timed_out)."""
     timed_out = threading.Event()
@@ -545,11 +555,7 @@ def run_load_once(args, name, log_path):
             peer.cleanup()
         if sink:
             sink.stop()
-    if not stopped:
-        raise BenchFailure("did not stop within 60 s of SIGTERM (killed); last log lines:\n" + tail_of(log_path))
-    code, cpu, rss = read_rusage(result_path)
-    if code != 0:
-        raise BenchFailure("exited with %d after SIGTERM; last log lines:\n%s" % (code, tail_of(log_path)))
+    cpu, rss = stopped_rusage(stopped, result_path, log_path)
     if peer:
         if written != records:
             raise BenchFailure("rsyslog wrote %d of %d messages" % (written, records))

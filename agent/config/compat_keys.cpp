@@ -3,19 +3,25 @@
 
 namespace sluice::config {
 
-namespace {
-
-KeyDecl note(std::string_view name, KeyType type, std::string_view what_sluice_does) {
+KeyDecl compat_note(std::string_view name, KeyType type, std::string_view what_sluice_does) {
   KeyDecl k{name, type, "", what_sluice_does, false, false, {}};
   k.compat_note = what_sluice_does;
   return k;
 }
 
-KeyDecl alias(std::string_view name, KeyType type, std::string_view of) {
+KeyDecl compat_alias(std::string_view name, KeyType type, std::string_view of) {
   KeyDecl k{name, type, "", "Fluent Bit's name for this plugin's key of the same meaning.", false, false, {}};
   k.alias_of = of;
   return k;
 }
+
+namespace {
+
+KeyDecl note(std::string_view name, KeyType type, std::string_view what_sluice_does) {
+  return compat_note(name, type, what_sluice_does);
+}
+
+KeyDecl alias(std::string_view name, KeyType type, std::string_view of) { return compat_alias(name, type, of); }
 
 constexpr std::string_view kSystemResolver = "names are resolved with the system's resolver (getaddrinfo).";
 constexpr std::string_view kResolverOrder = "the system's resolver order (getaddrinfo, /etc/gai.conf) applies.";

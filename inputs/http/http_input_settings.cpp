@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "agent/config/compat_keys.hpp"
 #include "inputs/http/http_input.hpp"
 
 namespace sluice {
@@ -93,19 +94,7 @@ config::KeyDecl workers_key() {
 namespace {
 
 // Fluent Bit 5's shared HTTP server keys (http_server.*, and its older
-// names) on its http input.
-config::KeyDecl fluent_bit_alias(std::string_view name, config::KeyType type, std::string_view of) {
-  config::KeyDecl k{name, type, "", "Fluent Bit's name for this input's key of the same meaning.", false, false, {}};
-  k.alias_of = of;
-  return k;
-}
-
-config::KeyDecl fluent_bit_note(std::string_view name, config::KeyType type, std::string_view what_sluice_does) {
-  config::KeyDecl k{name, type, "", "Accepted for Fluent Bit.", false, false, {}};
-  k.compat_note = what_sluice_does;
-  return k;
-}
-
+// names) that sluice's http input has no use for: what it does instead.
 constexpr std::string_view kHttp1Only =
     "the http input speaks HTTP/1.1 only (keep-alive, TLS): HTTP/2 clients fall back to it, those that can't "
     "(prior-knowledge h2c) are refused.";
@@ -171,16 +160,16 @@ const config::PluginSchema& http_input_schema() {
           {"max_connections", KeyType::Int, "1024",
            "Most connections open at once; further clients wait in the kernel's accept queue. 0 (Fluent "
            "Bit's \"no limit\"): 1000000."},
-          fluent_bit_alias("http_server.buffer_max_size", KeyType::Size, "buffer_max_size"),
-          fluent_bit_alias("http_server.idle_timeout", KeyType::Duration, "idle_timeout"),
-          fluent_bit_alias("http_server.max_connections", KeyType::Int, "max_connections"),
-          fluent_bit_note("http2", KeyType::Bool, kHttp1Only),
-          fluent_bit_note("http_server.http2", KeyType::Bool, kHttp1Only),
-          fluent_bit_note("buffer_chunk_size", KeyType::Size, kChunks),
-          fluent_bit_note("http_server.buffer_chunk_size", KeyType::Size, kChunks),
-          fluent_bit_note("http_server.workers", KeyType::Int, kOneLoop),
-          fluent_bit_note("http_server.ingress_queue_event_limit", KeyType::Size, kOneLoop),
-          fluent_bit_note("http_server.ingress_queue_byte_limit", KeyType::Size, kOneLoop),
+          config::compat_alias("http_server.buffer_max_size", KeyType::Size, "buffer_max_size"),
+          config::compat_alias("http_server.idle_timeout", KeyType::Duration, "idle_timeout"),
+          config::compat_alias("http_server.max_connections", KeyType::Int, "max_connections"),
+          config::compat_note("http2", KeyType::Bool, kHttp1Only),
+          config::compat_note("http_server.http2", KeyType::Bool, kHttp1Only),
+          config::compat_note("buffer_chunk_size", KeyType::Size, kChunks),
+          config::compat_note("http_server.buffer_chunk_size", KeyType::Size, kChunks),
+          config::compat_note("http_server.workers", KeyType::Int, kOneLoop),
+          config::compat_note("http_server.ingress_queue_event_limit", KeyType::Size, kOneLoop),
+          config::compat_note("http_server.ingress_queue_byte_limit", KeyType::Size, kOneLoop),
       }};
   return schema;
 }

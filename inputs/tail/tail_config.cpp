@@ -7,6 +7,7 @@
 #include "agent/ascii_case.hpp"
 #include "agent/join.hpp"
 #include "agent/log.hpp"
+#include "agent/config/compat_keys.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/regex.hpp"
 
@@ -14,15 +15,9 @@ namespace sluice {
 
 using config::KeyType;
 
-namespace {
-// A Fluent Bit key that means nothing for sluice's tail: accepted, and
-// setting it logs what sluice does instead.
-config::KeyDecl fluent_bit_only(std::string_view name, KeyType type, std::string_view what_sluice_does) {
-  config::KeyDecl k{name, type, "", what_sluice_does, false, false, {}};
-  k.compat_note = what_sluice_does;
-  return k;
-}
-}  // namespace
+// Fluent Bit keys that mean nothing for sluice's tail: accepted, and setting
+// one logs what sluice does instead.
+using config::compat_note;
 
 const config::PluginSchema& tail_input_schema() {
   static const config::PluginSchema schema{
@@ -58,16 +53,16 @@ const config::PluginSchema& tail_input_schema() {
            "or can't watch a file, and while a rotated file waits for rotate_wait. With inotify the input "
            "doesn't poll otherwise: it wakes only for events (and refresh_interval)."},
           {"inotify_watcher", KeyType::Bool, "on", "Use inotify to hear about changes at once (else poll only)."},
-          fluent_bit_only("ignore_active_older_files", KeyType::Bool,
+          compat_note("ignore_active_older_files", KeyType::Bool,
                           "sluice applies ignore_older when it finds a file; a file it follows is followed until "
                           "it is rotated away or deleted, however long it stays unwritten."),
-          fluent_bit_only("progress_check_interval", KeyType::Duration,
+          compat_note("progress_check_interval", KeyType::Duration,
                           "sluice checks followed files for changes inotify missed every refresh_interval, and "
                           "polls them every poll_interval where inotify can't watch."),
-          fluent_bit_only("progress_check_interval_nsec", KeyType::Int,
+          compat_note("progress_check_interval_nsec", KeyType::Int,
                           "sluice checks followed files for changes inotify missed every refresh_interval, and "
                           "polls them every poll_interval where inotify can't watch."),
-          fluent_bit_only("watcher_interval", KeyType::Duration,
+          compat_note("watcher_interval", KeyType::Duration,
                           "sluice notices a rotated file (a symlink pointing elsewhere too) through inotify and "
                           "at the latest every refresh_interval (poll_interval without inotify)."),
           {"db", KeyType::String, "",
@@ -81,10 +76,10 @@ const config::PluginSchema& tail_input_schema() {
            "At start, use an offset saved in `db` only if it was saved under the same path (not only the same "
            "inode): a new file that reuses a deleted file's inode, or a file renamed while sluice was stopped, "
            "is then read as a new file."},
-          fluent_bit_only("db.journal_mode", KeyType::String,
+          compat_note("db.journal_mode", KeyType::String,
                           "sluice's offsets file is a small text file replaced atomically (write, fsync, rename); "
                           "it has no journal."),
-          fluent_bit_only("db.locking", KeyType::Bool,
+          compat_note("db.locking", KeyType::Bool,
                           "sluice's offsets file is read once at start and replaced atomically; nothing locks it."),
           {"buffer_chunk_size", KeyType::Size, "32k", "Initial size of a file's line buffer."},
           {"buffer_max_size", KeyType::Size, "32k",
@@ -96,7 +91,7 @@ const config::PluginSchema& tail_input_schema() {
            "Keep the first buffer_max_size bytes of a longer line and drop the rest (wins over "
            "skip_long_lines)."},
           {"skip_empty_lines", KeyType::Bool, "off", "Drop empty lines."},
-          fluent_bit_only("static_batch_size", KeyType::Size,
+          compat_note("static_batch_size", KeyType::Size,
                           "sluice reads at most 256 KiB of any file (old or new) per turn, then lets the other "
                           "files and inputs have theirs."),
           {"file_cache_advise", KeyType::Bool, "on",

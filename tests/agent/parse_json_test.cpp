@@ -64,6 +64,15 @@ TEST_CASE("json: numbers", "[parse][json]") {
     CHECK(out.find("e")->as_double() == 1000.0);
     CHECK(out.find("E")->as_double() == Approx(0.02));
   }
+  SECTION("more than 19 digits round correctly, with either reader") {
+    // simdjson 3.0.1 alone read this as 0.18432785212200103.
+    for (auto readers : {JsonReaders::fast_then_simdjson, JsonReaders::simdjson_only}) {
+      auto g = make_json_format(readers);
+      REQUIRE(g->parse(R"({"n":0.36879529285909654882,"m":[-0.36879529285909654882]})", arena, out));
+      CHECK(out.find("n")->as_double() == 0.36879529285909657);
+      CHECK(out.find("m")->items()[0].as_double() == -0.36879529285909657);
+    }
+  }
   SECTION("malformed numbers fail") {
     CHECK(parse(*f, R"({"n":01})") == "FAIL");
     CHECK(parse(*f, R"({"n":1.})") == "FAIL");

@@ -2,6 +2,7 @@
 // chunk's Arena, so building a record costs no heap allocation per field.
 #pragma once
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 
@@ -71,6 +72,26 @@ class Value {
 // memory a record is charged stays within 1.5x its JSON (issue 13). Keys are
 // at most kMaxSize bytes; the parsers refuse a line with a longer one (it
 // stays whole, unparsed), and what builds keys from scripts checks fits().
+// Whether two strings have the same bytes. Keys are mostly short: up to 16
+// bytes they compare with two loads each, without the memcmp call that
+// string_view's == makes (a record lookup compares several keys).
+inline bool same_bytes(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  auto load8 = [](const char* s) { uint64_t v; std::memcpy(&v, s, 8); return v; };
+  auto load4 = [](const char* s) { uint32_t v; std::memcpy(&v, s, 4); return v; };
+  if (n >= 8) {
+    if (n > 16) return std::memcmp(p, q, n) == 0;
+    return load8(p) == load8(q) && load8(p + n - 8) == load8(q + n - 8);
+  }
+  if (n >= 4) return load4(p) == load4(q) && load4(p + n - 4) == load4(q + n - 4);
+  for (size_t i = 0; i < n; ++i)
+    if (p[i] != q[i]) return false;
+  return true;
+}
+
 class Key {
  public:
   static constexpr size_t kMaxSize = 0xFFFF;
@@ -90,9 +111,9 @@ class Key {
   std::string_view view() const { return {data(), size()}; }
   operator std::string_view() const { return view(); }  // NOLINT(google-explicit-constructor)
 
-  friend bool operator==(Key a, Key b) { return a.view() == b.view(); }
-  friend bool operator==(Key a, std::string_view b) { return a.view() == b; }
-  friend bool operator==(Key a, const char* b) { return a.view() == std::string_view(b); }
+  friend bool operator==(Key a, Key b) { return same_bytes(a.view(), b); }
+  friend bool operator==(Key a, std::string_view b) { return same_bytes(a.view(), b); }
+  friend bool operator==(Key a, const char* b) { return same_bytes(a.view(), std::string_view(b)); }
   friend bool operator<(Key a, Key b) { return a.view() < b.view(); }
 
  private:

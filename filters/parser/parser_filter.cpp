@@ -61,17 +61,12 @@ class ParserFilter final : public Filter {
 
  private:
   // Parsed records take about what their text took (strings copied, the
-  // JSON punctuation gone, a member handle per field): start with that, so
-  // a small chunk gets a small block.
-  size_t first_block(const Chunk& chunk) const {
-    size_t bytes = 0;
-    for (const Event& e : chunk.events) {
-      const Value* field = e.record.find(config_.key_name);
-      if (field != nullptr && field->is_string()) bytes += field->size();
-    }
-    // Capped at the arena's largest block: a big chunk then leaves at most
-    // part of one such block unused.
-    return std::min<size_t>(bytes * 3 / 2 + 256, Arena::kMaxBlock);
+  // JSON punctuation gone, a member handle per field), and the texts are most
+  // of what the chunk's arena holds: start with that, so a small chunk gets a
+  // small block. Capped at the arena's largest block: a big chunk then leaves
+  // at most part of one such block unused.
+  static size_t first_block(const Chunk& chunk) {
+    return std::min<size_t>(chunk.arena.used() * 3 / 2 + 256, Arena::kMaxBlock);
   }
 
   // Returns false when the record is kept as it came. Parsed records are

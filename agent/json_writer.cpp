@@ -128,6 +128,15 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
   out.resize(static_cast<size_t>(p - out.data()));
 }
 
+void append_double(std::string& out, double d) {
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  out.append(buf, r.ptr);
+  for (const char* p = buf; p < r.ptr; ++p)
+    if (*p == '.' || *p == 'e') return;
+  out += ".0";
+}
+
 void append_value(std::string& out, const Value& v) {
   char buf[32];
   switch (v.kind()) {
@@ -144,8 +153,7 @@ void append_value(std::string& out, const Value& v) {
         out += "null";
         break;
       }
-      auto r = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, r.ptr);
+      append_double(out, d);
       break;
     }
     case Kind::String: append_string(out, v.as_string()); break;

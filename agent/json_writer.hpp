@@ -21,6 +21,11 @@ void append_string(std::string& out, std::string_view s);
 size_t utf8_sequence_length(std::string_view s, size_t i);
 // Appends v as compact JSON. Non-finite doubles become null.
 void append_value(std::string& out, const Value& v);
+// Appends a finite double in the fewest digits that read back as it; a
+// whole number keeps a ".0" (1.0, not 1; 1e+22 as it is), as Fluent Bit
+// writes doubles, so a consumer that types a field by the first value it
+// sees (Elasticsearch's dynamic mapping) keeps it a float.
+void append_double(std::string& out, double d);
 // Appends an RFC 3339 UTC timestamp with nanoseconds ("2026-11-21T00:00:00.123456789Z").
 void append_rfc3339(std::string& out, int64_t time_ns);
 

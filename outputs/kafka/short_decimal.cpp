@@ -58,6 +58,7 @@ bool append_short_decimal(std::string& out, double v) {
     } while (int_part > 0);
     if (v < 0) *--p = '-';
     out.append(p, static_cast<size_t>(buf + sizeof buf - p));
+    if (k == 0) out += ".0";  // a whole number stays a double, as json::append_double writes it
     return true;
   }
   return false;

@@ -6,8 +6,9 @@
 
 namespace sluice::kafka {
 
-// Appends v exactly as std::to_chars(v) writes it (shortest digits that read
-// back as v, fixed notation unless scientific is shorter) when v is a
+// Appends v exactly as json::append_double writes it (std::to_chars's
+// shortest digits that read back as v, fixed notation unless scientific is
+// shorter, ".0" after a whole number) when v is a
 // decimal of at most 6 fractional digits within ±1e9 whose fixed notation
 // is the shorter; else appends nothing and returns false.
 bool append_short_decimal(std::string& out, double v);

@@ -2,6 +2,7 @@
 #include "outputs/loki/loki_labels.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 
 #include "agent/json_writer.hpp"
@@ -125,8 +126,13 @@ bool append_value_text(std::string& out, const Value& v, bool containers_as_json
       out += v.as_string();
       return true;
     case Kind::Bool:
-    case Kind::Int:
-    case Kind::Double: json::append_value(out, v); return true;
+    case Kind::Int: json::append_value(out, v); return true;
+    case Kind::Double: {  // a label is text: 2.5, and 1 for 1.0
+      char buf[32];
+      auto r = std::to_chars(buf, buf + sizeof buf, v.as_double());
+      out.append(buf, r.ptr);
+      return true;
+    }
     case Kind::Array:
     case Kind::Map:
       if (!containers_as_json) return false;

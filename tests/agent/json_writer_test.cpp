@@ -8,6 +8,7 @@
 #include <simdjson.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <limits>
 #include <random>
@@ -155,4 +156,24 @@ TEST_CASE("json::Writer appends to what the string holds and can write a bare va
   w.value("only");
   CHECK(w.complete());
   CHECK(out == "prefix \"only\"");
+}
+
+TEST_CASE("doubles keep a fraction or an exponent, as Fluent Bit writes them", "[json]") {
+  // A whole double written as "1" would make Elasticsearch map the field
+  // as an integer from the first document; "1.0" keeps it a float.
+  auto write = [](double d) { return json::to_string(Value::real(d)); };
+  CHECK(write(1.0) == "1.0");
+  CHECK(write(-0.0) == "-0.0");
+  CHECK(write(1000.0) == "1000.0");
+  CHECK(write(2.5) == "2.5");
+  CHECK(write(0.048) == "0.048");
+  CHECK(write(1e22) == "1e+22");
+  CHECK(write(100000.0) == "1e+05");  // to_chars's shortest form already says it
+  CHECK(write(5e-324) == "5e-324");
+  CHECK(json::to_string(Value::integer(1)) == "1");
+  // Every such double reads back as the same double.
+  for (double d : {1.0, -0.0, 1000.0, 123456789.0, 4503599627370496.0, 0.1, 1e300}) {
+    std::string text = write(d);
+    CHECK(std::strtod(text.c_str(), nullptr) == d);
+  }
 }

@@ -144,7 +144,7 @@ TEST_CASE("json fast reader: numbers come out as simdjson reads them", "[parse][
   CHECK(taken > 15000);  // most numbers don't need simdjson
 }
 
-TEST_CASE("json fast reader: \\u escapes come out as simdjson decodes them", "[parse][json]") {
+TEST_CASE("json fast reader: unicode escapes come out as simdjson decodes them", "[parse][json]") {
   std::mt19937 random(7);
   for (int i = 0; i < 5000; ++i) {
     std::string text = "{\"s\":\"";

@@ -6,6 +6,7 @@
 #include "filters/modify/modify_filter.hpp"
 #include "filters/multiline/multiline_filter.hpp"
 #include "filters/parser/parser_filter.hpp"
+#include "filters/record_modifier/record_modifier_filter.hpp"
 
 namespace sluice {
 
@@ -16,6 +17,7 @@ const std::vector<FilterPlugin>& filter_plugins() {
       {"modify", modify_filter_schema, make_modify_filter},
       {"lua", lua_filter_schema, make_lua_filter},
       {"multiline", multiline_filter_schema, make_multiline_filter},
+      {"record_modifier", record_modifier_filter_schema, make_record_modifier_filter},
   };
   return plugins;
 }

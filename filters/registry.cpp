@@ -5,6 +5,7 @@
 #include "filters/lua/lua_filter.hpp"
 #include "filters/modify/modify_filter.hpp"
 #include "filters/multiline/multiline_filter.hpp"
+#include "filters/nest/nest_filter.hpp"
 #include "filters/parser/parser_filter.hpp"
 #include "filters/record_modifier/record_modifier_filter.hpp"
 
@@ -18,6 +19,7 @@ const std::vector<FilterPlugin>& filter_plugins() {
       {"lua", lua_filter_schema, make_lua_filter},
       {"multiline", multiline_filter_schema, make_multiline_filter},
       {"record_modifier", record_modifier_filter_schema, make_record_modifier_filter},
+      {"nest", nest_filter_schema, make_nest_filter},
   };
   return plugins;
 }

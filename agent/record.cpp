@@ -101,6 +101,31 @@ Value deep_copy(const Value& v, Arena& arena) {
   }
 }
 
+bool identical(const Value& a, const Value& b) {
+  if (a.kind() != b.kind() || a.size() != b.size()) return false;
+  switch (a.kind()) {
+    case Kind::Null: return true;
+    case Kind::Bool: return a.as_bool() == b.as_bool();
+    case Kind::Int: return a.as_int() == b.as_int();
+    case Kind::Double: {
+      const double x = a.as_double(), y = b.as_double();
+      return std::memcmp(&x, &y, sizeof x) == 0;
+    }
+    case Kind::String: return a.as_string() == b.as_string();
+    case Kind::Array:
+      for (uint32_t i = 0; i < a.size(); ++i)
+        if (!identical(a.items()[i], b.items()[i])) return false;
+      return true;
+    case Kind::Map:
+      for (uint32_t i = 0; i < a.size(); ++i)
+        if (a.members()[i].key.view() != b.members()[i].key.view() ||
+            !identical(a.members()[i].value, b.members()[i].value))
+          return false;
+      return true;
+  }
+  return false;
+}
+
 bool equal(const Value& a, const Value& b) {
   if (a.is_number() && b.is_number()) {
     if (a.is_int() && b.is_int()) return a.as_int() == b.as_int();

@@ -46,6 +46,10 @@ inline Value string(Arena& arena, std::string_view s) { return Value::string(are
 inline Value empty_map() { return Value::map(nullptr, 0); }
 // Structural equality (Int 1 and Double 1.0 are equal).
 bool equal(const Value& a, const Value& b);
+// Equal in every respect: kinds (Int 1 is not Double 1.0), a double's bits
+// (-0.0 is not 0.0), strings' bytes, and the members' order. For checking
+// that two readers of one text built the same record.
+bool identical(const Value& a, const Value& b);
 
 }  // namespace record
 }  // namespace sluice

@@ -12,6 +12,7 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/json_fast_reader.hpp"
 #include "agent/parse/json_format.hpp"
+#include "agent/record.hpp"
 
 using namespace sluice;
 
@@ -27,34 +28,6 @@ bool fast_takes(std::string_view text) {
   return reader.read(text, builder, out);
 }
 
-// Kinds and bits, not only values: Int 1 is not Double 1.0, -0.0 is not 0.0.
-bool identical(const Value& a, const Value& b) {
-  if (a.kind() != b.kind()) return false;
-  switch (a.kind()) {
-    case Kind::Null: return true;
-    case Kind::Bool: return a.as_bool() == b.as_bool();
-    case Kind::Int: return a.as_int() == b.as_int();
-    case Kind::Double: {
-      const double x = a.as_double(), y = b.as_double();
-      return std::memcmp(&x, &y, sizeof x) == 0;
-    }
-    case Kind::String: return a.as_string() == b.as_string();
-    case Kind::Array:
-      if (a.size() != b.size()) return false;
-      for (uint32_t i = 0; i < a.size(); ++i)
-        if (!identical(a.items()[i], b.items()[i])) return false;
-      return true;
-    case Kind::Map:
-      if (a.size() != b.size()) return false;
-      for (uint32_t i = 0; i < a.size(); ++i)
-        if (a.members()[i].key.view() != b.members()[i].key.view() ||
-            !identical(a.members()[i].value, b.members()[i].value))
-          return false;
-      return true;
-  }
-  return false;
-}
-
 // The pipeline's json format (fast reader first) against simdjson alone.
 struct Comparison {
   bool fast_ok, simdjson_ok, same;
@@ -65,7 +38,7 @@ Comparison compare(std::string_view text) {
   Arena a, b;
   Value x, y;
   Comparison c{fast_first->parse(text, a, x), simdjson->parse(text, b, y), false};
-  c.same = c.fast_ok == c.simdjson_ok && (!c.fast_ok || identical(x, y));
+  c.same = c.fast_ok == c.simdjson_ok && (!c.fast_ok || record::identical(x, y));
   return c;
 }
 

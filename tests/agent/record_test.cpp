@@ -1,7 +1,9 @@
 // The record model: building, changing and encoding records in an arena.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "agent/json_writer.hpp"
 #include "agent/record.hpp"
@@ -137,4 +139,22 @@ TEST_CASE("a member's key is its text in 8 bytes: address and length", "[record]
   CHECK(Key::fits(text));
   CHECK_FALSE(Key::fits(text + "x"));
   static_assert(sizeof(Member) == 24);
+}
+
+TEST_CASE("record::identical tells kinds, a double's sign and members' order apart", "[record]") {
+  Arena arena;
+  auto map = [&](std::vector<Member> m) {
+    Member* p = arena.allocate_array<Member>(m.size());
+    std::copy(m.begin(), m.end(), p);
+    return Value::map(p, static_cast<uint32_t>(m.size()));
+  };
+  CHECK(record::identical(Value::integer(1), Value::integer(1)));
+  CHECK_FALSE(record::identical(Value::integer(1), Value::real(1.0)));
+  CHECK(record::equal(Value::integer(1), Value::real(1.0)));
+  CHECK_FALSE(record::identical(Value::real(0.0), Value::real(-0.0)));
+  Value ab = map({{"a", Value::integer(1)}, {"b", Value::integer(2)}});
+  Value ba = map({{"b", Value::integer(2)}, {"a", Value::integer(1)}});
+  CHECK(record::equal(ab, ba));
+  CHECK_FALSE(record::identical(ab, ba));
+  CHECK(record::identical(ab, map({{"a", Value::integer(1)}, {"b", Value::integer(2)}})));
 }

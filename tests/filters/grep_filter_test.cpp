@@ -1,69 +1,24 @@
 // The grep filter: regex/exclude rules on (nested) keys, logical_op as in
 // Fluent Bit, values by their text, drops counted, config errors.
-#include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
-#include "agent/asio.hpp"
-#include "agent/config/yaml_loader.hpp"
-#include "agent/json_writer.hpp"
-#include "agent/parse/json_format.hpp"
 #include "filters/grep/grep_filter.hpp"
+#include "tests/filters/filter_harness.hpp"
 
 using namespace sluice;
 
 namespace {
 
-class FakeFilterContext : public FilterContext {
- public:
-  boost::asio::io_context& io() override { return io_; }
-  void emit(ChunkPtr chunk) override { emitted.push_back(std::move(chunk)); }
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return instance_; }
-  uint64_t counter(std::string_view name) const { return metrics_.value(name, instance_); }
-  std::vector<ChunkPtr> emitted;
+using testing::Lines;
 
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string instance_ = "grep.0";
-};
-
-struct Harness {
-  explicit Harness(std::string_view yaml) {
-    filter = make_grep_filter(config::load_component(grep_filter_schema(), "filter", yaml), BuildContext{});
-    filter->start(ctx);
-  }
-  // Filters one chunk of these JSON records; returns what is left, as JSON.
-  std::vector<std::string> run(const std::vector<std::string>& records) {
-    Chunk chunk("app");
-    auto json = make_json_format();
-    int64_t t = 0;
-    for (const auto& text : records) {
-      Value v;
-      REQUIRE(json->parse(text, chunk.arena, v));
-      chunk.events.push_back(Event{++t, v});
-    }
-    filter->filter(chunk);
-    std::vector<std::string> out;
-    for (const auto& e : chunk.events) out.push_back(json::to_string(e.record));
-    return out;
-  }
-  FakeFilterContext ctx;
-  std::unique_ptr<Filter> filter;
+struct Harness : testing::FilterHarness {
+  explicit Harness(std::string_view yaml) : FilterHarness(grep_filter_schema(), make_grep_filter, yaml) {}
 };
 
 std::string config_error(std::string_view yaml) {
-  try {
-    Harness h(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return testing::config_error(grep_filter_schema(), make_grep_filter, yaml);
 }
-
-using Lines = std::vector<std::string>;
 
 }  // namespace
 

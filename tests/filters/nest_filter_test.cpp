@@ -3,67 +3,24 @@
 // or removed on the keys moved; records without a match left as they are;
 // config errors. Checked side by side with Fluent Bit 5.1.1 (its output
 // repeats a key a moved one meets; sluice keeps the one readers take).
-#include <catch2/catch.hpp>
-
 #include <string>
 #include <vector>
 
-#include "agent/asio.hpp"
-#include "agent/config/yaml_loader.hpp"
-#include "agent/json_writer.hpp"
-#include "agent/metrics.hpp"
-#include "agent/parse/json_format.hpp"
 #include "filters/nest/nest_filter.hpp"
+#include "tests/filters/filter_harness.hpp"
 
 using namespace sluice;
 
 namespace {
 
-using Lines = std::vector<std::string>;
+using testing::Lines;
 
-class FakeFilterContext : public FilterContext {
- public:
-  boost::asio::io_context& io() override { return io_; }
-  void emit(ChunkPtr) override {}
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return instance_; }
-
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string instance_ = "nest.0";
-};
-
-struct Harness {
-  explicit Harness(std::string_view yaml) {
-    filter = make_nest_filter(config::load_component(nest_filter_schema(), "filter", yaml), BuildContext{});
-    filter->start(ctx);
-  }
-  Lines run(const Lines& records) {
-    Chunk chunk("app");
-    auto json = make_json_format();
-    int64_t t = 0;
-    for (const auto& text : records) {
-      Value v;
-      REQUIRE(json->parse(text, chunk.arena, v));
-      chunk.events.push_back(Event{++t, v});
-    }
-    filter->filter(chunk);
-    Lines out;
-    for (const auto& e : chunk.events) out.push_back(json::to_string(e.record));
-    return out;
-  }
-  FakeFilterContext ctx;
-  std::unique_ptr<Filter> filter;
+struct Harness : testing::FilterHarness {
+  explicit Harness(std::string_view yaml) : FilterHarness(nest_filter_schema(), make_nest_filter, yaml) {}
 };
 
 std::string config_error(std::string_view yaml) {
-  try {
-    Harness h(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return testing::config_error(nest_filter_schema(), make_nest_filter, yaml);
 }
 
 }  // namespace

@@ -3,54 +3,26 @@
 // prefixes, remove_key winning over allowlist_key, a UUID per record, and
 // config errors. Checked side by side with Fluent Bit 5.1.1 (bench/README:
 // nothing here needs a peer).
-#include <catch2/catch.hpp>
-
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "agent/config/yaml_loader.hpp"
-#include "agent/json_writer.hpp"
-#include "agent/parse/json_format.hpp"
 #include "filters/record_modifier/record_modifier_filter.hpp"
+#include "tests/filters/filter_harness.hpp"
 
 using namespace sluice;
 
 namespace {
 
-using Lines = std::vector<std::string>;
+using testing::Lines;
 
-struct Harness {
-  explicit Harness(std::string_view yaml) {
-    filter = make_record_modifier_filter(config::load_component(record_modifier_filter_schema(), "filter", yaml),
-                                         BuildContext{});
-  }
-  // Filters one chunk of these JSON records; returns them as JSON.
-  Lines run(const Lines& records) {
-    Chunk chunk("app");
-    auto json = make_json_format();
-    int64_t t = 0;
-    for (const auto& text : records) {
-      Value v;
-      REQUIRE(json->parse(text, chunk.arena, v));
-      chunk.events.push_back(Event{++t, v});
-    }
-    filter->filter(chunk);
-    Lines out;
-    for (const auto& e : chunk.events) out.push_back(json::to_string(e.record));
-    return out;
-  }
-  std::unique_ptr<Filter> filter;
+struct Harness : testing::FilterHarness {
+  explicit Harness(std::string_view yaml) : FilterHarness(record_modifier_filter_schema(), make_record_modifier_filter, yaml) {}
 };
 
 std::string config_error(std::string_view yaml) {
-  try {
-    Harness h(yaml);
-  } catch (const config::ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
+  return testing::config_error(record_modifier_filter_schema(), make_record_modifier_filter, yaml);
 }
 
 }  // namespace

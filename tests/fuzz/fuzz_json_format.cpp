@@ -28,35 +28,6 @@ bool has_duplicate_key(const sluice::Value& record) {
   return false;
 }
 
-// Equal in every respect: kinds (Int 1 is not Double 1.0), a double's bits
-// (-0.0 is not 0.0), strings' bytes, and the order of members.
-bool identical(const sluice::Value& a, const sluice::Value& b) {
-  if (a.kind() != b.kind()) return false;
-  switch (a.kind()) {
-    case sluice::Kind::Null: return true;
-    case sluice::Kind::Bool: return a.as_bool() == b.as_bool();
-    case sluice::Kind::Int: return a.as_int() == b.as_int();
-    case sluice::Kind::Double: {
-      const double x = a.as_double(), y = b.as_double();
-      return std::memcmp(&x, &y, sizeof x) == 0;
-    }
-    case sluice::Kind::String: return a.as_string() == b.as_string();
-    case sluice::Kind::Array:
-      if (a.size() != b.size()) return false;
-      for (uint32_t i = 0; i < a.size(); ++i)
-        if (!identical(a.items()[i], b.items()[i])) return false;
-      return true;
-    case sluice::Kind::Map:
-      if (a.size() != b.size()) return false;
-      for (uint32_t i = 0; i < a.size(); ++i)
-        if (a.members()[i].key.view() != b.members()[i].key.view() ||
-            !identical(a.members()[i].value, b.members()[i].value))
-          return false;
-      return true;
-  }
-  return false;
-}
-
 // The pipeline's reader (fast, then simdjson) against simdjson alone.
 void same_as_simdjson(std::string_view text) {
   static auto fast_first = sluice::make_json_format();
@@ -65,7 +36,7 @@ void same_as_simdjson(std::string_view text) {
   sluice::Value x, y;
   const bool ok = fast_first->parse(text, a, x);
   if (ok != simdjson->parse(text, b, y)) std::abort();
-  if (ok && !identical(x, y)) std::abort();
+  if (ok && !sluice::record::identical(x, y)) std::abort();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "agent/config/service_compat.hpp"
 #include "agent/config/suggest.hpp"
 #include "agent/config/yaml_routes.hpp"
+#include "agent/host_name.hpp"
 #include "agent/join.hpp"
 #include "agent/parse/parser.hpp"
 #include "filters/registry.hpp"
@@ -449,7 +450,8 @@ class Loader {
     throw ConfigError(at, msg);
   }
 
-  // ${VAR} and ${VAR:-default}, from the env section or the process environment.
+  // ${VAR} and ${VAR:-default}, from the env section or the process
+  // environment (and ${HOSTNAME} from gethostname when neither has it).
   std::string interpolate(const std::string& v, const Mark& at) {
     if (v.find("${") == std::string::npos) return v;
     std::string out;
@@ -476,6 +478,11 @@ class Loader {
         out += it->second;
       } else if (const char* e = std::getenv(name.c_str()); e != nullptr && !(has_default && *e == '\0')) {
         out += e;
+      } else if (name == "HOSTNAME") {
+        // As Fluent Bit: the machine's host name when the environment has
+        // none (a shell doesn't export it; a container or a systemd unit may
+        // not set it), so `record hostname ${HOSTNAME}` works anywhere.
+        out += host_name();
       } else if (has_default) {
         out += fallback;
       } else {

@@ -5,6 +5,7 @@
 #include <cstdlib>
 
 #include "agent/config/yaml_loader.hpp"
+#include "agent/host_name.hpp"
 #include "filters/registry.hpp"
 #include "inputs/registry.hpp"
 #include "outputs/registry.hpp"
@@ -175,6 +176,19 @@ TEST_CASE("pipeline files: sections, plugins, interpolation, includes", "[config
     CHECK(cfg.warnings[0] ==
           "p.yaml:4:7: environment variable 'SLUICE_TEST_UNSET' is not set; using an empty value "
           "(${SLUICE_TEST_UNSET:-default} gives a default)");
+  }
+  SECTION("${HOSTNAME} is the host name when the environment has none, as in Fluent Bit") {
+    const char* saved = std::getenv("HOSTNAME");
+    std::string before = saved != nullptr ? saved : "";
+    ::unsetenv("HOSTNAME");
+    PipelineConfig cfg = load_string("pipeline:\n  outputs:\n    - name: null\n      alias: ${HOSTNAME}\n", "p.yaml");
+    CHECK(cfg.outputs[0].get_string("alias") == sluice::host_name());
+    CHECK(cfg.warnings.empty());
+    ::setenv("HOSTNAME", "from-env", 1);
+    cfg = load_string("pipeline:\n  outputs:\n    - name: null\n      alias: ${HOSTNAME}\n", "p.yaml");
+    CHECK(cfg.outputs[0].get_string("alias") == "from-env");
+    if (saved != nullptr) ::setenv("HOSTNAME", before.c_str(), 1);
+    else ::unsetenv("HOSTNAME");
   }
   SECTION("includes are relative to the including file") {
     sluice::test::write_file(dir.file("outputs.yaml"), "pipeline:\n  outputs:\n    - name: null\n      alias: inc\n");

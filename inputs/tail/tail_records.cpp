@@ -49,7 +49,7 @@ void RecordMaker::add_line(std::string_view line, uint64_t offset, ContainerDeco
           log::warn("tail: {}: a line in none of the multiline.parser formats was kept as it came ({} so far)",
                     file_, n);
         }
-        add_plain(line, offset);
+        add_plain(line, offset, false);
         return;
     }
   }
@@ -73,7 +73,12 @@ void RecordMaker::add_line(std::string_view line, uint64_t offset, ContainerDeco
                 cfg_.parser->name(), n);
     }
   }
-  add_plain(borrowed_ ? chunk_.arena.copy(line) : line, offset);
+  // Fluent Bit's order: a line kept as it is has path_key and offset_key
+  // first (in the old `multiline: on` mode too); one that went through
+  // multiline.parser (its docker and cri included) has them last, as a
+  // parsed line does.
+  const bool as_read = decoder == nullptr && (ml == nullptr || cfg_.old_multiline != nullptr);
+  add_plain(borrowed_ ? chunk_.arena.copy(line) : line, offset, as_read);
 }
 
 void RecordMaker::joined(MultilineRecord& r) {
@@ -93,10 +98,16 @@ void RecordMaker::joined(MultilineRecord& r) {
   if (r.lines > 1) metrics_.multiline_joined->add();
 }
 
-void RecordMaker::add_plain(std::string_view line, uint64_t offset) {
+void RecordMaker::add_plain(std::string_view line, uint64_t offset, bool source_first) {
   MapBuilder b(chunk_.arena, scratch_);
-  b.add(key_, Value::string(line));
-  add_source(b, offset);
+  if (!source_first) {
+    b.add(key_, Value::string(line));
+    add_source(b, offset);
+  } else {
+    add_source(b, offset);
+    if (b.size() == 0) b.add(key_, Value::string(line));
+    else b.set(key_, Value::string(line));
+  }
   chunk_.events.push_back({now_ns_, b.finish()});
 }
 

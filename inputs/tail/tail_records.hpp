@@ -35,7 +35,8 @@ class RecordMaker final : public MultilineSink {
   void joined(MultilineRecord& r) override;
 
  private:
-  void add_plain(std::string_view line, uint64_t offset);
+  // source_first: path_key and offset_key before the line (else after).
+  void add_plain(std::string_view line, uint64_t offset, bool source_first);
   void add_source(MapBuilder& b, uint64_t offset);
   void add_source(Value& record, uint64_t offset);
 

@@ -76,7 +76,7 @@ TEST_CASE("tail multiline on: continuation lines join the first line's last fiel
   REQUIRE(wait_records(ctx, 3));
   CHECK(ctx.json() ==
         std::vector<std::string>{
-            R"({"log":"orphan line","offset":0})",
+            R"({"offset":0,"log":"orphan line"})",
             R"x({"day":"2026-11-21","level":"ERROR","message":"request failed\n  at handler (app.js:10)\n  at server (app.js:20)","offset":12})x",
             R"({"day":"2026-11-21","level":"INFO","message":"next","offset":)" + std::to_string(kLog.size() - 21) +
                 "}"});

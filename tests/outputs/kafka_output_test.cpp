@@ -134,7 +134,10 @@ TEST_CASE("kafka output: a record format raw can't send is dead-lettered, the ot
 
 TEST_CASE("kafka output: brokers down past message.timeout.ms is a retry for the core, then delivered",
           "[kafka][kafka_output]") {
-  Harness h("rdkafka.message.timeout.ms: 1500\n");
+  // Reconnects stay quick: librdkafka's backoff grows while the brokers are
+  // down (to 10 s by default), and on a loaded machine the first flush after
+  // they come back could then time out again before it reconnects.
+  Harness h("rdkafka.message.timeout.ms: 1500\nrdkafka.reconnect.backoff.max.ms: 100\n");
   for (int b = 1; b <= 3; ++b) h.cluster.broker_down(b);
   std::optional<FlushResult> result;
   h.out->flush(records(0, 50), [&](FlushResult r) { result = std::move(r); });

@@ -66,12 +66,6 @@ class Value {
   };
 };
 
-// A map key: its text's address and length packed in one 8-byte word (user
-// addresses on x86-64 and AArch64 fit in 48 bits), so a Member is 24 bytes
-// instead of 32: with 14 fields a queued record saves 112 bytes, and the
-// memory a record is charged stays within 1.5x its JSON (issue 13). Keys are
-// at most kMaxSize bytes; the parsers refuse a line with a longer one (it
-// stays whole, unparsed), and what builds keys from scripts checks fits().
 // Whether two strings have the same bytes. Keys are mostly short: up to 16
 // bytes they compare with two loads each, without the memcmp call that
 // string_view's == makes (a record lookup compares several keys).
@@ -92,6 +86,12 @@ inline bool same_bytes(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A map key: its text's address and length packed in one 8-byte word (user
+// addresses on x86-64 and AArch64 fit in 48 bits), so a Member is 24 bytes
+// instead of 32: with 14 fields a queued record saves 112 bytes, and the
+// memory a record is charged stays within 1.5x its JSON (issue 13). Keys are
+// at most kMaxSize bytes; the parsers refuse a line with a longer one (it
+// stays whole, unparsed), and what builds keys from scripts checks fits().
 class Key {
  public:
   static constexpr size_t kMaxSize = 0xFFFF;

@@ -4,12 +4,10 @@
 
 #include <string>
 
-#include "agent/asio.hpp"
-#include "agent/config/yaml_loader.hpp"
-#include "agent/json_writer.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/record.hpp"
 #include "filters/parser/parser_filter.hpp"
+#include "tests/filters/filter_harness.hpp"
 
 using namespace sluice;
 
@@ -17,22 +15,6 @@ namespace {
 
 constexpr int64_t kSec = 1'000'000'000;
 constexpr int64_t kBase = 1795256430;  // 2026-11-21T10:20:30Z
-
-class FakeFilterContext : public FilterContext {
- public:
-  boost::asio::io_context& io() override { return io_; }
-  void emit(ChunkPtr chunk) override { emitted.push_back(std::move(chunk)); }
-  Metrics& metrics() override { return metrics_; }
-  const std::string& instance() const override { return instance_; }
-
-  uint64_t counter(std::string_view name) const { return metrics_.value(name, instance_); }
-  std::vector<ChunkPtr> emitted;
-
- private:
-  boost::asio::io_context io_;
-  Metrics metrics_;
-  std::string instance_ = "parser.0";
-};
 
 struct Harness {
   explicit Harness(std::string_view yaml, std::string_view parsers_yaml = "") {
@@ -61,7 +43,7 @@ struct Harness {
   }
 
   ParserSet set;
-  FakeFilterContext ctx;
+  testing::FakeFilterContext ctx{"parser.0"};
   std::unique_ptr<Filter> filter;
   ChunkPtr chunk;
 };

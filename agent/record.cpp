@@ -16,6 +16,16 @@ void MapBuilder::set(std::string_view key, Value v) {
   scratch_.push_back({key, v});
 }
 
+void MapBuilder::add_last(std::string_view key, Value v) {
+  for (size_t i = start_; i < scratch_.size(); ++i) {
+    if (scratch_[i].key == key) {
+      scratch_.erase(scratch_.begin() + static_cast<ptrdiff_t>(i));
+      break;
+    }
+  }
+  scratch_.push_back({key, v});
+}
+
 Value MapBuilder::finish() {
   size_t n = scratch_.size() - start_;
   Member* members = arena_.allocate_array<Member>(n);

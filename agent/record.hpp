@@ -17,6 +17,10 @@ class MapBuilder {
   void add(std::string_view key, Value v) { scratch_.push_back({key, v}); }
   // Adds or replaces (later keys win, as JSON parsers conventionally do).
   void set(std::string_view key, Value v);
+  // Adds at the end, dropping an earlier member of that name: where Fluent
+  // Bit's filters append a key the record has, its output holds it twice
+  // and readers take the last, at the end; this is that record.
+  void add_last(std::string_view key, Value v);
   size_t size() const { return scratch_.size() - start_; }
   Value finish();
 

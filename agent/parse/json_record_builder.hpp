@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -51,7 +50,7 @@ class SharedFields {
 
   std::string_view key(std::string_view text, size_t position, Arena& arena) {
     if (position >= kMaxFields) return arena.copy(text);
-    if (same(keys_[position], text)) {
+    if (same_bytes(keys_[position], text)) {
       ++key_hits_;
       return keys_[position];
     }
@@ -63,34 +62,8 @@ class SharedFields {
 
  private:
   static std::string_view share(std::string_view& last, std::string_view text, Arena& arena) {
-    return same(last, text) ? last : (last = arena.copy(text));
+    return same_bytes(last, text) ? last : (last = arena.copy(text));
   }
-  // Timestamps and ids have the same length line after line and differ near
-  // their end: their last 8 bytes turn most of them away without a memcmp call.
-  // Keys and short values (up to 16 bytes) compare by two overlapping loads
-  // each, without a call.
-  static bool same(std::string_view a, std::string_view b) {
-    const size_t n = a.size();
-    if (n != b.size()) return false;
-    const char* p = a.data();
-    const char* q = b.data();
-    if (n >= 8) {
-      if (load<uint64_t>(p + n - 8) != load<uint64_t>(q + n - 8)) return false;
-      if (n <= 16) return load<uint64_t>(p) == load<uint64_t>(q);
-      return std::memcmp(p, q, n - 8) == 0;
-    }
-    if (n >= 4) return load<uint32_t>(p) == load<uint32_t>(q) && load<uint32_t>(p + n - 4) == load<uint32_t>(q + n - 4);
-    for (size_t i = 0; i < n; ++i)
-      if (p[i] != q[i]) return false;
-    return true;
-  }
-  template <typename T>
-  static T load(const char* p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-
   static constexpr size_t kMaxFields = 32;
   static constexpr size_t kNone = ~size_t{0};
   uint64_t arena_id_ = 0;  // Arena ids start at 1

@@ -110,6 +110,27 @@ inline std::optional<std::vector<std::string>> split(std::string_view text, size
   return out;
 }
 
+// A key name as record_modifier's remove_key / allowlist_key and nest's
+// wildcard take it (Fluent Bit's rule): the whole name, or with a trailing
+// '*' every key it starts.
+struct KeyPattern {
+  std::string text;  // without the '*'
+  bool prefix = false;
+
+  static KeyPattern parse(std::string_view name) {
+    const bool star = !name.empty() && name.back() == '*';
+    return {std::string(star ? name.substr(0, name.size() - 1) : name), star};
+  }
+  bool matches(std::string_view key, bool any_case = false) const {
+    if (prefix ? key.size() < text.size() : key.size() != text.size()) return false;
+    if (!any_case) return key.substr(0, text.size()) == text;
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    for (size_t i = 0; i < text.size(); ++i)
+      if (lower(key[i]) != lower(text[i])) return false;
+    return true;
+  }
+};
+
 // The text a rule matches a value by: strings as they are, numbers and
 // booleans as their JSON text (so `status ^5` sees 503). False for a
 // missing key, null, array or map: those never match.

@@ -20,19 +20,17 @@
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
 #include "agent/record.hpp"
+#include "filters/common/rule_syntax.hpp"
 
 namespace sluice {
 
 namespace {
 
-struct Wildcard {
-  std::string text;  // without the trailing '*'
-  bool prefix;
-};
+using rule_syntax::KeyPattern;
 
 struct NestSettings {
   bool lift = false;
-  std::vector<Wildcard> wildcards;
+  std::vector<KeyPattern> wildcards;
   std::string key;  // nest_under or nested_under
   std::string add_prefix, remove_prefix;
 };
@@ -55,80 +53,68 @@ class NestFilter final : public Filter {
  private:
   bool nested(std::string_view key) const {
     for (const auto& w : s_.wildcards)
-      if (w.prefix ? key.substr(0, w.text.size()) == w.text : key == w.text) return true;
+      if (w.matches(key)) return true;
     return false;
   }
 
-  std::string_view renamed(std::string_view key, Arena& arena) const {
+  std::string_view renamed(std::string_view key, Arena& arena) {
     if (!s_.add_prefix.empty()) {
-      std::string name = s_.add_prefix;
-      name += key;
-      return arena.copy(name);
+      name_.assign(s_.add_prefix);
+      name_ += key;
+      return arena.copy(name_);
     }
-    if (!s_.remove_prefix.empty() && key.substr(0, s_.remove_prefix.size()) == s_.remove_prefix)
-      return key.substr(s_.remove_prefix.size());
+    if (!s_.remove_prefix.empty() && key.starts_with(s_.remove_prefix)) return key.substr(s_.remove_prefix.size());
     return key;
   }
 
-  // Appends the moved members to the kept ones; a kept key a moved one
-  // names is dropped (the moved one is what readers of Fluent Bit's
-  // duplicate keys see).
-  static Value join(std::vector<Member>& kept, std::vector<Member>& moved, Arena& arena) {
-    std::vector<Member> all;
-    all.reserve(kept.size() + moved.size());
-    for (const Member& k : kept) {
-      bool shadowed = false;
-      for (const Member& m : moved) shadowed = shadowed || m.key == k.key.view();
-      if (!shadowed) all.push_back(k);
-    }
-    all.insert(all.end(), moved.begin(), moved.end());
-    Member* members = arena.allocate_array<Member>(all.size());
-    std::copy(all.begin(), all.end(), members);
-    return Value::map(members, static_cast<uint32_t>(all.size()));
-  }
-
   void nest(Value& record, Arena& arena) {
-    kept_.clear();
     inner_.clear();
+    MapBuilder out(arena, kept_);
     for (const Member& m : record.members()) {
       if (nested(m.key.view())) inner_.push_back({renamed(m.key.view(), arena), m.value});
-      else kept_.push_back(m);
+      else out.add(m.key.view(), m.value);
     }
-    if (inner_.empty()) return;
+    if (inner_.empty()) {
+      kept_.clear();
+      return;
+    }
     Member* members = arena.allocate_array<Member>(inner_.size());
     std::copy(inner_.begin(), inner_.end(), members);
-    moved_.assign(1, Member{arena.copy(s_.key), Value::map(members, static_cast<uint32_t>(inner_.size()))});
-    record = join(kept_, moved_, arena);
+    out.add_last(arena.copy(s_.key), Value::map(members, static_cast<uint32_t>(inner_.size())));
+    record = out.finish();
   }
 
   void lift(Value& record, Arena& arena) {
-    kept_.clear();
     moved_.clear();
+    MapBuilder out(arena, kept_);
     bool lifted = false;
     for (const Member& m : record.members()) {
-      if (m.key != s_.key) {
-        kept_.push_back(m);
-        continue;
-      }
-      if (!m.value.is_map()) {
-        kept_.push_back(m);
-        if (!warned_) {
+      if (m.key != s_.key || !m.value.is_map()) {
+        if (m.key == s_.key && !warned_) {
           log::warn("filter nest ({}): '{}' is not a map in some records; they are left as they are", instance_,
                     s_.key);
           warned_ = true;
         }
+        out.add(m.key.view(), m.value);
         continue;
       }
       lifted = true;
       for (const Member& inner : m.value.members()) moved_.push_back({renamed(inner.key.view(), arena), inner.value});
     }
-    if (lifted) record = join(kept_, moved_, arena);
+    if (!lifted) {
+      kept_.clear();
+      return;
+    }
+    // After every kept key, as Fluent Bit appends them.
+    for (const Member& m : moved_) out.add_last(m.key.view(), m.value);
+    record = out.finish();
   }
 
   NestSettings s_;
   std::string instance_;
   bool warned_ = false;
-  std::vector<Member> kept_, inner_, moved_;
+  std::vector<Member> kept_, inner_, moved_;  // scratch, reused per record
+  std::string name_;                          // a prefixed key being built
 };
 
 }  // namespace
@@ -172,8 +158,7 @@ std::unique_ptr<Filter> make_nest_filter(const config::ComponentConfig& cfg, con
     if (s.key.empty()) cfg.fail("operation", "operation nest needs nest_under: the key of the map to move keys into");
     for (const auto& w : cfg.get_list("wildcard")) {
       if (w.empty()) cfg.fail("wildcard", "a wildcard can't be empty");
-      bool prefix = w.back() == '*';
-      s.wildcards.push_back({prefix ? w.substr(0, w.size() - 1) : w, prefix});
+      s.wildcards.push_back(KeyPattern::parse(w));
     }
     if (s.wildcards.empty()) cfg.fail("operation", "operation nest needs at least one wildcard: the keys to move");
     if (cfg.has("nested_under"))

@@ -14,7 +14,6 @@
 #include "filters/record_modifier/record_modifier_filter.hpp"
 
 #include <array>
-#include <cctype>
 #include <random>
 #include <string>
 #include <vector>
@@ -27,19 +26,7 @@ namespace sluice {
 
 namespace {
 
-struct KeyPattern {
-  std::string name;  // without the trailing '*'
-  bool prefix;       // it ended in '*'
-};
-
-bool matches(const KeyPattern& p, std::string_view key) {
-  if (p.prefix ? key.size() < p.name.size() : key.size() != p.name.size()) return false;
-  for (size_t i = 0; i < p.name.size(); ++i) {
-    auto a = static_cast<unsigned char>(key[i]), b = static_cast<unsigned char>(p.name[i]);
-    if (std::tolower(a) != std::tolower(b)) return false;
-  }
-  return true;
-}
+using rule_syntax::KeyPattern;
 
 // Runs on the pipeline thread (FilterContext's main thread).
 class RecordModifierFilter final : public Filter {
@@ -63,14 +50,10 @@ class RecordModifierFilter final : public Filter {
     for (auto& event : chunk.events) {
       if (!event.record.is_map()) continue;
       MapBuilder builder(chunk.arena, scratch_);
-      for (const Member& m : event.record.members()) {
-        if (!keep(m.key.view())) continue;
-        bool replaced = false;
-        for (const Member& t : texts_) replaced = replaced || t.key == m.key.view();
-        if (!replaced && !(!uuid_key.empty() && m.key == uuid_key)) builder.add(m.key.view(), m.value);
-      }
-      for (const Member& t : texts_) builder.add(t.key.view(), t.value);
-      if (!uuid_key.empty()) builder.add(uuid_key, record::string(chunk.arena, uuid()));
+      for (const Member& m : event.record.members())
+        if (keep(m.key.view())) builder.add(m.key.view(), m.value);
+      for (const Member& t : texts_) builder.add_last(t.key.view(), t.value);
+      if (!uuid_key.empty()) builder.add_last(uuid_key, record::string(chunk.arena, uuid()));
       event.record = builder.finish();
     }
   }
@@ -79,7 +62,7 @@ class RecordModifierFilter final : public Filter {
   bool keep(std::string_view key) const {
     if (patterns_.empty()) return true;
     bool hit = false;
-    for (const auto& p : patterns_) hit = hit || matches(p, key);
+    for (const auto& p : patterns_) hit = hit || p.matches(key, /*any_case=*/true);
     return remove_ ? !hit : hit;
   }
 
@@ -113,10 +96,7 @@ class RecordModifierFilter final : public Filter {
 
 std::vector<KeyPattern> patterns(const std::vector<std::string>& names) {
   std::vector<KeyPattern> out;
-  for (const auto& name : names) {
-    bool prefix = !name.empty() && name.back() == '*';
-    out.push_back({prefix ? name.substr(0, name.size() - 1) : name, prefix});
-  }
+  for (const auto& name : names) out.push_back(KeyPattern::parse(name));
   return out;
 }
 

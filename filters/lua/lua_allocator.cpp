@@ -105,10 +105,18 @@ inline SlabAllocator::Slab* SlabAllocator::slab_of(void* ptr) const {
 
 SlabAllocator::Slab* SlabAllocator::new_slab(size_t cls) {
   static_assert(sizeof(Slab) <= kHeader && kHeader % kGranule == 0);
-  void* mem = std::aligned_alloc(kSlabBytes, kSlabBytes);
-  if (mem == nullptr) return nullptr;
-  auto* slab = static_cast<Slab*>(mem);
-  char* start = static_cast<char*>(mem);
+  Slab* slab = spare_;
+  if (slab != nullptr) {
+    spare_ = slab->next;
+    --spare_count_;
+  } else {
+    void* mem = std::aligned_alloc(kSlabBytes, kSlabBytes);
+    if (mem == nullptr) return nullptr;
+    slab = static_cast<Slab*>(mem);
+    set_insert(reinterpret_cast<uintptr_t>(mem));
+    ++slab_count_;
+  }
+  char* start = reinterpret_cast<char*>(slab);
   slab->prev = slab->next = nullptr;
   slab->free = nullptr;
   slab->bump = start + kHeader;
@@ -116,8 +124,6 @@ SlabAllocator::Slab* SlabAllocator::new_slab(size_t cls) {
   slab->cls = static_cast<uint32_t>(cls);
   slab->live = 0;
   slab->available = false;
-  set_insert(reinterpret_cast<uintptr_t>(mem));
-  ++slab_count_;
   ++classes_[cls].slabs;
   push_available(slab);
   return slab;
@@ -126,6 +132,14 @@ SlabAllocator::Slab* SlabAllocator::new_slab(size_t cls) {
 void SlabAllocator::drop_slab(Slab* slab) {
   if (slab->available) unlink_available(slab);
   --classes_[slab->cls].slabs;
+  // No block of a spare is handed out, so no pointer LuaJIT passes can
+  // point into one: it can stay in the set.
+  if (spare_count_ < kSpareSlabs) {
+    slab->next = spare_;
+    spare_ = slab;
+    ++spare_count_;
+    return;
+  }
   --slab_count_;
   set_erase(reinterpret_cast<uintptr_t>(slab));
   std::free(slab);

@@ -71,8 +71,10 @@ TEST_CASE("slab allocator: random allocations, resizes and frees keep every bloc
   std::shuffle(live.begin(), live.end(), rng);
   for (const Block& b : live) SlabAllocator::lua_alloc(&a, b.p, b.size, 0);
   CHECK(a.small_bytes_in_use() == 0);
-  // At most one spare slab per size class stays.
-  CHECK(a.slabs() <= SlabAllocator::kClasses);
+  // At most one empty slab per size class stays in its class, and at most
+  // kSpareSlabs more as spares.
+  CHECK(a.slabs() - a.spare_slabs() <= SlabAllocator::kClasses);
+  CHECK(a.spare_slabs() <= SlabAllocator::kSpareSlabs);
 }
 
 TEST_CASE("slab allocator: a burst's slabs go back when it is freed", "[lua][allocator]") {
@@ -82,12 +84,38 @@ TEST_CASE("slab allocator: a burst's slabs go back when it is freed", "[lua][all
   CHECK(a.slabs() > 90);
   for (size_t i = 0; i < blocks.size(); i += 2) a.release(blocks[i]);
   for (size_t i = 1; i < blocks.size(); i += 2) a.release(blocks[i]);
-  CHECK(a.slabs() == 1);
+  // One slab stays with its class, kSpareSlabs stay as spares, the rest are gone.
+  CHECK(a.slabs() == 1 + SlabAllocator::kSpareSlabs);
+  CHECK(a.spare_slabs() == SlabAllocator::kSpareSlabs);
   CHECK(a.small_bytes_in_use() == 0);
   // Released blocks are handed out again.
   void* again = a.allocate(60);
-  CHECK(a.slabs() == 1);
+  CHECK(a.slabs() == 1 + SlabAllocator::kSpareSlabs);
   a.release(again);
+}
+
+TEST_CASE("slab allocator: spare slabs serve the next burst, of any size class", "[lua][allocator]") {
+  SlabAllocator a;
+  std::vector<void*> blocks;
+  for (int i = 0; i < 20000; ++i) blocks.push_back(a.allocate(64));  // ~20 slabs of one class
+  size_t held = a.slabs();
+  REQUIRE(held > 15);
+  REQUIRE(held < SlabAllocator::kSpareSlabs);
+  for (void* p : blocks) a.release(p);
+  CHECK(a.spare_slabs() == held - 1);
+  CHECK(a.slabs() == held);
+  // Another class's burst of the same bytes takes the spares: no new slab.
+  blocks.clear();
+  for (int i = 0; i < 10000; ++i) blocks.push_back(a.allocate(128));
+  CHECK(a.slabs() <= held + 1);
+  CHECK(a.spare_slabs() < held / 2);
+  // Blocks from a reused slab are its class's size and don't overlap.
+  std::vector<char*> sorted;
+  for (void* p : blocks) sorted.push_back(static_cast<char*>(p));
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 1; i < sorted.size(); ++i) REQUIRE(sorted[i] - sorted[i - 1] >= 128);
+  for (void* p : blocks) a.release(p);
+  CHECK(a.small_bytes_in_use() == 0);
 }
 
 TEST_CASE("slab allocator: a Lua state runs on it", "[lua][allocator]") {

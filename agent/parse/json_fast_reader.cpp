@@ -2,6 +2,7 @@
 // every "return false" declines the text to simdjson.
 #include "agent/parse/json_fast_reader.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -28,7 +29,7 @@ bool plain(char c) {
 // The first byte at or after p that a string can't hold as it is: '"', '\\',
 // a control character or a non-ASCII byte (end if none). Most strings of a
 // log line end at their first such byte, found 16 bytes at a time.
-const char* skip_plain(const char* p, const char* end) {
+[[gnu::always_inline]] inline const char* skip_plain(const char* p, const char* end) {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');
   const __m128i backslash = _mm_set1_epi8('\\');
@@ -136,7 +137,7 @@ bool JsonFastReader::object(int depth, Value& out) {
 }
 
 // p_ is past the '['.
-bool JsonFastReader::array(int depth, Value& out) {
+__attribute__((noinline)) bool JsonFastReader::array(int depth, Value& out) {
   if (depth > kMaxJsonDepth) return false;
   const size_t start = builder_->open_array();
   skip_space();
@@ -160,7 +161,7 @@ bool JsonFastReader::array(int depth, Value& out) {
 }
 
 // A value inside a container of the given depth, into its slot.
-bool JsonFastReader::value(int depth, JsonRecordBuilder::Slot slot) {
+inline bool JsonFastReader::value(int depth, JsonRecordBuilder::Slot slot) {
   if (p_ == end_) return false;
   Value nested;
   switch (*p_) {
@@ -196,7 +197,7 @@ bool JsonFastReader::literal(std::string_view word) {
 
 // p_ is past the opening quote. `out` views the text itself unless the string
 // has escapes; then it views unescaped_, valid until the next string.
-bool JsonFastReader::string(std::string_view& out) {
+inline bool JsonFastReader::string(std::string_view& out) {
   const char* start = p_;
   const char* stop = skip_plain(p_, end_);
   if (stop != end_ && *stop == '"') {  // most strings: no escape, ASCII
@@ -234,7 +235,7 @@ bool JsonFastReader::string(std::string_view& out) {
 }
 
 // p_ is at a backslash: appends what the escape stands for and moves past it.
-bool JsonFastReader::escape() {
+__attribute__((noinline)) bool JsonFastReader::escape() {
   if (end_ - p_ < 2) return false;
   const char c = p_[1];
   p_ += 2;
@@ -270,7 +271,7 @@ bool JsonFastReader::escape() {
 
 // p_ is at a byte from 0x80: moves past one well-formed UTF-8 sequence
 // (RFC 3629: no overlong forms, no surrogates, nothing past U+10FFFF).
-bool JsonFastReader::utf8_sequence() {
+__attribute__((noinline)) bool JsonFastReader::utf8_sequence() {
   const auto* s = reinterpret_cast<const unsigned char*>(p_);
   const size_t left = static_cast<size_t>(end_ - p_);
   const unsigned char lead = s[0];
@@ -297,92 +298,73 @@ bool JsonFastReader::utf8_sequence() {
   return true;
 }
 
-bool JsonFastReader::number(Value& out) {
+// One pass over the number: its grammar checked and its digits gathered
+// into a mantissa (and a power of ten) at once.
+inline bool JsonFastReader::number(Value& out) {
   const char* start = p_;
   const bool negative = *p_ == '-';
   if (negative) ++p_;
-  const char* digits = p_;
-  if (p_ == end_) return false;
+  if (p_ == end_ || !is_digit(*p_)) return false;
+  const char* first_digit = p_;
+  uint64_t mantissa = 0;  // wraps past 19 digits; then unused
   if (*p_ == '0') {
-    ++p_;
-  } else if (is_digit(*p_)) {
-    while (p_ < end_ && is_digit(*p_)) ++p_;
+    ++p_;  // a leading zero stands alone: "01" fails at the caller's next check
   } else {
-    return false;
+    while (p_ < end_ && is_digit(*p_)) mantissa = mantissa * 10 + static_cast<uint64_t>(*p_++ - '0');
   }
-  const char* digits_end = p_;
+  ptrdiff_t digits = p_ - first_digit;
+  int exponent = 0;
   bool integer = true;
-  auto more_digits = [this] {
-    const char* from = p_;
-    while (p_ < end_ && is_digit(*p_)) ++p_;
-    return p_ != from;
-  };
   if (p_ < end_ && *p_ == '.') {
     integer = false;
-    ++p_;
-    if (!more_digits()) return false;
+    const char* from = ++p_;
+    while (p_ < end_ && is_digit(*p_)) mantissa = mantissa * 10 + static_cast<uint64_t>(*p_++ - '0');
+    if (p_ == from) return false;
+    digits += p_ - from;
+    exponent = -static_cast<int>(std::min<ptrdiff_t>(p_ - from, 100000));
   }
   if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
     integer = false;
     ++p_;
+    const bool minus = p_ < end_ && *p_ == '-';
     if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-    if (!more_digits()) return false;
+    const char* from = p_;
+    int e = 0;
+    for (; p_ < end_ && is_digit(*p_); ++p_)
+      if (e < 100000) e = e * 10 + (*p_ - '0');
+    if (p_ == from) return false;
+    exponent += minus ? -e : e;
   }
   if (integer) {
     // 18 digits always fit int64; longer ones and "-0" are simdjson's.
-    const size_t n = static_cast<size_t>(digits_end - digits);
-    if (n > 18 || (negative && *digits == '0')) return false;
-    int64_t v = 0;
-    for (const char* d = digits; d < digits_end; ++d) v = v * 10 + (*d - '0');
+    if (digits > 18 || (negative && *first_digit == '0')) return false;
+    const auto v = static_cast<int64_t>(mantissa);
     out = Value::integer(negative ? -v : v);
     return true;
   }
-  if (clinger(start, out)) return true;
-  // libstdc++'s from_chars rounds correctly (json_format.cpp reads
-  // simdjson's doubles with it too); out of double's range (either way) is
-  // simdjson's to judge.
+  // Clinger's fast path: when the digits make an integer below 2^53 and the
+  // power of ten is within 10^±22, both are exact doubles and one
+  // multiplication or division rounds correctly: the double from_chars
+  // gives. Most numbers in logs (latencies, sizes, ratios) are such.
+  static constexpr double kPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+  if (digits <= 19 && mantissa <= (uint64_t{1} << 53) && exponent >= -22 && exponent <= 22) {
+    double d = static_cast<double>(mantissa);
+    d = exponent < 0 ? d / kPowers[-exponent] : d * kPowers[exponent];
+    out = Value::real(negative ? -d : d);
+    return true;
+  }
+  return correctly_rounded(start, out);
+}
+
+// libstdc++'s from_chars rounds correctly (json_format.cpp reads simdjson's
+// doubles with it too); out of double's range (either way) is simdjson's to
+// judge. Kept out of line: few numbers of a log need it.
+__attribute__((noinline)) bool JsonFastReader::correctly_rounded(const char* start, Value& out) const {
   double d = 0;
   const auto [end, error] = std::from_chars(start, p_, d);
   if (error != std::errc{} || end != p_ || !std::isfinite(d)) return false;
   out = Value::real(d);
-  return true;
-}
-
-// Clinger's fast path for the number from `start` to p_ (checked for JSON's
-// grammar): when its digits make an integer below 2^53 and its power of ten
-// is within 10^±22, both are exact doubles and one multiplication or
-// division rounds the quotient correctly: the double from_chars gives. Most
-// numbers in logs (latencies, sizes, ratios) are such.
-bool JsonFastReader::clinger(const char* start, Value& out) const {
-  static constexpr double kPowers[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                       1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-  const char* p = start;
-  const bool negative = *p == '-';
-  if (negative) ++p;
-  uint64_t mantissa = 0;
-  int digits = 0;
-  int exponent = 0;
-  for (; p < p_ && is_digit(*p); ++p, ++digits) mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
-  if (p < p_ && *p == '.') {
-    for (++p; p < p_ && is_digit(*p); ++p, ++digits, --exponent)
-      mantissa = mantissa * 10 + static_cast<uint64_t>(*p - '0');
-  }
-  if (digits > 19) return false;  // the mantissa may have wrapped
-  if (p < p_) {                    // an exponent: [eE][+-]?digits
-    ++p;
-    const bool minus = *p == '-';
-    if (*p == '+' || *p == '-') ++p;
-    int e = 0;
-    for (; p < p_; ++p) {
-      if (e > 1000) return false;
-      e = e * 10 + (*p - '0');
-    }
-    exponent += minus ? -e : e;
-  }
-  if (mantissa > (uint64_t{1} << 53) || exponent < -22 || exponent > 22) return false;
-  double d = static_cast<double>(mantissa);
-  d = exponent < 0 ? d / kPowers[-exponent] : d * kPowers[exponent];
-  out = Value::real(negative ? -d : d);
   return true;
 }
 

@@ -31,12 +31,14 @@ class JsonFastReader {
  private:
   bool object(int depth, Value& out);
   bool array(int depth, Value& out);
-  bool value(int depth, JsonRecordBuilder::Slot slot);
-  bool string(std::string_view& out);
+  // The per-field steps are inlined into object() and array(): as calls
+  // they were a sixth of the null pipeline's instructions.
+  [[gnu::always_inline]] bool value(int depth, JsonRecordBuilder::Slot slot);
+  [[gnu::always_inline]] bool string(std::string_view& out);
   bool escape();
   bool utf8_sequence();
-  bool number(Value& out);
-  bool clinger(const char* start, Value& out) const;
+  [[gnu::always_inline]] bool number(Value& out);
+  bool correctly_rounded(const char* start, Value& out) const;
   bool literal(std::string_view word);
   // JSON's whitespace; most lines have none between tokens, so the loop
   // mostly ends at its first compare.

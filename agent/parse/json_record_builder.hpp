@@ -101,7 +101,7 @@ class JsonRecordBuilder {
     return top_.key(text, top_position_, *arena_);
   }
   // A string value; depth is that of the object or array holding it.
-  Value string(std::string_view text, int depth) {
+  [[gnu::always_inline]] Value string(std::string_view text, int depth) {
     return Value::string(depth == 1 ? top_.value(text, top_position_, *arena_) : arena_->copy(text));
   }
   void add_member(std::string_view key, const Value& value) { members_.push_back({key, value}); }

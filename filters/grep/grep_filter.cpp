@@ -5,6 +5,7 @@
 #include <cctype>
 
 #include "agent/metrics.hpp"
+#include "filters/common/keep_events.hpp"
 #include "filters/common/rule_syntax.hpp"
 
 namespace sluice {
@@ -31,17 +32,7 @@ class GrepFilter final : public Filter {
 
   void filter(Chunk& chunk) override {
     if (rules_.empty()) return;
-    // Keeps the order of what stays, moving events (and their metadata) in place.
-    bool with_metadata = !chunk.metadata.empty();
-    size_t kept = 0;
-    for (size_t i = 0; i < chunk.events.size(); ++i) {
-      if (!keep(chunk.events[i].record)) continue;
-      if (with_metadata) chunk.metadata[kept] = chunk.metadata[i];
-      chunk.events[kept++] = chunk.events[i];
-    }
-    size_t dropped = chunk.events.size() - kept;
-    chunk.events.resize(kept);
-    if (with_metadata) chunk.metadata.resize(kept);
+    size_t dropped = keep_events(chunk, [this](const Event& e) { return keep(e.record); });
     if (dropped > 0 && dropped_ != nullptr) dropped_->add(dropped);
   }
 

@@ -17,6 +17,7 @@
 #include "agent/asio.hpp"
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
+#include "filters/common/keep_events.hpp"
 #include "filters/throttle/throttle_window.hpp"
 
 namespace sluice {
@@ -48,16 +49,7 @@ class ThrottleFilter final : public Filter {
   }
 
   void filter(Chunk& chunk) override {
-    bool with_metadata = !chunk.metadata.empty();
-    size_t kept = 0;
-    for (size_t i = 0; i < chunk.events.size(); ++i) {
-      if (!window_.admit()) continue;
-      if (with_metadata) chunk.metadata[kept] = chunk.metadata[i];
-      chunk.events[kept++] = chunk.events[i];
-    }
-    size_t dropped = chunk.events.size() - kept;
-    chunk.events.resize(kept);
-    if (with_metadata) chunk.metadata.resize(kept);
+    size_t dropped = keep_events(chunk, [this](const Event&) { return window_.admit(); });
     if (dropped > 0 && dropped_ != nullptr) dropped_->add(dropped);
   }
 

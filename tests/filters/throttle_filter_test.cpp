@@ -124,3 +124,21 @@ TEST_CASE("throttle: a classic Fluent Bit [FILTER] section loads", "[filters][th
   CHECK(cfg.filters[0].get_int("window") == 300);
   CHECK(cfg.filters[0].get_bool("print_status"));
 }
+
+TEST_CASE("throttle: records that pass keep their metadata", "[filters][throttle]") {
+  Harness h("rate: 1\nwindow: 2\ninterval: 1h");
+  Chunk chunk("app");
+  auto json = make_json_format();
+  for (int i = 0; i < 4; ++i) {
+    Value record, meta;
+    REQUIRE(json->parse(R"({"n":)" + std::to_string(i) + "}", chunk.arena, record));
+    REQUIRE(json->parse(R"({"m":)" + std::to_string(i * 10) + "}", chunk.arena, meta));
+    chunk.events.push_back(Event{i, record});
+    chunk.metadata.push_back(meta);
+  }
+  h.filter->filter(chunk);
+  REQUIRE(chunk.events.size() == 2);
+  REQUIRE(chunk.metadata.size() == 2);
+  CHECK(json::to_string(chunk.events[1].record) == R"({"n":1})");
+  CHECK(json::to_string(chunk.metadata[1]) == R"({"m":10})");
+}

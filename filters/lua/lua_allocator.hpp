@@ -11,7 +11,7 @@
 // memory is not kept. (A slab is an aligned 64 KB block, which glibc maps
 // and unmaps on its own each time: the collector empties and refills a few
 // slabs every cycle, and without spares that was a mmap, page faults and a
-// munmap with a TLB shootdown each, 5% of a Lua pipeline's CPU.)
+// munmap with a TLB shootdown each: 8% of the trace aggregator pipeline's CPU.)
 //
 // Blocks are found by address, not by the size LuaJIT passes with them: the
 // slab a block belongs to (if any) is looked up in a set of slab addresses,

@@ -13,6 +13,11 @@ class FilterContext {
   // Sends a chunk made by this filter (a timer flush, a shutdown flush) on to
   // the filters after this one and then to the outputs.
   virtual void emit(ChunkPtr chunk) = 0;
+  // Sends a chunk made by this filter under its own tag through the whole
+  // pipeline, from the first filter on, skipping this filter (Fluent Bit's
+  // emitter, for rewrite_tag). Where there is no pipeline (a processor chain,
+  // a test), it is emit().
+  virtual void reemit(ChunkPtr chunk) { emit(std::move(chunk)); }
   virtual Metrics& metrics() = 0;
   virtual const std::string& instance() const = 0;
   // Its own log_level (log::level_number; -1: the service's). The core

@@ -62,10 +62,28 @@ void Pipeline::submit(ChunkPtr chunk, size_t first_filter) {
   filter_and_deliver(std::move(chunk), first_filter);
 }
 
-void Pipeline::filter_and_deliver(ChunkPtr chunk, size_t first_filter) {
+void Pipeline::resubmit(ChunkPtr chunk, size_t from) {
+  if (chunk->events.empty()) return;
+  chunk->routes = nullptr;  // a new tag: the input's conditional routes no longer apply
+  chunk->route_mask = 0;
+  if (reemit_depth_ >= kMaxReemitDepth) {
+    if (!reemit_loop_logged_) {
+      log::error("records re-emitted {} times in a row (tag '{}'): two rewrite_tag filters send them back and "
+                 "forth; they go to the outputs matching their tag without filters",
+                 kMaxReemitDepth, chunk->tag);
+      reemit_loop_logged_ = true;
+    }
+    return filter_and_deliver(std::move(chunk), filters_.size());
+  }
+  ++reemit_depth_;
+  filter_and_deliver(std::move(chunk), 0, from);
+  --reemit_depth_;
+}
+
+void Pipeline::filter_and_deliver(ChunkPtr chunk, size_t first_filter, size_t skip_filter) {
   Route& r = route(chunk->tag);
   for (size_t i : r.filters) {
-    if (i < first_filter) continue;
+    if (i < first_filter || i == skip_filter) continue;
     log::Scope scope(filters_[i].log_level);
     filters_[i].filter->filter(*chunk);
     if (chunk->events.empty()) return;

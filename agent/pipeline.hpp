@@ -33,6 +33,13 @@ class Pipeline {
   // input's tag. Outputs with processors get their own copy, run through
   // them. A chunk left empty by filters is released (acknowledged).
   void submit(ChunkPtr chunk, size_t first_filter = 0);
+  // A filter's chunk under a new tag, from the first filter on, without the
+  // filter at `from` (rewrite_tag: a record it re-emits doesn't meet it
+  // again). Re-emitted chunks that re-emit in turn nest; past kMaxReemitDepth
+  // (two filters sending records back and forth) the chunk goes to its
+  // outputs without filters, with an error logged, rather than loop.
+  void resubmit(ChunkPtr chunk, size_t from);
+  static constexpr int kMaxReemitDepth = 8;
   // Queues a chunk for one output: what an output's processors hand on.
   void enqueue_to(OutputRunner* output, ChunkPtr chunk);
   // True while the memory budget or a blocking output buffer is full, or an
@@ -66,7 +73,7 @@ class Pipeline {
   };
   const std::vector<OutputRunner*>& targets(const ConditionalRoutes& routes, uint64_t mask);
   void split_by_routes(ChunkPtr chunk);
-  void filter_and_deliver(ChunkPtr chunk, size_t first_filter);
+  void filter_and_deliver(ChunkPtr chunk, size_t first_filter, size_t skip_filter = SIZE_MAX);
   void deliver(ChunkPtr chunk, const std::vector<OutputRunner*>& outputs);
 
   std::vector<FilterSlot> filters_;
@@ -76,6 +83,8 @@ class Pipeline {
   uint64_t mem_limit_;
   std::atomic<int64_t> budget_{0};
   bool paused_ = false;
+  int reemit_depth_ = 0;
+  bool reemit_loop_logged_ = false;
   bool pause_logged_ = false;  // the current pause was logged, so its resume is too
   std::chrono::steady_clock::time_point last_pause_log_{};
   uint64_t pauses_not_logged_ = 0;

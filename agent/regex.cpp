@@ -126,4 +126,18 @@ bool Regex::match_spans(std::string_view text, std::vector<std::pair<size_t, siz
   return true;
 }
 
+bool Regex::numbered_captures(std::string_view text, std::vector<std::string_view>& groups) const {
+  pcre2_match_data* md = thread_match_data(impl_->code);
+  int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(text.data()), text.size(), 0, 0, md, nullptr);
+  if (rc < 0) return false;
+  PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+  uint32_t pairs = pcre2_get_ovector_count(md);
+  groups.clear();
+  for (uint32_t g = 0; g < pairs && g < static_cast<uint32_t>(rc); ++g) {
+    if (ov[2 * g] == PCRE2_UNSET) groups.emplace_back();
+    else groups.push_back(text.substr(ov[2 * g], ov[2 * g + 1] - ov[2 * g]));
+  }
+  return true;
+}
+
 }  // namespace sluice

@@ -35,6 +35,10 @@ class Regex {
     }
     return true;
   }
+  // Matches text and fills groups with the numbered captures: [0] the whole
+  // match, [n] group n (empty when it didn't participate). Returns false if
+  // there is no match. The views point into text.
+  bool numbered_captures(std::string_view text, std::vector<std::string_view>& groups) const;
   const std::string& pattern() const { return pattern_; }
 
  private:

@@ -115,6 +115,7 @@ struct Service::Impl {
     void emit(ChunkPtr chunk) override {
       if (!chunk->events.empty()) svc_.pipeline->submit(std::move(chunk), index_ + 1);
     }
+    void reemit(ChunkPtr chunk) override { svc_.pipeline->resubmit(std::move(chunk), index_); }
     Metrics& metrics() override { return svc_.metrics; }
     const std::string& instance() const override { return instance_; }
     int log_level() const override;

@@ -8,6 +8,7 @@
 #include "filters/nest/nest_filter.hpp"
 #include "filters/parser/parser_filter.hpp"
 #include "filters/record_modifier/record_modifier_filter.hpp"
+#include "filters/rewrite_tag/rewrite_tag_filter.hpp"
 #include "filters/throttle/throttle_filter.hpp"
 
 namespace sluice {
@@ -22,6 +23,7 @@ const std::vector<FilterPlugin>& filter_plugins() {
       {"record_modifier", record_modifier_filter_schema, make_record_modifier_filter},
       {"nest", nest_filter_schema, make_nest_filter},
       {"throttle", throttle_filter_schema, make_throttle_filter},
+      {"rewrite_tag", rewrite_tag_filter_schema, make_rewrite_tag_filter},
   };
   return plugins;
 }

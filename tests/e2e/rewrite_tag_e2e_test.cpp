@@ -19,36 +19,38 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Runs sluice on p.yaml with in.txt as its stdin; returns its exit status.
-std::optional<int> run(TempDir& dir, Process*& out, std::unique_ptr<Process>& holder) {
-  write_file(dir.file("run.sh"), "#!/bin/sh\nexec \"$1\" -c \"$2\" < \"$3\"\n");
-  holder = std::make_unique<Process>(
-      std::vector<std::string>{"/bin/sh", dir.file("run.sh"), SLUICE_BINARY, dir.file("p.yaml"), dir.file("in.txt")});
-  out = holder.get();
-  return holder->wait(30s);
-}
+// sluice with in.txt as its stdin (tag `tag`), these filters after a JSON
+// parser, and a file output per tag into dir; returns once it exited.
+struct Run {
+  Run(TempDir& dir, const std::string& input, const std::string& tag, const std::string& filters) {
+    write_file(dir.file("in.txt"), input);
+    write_file(dir.file("p.yaml"),
+               "service:\n  log_level: warn\npipeline:\n  inputs:\n    - name: stdin\n      tag: " + tag +
+                   "\n  filters:\n    - name: parser\n      match: '*'\n      key_name: log\n      parser: json\n" +
+                   filters + "  outputs:\n    - name: file\n      match: '*'\n      path: " + dir.path() +
+                   "\n      format: plain\n");
+    write_file(dir.file("run.sh"), "#!/bin/sh\nexec \"$1\" -c \"$2\" < \"$3\"\n");
+    process = std::make_unique<Process>(
+        std::vector<std::string>{"/bin/sh", dir.file("run.sh"), SLUICE_BINARY, dir.file("p.yaml"), dir.file("in.txt")});
+    status = process->wait(30s);
+  }
+  std::unique_ptr<Process> process;
+  std::optional<int> status;
+};
 
 }  // namespace
 
 TEST_CASE("rewrite_tag: copies start the pipeline over under their new tag", "[e2e][rewrite_tag]") {
   TempDir dir;
-  write_file(dir.file("in.txt"),
-             "{\"level\":\"info\",\"n\":1}\n{\"level\":\"error\",\"n\":2}\n{\"level\":\"info\",\"user\":\"admin\",\"n\":3}\n");
-  write_file(dir.file("p.yaml"),
-             "service:\n  log_level: warn\npipeline:\n  inputs:\n    - name: stdin\n      tag: app\n"
-             "  filters:\n"
-             "    - name: parser\n      match: '*'\n      key_name: log\n      parser: json\n"
-             // Before rewrite_tag in the chain: only a copy, starting over, meets it.
-             "    - name: modify\n      match: 'alert.*'\n      set: alerted yes\n"
-             "    - name: rewrite_tag\n      match: '*'\n      rule:\n"
-             "        - $level ^(error)$ alert.$1 false\n        - $user ^admin$ audit true\n"
-             "    - name: modify\n      match: audit\n      set: audited yes\n"
-             "  outputs:\n    - name: file\n      match: '*'\n      path: " + dir.path() + "\n      format: plain\n");
-  Process* p = nullptr;
-  std::unique_ptr<Process> holder;
-  auto status = run(dir, p, holder);
-  INFO(p->err());
-  REQUIRE(status == 0);
+  Run run(dir, "{\"level\":\"info\",\"n\":1}\n{\"level\":\"error\",\"n\":2}\n{\"level\":\"info\",\"user\":\"admin\",\"n\":3}\n",
+          "app",
+          // Before rewrite_tag in the chain: only a copy, starting over, meets it.
+          "    - name: modify\n      match: 'alert.*'\n      set: alerted yes\n"
+          "    - name: rewrite_tag\n      match: '*'\n      rule:\n"
+          "        - $level ^(error)$ alert.$1 false\n        - $user ^admin$ audit true\n"
+          "    - name: modify\n      match: audit\n      set: audited yes\n");
+  INFO(run.process->err());
+  REQUIRE(run.status == 0);
   CHECK(read_lines(dir.file("app")) ==
         std::vector<std::string>{R"({"level":"info","n":1})", R"({"level":"info","user":"admin","n":3})"});
   CHECK(read_lines(dir.file("alert.error")) == std::vector<std::string>{R"({"level":"error","n":2,"alerted":"yes"})"});
@@ -61,20 +63,12 @@ TEST_CASE("rewrite_tag: two filters sending records back and forth stop, every r
   TempDir dir;
   std::string in;
   for (int i = 0; i < 10; ++i) in += "{\"n\":" + std::to_string(i) + "}\n";
-  write_file(dir.file("in.txt"), in);
-  write_file(dir.file("p.yaml"),
-             "service:\n  log_level: warn\npipeline:\n  inputs:\n    - name: stdin\n      tag: a\n"
-             "  filters:\n"
-             "    - name: parser\n      match: '*'\n      key_name: log\n      parser: json\n"
-             "    - name: rewrite_tag\n      match: a\n      rule: $n . b false\n"
-             "    - name: rewrite_tag\n      match: b\n      rule: $n . a false\n"
-             "  outputs:\n    - name: file\n      match: '*'\n      path: " + dir.path() + "\n      format: plain\n");
-  Process* p = nullptr;
-  std::unique_ptr<Process> holder;
-  auto status = run(dir, p, holder);
-  INFO(p->err());
-  REQUIRE(status == 0);
-  CHECK(p->err().find("re-emitted 8 times in a row") != std::string::npos);
+  Run run(dir, in, "a",
+          "    - name: rewrite_tag\n      match: a\n      rule: $n . b false\n"
+          "    - name: rewrite_tag\n      match: b\n      rule: $n . a false\n");
+  INFO(run.process->err());
+  REQUIRE(run.status == 0);
+  CHECK(run.process->err().find("re-emitted 8 times in a row") != std::string::npos);
   size_t delivered = 0;
   for (const char* tag : {"a", "b"})
     if (std::filesystem::exists(dir.file(tag))) delivered += read_lines(dir.file(tag)).size();

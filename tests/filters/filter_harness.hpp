@@ -15,6 +15,7 @@
 #include "agent/json_writer.hpp"
 #include "agent/metrics.hpp"
 #include "agent/parse/json_format.hpp"
+#include "tests/support/process.hpp"
 
 namespace sluice::testing {
 
@@ -70,6 +71,20 @@ inline std::string config_error(const config::PluginSchema& schema, FilterFactor
     return e.what();
   }
   return "no error";
+}
+
+// A Fluent Bit classic file with a dummy input, this [FILTER] section's
+// lines (after Name and Match) and a null output, loaded as sluice loads it:
+// the filter's configuration.
+inline config::ComponentConfig classic_filter(std::string_view name, std::string_view lines) {
+  test::TempDir dir;
+  test::write_file(dir.file("fluent-bit.conf"),
+                   "[INPUT]\n    Name dummy\n    Tag app\n[FILTER]\n    Name " + std::string(name) +
+                       "\n    Match *\n" + std::string(lines) + "[OUTPUT]\n    Name null\n    Match *\n");
+  config::PipelineConfig cfg = config::load_file(dir.file("fluent-bit.conf"));
+  REQUIRE(cfg.filters.size() == 1);
+  CHECK(cfg.filters[0].plugin() == name);
+  return cfg.filters[0];
 }
 
 }  // namespace sluice::testing

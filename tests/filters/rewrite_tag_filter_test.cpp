@@ -7,10 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/config/yaml_loader.hpp"
 #include "filters/rewrite_tag/rewrite_tag_filter.hpp"
 #include "tests/filters/filter_harness.hpp"
-#include "tests/support/process.hpp"
 
 using namespace sluice;
 
@@ -128,17 +126,11 @@ TEST_CASE("rewrite_tag: configuration errors name the rule", "[filters][rewrite_
 
 TEST_CASE("rewrite_tag: a classic Fluent Bit [FILTER] section loads, emitter keys included",
           "[filters][rewrite_tag][classic]") {
-  test::TempDir dir;
-  test::write_file(dir.file("fluent-bit.conf"),
-                   "[INPUT]\n    Name dummy\n    Tag app\n"
-                   "[FILTER]\n    Name                  rewrite_tag\n    Match                 app\n"
-                   "    Rule                  $log ^(WARN|ERROR) alert.$TAG false\n"
-                   "    Rule                  $level ^debug$ debug.$TAG true\n"
-                   "    Emitter_Name          re_emitted\n    Emitter_Storage.type  filesystem\n"
-                   "    Emitter_Mem_Buf_Limit 10M\n"
-                   "[OUTPUT]\n    Name null\n    Match *\n");
-  config::PipelineConfig cfg = config::load_file(dir.file("fluent-bit.conf"));
-  REQUIRE(cfg.filters.size() == 1);
-  CHECK(cfg.filters[0].plugin() == "rewrite_tag");
-  CHECK(cfg.filters[0].get_list("rule").size() == 2);
+  config::ComponentConfig cfg = testing::classic_filter(
+      "rewrite_tag",
+      "    Rule                  $log ^(WARN|ERROR) alert.$TAG false\n"
+      "    Rule                  $level ^debug$ debug.$TAG true\n"
+      "    Emitter_Name          re_emitted\n    Emitter_Storage.type  filesystem\n"
+      "    Emitter_Mem_Buf_Limit 10M\n");
+  CHECK(cfg.get_list("rule").size() == 2);
 }

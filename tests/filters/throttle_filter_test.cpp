@@ -6,11 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/config/yaml_loader.hpp"
 #include "filters/throttle/throttle_filter.hpp"
 #include "filters/throttle/throttle_window.hpp"
 #include "tests/filters/filter_harness.hpp"
-#include "tests/support/process.hpp"
 
 using namespace sluice;
 
@@ -111,18 +109,11 @@ TEST_CASE("throttle: defaults and bad settings", "[filters][throttle]") {
 }
 
 TEST_CASE("throttle: a classic Fluent Bit [FILTER] section loads", "[filters][throttle][classic]") {
-  test::TempDir dir;
-  test::write_file(dir.file("fluent-bit.conf"),
-                   "[INPUT]\n    Name dummy\n    Tag app\n"
-                   "[FILTER]\n    Name         throttle\n    Match        *\n    Rate         1000\n"
-                   "    Window       300\n    Interval     1s\n    Print_Status true\n"
-                   "[OUTPUT]\n    Name null\n    Match *\n");
-  config::PipelineConfig cfg = config::load_file(dir.file("fluent-bit.conf"));
-  REQUIRE(cfg.filters.size() == 1);
-  CHECK(cfg.filters[0].plugin() == "throttle");
-  CHECK(cfg.filters[0].get_double("rate") == 1000);
-  CHECK(cfg.filters[0].get_int("window") == 300);
-  CHECK(cfg.filters[0].get_bool("print_status"));
+  config::ComponentConfig cfg = testing::classic_filter(
+      "throttle", "    Rate         1000\n    Window       300\n    Interval     1s\n    Print_Status true\n");
+  CHECK(cfg.get_double("rate") == 1000);
+  CHECK(cfg.get_int("window") == 300);
+  CHECK(cfg.get_bool("print_status"));
 }
 
 TEST_CASE("throttle: records that pass keep their metadata", "[filters][throttle]") {

@@ -180,12 +180,15 @@ class RewriteTagFilter final : public Filter {
     if (removed > 0 && dropped_ != nullptr) dropped_->add(removed);
     if (emitted > 0 && emitted_ != nullptr) emitted_->add(emitted);
     // After the chunk's own events are settled: the re-emitted chunks run
-    // through the pipeline now, before this chunk goes on.
-    for (auto& c : out_) {
+    // through the pipeline now, before this chunk goes on. That may call
+    // this filter again (two rewrite_tag filters sending records back and
+    // forth), so they leave out_ first.
+    std::vector<ChunkPtr> pending;
+    pending.swap(out_);
+    for (auto& c : pending) {
       if (!c->metadata.empty()) c->metadata.resize(c->events.size());
       if (ctx_ != nullptr) ctx_->reemit(std::move(c));
     }
-    out_.clear();
   }
 
  private:

@@ -4,6 +4,7 @@
 // the original; copies carry the chunk's acknowledgements and metadata;
 // configuration errors name the rule. (The copies' trip through the whole
 // pipeline is tests/e2e/rewrite_tag_e2e_test.cpp's.)
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,45 @@ TEST_CASE("rewrite_tag: copies carry the chunk's acknowledgements and metadata, 
   CHECK(h.ctx.emitted[1]->tag == "to.b");
   h.ctx.emitted.clear();
   CHECK(sink.acks == 1);
+}
+
+TEST_CASE("rewrite_tag: a re-emitted chunk may come back to the filter while it re-emits", "[filters][rewrite_tag]") {
+  // A pipeline where another rewrite_tag sends the copies straight back:
+  // reemit() runs this same filter again, three levels deep.
+  struct Bouncing : testing::FakeFilterContext {
+    Bouncing() : FakeFilterContext("rewrite_tag.0") {}
+    void reemit(ChunkPtr chunk) override {
+      if (depth < 3) {
+        ++depth;
+        chunk->tag = "app";
+        filter->filter(*chunk);
+        --depth;
+      }
+      if (!chunk->events.empty()) emitted.push_back(std::move(chunk));
+    }
+    Filter* filter = nullptr;
+    int depth = 0;
+  };
+  auto filter = make_rewrite_tag_filter(
+      config::load_component(rewrite_tag_filter_schema(), "filter", "rule: $n . copy.$n false"), BuildContext{});
+  Bouncing ctx;
+  ctx.filter = filter.get();
+  filter->start(ctx);
+  Chunk chunk("app");
+  auto json = make_json_format();
+  for (int i = 0; i < 3; ++i) {
+    Value v;
+    REQUIRE(json->parse("{\"n\":" + std::to_string(i) + "}", chunk.arena, v));
+    chunk.events.push_back(Event{i, v});
+  }
+  filter->filter(chunk);
+  CHECK(chunk.events.empty());
+  // Each record bounced three times and came out once, under its own tag, at the deepest level.
+  std::vector<std::string> out;
+  for (const auto& c : ctx.emitted)
+    for (const auto& e : c->events) out.push_back(c->tag + ": " + json::to_string(e.record));
+  std::sort(out.begin(), out.end());
+  CHECK(out == std::vector<std::string>{R"(copy.0: {"n":0})", R"(copy.1: {"n":1})", R"(copy.2: {"n":2})"});
 }
 
 TEST_CASE("rewrite_tag: configuration errors name the rule", "[filters][rewrite_tag]") {

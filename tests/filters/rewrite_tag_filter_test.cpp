@@ -162,6 +162,14 @@ TEST_CASE("rewrite_tag: configuration errors name the rule", "[filters][rewrite_
   CHECK(config_error("rule: $a ^x$ new.$ false").find("no error") != std::string::npos);  // a trailing $ is text
   CHECK(config_error("rule: $a ^x$ t.$b['c' false").find("without its ']'") != std::string::npos);
   CHECK(config_error("rule: '$a \"^x y$\" t true'") == "no error");  // a quoted regex may hold a blank
+  // Odd new tags: each is an error naming the rule, or a template; none may crash.
+  for (const char* tag : {"$", "$$", "$$$", "$TAG[", "$TAG[]", "$TAG[1", "$TAG[99999]", "$[", "$a[", "$a['",
+                          "$a[']", "$a['b']x", "$9$0", "$.", "a.$", "$TAG$TAG", "$a[0][1]", "$TAG[1][2]"}) {
+    std::string yaml = std::string("rule: \"$a x ") + tag + " true\"";
+    INFO(yaml);
+    std::string error = config_error(yaml);
+    CHECK((error == "no error" || error.find("rule") != std::string::npos));
+  }
 }
 
 TEST_CASE("rewrite_tag: a classic Fluent Bit [FILTER] section loads, emitter keys included",

@@ -16,7 +16,6 @@
 // separate emitter buffer: the records share the pipeline's).
 #include "filters/rewrite_tag/rewrite_tag_filter.hpp"
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +24,7 @@
 #include "agent/metrics.hpp"
 #include "agent/record.hpp"
 #include "agent/record_accessor.hpp"
+#include "agent/record_template.hpp"
 #include "agent/regex.hpp"
 #include "filters/common/keep_events.hpp"
 #include "filters/common/rule_syntax.hpp"
@@ -33,109 +33,10 @@ namespace sluice {
 
 namespace {
 
-// NEW_TAG, compiled: literal text and placeholders.
-class TagTemplate {
- public:
-  static TagTemplate compile(const config::ComponentConfig& cfg, std::string_view text) {
-    TagTemplate t;
-    std::string literal;
-    auto flush = [&] {
-      if (!literal.empty()) t.parts_.push_back({Part::Literal, std::move(literal), 0, std::nullopt});
-      literal.clear();
-    };
-    size_t i = 0;
-    while (i < text.size()) {
-      if (text[i] != '$' || i + 1 >= text.size()) {
-        literal.push_back(text[i++]);
-        continue;
-      }
-      flush();
-      std::string_view rest = text.substr(i + 1);
-      if (rest[0] >= '0' && rest[0] <= '9') {
-        t.parts_.push_back({Part::Capture, {}, static_cast<size_t>(rest[0] - '0'), std::nullopt});
-        i += 2;
-        continue;
-      }
-      size_t name_end = 0;
-      while (name_end < rest.size() && rest[name_end] != '.' && rest[name_end] != '$' && rest[name_end] != '[')
-        ++name_end;
-      size_t end = name_end;  // past the brackets after the name
-      while (end < rest.size() && rest[end] == '[') {
-        size_t close = rest.find(']', end);
-        if (close == std::string_view::npos)
-          cfg.fail("rule", "the new tag '" + std::string(text) + "' has a '[' without its ']'");
-        end = close + 1;
-      }
-      std::string_view name = rest.substr(0, name_end);
-      std::string_view brackets = rest.substr(name_end, end - name_end);
-      if (name.empty()) cfg.fail("rule", "the new tag '" + std::string(text) + "' has a '$' without a name after it");
-      if (name == "TAG") {
-        if (brackets.empty()) {
-          t.parts_.push_back({Part::Tag, {}, 0, std::nullopt});
-        } else {
-          size_t n = 0;
-          std::string_view digits = brackets.substr(1, brackets.size() - 2);
-          if (brackets.find(']') != brackets.size() - 1 || digits.empty() ||
-              digits.find_first_not_of("0123456789") != std::string_view::npos || digits.size() > 3)
-            cfg.fail("rule", "in the new tag '" + std::string(text) + "', $TAG[n] needs a number n, e.g. $TAG[1]");
-          for (char c : digits) n = n * 10 + static_cast<size_t>(c - '0');
-          t.parts_.push_back({Part::TagPart, {}, n, std::nullopt});
-        }
-      } else {
-        std::string accessor = "$" + std::string(name) + std::string(brackets);
-        t.parts_.push_back({Part::Field, {}, 0, rule_syntax::compile_accessor(cfg, "rule", accessor)});
-      }
-      i += 1 + end;
-    }
-    flush();
-    return t;
-  }
-
-  // The tag for this record. A missing key, a tag part or capture that
-  // doesn't exist, or a map, array or null value adds nothing.
-  void render(const Value& record, std::string_view tag, const std::vector<std::string_view>& captures,
-              std::string& out) const {
-    out.clear();
-    for (const Part& p : parts_) {
-      switch (p.kind) {
-        case Part::Literal: out += p.literal; break;
-        case Part::Tag: out += tag; break;
-        case Part::TagPart: out += tag_part(tag, p.index); break;
-        case Part::Capture:
-          if (p.index < captures.size()) out += captures[p.index];
-          break;
-        case Part::Field: {
-          char buf[32];
-          std::string_view text;
-          if (rule_syntax::value_text(p.field->get(record), buf, text)) out += text;
-          break;
-        }
-      }
-    }
-  }
-
- private:
-  struct Part {
-    enum Kind { Literal, Tag, TagPart, Capture, Field } kind;
-    std::string literal;
-    size_t index;
-    std::optional<RecordAccessor> field;
-  };
-  static std::string_view tag_part(std::string_view tag, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
-      size_t dot = tag.find('.');
-      if (dot == std::string_view::npos) return {};
-      tag.remove_prefix(dot + 1);
-    }
-    return tag.substr(0, tag.find('.'));
-  }
-  std::vector<Part> parts_;
-};
-
 struct RewriteRule {
   RecordAccessor key;
   Regex regex;
-  TagTemplate tag;
+  RecordTemplate tag;  // NEW_TAG
   bool keep;
   std::string text;  // as written, for messages
 };
@@ -161,7 +62,8 @@ class RewriteTagFilter final : public Filter {
       const size_t i = index++;
       const RewriteRule* rule = first_match(e.record);
       if (rule == nullptr) return true;
-      rule->tag.render(e.record, chunk.tag, captures_, tag_);
+      tag_.clear();
+      rule->tag.render_present(e.record, chunk.tag, captures_, tag_);
       if (tag_.empty()) {
         if (uint64_t n = empty_tag_log_.hit())
           log::warn("filter rewrite_tag ({}): rule '{}' made an empty tag; the record stays as it is ({} so far)",
@@ -192,17 +94,13 @@ class RewriteTagFilter final : public Filter {
   }
 
  private:
+  // The first rule whose REGEX matches, its captures in captures_ (views of
+  // the record's string, or of number_text_ for a number).
   const RewriteRule* first_match(const Value& record) {
     for (const RewriteRule& rule : rules_) {
-      char buf[32];
       std::string_view text;
-      if (!rule_syntax::value_text(rule.key.get(record), buf, text)) continue;
-      if (rule.regex.numbered_captures(text, captures_)) {
-        // The captures view `text`, which may be buf: keep them in our own storage.
-        capture_text_.assign(captures_.begin(), captures_.end());
-        captures_.assign(capture_text_.begin(), capture_text_.end());
-        return &rule;
-      }
+      if (!rule_syntax::value_text(rule.key.get(record), number_text_, text)) continue;
+      if (rule.regex.numbered_captures(text, captures_)) return &rule;
     }
     return nullptr;
   }
@@ -225,7 +123,7 @@ class RewriteTagFilter final : public Filter {
   Counter* dropped_ = nullptr;
   std::vector<ChunkPtr> out_;                // re-emitted chunks of the chunk being filtered
   std::vector<std::string_view> captures_;   // scratch
-  std::vector<std::string> capture_text_;    // scratch: the captures' bytes
+  char number_text_[32];                     // scratch: a number at KEY, as text
   std::string tag_;                          // scratch
   log::RateLimit empty_tag_log_{1000};
 };
@@ -254,6 +152,17 @@ const config::PluginSchema& rewrite_tag_filter_schema() {
   return schema;
 }
 
+namespace {
+
+RecordTemplate new_tag(const config::ComponentConfig& cfg, std::string_view text) {
+  std::string error;
+  auto t = RecordTemplate::compile(text, &error, {.captures = true, .lone_dollar_is_text = true});
+  if (!t) cfg.fail("rule", "the new tag '" + std::string(text) + "': " + error);
+  return std::move(*t);
+}
+
+}  // namespace
+
 std::unique_ptr<Filter> make_rewrite_tag_filter(const config::ComponentConfig& cfg, const BuildContext& /*ctx*/) {
   std::vector<RewriteRule> rules;
   for (const std::string& text : cfg.get_list("rule")) {
@@ -270,7 +179,7 @@ std::unique_ptr<Filter> make_rewrite_tag_filter(const config::ComponentConfig& c
       cfg.fail("rule", "KEY must be a record accessor starting with $ (e.g. $log), got '" + key + "' in '" + text + "'");
     rules.push_back(RewriteRule{rule_syntax::compile_accessor(cfg, "rule", key),
                                 rule_syntax::compile_regex(cfg, "rule", (*parts)[1]),
-                                TagTemplate::compile(cfg, (*parts)[2]), keep_record, text});
+                                new_tag(cfg, (*parts)[2]), keep_record, text});
   }
   if (rules.empty()) cfg.fail("rule", "rewrite_tag needs at least one rule: KEY REGEX NEW_TAG KEEP");
   return std::make_unique<RewriteTagFilter>(std::move(rules));

@@ -11,7 +11,7 @@
 #include "agent/record_accessor.hpp"
 #include "outputs/common/aws/aws_credentials.hpp"
 #include "outputs/common/http_output_config.hpp"
-#include "outputs/common/record_template.hpp"
+#include "agent/record_template.hpp"
 
 namespace sluice::cloudwatch {
 

@@ -8,7 +8,7 @@
 #include "agent/input.hpp"
 #include "agent/record_accessor.hpp"
 #include "outputs/common/http_output_config.hpp"
-#include "outputs/common/record_template.hpp"
+#include "agent/record_template.hpp"
 
 namespace sluice::ibm {
 

@@ -1,5 +1,5 @@
 // Names made from records and tags; see record_template.hpp.
-#include "outputs/common/record_template.hpp"
+#include "agent/record_template.hpp"
 
 #include <cctype>
 #include <charconv>
@@ -48,6 +48,10 @@ bool append_scalar(const Value& v, std::string& out) {
 }  // namespace
 
 std::optional<RecordTemplate> RecordTemplate::compile(std::string_view text, std::string* error) {
+  return compile(text, error, Options{});
+}
+
+std::optional<RecordTemplate> RecordTemplate::compile(std::string_view text, std::string* error, Options options) {
   RecordTemplate t;
   t.text_ = std::string(text);
   size_t i = 0;
@@ -59,15 +63,25 @@ std::optional<RecordTemplate> RecordTemplate::compile(std::string_view text, std
       i = end;
       continue;
     }
+    if (options.captures && i + 1 < text.size() && text[i + 1] >= '0' && text[i + 1] <= '9') {
+      t.parts_.push_back({Part::Kind::Capture, "", static_cast<size_t>(text[i + 1] - '0')});
+      i += 2;
+      continue;
+    }
     size_t name_end = i + 1;
     while (name_end < text.size() && is_key_char(text[name_end])) ++name_end;
     if (name_end == i + 1) {
+      if (options.lone_dollar_is_text) {
+        t.parts_.push_back({Part::Kind::Literal, "$"});
+        ++i;
+        continue;
+      }
       *error = "'$' at character " + std::to_string(i + 1) + " is not followed by a field name or TAG";
       return std::nullopt;
     }
     size_t end = skip_subscripts(text, name_end);
     if (end == std::string_view::npos) {
-      *error = "unterminated '[' after " + std::string(text.substr(i, name_end - i));
+      *error = "unterminated '[' (a '[' without its ']') after " + std::string(text.substr(i, name_end - i));
       return std::nullopt;
     }
     std::string_view name = text.substr(i + 1, name_end - i - 1);
@@ -98,39 +112,47 @@ std::optional<RecordTemplate> RecordTemplate::compile(std::string_view text, std
   return t;
 }
 
-bool RecordTemplate::render(const Value& record, std::string_view tag, std::string& out) const {
-  size_t start = out.size();
-  for (const Part& p : parts_) {
-    bool ok = true;
-    switch (p.kind) {
-      case Part::Kind::Literal:
-        out += p.literal;
-        break;
-      case Part::Kind::Tag:
-        out.append(tag);
-        break;
-      case Part::Kind::TagPart: {
-        std::string_view rest = tag;
-        for (size_t k = 0; k < p.tag_part && ok; ++k) {
-          size_t dot = rest.find('.');
-          ok = dot != std::string_view::npos;
-          if (ok) rest.remove_prefix(dot + 1);
-        }
-        if (ok) out.append(rest.substr(0, rest.find('.')));
-        break;
+bool RecordTemplate::append(const Part& p, const Value& record, std::string_view tag,
+                            const std::vector<std::string_view>& captures, std::string& out) {
+  switch (p.kind) {
+    case Part::Kind::Literal: out += p.literal; return true;
+    case Part::Kind::Tag: out.append(tag); return true;
+    case Part::Kind::TagPart: {
+      std::string_view rest = tag;
+      for (size_t k = 0; k < p.tag_part; ++k) {
+        size_t dot = rest.find('.');
+        if (dot == std::string_view::npos) return false;
+        rest.remove_prefix(dot + 1);
       }
-      case Part::Kind::Field: {
-        const Value* v = p.field->get(record);
-        ok = v != nullptr && append_scalar(*v, out);
-        break;
-      }
+      out.append(rest.substr(0, rest.find('.')));
+      return true;
     }
-    if (!ok) {
+    case Part::Kind::Field: {
+      const Value* v = p.field->get(record);
+      return v != nullptr && append_scalar(*v, out);
+    }
+    case Part::Kind::Capture:
+      if (p.tag_part >= captures.size()) return false;
+      out.append(captures[p.tag_part]);
+      return true;
+  }
+  return false;
+}
+
+bool RecordTemplate::render(const Value& record, std::string_view tag, std::string& out) const {
+  const size_t start = out.size();
+  for (const Part& p : parts_) {
+    if (!append(p, record, tag, {}, out)) {
       out.resize(start);
       return false;
     }
   }
   return true;
+}
+
+void RecordTemplate::render_present(const Value& record, std::string_view tag,
+                                    const std::vector<std::string_view>& captures, std::string& out) const {
+  for (const Part& p : parts_) append(p, record, tag, captures, out);
 }
 
 }  // namespace sluice

@@ -71,6 +71,9 @@ BASELINE = {"files1k": "null", "files10k": "null", "syslog_idle10k": "syslog", "
 RECORDED = {"null": (0.47, 16.8), "syslog": (0.48, 18.0)}
 # Issue 16's targets: (CPU as a multiple of the baseline's, peak RSS MB).
 TARGETS = {"files10k": (1.5, 64.0), "syslog_idle10k": (1.2, 64.0)}
+# syslog_idle10k: (accept, close) CPU-s of bench/syslog_floor.c, a bare epoll
+# receiver, on the same idle connections, one pair per run.
+FLOOR_RUNS = []
 
 
 def raise_fd_limit():
@@ -217,13 +220,50 @@ def run_syslog_idle(rb, args, name, log_path):
                 idle.wait()
     cpu, rss = rb.stopped_rusage(stopped, result_path, log_path)
     rb.check_delivered(log_path, expected, "every message sent, the idle connections' included")
+    floor_accept, floor_close = run_syslog_floor(rb, args, idle_exe)
+    FLOOR_RUNS.append((floor_accept, floor_close))
     # The whole run's CPU split: accepting the idle connections (and
-    # start-up), the busy load beside them, and shutdown (closing them all).
+    # start-up), the busy load beside them, and shutdown (closing them all),
+    # each fixed cost beside the bare receiver's.
     return rb.Run(wall, cpu, rss, args.messages, in_bytes, rb.count_pauses(log_path), (),
                   "VmRSS %.1f MB with %s idle connections open, before the load; CPU-s: %.2f until they were all "
-                  "accepted, %.2f for the load (%.2f CPU-s/M), %.2f for shutdown" % (
-                      idle_rss / rb.KIB_PER_MB, format(IDLE_CONNECTIONS, ","), cpu_idle, cpu_loaded - cpu_idle,
-                      (cpu_loaded - cpu_idle) * 1e6 / args.messages, cpu - cpu_loaded))
+                  "accepted (bare receiver %.2f), %.2f for the load (%.2f CPU-s/M), %.2f for shutdown (bare "
+                  "receiver %.2f)" % (
+                      idle_rss / rb.KIB_PER_MB, format(IDLE_CONNECTIONS, ","), cpu_idle, floor_accept,
+                      cpu_loaded - cpu_idle, (cpu_loaded - cpu_idle) * 1e6 / args.messages, cpu - cpu_loaded,
+                      floor_close))
+
+
+def run_syslog_floor(rb, args, idle_exe):
+    """bench/syslog_floor.c on the same IDLE_CONNECTIONS: its (accept, close) CPU-s, the kernel's share of each."""
+    floor_exe = bench_peers.build_c_tool(args.cache_dir, "syslog_floor.c")
+    if not floor_exe:
+        raise rb.BenchFailure("could not compile bench/syslog_floor.c")
+    port = bench_peers.free_port()
+    floor = subprocess.Popen([floor_exe, str(port), str(IDLE_CONNECTIONS)], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    idle = None
+    try:
+        if floor.stdout.readline().strip() != "ready":
+            raise rb.BenchFailure("syslog_floor did not listen (exit %s)" % floor.poll())
+        idle = subprocess.Popen([idle_exe, "127.0.0.1", str(port), str(IDLE_CONNECTIONS)], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL)
+        accepted = floor.stdout.readline().split()
+        floor.stdin.close()  # the receiver closes first, as sluice does when stopped
+        closed = floor.stdout.readline().split()
+        if len(accepted) != 3 or len(closed) != 3:
+            raise rb.BenchFailure("syslog_floor did not report its accept and close CPU")
+        return float(accepted[2]), float(closed[2])
+    finally:
+        for p in (floor, idle):
+            if p and p.poll() is None:
+                if p.stdin and not p.stdin.closed:
+                    p.stdin.close()
+                try:
+                    p.wait(30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
 
 
 def child_pid(pid):
@@ -416,6 +456,7 @@ def print_table(rb, args, results):
         print("| %s | %s | %.2f | %.1f | %s | %.2f | %s | %s |" % (
             TITLES[res.name], format(round(m["lines_s"]), ","), m["cpu_per_m"], m["rss_mb"], beside, ratio,
             target_text, verdict))
+    print_floor(measured, args.messages)
     for res in shapes + [r for r in results if r.name == "db10k"]:
         if res.failure and res.name == "db10k":
             print("\ndb10k: failed: %s" % res.failure, end="")
@@ -427,6 +468,20 @@ def print_table(rb, args, results):
     print("descriptor limit (ulimit -n) %s / hard %s%s; inotify max_user_watches %s" % (
         soft, hard, ", the files shapes run with %d (--fd-limit)" % args.fd_limit if args.fd_limit else "",
         read_first_line("/proc/sys/fs/inotify/max_user_watches")))
+
+
+def print_floor(measured, messages):
+    """syslog_idle10k: the least any receiver's whole run could be, with only the bare receiver's fixed costs."""
+    if not FLOOR_RUNS or "syslog_idle10k" not in measured:
+        return
+    base = measured["syslog"]["cpu_per_m"] if "syslog" in measured else RECORDED["syslog"][0]
+    accept = sorted(a for a, _ in FLOOR_RUNS)[len(FLOOR_RUNS) // 2]
+    close = sorted(c for _, c in FLOOR_RUNS)[len(FLOOR_RUNS) // 2]
+    load_cpu = base * messages / 1e6
+    print("\nsyslog_idle10k's floor: bench/syslog_floor.c, a bare epoll receiver, spends %.2f CPU-s accepting the "
+          "%s idle connections and %.2f closing them (medians); added to the 100-connection load, that alone makes "
+          "the whole run %.2f×" % (accept, format(IDLE_CONNECTIONS, ","), close,
+                                   (load_cpu + accept + close) / load_cpu), end="")
 
 
 def read_first_line(path):

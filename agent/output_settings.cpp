@@ -1,6 +1,7 @@
 // Reading the per-output core settings; see output_settings.hpp.
 #include "agent/output_settings.hpp"
 
+#include "agent/ascii_case.hpp"
 #include "agent/log.hpp"
 
 #include <algorithm>
@@ -10,15 +11,17 @@ namespace sluice {
 OutputSettings OutputSettings::from_config(const config::ComponentConfig& cfg, std::chrono::nanoseconds service_flush) {
   OutputSettings s;
   if (cfg.has("log_level")) s.log_level = log::level_number(cfg.get_string("log_level"));
-  std::string limit = cfg.get_string("retry_limit");
-  if (limit == "no_limits" || limit == "false" || limit == "unlimited") {
+  // Words in any case, as Fluent Bit compares them (its Helm chart writes `Retry_Limit False`).
+  std::string limit = ascii_lower(cfg.get_string("retry_limit"));
+  if (limit == "no_limits" || limit == "false" || limit == "off" || limit == "unlimited") {
     s.retry_limit.reset();
   } else if (limit == "no_retries") {
     s.retry_limit = 0;
   } else if (auto n = config::parse_int(limit); n && *n >= 0) {
     s.retry_limit = *n;
   } else {
-    cfg.fail("retry_limit", "expects a number >= 0, no_limits, false or no_retries, got '" + limit + "'");
+    cfg.fail("retry_limit", "expects a number >= 0, no_limits, false, off or no_retries, got '" +
+                               cfg.get_string("retry_limit") + "'");
   }
   if (cfg.has("retry_max_duration")) s.retry_max_duration = cfg.get_duration("retry_max_duration");
   s.retry_base = cfg.get_duration("retry_base");

@@ -99,7 +99,7 @@ const std::vector<KeyDecl>& common_keys(const std::string& kind) {
       {"alias", KeyType::String, "", "Name of this instance in logs and metrics."},
       {"retry_limit", KeyType::String, "no_limits",
        "Failed sends of a batch before it goes to the dead-letter file (waiting out the output's backoff is "
-       "none): a number, or no_limits / false (retry forever), or no_retries."},
+       "none): a number, or no_limits / false / off (retry forever), or no_retries, in any case."},
       {"retry_max_duration", KeyType::Duration, "",
        "Give up (dead-letter) on a batch still failing this long after its first failure; unset = no limit."},
       {"retry_base", KeyType::Duration, "1s",

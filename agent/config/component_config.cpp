@@ -1,6 +1,8 @@
 // Typed access to a component's validated settings; see component_config.hpp.
 #include "agent/config/component_config.hpp"
 
+#include "agent/ascii_case.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -38,7 +40,17 @@ const KeyDecl& ComponentConfig::decl(std::string_view key) const {
 
 std::vector<std::string> ComponentConfig::raw(std::string_view key) const {
   auto it = settings_.find(key);
-  if (it != settings_.end()) return it->second.values;
+  if (it != settings_.end()) {
+    // The loader matched a key's choices case-insensitively, as Fluent Bit
+    // does (strcasecmp): the component gets the choice as declared, so
+    // `operation: Lift` is lift, not an unmatched word read as the default.
+    const KeyDecl* d = schema_->find(key);
+    if (d == nullptr || d->choices.empty()) return it->second.values;
+    std::vector<std::string> lowered;
+    lowered.reserve(it->second.values.size());
+    for (const std::string& v : it->second.values) lowered.push_back(ascii_lower(v));
+    return lowered;
+  }
   const KeyDecl& d = decl(key);
   if (d.default_value.empty()) return {};
   if (d.type == KeyType::List || d.type == KeyType::Multi) {

@@ -142,10 +142,31 @@ bool append_value_text(std::string& out, const Value& v, bool containers_as_json
   return false;
 }
 
-LabelRules::LabelRules(std::vector<KvRule> rules, std::pair<std::string, std::string> default_label)
-    : rules_(std::move(rules)), default_(std::move(default_label)) {
+LabelRules::LabelRules(std::vector<KvRule> rules, std::pair<std::string, std::string> default_label,
+                       std::optional<RecordAccessor> map_labels)
+    : rules_(std::move(rules)), default_(std::move(default_label)), map_labels_(std::move(map_labels)) {
   std::stable_sort(rules_.begin(), rules_.end(), [](const KvRule& a, const KvRule& b) { return a.name < b.name; });
-  fixed_ = std::none_of(rules_.begin(), rules_.end(), [](const KvRule& r) { return r.accessor.has_value(); });
+  fixed_ = !map_labels_ &&
+           std::none_of(rules_.begin(), rules_.end(), [](const KvRule& r) { return r.accessor.has_value(); });
+}
+
+// The map's string members, length-prefixed name and value each, and a
+// count at the end, so that {a:"bc"} and {ab:"c"} give different keys.
+void LabelRules::append_map_key(std::string& out, const Value& record) const {
+  const Value* map = map_labels_->get(record);
+  uint32_t count = 0;
+  if (map != nullptr && map->is_map()) {
+    for (const Member& m : map->members()) {
+      if (!m.value.is_string() || m.value.as_string().empty()) continue;
+      for (std::string_view part : {std::string_view(m.key), m.value.as_string()}) {
+        auto n = static_cast<uint32_t>(part.size());
+        out.append(reinterpret_cast<const char*>(&n), sizeof n);
+        out.append(part);
+      }
+      ++count;
+    }
+  }
+  out.append(reinterpret_cast<const char*>(&count), sizeof count);
 }
 
 void LabelRules::append_key(std::string& out, const Value& record) const {
@@ -158,9 +179,23 @@ void LabelRules::append_key(std::string& out, const Value& record) const {
     uint32_t n = present ? static_cast<uint32_t>(out.size() - at - sizeof(uint32_t)) : ~0u;  // ~0: no value
     std::memcpy(out.data() + at, &n, sizeof n);
   }
+  if (map_labels_) append_map_key(out, record);
 }
 
 void LabelRules::append_selector(std::string& out, const Value& record, std::string& scratch) const {
+  if (map_labels_) {  // names from the record: gather, order and print them
+    out.push_back('{');
+    bool first = true;
+    for (const auto& [name, value] : pairs(record)) {
+      if (!first) out += ", ";
+      first = false;
+      out += name;
+      out.push_back('=');
+      append_go_quoted(out, value);
+    }
+    out.push_back('}');
+    return;
+  }
   out.push_back('{');
   size_t opened = out.size();
   for (const auto& rule : rules_) {
@@ -194,6 +229,21 @@ std::vector<std::pair<std::string, std::string>> LabelRules::pairs(const Value& 
     const Value* v = rule.accessor->get(record);
     std::string text;
     if (v != nullptr && append_value_text(text, *v, false)) out.emplace_back(rule.name, std::move(text));
+  }
+  if (map_labels_) {
+    const Value* map = map_labels_->get(record);
+    if (map != nullptr && map->is_map()) {
+      size_t configured = out.size();
+      for (const Member& m : map->members()) {
+        if (!m.value.is_string() || m.value.as_string().empty()) continue;
+        std::string name = sanitize_label_name(m.key);
+        auto same = [&](const auto& p) { return p.first == name; };
+        if (name.empty() || std::any_of(out.begin(), out.end(), same)) continue;  // a rule's, or an earlier member's
+        out.emplace_back(std::move(name), std::string(m.value.as_string()));
+      }
+      if (out.size() > configured)
+        std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    }
   }
   if (out.empty()) out.push_back(default_);
   return out;

@@ -50,7 +50,11 @@ class LabelRules {
  public:
   LabelRules() = default;
   // default_label is used when no rule yields a value for a record.
-  LabelRules(std::vector<KvRule> rules, std::pair<std::string, std::string> default_label);
+  // map_labels, when set, names a map of the record whose string members
+  // are labels too (Fluent Bit's auto_kubernetes_labels:
+  // $kubernetes['labels']); names sanitized, a rule's label wins a clash.
+  LabelRules(std::vector<KvRule> rules, std::pair<std::string, std::string> default_label,
+             std::optional<RecordAccessor> map_labels = std::nullopt);
 
   // True when no rule reads the record: every record is in one stream.
   bool is_fixed() const { return fixed_; }
@@ -66,8 +70,11 @@ class LabelRules {
   std::vector<std::pair<std::string, std::string>> pairs(const Value& record) const;
 
  private:
+  void append_map_key(std::string& out, const Value& record) const;
+
   std::vector<KvRule> rules_;
   std::pair<std::string, std::string> default_;
+  std::optional<RecordAccessor> map_labels_;
   bool fixed_ = true;
 };
 

@@ -33,6 +33,10 @@ std::vector<config::KeyDecl> loki_keys() {
       {"label_map_path", KeyType::String, "",
        "JSON file mapping record keys to label names: {\"sub\": {\"stream\": \"stream\"}} makes label `stream` from "
        "$sub['stream']."},
+      {"auto_kubernetes_labels", KeyType::Bool, "off",
+       "Every string value of the record's kubernetes.labels map (what Fluent Bit's kubernetes filter adds) "
+       "becomes a stream label too, its name sanitized; a label of labels / label_keys / label_map_path wins a "
+       "clash. The map stays in the line, as in Fluent Bit."},
       {"structured_metadata", KeyType::List, "",
        "Structured metadata of each line (Loki 3.0+), comma separated, same syntax as labels. Values that are maps "
        "or arrays are sent as JSON."},
@@ -131,7 +135,9 @@ LabelRules label_rules(const config::ComponentConfig& cfg, const BuildContext& c
       cfg.fail(n.key, "label '" + n.rule.name + "' is set twice (labels, label_keys and label_map_path share names)");
     rules.push_back(std::move(n.rule));
   }
-  return LabelRules(std::move(rules), {"job", "sluice"});
+  std::optional<RecordAccessor> kubernetes;
+  if (cfg.get_bool("auto_kubernetes_labels")) kubernetes = accessor(cfg, "auto_kubernetes_labels", "$kubernetes['labels']");
+  return LabelRules(std::move(rules), {"job", "sluice"}, std::move(kubernetes));
 }
 
 DropSingleKey drop_single_key(const config::ComponentConfig& cfg) {

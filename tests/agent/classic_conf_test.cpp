@@ -9,6 +9,7 @@
 
 #include "agent/config/classic_conf.hpp"
 #include "agent/config/yaml_loader.hpp"
+#include "agent/output_settings.hpp"
 #include "tests/support/process.hpp"
 
 using namespace sluice::config;
@@ -61,6 +62,41 @@ TEST_CASE("a classic fluent-bit.conf loads through the same schemas", "[config][
   CHECK(cfg.filters[0].get_list("add") == std::vector<std::string>{"env prod", "team 'web: a'"});
   REQUIRE(cfg.outputs.size() == 1);
   CHECK(cfg.outputs[0].get_string("match") == "app.*");
+}
+
+TEST_CASE("Fluent Bit's words are read in any case, as its Helm chart writes them", "[config][classic]") {
+  TempDir dir;
+  write_file(dir.file("fluent-bit.conf"),
+             "[INPUT]\n"
+             "    Name   dummy\n"
+             "    Tag    kube.app\n"
+             "[FILTER]\n"
+             "    Name          nest\n"
+             "    Match         *\n"
+             "    Operation     Lift\n"
+             "    Nested_under  kubernetes\n"
+             "[OUTPUT]\n"
+             "    Name              null\n"
+             "    Match             *\n"
+             "    Retry_Limit       False\n"
+             "    buffer.when_full  Drop_Oldest\n"
+             "[OUTPUT]\n"
+             "    Name         null\n"
+             "    Match        *\n"
+             "    Retry_Limit  Off\n"
+             "[OUTPUT]\n"
+             "    Name         null\n"
+             "    Match        *\n"
+             "    Retry_Limit  No_Retries\n");
+  PipelineConfig cfg = load_file(dir.file("fluent-bit.conf"));
+  REQUIRE(cfg.filters.size() == 1);
+  CHECK(cfg.filters[0].get_string("operation") == "lift");
+  REQUIRE(cfg.outputs.size() == 3);
+  auto settings = [&](size_t i) { return sluice::OutputSettings::from_config(cfg.outputs[i], std::chrono::seconds(1)); };
+  CHECK_FALSE(settings(0).retry_limit.has_value());  // False: retry forever
+  CHECK(settings(0).when_full == sluice::WhenFull::DropOldest);
+  CHECK_FALSE(settings(1).retry_limit.has_value());  // Off: the same, as Fluent Bit takes it
+  CHECK(settings(2).retry_limit == 0);
 }
 
 TEST_CASE("@INCLUDE reads files and globs relative to the including file", "[config][classic]") {

@@ -2,6 +2,7 @@
 // error message a user can meet there.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "agent/config/yaml_loader.hpp"
@@ -67,6 +68,32 @@ TEST_CASE("nested maps become dotted keys and keys are case-insensitive", "[conf
   auto cfg = load_component(test_schema(), "parser", "Path: x\ntls:\n  verify: off\n");
   CHECK(cfg.get_string("path") == "x");
   CHECK_FALSE(cfg.get_bool("tls.verify"));
+}
+
+TEST_CASE("a key's choices match in any case and read back as declared", "[config]") {
+  // Fluent Bit compares its enumerated values with strcasecmp: `Format JSON`
+  // must mean json to the component, not pass the check and then match
+  // nothing it compares with.
+  auto cfg = load_component(test_schema(), "parser", "path: x\nformat: JSON\n");
+  CHECK(cfg.get_string("format") == "json");
+  CHECK(cfg.get_string("path") == "x");  // a key without choices keeps its case
+  CHECK(error_of([] { load_component(test_schema(), "parser", "path: x\nformat: Jsn\n"); })
+            .find("key 'format' expects one of json, plain, got 'Jsn'") != std::string::npos);
+}
+
+TEST_CASE("every plugin's choices are written in lower case", "[config]") {
+  // The loader lowers a value before looking it up among the choices, so a
+  // choice declared with a capital could never be chosen.
+  auto check = [](const PluginSchema& schema) {
+    for (const KeyDecl& key : schema.keys)
+      for (std::string_view choice : key.choices) {
+        INFO(schema.name << "." << key.name << ": " << choice);
+        CHECK(std::none_of(choice.begin(), choice.end(), [](char c) { return c >= 'A' && c <= 'Z'; }));
+      }
+  };
+  for (const auto& p : sluice::input_plugins()) check(p.schema());
+  for (const auto& p : sluice::filter_plugins()) check(p.schema());
+  for (const auto& p : sluice::output_plugins()) check(p.schema());
 }
 
 TEST_CASE("conversion of durations and sizes", "[config]") {

@@ -103,3 +103,31 @@ TEST_CASE("loki structured metadata", "[loki]") {
     CHECK(none.metadata(0).empty());
   }
 }
+
+TEST_CASE("loki streams: auto_kubernetes_labels adds the pod's labels", "[loki]") {
+  // Records as Fluent Bit's kubernetes filter enriches them.
+  auto chunk = chunk_of({{1, R"({"log":"a","kubernetes":{"pod_name":"web-1","labels":{"app":"web","app.kubernetes.io/part-of":"shop","tier":"front","replicas":3}}})"},
+                         {2, R"({"log":"b","kubernetes":{"labels":{"tier":"front","app":"web","app.kubernetes.io/part-of":"shop"}}})"},
+                         {3, R"({"log":"c","kubernetes":{"labels":{"app":"api","job":"from-pod"}}})"},
+                         {4, R"({"log":"d"})"}});
+  Built b("labels: job=k8s\nauto_kubernetes_labels: on", chunk);
+  REQUIRE(b.batch.streams.size() == 4);
+  // Names sanitized and in order; a number is not a label (as Fluent Bit: strings only).
+  CHECK(b.batch.streams[0].selector == R"({app="web", app_kubernetes_io_part_of="shop", job="k8s", tier="front"})");
+  CHECK(b.batch.streams[0].labels ==
+        Pairs{{"app", "web"}, {"app_kubernetes_io_part_of", "shop"}, {"job", "k8s"}, {"tier", "front"}});
+  // The same labels in another order: the same selector.
+  CHECK(b.batch.streams[1].selector == b.batch.streams[0].selector);
+  // A configured label wins a clash with a pod's.
+  CHECK(b.batch.streams[2].selector == R"({app="api", job="k8s"})");
+  CHECK(b.batch.streams[3].selector == R"({job="k8s"})");
+  // The map stays in the line.
+  CHECK(b.line(b.batch.streams[2].first) == R"({"log":"c","kubernetes":{"labels":{"app":"api","job":"from-pod"}}})");
+
+  Built off("labels: job=k8s", chunk);
+  REQUIRE(off.batch.streams.size() == 1);
+  CHECK(off.batch.streams[0].selector == R"({job="k8s"})");
+
+  Built alone("auto_kubernetes_labels: on", chunk_of({{1, R"({"log":"x"})"}}));
+  CHECK(alone.batch.streams[0].selector == R"({job="sluice"})");
+}

@@ -379,7 +379,9 @@ const config::PluginSchema& parser_schema() {
            "(integer, float, bool, string, hex).", false, false, {}},
           {"skip_empty_values", KeyType::Bool, "on", "Leave out empty captures (format regex).", false, false, {}},
           {"time_strict", KeyType::Bool, "on",
-           "Off: text after what time_format matches is ignored instead of making the time unreadable.", false,
+           "Off: a time that ends before time_format does is read as far as it goes (\"03:04\" with %H:%M:%S is "
+           "03:04:00) instead of being unreadable. Either way, text after what time_format matches is ignored, as "
+           "in Fluent Bit.", false,
            false, {}},
           {"time_zone", KeyType::String, "",
            "IANA time zone of times without one, e.g. Europe/Berlin, with its summer time (from the system's "

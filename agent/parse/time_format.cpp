@@ -287,9 +287,11 @@ bool two(std::string_view s, size_t i, int& out) {
 std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns, bool strict) {
   Fields f;
   Cursor c(text);
-  if (!match(c, format, f)) return std::nullopt;
-  c.skip_space();
-  if (strict && !c.at_end()) return std::nullopt;
+  // Text after what the format matched is ignored, as Fluent Bit's
+  // strptime leaves it: its own docker parser reads Docker's
+  // "...:05.123456789Z" with "%Y-%m-%dT%H:%M:%S.%L". Not strict, a text
+  // that ends before the format does keeps the fields read so far.
+  if (!match(c, format, f) && (strict || !c.at_end() || text.empty())) return std::nullopt;
   return compose(f, offset_ns);
 }
 

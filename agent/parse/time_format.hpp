@@ -15,8 +15,9 @@ namespace sluice::timefmt {
 // whitespace in the format matches any run of whitespace. A text without zone
 // is local time at offset_ns east of UTC (Fluent Bit's time_offset); one
 // without a year is in the current year (as Fluent Bit, for syslog stamps).
-// Trailing whitespace is ignored; any other mismatch returns nullopt, and so
-// does leftover text unless strict is false (Fluent Bit's time_strict off).
+// Text after the format's end is ignored, as Fluent Bit does; a mismatch
+// returns nullopt, except that with strict false (Fluent Bit's time_strict
+// off) a text that ends before the format does gives the fields read so far.
 std::optional<int64_t> parse(std::string_view text, std::string_view format, int64_t offset_ns = 0,
                              bool strict = true);
 

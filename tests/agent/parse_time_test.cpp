@@ -109,9 +109,20 @@ TEST_CASE("time: strptime-style formats", "[parse][time]") {
     CHECK(parse("Nov 21 10:20:30", "%b %d %H:%M:%S") ==
           parse(std::to_string(year) + "-11-21 10:20:30", "%Y-%m-%d %H:%M:%S"));
   }
+  SECTION("text after the format's end is ignored, as Fluent Bit's strptime leaves it") {
+    // Fluent Bit's own docker parser: %L, and Docker's Z after it.
+    CHECK(parse("2026-11-21T10:20:30.123456789Z", "%Y-%m-%dT%H:%M:%S.%L") == kBase * kSec + 123'456'789);
+    CHECK(parse("2026-11-21 trailing", "%Y-%m-%d") == 1795219200 * kSec);
+    CHECK(parse("21/Nov/2026:10:20:30 +0200", "%d/%b/%Y:%H:%M:%S") == kBase * kSec);
+  }
+  SECTION("time_strict off reads a time that ends early as far as it goes") {
+    CHECK(parse("2026-11-21 10:20", "%Y-%m-%d %H:%M:%S", 0, false) == kBase * kSec - 30 * kSec);
+    CHECK_FALSE(parse("2026-11-21 10:20", "%Y-%m-%d %H:%M:%S").has_value());
+    CHECK_FALSE(parse("garbage", "%Y-%m-%d %H:%M:%S", 0, false).has_value());  // a mismatch, not an early end
+    CHECK_FALSE(parse("", "%Y", 0, false).has_value());
+  }
   SECTION("mismatches fail") {
     CHECK_FALSE(parse("2026-11-21", "%Y-%m-%d %H").has_value());
-    CHECK_FALSE(parse("2026-11-21 trailing", "%Y-%m-%d").has_value());
     CHECK_FALSE(parse("2026/11/21", "%Y-%m-%d").has_value());
     CHECK_FALSE(parse("2026-02-30", "%Y-%m-%d").has_value());
     CHECK_FALSE(parse("Foo 21 2026", "%b %d %Y").has_value());

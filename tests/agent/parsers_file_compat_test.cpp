@@ -52,7 +52,7 @@ class ScopedTz {
 TEST_CASE("a Fluent Bit style parsers.conf loads whole and its parsers work", "[parse][classic]") {
   const std::string file = std::string(SLUICE_SOURCE_DIR) + "/tests/data/parsers/fluent-bit-style.conf";
   config::PipelineConfig cfg = config::load_string("service:\n  parsers_file: " + file + "\n", "sluice.yaml", ".");
-  REQUIRE(cfg.parsers.size() == 8);
+  REQUIRE(cfg.parsers.size() == 9);
   REQUIRE(cfg.multiline_parsers.size() == 1);
   ParserSet set = ParserSet::build(cfg.parsers, cfg.multiline_parsers);
   CHECK(set.find_multiline("stack_lines") != nullptr);
@@ -71,6 +71,11 @@ TEST_CASE("a Fluent Bit style parsers.conf loads whole and its parsers work", "[
     auto o = run(set, "app_json", R"({"ts":"2024-05-01T14:00:00.500","msg":"x"})");
     CHECK(o.record == R"({"msg":"x"})");
     CHECK(o.time_ns == 1714564800 * kSec + kSec / 2);
+  }
+  SECTION("Fluent Bit's stock docker parser on a line of Docker's json-file log") {
+    auto r = run(set, "docker", R"({"log":"hello\n","stream":"stdout","time":"2026-12-07T10:00:00.123456789Z"})");
+    CHECK(r.record == R"({"log":"hello\n","stream":"stdout","time":"2026-12-07T10:00:00.123456789Z"})");
+    CHECK(r.time_ns == 1796637600 * kSec + 123'456'789);
   }
   SECTION("a syslog regex with a stamp without year") {
     auto r = run(set, "bsd_syslog", "<34>Oct 11 22:14:15 mymachine su[230]: 'su root' failed");

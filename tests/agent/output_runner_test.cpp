@@ -376,7 +376,7 @@ TEST_CASE("output retry settings are validated", "[output_runner]") {
     }
     return std::string("no error");
   };
-  CHECK(error("retry_limit: often").find("key 'retry_limit': expects a number >= 0, no_limits, false or no_retries, "
+  CHECK(error("retry_limit: often").find("key 'retry_limit': expects a number >= 0, no_limits, false, off or no_retries, "
                                          "got 'often'") != std::string::npos);
   CHECK(error("retry_base: 0s").find("key 'retry_base': must be greater than zero") != std::string::npos);
   CHECK(error("retry_base: 10s\nretry_cap: 1s").find("key 'retry_cap': must not be smaller than retry_base") !=

@@ -41,10 +41,19 @@ pcre2_match_data* thread_match_data(const pcre2_code* code) {
 }
 }  // namespace
 
-std::optional<Regex> Regex::compile(std::string_view pattern, std::string* error) {
+std::optional<Regex> Regex::compile(std::string_view text, std::string* error) {
+  // Fluent Bit's patterns are Onigmo's in Ruby syntax: "/.../i" literals,
+  // and ^ and $ that match at every line's start and end, not only the
+  // text's (a grep for ^Caused finds that line in a joined stack trace).
+  OnigmoLiteral literal = onigmo_literal(text);
+  std::string_view pattern = literal.body;
+  uint32_t options = PCRE2_DUPNAMES | PCRE2_MULTILINE;
+  if (literal.ignore_case) options |= PCRE2_CASELESS;
+  if (literal.dot_all) options |= PCRE2_DOTALL;
+  if (literal.extended) options |= PCRE2_EXTENDED;
   int code_error = 0;
   PCRE2_SIZE offset = 0;
-  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), PCRE2_DUPNAMES,
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(), options,
                                    &code_error, &offset, nullptr);
   OnigmoTranslation renamed;
   bool translated = false;
@@ -54,8 +63,8 @@ std::optional<Regex> Regex::compile(std::string_view pattern, std::string* error
     // compiled as PCRE2's, groups reported under their own names.
     renamed = translate_onigmo(pattern, kMaxPcre2NameLength);
     translated = true;
-    code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(renamed.pattern.data()), renamed.pattern.size(),
-                         PCRE2_DUPNAMES, &code_error, &offset, nullptr);
+    code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(renamed.pattern.data()), renamed.pattern.size(), options,
+                         &code_error, &offset, nullptr);
   }
   if (code == nullptr) {
     PCRE2_UCHAR buf[256];
@@ -71,7 +80,7 @@ std::optional<Regex> Regex::compile(std::string_view pattern, std::string* error
   Regex re;
   re.impl_ = std::make_unique<Impl>();
   re.impl_->code = code;
-  re.pattern_ = std::string(pattern);
+  re.pattern_ = std::string(text);
   uint32_t count = 0, entry_size = 0;
   PCRE2_SPTR table = nullptr;
   pcre2_pattern_info(code, PCRE2_INFO_NAMECOUNT, &count);

@@ -13,7 +13,9 @@ namespace sluice {
 // Regex may be used from several threads.
 class Regex {
  public:
-  // Returns nullopt and fills *error ("missing ) at offset 7") when pattern doesn't compile.
+  // Reads pattern as Fluent Bit does (regex_onigmo.hpp): "/body/imx"
+  // literals, ^ and $ at line boundaries as in Ruby. Returns nullopt and
+  // fills *error ("missing ) at offset 7") when it doesn't compile.
   static std::optional<Regex> compile(std::string_view pattern, std::string* error);
   Regex(Regex&&) noexcept;
   Regex& operator=(Regex&&) noexcept;
@@ -39,7 +41,7 @@ class Regex {
   // match, [n] group n (empty when it didn't participate). Returns false if
   // there is no match. The views point into text.
   bool numbered_captures(std::string_view text, std::vector<std::string_view>& groups) const;
-  const std::string& pattern() const { return pattern_; }
+  const std::string& pattern() const { return pattern_; }  // as written, slashes and all
 
  private:
   Regex() = default;

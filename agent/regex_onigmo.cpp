@@ -187,6 +187,25 @@ class Translator {
 
 }  // namespace
 
+OnigmoLiteral onigmo_literal(std::string_view p) {
+  OnigmoLiteral lit{p};
+  if (p.size() < 2 || p.front() != '/') return lit;
+  size_t last = p.rfind('/');
+  if (last != 0 && last + 1 < p.size()) {  // "/body/options": every letter an option, else the whole text
+    OnigmoLiteral opts{p.substr(1, last - 1)};
+    for (char c : p.substr(last + 1)) {
+      if (c == 'i') opts.ignore_case = true;
+      else if (c == 'm') opts.dot_all = true;
+      else if (c == 'x') opts.extended = true;
+      else if (c != 'o') return lit;  // Fluent Bit ignores o (once), and takes nothing else
+    }
+    if (opts.ignore_case || opts.dot_all || opts.extended) return opts;
+    return lit;  // only o: no option set, and no slash at the end to strip
+  }
+  if (p.back() == '/') lit.body = p.substr(1, p.size() - 2);
+  return lit;
+}
+
 OnigmoTranslation translate_onigmo(std::string_view pattern, size_t max_length) {
   return Translator(pattern, max_length).run();
 }

@@ -1,5 +1,6 @@
-// Fluent Bit's regexes (Onigmo, Ruby syntax) that PCRE2 refuses, made
-// PCRE2's. Two things its stock parser files use:
+// Fluent Bit's regexes (Onigmo, Ruby syntax) as PCRE2 reads them: its
+// /pattern/options literals, and, where PCRE2 refuses what Onigmo takes,
+// a translation of two things its stock parser files use:
 // - group names of any length: PCRE2 10.42 stops at 32 characters, and
 //   istio-envoy-proxy in parsers.conf has "upstream_transport_failure_reason";
 //   such names are compiled under short stand-ins, and the group keeps its
@@ -11,6 +12,19 @@
 #include <vector>
 
 namespace sluice {
+
+// A pattern as Fluent Bit hands it to Onigmo: "/body/" is body, and
+// "/body/imx" is body with Ruby's options (i: ignore case, m: dot matches
+// newline, x: extended); anything else (an unknown option letter, a lone
+// slash) is the whole text. Its algorithm, so that "/var/log/" is var/log
+// there and here, and "/path/to/file" stays itself.
+struct OnigmoLiteral {
+  std::string_view body;
+  bool ignore_case = false;
+  bool dot_all = false;  // Ruby's m
+  bool extended = false;
+};
+OnigmoLiteral onigmo_literal(std::string_view pattern);
 
 struct OnigmoTranslation {
   std::string pattern;  // PCRE2's spelling of the pattern

@@ -214,7 +214,7 @@ std::string scalar(const std::string& v) {
 }
 
 // rule "state" "/regex/" "next_state" of a [MULTILINE_PARSER]: its three
-// quoted words; the regex loses its slashes.
+// quoted words; the regex keeps its slashes (Regex reads them as Fluent Bit).
 std::vector<std::string> rule_words(const Entry& e) {
   std::vector<std::string> words;
   const std::string& v = e.value;
@@ -233,8 +233,6 @@ std::vector<std::string> rule_words(const Entry& e) {
   if (words.size() != 3)
     throw ConfigError(e.at, "rule expects three quoted values: \"state\" \"/regex/\" \"next state\", got " +
                                 std::to_string(words.size()));
-  std::string& re = words[1];
-  if (re.size() >= 2 && re.front() == '/' && re.back() == '/') re = re.substr(1, re.size() - 2);
   return words;
 }
 

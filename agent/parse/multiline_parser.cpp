@@ -39,20 +39,6 @@ bool applies_in(const MultilineRule& r, std::string_view state) {
 
 }  // namespace
 
-std::string strip_regex_slashes(std::string_view p) {
-  if (p.size() < 2 || p.front() != '/') return std::string(p);
-  size_t last = p.rfind('/');
-  if (last == 0) return std::string(p);
-  std::string_view flags = p.substr(last + 1);
-  if (!std::all_of(flags.begin(), flags.end(), [](char c) { return c == 'i' || c == 'm' || c == 'x'; }))
-    return std::string(p);
-  std::string body(p.substr(1, last - 1));
-  // Oniguruma's (Ruby's) m is "dot matches newline", PCRE2's s.
-  std::string inline_flags;
-  for (char c : flags) inline_flags += c == 'm' ? 's' : c;
-  return inline_flags.empty() ? body : "(?" + inline_flags + ")" + body;
-}
-
 MultilineParser::MultilineParser(std::string name, Options options, std::vector<config::MultilineRuleConfig> rules,
                                  const config::Mark& at)
     : name_(std::move(name)), options_(std::move(options)) {
@@ -67,7 +53,7 @@ MultilineParser::MultilineParser(std::string name, Options options, std::vector<
     const auto& rc = rules[i];
     std::string which = who + ", rule " + std::to_string(i + 1) + " (state '" + rc.state + "')";
     std::string error;
-    auto re = Regex::compile(strip_regex_slashes(rc.regex), &error);
+    auto re = Regex::compile(rc.regex, &error);
     if (!re) throw config::ConfigError(rc.mark, which + ": regex '" + rc.regex + "' doesn't compile: " + error);
     auto rule = std::make_unique<MultilineRule>(std::move(*re));
     rule->states = split_states(rc.state);

@@ -100,8 +100,4 @@ class MultilineParserSet {
 // Built-ins (multiline_builtins.cpp), in the order they are listed.
 std::vector<std::unique_ptr<MultilineParser>> builtin_multiline_parsers();
 
-// "/regex/" (Fluent Bit's notation) → "regex"; a trailing i, m or x after the
-// closing slash becomes the inline flag. Other text is returned as it is.
-std::string strip_regex_slashes(std::string_view pattern);
-
 }  // namespace sluice

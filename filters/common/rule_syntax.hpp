@@ -1,5 +1,5 @@
 // Config-time helpers the grep and modify filters share: Fluent Bit's rule
-// text ("KEY VALUE" with quotes), its /regex/flags literals, and compiling
+// text ("KEY VALUE" with quotes), and compiling
 // keys and patterns with a config error that names the rule.
 #pragma once
 #include <charconv>
@@ -14,32 +14,9 @@
 
 namespace sluice::rule_syntax {
 
-// Fluent Bit accepts /pattern/ and /pattern/imx (Onigmo options) besides a
-// bare pattern; PCRE2 spells those options as a leading (?imx).
-inline std::string regex_pattern(std::string_view p) {
-  if (p.size() < 2 || p.front() != '/') return std::string(p);
-  size_t last = p.rfind('/');
-  if (last == 0) return std::string(p);
-  std::string_view flags = p.substr(last + 1);
-  std::string opts;
-  for (char c : flags) {
-    if (c == 'i' || c == 'm' || c == 'x') {
-      // Onigmo's 'm' (dot matches newline) is PCRE2's 's'.
-      opts.push_back(c == 'm' ? 's' : c);
-    } else {
-      opts.clear();
-      flags = {};
-      break;
-    }
-  }
-  if (!flags.empty()) return "(?" + opts + ")" + std::string(p.substr(1, last - 1));
-  if (p.back() == '/') return std::string(p.substr(1, p.size() - 2));
-  return std::string(p);
-}
-
 inline Regex compile_regex(const config::ComponentConfig& cfg, std::string_view key, std::string_view pattern) {
   std::string error;
-  auto re = Regex::compile(regex_pattern(pattern), &error);
+  auto re = Regex::compile(pattern, &error);  // /pattern/imx literals too
   if (!re) cfg.fail(key, "regular expression '" + std::string(pattern) + "' does not compile: " + error);
   return std::move(*re);
 }

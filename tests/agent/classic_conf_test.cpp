@@ -177,9 +177,9 @@ TEST_CASE("classic format: the --convert YAML reads back as the same text", "[co
   YAML::Node rules = root["multiline_parsers"][0]["rules"];
   REQUIRE(rules.size() == 2);
   CHECK(rules[0]["state"].Scalar() == "start_state");
-  CHECK(rules[0]["regex"].Scalar() == "^[a-z]+ \\d+: x #y");
+  CHECK(rules[0]["regex"].Scalar() == "/^[a-z]+ \\d+: x #y/");
   CHECK(rules[0]["next_state"].Scalar() == "cont");
-  CHECK(rules[1]["regex"].Scalar() == "^\\s+at .*");
+  CHECK(rules[1]["regex"].Scalar() == "/^\\s+at .*/");
   SECTION("a quoted rule word with spaces around it keeps them (and a '%' after them stays text)") {
     TranslatedConfig spaced = translate_classic(
         "[MULTILINE_PARSER]\n    name m\n    type regex\n    rule \" %get_state \" \"/^a/\" \"cont\"\n", "s.conf", ".");

@@ -320,11 +320,3 @@ TEST_CASE("a record reaching the size limit is handed out and the next one goes 
   for (const auto& l : lines) expected += (expected.empty() ? "" : "\n") + l;
   CHECK(all == expected);  // nothing lost
 }
-
-TEST_CASE("/regex/ notation and its flags", "[multiline]") {
-  CHECK(strip_regex_slashes("/^\\s+at/") == "^\\s+at");
-  CHECK(strip_regex_slashes("/error/i") == "(?i)error");
-  CHECK(strip_regex_slashes("/a.b/m") == "(?s)a.b");
-  CHECK(strip_regex_slashes("^plain/") == "^plain/");
-  CHECK(strip_regex_slashes("/path/to/file") == "/path/to/file");
-}

@@ -5,6 +5,8 @@
 
 #include "agent/json_writer.hpp"
 #include "agent/parse/regex_format.hpp"
+#include "agent/regex.hpp"
+#include "agent/regex_onigmo.hpp"
 
 using namespace sluice;
 
@@ -130,4 +132,49 @@ TEST_CASE("regex: Onigmo code point escapes (u and four hex digits), as in Fluen
     CHECK_FALSE(r.format);
     CHECK_THAT(r.error, Catch::Contains("translated from Onigmo"));
   }
+}
+
+TEST_CASE("regex: Fluent Bit's /pattern/options literals, read by its algorithm", "[parse][regex]") {
+  auto body = [](std::string_view p) { return std::string(onigmo_literal(p).body); };
+  CHECK(body("/^\\s+at/") == "^\\s+at");
+  CHECK(body("/var/log/") == "var/log");
+  CHECK(body("/path/to/file") == "/path/to/file");  // "file" is no set of options: the whole text
+  CHECK(body("^plain/") == "^plain/");
+  CHECK(body("/a/o") == "/a/o");  // o sets nothing, so nothing is stripped
+  CHECK(body("/") == "/");
+  OnigmoLiteral imx = onigmo_literal("/a.b/imx");
+  CHECK((imx.body == "a.b" && imx.ignore_case && imx.dot_all && imx.extended));
+
+  auto search = [](std::string_view pattern, std::string_view text) {
+    std::string error;
+    auto re = Regex::compile(pattern, &error);
+    INFO(error);
+    REQUIRE(re);
+    return re->search(text);
+  };
+  CHECK(search("/ERROR/i", "an error here"));
+  CHECK_FALSE(search("ERROR", "an error here"));
+  CHECK(search("/a.b/m", "a\nb"));  // Ruby's m: a dot matches a newline
+  CHECK_FALSE(search("/a.b/", "a\nb"));
+  CHECK(search("/a b c/x", "abc"));
+  // Fluent Bit's stock syslog-rfc3164 parser is written as a literal.
+  auto f = make(R"re(/^\<(?<pri>[0-9]+)\>(?<time>[^ ]* {1,2}[^ ]* [^ ]*) (?<host>[^ ]*) (?<ident>[a-zA-Z0-9_\/\.\-]*)(?:\[(?<pid>[0-9]+)\])?(?:[^\:]*\:)? *(?<message>.*)$/)re");
+  CHECK(parse(*f, "<34>Dec  7 22:14:15 mymachine su: 'su root' failed") ==
+        R"({"pri":"34","time":"Dec  7 22:14:15","host":"mymachine","ident":"su","message":"'su root' failed"})");
+}
+
+TEST_CASE("regex: ^ and $ match at every line, as in Ruby (Fluent Bit's Onigmo)", "[parse][regex]") {
+  std::string error;
+  auto caused = Regex::compile("^Caused by", &error);
+  REQUIRE(caused);
+  CHECK(caused->search("java.lang.Exception: x\n\tat A.b(A.java:1)\nCaused by: y"));
+  auto line_end = Regex::compile("x$", &error);
+  REQUIRE(line_end);
+  CHECK(line_end->search("ends in x\nnext"));
+  auto text_start = Regex::compile("\\Afirst", &error);  // \A is the text's start, in both
+  REQUIRE(text_start);
+  CHECK_FALSE(text_start->search("zero\nfirst"));
+  // A parser regex on a joined record takes its first line, as Fluent Bit's does.
+  auto f = make("^(?<level>[A-Z]+) (?<msg>.*)$");
+  CHECK(parse(*f, "ERROR boom\n\tat A.b(A.java:1)") == R"({"level":"ERROR","msg":"boom"})");
 }

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/compat_keys.hpp"
 #include "agent/join.hpp"
 #include "agent/log.hpp"
 #include "agent/parse/parser.hpp"
@@ -161,6 +162,7 @@ const config::PluginSchema& parser_filter_schema() {
           {"reserve_data", KeyType::Bool, "off", "Keep the record's other fields beside the parsed ones.", false,
            false, {}},
           {"preserve_key", KeyType::Bool, "off", "Keep key_name itself in the parsed record.", false, false, {}},
+          config::compat_note("unescape_key", KeyType::Bool, "it does nothing in Fluent Bit either (deprecated there)."),
       }};
   return schema;
 }

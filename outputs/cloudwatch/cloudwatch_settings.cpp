@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <array>
 
+#include "agent/config/compat_keys.hpp"
+
 namespace sluice::cloudwatch {
 
 namespace {
@@ -24,6 +26,10 @@ std::vector<config::KeyDecl> own_keys() {
        "`/eks/$kubernetes['namespace_name']`. A record without a named field goes to log_group_name."},
       {"log_stream_name", KeyType::String, "", "Log stream to send to (or set log_stream_prefix)."},
       {"log_stream_prefix", KeyType::String, "", "Log stream named prefix + the record's tag."},
+      config::compat_note("auto_retry_requests", KeyType::Bool,
+                          "a failed request is retried with the output's backoff (retry_base, retry_limit), not "
+                          "once at once."),
+      config::compat_note("extra_user_agent", KeyType::String, "sluice sends its own User-Agent."),
       {"log_stream_template", KeyType::String, "",
        "Log stream from each record, as log_group_template; falls back to log_stream_name or the prefix."},
       {"log_key", KeyType::String, "",

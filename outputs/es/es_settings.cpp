@@ -3,6 +3,7 @@
 
 #include <array>
 
+#include "agent/config/compat_keys.hpp"
 #include "outputs/common/percent_encoding.hpp"
 
 namespace sluice::es {
@@ -77,6 +78,9 @@ std::vector<config::KeyDecl> own_keys() {
       {"aws_profile", KeyType::String, "", "Profile of the shared credentials and config files (else AWS_PROFILE)."},
       {"trace_error", KeyType::Bool, "off",
        "Log the request and the answer (their first 4 KiB) when Elasticsearch reports an error."},
+      config::compat_note("trace_output", KeyType::Bool,
+                          "sluice doesn't print the requests it sends; trace_error logs a request and its answer "
+                          "when Elasticsearch reports an error, and a stdout output beside es shows the records."),
       {"buffer_size", KeyType::String, "",
        "Accepted for Fluent Bit configurations and ignored: sluice always reads the whole answer."},
   };

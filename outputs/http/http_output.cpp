@@ -3,6 +3,7 @@
 
 #include <cctype>
 
+#include "agent/config/compat_keys.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
 
@@ -117,6 +118,9 @@ const config::PluginSchema& http_output_schema() {
              false, false, {"json", "json_lines", "ndjson", "json_stream"}},
             json_lines::date_key_decl(),
             json_lines::date_format_decl(),
+            config::compat_note("log_response_payload", KeyType::Bool,
+                                "the answer to a request that fails is logged (the start of its body), nothing of "
+                                "one that succeeds."),
             {"header_tag", KeyType::String, "",
              "Header that carries the records' tag (one request per tag then)."},
         }};

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "agent/config/compat_keys.hpp"
+
 namespace sluice::kafka {
 
 namespace {
@@ -130,6 +132,8 @@ const config::PluginSchema& schema() {
           {"queue_full_retries", KeyType::Int, "10",
            "When librdkafka's queue is full, how many times to wait (up to 1 s each, until deliveries free "
            "room) before the rest of the batch is retried by sluice; 0: wait without limit."},
+          config::compat_alias("client_id", KeyType::String, "rdkafka.client.id"),
+          config::compat_alias("group_id", KeyType::String, "rdkafka.group.id"),
           {"rdkafka.*", KeyType::String, "",
            "Any librdkafka property (compression.codec, acks, sasl.*, ssl.*, linger.ms, "
            "statistics.interval.ms, ...), checked by librdkafka at load."},

@@ -1,6 +1,7 @@
 // The `logdna` output's keys (Fluent Bit's) and factory; see logdna_output.hpp.
 #include "outputs/logdna/logdna_output.hpp"
 
+#include "agent/config/compat_keys.hpp"
 #include "outputs/logdna/logdna_codec.hpp"
 
 namespace sluice {
@@ -23,6 +24,8 @@ const config::PluginSchema& logdna_output_schema() {
              "The whole ingest URL instead of logdna_host/port/endpoint (http:// only for a local stand-in)."},
             {"hostname", KeyType::String, "", "The host the lines come from; default HOSTNAME, else this host's name."},
             {"mac_addr", KeyType::String, "", "The host's MAC address (optional)."},
+            config::compat_alias("mac", KeyType::String, "mac_addr"),
+            config::compat_alias("ip", KeyType::String, "ip_addr"),
             {"ip_addr", KeyType::String, "", "The host's IP address (optional)."},
             {"tags", KeyType::List, "", "Tags for every line."},
             {"file", KeyType::String, "", "The file name of lines whose record has no `file`."},

@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/config/compat_keys.hpp"
 #include "agent/parse/json_format.hpp"
 
 namespace sluice::loki {
@@ -53,6 +54,7 @@ std::vector<config::KeyDecl> loki_keys() {
        "The line: `json` (the record as JSON) or `key_value` (`key=\"value\" n=1`, logfmt quoting).", false, false,
        {"json", "key_value"}},
       {"bearer_token", KeyType::String, "", "Sent as `Authorization: Bearer <token>`.", false, true},
+      config::compat_note("buffer_size", KeyType::Size, "sluice reads the whole answer to a push (Loki's are short)."),
   };
   for (auto& k : http::http_output_keys("3100")) keys.push_back(std::move(k));
   return keys;

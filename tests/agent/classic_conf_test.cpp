@@ -99,6 +99,36 @@ TEST_CASE("Fluent Bit's words are read in any case, as its Helm chart writes the
   CHECK(settings(2).retry_limit == 0);
 }
 
+TEST_CASE("Fluent Bit's plugin keys sluice takes under its own names, or notes", "[config][classic]") {
+  TempDir dir;
+  write_file(dir.file("fluent-bit.conf"),
+             "[INPUT]\n    Name dummy\n"
+             "[FILTER]\n    Name parser\n    Match *\n    Key_Name log\n    Parser json\n    Unescape_Key On\n"
+             "[OUTPUT]\n    Name kafka\n    Match *\n    Brokers 127.0.0.1:9092\n    Topics logs\n"
+             "    Client_Id my-app\n    Group_Id my-group\n"
+             "[OUTPUT]\n    Name logdna\n    Match *\n    Api_Key k\n    Mac 00:11:22:33:44:55\n    Ip 10.0.0.7\n"
+             "[OUTPUT]\n    Name es\n    Match *\n    Trace_Output On\n"
+             "[OUTPUT]\n    Name http\n    Match *\n    Log_Response_Payload Off\n"
+             "[OUTPUT]\n    Name loki\n    Match *\n    Buffer_Size 1M\n"
+             "[OUTPUT]\n    Name cloudwatch_logs\n    Match *\n    Region eu-west-1\n    Log_Group_Name g\n"
+             "    Log_Stream_Prefix s-\n    Auto_Retry_Requests On\n    Extra_User_Agent x\n");
+  PipelineConfig cfg = load_file(dir.file("fluent-bit.conf"));
+  REQUIRE(cfg.outputs.size() == 6);
+  // Fluent Bit passes client_id and group_id to librdkafka as client.id and group.id.
+  CHECK(cfg.outputs[0].get_string("rdkafka.client.id") == "my-app");
+  CHECK(cfg.outputs[0].get_string("rdkafka.group.id") == "my-group");
+  CHECK(cfg.outputs[1].get_string("mac_addr") == "00:11:22:33:44:55");
+  CHECK(cfg.outputs[1].get_string("ip_addr") == "10.0.0.7");
+  // The others load, each with a warning saying what sluice does instead.
+  for (std::string key : {"unescape_key", "trace_output", "log_response_payload", "buffer_size", "auto_retry_requests",
+                          "extra_user_agent"}) {
+    INFO(key);
+    CHECK(std::any_of(cfg.warnings.begin(), cfg.warnings.end(), [&](const std::string& w) {
+      return w.find("'" + key + "' is accepted for Fluent Bit") != std::string::npos;
+    }));
+  }
+}
+
 TEST_CASE("@INCLUDE reads files and globs relative to the including file", "[config][classic]") {
   TempDir dir;
   write_file(dir.file("main.conf"), "@INCLUDE inputs/*.conf\n@INCLUDE out.conf\n");

@@ -54,17 +54,6 @@ Compression read_compression(const config::ComponentConfig& cfg, Mode mode) {
   return result;
 }
 
-void read_keys(const config::ComponentConfig& cfg, FieldKeys& k) {
-  k.short_message = cfg.get_string("gelf_short_message_key");
-  if (k.short_message.empty())
-    cfg.fail("gelf_short_message_key", "must name the record key that holds the message (GELF requires one)");
-  k.full_message = cfg.get_string("gelf_full_message_key");
-  k.host = cfg.get_string("gelf_host_key");
-  k.timestamp = cfg.get_string("gelf_timestamp_key");
-  k.level = cfg.get_string("gelf_level_key");
-  k.tag = cfg.get_string("gelf_tag_key");
-  k.hostname = host_name();
-}
 
 void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, Settings& s) {
   s.tls.enabled = s.mode == Mode::Tls || (s.mode == Mode::Http && cfg.get_bool("tls"));
@@ -96,6 +85,40 @@ std::chrono::milliseconds read_timeout(const config::ComponentConfig& cfg, const
 
 }  // namespace
 
+std::vector<config::KeyDecl> field_key_decls() {
+  return {
+      {"gelf_short_message_key", KeyType::String, "short_message",
+       "Record key sent as short_message. If the record lacks it (or it is empty), `message` and then "
+       "`log` are used; a record with none of them can't be sent as GELF and is dead-lettered."},
+      {"gelf_full_message_key", KeyType::String, "full_message", "Record key sent as full_message."},
+      {"gelf_host_key", KeyType::String, "host",
+       "Record key sent as host; records without it carry this machine's host name."},
+      {"gelf_timestamp_key", KeyType::String, "timestamp",
+       "Record key sent as timestamp when it holds epoch seconds or an RFC 3339 time; otherwise the "
+       "record's own time is sent (seconds with milliseconds)."},
+      {"gelf_level_key", KeyType::String, "level",
+       "Record key sent as level: a syslog severity 0-7 or a name (emerg, alert, crit/critical/fatal, "
+       "err/error, warn/warning, notice, info, debug/trace), case-insensitive. Records without a "
+       "recognised level are sent with level 6 (info); an unrecognised value is kept as an additional "
+       "field."},
+      {"gelf_tag_key", KeyType::String, "", "If set, the record's tag is sent as the additional field _<key>."},
+  };
+}
+
+FieldKeys read_field_keys(const config::ComponentConfig& cfg) {
+  FieldKeys k;
+  k.short_message = cfg.get_string("gelf_short_message_key");
+  if (k.short_message.empty())
+    cfg.fail("gelf_short_message_key", "must name the record key that holds the message (GELF requires one)");
+  k.full_message = cfg.get_string("gelf_full_message_key");
+  k.host = cfg.get_string("gelf_host_key");
+  k.timestamp = cfg.get_string("gelf_timestamp_key");
+  k.level = cfg.get_string("gelf_level_key");
+  k.tag = cfg.get_string("gelf_tag_key");
+  k.hostname = host_name();
+  return k;
+}
+
 const char* mode_name(Mode m) {
   switch (m) {
     case Mode::Udp: return "udp";
@@ -117,21 +140,6 @@ const config::PluginSchema& schema() {
              "Transport: udp (one datagram per message, chunked above packet_size), tcp (JSON messages each "
              "ended by a NUL byte), tls (tcp over TLS) or http (POST uri, one message per request, success 202).",
              false, false, {"udp", "tcp", "tls", "http"}},
-            {"gelf_short_message_key", KeyType::String, "short_message",
-             "Record key sent as short_message. If the record lacks it (or it is empty), `message` and then "
-             "`log` are used; a record with none of them can't be sent as GELF and is dead-lettered."},
-            {"gelf_full_message_key", KeyType::String, "full_message", "Record key sent as full_message."},
-            {"gelf_host_key", KeyType::String, "host",
-             "Record key sent as host; records without it carry this machine's host name."},
-            {"gelf_timestamp_key", KeyType::String, "timestamp",
-             "Record key sent as timestamp when it holds epoch seconds or an RFC 3339 time; otherwise the "
-             "record's own time is sent (seconds with milliseconds)."},
-            {"gelf_level_key", KeyType::String, "level",
-             "Record key sent as level: a syslog severity 0-7 or a name (emerg, alert, crit/critical/fatal, "
-             "err/error, warn/warning, notice, info, debug/trace), case-insensitive. Records without a "
-             "recognised level are sent with level 6 (info); an unrecognised value is kept as an additional "
-             "field."},
-            {"gelf_tag_key", KeyType::String, "", "If set, the record's tag is sent as the additional field _<key>."},
             {"packet_size", KeyType::Size, "1420",
              "udp: largest datagram, 12-byte chunk header included (64 to 65507). A bigger message is sent in "
              "chunks; one needing more than 128 chunks is dead-lettered."},
@@ -141,6 +149,8 @@ const config::PluginSchema& schema() {
              false, false, {"gzip", "zlib", "none", "on", "off", "true", "false"}},
             {"uri", KeyType::String, "/gelf", "http: request path of the GELF HTTP input."},
         }};
+    std::vector<config::KeyDecl> fields = field_key_decls();
+    schema.keys.insert(schema.keys.begin() + 1, fields.begin(), fields.end());  // after mode
     // The keys every HTTP output shares (gelf has its own compress); the
     // host, port, TLS and timeout keys serve tcp and tls too.
     for (auto& k : http::http_output_keys("12201", {"compress"})) {
@@ -170,7 +180,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   int64_t port = cfg.get_int("port");
   if (port < 1 || port > 65535) cfg.fail("port", "expected a port between 1 and 65535, got " + std::to_string(port));
   s.port = static_cast<uint16_t>(port);
-  read_keys(cfg, s.keys);
+  s.keys = read_field_keys(cfg);
   uint64_t packet = cfg.get_size("packet_size");
   if (packet < kMinPacket || packet > kMaxPacket)
     cfg.fail("packet_size", "expected a datagram size between 64 and 65507 bytes, got " + std::to_string(packet));

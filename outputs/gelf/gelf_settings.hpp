@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "agent/config/component_config.hpp"
 #include "agent/input.hpp"
@@ -41,6 +42,11 @@ struct Settings {
   int workers = 1;  // http: concurrent requests
   http::HttpOutputSettings http;  // mode http: the shared HTTP keys (client, headers, auth)
 };
+
+// The gelf_*_key keys and their reading, shared with the http output's
+// `format: gelf` (Fluent Bit's names in both).
+std::vector<config::KeyDecl> field_key_decls();
+FieldKeys read_field_keys(const config::ComponentConfig& cfg);
 
 const config::PluginSchema& schema();
 // Validates and reads cfg; ConfigError (cfg.fail) on a bad value.

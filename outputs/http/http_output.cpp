@@ -6,6 +6,8 @@
 #include "agent/config/compat_keys.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
+#include "outputs/gelf/gelf_encoder.hpp"
+#include "outputs/gelf/gelf_settings.hpp"
 
 namespace sluice {
 
@@ -18,6 +20,7 @@ struct HttpOutputConfig {
   HttpFormat format = HttpFormat::Json;
   json_lines::Options json;
   std::string header_tag;  // header carrying the records' tag; "" = none
+  gelf::FieldKeys gelf;     // format gelf
 };
 
 bool is_content_type(std::string_view name) {
@@ -32,17 +35,18 @@ bool is_content_type(std::string_view name) {
 // Bit's header_tag). Runs on the output's worker thread.
 class HttpCodec final : public http::Codec {
  public:
-  explicit HttpCodec(HttpOutputConfig config) : config_(std::move(config)) {
+  explicit HttpCodec(HttpOutputConfig config) : config_(std::move(config)), gelf_(config_.gelf) {
     for (const auto& h : config_.http.headers) user_content_type_ = user_content_type_ || is_content_type(h.name);
   }
 
   void plan(std::span<const EventRef> events, std::vector<http::PlannedRequest>& requests,
-            std::vector<RecordOutcome>& /*outcomes*/) override {
+            std::vector<RecordOutcome>& outcomes) override {
     for (uint32_t i = 0; i < events.size(); ++i) {
       if (requests.empty() || (!config_.header_tag.empty() && *events[requests.back().events.back()].tag != *events[i].tag))
         requests.push_back(new_request(*events[i].tag));
       requests.back().events.push_back(i);
     }
+    if (config_.format == HttpFormat::Gelf) return encode_gelf(requests, events, outcomes);
     for (auto& r : requests) encode(r, events);
   }
 
@@ -66,7 +70,27 @@ class HttpCodec final : public http::Codec {
     encode_http_body(p.request.body, scratch_, config_.format, config_.json);
   }
 
+  // A record GELF can't carry (no short_message, message or log) is
+  // dead-lettered with the reason; Fluent Bit fails the whole request.
+  void encode_gelf(std::vector<http::PlannedRequest>& requests, std::span<const EventRef> events,
+                   std::vector<RecordOutcome>& outcomes) {
+    for (auto& r : requests) {
+      std::vector<uint32_t> carried;
+      for (uint32_t i : r.events) {
+        if (!gelf_.encode(*events[i].tag, *events[i].event, r.request.body)) {
+          outcomes[i] = {Outcome::Permanent, gelf_.no_short_message_reason()};
+          continue;
+        }
+        r.request.body += '\n';
+        carried.push_back(i);
+      }
+      r.events = std::move(carried);
+    }
+    std::erase_if(requests, [](const http::PlannedRequest& r) { return r.events.empty(); });
+  }
+
   HttpOutputConfig config_;
+  gelf::Encoder gelf_;
   bool user_content_type_ = false;  // a `header` replaces the format's Content-Type
   mutable std::vector<const Event*> scratch_;
 };
@@ -84,6 +108,7 @@ std::optional<HttpFormat> parse_http_format(std::string_view name) {
   if (n == "json") return HttpFormat::Json;
   if (n == "json_lines" || n == "ndjson") return HttpFormat::JsonLines;
   if (n == "json_stream") return HttpFormat::JsonStream;
+  if (n == "gelf") return HttpFormat::Gelf;
   return std::nullopt;
 }
 
@@ -114,8 +139,9 @@ const config::PluginSchema& http_output_schema() {
             {"http_method", KeyType::String, "POST", "POST or PUT.", false, false, {"post", "put"}},
             {"format", KeyType::String, "json",
              "json (one JSON array per request), json_lines or ndjson (one object per line), json_stream "
-             "(objects one after the other).",
-             false, false, {"json", "json_lines", "ndjson", "json_stream"}},
+             "(objects one after the other), or gelf (one GELF 1.1 object per line, the gelf_*_key keys as in "
+             "the gelf output; a record without a message is dead-lettered).",
+             false, false, {"json", "json_lines", "ndjson", "json_stream", "gelf"}},
             json_lines::date_key_decl(),
             json_lines::date_format_decl(),
             config::compat_note("log_response_payload", KeyType::Bool,
@@ -124,6 +150,7 @@ const config::PluginSchema& http_output_schema() {
             {"header_tag", KeyType::String, "",
              "Header that carries the records' tag (one request per tag then)."},
         }};
+    for (auto& k : gelf::field_key_decls()) s.keys.push_back(std::move(k));  // format gelf
     for (auto& k : http::http_output_keys("80")) s.keys.push_back(std::move(k));
     return s;
   }();
@@ -141,6 +168,7 @@ std::unique_ptr<Output> make_http_output(const config::ComponentConfig& cfg, con
   c.format = parse_http_format(cfg.get_string("format")).value_or(HttpFormat::Json);
   c.json = json_lines::options_from(cfg);
   c.header_tag = cfg.get_string("header_tag");
+  c.gelf = gelf::read_field_keys(cfg);
   http::ClientSettings client = c.http.client;
   return std::make_unique<http::HttpSink>(std::move(client), std::make_unique<HttpCodec>(std::move(c)));
 }

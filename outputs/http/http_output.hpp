@@ -1,6 +1,6 @@
 // The `http` output: sends records to any HTTP endpoint as JSON (one array
-// per request), JSON lines or concatenated JSON: a codec on the shared HTTP
-// sink (outputs/common/http_sink.hpp).
+// per request), JSON lines, concatenated JSON or GELF lines: a codec on the
+// shared HTTP sink (outputs/common/http_sink.hpp).
 #pragma once
 #include <memory>
 #include <optional>
@@ -17,6 +17,7 @@ enum class HttpFormat {
   Json,        // [{...},{...}]
   JsonLines,   // {...}\n{...}\n  (json_lines, ndjson)
   JsonStream,  // {...}{...}
+  Gelf,        // one GELF 1.1 object per line (Fluent Bit's format gelf)
 };
 
 const config::PluginSchema& http_output_schema();

@@ -263,6 +263,37 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
     CHECK(seen[0].body == "{\"k\":\"app.web\",\"n\":0}\n{\"k\":\"app.web\",\"n\":1}\n");
     CHECK(seen[1].header("X-Tag") == "app.db");
   }
+  SECTION("gelf: one GELF 1.1 object per line, as Fluent Bit's format gelf; a record without a message is dead-lettered") {
+    Batch batch;
+    auto json = make_json_format();
+    auto chunk = std::make_shared<Chunk>("app.web");
+    for (const char* record : {R"({"msg":"disk full","severity":"error","node":"web-1","user":"ann"})", R"({"n":1})",
+                               R"({"msg":"ok","node":"web-2"})"}) {
+      Value v;
+      REQUIRE(json->parse(record, chunk->arena, v));
+      chunk->events.push_back(Event{kTime, v});
+    }
+    batch.parts.push_back({chunk, {}});
+    auto out = make_http_output(
+        load(target + "format: gelf\ngelf_short_message_key: msg\ngelf_level_key: severity\ngelf_host_key: node\n"),
+        build);
+    out->start(ctx);
+    FlushResult r = flush(*out, ctx, batch);
+    out->stop();
+    REQUIRE(r.per_record.size() == 3);
+    CHECK(r.per_record[0].outcome == Outcome::Delivered);
+    CHECK(r.per_record[1].outcome == Outcome::Permanent);
+    CHECK(r.per_record[1].reason.find("short_message") != std::string::npos);
+    CHECK(r.per_record[2].outcome == Outcome::Delivered);
+    auto seen = sink_requests(dir.file("requests.jsonl"));
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0].header("Content-Type") == "application/json");
+    CHECK(seen[0].body ==
+          R"({"version":"1.1","host":"web-1","short_message":"disk full","timestamp":1700000000.123,"level":3,"_user":"ann"})"
+          "\n"
+          R"({"version":"1.1","host":"web-2","short_message":"ok","timestamp":1700000000.123,"level":6})"
+          "\n");
+  }
   SECTION("a 503 is retried with its Retry-After, a 400 is permanent with the backend's text") {
     FlushResult r = run("uri: /status/503?retry_after=12");
     CHECK(r.outcome == Outcome::Retry);

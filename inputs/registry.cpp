@@ -6,6 +6,7 @@
 #include "inputs/tail/tail_input.hpp"
 #include "inputs/syslog/syslog_input.hpp"
 #include "inputs/http/http_input.hpp"
+#include "inputs/forward/forward_input.hpp"
 
 namespace sluice {
 
@@ -16,6 +17,7 @@ const std::vector<InputPlugin>& input_plugins() {
       {"dummy", dummy_input_schema, make_dummy_input},
       {"syslog", syslog_input_schema, make_syslog_input},
       {"http", http_input_schema, make_http_input},
+      {"forward", forward_input_schema, make_forward_input},
   };
   return plugins;
 }

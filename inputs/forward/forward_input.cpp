@@ -1,0 +1,471 @@
+// The `forward` input; see forward_input.hpp. A server (the listening
+// socket, the shared read buffer, the pause timer) and its connections, all
+// on the main io_context.
+#include "inputs/forward/forward_input.hpp"
+
+#include <deque>
+#include <functional>
+#include <unordered_map>
+
+#include "agent/asio.hpp"
+#include "agent/config/compat_keys.hpp"
+#include "agent/log.hpp"
+#include "agent/record.hpp"
+#include "inputs/forward/forward_msgpack.hpp"
+#include "inputs/forward/forward_protocol.hpp"
+
+namespace sluice {
+
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+using boost::system::error_code;
+using config::KeyType;
+
+constexpr int kReadsPerWakeup = 4;
+constexpr int kDrainReads = 64;  // at shutdown, per connection
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+constexpr auto kPausedRecheck = std::chrono::milliseconds(5);
+constexpr size_t kCompactAfter = 64 * 1024;  // consumed bytes dropped from a connection's buffer past this
+
+struct Settings {
+  std::string listen = "0.0.0.0";
+  uint16_t port = 24224;
+  size_t buffer_chunk_size = 1024000;  // one read
+  size_t buffer_max_size = 6144000;    // the largest message, and a gzipped one once inflated
+  std::string tag;                     // replaces every message's tag
+  std::string tag_prefix;              // put before every message's tag
+  config::Mark mark;
+};
+
+struct ForwardMetrics {
+  Counter* bytes_read;
+  Counter* invalid;
+  Counter* connections;
+  Counter* connections_total;
+};
+
+log::RateLimit g_invalid_log(100);
+log::RateLimit g_accept_log(100);
+
+class Connection;
+
+// Main thread. Held by shared_ptr from every connection and pending handler,
+// so a handler that runs after stop() finds stopped() instead of freed memory.
+class Server : public std::enable_shared_from_this<Server> {
+ public:
+  Server(Settings s, InputContext& ctx)
+      : settings_(std::move(s)),
+        ctx_(ctx),
+        acceptor_(ctx.io()),
+        retry_(ctx.io()),
+        pause_timer_(ctx.io()),
+        read_buffer_(settings_.buffer_chunk_size) {
+    auto c = [&](const char* name, const char* help, bool gauge = false) {
+      return &ctx.metrics().counter(name, "input", ctx.instance(), gauge, help);
+    };
+    metrics_ = {c("sluice_input_bytes_read_total", "Bytes the input read."),
+                c("sluice_input_invalid_messages_total",
+                  "Forward messages that were not MessagePack or not the protocol's shape (dropped)."),
+                c("sluice_input_connections", "Open connections.", true),
+                c("sluice_input_connections_total", "Connections accepted.")};
+  }
+
+  void listen();
+  void stop();
+
+  const Settings& settings() const { return settings_; }
+  InputContext& ctx() { return ctx_; }
+  ForwardMetrics& metrics() { return metrics_; }
+  bool stopped() const { return stopped_; }
+  bool paused() const { return ctx_.paused(); }
+  std::vector<char>& read_buffer() { return read_buffer_; }
+  void when_unpaused(std::function<void()> resume);
+  uint64_t track(std::shared_ptr<Connection> c);
+  void untrack(uint64_t id);
+
+ private:
+  void accept();
+  void arm_pause_timer();
+
+  Settings settings_;
+  InputContext& ctx_;
+  ForwardMetrics metrics_{};
+  tcp::acceptor acceptor_;
+  tcp::endpoint peer_;
+  asio::steady_timer retry_;
+  asio::steady_timer pause_timer_;
+  bool pause_timer_armed_ = false;
+  std::vector<std::function<void()>> waiters_;
+  std::vector<char> read_buffer_;  // shared: connections read into it only when ready, one at a time
+  std::unordered_map<uint64_t, std::shared_ptr<Connection>> connections_;
+  uint64_t next_id_ = 0;
+  bool stopped_ = false;
+};
+
+// One sender. Reads without blocking into the server's buffer, keeps the
+// bytes of a message that hasn't all arrived, and turns each whole message
+// into a chunk under its tag. Messages read together with one tag and no
+// ack asked travel in one chunk. A chunk the input's buffer refuses is held,
+// and nothing more is read until it is taken.
+class Connection final : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(std::shared_ptr<Server> server, tcp::socket socket, std::string source)
+      : server_(std::move(server)), socket_(std::move(socket)), source_(std::move(source)) {}
+
+  void start() {
+    id_ = server_->track(shared_from_this());
+    error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) return end();
+    on_readable({});
+  }
+
+  // Shutdown: what the kernel already holds (bytes TCP acknowledged to the
+  // sender) is read and taken; then the socket closes.
+  void drain() {
+    if (closed_) return;
+    std::vector<char>& buf = server_->read_buffer();
+    for (int i = 0; i < kDrainReads && !held_; ++i) {
+      error_code ec;
+      size_t n = socket_.read_some(asio::buffer(buf), ec);
+      if (n > 0) take(buf, n);
+      if (ec == asio::error::interrupted) continue;
+      if (ec || n == 0) break;
+    }
+    process();
+    if (open_ && !held_) offer_open();
+  }
+
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  void wait() {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+  }
+
+  void on_readable(const error_code& ec) {
+    log::Scope scope(server_->ctx().log_level());
+    if (closed_ || server_->stopped()) return;
+    if (ec) return end();
+    if (!process()) return;  // a chunk is held, or the connection was closed
+    if (server_->paused()) return resume_later();
+    std::vector<char>& buf = server_->read_buffer();
+    for (int i = 0; i < kReadsPerWakeup; ++i) {
+      error_code rec;
+      size_t n = socket_.read_some(asio::buffer(buf), rec);
+      if (n > 0) {
+        take(buf, n);
+        if (!process()) return;
+      }
+      if (closed_ || server_->stopped()) return;
+      if (rec == asio::error::would_block || rec == asio::error::try_again) return wait();
+      if (rec == asio::error::interrupted) continue;
+      if (rec) return end();  // EOF or reset: every whole message was taken
+      if (server_->paused()) return resume_later();
+      if (n < buf.size()) return wait();
+    }
+    // Other connections get their turn first.
+    asio::post(server_->ctx().io(), [self = shared_from_this()] { self->on_readable({}); });
+  }
+
+  void resume_later() {
+    server_->when_unpaused([self = shared_from_this()] { self->on_readable({}); });
+  }
+
+  void take(const std::vector<char>& buf, size_t n) {
+    server_->metrics().bytes_read->add(n);
+    pending_.append(buf.data(), n);
+  }
+
+  // Turns every whole message in pending_ into records. False when reading
+  // must stop: a chunk is held (resume_later is armed) or the connection
+  // was closed (bytes that are not MessagePack, or a message too large).
+  bool process() {
+    if (held_) {
+      if (!server_->ctx().offer(held_)) {
+        resume_later();
+        return false;
+      }
+      held_.reset();
+      send_ack(std::exchange(held_ack_, {}));
+    }
+    const Settings& s = server_->settings();
+    while (consumed_ < pending_.size()) {
+      std::string_view rest(pending_.data() + consumed_, pending_.size() - consumed_);
+      std::string error;
+      int64_t size = forward::object_size(rest, &error);
+      if (size == 0 && rest.size() <= s.buffer_max_size) break;  // the rest hasn't arrived yet
+      if (size <= 0 || static_cast<size_t>(size) > s.buffer_max_size) {
+        invalid(size < 0 ? error : "a message is larger than buffer_max_size (" + std::to_string(s.buffer_max_size) +
+                                       " bytes); the connection is closed");
+        if (open_) offer_open();
+        end();
+        return false;
+      }
+      std::string_view message = rest.substr(0, static_cast<size_t>(size));
+      consumed_ += static_cast<size_t>(size);
+      if (!decode(message)) return false;
+    }
+    if (consumed_ == pending_.size()) {
+      pending_.clear();
+      consumed_ = 0;
+    } else if (consumed_ > kCompactAfter) {
+      pending_.erase(0, consumed_);
+      consumed_ = 0;
+    }
+    // What was read together goes on together.
+    if (open_) return offer_open();
+    return true;
+  }
+
+  // One message into the open chunk (or a new one, for another tag); offered
+  // at once when its sender waits for an ack. False when a chunk is held.
+  bool decode(std::string_view message) {
+    const Settings& s = server_->settings();
+    auto chunk = std::make_unique<Chunk>("");
+    forward::DecodedMessage m;
+    std::string why = forward::decode_message(message, *chunk, m, s.buffer_max_size);
+    if (!why.empty()) {
+      invalid(why + "; the message is dropped");
+      if (!m.chunk_id.empty()) send_ack(m.chunk_id);  // refused for good: a resend wouldn't do better
+      return true;
+    }
+    std::string tag = !s.tag.empty() ? s.tag : s.tag_prefix + m.tag;
+    if (open_ && open_->tag != tag && !offer_open()) return false;
+    if (chunk->events.empty()) {
+      if (!m.chunk_id.empty()) send_ack(m.chunk_id);
+      return true;
+    }
+    if (!open_) {
+      chunk->tag = std::move(tag);
+      open_ = std::move(chunk);
+    } else {
+      // Same tag: the events join the open chunk, their values kept by its arena.
+      for (Event& e : chunk->events) open_->events.push_back(Event{e.time_ns, record::deep_copy(e.record, open_->arena)});
+    }
+    if (m.chunk_id.empty()) return true;
+    open_ack_ = std::move(m.chunk_id);
+    return offer_open();
+  }
+
+  bool offer_open() {
+    ChunkPtr chunk = std::move(open_);
+    open_.reset();
+    std::string ack = std::exchange(open_ack_, {});
+    if (!server_->ctx().offer(chunk)) {
+      held_ = std::move(chunk);
+      held_ack_ = std::move(ack);
+      resume_later();
+      return false;
+    }
+    send_ack(ack);
+    return true;
+  }
+
+  void send_ack(const std::string& chunk_id) {
+    if (chunk_id.empty() || closed_) return;
+    acks_.push_back(forward::ack_for(chunk_id));
+    if (!writing_) write_next();
+  }
+
+  void write_next() {
+    if (acks_.empty() || closed_) return;
+    writing_ = true;
+    asio::async_write(socket_, asio::buffer(acks_.front()),
+                      [self = shared_from_this()](const error_code& ec, size_t /*n*/) {
+                        self->writing_ = false;
+                        self->acks_.pop_front();
+                        if (!ec) self->write_next();
+                      });
+  }
+
+  void invalid(const std::string& why) {
+    server_->metrics().invalid->add();
+    if (uint64_t n = g_invalid_log.hit())
+      log::warn("input {}: from {}: {} ({} so far)", server_->ctx().instance(), source_, why, n);
+  }
+
+  void end() {
+    if (!server_->stopped() && consumed_ < pending_.size())
+      invalid("the connection closed in the middle of a message (" + std::to_string(pending_.size() - consumed_) +
+              " bytes); those bytes are dropped");
+    close();
+    server_->untrack(id_);
+  }
+
+  std::shared_ptr<Server> server_;
+  tcp::socket socket_;
+  std::string source_;
+  uint64_t id_ = 0;
+  std::string pending_;  // bytes read and not yet a whole message, from consumed_ on
+  size_t consumed_ = 0;
+  ChunkPtr open_;         // records read and not yet offered, all with one tag
+  std::string open_ack_;  // the chunk id to ack once open_ is taken
+  ChunkPtr held_;         // refused by the input's buffer; offered again before anything else
+  std::string held_ack_;
+  std::deque<std::string> acks_;  // answers being written, in order
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+void Server::listen() {
+  const Settings& s = settings_;
+  std::string where = s.listen + ":" + std::to_string(s.port);
+  error_code ec;
+  tcp::endpoint ep(asio::ip::make_address(s.listen, ec), s.port);
+  if (!ec) acceptor_.open(ep.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::keep_alive(true), ec);  // accepted sockets inherit it
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) throw config::ConfigError(s.mark, "input forward: cannot listen on " + where + ": " + ec.message());
+  log::info("input {}: listening for Forward messages on tcp {}", ctx_.instance(), where);
+  accept();
+}
+
+void Server::accept() {
+  acceptor_.async_accept(peer_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+    log::Scope scope(self->ctx_.log_level());
+    if (self->stopped_) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      if (uint64_t n = g_accept_log.hit())
+        log::warn("input {}: accepting a connection failed: {} ({} so far)", self->ctx_.instance(), ec.message(), n);
+      self->retry_.expires_after(kAcceptRetry);
+      self->retry_.async_wait([self](const error_code& e) {
+        if (!e) self->accept();
+      });
+      return;
+    }
+    std::string source = "tcp://" + self->peer_.address().to_string() + ":" + std::to_string(self->peer_.port());
+    std::make_shared<Connection>(self, std::move(socket), std::move(source))->start();
+    self->accept();
+  });
+}
+
+void Server::when_unpaused(std::function<void()> resume) {
+  if (stopped_) return;
+  waiters_.push_back(std::move(resume));
+  arm_pause_timer();
+}
+
+void Server::arm_pause_timer() {
+  if (pause_timer_armed_) return;
+  pause_timer_armed_ = true;
+  pause_timer_.expires_after(kPausedRecheck);
+  pause_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+    self->pause_timer_armed_ = false;
+    if (ec || self->stopped_ || self->waiters_.empty()) return;
+    if (self->paused()) return self->arm_pause_timer();
+    auto ready = std::move(self->waiters_);
+    self->waiters_.clear();
+    for (auto& resume : ready) resume();
+  });
+}
+
+uint64_t Server::track(std::shared_ptr<Connection> c) {
+  uint64_t id = ++next_id_;
+  connections_.emplace(id, std::move(c));
+  metrics_.connections_total->add();
+  metrics_.connections->set(connections_.size());
+  return id;
+}
+
+void Server::untrack(uint64_t id) {
+  connections_.erase(id);
+  metrics_.connections->set(connections_.size());
+}
+
+void Server::stop() {
+  if (stopped_) return;
+  error_code ignored;
+  acceptor_.close(ignored);
+  retry_.cancel();
+  // Drain while not yet stopped, so that what is read is still taken.
+  for (auto& [id, c] : connections_) c->drain();
+  stopped_ = true;
+  pause_timer_.cancel();
+  waiters_.clear();
+  for (auto& [id, c] : connections_) c->close();
+  connections_.clear();
+  metrics_.connections->set(0);
+}
+
+class ForwardInput final : public Input {
+ public:
+  explicit ForwardInput(Settings settings) : settings_(std::move(settings)) {}
+  ~ForwardInput() override { stop(); }
+
+  void start(InputContext& ctx) override {
+    server_ = std::make_shared<Server>(settings_, ctx);
+    server_->listen();
+  }
+  void stop() override {
+    if (server_) server_->stop();
+    server_.reset();
+  }
+
+ private:
+  Settings settings_;
+  std::shared_ptr<Server> server_;
+};
+
+}  // namespace
+
+const config::PluginSchema& forward_input_schema() {
+  static const config::PluginSchema schema{
+      "forward",
+      "Receives Fluentd's Forward protocol over TCP (Fluent Bit's and Fluentd's forward outputs, Docker's fluentd "
+      "log driver, the fluent-logger libraries): Message, Forward, PackedForward and gzip-compressed "
+      "PackedForward, with acknowledgements when the sender asks for them.",
+      {
+          {"listen", KeyType::String, "0.0.0.0", "Address to listen on."},
+          {"port", KeyType::Int, "24224", "TCP port."},
+          {"buffer_chunk_size", KeyType::Size, "1024000", "Bytes read from a connection at once."},
+          {"buffer_max_size", KeyType::Size, "6144000",
+           "The largest message (and a gzipped one once inflated); a larger one closes its connection."},
+          {"tag", KeyType::String, "", "Replaces the tag of every message (default: each message's own)."},
+          {"tag_prefix", KeyType::String, "", "Put before the tag of every message."},
+          {"shared_key", KeyType::String, "", "Not supported: see the input's documentation.", false, true},
+          {"self_hostname", KeyType::String, "", "Not supported (goes with shared_key)."},
+          {"security.users", KeyType::Multi, "", "Not supported (goes with shared_key).", false, true},
+          {"empty_shared_key", KeyType::Bool, "off", "Not supported (goes with shared_key)."},
+          {"unix_path", KeyType::String, "", "Not supported: the input listens on TCP only."},
+          {"unix_perm", KeyType::String, "", "Not supported (goes with unix_path)."},
+          {"tls", KeyType::Bool, "off", "Not supported: the input speaks plain TCP only."},
+      }};
+  return schema;
+}
+
+std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, const BuildContext& /*ctx*/) {
+  for (const char* key : {"shared_key", "self_hostname", "security.users", "empty_shared_key"})
+    if (cfg.has(key))
+      cfg.fail(key, "the forward input doesn't authenticate senders (Fluentd's shared_key handshake) yet: listen on "
+                    "127.0.0.1 or a private network instead");
+  for (const char* key : {"unix_path", "unix_perm"})
+    if (cfg.has(key)) cfg.fail(key, "the forward input listens on TCP only (listen, port)");
+  if (cfg.get_bool("tls")) cfg.fail("tls", "the forward input speaks plain TCP only");
+  Settings s;
+  s.mark = cfg.mark();
+  s.listen = cfg.get_string("listen");
+  int64_t port = cfg.get_int("port");
+  if (port < 1 || port > 65535) cfg.fail("port", "expects a port from 1 to 65535, got " + std::to_string(port));
+  s.port = static_cast<uint16_t>(port);
+  s.buffer_chunk_size = cfg.get_size("buffer_chunk_size");
+  if (s.buffer_chunk_size == 0) cfg.fail("buffer_chunk_size", "must be above 0");
+  s.buffer_max_size = cfg.get_size("buffer_max_size");
+  if (s.buffer_max_size == 0) cfg.fail("buffer_max_size", "must be above 0");
+  s.tag = cfg.get_string("tag");
+  s.tag_prefix = cfg.get_string("tag_prefix");
+  return std::make_unique<ForwardInput>(std::move(s));
+}
+
+}  // namespace sluice

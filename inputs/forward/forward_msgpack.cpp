@@ -1,6 +1,7 @@
 // MessagePack reading for the forward input; see forward_msgpack.hpp.
 #include "inputs/forward/forward_msgpack.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -162,7 +163,12 @@ bool Cursor::event_time(int64_t& time_ns) {
   if (!probe.value(scratch, v) || !(v.is_int() || v.is_double())) return false;
   double seconds = v.is_int() ? static_cast<double>(v.as_int()) : v.as_double();
   if (!(seconds > -9.2e9 && seconds < 9.2e9)) return false;  // int64 nanoseconds: years 1678 to 2262
-  time_ns = v.is_int() ? v.as_int() * kNsPerSec : static_cast<int64_t>(seconds * 1e9);
+  if (v.is_int()) {
+    time_ns = v.as_int() * kNsPerSec;
+  } else {  // whole seconds and the fraction apart: a double can't hold nanoseconds since 1970
+    double whole = std::floor(seconds);
+    time_ns = static_cast<int64_t>(whole) * kNsPerSec + std::llround((seconds - whole) * 1e9);
+  }
   *this = probe;
   return true;
 }

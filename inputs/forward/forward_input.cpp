@@ -389,8 +389,10 @@ void Server::stop() {
   error_code ignored;
   acceptor_.close(ignored);
   retry_.cancel();
-  // Drain while not yet stopped, so that what is read is still taken.
-  for (auto& [id, c] : connections_) c->drain();
+  // Drain while not yet stopped, so that what is read is still taken. (A
+  // copy: a connection whose bytes turn out broken untracks itself.)
+  auto connections = connections_;
+  for (auto& [id, c] : connections) c->drain();
   stopped_ = true;
   pause_timer_.cancel();
   waiters_.clear();

@@ -1,5 +1,5 @@
 // kill -9 of sluice five times at random moments under a steady load, for
-// an http input, a syslog TCP input and a tail input, each with storage.type
+// an http input, a syslog TCP input, a forward input (acks) and a tail input, each with storage.type
 // filesystem, into the Elasticsearch stand-in (a stand-in, see
 // es_standin.hpp): every record whose write was acknowledged (a 2xx; a TCP
 // write sluice read; a line in the tailed file) arrives, and what arrives
@@ -170,4 +170,83 @@ TEST_CASE("storage e2e: kill -9 five times while tailing a growing file loses no
   for (int i = 0; i < written; ++i) all.insert(i);
   REQUIRE(all.size() >= 1000);
   check_arrivals(es, s, all, 1.0);
+}
+
+namespace {
+
+// A Forward sender that waits for acks: [tag, [[time, {"seq": n}], ...],
+// {"chunk": id}] per batch; true once {"ack": id} came back.
+class ForwardAckSender {
+ public:
+  explicit ForwardAckSender(uint16_t port) : port_(port) {}
+  ~ForwardAckSender() { close(); }
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  bool send_batch(int first, int n) {
+    if (fd_ < 0) fd_ = connect_local(port_);
+    if (fd_ < 0) return false;
+    std::string id = "batch-" + std::to_string(first);
+    std::string m = "\x93\xa3" "app";
+    m += '\xdc';  // array 16
+    m += static_cast<char>((n >> 8) & 0xff);
+    m += static_cast<char>(n & 0xff);
+    for (int i = 0; i < n; ++i) {
+      m += std::string("\x92\xce\x65\x53\xf1\x00\x81\xa3seq\xce", 12);
+      uint32_t seq = static_cast<uint32_t>(first + i);
+      for (int s = 24; s >= 0; s -= 8) m += static_cast<char>((seq >> s) & 0xff);
+    }
+    m += "\x81\xa5" "chunk";
+    m += static_cast<char>(0xa0 | id.size());
+    m += id;
+    if (!send_all(fd_, m)) return close(), false;
+    std::string want = std::string("\x81\xa3" "ack") + static_cast<char>(0xa0 | id.size()) + id;
+    std::string got(want.size(), '\0');
+    timeval tv{5, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    if (::recv(fd_, got.data(), got.size(), MSG_WAITALL) != static_cast<ssize_t>(want.size()) || got != want)
+      return close(), false;
+    return true;
+  }
+
+ private:
+  uint16_t port_;
+  int fd_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("storage e2e: kill -9 five times under a Forward load loses no acknowledged record", "[e2e][storage]") {
+  TempDir dir;
+  EsStandIn es(dir);
+  uint16_t port = free_tcp_port();
+  BufferedSluice s(dir, es,
+                   "    - name: forward\n      listen: 127.0.0.1\n      port: " + std::to_string(port) +
+                       "\n      storage.type: filesystem\n");
+  s.start();
+  REQUIRE(wait_until([&] { return port_listening(port); }, 15s));
+
+  std::atomic<bool> stop{false};
+  std::set<int> acked;
+  std::mutex mu;
+  std::thread client([&] {
+    ForwardAckSender sender(port);
+    int next = 0;
+    while (!stop) {
+      if (!sender.send_batch(next, 50)) {
+        std::this_thread::sleep_for(20ms);
+        continue;  // sent again on a new connection, as fluent-logger does without an ack
+      }
+      std::lock_guard lock(mu);
+      for (int i = 0; i < 50; ++i) acked.insert(next + i);
+      next += 50;
+      std::this_thread::sleep_for(5ms);  // a steady load the stand-in keeps up with
+    }
+  });
+  kill_repeatedly(s, [&] { return port_listening(port); });
+  stop = true;
+  client.join();
+  REQUIRE(acked.size() >= 1000);
+  check_arrivals(es, s, acked);
 }

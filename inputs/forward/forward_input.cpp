@@ -4,6 +4,7 @@
 #include "inputs/forward/forward_input.hpp"
 
 #include <deque>
+#include <optional>
 #include <functional>
 #include <unordered_map>
 
@@ -230,29 +231,29 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   // at once when its sender waits for an ack. False when a chunk is held.
   bool decode(std::string_view message) {
     const Settings& s = server_->settings();
-    auto chunk = std::make_unique<Chunk>("");
     forward::DecodedMessage m;
-    std::string why = forward::decode_message(message, *chunk, m, s.buffer_max_size);
-    if (!why.empty()) {
-      invalid(why + "; the message is dropped");
-      if (!m.chunk_id.empty()) send_ack(m.chunk_id);  // refused for good: a resend wouldn't do better
+    std::optional<std::string_view> message_tag = forward::message_tag(message);
+    if (!message_tag) {
+      Chunk scratch("", 256);
+      invalid(forward::decode_message(message, scratch, m, s.buffer_max_size) + "; the message is dropped");
       return true;
     }
-    std::string tag = !s.tag.empty() ? s.tag : s.tag_prefix + m.tag;
+    std::string tag = !s.tag.empty() ? s.tag : s.tag_prefix + std::string(*message_tag);
     if (open_ && open_->tag != tag && !offer_open()) return false;
-    if (chunk->events.empty()) {
-      if (!m.chunk_id.empty()) send_ack(m.chunk_id);
-      return true;
+    if (!open_) open_ = std::make_unique<Chunk>(std::move(tag));
+    // The events go straight into the open chunk; a message that turns out
+    // broken takes its events back out (their bytes stay in the arena).
+    size_t before = open_->events.size();
+    std::string why = forward::decode_message(message, *open_, m, s.buffer_max_size);
+    if (!why.empty()) {
+      open_->events.resize(before);
+      invalid(why + "; the message is dropped");
+      // Acknowledged all the same: sent again, it would be refused again.
+      if (std::string id = forward::chunk_option(message); !id.empty()) open_ack_ = std::move(id);
+    } else if (!m.chunk_id.empty()) {
+      open_ack_ = std::move(m.chunk_id);
     }
-    if (!open_) {
-      chunk->tag = std::move(tag);
-      open_ = std::move(chunk);
-    } else {
-      // Same tag: the events join the open chunk, their values kept by its arena.
-      for (Event& e : chunk->events) open_->events.push_back(Event{e.time_ns, record::deep_copy(e.record, open_->arena)});
-    }
-    if (m.chunk_id.empty()) return true;
-    open_ack_ = std::move(m.chunk_id);
+    if (open_ack_.empty()) return true;
     return offer_open();
   }
 
@@ -260,6 +261,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     ChunkPtr chunk = std::move(open_);
     open_.reset();
     std::string ack = std::exchange(open_ack_, {});
+    if (chunk->events.empty()) {  // only broken messages: nothing to take
+      send_ack(ack);
+      return true;
+    }
     if (!server_->ctx().offer(chunk)) {
       held_ = std::move(chunk);
       held_ack_ = std::move(ack);

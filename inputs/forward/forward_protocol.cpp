@@ -105,6 +105,25 @@ std::string decode_message(std::string_view message, Chunk& chunk, DecodedMessag
   return "";
 }
 
+std::optional<std::string_view> message_tag(std::string_view message) {
+  Cursor c(message);
+  uint32_t n = 0;
+  std::string_view tag;
+  if (!c.array_header(n) || n < 2 || n > 4 || !c.text(tag)) return std::nullopt;
+  return tag;
+}
+
+std::string chunk_option(std::string_view message) {
+  Cursor c(message);
+  uint32_t n = 0;
+  if (!c.array_header(n) || n < 3 || n > 4) return "";
+  for (uint32_t i = 0; i + 1 < n; ++i)
+    if (!c.skip()) return "";
+  Options options;
+  if (!read_options(c, options)) return "";
+  return options.chunk;
+}
+
 std::string ack_for(std::string_view chunk_id) {
   std::string out;
   out += '\x81';  // a map of one

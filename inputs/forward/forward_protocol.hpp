@@ -6,6 +6,7 @@
 // entry's time as [time, metadata]. Pure; no I/O.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +27,14 @@ struct DecodedMessage {
 // events: the caller drops it). max_unpacked bounds a gzipped entry stream
 // once inflated.
 std::string decode_message(std::string_view message, Chunk& chunk, DecodedMessage& out, size_t max_unpacked);
+
+// A message's tag (its first item), read without the rest; nullopt when the
+// message is not an array that starts with a string.
+std::optional<std::string_view> message_tag(std::string_view message);
+
+// The chunk option of any message whose last item is an option map, even
+// one decode_message refused; "" if none.
+std::string chunk_option(std::string_view message);
 
 // The answer to a message with a chunk option: {"ack": chunk_id}.
 std::string ack_for(std::string_view chunk_id);

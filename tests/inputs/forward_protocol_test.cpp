@@ -218,6 +218,24 @@ TEST_CASE("forward protocol: messages of the wrong shape say what is wrong", "[f
             "its gzipped entries don't inflate", 0) == 0);
 }
 
+TEST_CASE("forward protocol: a message's tag is read on its own", "[forward]") {
+  CHECK(message_tag(Pack().array(3).str("app.web").uint(1).map(0).b) == std::optional<std::string_view>("app.web"));
+  CHECK(message_tag(Pack().array(2).str("t").b) == std::optional<std::string_view>("t"));  // the rest isn't read
+  CHECK_FALSE(message_tag(Pack().array(3).uint(1).uint(1).map(0).b).has_value());
+  CHECK_FALSE(message_tag(Pack().map(1).str("t").str("x").b).has_value());
+  CHECK_FALSE(message_tag(Pack().array(9).str("t").b).has_value());
+}
+
+TEST_CASE("forward protocol: the chunk option of a message refused for its shape", "[forward]") {
+  // A time that is `true`: refused, but its sender waits for this ack.
+  std::string bad = Pack().array(4).str("t").raw({0xc3}).map(0).map(1).str("chunk").str("c9").b;
+  CHECK_FALSE(decode(bad).error.empty());
+  CHECK(chunk_option(bad) == "c9");
+  CHECK(chunk_option(Pack().array(3).str("t").array(0).map(1).str("chunk").str("f1").b) == "f1");
+  CHECK(chunk_option(Pack().array(3).str("t").uint(1).map(0).b).empty());
+  CHECK(chunk_option(Pack().array(2).str("t").array(0).b).empty());
+}
+
 TEST_CASE("forward protocol: the acknowledgement is {\"ack\": chunk}", "[forward]") {
   CHECK(ack_for("abc") == std::string("\x81\xa3" "ack\xa3" "abc"));
   std::string id(40, 'q');

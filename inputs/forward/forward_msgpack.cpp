@@ -107,25 +107,18 @@ bool Cursor::header(uint8_t& kind, uint64_t& length, size_t& header_size) const 
   return true;
 }
 
-bool Cursor::array_header(uint32_t& n) {
+bool Cursor::container(uint8_t want, uint32_t& n) {
   uint8_t kind = 0;
   uint64_t length = 0;
   size_t head = 0;
-  if (!header(kind, length, head) || kind != Shape::Array) return false;
+  if (!header(kind, length, head) || kind != want) return false;
   pos_ += head;
   n = static_cast<uint32_t>(length);
   return true;
 }
 
-bool Cursor::map_header(uint32_t& n) {
-  uint8_t kind = 0;
-  uint64_t length = 0;
-  size_t head = 0;
-  if (!header(kind, length, head) || kind != Shape::Map) return false;
-  pos_ += head;
-  n = static_cast<uint32_t>(length);
-  return true;
-}
+bool Cursor::array_header(uint32_t& n) { return container(Shape::Array, n); }
+bool Cursor::map_header(uint32_t& n) { return container(Shape::Map, n); }
 
 bool Cursor::text(std::string_view& s) {
   uint8_t kind = 0;

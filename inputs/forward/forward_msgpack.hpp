@@ -49,6 +49,7 @@ class Cursor {
   uint64_t big_endian(size_t at, size_t n) const;
   // Reads a container or text header at pos_: its kind, length and header size.
   bool header(uint8_t& kind, uint64_t& length, size_t& header_size) const;
+  bool container(uint8_t kind, uint32_t& n);
 
   std::string_view bytes_;
   size_t pos_ = 0;

@@ -68,6 +68,41 @@ void check_arrivals(const EsStandIn& es, BufferedSluice& s, const std::set<int>&
   s.stop();
 }
 
+// A TCP input (its YAML lines under `- name: ...`) with storage.type
+// filesystem, killed five times while send_batch(first seq, 50) runs in a
+// loop; a batch counts as acknowledged when send_batch says so, and one that
+// fails is sent again on a new connection, as a client would.
+void kill_under_tcp_load(const std::string& input_yaml, uint16_t port,
+                         const std::function<std::function<bool(int)>()>& make_sender, bool pace) {
+  TempDir dir;
+  EsStandIn es(dir);
+  BufferedSluice s(dir, es, input_yaml + "      storage.type: filesystem\n");
+  s.start();
+  REQUIRE(wait_until([&] { return port_listening(port); }, 15s));
+  std::atomic<bool> stop{false};
+  std::set<int> acked;
+  std::mutex mu;
+  std::thread client([&] {
+    std::function<bool(int)> send_batch = make_sender();
+    int next = 0;
+    while (!stop) {
+      if (!send_batch(next)) {
+        std::this_thread::sleep_for(20ms);
+        continue;
+      }
+      std::lock_guard lock(mu);
+      for (int i = 0; i < 50; ++i) acked.insert(next + i);
+      next += 50;
+      if (pace) std::this_thread::sleep_for(5ms);  // a steady load the stand-in keeps up with
+    }
+  });
+  kill_repeatedly(s, [&] { return port_listening(port); });
+  stop = true;
+  client.join();
+  REQUIRE(acked.size() >= 1000);
+  check_arrivals(es, s, acked);
+}
+
 }  // namespace
 
 TEST_CASE("storage e2e: kill -9 five times under an http load loses no acknowledged record", "[e2e][storage]") {
@@ -106,39 +141,19 @@ TEST_CASE("storage e2e: kill -9 five times under an http load loses no acknowled
 }
 
 TEST_CASE("storage e2e: kill -9 five times under a syslog TCP load loses no record sluice read", "[e2e][storage]") {
-  TempDir dir;
-  EsStandIn es(dir);
   uint16_t port = free_tcp_port();
-  BufferedSluice s(dir, es,
-                   "    - name: syslog\n      mode: tcp\n      listen: 127.0.0.1\n      port: " + std::to_string(port) +
-                       "\n      storage.type: filesystem\n");
-  s.start();
-  REQUIRE(wait_until([&] { return port_listening(port); }, 15s));
-
-  std::atomic<bool> stop{false};
-  std::set<int> acked;
-  std::mutex mu;
-  std::thread client([&] {
-    SyslogSender sender(port);
-    int next = 0;
-    while (!stop) {
-      std::string lines;
-      for (int i = 0; i < 50; ++i)
-        lines += "<13>Jan  2 03:04:05 host app[1]: {\"seq\":" + std::to_string(next + i) + "}\n";
-      if (!sender.send_batch(lines)) {
-        std::this_thread::sleep_for(20ms);
-        continue;  // sent again on a new connection
-      }
-      std::lock_guard lock(mu);
-      for (int i = 0; i < 50; ++i) acked.insert(next + i);
-      next += 50;
-    }
-  });
-  kill_repeatedly(s, [&] { return port_listening(port); });
-  stop = true;
-  client.join();
-  REQUIRE(acked.size() >= 1000);
-  check_arrivals(es, s, acked);
+  kill_under_tcp_load(
+      "    - name: syslog\n      mode: tcp\n      listen: 127.0.0.1\n      port: " + std::to_string(port) + "\n", port,
+      [port]() -> std::function<bool(int)> {
+        auto sender = std::make_shared<SyslogSender>(port);
+        return [sender](int first) {
+          std::string lines;
+          for (int i = 0; i < 50; ++i)
+            lines += "<13>Jan  2 03:04:05 host app[1]: {\"seq\":" + std::to_string(first + i) + "}\n";
+          return sender->send_batch(lines);
+        };
+      },
+      false);
 }
 
 TEST_CASE("storage e2e: kill -9 five times while tailing a growing file loses no line", "[e2e][storage]") {
@@ -218,35 +233,12 @@ class ForwardAckSender {
 }  // namespace
 
 TEST_CASE("storage e2e: kill -9 five times under a Forward load loses no acknowledged record", "[e2e][storage]") {
-  TempDir dir;
-  EsStandIn es(dir);
   uint16_t port = free_tcp_port();
-  BufferedSluice s(dir, es,
-                   "    - name: forward\n      listen: 127.0.0.1\n      port: " + std::to_string(port) +
-                       "\n      storage.type: filesystem\n");
-  s.start();
-  REQUIRE(wait_until([&] { return port_listening(port); }, 15s));
-
-  std::atomic<bool> stop{false};
-  std::set<int> acked;
-  std::mutex mu;
-  std::thread client([&] {
-    ForwardAckSender sender(port);
-    int next = 0;
-    while (!stop) {
-      if (!sender.send_batch(next, 50)) {
-        std::this_thread::sleep_for(20ms);
-        continue;  // sent again on a new connection, as fluent-logger does without an ack
-      }
-      std::lock_guard lock(mu);
-      for (int i = 0; i < 50; ++i) acked.insert(next + i);
-      next += 50;
-      std::this_thread::sleep_for(5ms);  // a steady load the stand-in keeps up with
-    }
-  });
-  kill_repeatedly(s, [&] { return port_listening(port); });
-  stop = true;
-  client.join();
-  REQUIRE(acked.size() >= 1000);
-  check_arrivals(es, s, acked);
+  kill_under_tcp_load(
+      "    - name: forward\n      listen: 127.0.0.1\n      port: " + std::to_string(port) + "\n", port,
+      [port]() -> std::function<bool(int)> {
+        auto sender = std::make_shared<ForwardAckSender>(port);
+        return [sender](int first) { return sender->send_batch(first, 50); };
+      },
+      true);
 }

@@ -54,7 +54,6 @@ Compression read_compression(const config::ComponentConfig& cfg, Mode mode) {
   return result;
 }
 
-
 void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, Settings& s) {
   s.tls.enabled = s.mode == Mode::Tls || (s.mode == Mode::Http && cfg.get_bool("tls"));
   if (!s.tls.enabled) {

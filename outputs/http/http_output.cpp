@@ -2,8 +2,10 @@
 #include "outputs/http/http_output.hpp"
 
 #include <cctype>
+#include <optional>
 
 #include "agent/config/compat_keys.hpp"
+#include "agent/record_accessor.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
 #include "outputs/gelf/gelf_encoder.hpp"
@@ -21,6 +23,9 @@ struct HttpOutputConfig {
   json_lines::Options json;
   std::string header_tag;  // header carrying the records' tag; "" = none
   gelf::FieldKeys gelf;     // format gelf
+  // Fluent Bit's body_key / headers_key: each record is its own request,
+  // its body the string at body_key, its headers the map at headers_key.
+  std::optional<RecordAccessor> body_key, headers_key;
 };
 
 bool is_content_type(std::string_view name) {
@@ -46,6 +51,7 @@ class HttpCodec final : public http::Codec {
         requests.push_back(new_request(*events[i].tag));
       requests.back().events.push_back(i);
     }
+    if (config_.body_key) return plan_relayed(events, requests, outcomes);
     if (config_.format == HttpFormat::Gelf) return encode_gelf(requests, events, outcomes);
     for (auto& r : requests) encode(r, events);
   }
@@ -87,6 +93,34 @@ class HttpCodec final : public http::Codec {
       r.events = std::move(carried);
     }
     std::erase_if(requests, [](const http::PlannedRequest& r) { return r.events.empty(); });
+  }
+
+  // body_key / headers_key: one request per record, sent as the record
+  // says. A record without a string body or a map of headers is
+  // dead-lettered with the reason (Fluent Bit drops it with a warning).
+  void plan_relayed(std::span<const EventRef> events, std::vector<http::PlannedRequest>& requests,
+                    std::vector<RecordOutcome>& outcomes) {
+    requests.clear();
+    for (uint32_t i = 0; i < events.size(); ++i) {
+      const Value& record = events[i].event->record;
+      const Value* body = config_.body_key->get(record);
+      const Value* headers = config_.headers_key->get(record);
+      if (body == nullptr || !body->is_string() || headers == nullptr || !headers->is_map()) {
+        outcomes[i] = {Outcome::Permanent, "the record has no string at " + config_.body_key->text() +
+                                               " or no map at " + config_.headers_key->text() +
+                                               " (body_key, headers_key)"};
+        continue;
+      }
+      http::PlannedRequest p = new_request(*events[i].tag);
+      for (const Member& h : headers->members()) {
+        if (!h.value.is_string()) continue;  // as Fluent Bit: string values only
+        if (is_content_type(h.key)) std::erase_if(p.request.headers, [](const http::Header& x) { return is_content_type(x.name); });
+        p.request.headers.push_back({std::string(h.key.view()), std::string(h.value.as_string())});
+      }
+      p.request.body = std::string(body->as_string());
+      p.events.push_back(i);
+      requests.push_back(std::move(p));
+    }
   }
 
   HttpOutputConfig config_;
@@ -147,6 +181,12 @@ const config::PluginSchema& http_output_schema() {
             config::compat_note("log_response_payload", KeyType::Bool,
                                 "the answer to a request that fails is logged (the start of its body), nothing of "
                                 "one that succeeds."),
+            {"body_key", KeyType::String, "",
+             "A record accessor ($body): each record is sent as its own request, this string as the body (with "
+             "headers_key). A record without it is dead-lettered."},
+            {"headers_key", KeyType::String, "",
+             "A record accessor ($headers) to a map whose string values are that request's headers (with "
+             "body_key)."},
             {"header_tag", KeyType::String, "",
              "Header that carries the records' tag (one request per tag then)."},
         }};
@@ -169,6 +209,19 @@ std::unique_ptr<Output> make_http_output(const config::ComponentConfig& cfg, con
   c.json = json_lines::options_from(cfg);
   c.header_tag = cfg.get_string("header_tag");
   c.gelf = gelf::read_field_keys(cfg);
+  std::string body_key = cfg.get_string("body_key"), headers_key = cfg.get_string("headers_key");
+  if (body_key.empty() != headers_key.empty())
+    cfg.fail(body_key.empty() ? "headers_key" : "body_key", "body_key and headers_key go together (as in Fluent Bit)");
+  auto accessor = [&](const char* key, const std::string& text) {
+    std::string error;
+    auto ra = RecordAccessor::compile(text, &error);
+    if (!ra) cfg.fail(key, error);
+    return std::move(*ra);
+  };
+  if (!body_key.empty()) {
+    c.body_key = accessor("body_key", body_key);
+    c.headers_key = accessor("headers_key", headers_key);
+  }
   http::ClientSettings client = c.http.client;
   return std::make_unique<http::HttpSink>(std::move(client), std::make_unique<HttpCodec>(std::move(c)));
 }

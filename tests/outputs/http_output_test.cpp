@@ -144,6 +144,9 @@ TEST_CASE("http output: its own keys", "[http_output]") {
   CHECK_THAT(config_error("format: msgpack"), Catch::Contains("key 'format' expects one of"));
   CHECK_THAT(config_error("http_method: GET"), Catch::Contains("key 'http_method' expects one of"));
   CHECK(config_error("uri: /in?x=1\nformat: ndjson\nhttp_method: put\njson_date_key: false") == "no error");
+  CHECK_THAT(config_error("body_key: $body"),
+             Catch::Contains("key 'body_key': body_key and headers_key go together (as in Fluent Bit)"));
+  CHECK_THAT(config_error("headers_key: $h"), Catch::Contains("key 'headers_key': body_key and headers_key go together"));
   CHECK(parse_http_format("NDJSON") == HttpFormat::JsonLines);
   CHECK(http_content_type(HttpFormat::JsonLines) == "application/x-ndjson");
   CHECK(http_content_type(HttpFormat::Json) == "application/json");
@@ -293,6 +296,36 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
           "\n"
           R"({"version":"1.1","host":"web-2","short_message":"ok","timestamp":1700000000.123,"level":6})"
           "\n");
+  }
+  SECTION("body_key and headers_key: each record is its own request, as the record says (Fluent Bit's relay)") {
+    Batch batch;
+    auto json = make_json_format();
+    auto chunk = std::make_shared<Chunk>("relay");
+    for (const char* record : {R"({"req":{"body":"raw text 1","headers":{"X-Req":"1","Content-Type":"text/plain","n":5}}})",
+                               R"({"req":{"body":"no headers"}})",
+                               R"({"req":{"body":"{\"a\":2}","headers":{"X-Req":"2"}}})"}) {
+      Value v;
+      REQUIRE(json->parse(record, chunk->arena, v));
+      chunk->events.push_back(Event{kTime, v});
+    }
+    batch.parts.push_back({chunk, {}});
+    auto out = make_http_output(load(target + "body_key: $req['body']\nheaders_key: $req['headers']\n"), build);
+    out->start(ctx);
+    FlushResult r = flush(*out, ctx, batch);
+    out->stop();
+    REQUIRE(r.per_record.size() == 3);
+    CHECK(r.per_record[0].outcome == Outcome::Delivered);
+    CHECK(r.per_record[1].outcome == Outcome::Permanent);
+    CHECK(r.per_record[1].reason == "the record has no string at $req['body'] or no map at $req['headers'] (body_key, headers_key)");
+    CHECK(r.per_record[2].outcome == Outcome::Delivered);
+    auto seen = sink_requests(dir.file("requests.jsonl"));
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].body == "raw text 1");
+    CHECK(seen[0].header("X-Req") == "1");
+    CHECK(seen[0].header("Content-Type") == "text/plain");  // the record's, not the format's
+    CHECK(seen[1].body == "{\"a\":2}");
+    CHECK(seen[1].header("X-Req") == "2");
+    CHECK(seen[1].header("Content-Type") == "application/json");
   }
   SECTION("a 503 is retried with its Retry-After, a 400 is permanent with the backend's text") {
     FlushResult r = run("uri: /status/503?retry_after=12");

@@ -36,6 +36,20 @@ Batch two_chunks() {
   return batch;
 }
 
+// One chunk of tag holding records (JSON texts), all at kTime.
+Batch batch_of(const char* tag, std::initializer_list<const char*> records) {
+  Batch batch;
+  auto json = make_json_format();
+  auto chunk = std::make_shared<Chunk>(tag);
+  for (const char* record : records) {
+    Value v;
+    REQUIRE(json->parse(record, chunk->arena, v));
+    chunk->events.push_back(Event{kTime, v});
+  }
+  batch.parts.push_back({chunk, {}});
+  return batch;
+}
+
 config::ComponentConfig load(const std::string& yaml) {
   return config::load_component(http_output_schema(), "output", yaml);
 }
@@ -267,16 +281,8 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
     CHECK(seen[1].header("X-Tag") == "app.db");
   }
   SECTION("gelf: one GELF 1.1 object per line, as Fluent Bit's format gelf; a record without a message is dead-lettered") {
-    Batch batch;
-    auto json = make_json_format();
-    auto chunk = std::make_shared<Chunk>("app.web");
-    for (const char* record : {R"({"msg":"disk full","severity":"error","node":"web-1","user":"ann"})", R"({"n":1})",
-                               R"({"msg":"ok","node":"web-2"})"}) {
-      Value v;
-      REQUIRE(json->parse(record, chunk->arena, v));
-      chunk->events.push_back(Event{kTime, v});
-    }
-    batch.parts.push_back({chunk, {}});
+    Batch batch = batch_of("app.web", {R"({"msg":"disk full","severity":"error","node":"web-1","user":"ann"})",
+                                       R"({"n":1})", R"({"msg":"ok","node":"web-2"})"});
     auto out = make_http_output(
         load(target + "format: gelf\ngelf_short_message_key: msg\ngelf_level_key: severity\ngelf_host_key: node\n"),
         build);
@@ -298,17 +304,9 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
           "\n");
   }
   SECTION("body_key and headers_key: each record is its own request, as the record says (Fluent Bit's relay)") {
-    Batch batch;
-    auto json = make_json_format();
-    auto chunk = std::make_shared<Chunk>("relay");
-    for (const char* record : {R"({"req":{"body":"raw text 1","headers":{"X-Req":"1","Content-Type":"text/plain","n":5}}})",
-                               R"({"req":{"body":"no headers"}})",
-                               R"({"req":{"body":"{\"a\":2}","headers":{"X-Req":"2"}}})"}) {
-      Value v;
-      REQUIRE(json->parse(record, chunk->arena, v));
-      chunk->events.push_back(Event{kTime, v});
-    }
-    batch.parts.push_back({chunk, {}});
+    Batch batch = batch_of("relay", {R"({"req":{"body":"raw text 1","headers":{"X-Req":"1","Content-Type":"text/plain","n":5}}})",
+                                     R"({"req":{"body":"no headers"}})",
+                                     R"({"req":{"body":"{\"a\":2}","headers":{"X-Req":"2"}}})"});
     auto out = make_http_output(load(target + "body_key: $req['body']\nheaders_key: $req['headers']\n"), build);
     out->start(ctx);
     FlushResult r = flush(*out, ctx, batch);

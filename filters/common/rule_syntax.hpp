@@ -1,6 +1,6 @@
 // Config-time helpers the grep and modify filters share: Fluent Bit's rule
-// text ("KEY VALUE" with quotes), and compiling
-// keys and patterns with a config error that names the rule.
+// text ("KEY VALUE" with quotes), and compiling patterns with a config
+// error that names the rule. (Keys: config::accessor_at.)
 #pragma once
 #include <charconv>
 #include <optional>
@@ -19,14 +19,6 @@ inline Regex compile_regex(const config::ComponentConfig& cfg, std::string_view 
   auto re = Regex::compile(pattern, &error);  // /pattern/imx literals too
   if (!re) cfg.fail(key, "regular expression '" + std::string(pattern) + "' does not compile: " + error);
   return std::move(*re);
-}
-
-inline RecordAccessor compile_accessor(const config::ComponentConfig& cfg, std::string_view key,
-                                       std::string_view text) {
-  std::string error;
-  auto ra = RecordAccessor::compile(text, &error);
-  if (!ra) cfg.fail(key, error);
-  return std::move(*ra);
 }
 
 // Reads a quoted token starting at text[i] (a " or '), with backslash escapes

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "agent/config/accessor_key.hpp"
 #include "agent/metrics.hpp"
 #include "filters/common/keep_events.hpp"
 #include "filters/common/rule_syntax.hpp"
@@ -80,7 +81,7 @@ void add_rules(const config::ComponentConfig& cfg, std::string_view key, bool ex
     if (!parts || parts->size() != 2)
       cfg.fail(key, "expected 'KEY REGEX' (a key, a space, a regular expression), got '" + text + "'");
     std::string field = (*parts)[0];
-    RecordAccessor accessor = rule_syntax::compile_accessor(cfg, key, field);
+    RecordAccessor accessor = config::accessor_at(cfg, key, field);
     Regex regex = rule_syntax::compile_regex(cfg, key, (*parts)[1]);
     out.push_back(GrepRule{exclude, std::move(accessor), std::move(regex)});
   }

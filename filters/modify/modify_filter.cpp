@@ -6,6 +6,7 @@
 #include <cctype>
 #include <tuple>
 
+#include "agent/config/accessor_key.hpp"
 #include "filters/common/rule_syntax.hpp"
 #include "filters/modify/modify_rules.hpp"
 
@@ -119,7 +120,7 @@ Rule make_rule(const config::ComponentConfig& cfg, const RuleKey& rk, const std:
     rule.regex = rule_syntax::compile_regex(cfg, rk.name, rule.key);
   } else if (!rule.key.empty() && rule.key[0] == '$' && rule.type != RuleType::RemoveWildcard &&
              rule.type != RuleType::MoveToStart && rule.type != RuleType::MoveToEnd) {
-    RecordAccessor ra = rule_syntax::compile_accessor(cfg, rk.name, rule.key);
+    RecordAccessor ra = config::accessor_at(cfg, rk.name, rule.key);
     if (ra.is_top_level()) {
       rule.key = ra.top_key();  // `$key` is the top-level key
     } else if (rule.type == RuleType::Set || rule.type == RuleType::Add || rule.type == RuleType::Remove) {
@@ -169,7 +170,7 @@ Condition make_condition(const config::ComponentConfig& cfg, const std::string& 
   auto tokens = split_or_fail(cfg, "condition", text, cn->args + 1, expected);
   Condition c{cn->type, std::nullopt, std::string(), std::nullopt, std::nullopt};
   const std::string& a = tokens[1];
-  if (cn->key_is_accessor) c.key = rule_syntax::compile_accessor(cfg, "condition", a);
+  if (cn->key_is_accessor) c.key = config::accessor_at(cfg, "condition", a);
   else c.key_regex = rule_syntax::compile_regex(cfg, "condition", a);
   if (cn->args == 2) {
     bool value_is_regex = cn->type != ConditionType::KeyValueEquals && cn->type != ConditionType::KeyValueDoesNotEqual;

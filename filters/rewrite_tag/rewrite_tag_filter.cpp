@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/config/accessor_key.hpp"
 #include "agent/config/compat_keys.hpp"
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
@@ -177,7 +178,7 @@ std::unique_ptr<Filter> make_rewrite_tag_filter(const config::ComponentConfig& c
     std::string key = (*parts)[0];
     if (key.empty() || key[0] != '$')
       cfg.fail("rule", "KEY must be a record accessor starting with $ (e.g. $log), got '" + key + "' in '" + text + "'");
-    rules.push_back(RewriteRule{rule_syntax::compile_accessor(cfg, "rule", key),
+    rules.push_back(RewriteRule{config::accessor_at(cfg, "rule", key),
                                 rule_syntax::compile_regex(cfg, "rule", (*parts)[1]),
                                 new_tag(cfg, (*parts)[2]), keep_record, text});
   }

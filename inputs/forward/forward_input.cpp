@@ -4,12 +4,12 @@
 #include "inputs/forward/forward_input.hpp"
 
 #include <deque>
-#include <optional>
 #include <functional>
+#include <optional>
 #include <unordered_map>
 
 #include "agent/asio.hpp"
-#include "agent/config/compat_keys.hpp"
+#include "agent/config/net_keys.hpp"
 #include "agent/log.hpp"
 #include "agent/record.hpp"
 #include "inputs/forward/forward_msgpack.hpp"
@@ -462,10 +462,8 @@ std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, co
   if (cfg.get_bool("tls")) cfg.fail("tls", "the forward input speaks plain TCP only");
   Settings s;
   s.mark = cfg.mark();
-  s.listen = cfg.get_string("listen");
-  int64_t port = cfg.get_int("port");
-  if (port < 1 || port > 65535) cfg.fail("port", "expects a port from 1 to 65535, got " + std::to_string(port));
-  s.port = static_cast<uint16_t>(port);
+  s.listen = config::read_listen_address(cfg);
+  s.port = config::read_port(cfg);
   s.buffer_chunk_size = cfg.get_size("buffer_chunk_size");
   if (s.buffer_chunk_size == 0) cfg.fail("buffer_chunk_size", "must be above 0");
   s.buffer_max_size = cfg.get_size("buffer_max_size");

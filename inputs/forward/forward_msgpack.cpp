@@ -151,9 +151,8 @@ bool Cursor::event_time(int64_t& time_ns) {
     return true;
   }
   Cursor probe = *this;
-  Arena scratch(64);
   Value v;
-  if (!probe.value(scratch, v) || !(v.is_int() || v.is_double())) return false;
+  if (!probe.number(v)) return false;
   double seconds = v.is_int() ? static_cast<double>(v.as_int()) : v.as_double();
   if (!(seconds > -9.2e9 && seconds < 9.2e9)) return false;  // int64 nanoseconds: years 1678 to 2262
   if (v.is_int()) {
@@ -164,6 +163,53 @@ bool Cursor::event_time(int64_t& time_ns) {
   }
   *this = probe;
   return true;
+}
+
+bool Cursor::number(Value& out) {
+  if (!need(1)) return false;
+  const uint8_t b = static_cast<uint8_t>(bytes_[pos_]);
+  if (b <= 0x7f) return out = Value::integer(b), ++pos_, true;
+  if (b >= 0xe0) return out = Value::integer(static_cast<int8_t>(b)), ++pos_, true;
+  switch (b) {
+    case 0xca: case 0xcb: {
+      size_t n = b == 0xca ? 4 : 8;
+      if (!need(1 + n)) return false;
+      uint64_t bits = big_endian(pos_ + 1, n);
+      double d = 0;
+      if (n == 4) {
+        auto bits32 = static_cast<uint32_t>(bits);
+        float f = 0;
+        std::memcpy(&f, &bits32, sizeof f);
+        d = f;
+      } else {
+        std::memcpy(&d, &bits, sizeof d);
+      }
+      pos_ += 1 + n;
+      out = Value::real(d);
+      return true;
+    }
+    case 0xcc: case 0xcd: case 0xce: case 0xcf: {
+      size_t n = size_t{1} << (b - 0xcc);
+      if (!need(1 + n)) return false;
+      uint64_t u = big_endian(pos_ + 1, n);
+      pos_ += 1 + n;
+      out = u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? Value::integer(static_cast<int64_t>(u))
+                                                                            : Value::real(static_cast<double>(u));
+      return true;
+    }
+    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
+      size_t n = size_t{1} << (b - 0xd0);
+      if (!need(1 + n)) return false;
+      uint64_t u = big_endian(pos_ + 1, n);
+      // Sign-extend from n bytes.
+      int shift = static_cast<int>(64 - 8 * n);
+      auto i = static_cast<int64_t>(u << shift) >> shift;
+      pos_ += 1 + n;
+      out = Value::integer(i);
+      return true;
+    }
+    default: return false;
+  }
 }
 
 bool Cursor::skip() {
@@ -182,49 +228,11 @@ bool Cursor::value(Arena& arena, Value& out, int depth) {
     pos_ = start;
     return false;
   };
-  if (b <= 0x7f) return out = Value::integer(b), ++pos_, true;
-  if (b >= 0xe0) return out = Value::integer(static_cast<int8_t>(b)), ++pos_, true;
+  if (number(out)) return true;
   switch (b) {
     case 0xc0: return out = Value::null(), ++pos_, true;
     case 0xc2: return out = Value::boolean(false), ++pos_, true;
     case 0xc3: return out = Value::boolean(true), ++pos_, true;
-    case 0xca: case 0xcb: {
-      size_t n = b == 0xca ? 4 : 8;
-      if (!need(1 + n)) return fail();
-      uint64_t bits = big_endian(pos_ + 1, n);
-      double d = 0;
-      if (n == 4) {
-        auto bits32 = static_cast<uint32_t>(bits);
-        float f = 0;
-        std::memcpy(&f, &bits32, sizeof f);
-        d = f;
-      } else {
-        std::memcpy(&d, &bits, sizeof d);
-      }
-      pos_ += 1 + n;
-      out = Value::real(d);
-      return true;
-    }
-    case 0xcc: case 0xcd: case 0xce: case 0xcf: {
-      size_t n = size_t{1} << (b - 0xcc);
-      if (!need(1 + n)) return fail();
-      uint64_t u = big_endian(pos_ + 1, n);
-      pos_ += 1 + n;
-      out = u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? Value::integer(static_cast<int64_t>(u))
-                                                                            : Value::real(static_cast<double>(u));
-      return true;
-    }
-    case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
-      size_t n = size_t{1} << (b - 0xd0);
-      if (!need(1 + n)) return fail();
-      uint64_t u = big_endian(pos_ + 1, n);
-      // Sign-extend from n bytes.
-      int shift = static_cast<int>(64 - 8 * n);
-      auto i = static_cast<int64_t>(u << shift) >> shift;
-      pos_ += 1 + n;
-      out = Value::integer(i);
-      return true;
-    }
     default: break;
   }
   uint8_t kind = 0;

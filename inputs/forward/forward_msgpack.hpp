@@ -45,6 +45,8 @@ class Cursor {
   bool skip();
 
  private:
+  // An integer or a float (the record value, without an arena).
+  bool number(Value& out);
   bool need(size_t n) const { return bytes_.size() - pos_ >= n; }
   uint64_t big_endian(size_t at, size_t n) const;
   // Reads a container or text header at pos_: its kind, length and header size.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "agent/asio.hpp"
+#include "agent/config/net_keys.hpp"
 #include "agent/parse/parser.hpp"
 #include "inputs/syslog/syslog_input.hpp"
 
@@ -129,13 +130,8 @@ void read_network(const config::ComponentConfig& cfg, SyslogSettings& s) {
   for (const char* key : {"path", "unix_perm"})
     if (cfg.has(key))
       cfg.fail(key, "is used with modes unix_udp and unix_tcp; this input is " + std::string(mode_name(s.mode)));
-  s.listen = cfg.get_string("listen");
-  boost::system::error_code ec;
-  boost::asio::ip::make_address(s.listen, ec);
-  if (ec) cfg.fail("listen", "expected an IP address such as 0.0.0.0, 127.0.0.1 or ::, got '" + s.listen + "'");
-  int64_t port = cfg.get_int("port");
-  if (port < 1 || port > 65535) cfg.fail("port", "expected a port between 1 and 65535, got " + std::to_string(port));
-  s.port = static_cast<uint16_t>(port);
+  s.listen = config::read_listen_address(cfg);
+  s.port = config::read_port(cfg);
 }
 
 void read_unix(const config::ComponentConfig& cfg, const BuildContext& ctx, SyslogSettings& s) {

@@ -4,8 +4,8 @@
 #include <cctype>
 #include <optional>
 
+#include "agent/config/accessor_key.hpp"
 #include "agent/config/compat_keys.hpp"
-#include "agent/record_accessor.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
 #include "outputs/gelf/gelf_encoder.hpp"
@@ -114,7 +114,8 @@ class HttpCodec final : public http::Codec {
       http::PlannedRequest p = new_request(*events[i].tag);
       for (const Member& h : headers->members()) {
         if (!h.value.is_string()) continue;  // as Fluent Bit: string values only
-        if (is_content_type(h.key)) std::erase_if(p.request.headers, [](const http::Header& x) { return is_content_type(x.name); });
+        if (is_content_type(h.key))
+          std::erase_if(p.request.headers, [](const http::Header& x) { return is_content_type(x.name); });
         p.request.headers.push_back({std::string(h.key.view()), std::string(h.value.as_string())});
       }
       p.request.body = std::string(body->as_string());
@@ -212,15 +213,9 @@ std::unique_ptr<Output> make_http_output(const config::ComponentConfig& cfg, con
   std::string body_key = cfg.get_string("body_key"), headers_key = cfg.get_string("headers_key");
   if (body_key.empty() != headers_key.empty())
     cfg.fail(body_key.empty() ? "headers_key" : "body_key", "body_key and headers_key go together (as in Fluent Bit)");
-  auto accessor = [&](const char* key, const std::string& text) {
-    std::string error;
-    auto ra = RecordAccessor::compile(text, &error);
-    if (!ra) cfg.fail(key, error);
-    return std::move(*ra);
-  };
   if (!body_key.empty()) {
-    c.body_key = accessor("body_key", body_key);
-    c.headers_key = accessor("headers_key", headers_key);
+    c.body_key = config::accessor_at(cfg, "body_key", body_key);
+    c.headers_key = config::accessor_at(cfg, "headers_key", headers_key);
   }
   http::ClientSettings client = c.http.client;
   return std::make_unique<http::HttpSink>(std::move(client), std::make_unique<HttpCodec>(std::move(c)));

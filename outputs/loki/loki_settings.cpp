@@ -6,6 +6,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/config/accessor_key.hpp"
 #include "agent/config/compat_keys.hpp"
 #include "agent/parse/json_format.hpp"
 
@@ -75,12 +76,6 @@ KvRule kv_rule(const config::ComponentConfig& cfg, std::string_view key, const s
   return std::move(*rule);
 }
 
-RecordAccessor accessor(const config::ComponentConfig& cfg, std::string_view key, const std::string& text) {
-  std::string error;
-  auto ra = RecordAccessor::compile(text, &error);
-  if (!ra) cfg.fail(key, error);
-  return std::move(*ra);
-}
 
 // `label_keys` entries are accessors; a plain `key` means `$key`.
 KvRule label_key_rule(const config::ComponentConfig& cfg, const std::string& entry) {
@@ -138,7 +133,8 @@ LabelRules label_rules(const config::ComponentConfig& cfg, const BuildContext& c
     rules.push_back(std::move(n.rule));
   }
   std::optional<RecordAccessor> kubernetes;
-  if (cfg.get_bool("auto_kubernetes_labels")) kubernetes = accessor(cfg, "auto_kubernetes_labels", "$kubernetes['labels']");
+  if (cfg.get_bool("auto_kubernetes_labels"))
+    kubernetes = config::accessor_at(cfg, "auto_kubernetes_labels", "$kubernetes['labels']");
   return LabelRules(std::move(rules), {"job", "sluice"}, std::move(kubernetes));
 }
 
@@ -159,12 +155,13 @@ StreamRules read_stream_rules(const config::ComponentConfig& cfg, const BuildCon
   for (const auto& entry : cfg.get_list("structured_metadata_map_keys")) {
     if (entry.empty() || entry[0] != '$')
       cfg.fail("structured_metadata_map_keys", "'" + entry + "' must be a record accessor starting with '$'");
-    r.metadata_maps.push_back(accessor(cfg, "structured_metadata_map_keys", entry));
+    r.metadata_maps.push_back(config::accessor_at(cfg, "structured_metadata_map_keys", entry));
   }
   r.line_format = cfg.get_string("line_format") == "key_value" ? LineFormat::KeyValue : LineFormat::Json;
   r.drop_single_key = drop_single_key(cfg);
   // What became a label or metadata is not repeated in the line (as Fluent Bit).
-  for (const auto& entry : cfg.get_list("remove_keys")) r.removed.push_back(accessor(cfg, "remove_keys", entry));
+  for (const auto& entry : cfg.get_list("remove_keys"))
+    r.removed.push_back(config::accessor_at(cfg, "remove_keys", entry));
   for (const auto& rule : r.labels.rules())
     if (rule.accessor) r.removed.push_back(*rule.accessor);
   for (const auto& rule : r.metadata)
@@ -183,7 +180,8 @@ LokiOutputConfig read_loki_config(const config::ComponentConfig& cfg, const Buil
     cfg.fail("compress", "gzip applies to format json; the protobuf body is snappy-compressed already");
   c.streams = read_stream_rules(cfg, ctx);
   c.tenant_id = cfg.get_string("tenant_id");
-  if (!cfg.get_string("tenant_id_key").empty()) c.tenant_id_key = accessor(cfg, "tenant_id_key", cfg.get_string("tenant_id_key"));
+  if (std::string key = cfg.get_string("tenant_id_key"); !key.empty())
+    c.tenant_id_key = config::accessor_at(cfg, "tenant_id_key", key);
   c.bearer_token = cfg.get_string("bearer_token");
   if (!c.bearer_token.empty() && !cfg.get_string("http_user").empty())
     cfg.fail("bearer_token", "set either bearer_token or http_user/http_passwd, not both");

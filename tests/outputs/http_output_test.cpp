@@ -231,10 +231,10 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
   std::string target = "host: 127.0.0.1\nport: " + std::to_string(sink.port()) + "\n";
   TestContext ctx;
   BuildContext build;
-  auto run = [&](const std::string& yaml) {
+  auto run = [&](const std::string& yaml, const Batch& batch = two_chunks()) {
     auto out = make_http_output(load(target + yaml), build);
     out->start(ctx);
-    FlushResult r = flush(*out, ctx, two_chunks());
+    FlushResult r = flush(*out, ctx, batch);
     out->stop();
     return r;
   };
@@ -283,12 +283,7 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
   SECTION("gelf: one GELF 1.1 object per line, as Fluent Bit's format gelf; a record without a message is dead-lettered") {
     Batch batch = batch_of("app.web", {R"({"msg":"disk full","severity":"error","node":"web-1","user":"ann"})",
                                        R"({"n":1})", R"({"msg":"ok","node":"web-2"})"});
-    auto out = make_http_output(
-        load(target + "format: gelf\ngelf_short_message_key: msg\ngelf_level_key: severity\ngelf_host_key: node\n"),
-        build);
-    out->start(ctx);
-    FlushResult r = flush(*out, ctx, batch);
-    out->stop();
+    FlushResult r = run("format: gelf\ngelf_short_message_key: msg\ngelf_level_key: severity\ngelf_host_key: node\n", batch);
     REQUIRE(r.per_record.size() == 3);
     CHECK(r.per_record[0].outcome == Outcome::Delivered);
     CHECK(r.per_record[1].outcome == Outcome::Permanent);
@@ -307,10 +302,7 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
     Batch batch = batch_of("relay", {R"({"req":{"body":"raw text 1","headers":{"X-Req":"1","Content-Type":"text/plain","n":5}}})",
                                      R"({"req":{"body":"no headers"}})",
                                      R"({"req":{"body":"{\"a\":2}","headers":{"X-Req":"2"}}})"});
-    auto out = make_http_output(load(target + "body_key: $req['body']\nheaders_key: $req['headers']\n"), build);
-    out->start(ctx);
-    FlushResult r = flush(*out, ctx, batch);
-    out->stop();
+    FlushResult r = run("body_key: $req['body']\nheaders_key: $req['headers']\n", batch);
     REQUIRE(r.per_record.size() == 3);
     CHECK(r.per_record[0].outcome == Outcome::Delivered);
     CHECK(r.per_record[1].outcome == Outcome::Permanent);

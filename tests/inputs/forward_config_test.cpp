@@ -1,0 +1,36 @@
+// Configuration of the forward input: every bad value is refused at load
+// (so --dry-run catches it) at its key, with what was expected; what isn't
+// supported says so.
+#include <catch2/catch.hpp>
+
+#include "agent/config/component_config.hpp"
+#include "agent/config/yaml_loader.hpp"
+#include "inputs/forward/forward_input.hpp"
+
+using namespace sluice;
+
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  try {
+    make_forward_input(config::load_component(forward_input_schema(), "input", yaml), BuildContext{});
+  } catch (const config::ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+}  // namespace
+
+TEST_CASE("forward config: bad values are refused at their key", "[forward]") {
+  CHECK(error_of("listen: 127.0.0.1\nport: 24224\ntag_prefix: fwd.\n") == "no error");
+  CHECK_THAT(error_of("listen: not-an-ip\n"),
+             Catch::Contains("key 'listen': expected an IP address such as 0.0.0.0, 127.0.0.1 or ::, got 'not-an-ip'"));
+  CHECK_THAT(error_of("port: 99999\n"), Catch::Contains("key 'port': expected a port between 1 and 65535, got 99999"));
+  CHECK_THAT(error_of("buffer_max_size: 0\n"), Catch::Contains("key 'buffer_max_size': must be above 0"));
+  CHECK_THAT(error_of("buffer_chunk_size: lots\n"), Catch::Contains("key 'buffer_chunk_size' expects"));
+  CHECK_THAT(error_of("shared_key: secret\n"),
+             Catch::Contains("key 'shared_key': the forward input doesn't authenticate senders"));
+  CHECK_THAT(error_of("unix_path: /run/f.sock\n"), Catch::Contains("key 'unix_path': the forward input listens on TCP only"));
+  CHECK_THAT(error_of("tls: on\n"), Catch::Contains("key 'tls': the forward input speaks plain TCP only"));
+}

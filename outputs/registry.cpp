@@ -15,6 +15,7 @@
 #include "outputs/ibm/ibm_output.hpp"
 #include "outputs/oci/oci_output.hpp"
 #include "outputs/kafka/kafka_output.hpp"
+#include "outputs/forward/forward_output.hpp"
 
 namespace sluice {
 
@@ -36,6 +37,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"ibm_cloud_logs", ibm_cloud_logs_schema, make_ibm_cloud_logs_output},
       {"oci_logging", oci_logging_schema, make_oci_logging_output},
       {"kafka", kafka_output_schema, make_kafka_output},
+      {"forward", forward_output_schema, make_forward_output},
   };
   return plugins;
 }

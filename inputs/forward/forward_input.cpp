@@ -11,8 +11,8 @@
 #include "agent/asio.hpp"
 #include "agent/config/net_keys.hpp"
 #include "agent/log.hpp"
+#include "agent/msgpack_reader.hpp"
 #include "agent/record.hpp"
-#include "inputs/forward/forward_msgpack.hpp"
 #include "inputs/forward/forward_protocol.hpp"
 
 namespace sluice {
@@ -202,7 +202,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     while (consumed_ < pending_.size()) {
       std::string_view rest(pending_.data() + consumed_, pending_.size() - consumed_);
       std::string error;
-      int64_t size = forward::object_size(rest, &error);
+      int64_t size = msgpack::object_size(rest, &error);
       if (size == 0 && rest.size() <= s.buffer_max_size) break;  // the rest hasn't arrived yet
       if (size <= 0 || static_cast<size_t>(size) > s.buffer_max_size) {
         invalid(size < 0 ? error : "a message is larger than buffer_max_size (" + std::to_string(s.buffer_max_size) +

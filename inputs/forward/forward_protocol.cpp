@@ -1,12 +1,14 @@
 // The Forward protocol's messages; see forward_protocol.hpp.
 #include "inputs/forward/forward_protocol.hpp"
 
+#include "agent/msgpack_reader.hpp"
 #include "agent/zlib_codec.hpp"
-#include "inputs/forward/forward_msgpack.hpp"
 
 namespace sluice::forward {
 
 namespace {
+
+using msgpack::Cursor;
 
 struct Options {
   std::string chunk;

@@ -9,14 +9,14 @@
 #include <string_view>
 
 #include "agent/json_writer.hpp"
-#include "inputs/forward/forward_msgpack.hpp"
+#include "agent/msgpack_reader.hpp"
 #include "inputs/forward/forward_protocol.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sluice;
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   for (int messages = 0; messages < 64 && !rest.empty(); ++messages) {
-    int64_t n = forward::object_size(rest, nullptr);
+    int64_t n = msgpack::object_size(rest, nullptr);
     if (n <= 0) break;
     if (static_cast<size_t>(n) > rest.size()) std::abort();
     Chunk chunk("");

@@ -8,12 +8,13 @@
 #include <cstring>
 
 #include "agent/json_writer.hpp"
+#include "agent/msgpack_reader.hpp"
 #include "agent/zlib_codec.hpp"
-#include "inputs/forward/forward_msgpack.hpp"
 #include "inputs/forward/forward_protocol.hpp"
 
 using namespace sluice;
 using namespace sluice::forward;
+using namespace sluice::msgpack;
 
 namespace {
 

@@ -1,7 +1,8 @@
-// MessagePack as the Forward protocol carries it (Fluentd's, which Fluent
-// Bit, Docker's fluentd log driver and the fluent-logger libraries speak): a
-// check that a whole object has arrived, and a cursor that reads objects
-// into sluice's records. Both are bounded: no read past the bytes given, no
+// Reading MessagePack as the Forward protocol carries it (Fluentd's, which
+// Fluent Bit, Docker's fluentd log driver and the fluent-logger libraries
+// speak; the forward input reads messages, the forward output the server's
+// handshake and acks): a check that a whole object has arrived, and a cursor
+// that reads objects into sluice's records. Both are bounded: no read past the bytes given, no
 // recursion past kMaxDepth. Pure; no I/O.
 #pragma once
 #include <cstdint>
@@ -11,7 +12,7 @@
 #include "agent/arena.hpp"
 #include "agent/value.hpp"
 
-namespace sluice::forward {
+namespace sluice::msgpack {
 
 constexpr int kMaxDepth = 64;
 
@@ -57,4 +58,4 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-}  // namespace sluice::forward
+}  // namespace sluice::msgpack

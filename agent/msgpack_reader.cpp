@@ -1,5 +1,5 @@
-// MessagePack reading for the forward input; see forward_msgpack.hpp.
-#include "inputs/forward/forward_msgpack.hpp"
+// MessagePack reading; see msgpack_reader.hpp.
+#include "agent/msgpack_reader.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include "agent/json_writer.hpp"
 #include "agent/record.hpp"
 
-namespace sluice::forward {
+namespace sluice::msgpack {
 
 namespace {
 
@@ -296,4 +296,4 @@ bool Cursor::value(Arena& arena, Value& out, int depth) {
   }
 }
 
-}  // namespace sluice::forward
+}  // namespace sluice::msgpack

@@ -1,0 +1,47 @@
+// The `forward` output's messages: a batch's records as Forward-protocol
+// messages, one per run of records with the same outgoing tag (and at most
+// kMessageBytes of entries each). Pure; no I/O.
+#pragma once
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "agent/output.hpp"
+#include "outputs/forward/forward_settings.hpp"
+
+namespace sluice::forward_out {
+
+struct Message {
+  std::string bytes;   // the whole MessagePack message, ready to write
+  std::string chunk;   // its ack id (require_ack_response), else ""
+  uint32_t first = 0;  // the records it carries: [first, first + count) in Batch::for_each order
+  uint32_t count = 0;
+};
+
+// Forward mode, [tag, [[time, record], ...], options?]; with compress gzip
+// CompressedPackedForward, [tag, bin(gzip(entries)), options]. Options, when
+// sent: chunk (an ack id), size (the number of entries), compressed,
+// fluent_signal (0: logs, as Fluent Bit sends), then add_option's entries.
+class Encoder {
+ public:
+  explicit Encoder(const Settings& s);
+  std::vector<Message> encode(const Batch& batch);
+
+ private:
+  // The message for the entries gathered so far, appended to out.
+  void close_message(std::vector<Message>& out);
+  std::string next_chunk_id();
+
+  const Settings& s_;
+  std::mt19937_64 random_;
+  // The message being gathered.
+  std::string tag_;
+  std::string entries_;
+  uint32_t first_ = 0;
+  uint32_t count_ = 0;
+  std::string gzip_;     // reused compression buffer
+  std::string rendered_; // reused tag template output
+};
+
+}  // namespace sluice::forward_out

@@ -10,6 +10,8 @@
 
 #include "agent/asio.hpp"
 #include "agent/config/net_keys.hpp"
+#include "agent/forward_handshake.hpp"
+#include "agent/host_name.hpp"
 #include "agent/log.hpp"
 #include "agent/msgpack_reader.hpp"
 #include "agent/record.hpp"
@@ -37,6 +39,12 @@ struct Settings {
   size_t buffer_max_size = 6144000;    // the largest message, and a gzipped one once inflated
   std::string tag;                     // replaces every message's tag
   std::string tag_prefix;              // put before every message's tag
+  // The shared-key handshake: with secure, every connection must prove the
+  // key (and, with users, a user's password) before its messages are read.
+  bool secure = false;
+  std::string shared_key;
+  std::string self_hostname;
+  std::vector<std::pair<std::string, std::string>> users;  // name, password
   config::Mark mark;
 };
 
@@ -45,6 +53,7 @@ struct ForwardMetrics {
   Counter* invalid;
   Counter* connections;
   Counter* connections_total;
+  Counter* refused;
 };
 
 log::RateLimit g_invalid_log(100);
@@ -70,7 +79,9 @@ class Server : public std::enable_shared_from_this<Server> {
                 c("sluice_input_invalid_messages_total",
                   "Forward messages that were not MessagePack or not the protocol's shape (dropped)."),
                 c("sluice_input_connections", "Open connections.", true),
-                c("sluice_input_connections_total", "Connections accepted.")};
+                c("sluice_input_connections_total", "Connections accepted."),
+                c("sluice_input_forward_handshakes_refused_total",
+                  "Connections refused in the shared-key handshake (wrong key, user or password).")};
   }
 
   void listen();
@@ -120,6 +131,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     error_code ec;
     socket_.non_blocking(true, ec);
     if (ec) return end();
+    const Settings& s = server_->settings();
+    if (s.secure) {
+      helo_.nonce = forward_handshake::random_bytes(16);
+      if (!s.users.empty()) helo_.auth = forward_handshake::random_bytes(16);
+      send(forward_handshake::helo(helo_));
+    }
     on_readable({});
   }
 
@@ -213,6 +230,10 @@ class Connection final : public std::enable_shared_from_this<Connection> {
       }
       std::string_view message = rest.substr(0, static_cast<size_t>(size));
       consumed_ += static_cast<size_t>(size);
+      if (!authenticated_) {
+        if (!authenticate(message)) return false;
+        continue;
+      }
       if (!decode(message)) return false;
     }
     if (consumed_ == pending_.size()) {
@@ -275,19 +296,57 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     return true;
   }
 
+  // The first message of a connection to a server with a shared key: the
+  // sender's PING. False when it was refused (the connection closes once
+  // the PONG saying why is written).
+  bool authenticate(std::string_view message) {
+    const Settings& s = server_->settings();
+    forward_handshake::Ping ping;
+    std::string why = forward_handshake::read_ping(message, ping);
+    if (why.empty() && !forward_handshake::proves_key(ping, helo_.nonce, s.shared_key)) why = "shared_key mismatch";
+    if (why.empty() && !s.users.empty()) {
+      bool known = false;
+      for (const auto& [name, password] : s.users)
+        if (name == ping.username && forward_handshake::proves_password(ping, helo_.auth, password)) known = true;
+      if (!known) why = "username/password mismatch";
+    }
+    if (!why.empty()) {
+      server_->metrics().refused->add();
+      if (uint64_t n = g_invalid_log.hit())
+        log::warn("input {}: from {}: handshake refused: {} ({} so far)", server_->ctx().instance(), source_, why, n);
+      send(forward_handshake::pong_refused(why));
+      close_after_writes_ = true;
+      consumed_ = pending_.size();  // nothing after a refused PING is read
+      return false;
+    }
+    authenticated_ = true;
+    send(forward_handshake::pong_accepted(s.self_hostname, ping.salt, helo_.nonce, s.shared_key));
+    return true;
+  }
+
   void send_ack(const std::string& chunk_id) {
-    if (chunk_id.empty() || closed_) return;
-    acks_.push_back(forward::ack_for(chunk_id));
+    if (chunk_id.empty()) return;
+    send(forward::ack_for(chunk_id));
+  }
+
+  // Answers (HELO, PONG, acks) are written in order.
+  void send(std::string answer) {
+    if (closed_) return;
+    answers_.push_back(std::move(answer));
     if (!writing_) write_next();
   }
 
   void write_next() {
-    if (acks_.empty() || closed_) return;
+    if (closed_) return;
+    if (answers_.empty()) {
+      if (close_after_writes_) end();
+      return;
+    }
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(acks_.front()),
+    asio::async_write(socket_, asio::buffer(answers_.front()),
                       [self = shared_from_this()](const error_code& ec, size_t /*n*/) {
                         self->writing_ = false;
-                        self->acks_.pop_front();
+                        self->answers_.pop_front();
                         if (!ec) self->write_next();
                       });
   }
@@ -316,9 +375,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   std::string open_ack_;  // the chunk id to ack once open_ is taken
   ChunkPtr held_;         // refused by the input's buffer; offered again before anything else
   std::string held_ack_;
-  std::deque<std::string> acks_;  // answers being written, in order
+  std::deque<std::string> answers_;  // HELO, PONG and acks being written, in order
   bool writing_ = false;
   bool closed_ = false;
+  forward_handshake::Helo helo_;  // what this connection was greeted with (secure servers)
+  bool authenticated_ = !server_->settings().secure;
+  bool close_after_writes_ = false;  // a refused handshake: close once the PONG is written
 };
 
 void Server::listen() {
@@ -441,10 +503,17 @@ const config::PluginSchema& forward_input_schema() {
            "The largest message (and a gzipped one once inflated); a larger one closes its connection."},
           {"tag", KeyType::String, "", "Replaces the tag of every message (default: each message's own)."},
           {"tag_prefix", KeyType::String, "", "Put before the tag of every message."},
-          {"shared_key", KeyType::String, "", "Not supported: see the input's documentation.", false, true},
-          {"self_hostname", KeyType::String, "", "Not supported (goes with shared_key)."},
-          {"security.users", KeyType::Multi, "", "Not supported (goes with shared_key).", false, true},
-          {"empty_shared_key", KeyType::Bool, "off", "Not supported (goes with shared_key)."},
+          {"shared_key", KeyType::String, "",
+           "Require the shared-key handshake (HELO, PING, PONG) of every sender: a connection that doesn't prove "
+           "this key is refused with the reason and closed.",
+           false, true},
+          {"empty_shared_key", KeyType::Bool, "off", "Require the handshake with an empty shared key."},
+          {"self_hostname", KeyType::String, "",
+           "The host name sent in the handshake's PONG (default: this machine's host name)."},
+          {"security.users", KeyType::Multi, "",
+           "\"user password\": with shared_key, the sender must also give one of these users and its password; "
+           "repeat the key for more.",
+           false, true},
           {"unix_path", KeyType::String, "", "Not supported: the input listens on TCP only."},
           {"unix_perm", KeyType::String, "", "Not supported (goes with unix_path)."},
           {"tls", KeyType::Bool, "off", "Not supported: the input speaks plain TCP only."},
@@ -452,11 +521,28 @@ const config::PluginSchema& forward_input_schema() {
   return schema;
 }
 
+namespace {
+
+void read_security(const config::ComponentConfig& cfg, Settings& s) {
+  s.shared_key = cfg.get_string("shared_key");
+  s.secure = !s.shared_key.empty() || cfg.get_bool("empty_shared_key");
+  for (const std::string& entry : cfg.get_list("security.users")) {
+    size_t space = entry.find_first_of(" \t");
+    size_t password = space == std::string::npos ? space : entry.find_first_not_of(" \t", space);
+    if (space == 0 || password == std::string::npos)
+      cfg.fail("security.users", "expects \"user password\" (a user name, a space, its password)");
+    s.users.emplace_back(entry.substr(0, space), entry.substr(password));
+  }
+  if (!s.secure) {
+    for (const char* key : {"security.users", "self_hostname"})
+      if (cfg.has(key)) cfg.fail(key, "goes with the shared-key handshake: set shared_key (or empty_shared_key: on)");
+  }
+  s.self_hostname = cfg.has("self_hostname") ? cfg.get_string("self_hostname") : host_name();
+}
+
+}  // namespace
+
 std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, const BuildContext& /*ctx*/) {
-  for (const char* key : {"shared_key", "self_hostname", "security.users", "empty_shared_key"})
-    if (cfg.has(key))
-      cfg.fail(key, "the forward input doesn't authenticate senders (Fluentd's shared_key handshake) yet: listen on "
-                    "127.0.0.1 or a private network instead");
   for (const char* key : {"unix_path", "unix_perm"})
     if (cfg.has(key)) cfg.fail(key, "the forward input listens on TCP only (listen, port)");
   if (cfg.get_bool("tls")) cfg.fail("tls", "the forward input speaks plain TCP only");
@@ -470,6 +556,7 @@ std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, co
   if (s.buffer_max_size == 0) cfg.fail("buffer_max_size", "must be above 0");
   s.tag = cfg.get_string("tag");
   s.tag_prefix = cfg.get_string("tag_prefix");
+  read_security(cfg, s);
   return std::make_unique<ForwardInput>(std::move(s));
 }
 

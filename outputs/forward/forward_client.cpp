@@ -6,16 +6,14 @@
 #include <cerrno>
 #include <deque>
 #include <optional>
-#include <random>
 
 #include <boost/asio/ssl.hpp>
 
 #include "agent/asio.hpp"
+#include "agent/forward_handshake.hpp"
 #include "agent/log.hpp"
 #include "agent/msgpack_reader.hpp"
-#include "outputs/common/crypto/digest.hpp"
 #include "outputs/common/http_tls.hpp"
-#include "outputs/forward/forward_handshake.hpp"
 
 namespace sluice::forward_out {
 
@@ -25,6 +23,7 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
+using forward_handshake::Helo;
 
 // The server's answers are small (HELO, PONG, acks); more than this unread
 // is not the Forward protocol.
@@ -68,7 +67,7 @@ bool peer_gone(Connection& c) {
 class TcpClient final : public Client {
  public:
   TcpClient(asio::io_context& io, const Settings& s, const Counters& c)
-      : io_(io), s_(s), counters_(c), resolver_(io), timer_(io), random_(std::random_device{}()) {
+      : io_(io), s_(s), counters_(c), resolver_(io), timer_(io) {
     if (s_.server.tls.enabled) tls_ctx_ = http::tls::make_context(s_.server.tls, tls_error_);
   }
 
@@ -204,15 +203,12 @@ class TcpClient final : public Client {
     switch (conn->phase) {
       case Phase::Connecting: return true;
       case Phase::Helo: {
-        std::string error = read_helo(answer, conn->helo);
-        if (!error.empty()) return handshake_failed(error);
-        char salt[16];
-        for (int i = 0; i < 16; i += 8) {
-          uint64_t r = random_();
-          for (int j = 0; j < 8; ++j) salt[i + j] = static_cast<char>(r >> (8 * j));
-        }
-        conn->salt = crypto::hex(std::string_view(salt, 16));
-        conn->ping = make_ping(s_, conn->helo, conn->salt);
+        std::string error = forward_handshake::read_helo(answer, conn->helo);
+        if (!error.empty())
+          return handshake_failed(error + ": is shared_key set for a server without one?");
+        conn->salt = forward_handshake::random_hex(16);
+        conn->ping = forward_handshake::ping(conn->helo, s_.self_hostname, conn->salt, s_.shared_key, s_.username,
+                                             s_.password);
         conn->phase = Phase::Pong;
         conn->with_stream([&](auto& stream) {
           asio::async_write(stream, asio::buffer(conn->ping), [this, conn](const error_code& ec, size_t) {
@@ -223,15 +219,15 @@ class TcpClient final : public Client {
         return true;
       }
       case Phase::Pong: {
-        std::string error = check_pong(answer, s_, conn->helo, conn->salt);
+        std::string error = forward_handshake::check_pong(answer, conn->salt, conn->helo.nonce, s_.shared_key);
         if (!error.empty()) return handshake_failed(error);
         ready(conn);
         return conn == conn_;
       }
       case Phase::Ready: {
-        std::optional<std::string> id = read_ack(answer);
+        std::optional<std::string> id = forward_handshake::read_ack(answer);
         Helo helo;
-        if (!id && read_helo(answer, helo).empty())
+        if (!id && forward_handshake::read_helo(answer, helo).empty())
           return handshake_failed("the server asks for the shared-key handshake (it sent HELO): set shared_key");
         if (!id || queue_.empty() || queue_.front().unacked == 0) {
           log::debug("forward: {} sent an answer that acknowledges nothing pending", where());
@@ -370,7 +366,6 @@ class TcpClient final : public Client {
   std::string tls_error_;
   tcp::resolver resolver_;
   asio::steady_timer timer_;
-  std::mt19937_64 random_;
   ConnectionPtr conn_;
   std::deque<Job> queue_;
   bool busy_ = false;

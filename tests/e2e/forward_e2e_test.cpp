@@ -59,12 +59,19 @@ int64_t date_ms_of(const std::string& line) {
   return at == std::string::npos ? -1 : std::stoll(line.substr(at + 7));
 }
 
-std::string run_sender(uint16_t port, const std::string& mode, int count, bool ack, const std::string& prefix = "app") {
+std::vector<std::string> sender_argv(uint16_t port, const std::string& mode, int count, bool ack,
+                                     const std::string& prefix, const std::vector<std::string>& more) {
   std::vector<std::string> argv = {"/usr/bin/env", "node", std::string(SLUICE_SOURCE_DIR) + "/tests/peers/forward_sender.js",
                                    "--port", std::to_string(port), "--mode", mode, "--count", std::to_string(count),
                                    "--prefix", prefix};
   if (ack) argv.push_back("--ack");
-  Process sender(argv);
+  argv.insert(argv.end(), more.begin(), more.end());
+  return argv;
+}
+
+std::string run_sender(uint16_t port, const std::string& mode, int count, bool ack, const std::string& prefix = "app",
+                       const std::vector<std::string>& more = {}) {
+  Process sender(sender_argv(port, mode, count, ack, prefix, more));
   auto status = sender.wait(60s);
   INFO(sender.out() << sender.err());
   CHECK(status == 0);
@@ -195,4 +202,53 @@ TEST_CASE("e2e forward: raw senders: acks, split messages, bytes that aren't Mes
   // The first of these is logged (the rest of a burst only every 100th).
   CHECK(sluice->err().find("a message's time is not seconds or an EventTime; the message is dropped") !=
         std::string::npos);
+}
+
+TEST_CASE("e2e forward: the shared-key handshake with npm fluent-logger's client", "[e2e][forward]") {
+  TempDir dir;
+  uint16_t port = free_tcp_port();
+  auto sluice = start_forward(dir, port,
+                              "      shared_key: s3cret\n      self_hostname: aggregator\n"
+                              "      security.users: [\"bob pw\", \"ann other\"]\n");
+  SECTION("the right key and user: every record arrives") {
+    std::string summary = run_sender(port, "PackedForward", 90, true, "app",
+                                     {"--shared-key", "s3cret", "--hostname", "web-1", "--user", "bob", "--password", "pw"});
+    CHECK(summary.find("\"done\":90,\"failed\":0") != std::string::npos);
+    std::map<std::string, std::vector<std::string>> lines;
+    bool all = wait_until([&] {
+      lines = lines_by_tag(dir, {"app.web", "app.db"});
+      return lines["app.web"].size() + lines["app.db"].size() >= 90;
+    }, 15s);
+    stop_sluice(*sluice);
+    CHECK(all);
+  }
+  for (auto [what, flags] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"shared_key mismatch", {"--shared-key", "wrong", "--hostname", "web-1", "--user", "bob", "--password", "pw"}},
+           {"username/password mismatch",
+            {"--shared-key", "s3cret", "--hostname", "web-1", "--user", "bob", "--password", "nope"}}}) {
+    DYNAMIC_SECTION("refused: " << what) {
+      // fluent-logger retries its handshake forever: it is stopped once sluice has refused it.
+      Process sender(sender_argv(port, "Message", 5, true, "app", flags));
+      bool refused = wait_until([&] { return sluice->err().find("handshake refused: " + what) != std::string::npos; },
+                                20s);
+      sender.signal(SIGKILL);
+      sender.wait(10s);
+      INFO(sluice->err() << sender.out() << sender.err());
+      CHECK(refused);
+      stop_sluice(*sluice);
+      CHECK(read_lines(dir.file("out/app.web")).empty());
+      CHECK(read_lines(dir.file("out/app.db")).empty());
+    }
+  }
+  SECTION("a sender without the handshake is refused: its message is not read") {
+    int fd = connect_to(port);
+    send_all(fd, message("app.web", 7));
+    bool refused = wait_until([&] {
+      return sluice->err().find("handshake refused: expected PING") != std::string::npos;
+    }, 10s);
+    ::close(fd);
+    stop_sluice(*sluice);
+    CHECK(refused);
+    CHECK(read_lines(dir.file("out/app.web")).empty());
+  }
 }

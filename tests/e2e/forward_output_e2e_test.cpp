@@ -239,14 +239,15 @@ TEST_CASE("e2e forward output: TLS with a test CA", "[e2e][forward_out]") {
 }
 
 TEST_CASE("e2e forward output: sluice to sluice (a sidecar forwarding to an aggregator)", "[e2e][forward_out]") {
-  // sidecar: tail → forward (gzip, acks) → aggregator: forward input → forward → the stand-in, which
-  // shows each value and the time to the nanosecond as msgpack-lite decoded them.
+  // sidecar: tail → forward (gzip, acks, shared key and user) → aggregator: forward input → forward → the
+  // stand-in, which shows each value and the time to the nanosecond as msgpack-lite decoded them.
   TempDir agg_dir, side_dir;
   NodeStandIn rx(agg_dir, "forward_receiver.js", {});
   uint16_t port = free_tcp_port();
   auto aggregator = start_sluice_with(
       agg_dir, "service:\n  flush: 100ms\n  log_level: info\npipeline:\n  inputs:\n    - name: forward\n"
                "      listen: 127.0.0.1\n      port: " + std::to_string(port) + "\n"
+               "      shared_key: s3cret\n      security.users: bob pw\n"
                "  outputs:\n    - name: forward\n      match: '*'\n      port: " + std::to_string(rx.port()) +
                "\n      require_ack_response: on\n");
   REQUIRE(wait_until([&] { return aggregator->err().find("listening for Forward") != std::string::npos; }, 10s));
@@ -260,6 +261,7 @@ TEST_CASE("e2e forward output: sluice to sluice (a sidecar forwarding to an aggr
       "  filters:\n    - name: parser\n      match: '*'\n      key_name: log\n      parser: j\n"
       "  outputs:\n    - name: forward\n      match: '*'\n      port: " + std::to_string(port) +
       "\n      require_ack_response: on\n      compress: gzip\n"
+      "      shared_key: s3cret\n      username: bob\n      password: pw\n"
       "parsers:\n  - name: j\n    format: json\n    time_key: t\n    time_format: '%Y-%m-%dT%H:%M:%S.%LZ'\n"
       "    time_keep: on\n");
   bool arrived = wait_until([&] { return !rx.store().empty(); }, 20s);

@@ -1,6 +1,6 @@
-// libFuzzer target for what the forward output reads from its server and
-// what it writes: any bytes as the server's HELO, PONG or ack must be read
-// or refused with a reason, never crash; and any MessagePack value the
+// libFuzzer target for the Forward protocol's handshake and what the
+// forward output writes: any bytes as a HELO, PING, PONG or ack must be
+// read or refused with a reason, never crash; and any MessagePack value the
 // reader accepts must come back the same after sluice's writer wrote it
 // (so the output sends what the input read).
 #include <cstdint>
@@ -8,27 +8,23 @@
 #include <string>
 #include <string_view>
 
+#include "agent/forward_handshake.hpp"
 #include "agent/json_writer.hpp"
 #include "agent/msgpack_reader.hpp"
 #include "agent/msgpack_writer.hpp"
-#include "outputs/forward/forward_handshake.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace sluice;
   std::string_view bytes(reinterpret_cast<const char*>(data), size);
-  static const forward_out::Settings settings = [] {
-    forward_out::Settings s;
-    s.secure = true;
-    s.shared_key = "key";
-    s.self_hostname = "host";
-    return s;
-  }();
-  forward_out::Helo helo;
-  std::string helo_error = forward_out::read_helo(bytes, helo);
+  forward_handshake::Helo helo;
+  std::string helo_error = forward_handshake::read_helo(bytes, helo);
   if (helo_error.empty() && helo.nonce.size() > bytes.size()) std::abort();
-  std::string pong = forward_out::check_pong(bytes, settings, helo, "salt");
-  if (pong.empty()) std::abort();  // no input proves the key without knowing the digest
-  (void)forward_out::read_ack(bytes);
+  // No input proves the key without knowing the digest.
+  if (forward_handshake::check_pong(bytes, "salt", "nonce", "key").empty()) std::abort();
+  forward_handshake::Ping ping;
+  if (forward_handshake::read_ping(bytes, ping).empty() && forward_handshake::proves_key(ping, "nonce", "key"))
+    std::abort();
+  (void)forward_handshake::read_ack(bytes);
 
   Arena arena;
   Value v;

@@ -29,8 +29,14 @@ TEST_CASE("forward config: bad values are refused at their key", "[forward]") {
   CHECK_THAT(error_of("port: 99999\n"), Catch::Contains("key 'port': expected a port between 1 and 65535, got 99999"));
   CHECK_THAT(error_of("buffer_max_size: 0\n"), Catch::Contains("key 'buffer_max_size': must be above 0"));
   CHECK_THAT(error_of("buffer_chunk_size: lots\n"), Catch::Contains("key 'buffer_chunk_size' expects"));
-  CHECK_THAT(error_of("shared_key: secret\n"),
-             Catch::Contains("key 'shared_key': the forward input doesn't authenticate senders"));
+  CHECK(error_of("shared_key: secret\nself_hostname: agg-1\nsecurity.users: [\"bob pw\", \"ann s3 cret\"]\n") ==
+        "no error");
+  CHECK(error_of("empty_shared_key: on\n") == "no error");
+  CHECK_THAT(error_of("security.users: bob pw\n"),
+             Catch::Contains("key 'security.users': goes with the shared-key handshake: set shared_key"));
+  CHECK_THAT(error_of("self_hostname: agg\n"), Catch::Contains("key 'self_hostname': goes with the shared-key handshake"));
+  CHECK_THAT(error_of("shared_key: k\nsecurity.users: bob\n"),
+             Catch::Contains("key 'security.users': expects \"user password\" (a user name, a space, its password)"));
   CHECK_THAT(error_of("unix_path: /run/f.sock\n"), Catch::Contains("key 'unix_path': the forward input listens on TCP only"));
   CHECK_THAT(error_of("tls: on\n"), Catch::Contains("key 'tls': the forward input speaks plain TCP only"));
 }

@@ -1,8 +1,7 @@
 // The forward output's pure parts: its messages (read back by sluice's own
 // forward input decoder and by a MessagePack cursor; the end-to-end tests
-// read them with npm's msgpack-lite), the shared-key handshake (digests
-// checked against values computed with Python's hashlib), and its
-// configuration errors.
+// read them with npm's msgpack-lite) and its configuration errors. The
+// handshake: tests/agent/forward_handshake_test.cpp.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -10,11 +9,9 @@
 #include "agent/config/yaml_loader.hpp"
 #include "agent/json_writer.hpp"
 #include "agent/msgpack_reader.hpp"
-#include "agent/msgpack_writer.hpp"
 #include "agent/parse/json_format.hpp"
 #include "inputs/forward/forward_protocol.hpp"
 #include "outputs/forward/forward_encoder.hpp"
-#include "outputs/forward/forward_handshake.hpp"
 #include "outputs/forward/forward_output.hpp"
 
 using namespace sluice;
@@ -184,91 +181,6 @@ TEST_CASE("forward output: a big batch is split into messages of about 1 MiB", "
     CHECK(read_back(m).events.size() == m.count);
   }
   CHECK(next == 3000);
-}
-
-TEST_CASE("forward output: the shared-key handshake", "[forward_out]") {
-  Settings s = settings_of("shared_key: s3cret\nself_hostname: sluice-host\nusername: bob\npassword: pw\n");
-  const std::string salt = "0123456789abcdef";
-  auto helo_bytes = [](bool with_auth, bool keepalive) {
-    std::string out;
-    msgpack::Writer w(out);
-    w.array_header(2);
-    w.str("HELO");
-    w.map_header(3);
-    w.str("nonce");
-    w.bin("NONCE-0123456789");
-    w.str("auth");
-    w.bin(with_auth ? "AUTHSALT-0123456" : "");
-    w.str("keepalive");
-    w.boolean(keepalive);
-    return out;
-  };
-  Helo helo;
-  REQUIRE(read_helo(helo_bytes(true, false), helo) == "");
-  CHECK(helo.nonce == "NONCE-0123456789");
-  CHECK(helo.auth == "AUTHSALT-0123456");
-  CHECK_FALSE(helo.keepalive);
-
-  SECTION("PING carries the digests the specification defines (values from Python's hashlib)") {
-    std::string ping = make_ping(s, helo, salt);
-    Arena arena;
-    Value v;
-    REQUIRE(msgpack::Cursor(ping).value(arena, v));
-    CHECK(json::to_string(v) ==
-          R"(["PING","sluice-host","0123456789abcdef",)"
-          R"("dd4f44ee1c6114af5d0f2b44a9dac2388b80577d76c5fdfa0c58928acd79b6c2217d99751a343f261ae1486e320c4d9f6a33681d3bd5c3351df6756d49d6a9d9",)"
-          R"("bob","64f832c0476e2181c7492aaf621bbea4b00543abcca25ea47ea9d1b6b65efe4afe44074ece7bd20ad5bc1771425cc73998364efe6f06675cce1127b8091e58ba"])");
-    Helo no_users;
-    REQUIRE(read_helo(helo_bytes(false, true), no_users) == "");
-    CHECK(no_users.keepalive);
-    Value v2;
-    REQUIRE(msgpack::Cursor(make_ping(s, no_users, salt)).value(arena, v2));
-    CHECK(json::to_string(v2.items()[4]) == R"("")");
-    CHECK(json::to_string(v2.items()[5]) == R"("")");
-  }
-  SECTION("PONG: accepted, refused with the server's reason, or not proving the key") {
-    auto pong = [](bool ok, const std::string& reason, const std::string& digest) {
-      std::string out;
-      msgpack::Writer w(out);
-      w.array_header(5);
-      w.str("PONG");
-      w.boolean(ok);
-      w.str(reason);
-      w.str("fluentd-server");
-      w.str(digest);
-      return out;
-    };
-    const std::string good =
-        "0790deee8e6acec9c7046143cae4f0e1b0f9a1d0487fd0caba6d69bab2fc3af2b16434211e9849822e6d3d78042369e50ca79e9c6cad3ec26"
-        "d31aabff88d903f";
-    CHECK(check_pong(pong(true, "", good), s, helo, salt) == "");
-    CHECK(check_pong(pong(false, "shared_key mismatch", ""), s, helo, salt) ==
-          "the server refused the handshake: shared_key mismatch");
-    CHECK(check_pong(pong(true, "", std::string(128, '0')), s, helo, salt) ==
-          "the server's PONG doesn't prove it has the same shared_key (digest mismatch)");
-    CHECK_THAT(check_pong(helo_bytes(true, true), s, helo, salt), Catch::Contains("expected the server's PONG"));
-  }
-  SECTION("a HELO without a nonce, or something else, is refused") {
-    std::string out;
-    msgpack::Writer w(out);
-    w.array_header(2);
-    w.str("HELO");
-    w.map_header(0);
-    Helo h;
-    CHECK(read_helo(out, h) == "the server's HELO has no nonce");
-    CHECK_THAT(read_helo(forward::ack_for("abc"), h), Catch::Contains("expected the server's HELO"));
-  }
-}
-
-TEST_CASE("forward output: acks", "[forward_out]") {
-  CHECK(read_ack(forward::ack_for("IJunj1ZxUOIsJ+rv8CGPfA==")) == std::optional<std::string>("IJunj1ZxUOIsJ+rv8CGPfA=="));
-  std::string other;
-  msgpack::Writer w(other);
-  w.map_header(1);
-  w.str("ok");
-  w.boolean(true);
-  CHECK_FALSE(read_ack(other).has_value());
-  CHECK_FALSE(read_ack("\x93").has_value());
 }
 
 TEST_CASE("forward output: bad configuration is refused at its key", "[forward_out]") {

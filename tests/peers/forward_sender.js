@@ -2,11 +2,13 @@
 // npm's fluent-logger (the Node.js library Fluentd's own project keeps).
 //   node forward_sender.js --port P --mode Message|PackedForward|CompressedPackedForward
 //                          --count N [--ack] [--prefix app]
+//                          [--shared-key K --hostname H [--user U --password P]]
 // Sends N records {seq, msg, nested}, tagged PREFIX.web (every third) or
 // PREFIX.db; odd seqs carry an EventTime (1700000000 + seq s, 123456789 ns),
 // even ones the client's own time. With --ack it asks for an acknowledgement
 // of every message and counts a record done only once acknowledged. Prints
 // {"done": n, "failed": n, "errors": [...]} and exits 0 when all are done.
+// With --shared-key it runs the handshake (fluent-logger's `security`) first.
 const logger = require('fluent-logger');
 
 const args = {port: 24224, mode: 'Message', count: 10, ack: false, prefix: 'app'};
@@ -17,11 +19,17 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--mode') args.mode = process.argv[++i];
   else if (a === '--count') args.count = Number(process.argv[++i]);
   else if (a === '--prefix') args.prefix = process.argv[++i];
+  else if (a === '--shared-key') args.sharedKey = process.argv[++i];
+  else if (a === '--hostname') args.hostname = process.argv[++i];
+  else if (a === '--user') args.user = process.argv[++i];
+  else if (a === '--password') args.password = process.argv[++i];
 }
+const security = args.sharedKey === undefined ? undefined
+  : {clientHostname: args.hostname || 'forward-sender', sharedKey: args.sharedKey, username: args.user, password: args.password};
 
 const sender = logger.createFluentSender(args.prefix, {
   host: '127.0.0.1', port: args.port, timeout: 5.0, reconnectInterval: 200,
-  eventMode: args.mode, requireAckResponse: args.ack, ackResponseTimeout: 10000, flushInterval: 20,
+  eventMode: args.mode, requireAckResponse: args.ack, ackResponseTimeout: 10000, flushInterval: 20, security,
 });
 let done = 0, failed = 0;
 const errors = [];

@@ -22,20 +22,8 @@ std::string digest(const EVP_MD* md, std::string_view data) {
 }  // namespace
 
 std::string sha256(std::string_view data) { return digest(EVP_sha256(), data); }
-std::string sha512(std::string_view data) { return digest(EVP_sha512(), data); }
 std::string sha1(std::string_view data) { return digest(EVP_sha1(), data); }
 std::string md5(std::string_view data) { return digest(EVP_md5(), data); }
-
-std::string hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 std::string colon_hex(std::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";

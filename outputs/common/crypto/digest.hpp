@@ -1,7 +1,6 @@
 // Message digests for credential helpers (OCI's body hash and key
-// fingerprints) and the Forward protocol's handshake: raw bytes in, raw
-// bytes out; "" when OpenSSL can't make that digest (MD5 and SHA-1 under a
-// FIPS-only provider).
+// fingerprints): raw bytes in, raw bytes out; "" when OpenSSL can't make
+// that digest (MD5 and SHA-1 under a FIPS-only provider).
 #pragma once
 #include <string>
 #include <string_view>
@@ -9,12 +8,9 @@
 namespace sluice::crypto {
 
 std::string sha256(std::string_view data);  // 32 bytes
-std::string sha512(std::string_view data);  // 64 bytes
 std::string sha1(std::string_view data);    // 20 bytes: certificate fingerprints only
 std::string md5(std::string_view data);     // 16 bytes: OCI API key fingerprints only
 
-// "aa0b…": lowercase hex.
-std::string hex(std::string_view bytes);
 // "aa:0b:…": lowercase hex pairs joined by ':' (how OCI writes fingerprints).
 std::string colon_hex(std::string_view bytes);
 

@@ -350,3 +350,36 @@ class GelfTcpSink:
 
     def stop(self):
         self.listener.close()
+
+
+FORWARD_SINK_CONF = """service:
+  log_level: warn
+pipeline:
+  inputs:
+    - name: forward
+      listen: 127.0.0.1
+      port: {port}
+  outputs:
+    - name: null
+      match: '*'
+"""
+
+
+class ForwardSink:
+    """A second sluice, forward input → null: the forward benchmark's aggregator (Fluentd or Fluent Bit in
+    production). It acks each message once taken; its CPU is not measured."""
+
+    def __init__(self, cache_dir, sluice):
+        self.port = free_port()
+        self.dir = tempfile.mkdtemp(prefix="peer-forward-", dir=cache_dir)
+        conf = os.path.join(self.dir, "sink.yaml")
+        with open(conf, "w") as f:
+            f.write(FORWARD_SINK_CONF.format(port=self.port))
+        self.log = open(os.path.join(self.dir, "sink.log"), "w")
+        self.proc = subprocess.Popen([sluice, "-c", conf], stdout=self.log, stderr=subprocess.STDOUT)
+        wait_listening(self.port, self.proc, "the forward sink (sluice)")
+
+    def stop(self):
+        terminate(self.proc)
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -39,6 +39,9 @@ Pipelines (bench/pipelines/*.yaml, which read ${BENCH_LOG} and ${BENCH_OUT}):
   kafka   tail -> parser json -> kafka (idempotent, acks=all, lz4) to
           librdkafka's mock cluster (3 brokers, bench/kafka_mock_peer.c) in
           its own process; every line delivered
+  forward tail -> parser json -> forward with acks to a second sluice
+          (forward input -> null) as the aggregator, its CPU not counted;
+          every line delivered (BENCH_FORWARD_COMPRESS=gzip to compress)
   fanout  tail -> parser json -> six outputs at once (gelf over HTTP,
           cloudwatch_logs, google_cloud_logging, azure_logs_ingestion,
           ibm_cloud_logs, oci_logging), all to nginx; every output delivers
@@ -81,7 +84,7 @@ Exits non-zero only if sluice fails (an error exit, a timeout, lost records),
 never because a target is missed: this is a benchmark, not a test.
 
 Usage: bench/run_bench.py [--sluice build/sluice] [--lines 2000000] [--runs 3]
-                          [--only null,file,idle,lua,lua_fb,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,kafka,fanout,syslog,rsyslog,http,
+                          [--only null,file,idle,lua,lua_fb,es,lua_es,loki,cloudwatch,google,azure,ibm,logdna,oci,kafka,fanout,forward,syslog,rsyslog,http,
                                   es_fs,es_fs_full,http_es,http_es_fs,http_es_fs_full,tax,
                                   files1k,files10k,syslog_idle10k,backlog20m]
                           [--tax-seconds 60] [--fd-limit N]
@@ -117,6 +120,7 @@ FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0), "es": (6.71, 80.0), "lu
 TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (0.85, 20.0), "lua_fb": (0.85, 20.0),
            "es": (2.0, 40.0), "lua_es": (1.2, 30.0), "loki": (2.5, 40.0), "cloudwatch": (2.0, 40.0), "google": (2.0, 40.0),
            "azure": (2.0, 40.0), "ibm": (2.0, 40.0), "logdna": (2.0, 40.0), "oci": (2.0, 40.0), "kafka": (1.5, 60.0), "fanout": (6.0, 80.0),
+           "forward": (None, None),
            "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0),
            "es_fs": (2.5, 40.0), "es_fs_full": (None, 40.0), "http_es": (None, 40.0), "http_es_fs": (None, 40.0),
            "http_es_fs_full": (None, 40.0)}
@@ -137,6 +141,7 @@ TITLES = {
     "oci": "tail → parser json → oci_logging (OCI API-key signature, nginx sink)",
     "kafka": "tail → parser json → kafka (acks=all, idempotent, lz4; librdkafka mock cluster)",
     "fanout": "tail → parser json → six outputs: gelf, cloudwatch, google, azure, ibm, oci (nginx sink)",
+    "forward": "tail → parser json → forward with acks (a sluice forward input → null as the aggregator)",
     "syslog": "syslog TCP (octet-counted RFC 5424, 100 conns) → null",
     "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
     "http": "http NDJSON (batches of 1,000, wrk -c100) → null",
@@ -152,7 +157,7 @@ PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", 
                   "loki": "tail_json_loki.yaml", "cloudwatch": "tail_json_cloudwatch.yaml",
                   "google": "tail_json_google.yaml", "azure": "tail_json_azure.yaml", "ibm": "tail_json_ibm.yaml",
                   "logdna": "tail_json_logdna.yaml", "oci": "tail_json_oci.yaml", "kafka": "tail_json_kafka.yaml",
-                  "fanout": "tail_json_fanout.yaml",
+                  "fanout": "tail_json_fanout.yaml", "forward": "tail_json_forward.yaml",
                   "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
                   "http": "http_ndjson_null.yaml", "tax": "tail_json_null.yaml",
                   "es_fs": "tail_json_es.yaml", "es_fs_full": "tail_json_es.yaml", "http_es": "http_ndjson_es.yaml",
@@ -449,8 +454,11 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
     read_through(log_file)  # warm the page cache, as for Fluent Bit's figures
     env = {"BENCH_LOG": log_file, "BENCH_OUT": out_dir}
     env.update(storage_env(args, name))
-    sink = gelf = kafka = None
+    sink = gelf = kafka = forward = None
     try:
+        if name == "forward":
+            forward = bench_peers.ForwardSink(args.cache_dir, args.sluice)
+            env.update(BENCH_FORWARD_PORT=str(forward.port))
         if name == "kafka":
             kafka = bench_peers.KafkaMock(args.cache_dir, "bench")
             env.update(BENCH_KAFKA_BROKERS=kafka.bootstraps)
@@ -486,12 +494,14 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
             gelf.stop()
         if kafka:
             kafka.stop()
+        if forward:
+            forward.stop()
     if timed_out:
         raise BenchFailure("did not finish within %d s (killed); last log lines:\n%s" % (args.timeout, tail_of(log_path)))
     if code != 0:
         raise BenchFailure("exited with %d; last log lines:\n%s" % (code, tail_of(log_path)))
     if name in ("null", "es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "kafka", "fanout",
-                "es_fs", "es_fs_full"):
+                "forward", "es_fs", "es_fs_full"):
         check_delivered(log_path, args.lines, "one per line")
     if name in ("lua", "lua_fb", "lua_es"):
         check_delivered(log_path, args.requests, "the aggregator emits one per request")

@@ -131,6 +131,9 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     error_code ec;
     socket_.non_blocking(true, ec);
     if (ec) return end();
+    // Acks are small writes that follow each other: without this, Nagle holds
+    // the second until the sender's delayed ACK (40 ms) releases the first.
+    socket_.set_option(tcp::no_delay(true), ec);
     const Settings& s = server_->settings();
     if (s.secure) {
       helo_.nonce = forward_handshake::random_bytes(16);

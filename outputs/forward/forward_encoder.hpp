@@ -29,19 +29,25 @@ class Encoder {
   std::vector<Message> encode(const Batch& batch);
 
  private:
-  // The message for the entries gathered so far, appended to out.
+  // Starts the next message with this tag; `remaining` records are left in the batch.
+  void open_message(const std::string& tag, uint32_t first, size_t remaining);
+  // Ends the open message (count, compression, options) and appends it to out.
   void close_message(std::vector<Message>& out);
   std::string next_chunk_id();
 
   const Settings& s_;
   std::mt19937_64 random_;
-  // The message being gathered.
-  std::string tag_;
-  std::string entries_;
-  uint32_t first_ = 0;
-  uint32_t count_ = 0;
-  std::string gzip_;     // reused compression buffer
-  std::string rendered_; // reused tag template output
+  // The message being built: entries go straight into its bytes (or into
+  // entries_, to be gzipped), after a header with room for a 32-bit count.
+  Message open_;
+  std::string current_tag_;
+  bool is_open_ = false;
+  size_t count_at_ = 0;     // where the entries' array32 count goes (Forward mode)
+  size_t entries_at_ = 0;   // where the entries start
+  std::string entries_;     // compress gzip: the entries before compression
+  std::string gzip_;        // reused compression buffer
+  std::string rendered_;    // reused tag template output
+  size_t bytes_per_record_ = 256;  // of the last message: sizes the next one's buffer
 };
 
 }  // namespace sluice::forward_out

@@ -277,3 +277,40 @@ TEST_CASE("e2e forward output: sluice to sluice (a sidecar forwarding to an aggr
                     R"("record":{"seq":0,"t":"2024-05-06T07:08:09.123456789Z","i":-42,"big":9007199254740992,)"
                     R"("d":0.1,"b":true,"n":null,"a":[1,"x",{"k":[]}],"u":"héllo ☃ \u0001"})") != std::string::npos);
 }
+
+TEST_CASE("e2e forward output: kill -9 while messages wait for their acks loses nothing", "[e2e][forward_out]") {
+  // tail (offsets in a db) → forward with acks. The stand-in holds its acks
+  // for 30 s; sluice is killed while those records are in flight (stored by
+  // the server, not acknowledged, their offsets not committed). Started
+  // again, it sends them once more: every record arrives, those repeated.
+  TempDir dir;
+  NodeStandIn rx(dir, "forward_receiver.js", {});
+  std::string yaml = "service:\n  flush: 100ms\n  grace: 5s\n  log_level: info\n"
+                     "pipeline:\n  inputs:\n    - name: tail\n      tag: app\n      path: " + dir.file("app.log") +
+                     "\n      db: " + dir.file("tail.db") + "\n      read_from_head: on\n"
+                     "  outputs:\n    - name: forward\n      match: '*'\n      port: " + std::to_string(rx.port()) +
+                     "\n      require_ack_response: on\n      request_timeout: 60s\n";
+  std::string lines;
+  for (int i = 0; i < 1000; ++i) lines += json_log_line(i);
+  write_file(dir.file("app.log"), lines);
+  auto sluice = start_sluice_with(dir, yaml);
+  REQUIRE(wait_until([&] { return all_arrived(rx.store(), 1000); }, 20s));
+  rx.control(R"({"faults":[{"type":"delay","ms":30000,"count":1000}]})");
+  std::this_thread::sleep_for(300ms);  // the control file is read at the next message
+  std::string more;
+  for (int i = 1000; i < 2000; ++i) more += json_log_line(i);
+  append_file(dir.file("app.log"), more);
+  // The next message reached the server, which now sits on it.
+  REQUIRE(wait_until([&] { return count_with(rx.log(), R"("event":"held")") >= 1; }, 20s));
+  sluice->signal(SIGKILL);
+  REQUIRE(sluice->wait(10s).has_value());
+  rx.control(R"({"faults":[]})");
+  sluice = start_sluice_with(dir, yaml);
+  bool all = wait_until([&] { return all_arrived(rx.store(), 2000); }, 30s);
+  stop_sluice(*sluice);
+  INFO(sluice->err());
+  REQUIRE(all);
+  auto counts = stored_seqs(rx.store());
+  for (int i = 0; i < 1000; ++i) CHECK(counts[i] == 1);  // acknowledged before the kill: not sent again
+  for (int i = 1000; i < 2000; ++i) CHECK(counts[i] >= 1);
+}

@@ -24,7 +24,7 @@
 //   {"conn":n,"msg":m,"tag","mode","time":{"sec","nsec"}|number,"record",
 //    "options"}  (EventTime as sec/nsec; an integer or float time as sent)
 // --log F, one JSON line per event:
-//   {"conn":n,"event":"connect"|"handshake"|"message"|"close"|"error", ...}
+//   {"conn":n,"event":"connect"|"handshake"|"message"|"held"|"close"|"error", ...}
 //   message: {"msg":m,"mode","entries","options","acked":bool,"fault"}
 //   handshake: {"ok":bool,"reason","hostname","user"}
 // --control F: {"faults": [F, ...]}, re-read when it changes; each F applies
@@ -32,7 +32,8 @@
 //   {"type":"no_ack"}       store the entries but send no ack
 //   {"type":"drop"}         store nothing, close the connection (a crash)
 //   {"type":"drop_after_store"}  store, then close without an ack
-//   {"type":"delay","ms":N} wait N ms before storing and acking
+//   {"type":"delay","ms":N} wait N ms before storing and acking (logs "held"
+//                           at once; a connection closed meanwhile stores nothing)
 'use strict';
 
 const crypto = require('crypto');
@@ -144,7 +145,11 @@ function handle(socket) {
       log.write({ conn, event: 'message', msg, fault: type });
       return close('fault drop');
     }
-    if (type === 'delay') await new Promise((r) => setTimeout(r, fault.ms || 1000));
+    if (type === 'delay') {
+      log.write({ conn, event: 'held', msg, ms: fault.ms || 1000 });
+      await new Promise((r) => setTimeout(r, fault.ms || 1000));
+      if (closed) return log.write({ conn, event: 'message', msg, fault: type, stored: false });
+    }
     const { mode, entries } = entriesOf(m, options);
     entries.forEach((e) => store.write({ conn, msg, tag: m[0], mode, time: e[0], record: e[1], options }));
     const ack = options && options.chunk && type !== 'no_ack' && type !== 'drop_after_store';

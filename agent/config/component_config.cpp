@@ -193,4 +193,12 @@ std::optional<uint64_t> parse_size(std::string_view s) {
   return static_cast<uint64_t>(bytes);
 }
 
+std::optional<NameValue> split_name_value(std::string_view entry) {
+  size_t gap = entry.find_first_of(" \t");
+  if (gap == 0 || gap == std::string_view::npos) return std::nullopt;
+  size_t value = entry.find_first_not_of(" \t", gap);
+  if (value == std::string_view::npos) return std::nullopt;
+  return NameValue{std::string(entry.substr(0, gap)), std::string(entry.substr(value))};
+}
+
 }  // namespace sluice::config

@@ -104,4 +104,14 @@ std::optional<double> parse_double(std::string_view s);
 std::optional<std::chrono::nanoseconds> parse_duration(std::string_view s);
 std::optional<uint64_t> parse_size(std::string_view s);
 
+// A "name value" entry of a Multi key (Fluent Bit's `add_option`,
+// `security.users`, `header`): the name up to the first space or tab, the
+// value after the blanks that follow (inner blanks kept). nullopt when
+// either is missing.
+struct NameValue {
+  std::string name;
+  std::string value;
+};
+std::optional<NameValue> split_name_value(std::string_view entry);
+
 }  // namespace sluice::config

@@ -530,11 +530,9 @@ void read_security(const config::ComponentConfig& cfg, Settings& s) {
   s.shared_key = cfg.get_string("shared_key");
   s.secure = !s.shared_key.empty() || cfg.get_bool("empty_shared_key");
   for (const std::string& entry : cfg.get_list("security.users")) {
-    size_t space = entry.find_first_of(" \t");
-    size_t password = space == std::string::npos ? space : entry.find_first_not_of(" \t", space);
-    if (space == 0 || password == std::string::npos)
-      cfg.fail("security.users", "expects \"user password\" (a user name, a space, its password)");
-    s.users.emplace_back(entry.substr(0, space), entry.substr(password));
+    std::optional<config::NameValue> user = config::split_name_value(entry);
+    if (!user) cfg.fail("security.users", "expects \"user password\" (a user name, a space, its password)");
+    s.users.emplace_back(std::move(user->name), std::move(user->value));
   }
   if (!s.secure) {
     for (const char* key : {"security.users", "self_hostname"})

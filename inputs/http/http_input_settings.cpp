@@ -67,10 +67,9 @@ void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, HttpI
 // token) and a value without line breaks.
 void read_success_headers(const config::ComponentConfig& cfg, HttpInputSettings& s) {
   for (const auto& item : cfg.get_list("success_header")) {
-    size_t space = item.find_first_of(" \t");
-    std::string name = item.substr(0, space);
-    size_t value_start = space == std::string::npos ? item.size() : item.find_first_not_of(" \t", space);
-    std::string value = value_start == std::string::npos ? "" : item.substr(value_start);
+    std::optional<config::NameValue> header = config::split_name_value(item);
+    std::string name = header ? std::move(header->name) : std::string();
+    std::string value = header ? std::move(header->value) : std::string();
     bool token = !name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                         "0123456789!#$%&'*+-.^_`|~") == std::string::npos;
     if (!token || value.empty() || value.find_first_of("\r\n") != std::string::npos)

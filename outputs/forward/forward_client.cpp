@@ -1,26 +1,19 @@
 // The `forward` output's connection; see forward_client.hpp.
 #include "outputs/forward/forward_client.hpp"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <deque>
 #include <optional>
 
-#include <boost/asio/ssl.hpp>
-
-#include "agent/asio.hpp"
 #include "agent/forward_handshake.hpp"
 #include "agent/log.hpp"
 #include "agent/msgpack_reader.hpp"
-#include "outputs/common/http_tls.hpp"
+#include "outputs/common/tcp_client.hpp"
 
 namespace sluice::forward_out {
 
 namespace {
 
 namespace asio = boost::asio;
-namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 using error_code = boost::system::error_code;
 using forward_handshake::Helo;
@@ -31,45 +24,27 @@ constexpr size_t kMaxAnswerBytes = 64 * 1024;
 
 enum class Phase { Connecting, Helo, Pong, Ready };
 
-// One connection and, for TLS, the stream over it. Handlers hold it by
-// shared_ptr, so it outlives every operation started on it.
-struct Connection {
-  explicit Connection(asio::io_context& io) : socket(io) {}
-  tcp::socket socket;
-  std::optional<ssl::stream<tcp::socket&>> tls;
+// One connection (outputs/common/tcp_client) and where it is in the protocol.
+struct Connection : net::Stream {
+  explicit Connection(asio::io_context& io) : net::Stream(io) {}
   Phase phase = Phase::Connecting;
   Helo helo;
   std::string salt;
   std::string ping;      // kept alive while it is written
   std::string received;  // bytes of the server's next answer(s)
-  char scratch[4096];
-  bool peer_closed = false;
-
-  template <class Fn>
-  void with_stream(Fn&& fn) {
-    if (tls) {
-      fn(*tls);
-    } else {
-      fn(socket);
-    }
-  }
 };
 using ConnectionPtr = std::shared_ptr<Connection>;
 
-// True if the server has closed or reset the connection (see gelf_tcp.cpp:
-// a batch written on such a connection would be lost without an error).
-bool peer_gone(Connection& c) {
-  char b;
-  ssize_t n = ::recv(c.socket.native_handle(), &b, 1, MSG_PEEK | MSG_DONTWAIT);
-  return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+std::shared_ptr<net::TlsClient> tls_client(const Settings& s, std::string& error) {
+  if (!s.server.tls.enabled) return nullptr;
+  return net::make_tls_client(s.server.tls, error);
 }
 
 class TcpClient final : public Client {
  public:
   TcpClient(asio::io_context& io, const Settings& s, const Counters& c)
-      : io_(io), s_(s), counters_(c), resolver_(io), timer_(io) {
-    if (s_.server.tls.enabled) tls_ctx_ = http::tls::make_context(s_.server.tls, tls_error_);
-  }
+      : io_(io), s_(s), counters_(c), tls_(tls_client(s, tls_error_)),
+        dialer_(io, s.server.host, s.server.port, tls_) {}
 
   void send(const std::vector<Message>& msgs, SendDone done) override {
     queue_.push_back(Job{&msgs, std::move(done), std::vector<bool>(msgs.size(), false)});
@@ -97,46 +72,20 @@ class TcpClient final : public Client {
     }
     busy_ = true;
     if (closed_) return finish("output stopped");
-    if (conn_ && (conn_->peer_closed || peer_gone(*conn_))) drop();
+    if (conn_ && (conn_->peer_closed || conn_->peer_gone())) drop();
     if (conn_) return write();
     connect();
   }
 
   void connect() {
-    if (s_.server.tls.enabled && !tls_ctx_) return finish("TLS setup failed: " + tls_error_);
+    if (s_.server.tls.enabled && !tls_) return finish("TLS setup failed: " + tls_error_);
     auto conn = std::make_shared<Connection>(io_);
     conn_ = conn;
-    arm(s_.server.connect_timeout, conn);
-    // Resolved again for every connection: after a failure the server may have moved.
-    resolver_.async_resolve(s_.server.host, std::to_string(s_.server.port),
-                            [this, conn](const error_code& ec, const tcp::resolver::results_type& r) {
-                              if (conn != conn_) return;
-                              if (ec) return failed("cannot resolve " + s_.server.host, ec);
-                              asio::async_connect(conn->socket, r, [this, conn](const error_code& cec,
-                                                                                const tcp::endpoint&) {
-                                if (conn != conn_) return;
-                                if (cec) return failed("cannot connect to " + where(), cec);
-                                if (tls_ctx_) return tls_handshake(conn);
-                                open(conn);
-                              });
-                            });
-  }
-
-  void tls_handshake(const ConnectionPtr& conn) {
-    conn->tls.emplace(conn->socket, *tls_ctx_);
-    const std::string& name = s_.server.tls.vhost.empty() ? s_.server.host : s_.server.tls.vhost;
-    std::string error;
-    if (!http::tls::prepare(conn->tls->native_handle(), name, s_.server.tls.verify, error)) {
-      drop();
-      return finish("TLS setup for " + where() + " failed: " + error);
-    }
-    conn->tls->async_handshake(ssl::stream_base::client, [this, conn](const error_code& ec) {
-      if (conn != conn_) return;
-      if (ec) {
-        std::string what = "TLS handshake with " + where() + " failed: " +
-                           (timed_out_ ? std::string("timed out") : http::tls::error_text(conn->tls->native_handle(), ec));
+    dialer_.connect(conn, s_.server.connect_timeout, [this, conn](const std::string& error) {
+      if (conn != conn_) return finish("output stopped");
+      if (!error.empty()) {
         drop();
-        return finish(what);
+        return finish(error);
       }
       open(conn);
     });
@@ -150,14 +99,15 @@ class TcpClient final : public Client {
     conn->socket.set_option(tcp::no_delay(true), ignored);
     read(conn);
     if (s_.secure) {
-      conn->phase = Phase::Helo;  // connect_timeout still runs: it covers the handshake
+      conn->phase = Phase::Helo;
+      dialer_.arm(s_.server.connect_timeout, conn);  // again, for the shared-key handshake
       return;
     }
     ready(conn);
   }
 
   void ready(const ConnectionPtr& conn) {
-    timer_.cancel();
+    dialer_.cancel();
     conn->phase = Phase::Ready;
     counters_.connections->add();
     log::debug("forward: connected to {}{}", where(), s_.secure ? " (shared key accepted)" : "");
@@ -171,9 +121,10 @@ class TcpClient final : public Client {
         if (ec) {
           conn->peer_closed = true;
           if (!busy_) return drop();
-          return failed(timed_out_ ? "write to " + where() : "the server at " + where() + " closed the connection", ec);
+          return failed(dialer_.timed_out() ? "write to " + where() : "the server at " + where() + " closed the connection",
+                        ec);
         }
-        conn->received.append(conn->scratch, n);
+        conn->received.append(conn->scratch.data(), n);
         if (!answers(conn)) return;
         if (conn->received.size() > kMaxAnswerBytes) {
           protocol_error("sent more than 64 KiB without a whole answer");
@@ -276,7 +227,7 @@ class TcpClient final : public Client {
       buffers.push_back(asio::buffer((*job.msgs)[i].bytes));
       ++job.unacked;
     }
-    arm(s_.server.request_timeout, conn);
+    dialer_.arm(s_.server.request_timeout, conn);
     conn->with_stream([&](auto& stream) {
       asio::async_write(stream, buffers, [this, conn](const error_code& ec, size_t) {
         if (conn != conn_) return;
@@ -284,7 +235,7 @@ class TcpClient final : public Client {
         Job& job = queue_.front();
         job.written = true;
         if (!s_.require_ack) {
-          timer_.cancel();
+          dialer_.cancel();
           return finish("");
         }
         // Every ack may have come before the write's completion was handled.
@@ -294,13 +245,13 @@ class TcpClient final : public Client {
   }
 
   void finish_acked() {
-    timer_.cancel();
+    dialer_.cancel();
     finish("");
   }
 
   // Closes the connection after an error; the job in progress is retried.
   void failed(std::string what, const error_code& ec) {
-    if (timed_out_) {
+    if (dialer_.timed_out()) {
       Phase phase = conn_ ? conn_->phase : Phase::Connecting;
       if (phase == Phase::Helo)
         what = "no HELO from " + where() + " within connect_timeout: shared_key is set; does the server ask for one?";
@@ -311,36 +262,15 @@ class TcpClient final : public Client {
       else
         what += ": timed out";
     } else {
-      what += ": " + http::tls::error_text(nullptr, ec);
+      what += ": " + dialer_.reason(ec);
     }
     drop();
     finish(what);
   }
 
-  void arm(std::chrono::milliseconds timeout, const ConnectionPtr& conn) {
-    timed_out_ = false;
-    timer_.expires_after(timeout);
-    timer_.async_wait([this, conn](const error_code& ec) {
-      if (ec || conn != conn_) return;
-      timed_out_ = true;
-      error_code ignored;
-      resolver_.cancel();
-      conn->socket.close(ignored);  // the pending operations complete with operation_aborted
-    });
-  }
-
   void drop() {
-    resolver_.cancel();
-    timer_.cancel();
-    if (conn_ && conn_->socket.is_open()) {
-      // Read away what the server sent so that close sends FIN, not RST.
-      char buf[4096];
-      while (::recv(conn_->socket.native_handle(), buf, sizeof buf, MSG_DONTWAIT) > 0) {
-      }
-      error_code ignored;
-      conn_->socket.shutdown(tcp::socket::shutdown_both, ignored);
-      conn_->socket.close(ignored);
-    }
+    dialer_.cancel();
+    if (conn_) conn_->close();
     conn_.reset();
   }
 
@@ -360,20 +290,18 @@ class TcpClient final : public Client {
     next();
   }
 
-  std::string where() const { return s_.server.host + ":" + std::to_string(s_.server.port); }
+  std::string where() const { return dialer_.where(); }
 
   asio::io_context& io_;
   const Settings& s_;
   Counters counters_;
-  std::shared_ptr<ssl::context> tls_ctx_;
   std::string tls_error_;
-  tcp::resolver resolver_;
-  asio::steady_timer timer_;
+  std::shared_ptr<net::TlsClient> tls_;
+  net::Dialer dialer_;
   ConnectionPtr conn_;
   std::deque<Job> queue_;
   bool busy_ = false;
   bool closed_ = false;
-  bool timed_out_ = false;
 };
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The `forward` output's connection to its server: TCP or TLS, the
 // shared-key handshake, writing messages and waiting for their acks,
-// reconnecting after errors. Asio's ssl stays inside forward_client.cpp.
+// reconnecting after errors (outputs/common/tcp_client does the TCP and
+// TLS). Asio stays inside forward_client.cpp.
 #pragma once
 #include <functional>
 #include <memory>

@@ -28,15 +28,13 @@ std::optional<RecordTemplate> read_tag(const config::ComponentConfig& cfg, bool&
 std::vector<std::pair<std::string, std::string>> read_extra_options(const config::ComponentConfig& cfg) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const std::string& entry : cfg.get_list("add_option")) {
-    size_t space = entry.find_first_of(" \t");
-    size_t value = space == std::string::npos ? space : entry.find_first_not_of(" \t", space);
-    if (space == 0 || value == std::string::npos)
+    std::optional<config::NameValue> option = config::split_name_value(entry);
+    if (!option)
       cfg.fail("add_option", "expects \"name value\" (an option name, a space, its value), got \"" + entry + "\"");
-    std::string name = entry.substr(0, space);
     for (const char* own : {"chunk", "size", "compressed", "fluent_signal"})
-      if (name == own)
-        cfg.fail("add_option", "'" + name + "' is an option the forward output sets itself; choose another name");
-    out.emplace_back(std::move(name), entry.substr(value));
+      if (option->name == own)
+        cfg.fail("add_option", "'" + option->name + "' is an option the forward output sets itself; choose another name");
+    out.emplace_back(std::move(option->name), std::move(option->value));
   }
   return out;
 }
@@ -92,7 +90,7 @@ const config::PluginSchema& schema() {
       if (k.name == "port") k.description = "Its forward input's TCP port.";
       if (k.name == "tls") k.description = "Use TLS.";
       if (k.name == "connect_timeout")
-        k.description = "Longest wait to connect, including the TLS handshake and the shared-key handshake.";
+        k.description = "Longest wait to connect (the TLS handshake included), and again for the shared-key handshake.";
       if (k.name == "request_timeout")
         k.description = "Longest wait to write a batch and, with require_ack_response, for its acks.";
       schema.keys.push_back(std::move(k));

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/parse/json_format.hpp"
 #include "tests/support/process.hpp"
 
 namespace sluice::test {
@@ -28,6 +29,27 @@ inline std::map<int, int> seq_counts(const std::vector<std::string>& lines) {
     if (std::regex_search(l, m, re)) ++counts[std::stoi(m[1])];
   }
   return counts;
+}
+
+// Parsed lines of a JSON-lines file (a peer's store or log), kept with their arena.
+struct JsonLines {
+  explicit JsonLines(const std::vector<std::string>& lines) {
+    auto json = make_json_format();
+    for (const auto& line : lines) {
+      Value v;
+      INFO(line);
+      REQUIRE(json->parse(line, arena, v));
+      values.push_back(v);
+    }
+  }
+  explicit JsonLines(const std::string& file) : JsonLines(read_lines(file)) {}
+  Arena arena;
+  std::vector<Value> values;
+};
+
+// A string field's text, "<absent>" when it is missing or not a string.
+inline std::string str(const Value* v) {
+  return v != nullptr && v->is_string() ? std::string(v->as_string()) : "<absent>";
 }
 
 // Every seq in [from, to) once, but those in except.

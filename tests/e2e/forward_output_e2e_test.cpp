@@ -26,22 +26,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Parsed lines of a JSON-lines file, kept with their arena.
-struct JsonLines {
-  explicit JsonLines(const std::vector<std::string>& lines) {
-    auto json = make_json_format();
-    for (const auto& line : lines) {
-      Value v;
-      INFO(line);
-      REQUIRE(json->parse(line, arena, v));
-      values.push_back(v);
-    }
-  }
-  Arena arena;
-  std::vector<Value> values;
-};
-
-std::string str(const Value* v) { return v != nullptr && v->is_string() ? std::string(v->as_string()) : "<absent>"; }
 int64_t num(const Value* v) { return v != nullptr && v->is_int() ? v->as_int() : -1; }
 
 // The receiver's store: how often each seq arrived.

@@ -16,6 +16,7 @@
 
 #include "agent/json_writer.hpp"
 #include "agent/parse/json_format.hpp"
+#include "tests/e2e/e2e_support.hpp"
 #include "tests/e2e/gelf_receiver.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
@@ -25,23 +26,6 @@ using namespace sluice::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Parsed lines of a JSON-lines file, kept with their arena.
-struct JsonLines {
-  explicit JsonLines(const std::string& file) {
-    auto json = make_json_format();
-    for (const auto& line : read_lines(file)) {
-      Value v;
-      INFO(line);
-      REQUIRE(json->parse(line, arena, v));
-      values.push_back(v);
-    }
-  }
-  Arena arena;
-  std::vector<Value> values;
-};
-
-std::string str(const Value* v) { return v != nullptr && v->is_string() ? std::string(v->as_string()) : "<absent>"; }
 
 // The received message whose short_message is `short_message`.
 const Value* message(const JsonLines& got, const std::string& short_message) {

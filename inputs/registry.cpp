@@ -7,6 +7,7 @@
 #include "inputs/syslog/syslog_input.hpp"
 #include "inputs/http/http_input.hpp"
 #include "inputs/forward/forward_input.hpp"
+#include "inputs/tcp_udp/tcp_udp_input.hpp"
 
 namespace sluice {
 
@@ -18,6 +19,8 @@ const std::vector<InputPlugin>& input_plugins() {
       {"syslog", syslog_input_schema, make_syslog_input},
       {"http", http_input_schema, make_http_input},
       {"forward", forward_input_schema, make_forward_input},
+      {"tcp", tcp_input_schema, make_tcp_input},
+      {"udp", udp_input_schema, make_udp_input},
   };
   return plugins;
 }

@@ -45,7 +45,10 @@ class SyslogInput final : public Input {
 }  // namespace
 
 std::unique_ptr<Input> make_syslog_input(const config::ComponentConfig& cfg, const BuildContext& ctx) {
-  syslog::SyslogSettings settings = syslog::make_settings(cfg, ctx);
+  return make_listener_input(syslog::make_settings(cfg, ctx), cfg);
+}
+
+std::unique_ptr<Input> make_listener_input(syslog::SyslogSettings settings, const config::ComponentConfig& cfg) {
   std::shared_ptr<syslog::TlsContext> tls;
   if (settings.tls.enabled) {
     std::string key, error;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "agent/parse/json_format.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/record.hpp"
 
@@ -53,10 +54,34 @@ Receiver::Receiver(SyslogSettings settings, InputContext& ctx)
       metrics_(SyslogMetrics::make(ctx.metrics(), ctx.instance())),
       pause_timer_(ctx.io()) {
   if (settings_.stream()) read_buffer_.resize(settings_.buffer_chunk_size);
+  if (settings_.payload == Payload::Json) json_ = make_json_format();
 }
 
 void Receiver::add(std::string_view message, FrameFlags flags, std::string_view source) {
   if (stopped_) return;
+  // A datagram of the udp input may hold several lines, each a message (as
+  // Fluent Bit's in_udp splits on its separator); a JSON datagram is one
+  // message when it parses whole (pretty-printed, say).
+  if (settings_.payload != Payload::Syslog && !settings_.stream() && message.find('\n') != std::string_view::npos) {
+    std::string_view whole = trim_trailer(message);
+    if (settings_.payload == Payload::Json && whole.find('\n') != std::string_view::npos) {
+      Arena probe(1024);
+      Value v;
+      if (json_->parse(whole, probe, v) && v.is_map()) return add_one(whole, flags, source);
+    }
+    while (!message.empty()) {
+      size_t end = message.find('\n');
+      std::string_view line = message.substr(0, end);
+      add_one(line, flags, source);
+      if (end == std::string_view::npos) break;
+      message.remove_prefix(end + 1);
+    }
+    return;
+  }
+  add_one(message, flags, source);
+}
+
+void Receiver::add_one(std::string_view message, FrameFlags flags, std::string_view source) {
   std::string_view text = trim_trailer(message);
   if (text.empty() && !flags.truncated) return;
   if (!chunk_) {
@@ -76,7 +101,20 @@ void Receiver::add_record(Chunk& chunk, std::string_view text, FrameFlags flags,
   int64_t time_ns = chunk_now_ns_;
   Value record;
   bool parsed = false;
-  if (settings_.parser != nullptr) {
+  if (settings_.payload != Payload::Syslog) {
+    parsed = read_payload(text, arena, record, time_ns);
+    if (!parsed) {
+      MapBuilder b(arena, scratch_);
+      b.add(arena.copy(settings_.line_key), Value::string(text));
+      record = b.finish();
+      metrics_.parse_failures->add();
+      if (uint64_t n = parse_log_.hit())
+        log::warn("input {}: a message from {} is not {}; kept as text under `{}` ({} so far)", instance(),
+                  source.empty() ? "a client" : source, settings_.parser ? "what its parser reads" : "a JSON object",
+                  settings_.line_key, n);
+      parsed = true;  // kept, and counted: no parse_error field in this shape
+    }
+  } else if (settings_.parser != nullptr) {
     if (auto p = settings_.parser->parse(text, arena)) {
       record = p->record;
       time_ns = p->time_ns.value_or(time_ns);
@@ -122,6 +160,26 @@ void Receiver::add_record(Chunk& chunk, std::string_view text, FrameFlags flags,
     record::set(record, arena, source_key_, Value::string(arena.copy(source)));
   if (!raw_key_.empty()) record::set(record, arena, raw_key_, Value::string(text));
   chunk.events.push_back({time_ns, record});
+}
+
+bool Receiver::read_payload(std::string_view text, Arena& arena, Value& record, int64_t& time_ns) {
+  if (settings_.payload == Payload::Json) {
+    Value v;
+    if (!json_->parse(text, arena, v) || !v.is_map()) return false;
+    record = v;
+    return true;
+  }
+  if (settings_.parser == nullptr) {  // a line as it is
+    MapBuilder b(arena, scratch_);
+    b.add(arena.copy(settings_.line_key), Value::string(text));
+    record = b.finish();
+    return true;
+  }
+  auto p = settings_.parser->parse(text, arena);
+  if (!p) return false;
+  record = p->record;
+  time_ns = p->time_ns.value_or(time_ns);
+  return true;
 }
 
 void Receiver::schedule_flush() {

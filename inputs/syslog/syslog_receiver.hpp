@@ -13,6 +13,7 @@
 #include "agent/asio.hpp"
 #include "agent/input.hpp"
 #include "agent/log.hpp"
+#include "agent/parse/parser.hpp"
 #include "inputs/syslog/syslog_framing.hpp"
 #include "inputs/syslog/syslog_settings.hpp"
 
@@ -92,7 +93,11 @@ class Receiver : public std::enable_shared_from_this<Receiver> {
   void stop();
 
  private:
+  void add_one(std::string_view message, FrameFlags flags, std::string_view source);
   void add_record(Chunk& chunk, std::string_view text, FrameFlags flags, std::string_view source);
+  // Payload Json and Lines: the record of one message; false when it had to
+  // be kept as text (not JSON, or the parser refused it).
+  bool read_payload(std::string_view text, Arena& arena, Value& record, int64_t& time_ns);
   void schedule_flush();
   void arm_pause_timer();
   void recheck_pause();
@@ -107,6 +112,7 @@ class Receiver : public std::enable_shared_from_this<Receiver> {
   std::string_view source_key_, raw_key_;  // copies in the open chunk's arena
   bool flush_posted_ = false;
   std::vector<Member> scratch_;
+  std::unique_ptr<ParseFormat> json_;  // payload Json
   std::vector<char> read_buffer_;
   std::vector<std::function<void()>> waiters_;
   boost::asio::steady_timer pause_timer_;

@@ -25,7 +25,8 @@ config::KeyDecl tls_vhost_key() {
 }  // namespace
 
 const config::PluginSchema& syslog_input_schema() {
-  static const config::PluginSchema schema{
+  static const config::PluginSchema schema = [] {
+    config::PluginSchema schema{
       "syslog",
       "Receives syslog messages (RFC 5424 and RFC 3164, detected per message) over UDP, TCP (optionally TLS) "
       "or unix sockets. TCP framing (RFC 6587 octet counting, or a LF/NUL trailer) is detected per connection. "
@@ -70,16 +71,10 @@ const config::PluginSchema& syslog_input_schema() {
           {"source_address_key", KeyType::String, "",
            "If set, adds the sender under this key: `udp://IP:PORT`, `tcp://IP:PORT` or `unix://PATH`."},
           {"raw_message_key", KeyType::String, "", "If set, adds the message as received under this key."},
-          {"tls", KeyType::Bool, "off", "TLS on mode tcp (RFC 5425), with tls.crt_file and tls.key_file."},
-          {"tls.verify", KeyType::Bool, "off",
-           "Require clients to present a certificate signed by tls.ca_file (handshakes without one fail and are "
-           "counted)."},
-          {"tls.crt_file", KeyType::String, "", "Server certificate chain (PEM)."},
-          {"tls.key_file", KeyType::String, "", "Server private key (PEM)."},
-          {"tls.key_passwd", KeyType::String, "", "Password of tls.key_file, if encrypted.", false, true},
-          {"tls.ca_file", KeyType::String, "", "CA certificates (PEM) that client certificates must chain to."},
-          tls_vhost_key(),
       }};
+    for (auto& k : syslog::tls_key_decls()) schema.keys.push_back(std::move(k));
+    return schema;
+  }();
   return schema;
 }
 
@@ -155,6 +150,27 @@ void read_unix(const config::ComponentConfig& cfg, const BuildContext& ctx, Sysl
   s.unix_perm = static_cast<unsigned>(value);
 }
 
+void read_buffers(const config::ComponentConfig& cfg, SyslogSettings& s) {
+  constexpr uint64_t kMin = 16;
+  constexpr uint64_t kMax = uint64_t{1} << 30;
+  uint64_t chunk = cfg.get_size("buffer_chunk_size");
+  if (chunk < kMin || chunk > kMax)
+    cfg.fail("buffer_chunk_size", "expected a size between 16 bytes and 1G, got " + std::to_string(chunk));
+  uint64_t max = cfg.has("buffer_max_size") ? cfg.get_size("buffer_max_size") : chunk;
+  if (max < kMin || max > kMax)
+    cfg.fail("buffer_max_size", "expected a size between 16 bytes and 1G, got " + std::to_string(max));
+  s.buffer_chunk_size = static_cast<size_t>(chunk);
+  s.buffer_max_size = static_cast<size_t>(max);
+  if (cfg.has("receive_buffer_size")) {
+    uint64_t rcv = cfg.get_size("receive_buffer_size");
+    if (rcv < 1024 || rcv > kMax)
+      cfg.fail("receive_buffer_size", "expected a size between 1k and 1G, got " + std::to_string(rcv));
+    s.receive_buffer_size = static_cast<size_t>(rcv);
+  }
+}
+
+}  // namespace
+
 void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, SyslogSettings& s) {
   s.tls.enabled = cfg.get_bool("tls");
   s.tls.verify = cfg.get_bool("tls.verify");
@@ -182,26 +198,28 @@ void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, Syslo
     cfg.fail("tls.verify", "needs tls.ca_file: the CA that client certificates must be signed by");
 }
 
-void read_buffers(const config::ComponentConfig& cfg, SyslogSettings& s) {
-  constexpr uint64_t kMin = 16;
-  constexpr uint64_t kMax = uint64_t{1} << 30;
-  uint64_t chunk = cfg.get_size("buffer_chunk_size");
-  if (chunk < kMin || chunk > kMax)
-    cfg.fail("buffer_chunk_size", "expected a size between 16 bytes and 1G, got " + std::to_string(chunk));
-  uint64_t max = cfg.has("buffer_max_size") ? cfg.get_size("buffer_max_size") : chunk;
-  if (max < kMin || max > kMax)
-    cfg.fail("buffer_max_size", "expected a size between 16 bytes and 1G, got " + std::to_string(max));
-  s.buffer_chunk_size = static_cast<size_t>(chunk);
-  s.buffer_max_size = static_cast<size_t>(max);
-  if (cfg.has("receive_buffer_size")) {
-    uint64_t rcv = cfg.get_size("receive_buffer_size");
-    if (rcv < 1024 || rcv > kMax)
-      cfg.fail("receive_buffer_size", "expected a size between 1k and 1G, got " + std::to_string(rcv));
-    s.receive_buffer_size = static_cast<size_t>(rcv);
-  }
+std::vector<config::KeyDecl> tls_key_decls() {
+  return {
+      {"tls", KeyType::Bool, "off", "TLS on mode tcp (RFC 5425), with tls.crt_file and tls.key_file."},
+      {"tls.verify", KeyType::Bool, "off",
+       "Require clients to present a certificate signed by tls.ca_file (handshakes without one fail and are "
+       "counted)."},
+      {"tls.crt_file", KeyType::String, "", "Server certificate chain (PEM)."},
+      {"tls.key_file", KeyType::String, "", "Server private key (PEM)."},
+      {"tls.key_passwd", KeyType::String, "", "Password of tls.key_file, if encrypted.", false, true},
+      {"tls.ca_file", KeyType::String, "", "CA certificates (PEM) that client certificates must chain to."},
+      tls_vhost_key(),
+  };
 }
 
-}  // namespace
+const char* payload_name(Payload payload) {
+  switch (payload) {
+    case Payload::Syslog: return "syslog";
+    case Payload::Json: return "JSON";
+    case Payload::Lines: return "lines";
+  }
+  return "?";
+}
 
 const char* mode_name(Mode mode) {
   switch (mode) {

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "agent/config/component_config.hpp"
 #include "agent/input.hpp"
@@ -17,6 +18,11 @@ namespace syslog {
 
 enum class Mode : uint8_t { Udp, Tcp, UnixUdp, UnixTcp };
 
+// What a message is: syslog (this input), or for the `tcp` and `udp` inputs
+// (Fluent Bit's in_tcp/in_udp, built on these listeners) a JSON object or a
+// line of text.
+enum class Payload : uint8_t { Syslog, Json, Lines };
+
 struct TlsSettings {
   bool enabled = false;
   bool verify = false;  // require a client certificate signed by ca_file
@@ -25,13 +31,16 @@ struct TlsSettings {
 
 struct SyslogSettings {
   Mode mode = Mode::UnixUdp;
+  std::string plugin = "syslog";  // for messages: the tcp and udp inputs use these settings too
   std::string tag;
   std::string listen = "0.0.0.0";
   uint16_t port = 5140;
   std::string path;
   unsigned unix_perm = 0644;
+  Payload payload = Payload::Syslog;
+  std::string line_key = "log";    // Json and Lines: where a message that is kept as text goes
   Format format = Format::Auto;
-  const Parser* parser = nullptr;  // a named parser instead of the syslog formats
+  const Parser* parser = nullptr;  // a named parser instead of the syslog formats (or for Lines)
   Framing framing = Framing::Auto;
   size_t buffer_chunk_size = 32 * 1024;
   size_t buffer_max_size = 32 * 1024;
@@ -48,7 +57,14 @@ struct SyslogSettings {
 // naming the key.
 SyslogSettings make_settings(const config::ComponentConfig& cfg, const BuildContext& ctx);
 
+// The TLS keys of a listening input (tls, tls.verify, tls.crt_file, ...),
+// shared with the tcp input, and their reading into s (mode tcp only).
+std::vector<config::KeyDecl> tls_key_decls();
+void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, SyslogSettings& s);
+
 const char* mode_name(Mode mode);
+// "syslog", "JSON" or "lines", for log lines.
+const char* payload_name(Payload payload);
 
 }  // namespace syslog
 }  // namespace sluice

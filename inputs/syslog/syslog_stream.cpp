@@ -280,7 +280,7 @@ class StreamListener final : public Listener, public std::enable_shared_from_thi
 };
 
 [[noreturn]] void cannot_listen(const SyslogSettings& s, const std::string& where, const error_code& ec) {
-  throw config::ConfigError(s.bind_mark, std::string("input syslog: cannot listen (mode ") + mode_name(s.mode) +
+  throw config::ConfigError(s.bind_mark, "input " + s.plugin + ": cannot listen (mode " + mode_name(s.mode) +
                                              ") on " + where + ": " + ec.message());
 }
 
@@ -299,7 +299,8 @@ std::shared_ptr<Listener> listen_tcp(const std::shared_ptr<Receiver>& rx, std::s
   if (!ec) acceptor.bind(ep, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) cannot_listen(s, where, ec);
-  log::info("input {}: listening for syslog on tcp{} {}", rx->instance(), tls ? "+tls" : "", where);
+  log::info("input {}: listening for {} on tcp{} {}", rx->instance(), payload_name(rx->settings().payload),
+            tls ? "+tls" : "", where);
   auto l = std::make_shared<StreamListener<tcp>>(rx, std::move(acceptor), std::move(tls), "");
   l->accept();
   return l;

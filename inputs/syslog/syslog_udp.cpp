@@ -178,7 +178,7 @@ void set_receive_buffer(Socket& socket, const SyslogSettings& s, const std::stri
 }
 
 [[noreturn]] void cannot_bind(const SyslogSettings& s, const std::string& where, const error_code& ec) {
-  throw config::ConfigError(s.bind_mark, std::string("input syslog: cannot listen (mode ") + mode_name(s.mode) +
+  throw config::ConfigError(s.bind_mark, "input " + s.plugin + ": cannot listen (mode " + mode_name(s.mode) +
                                              ") on " + where + ": " + ec.message());
 }
 
@@ -207,7 +207,7 @@ std::shared_ptr<Listener> start_datagram_listener(const std::shared_ptr<Receiver
   if (!ec) socket.bind(ep, ec);
   if (ec) cannot_bind(s, where, ec);
   set_receive_buffer(socket, s, rx->instance());
-  log::info("input {}: listening for syslog on udp {}", rx->instance(), where);
+  log::info("input {}: listening for {} on udp {}", rx->instance(), payload_name(rx->settings().payload), where);
   auto l = std::make_shared<DatagramListener<udp>>(rx, std::move(socket), "");
   l->wait();
   return l;

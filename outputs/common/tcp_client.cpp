@@ -39,7 +39,7 @@ void Stream::close() {
 }
 
 Dialer::Dialer(asio::io_context& io, std::string host, uint16_t port, std::shared_ptr<TlsClient> tls)
-    : io_(io), host_(std::move(host)), port_(port), tls_(std::move(tls)), resolver_(io), timer_(io) {}
+    : host_(std::move(host)), port_(port), tls_(std::move(tls)), resolver_(io), timer_(io) {}
 
 void Dialer::connect(const StreamPtr& s, std::chrono::milliseconds timeout, std::function<void(std::string)> done) {
   arm(timeout, s);

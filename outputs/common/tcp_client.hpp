@@ -84,7 +84,6 @@ class Dialer {
  private:
   void handshake(const StreamPtr& s, std::function<void(std::string)> done);
 
-  boost::asio::io_context& io_;
   std::string host_;
   uint16_t port_;
   std::shared_ptr<TlsClient> tls_;

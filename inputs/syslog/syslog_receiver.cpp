@@ -40,11 +40,11 @@ SyslogMetrics SyslogMetrics::make(Metrics& m, const std::string& instance) {
   return {c("sluice_input_bytes_read_total", "Bytes the input read."),
           c("sluice_input_parse_failures_total", "Lines the input's parser could not read (kept as text)."),
           c("sluice_input_truncated_total",
-            "Syslog messages longer than buffer_max_size, cut and flagged `truncated`."),
+            "Messages longer than buffer_max_size, cut and flagged `truncated`."),
           c("sluice_input_framing_errors_total", "Broken syslog framing (bad octet counts); the connection is closed."),
           c("sluice_input_records_dropped_total", "UDP datagrams the kernel dropped (socket buffer full)."),
-          c("sluice_input_connections", "Open syslog stream connections.", true),
-          c("sluice_input_connections_total", "Syslog stream connections accepted."),
+          c("sluice_input_connections", "Open stream connections.", true),
+          c("sluice_input_connections_total", "Stream connections accepted."),
           c("sluice_input_tls_handshake_failures_total", "TLS handshakes that failed.")};
 }
 

@@ -163,6 +163,28 @@ TEST_CASE("e2e forward output: the shared-key handshake, with users", "[e2e][for
     REQUIRE(all);
     CHECK(count_with(rx.log(), R"("event":"handshake","ok":true,"hostname":"sidecar-1","user":"bob")") >= 1);
   }
+  SECTION("a server whose HELO says keepalive: false gets a new connection for each flush") {
+    NodeStandIn rx(dir, "forward_receiver.js",
+                   {"--shared-key", "s3cret", "--user", "bob", "--password", "pw", "--no-keepalive"});
+    // Written in five steps, so that there are several flushes.
+    write_file(dir.file("app.log"), "");
+    auto sluice = start_sluice_with(dir, tail_to_output_yaml(dir, "forward", forward_keys(rx.port(), secure)));
+    for (int part = 0; part < 5; ++part) {
+      std::string chunk;
+      for (int i = part * 20; i < (part + 1) * 20; ++i) chunk += json_log_line(i);
+      append_file(dir.file("app.log"), chunk);
+      std::this_thread::sleep_for(250ms);
+    }
+    bool all = wait_until([&] { return all_arrived(rx.store(), 100); }, 20s);
+    stop_sluice(*sluice);
+    INFO(sluice->err());
+    REQUIRE(all);
+    CHECK(stored_seqs(rx.store()) == once_each(0, 100));
+    std::vector<std::string> log = rx.log();
+    // One message per connection, each after its own handshake.
+    CHECK(count_with(log, R"("event":"handshake","ok":true)") == count_with(log, R"("event":"message")"));
+    CHECK(count_with(log, R"("event":"message")") >= 2);
+  }
   SECTION("a wrong key: nothing is sent, the server's reason is in sluice's log, the records wait") {
     NodeStandIn rx(dir, "forward_mock_fluentd.js", {"--shared-key", "other", "--user", "bob", "--password", "pw"});
     auto sluice = start_sluice_with(

@@ -45,7 +45,7 @@ void Writer::str(std::string_view s) {
     // Most keys and many values: the fixstr byte and the text in one append.
     char b[32];
     b[0] = static_cast<char>(0xa0 | n);
-    std::memcpy(b + 1, s.data(), n);
+    if (n > 0) std::memcpy(b + 1, s.data(), n);  // an empty value's text may be a null pointer
     out_.append(b, n + 1);
     return;
   }
@@ -180,7 +180,7 @@ class RawWriter {
       else head(0xdb, n, 4);
       p = room(n);
     }
-    std::memcpy(p, s.data(), n);
+    if (n > 0) std::memcpy(p, s.data(), n);  // an empty value's text may be a null pointer
   }
   void container(uint8_t fix, uint8_t type16, uint32_t n) {
     if (n < 16) return byte(static_cast<uint8_t>(fix | n));

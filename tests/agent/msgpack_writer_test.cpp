@@ -58,6 +58,9 @@ TEST_CASE("msgpack writer: integers in their smallest form", "[msgpack]") {
 
 TEST_CASE("msgpack writer: strings, binaries, containers, scalars", "[msgpack]") {
   CHECK(written([](msgpack::Writer& w) { w.str(""); }) == "a0");
+  // An empty value whose text is a null pointer (an empty ext read back, say).
+  CHECK(written([](msgpack::Writer& w) { w.value(Value::string(std::string_view())); }) == "a0");
+  CHECK(written([](msgpack::Writer& w) { w.str(std::string_view()); }) == "a0");
   CHECK(written([](msgpack::Writer& w) { w.str("abc"); }) == "a3616263");
   CHECK(written([](msgpack::Writer& w) { w.str(std::string(31, 'x')); }).substr(0, 2) == "bf");
   CHECK(written([](msgpack::Writer& w) { w.str(std::string(32, 'x')); }).substr(0, 4) == "d920");

@@ -54,7 +54,7 @@ const std::vector<KeyDecl>& compat_keys(const std::string& kind) {
       note("http.read_idle_timeout", KeyType::Duration,
            "an answer must arrive whole within request_timeout of the request; there is no separate idle limit."),
       note("net.connect_timeout_log_error", KeyType::Bool, "connection failures are logged as retries (rate-limited)."),
-      note("net.keepalive", KeyType::Bool, "HTTP outputs always keep their connections alive and reuse them."),
+      note("net.keepalive", KeyType::Bool, "outputs always keep their connections alive and reuse them."),
       note("net.keepalive_idle_timeout", KeyType::Duration,
            "an idle connection is kept until the server closes it, and reopened when needed."),
       note("net.keepalive_max_recycle", KeyType::Int, "a connection is reused until the server closes it."),

@@ -3,6 +3,10 @@
 // on the main io_context.
 #include "inputs/forward/forward_input.hpp"
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -15,6 +19,7 @@
 #include "agent/log.hpp"
 #include "agent/msgpack_reader.hpp"
 #include "agent/record.hpp"
+#include "agent/unix_socket_file.hpp"
 #include "inputs/forward/forward_protocol.hpp"
 
 namespace sluice {
@@ -24,6 +29,8 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using boost::system::error_code;
+// TCP or a unix socket: one acceptor and socket type for both.
+using stream = asio::generic::stream_protocol;
 using config::KeyType;
 
 constexpr int kReadsPerWakeup = 4;
@@ -35,6 +42,8 @@ constexpr size_t kCompactAfter = 64 * 1024;  // consumed bytes dropped from a co
 struct Settings {
   std::string listen = "0.0.0.0";
   uint16_t port = 24224;
+  std::string unix_path;  // listen on this unix socket instead of TCP
+  unsigned unix_perm = 0644;
   size_t buffer_chunk_size = 1024000;  // one read
   size_t buffer_max_size = 6144000;    // the largest message, and a gzipped one once inflated
   std::string tag;                     // replaces every message's tag
@@ -104,8 +113,8 @@ class Server : public std::enable_shared_from_this<Server> {
   Settings settings_;
   InputContext& ctx_;
   ForwardMetrics metrics_{};
-  tcp::acceptor acceptor_;
-  tcp::endpoint peer_;
+  asio::basic_socket_acceptor<stream> acceptor_;
+  stream::endpoint peer_;
   asio::steady_timer retry_;
   asio::steady_timer pause_timer_;
   bool pause_timer_armed_ = false;
@@ -123,7 +132,7 @@ class Server : public std::enable_shared_from_this<Server> {
 // and nothing more is read until it is taken.
 class Connection final : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(std::shared_ptr<Server> server, tcp::socket socket, std::string source)
+  Connection(std::shared_ptr<Server> server, stream::socket socket, std::string source)
       : server_(std::move(server)), socket_(std::move(socket)), source_(std::move(source)) {}
 
   void start() {
@@ -133,7 +142,9 @@ class Connection final : public std::enable_shared_from_this<Connection> {
     if (ec) return end();
     // Acks are small writes that follow each other: without this, Nagle holds
     // the second until the sender's delayed ACK (40 ms) releases the first.
-    socket_.set_option(tcp::no_delay(true), ec);
+    // (A unix socket has no Nagle: the error is ignored.)
+    error_code no_delay;
+    socket_.set_option(tcp::no_delay(true), no_delay);
     const Settings& s = server_->settings();
     if (s.secure) {
       helo_.nonce = forward_handshake::random_bytes(16);
@@ -168,7 +179,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
  private:
   void wait() {
-    socket_.async_wait(tcp::socket::wait_read,
+    socket_.async_wait(stream::socket::wait_read,
                        [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
   }
 
@@ -369,7 +380,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<Server> server_;
-  tcp::socket socket_;
+  stream::socket socket_;
   std::string source_;
   uint64_t id_ = 0;
   std::string pending_;  // bytes read and not yet a whole message, from consumed_ on
@@ -388,21 +399,39 @@ class Connection final : public std::enable_shared_from_this<Connection> {
 
 void Server::listen() {
   const Settings& s = settings_;
-  std::string where = s.listen + ":" + std::to_string(s.port);
+  bool on_unix = !s.unix_path.empty();
+  std::string where = on_unix ? "unix socket " + s.unix_path : "tcp " + s.listen + ":" + std::to_string(s.port);
   error_code ec;
-  tcp::endpoint ep(asio::ip::make_address(s.listen, ec), s.port);
+  stream::endpoint ep;
+  if (on_unix) {
+    unix_socket::prepare(s.unix_path, "unix_path", s.mark);
+    ep = stream::endpoint(asio::local::stream_protocol::endpoint(s.unix_path));
+  } else {
+    ep = stream::endpoint(tcp::endpoint(asio::ip::make_address(s.listen, ec), s.port));
+  }
   if (!ec) acceptor_.open(ep.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::keep_alive(true), ec);  // accepted sockets inherit it
+  if (!ec && !on_unix) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && !on_unix) acceptor_.set_option(asio::socket_base::keep_alive(true), ec);  // accepted sockets inherit it
   if (!ec) acceptor_.bind(ep, ec);
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw config::ConfigError(s.mark, "input forward: cannot listen on " + where + ": " + ec.message());
-  log::info("input {}: listening for Forward messages on tcp {}", ctx_.instance(), where);
+  if (on_unix) unix_socket::set_mode(s.unix_path, s.unix_perm, s.mark);
+  log::info("input {}: listening for Forward messages on {}", ctx_.instance(), where);
   accept();
 }
 
+// "tcp://IP:PORT", or "unix://PATH" for a unix socket's (nameless) peer.
+std::string source_of(const stream::endpoint& peer, const Settings& s) {
+  if (peer.protocol().family() == AF_UNIX) return "unix://" + s.unix_path;
+  tcp::endpoint ip;
+  if (peer.size() > ip.capacity()) return "tcp://?";
+  std::memcpy(ip.data(), peer.data(), peer.size());
+  ip.resize(peer.size());
+  return "tcp://" + ip.address().to_string() + ":" + std::to_string(ip.port());
+}
+
 void Server::accept() {
-  acceptor_.async_accept(peer_, [self = shared_from_this()](const error_code& ec, tcp::socket socket) {
+  acceptor_.async_accept(peer_, [self = shared_from_this()](const error_code& ec, stream::socket socket) {
     log::Scope scope(self->ctx_.log_level());
     if (self->stopped_) return;
     if (ec) {
@@ -415,7 +444,7 @@ void Server::accept() {
       });
       return;
     }
-    std::string source = "tcp://" + self->peer_.address().to_string() + ":" + std::to_string(self->peer_.port());
+    std::string source = source_of(self->peer_, self->settings_);
     std::make_shared<Connection>(self, std::move(socket), std::move(source))->start();
     self->accept();
   });
@@ -458,6 +487,7 @@ void Server::stop() {
   if (stopped_) return;
   error_code ignored;
   acceptor_.close(ignored);
+  if (!settings_.unix_path.empty()) ::unlink(settings_.unix_path.c_str());
   retry_.cancel();
   // Drain while not yet stopped, so that what is read is still taken. (A
   // copy: a connection whose bytes turn out broken untracks itself.)
@@ -517,8 +547,11 @@ const config::PluginSchema& forward_input_schema() {
            "\"user password\": with shared_key, the sender must also give one of these users and its password; "
            "repeat the key for more.",
            false, true},
-          {"unix_path", KeyType::String, "", "Not supported: the input listens on TCP only."},
-          {"unix_perm", KeyType::String, "", "Not supported (goes with unix_path)."},
+          {"unix_path", KeyType::String, "",
+           "Listen on this unix socket instead of TCP (listen and port are then not used): a socket file is "
+           "created there, a stale one from an earlier run replaced, any other file refused. Relative to the "
+           "config file's directory."},
+          {"unix_perm", KeyType::String, "0644", "Permissions of the unix_path socket file, in octal."},
           {"tls", KeyType::Bool, "off", "Not supported: the input speaks plain TCP only."},
       }};
   return schema;
@@ -543,9 +576,7 @@ void read_security(const config::ComponentConfig& cfg, Settings& s) {
 
 }  // namespace
 
-std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, const BuildContext& /*ctx*/) {
-  for (const char* key : {"unix_path", "unix_perm"})
-    if (cfg.has(key)) cfg.fail(key, "the forward input listens on TCP only (listen, port)");
+std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, const BuildContext& ctx) {
   if (cfg.get_bool("tls")) cfg.fail("tls", "the forward input speaks plain TCP only");
   Settings s;
   s.mark = cfg.mark();
@@ -558,6 +589,14 @@ std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, co
   s.tag = cfg.get_string("tag");
   s.tag_prefix = cfg.get_string("tag_prefix");
   read_security(cfg, s);
+  s.unix_path = cfg.get_string("unix_path");
+  if (!s.unix_path.empty() && s.unix_path[0] != '/' && !ctx.base_dir.empty()) s.unix_path = ctx.base_dir + "/" + s.unix_path;
+  std::string perm = cfg.get_string("unix_perm");
+  std::optional<unsigned> mode = unix_socket::parse_mode(perm);
+  if (!mode) cfg.fail("unix_perm", "expected an octal file mode such as 0644 or 0660, got '" + perm + "'");
+  if (cfg.has("unix_perm") && s.unix_path.empty()) cfg.fail("unix_perm", "goes with unix_path");
+  s.unix_perm = *mode;
+  if (!s.unix_path.empty()) s.mark = cfg.mark_of("unix_path");
   return std::make_unique<ForwardInput>(std::move(s));
 }
 

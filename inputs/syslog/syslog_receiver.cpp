@@ -1,12 +1,7 @@
 // The syslog input's shared state and record building; see syslog_receiver.hpp.
 #include "inputs/syslog/syslog_receiver.hpp"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 
 #include "agent/parse/json_format.hpp"
 #include "agent/parse/parser.hpp"
@@ -261,21 +256,6 @@ void Receiver::stop() {
   metrics_.connections->set(0);
   waiters_.clear();
   pause_timer_.cancel();
-}
-
-void prepare_socket_path(const std::string& path, const config::Mark& mark) {
-  struct stat st {};
-  if (::lstat(path.c_str(), &st) != 0) return;
-  if (!S_ISSOCK(st.st_mode))
-    throw config::ConfigError(mark, "path: '" + path + "' exists and is not a socket; refusing to replace it");
-  // A socket file outlives the process that bound it: a previous run's.
-  if (::unlink(path.c_str()) != 0)
-    throw config::ConfigError(mark, "path: cannot remove the old socket '" + path + "': " + std::strerror(errno));
-}
-
-void chmod_socket_path(const std::string& path, unsigned perm, const config::Mark& mark) {
-  if (::chmod(path.c_str(), static_cast<mode_t>(perm)) != 0)
-    throw config::ConfigError(mark, "unix_perm: cannot set the mode of '" + path + "': " + std::strerror(errno));
 }
 
 }  // namespace sluice::syslog

@@ -124,10 +124,4 @@ class Receiver : public std::enable_shared_from_this<Receiver> {
   log::RateLimit framing_log_{1000};
 };
 
-// Unix socket files (modes unix_udp and unix_tcp). Before binding: removes a
-// stale socket at path; throws config::ConfigError if path is another kind of
-// file. After binding: sets its mode to perm.
-void prepare_socket_path(const std::string& path, const config::Mark& mark);
-void chmod_socket_path(const std::string& path, unsigned perm, const config::Mark& mark);
-
 }  // namespace sluice::syslog

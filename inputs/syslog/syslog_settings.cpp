@@ -6,6 +6,7 @@
 #include "agent/asio.hpp"
 #include "agent/config/net_keys.hpp"
 #include "agent/parse/parser.hpp"
+#include "agent/unix_socket_file.hpp"
 #include "inputs/syslog/syslog_input.hpp"
 
 namespace sluice {
@@ -138,16 +139,9 @@ void read_unix(const config::ComponentConfig& cfg, const BuildContext& ctx, Sysl
                  " needs `path`, the socket file to create; or set mode: udp or tcp with listen/port");
   }
   std::string perm = cfg.get_string("unix_perm");
-  size_t used = 0;
-  unsigned long value = 0;
-  try {
-    value = std::stoul(perm, &used, 8);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != perm.size() || value > 07777)
-    cfg.fail("unix_perm", "expected an octal file mode such as 0644 or 0660, got '" + perm + "'");
-  s.unix_perm = static_cast<unsigned>(value);
+  std::optional<unsigned> mode = unix_socket::parse_mode(perm);
+  if (!mode) cfg.fail("unix_perm", "expected an octal file mode such as 0644 or 0660, got '" + perm + "'");
+  s.unix_perm = *mode;
 }
 
 void read_buffers(const config::ComponentConfig& cfg, SyslogSettings& s) {

@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "agent/asio.hpp"
+#include "agent/unix_socket_file.hpp"
 
 namespace sluice::syslog {
 
@@ -308,7 +309,7 @@ std::shared_ptr<Listener> listen_tcp(const std::shared_ptr<Receiver>& rx, std::s
 
 std::shared_ptr<Listener> listen_unix(const std::shared_ptr<Receiver>& rx) {
   const SyslogSettings& s = rx->settings();
-  prepare_socket_path(s.path, s.bind_mark);
+  unix_socket::prepare(s.path, "path", s.bind_mark);
   error_code ec;
   unix_stream::acceptor acceptor(rx->io());
   acceptor.open(unix_stream(), ec);
@@ -317,7 +318,7 @@ std::shared_ptr<Listener> listen_unix(const std::shared_ptr<Receiver>& rx) {
   if (!ec) acceptor.bind(unix_stream::endpoint(s.path), ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) cannot_listen(s, s.path, ec);
-  chmod_socket_path(s.path, s.unix_perm, s.bind_mark);
+  unix_socket::set_mode(s.path, s.unix_perm, s.bind_mark);
   log::info("input {}: listening for syslog on unix stream socket {}", rx->instance(), s.path);
   auto l = std::make_shared<StreamListener<unix_stream>>(rx, std::move(acceptor), nullptr, s.path);
   l->accept();

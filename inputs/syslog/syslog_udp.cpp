@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "agent/asio.hpp"
+#include "agent/unix_socket_file.hpp"
 
 namespace sluice::syslog {
 
@@ -188,12 +189,12 @@ std::shared_ptr<Listener> start_datagram_listener(const std::shared_ptr<Receiver
   const SyslogSettings& s = rx->settings();
   error_code ec;
   if (s.mode == Mode::UnixUdp) {
-    prepare_socket_path(s.path, s.bind_mark);
+    unix_socket::prepare(s.path, "path", s.bind_mark);
     unix_dgram::socket socket(rx->io());
     socket.open(unix_dgram(), ec);
     if (!ec) socket.bind(unix_dgram::endpoint(s.path), ec);
     if (ec) cannot_bind(s, s.path, ec);
-    chmod_socket_path(s.path, s.unix_perm, s.bind_mark);
+    unix_socket::set_mode(s.path, s.unix_perm, s.bind_mark);
     set_receive_buffer(socket, s, rx->instance());
     log::info("input {}: listening for syslog on unix datagram socket {}", rx->instance(), s.path);
     auto l = std::make_shared<DatagramListener<unix_dgram>>(rx, std::move(socket), s.path);

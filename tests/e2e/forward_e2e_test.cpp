@@ -7,6 +7,8 @@
 
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -251,4 +253,40 @@ TEST_CASE("e2e forward: the shared-key handshake with npm fluent-logger's client
     CHECK(refused);
     CHECK(read_lines(dir.file("out/app.web")).empty());
   }
+}
+
+TEST_CASE("e2e forward: a unix socket (unix_path), fluent-logger connecting by path", "[e2e][forward]") {
+  TempDir dir;
+  std::string sock = dir.file("fwd.sock");
+  // A stale socket file from an earlier run is replaced.
+  {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", sock.c_str());
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    ::close(fd);
+  }
+  auto sluice = start_sluice_with(dir, "service:\n  flush: 100ms\n  log_level: info\npipeline:\n  inputs:\n"
+                                       "    - name: forward\n      unix_path: " + sock + "\n      unix_perm: '0660'\n"
+                                       "  outputs:\n    - name: file\n      match: '*'\n      path: " +
+                                       dir.file("out") + "\n      mkdir: on\n");
+  bool up = wait_until([&] { return sluice->err().find("listening for Forward messages on unix socket") !=
+                                    std::string::npos || !sluice->running(); }, 10s);
+  INFO(sluice->err());
+  REQUIRE(up);
+  struct stat st {};
+  REQUIRE(::stat(sock.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0660);
+  std::string summary = run_sender(0, "PackedForward", 60, true, "app", {"--path", sock});
+  CHECK(summary.find("\"done\":60,\"failed\":0") != std::string::npos);
+  std::map<std::string, std::vector<std::string>> lines;
+  bool all = wait_until([&] {
+    lines = lines_by_tag(dir, {"app.web", "app.db"});
+    return lines["app.web"].size() + lines["app.db"].size() >= 60;
+  }, 15s);
+  stop_sluice(*sluice);
+  CHECK(all);
+  // The socket file goes with the input.
+  CHECK(::stat(sock.c_str(), &st) != 0);
 }

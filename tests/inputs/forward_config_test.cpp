@@ -37,6 +37,9 @@ TEST_CASE("forward config: bad values are refused at their key", "[forward]") {
   CHECK_THAT(error_of("self_hostname: agg\n"), Catch::Contains("key 'self_hostname': goes with the shared-key handshake"));
   CHECK_THAT(error_of("shared_key: k\nsecurity.users: bob\n"),
              Catch::Contains("key 'security.users': expects \"user password\" (a user name, a space, its password)"));
-  CHECK_THAT(error_of("unix_path: /run/f.sock\n"), Catch::Contains("key 'unix_path': the forward input listens on TCP only"));
+  CHECK(error_of("unix_path: /run/f.sock\nunix_perm: '0660'\n") == "no error");
+  CHECK_THAT(error_of("unix_path: /run/f.sock\nunix_perm: rw\n"),
+             Catch::Contains("key 'unix_perm': expected an octal file mode such as 0644 or 0660, got 'rw'"));
+  CHECK_THAT(error_of("unix_perm: '0600'\n"), Catch::Contains("key 'unix_perm': goes with unix_path"));
   CHECK_THAT(error_of("tls: on\n"), Catch::Contains("key 'tls': the forward input speaks plain TCP only"));
 }

@@ -143,10 +143,15 @@ TEST_CASE("health: an input paused by a full buffer longer than max_paused makes
   simdjson::dom::element out = doc["outputs"]["http.0"];
   CHECK(std::string_view(out["status"]) == "retrying");
   CHECK(bool(out["buffer_full"]) == true);
-  CHECK(http_get(port, "/api/v1/health/ready").status == 503);
+  // Separate requests: each may land just after the input was let read one
+  // more chunk (a retry frees the buffer for a moment, which restarts its
+  // paused time), so each is given a few seconds to show the paused state.
+  CHECK(wait_until([&] { return http_get(port, "/api/v1/health/ready").status == 503; }, 10s));
   CHECK(http_get(port, "/api/v1/health/live").status == 200);
-  CHECK(parse_prometheus(http_get(port, "/api/v1/metrics").body)[R"(sluice_input_paused_seconds{input="tail.0"})"] >=
-        2.0);
+  CHECK(wait_until([&] {
+    return parse_prometheus(http_get(port, "/api/v1/metrics").body)[R"(sluice_input_paused_seconds{input="tail.0"})"] >=
+           2.0;
+  }, 10s));
 
   write_file(dir.file("control"), "200");
   REQUIRE(wait_until([&] {

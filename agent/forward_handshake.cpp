@@ -45,16 +45,6 @@ bool text(msgpack::Cursor& c, std::string& out) {
   return true;
 }
 
-bool boolean(msgpack::Cursor& c, bool& out) {
-  Arena arena;
-  Value v;
-  msgpack::Cursor probe = c;
-  if (!probe.value(arena, v) || !v.is_bool()) return false;
-  out = v.as_bool();
-  c = probe;
-  return true;
-}
-
 // Constant-time comparison of two digests: a timing difference must not
 // tell a client how much of its guess was right.
 bool same_digest(std::string_view a, std::string_view b) {
@@ -108,7 +98,7 @@ std::string read_helo(std::string_view message, Helo& out) {
     if (key == "nonce" && text(c, out.nonce)) {
       has_nonce = true;
     } else if (key == "auth" && text(c, out.auth)) {
-    } else if (key == "keepalive" && boolean(c, out.keepalive)) {
+    } else if (key == "keepalive" && c.boolean(out.keepalive)) {
     } else if (!c.skip()) {
       return "the server's HELO is cut short";
     }
@@ -187,7 +177,7 @@ std::string check_pong(std::string_view message, std::string_view salt, std::str
   uint32_t n = 0;
   std::string word, reason, server_hostname, digest;
   bool ok = false;
-  if (!c.array_header(n) || n != 5 || !text(c, word) || word != "PONG" || !boolean(c, ok))
+  if (!c.array_header(n) || n != 5 || !text(c, word) || word != "PONG" || !c.boolean(ok))
     return "expected the server's PONG ([\"PONG\", ok, reason, hostname, digest])";
   if (!text(c, reason) || !text(c, server_hostname) || !text(c, digest)) return "the server's PONG is malformed";
   if (!ok) return "the server refused the handshake: " + (reason.empty() ? std::string("no reason given") : reason);

@@ -136,6 +136,15 @@ bool Cursor::nil() {
   return true;
 }
 
+bool Cursor::boolean(bool& out) {
+  if (!need(1)) return false;
+  uint8_t b = static_cast<uint8_t>(bytes_[pos_]);
+  if (b != 0xc2 && b != 0xc3) return false;
+  out = b == 0xc3;
+  ++pos_;
+  return true;
+}
+
 bool Cursor::event_time(int64_t& time_ns) {
   if (!need(1)) return false;
   uint8_t b = static_cast<uint8_t>(bytes_[pos_]);

@@ -36,6 +36,7 @@ class Cursor {
   // A str or a bin, as bytes.
   bool text(std::string_view& s);
   bool nil();
+  bool boolean(bool& out);
   // An event's time: integer or float seconds, or Fluentd's EventTime (ext
   // type 0: seconds and nanoseconds, 32 bits each, big-endian).
   bool event_time(int64_t& time_ns);

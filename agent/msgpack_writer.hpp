@@ -31,8 +31,6 @@ class Writer {
   void value(const Value& v);
 
  private:
-  // A type byte and a big-endian length or value of `bytes` bytes, in one append.
-  void head(uint8_t type, uint64_t v, int bytes);
   std::string& out_;
 };
 

@@ -8,6 +8,8 @@
 
 #include "agent/backoff.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -47,3 +49,5 @@ TEST_CASE("backoff: waits are uniform in [0, ceiling], so failures at once don't
   // Each retry's waits are drawn under its own ceiling.
   for (int i = 0; i < 1000; ++i) REQUIRE(b.delay(1, rng) <= 100ms);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -10,7 +10,7 @@
 #include "agent/arena.hpp"
 #include "agent/block_pool.hpp"
 
-namespace sluice {
+namespace sluice::SLUICE_UNITY_ID {
 
 TEST_CASE("block pool rounds sizes up to a power of two and reuses freed blocks", "[block_pool]") {
   size_t size = 5000;
@@ -54,4 +54,4 @@ TEST_CASE("an arena built on pooled blocks keeps every allocation intact", "[blo
   CHECK(arena.reserved() >= 2000 * 100);
 }
 
-}  // namespace sluice
+}  // namespace sluice::SLUICE_UNITY_ID

@@ -15,6 +15,8 @@
 #include "agent/record.hpp"
 #include "filters/parser/parser_filter.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -168,3 +170,5 @@ TEST_CASE("tail -> parser json: a queued 460-byte line is charged less than 1.5x
     if (!kSanitized) CHECK(per_record < (n == 1 ? 2.0 : 1.5) * 461);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "agent/output_settings.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::config;
 using sluice::test::TempDir;
 using sluice::test::write_file;
@@ -276,3 +278,5 @@ TEST_CASE("Fluent Bit's common keys: its names for sluice's keys, and keys accep
     CHECK_THAT(error_of(dir.file("fb.conf")), Catch::Contains("unknown key 'net.connect_timeout'"));
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -17,6 +17,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -383,3 +385,5 @@ TEST_CASE("a component's log_level applies to its messages, both ways", "[log]")
   CHECK(log.count("after debug") == 0);
   log::set_level("");  // back to the capturing logger's own level for other tests
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -7,6 +7,8 @@
 #include "agent/config/yaml_loader.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -81,3 +83,5 @@ TEST_CASE("a changed multiline parser rebuilds the components that name it", "[c
   CHECK(config::uses_any(b.inputs[0], changed));
   CHECK_FALSE(config::uses_any(b.outputs[0], changed));
 }
+
+}  // namespace SLUICE_UNITY_ID

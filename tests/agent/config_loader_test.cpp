@@ -12,6 +12,8 @@
 #include "outputs/registry.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::config;
 
 namespace {
@@ -243,3 +245,5 @@ TEST_CASE("every plugin's registry name is its schema's name", "[config]") {
   for (const auto& p : sluice::filter_plugins()) CHECK(p.schema().name == p.name);
   for (const auto& p : sluice::output_plugins()) CHECK(p.schema().name == p.name);
 }
+
+}  // namespace SLUICE_UNITY_ID

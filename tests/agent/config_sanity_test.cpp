@@ -6,6 +6,8 @@
 #include "agent/config/sanity.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::config;
 
 namespace {
@@ -86,3 +88,5 @@ TEST_CASE("config sanity: a status port out of range and a dead-letter file with
                                            dir.file("nope/dl.jsonl") + "\n"))
             .find("p.yaml:9:7: output es (p.yaml:7): key 'dead_letter_file': directory") == 0);
 }
+
+}  // namespace SLUICE_UNITY_ID

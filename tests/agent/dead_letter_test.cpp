@@ -25,6 +25,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -345,3 +347,5 @@ TEST_CASE("replay re-sends dead letters through the configured output, marks the
     CHECK(listed.str().find("reason: 400 mapping") != std::string::npos);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

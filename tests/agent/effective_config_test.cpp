@@ -11,6 +11,8 @@
 #include "inputs/registry.hpp"
 #include "outputs/registry.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::config;
 
@@ -104,3 +106,5 @@ TEST_CASE("effective config: credentials in URLs and headers are redacted, the r
   CHECK(text.find(R"("X-Team logs")") != std::string::npos);
   CHECK(text.find(R"("http_user":"u")") != std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "agent/msgpack_reader.hpp"
 #include "agent/msgpack_writer.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::forward_handshake;
 
@@ -106,3 +108,5 @@ TEST_CASE("forward handshake: acks", "[forward_handshake]") {
   CHECK_FALSE(read_ack("\x93").has_value());
   CHECK_FALSE(read_ack("").has_value());
 }
+
+}  // namespace SLUICE_UNITY_ID

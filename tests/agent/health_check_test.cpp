@@ -12,6 +12,8 @@
 #include "agent/health_check.hpp"
 #include "tests/support/net.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -180,3 +182,5 @@ TEST_CASE("health check: no server, a silent one and URLs it can't check are unh
     CHECK(r.message.rfind("can't connect to [::1]:" + std::to_string(port) + ": ", 0) == 0);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

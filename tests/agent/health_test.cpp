@@ -7,6 +7,8 @@
 
 #include "agent/health.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::health;
 using namespace std::chrono_literals;
@@ -232,3 +234,5 @@ TEST_CASE("health: durations are printed as a config gives them", "[health]") {
   CHECK(format_duration(250ms) == "250ms");
   CHECK(format_duration(2h) == "2h");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -16,6 +16,8 @@
 
 #include "agent/json_writer.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -177,3 +179,5 @@ TEST_CASE("doubles keep a fraction or an exponent, as Fluent Bit writes them", "
     CHECK(std::strtod(text.c_str(), nullptr) == d);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -5,6 +5,8 @@
 
 #include "agent/metrics.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 TEST_CASE("metrics: one HELP and TYPE per family, its samples under it", "[metrics]") {
@@ -59,3 +61,5 @@ TEST_CASE("metrics: a counter kept in fractions of its unit is exported in the u
         "rtt_seconds{broker=\"b\"} 0.0015\nrtt_seconds{broker=\"c\"} 2\n");
   CHECK(m.value("rtt_seconds", "c") == 2'000'000);  // the raw count
 }
+
+}  // namespace SLUICE_UNITY_ID

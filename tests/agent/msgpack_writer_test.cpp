@@ -10,6 +10,8 @@
 #include "agent/msgpack_writer.hpp"
 #include "agent/parse/json_format.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -109,3 +111,5 @@ TEST_CASE("msgpack writer: a record reads back the same", "[msgpack]") {
   CHECK(json::to_string(back) == json::to_string(record));
   CHECK(msgpack::object_size(bytes, nullptr) == static_cast<int64_t>(bytes.size()));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 
 #include "tests/agent/multiline_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::multiline_test;
 
@@ -134,3 +136,5 @@ TEST_CASE("several parsers: each trace is joined by its own, in order", "[multil
   CHECK(out[2] == without_newline(python));
   CHECK(out[3] == "plain");
 }
+
+}  // namespace SLUICE_UNITY_ID

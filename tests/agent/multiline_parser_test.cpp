@@ -13,6 +13,8 @@
 #include "agent/record.hpp"
 #include "tests/agent/multiline_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::multiline_test;
 using Catch::Matchers::Contains;
@@ -320,3 +322,5 @@ TEST_CASE("a record reaching the size limit is handed out and the next one goes 
   for (const auto& l : lines) expected += (expected.empty() ? "" : "\n") + l;
   CHECK(all == expected);  // nothing lost
 }
+
+}  // namespace SLUICE_UNITY_ID

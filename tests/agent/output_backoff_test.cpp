@@ -6,6 +6,8 @@
 
 #include "agent/output_backoff.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 using Clock = OutputBackoff::Clock;
@@ -92,3 +94,5 @@ TEST_CASE("output backoff: a reload's successor of a failing output probes first
   CHECK(b.answered(probe));
   CHECK(b.sendable(0, 4, t0) == 4);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -19,6 +19,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -761,3 +763,5 @@ TEST_CASE("a reload's new version of an output that was backing off probes with 
   CHECK(old_version.runner.drain(std::chrono::steady_clock::now() + 1s) == 0);
   new_version.runner.drain(std::chrono::steady_clock::now() + 1s);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -4,6 +4,8 @@
 
 #include "agent/output_wakeups.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 TEST_CASE("the flush timer is armed only while records wait and a worker is free", "[output_wakeups]") {
@@ -46,3 +48,5 @@ TEST_CASE("a chunk wakes the worker only if nothing else will, or a batch that c
     CHECK(wake_needed(true, true, Pending{1, 10, 5001}, s));
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

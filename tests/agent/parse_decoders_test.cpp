@@ -9,6 +9,8 @@
 #include "agent/parse/field_decoders.hpp"
 #include "agent/parse/parser.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -114,3 +116,5 @@ TEST_CASE("text decoders", "[parse][decoders]") {
     CHECK(text(decode::mysql_quoted, "'") == "'");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

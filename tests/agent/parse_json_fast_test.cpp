@@ -14,6 +14,8 @@
 #include "agent/parse/json_format.hpp"
 #include "agent/record.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -148,3 +150,5 @@ TEST_CASE("json fast reader: lines of one stream share keys and values as before
   CHECK(first.members()[0].value.as_string().data() == third.members()[0].value.as_string().data());
   CHECK(json::to_string(third) == R"({"level":"info","n":2})");
 }
+
+}  // namespace SLUICE_UNITY_ID

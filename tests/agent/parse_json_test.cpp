@@ -6,6 +6,8 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/json_format.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -243,3 +245,5 @@ TEST_CASE("json: a key longer than a record key may be (64 KiB) leaves the line 
   CHECK(parse(*f, "{\"a\":{\"" + key + "k\":1}}") == "FAIL");  // the caller keeps the line as it came
   CHECK(parse(*f, "{\"" + key + "k\":1}") == "FAIL");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -6,6 +6,8 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/logfmt_format.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -56,3 +58,5 @@ TEST_CASE("logfmt: a key longer than 64 KiB leaves the line unparsed, whole", "[
   CHECK(parse("a=1 " + std::string(Key::kMaxSize + 1, 'k') + "=2") == "FAIL");
   CHECK(parse("a=1 " + std::string(Key::kMaxSize, 'k') + "=2").size() > Key::kMaxSize);
 }
+
+}  // namespace SLUICE_UNITY_ID

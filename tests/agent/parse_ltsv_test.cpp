@@ -7,6 +7,8 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/ltsv_format.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -46,3 +48,5 @@ TEST_CASE("ltsv: duplicates, and text that is not ltsv", "[parse][ltsv]") {
   CHECK(parse("\na:1") == "FAIL");
   CHECK(parse(std::string_view("a\0:1", 4)) == "FAIL");
 }
+
+}  // namespace SLUICE_UNITY_ID

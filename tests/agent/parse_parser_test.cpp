@@ -8,6 +8,8 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/parser.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -244,3 +246,5 @@ TEST_CASE("parsers: time_offset spellings", "[parse][parser]") {
                         "    time_offset: '-05:30'\n");
   CHECK(run(set, "p", R"({"t":"2026-11-21 04:50:30"})").time_ns == kBase * kSec);
 }
+
+}  // namespace SLUICE_UNITY_ID

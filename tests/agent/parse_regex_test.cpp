@@ -8,6 +8,8 @@
 #include "agent/regex.hpp"
 #include "agent/regex_onigmo.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -178,3 +180,5 @@ TEST_CASE("regex: ^ and $ match at every line, as in Ruby (Fluent Bit's Onigmo)"
   auto f = make("^(?<level>[A-Z]+) (?<msg>.*)$");
   CHECK(parse(*f, "ERROR boom\n\tat A.b(A.java:1)") == R"({"level":"ERROR","msg":"boom"})");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -5,6 +5,8 @@
 
 #include "agent/parse/time_format.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -139,3 +141,5 @@ TEST_CASE("time: validate names unsupported directives", "[parse][time]") {
   CHECK(timefmt::validate("%Y-%m-%d %c").find("unsupported directive '%c'") == 0);
   CHECK(timefmt::validate("%Y %") == "ends with a lone '%'");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -10,6 +10,8 @@
 #include "agent/parse/parser.hpp"
 #include "agent/parse/time_zone.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using sluice::timefmt::TimeZone;
 using Catch::Matchers::Contains;
@@ -175,3 +177,5 @@ TEST_CASE("time_zone: configuration errors", "[parse][time_zone][config]") {
              Contains("needs time_format"));
   CHECK(build_error(head + "    time_zone: America/Argentina/Buenos_Aires\n") == "no error");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "agent/json_writer.hpp"
 #include "agent/parse/parser.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -117,3 +119,5 @@ TEST_CASE("parser keys added for Fluent Bit are checked", "[parse][config]") {
              Catch::Contains("time_system_timezone") && Catch::Contains("can't be combined with time_offset"));
   CHECK_THAT(error("    format: csv\n"), Catch::Contains("ltsv"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -13,6 +13,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -224,3 +226,5 @@ TEST_CASE("pauses are all counted, but only the first of a minute is logged", "[
   CHECK(captured.count("inputs resumed") == 1);
   CHECK(sink.ok_count() == 5);
 }
+
+}  // namespace SLUICE_UNITY_ID

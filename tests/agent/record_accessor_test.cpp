@@ -9,6 +9,8 @@
 #include "agent/record.hpp"
 #include "agent/record_accessor.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -125,3 +127,5 @@ TEST_CASE("record accessor: set and remove", "[agent][record_accessor]") {
     CHECK(json::to_string(rec) == R"({"k":{},"arr":[2,3]})");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -8,6 +8,8 @@
 #include "agent/json_writer.hpp"
 #include "agent/record.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -158,3 +160,5 @@ TEST_CASE("record::identical tells kinds, a double's sign and members' order apa
   CHECK_FALSE(record::identical(ab, ba));
   CHECK(record::identical(ab, map({{"a", Value::integer(1)}, {"b", Value::integer(2)}})));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -4,6 +4,8 @@
 #include "agent/config/yaml_loader.hpp"
 #include "agent/router.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 TEST_CASE("glob matching follows Fluent Bit", "[router]") {
@@ -44,3 +46,5 @@ TEST_CASE("match and match_regex from config", "[router]") {
     CHECK(std::string(e.what()).find("set either match or match_regex, not both") != std::string::npos);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -7,6 +7,8 @@
 #include "agent/output_settings.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::config;
 using sluice::test::TempDir;
@@ -115,3 +117,5 @@ TEST_CASE("an unknown service key is a warning, an unknown plugin key an error",
   write_file(dir.file("bad.conf"), "[INPUT]\n    Name dummy\n    Bogus 1\n[OUTPUT]\n    Name null\n    Match *\n");
   CHECK_THAT(error_of(dir.file("bad.conf")), Catch::Contains("bad.conf:3:5") && Catch::Contains("unknown key 'bogus'"));
 }
+
+}  // namespace SLUICE_UNITY_ID

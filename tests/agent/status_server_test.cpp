@@ -16,6 +16,8 @@
 #include "agent/status_server.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -321,3 +323,5 @@ TEST_CASE("status server: an address that is no IP, or a port taken, is a config
   StatusServer taken(io, "127.0.0.1", 0);
   CHECK_THROWS_WITH(StatusServer(io, "127.0.0.1", taken.port()), Catch::Contains("cannot listen on"));
 }
+
+}  // namespace SLUICE_UNITY_ID

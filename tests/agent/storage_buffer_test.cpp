@@ -13,7 +13,7 @@
 #include "agent/storage/input_buffer.hpp"
 #include "tests/agent/storage_test_support.hpp"
 
-namespace sluice {
+namespace sluice::SLUICE_UNITY_ID {
 namespace {
 
 using namespace std::chrono_literals;
@@ -230,4 +230,4 @@ TEST_CASE("buffer: a disk that refuses writes pauses the input, nothing torn, re
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::SLUICE_UNITY_ID

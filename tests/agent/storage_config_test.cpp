@@ -7,7 +7,7 @@
 #include "agent/config/yaml_loader.hpp"
 #include "agent/storage/storage_settings.hpp"
 
-namespace sluice {
+namespace sluice::SLUICE_UNITY_ID {
 namespace {
 
 using config::ConfigError;
@@ -87,4 +87,4 @@ TEST_CASE("storage keys: a reload can't change a running input's storage.type", 
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::SLUICE_UNITY_ID

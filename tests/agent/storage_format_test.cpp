@@ -9,7 +9,7 @@
 #include "agent/storage/segment_format.hpp"
 #include "tests/agent/storage_test_support.hpp"
 
-namespace sluice {
+namespace sluice::SLUICE_UNITY_ID {
 namespace {
 
 using storage::FrameRead;
@@ -137,4 +137,4 @@ TEST_CASE("frames are read whole, torn or damaged") {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::SLUICE_UNITY_ID

@@ -11,7 +11,7 @@
 #include "agent/storage/segment_format.hpp"
 #include "tests/agent/storage_test_support.hpp"
 
-namespace sluice {
+namespace sluice::SLUICE_UNITY_ID {
 namespace {
 
 using storage::SegmentStore;
@@ -224,4 +224,4 @@ TEST_CASE("drop_oldest_down drops the oldest chunks on disk of a tag") {
 }
 
 }  // namespace
-}  // namespace sluice
+}  // namespace sluice::SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 
 #include "agent/zlib_codec.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -114,3 +116,5 @@ TEST_CASE("zlib codec: output is capped at the caller's limit (a small body can'
   REQUIRE(e);
   CHECK(e->too_large);
 }
+
+}  // namespace SLUICE_UNITY_ID

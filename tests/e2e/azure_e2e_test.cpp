@@ -18,6 +18,8 @@
 #include "tests/e2e/node_standin.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -213,3 +215,5 @@ TEST_CASE("azure: Fluent Bit's auth_url names the token endpoint whole", "[e2e][
   CHECK(seq_counts(az.store()) == once_each(0, 5));
   CHECK(tokens_granted(az.log(), "client_secret") == 1);
 }
+
+}  // namespace SLUICE_UNITY_ID

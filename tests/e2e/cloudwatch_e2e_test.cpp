@@ -17,6 +17,8 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -166,3 +168,5 @@ TEST_CASE("cloudwatch: no credentials anywhere: nothing sent, retried, and the l
   CHECK(cw.log().empty());
   CHECK(read_lines(dir.file("dead.jsonl")).empty());
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -7,6 +7,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -164,3 +166,5 @@ TEST_CASE("a classic fluent-bit.conf runs as it is, and as its --convert YAML", 
   }
   CHECK(read_lines(dir.file("yaml.out")) == classic);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -24,6 +24,8 @@
 #include "tests/e2e/status_http.hpp"
 #include "tests/support/net.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -240,3 +242,5 @@ TEST_CASE("dead-letter tools: clear errors for an unknown output, a missing file
   CHECK(malformed->wait(1s) == 0);
   CHECK(malformed->err().find(dir.file("dead.jsonl") + ":1: skipped: not a JSON object") != std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

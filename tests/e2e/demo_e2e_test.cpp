@@ -16,6 +16,8 @@
 #include "tests/e2e/es_standin.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -149,3 +151,5 @@ TEST_CASE("scripts/demo.sh stops at Ctrl-C, sums up, and also indexes the reques
   CHECK(es.stored().size() == printed);
   check_joined(records, requests_in(log, read));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -19,6 +19,8 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -361,3 +363,5 @@ TEST_CASE("es: write_operation upsert merges the lines of one id, update refuses
     CHECK(es2.stored().empty());
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

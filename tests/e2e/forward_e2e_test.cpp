@@ -23,6 +23,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -290,3 +292,5 @@ TEST_CASE("e2e forward: a unix socket (unix_path), fluent-logger connecting by p
   // The socket file goes with the input.
   CHECK(::stat(sock.c_str(), &st) != 0);
 }
+
+}  // namespace SLUICE_UNITY_ID

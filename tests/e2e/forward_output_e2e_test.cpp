@@ -20,6 +20,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -320,3 +322,5 @@ TEST_CASE("e2e forward output: kill -9 while messages wait for their acks loses 
   for (int i = 0; i < 1000; ++i) CHECK(counts[i] == 1);  // acknowledged before the kill: not sent again
   for (int i = 1000; i < 2000; ++i) CHECK(counts[i] >= 1);
 }
+
+}  // namespace SLUICE_UNITY_ID

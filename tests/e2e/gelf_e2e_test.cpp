@@ -21,6 +21,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -240,3 +242,5 @@ TEST_CASE("gelf: HTTP, one gzip request per message with the shared HTTP keys, 5
   check_dead_letter(dir);
   CHECK(err.find("503") != std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -22,6 +22,8 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -215,3 +217,5 @@ TEST_CASE("google: a service account's secret given in the config is printed now
   const std::string secret_part = key.substr(40, 64);
   for (const std::string& text : {dry.out() + dry.err(), sluice->err() + sluice->out()}) CHECK(text.find(secret_part) == std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

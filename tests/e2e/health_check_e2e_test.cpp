@@ -13,6 +13,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -70,3 +72,5 @@ TEST_CASE("sluice --health-check: 0 while the status server answers 2xx, 1 with 
   CHECK(gone.status == 1);
   CHECK(gone.err.rfind("sluice: health check: can't connect to 127.0.0.1:" + std::to_string(port) + ": ", 0) == 0);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -15,6 +15,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -166,3 +168,5 @@ TEST_CASE("health: an input paused by a full buffer longer than max_paused makes
   sluice.signal(SIGTERM);
   CHECK(sluice.wait(20s) == 0);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -17,6 +17,8 @@
 #include "tests/e2e/es_standin.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -224,3 +226,5 @@ TEST_CASE("with hot_reload off, SIGHUP is logged and changes nothing (it doesn't
   CHECK(sluice->running());
   stop_sluice(*sluice);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -20,6 +20,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -368,3 +370,5 @@ TEST_CASE("http e2e: Fluent Bit's success_header, add_remote_addr, enable_health
     CHECK(s.records("noverify", 1) == std::vector<std::string>{R"({"cert":"none"})"});
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

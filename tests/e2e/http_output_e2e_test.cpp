@@ -7,6 +7,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -100,3 +102,5 @@ TEST_CASE("http output: HTTPS to nginx with a test CA, a wrong CA dead-letters",
     CHECK_THAT(err, Catch::Contains(reason));
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -16,6 +16,8 @@
 #include "tests/e2e/node_standin.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -118,3 +120,5 @@ TEST_CASE("ibm_cloud_logs: log_key sends one field as the text, severity from a 
   CHECK(count_with(stored, R"("severity":5)") == 1);  // syslog 3 (err) → Error
   CHECK(count_with(stored, R"("severity":1)") == 1);  // syslog 7 (debug) → Debug
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 #include "tests/support/kafka_mock.hpp"
 #include "tests/support/net.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -96,3 +98,5 @@ TEST_CASE("kafka: SIGTERM delivers what is queued within grace, then exits 0", "
   CHECK(std::chrono::steady_clock::now() - start < 10s);  // grace is 10s
   CHECK(seq_counts(kcat_messages(cluster.bootstraps(), "logs")) == once_each(0, 500));
 }
+
+}  // namespace SLUICE_UNITY_ID

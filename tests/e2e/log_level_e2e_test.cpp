@@ -17,6 +17,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -98,3 +100,5 @@ TEST_CASE("log_level e2e: a quiet component's own handlers stay quiet, a loud on
   CHECK(log.find("input syslog-quiet: a message") == std::string::npos);
   CHECK(log.find("quiet-timer-failed") == std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -14,6 +14,8 @@
 #include "tests/e2e/node_standin.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -100,3 +102,5 @@ TEST_CASE("logdna: a wrong ingestion key dead-letters the lines with Mezmo's 401
   CHECK(sluice->err().find(wrong) == std::string::npos);
   CHECK(read_file(dir.file("dead.jsonl")).find(wrong) == std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -23,6 +23,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -361,3 +363,5 @@ TEST_CASE("loki: over TLS with the test CA, a wrong CA fails with a clear error"
     CHECK_FALSE(std::filesystem::exists(dir.file("dead.jsonl")));
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

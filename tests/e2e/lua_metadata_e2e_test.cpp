@@ -5,6 +5,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -66,3 +68,5 @@ pipeline:
   CHECK(out.find(R"({"n":2,"in_filter":"db","in_output":"db"})") != std::string::npos);
   CHECK(out.find(R"({"n":3,"in_filter":"none","in_output":"none"})") != std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

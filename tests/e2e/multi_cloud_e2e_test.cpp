@@ -26,6 +26,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -206,3 +208,5 @@ TEST_CASE("multi-cloud: conf/multi-cloud.yaml fans out to six providers, one dow
   CHECK(sluice.err().find(kIbmKey) == std::string::npos);
   CHECK(sluice.err().find(kAwsSecret) == std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

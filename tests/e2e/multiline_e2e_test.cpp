@@ -12,6 +12,8 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -158,3 +160,5 @@ TEST_CASE("classic fluent-bit.conf with Multiline On and Parser_Firstline", "[e2
             R"x({"day":"2026-11-21","level":"ERROR","message":"request failed\n  at handler (app.js:10)\n  at server (app.js:20)"})x",
             R"({"day":"2026-11-21","level":"INFO","message":"next"})"});
 }
+
+}  // namespace SLUICE_UNITY_ID

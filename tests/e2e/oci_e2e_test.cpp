@@ -16,6 +16,8 @@
 #include "tests/e2e/node_standin.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -164,3 +166,5 @@ TEST_CASE("oci_logging: a fingerprint that isn't the key's is a configuration er
   std::string key = read_file(dir.file("oci_api_key.pem"));
   CHECK(p.err().find(key.substr(100, 64)) == std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

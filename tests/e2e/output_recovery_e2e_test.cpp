@@ -17,6 +17,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -151,3 +153,5 @@ TEST_CASE("output recovery: after 20 s of 503s under a steady load, the backlog 
   INFO("503 answers: " << failed);
   CHECK(failed <= 45);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -5,6 +5,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -114,3 +116,5 @@ pipeline:
   CHECK(count(errors + rest, "input_tag") == 0);
   CHECK(count(rest, "\"status\":\"599\"") == 2);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -17,6 +17,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -146,3 +148,5 @@ TEST_CASE("prometheus: a real Prometheus scrapes sluice and sees every record de
   sluice.signal(SIGTERM);
   CHECK(sluice.wait(20s) == 0);
 }
+
+}  // namespace SLUICE_UNITY_ID

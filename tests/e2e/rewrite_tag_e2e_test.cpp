@@ -14,6 +14,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -74,3 +76,5 @@ TEST_CASE("rewrite_tag: two filters sending records back and forth stop, every r
     if (std::filesystem::exists(dir.file(tag))) delivered += read_lines(dir.file(tag)).size();
   CHECK(delivered == 10);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -18,6 +18,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -212,3 +214,5 @@ TEST_CASE("secrets: /api/v1/config shows the running configuration with every ki
   CHECK(sluice.wait(30s).has_value());
   CHECK(sluice.err().find("ENVPW-3f2e1d") == std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

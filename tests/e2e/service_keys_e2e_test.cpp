@@ -8,6 +8,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -46,3 +48,5 @@ TEST_CASE("service.log_file that can't be written stops sluice at start, naming 
   CHECK_THAT(p.err(), Catch::Contains("fb.conf:4:5") && Catch::Contains("log_file") &&
                           Catch::Contains("cannot write the log"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -17,6 +17,8 @@
 #include "tests/e2e/e2e_support.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -171,3 +173,5 @@ TEST_CASE("service.mem_limit pauses a file input while an output is slow, logged
   REQUIRE(std::regex_search(err, m, std::regex("inputs paused (\\d+) times")));
   CHECK(std::stoi(m[1]) >= 1);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -34,6 +34,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -284,3 +286,5 @@ TEST_CASE("soak: the backend down for 60 s: memory flat while the disk grows, ca
   CHECK(took <= 5.0);
   s.stop();
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -23,3 +25,5 @@ TEST_CASE("cloud stand-ins: the official clients accept their answers and they a
   CHECK(check.out().find("not ok") == std::string::npos);
   CHECK(check.out().find(" 0 failed") != std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -18,6 +18,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -253,3 +255,5 @@ TEST_CASE("status server: POST /api/v1/reload with hot_reload off is refused (40
   sluice.signal(SIGTERM);
   CHECK(sluice.wait(20s) == 0);
 }
+
+}  // namespace SLUICE_UNITY_ID

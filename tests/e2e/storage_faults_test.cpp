@@ -20,6 +20,8 @@
 #include "agent/parse/json_format.hpp"
 #include "tests/e2e/storage_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -238,3 +240,5 @@ TEST_CASE("storage e2e: the backend down for 20 s: memory stays flat while the d
   CHECK(wait_until([&] { return dir_bytes(dir.file("buf")) < 9 * 1024 * 1024; }, 10s));
   s.stop();
 }
+
+}  // namespace SLUICE_UNITY_ID

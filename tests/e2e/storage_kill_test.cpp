@@ -14,6 +14,8 @@
 
 #include "tests/e2e/storage_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -242,3 +244,5 @@ TEST_CASE("storage e2e: kill -9 five times under a Forward load loses no acknowl
       },
       true);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -18,6 +18,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -488,3 +490,5 @@ TEST_CASE("syslog: openssl s_client over TLS, client verification refuses missin
     CHECK(s.records().size() == 20);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

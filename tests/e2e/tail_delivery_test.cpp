@@ -15,6 +15,8 @@
 #include "tests/e2e/es_standin.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -157,3 +159,5 @@ TEST_CASE("kill -9 while records are in flight loses nothing and repeats exactly
   for (int i = 0; i < 4000; ++i) expected[i] = (i >= 2000 && i < 3000) ? 2 : 1;
   CHECK(seen == expected);
 }
+
+}  // namespace SLUICE_UNITY_ID

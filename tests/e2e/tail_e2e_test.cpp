@@ -8,6 +8,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -162,3 +164,5 @@ TEST_CASE("tail goes on from a Fluent Bit tail's SQLite offsets database", "[e2e
   CHECK(lines[1].find(R"("log":"delta")") != std::string::npos);
   CHECK(read_file(dir.file("flb.db")) == before);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -174,3 +176,5 @@ u.sendto(b'a\nb\r\nc', ("127.0.0.1", l))
   REQUIRE(l.size() == 3);
   CHECK(l[1].find(R"("log":"b"})") != std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

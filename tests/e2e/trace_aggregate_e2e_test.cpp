@@ -10,6 +10,8 @@
 
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::test;
 using namespace std::chrono_literals;
 
@@ -73,3 +75,5 @@ TEST_CASE("SIGTERM flushes the requests the aggregator holds, marked incomplete"
   CHECK(lines.size() == 5);
   CHECK(count_with(lines, R"("traceId":"c")") == 1);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -6,6 +6,8 @@
 #include "filters/grep/grep_filter.hpp"
 #include "tests/filters/filter_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -128,3 +130,5 @@ TEST_CASE("grep: config errors", "[filters][grep]") {
                              "both (as in Fluent Bit)"));
   CHECK_THAT(config_error("logical_op: xor"), Catch::Contains("expects one of"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -13,6 +13,8 @@
 
 #include "filters/lua/lua_allocator.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using sluice::lua::SlabAllocator;
 
 namespace {
@@ -144,3 +146,5 @@ TEST_CASE("slab allocator: a Lua state runs on it", "[lua][allocator]") {
   lua_close(L);
   CHECK(a.small_bytes_in_use() == 0);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "filters/lua/lua_script.hpp"
 #include "tests/filters/lua_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using Strings = std::vector<std::string>;
@@ -229,3 +231,5 @@ TEST_CASE("lua fast path: keys at the addresses of the last chunk's are read aga
   CHECK(keys_seen() == "b,c,x");
   for (int i = 0; i < kMany; ++i) REQUIRE(keys_seen() == "b,c,x");
 }
+
+}  // namespace SLUICE_UNITY_ID

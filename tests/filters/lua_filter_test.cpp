@@ -11,6 +11,8 @@
 #include "tests/filters/lua_harness.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -391,3 +393,5 @@ function flush() local out = held held = {} return out end)";
     CHECK(sink.acked(4));
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 #include "filters/grep/grep_filter.hpp"
 #include "tests/filters/lua_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using Strings = std::vector<std::string>;
@@ -124,3 +126,5 @@ end)"));
     CHECK(json::to_string(chunk->metadata[1]) == R"({"k":"v"})");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

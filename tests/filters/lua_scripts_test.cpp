@@ -9,6 +9,8 @@
 
 #include "tests/filters/lua_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using Strings = std::vector<std::string>;
@@ -124,3 +126,5 @@ TEST_CASE("lua conversion micro-benchmark", "[.bench][lua_conversion]") {
   }
   SUCCEED();
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "agent/parse/json_format.hpp"
 #include "filters/modify/modify_filter.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -150,3 +152,5 @@ TEST_CASE("modify: config errors", "[filters][modify]") {
                              "rename takes a top-level key"));
   CHECK_THAT(config_error("set: $a[ x"), Catch::Contains("key 'set': invalid record accessor"));
 }
+
+}  // namespace SLUICE_UNITY_ID

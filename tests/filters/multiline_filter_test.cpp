@@ -10,6 +10,8 @@
 #include "filters/multiline/multiline_filter.hpp"
 #include "tests/filters/lua_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using Catch::Matchers::Contains;
@@ -186,3 +188,5 @@ TEST_CASE("multiline filter config", "[filter][multiline][config]") {
   CHECK_THAT(config_error("multiline.parser: java\nemitter_storage.type: disk"),
              Contains("expects one of memory, filesystem"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "filters/multiline/multiline_filter.hpp"
 #include "tests/filters/lua_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 
@@ -185,3 +187,5 @@ TEST_CASE("partial_message: emitter_mem_buf_limit sends open lines on early", "[
   CHECK(out[0] == joined(std::string(2000, 'x')));
   CHECK(h.ctx.counter("sluice_filter_multiline_cut_total") == 1);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 #include "filters/nest/nest_filter.hpp"
 #include "tests/filters/filter_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -68,3 +70,5 @@ TEST_CASE("nest: config errors say what is missing", "[filters][nest]") {
   CHECK_THAT(config_error("operation: flatten"), Catch::Contains("operation"));
   CHECK_THAT(config_error("nest_under: k"), Catch::Contains("operation"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 #include "filters/parser/parser_filter.hpp"
 #include "tests/filters/filter_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -162,3 +164,5 @@ TEST_CASE("parser filter: configuration", "[filters][parser_filter]") {
   CHECK_THROWS_WITH(config::load_component(parser_filter_schema(), "filter", "key_name: log\nparser: json\nreserve: on"),
                     Catch::Contains("reserve"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "filters/record_modifier/record_modifier_filter.hpp"
 #include "tests/filters/filter_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -77,3 +79,5 @@ TEST_CASE("record_modifier: a record without a value is a config error naming th
              Catch::Contains("record") && Catch::Contains("expected 'KEY VALUE'") && Catch::Contains("lonely"));
   CHECK(config_error("record: ['k \"  padded  \"']") == "no error");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "filters/rewrite_tag/rewrite_tag_filter.hpp"
 #include "tests/filters/filter_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -182,3 +184,5 @@ TEST_CASE("rewrite_tag: a classic Fluent Bit [FILTER] section loads, emitter key
       "    Emitter_Mem_Buf_Limit 10M\n");
   CHECK(cfg.get_list("rule").size() == 2);
 }
+
+}  // namespace SLUICE_UNITY_ID

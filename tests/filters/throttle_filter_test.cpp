@@ -10,6 +10,8 @@
 #include "filters/throttle/throttle_window.hpp"
 #include "tests/filters/filter_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -133,3 +135,5 @@ TEST_CASE("throttle: records that pass keep their metadata", "[filters][throttle
   CHECK(json::to_string(chunk.events[1].record) == R"({"n":1})");
   CHECK(json::to_string(chunk.metadata[1]) == R"({"m":10})");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "tests/filters/lua_harness.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -185,3 +187,5 @@ TEST_CASE("trace_aggregate: settings come from param", "[filters][trace_aggregat
   CHECK_THAT(lua_config_error(aggregator("  - stale_timeout soon\n")),
              Catch::Contains("stale_timeout must be a duration like 30s or 500ms, got 'soon'"));
 }
+
+}  // namespace SLUICE_UNITY_ID

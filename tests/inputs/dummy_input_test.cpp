@@ -15,6 +15,8 @@
 #include "inputs/dummy/dummy_input.hpp"
 #include "tests/support/input_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -161,3 +163,5 @@ TEST_CASE("dummy: config errors", "[inputs][dummy]") {
   CHECK_THAT(config_error("interval_sec: -2"), Catch::Contains("key 'interval_sec': must not be negative"));
   CHECK_THAT(config_error("rate: fast"), Catch::Contains("key 'rate' expects integer"));
 }
+
+}  // namespace SLUICE_UNITY_ID

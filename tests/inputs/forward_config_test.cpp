@@ -7,6 +7,8 @@
 #include "agent/config/yaml_loader.hpp"
 #include "inputs/forward/forward_input.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -43,3 +45,5 @@ TEST_CASE("forward config: bad values are refused at their key", "[forward]") {
   CHECK_THAT(error_of("unix_perm: '0600'\n"), Catch::Contains("key 'unix_perm': goes with unix_path"));
   CHECK_THAT(error_of("tls: on\n"), Catch::Contains("key 'tls': the forward input speaks plain TCP only"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "agent/zlib_codec.hpp"
 #include "inputs/forward/forward_protocol.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::forward;
 using namespace sluice::msgpack;
@@ -248,3 +250,5 @@ TEST_CASE("forward protocol: the acknowledgement is {\"ack\": chunk}", "[forward
   REQUIRE(c.value(arena, v));
   CHECK(v.find("ack")->as_string() == std::string(300, 'r'));
 }
+
+}  // namespace SLUICE_UNITY_ID

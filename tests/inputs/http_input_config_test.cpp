@@ -10,6 +10,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -168,3 +170,5 @@ TEST_CASE("http input config: Fluent Bit 5's http_server.* keys", "[http_input]"
   CHECK_THAT(error("http_server.max_connections: 5\nmax_connections: 6\n"),
              Catch::Contains("key 'max_connections' is set twice"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "agent/parse/json_format.hpp"
 #include "inputs/http/http_body_decoder.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -279,3 +281,5 @@ TEST_CASE("http body: find_json_error agrees with the JSON parser", "[http_input
     CHECK(find_json_error(doc, 0).has_value());
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

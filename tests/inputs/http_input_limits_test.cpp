@@ -5,6 +5,8 @@
 
 #include "tests/inputs/http_input_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -112,3 +114,5 @@ TEST_CASE("http input: request_timeout disconnects a client that stops sending i
   // The server still serves others.
   CHECK(h.request(post("/ok", "{}")).status == 201);
 }
+
+}  // namespace SLUICE_UNITY_ID

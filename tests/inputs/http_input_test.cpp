@@ -8,6 +8,8 @@
 #include "inputs/http/http_input_settings.hpp"
 #include "tests/inputs/http_input_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -296,3 +298,5 @@ TEST_CASE("http input: many clients at once, bodies larger than the body budget 
   CHECK(h.ctx.tagged_json().size() == 40u * 1500);
   CHECK(h.ctx.chunks.size() == 40);
 }
+
+}  // namespace SLUICE_UNITY_ID

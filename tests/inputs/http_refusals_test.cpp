@@ -5,6 +5,8 @@
 
 #include "inputs/http/http_refusals.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -26,3 +28,5 @@ TEST_CASE("http refusal log: first at once, bursts held back and counted, per st
   CHECK(log.refused("http.0", "", 413, "body larger than max_body_size (1024 bytes)", t0 + 11s) ==
         "input http.0: refused a request from a client: 413 body larger than max_body_size (1024 bytes)");
 }
+
+}  // namespace SLUICE_UNITY_ID

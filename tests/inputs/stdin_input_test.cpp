@@ -17,6 +17,8 @@
 #include "inputs/stdin/stdin_input.hpp"
 #include "tests/support/input_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -173,3 +175,5 @@ TEST_CASE("stdin: config", "[inputs][stdin]") {
              Catch::Contains("key 'buffer_size': must be between 64 bytes and 1G, got 10"));
   CHECK_THAT(config_error("key: ''"), Catch::Contains("key 'key': must not be empty"));
 }
+
+}  // namespace SLUICE_UNITY_ID

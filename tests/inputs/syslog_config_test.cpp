@@ -11,6 +11,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::syslog;
 using namespace sluice::syslog_test;
@@ -172,3 +174,5 @@ TEST_CASE("syslog config: Fluent Bit's tls.vhost is accepted with a warning sayi
   CHECK_THAT(cfg.warnings[0], Contains("<config>:5:7") && Contains("'tls.vhost' is accepted for Fluent Bit") &&
                                   Contains("presents its one certificate"));
 }
+
+}  // namespace SLUICE_UNITY_ID

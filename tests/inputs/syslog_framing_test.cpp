@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::syslog;
 
 namespace {
@@ -167,3 +169,5 @@ TEST_CASE("syslog framing: a connection idle after a long split message holds no
     CHECK(framer.held_capacity() <= Framer::kKeptCarry + 64);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -22,6 +22,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::syslog_test;
 using namespace std::chrono_literals;
@@ -506,3 +508,4 @@ TEST_CASE("syslog: stop still reads what the kernel holds, even while paused", "
   }
 }
 
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "agent/parse/time_format.hpp"
 #include "inputs/syslog/syslog_rfc3164.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::syslog;
 
@@ -317,3 +319,5 @@ TEST_CASE("syslog: trailers are trimmed", "[syslog][syslog_parse]") {
   CHECK(trim_trailer("\n\n") == "");
   CHECK(trim_trailer("a b ") == "a b ");
 }
+
+}  // namespace SLUICE_UNITY_ID

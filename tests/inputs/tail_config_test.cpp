@@ -7,6 +7,8 @@
 #include "inputs/tail/tail_paths.hpp"
 #include "tests/inputs/tail_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::tail_test;
 using Catch::Matchers::Contains;
@@ -156,3 +158,5 @@ TEST_CASE("tail globs with excludes", "[tail][tail_config]") {
   CHECK(m == std::vector<std::string>{dir / "a.log", dir / "b.log", dir / "d.txt"});
   CHECK(tail::watch_dirs({dir / "*.log", "/var/*/x.log"}, m) == std::vector<std::string>{dir.path()});
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -5,6 +5,8 @@
 
 #include "inputs/tail/container_format.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using sluice::Arena;
 using sluice::tail::ContainerDecoder;
 using sluice::tail::ContainerKind;
@@ -129,3 +131,5 @@ TEST_CASE("docker and cri together pick the format per line", "[tail][tail_conta
   REQUIRE(d.decode(in(a, "2026-11-21T10:00:00Z stdout F c"), 0, a, r) == Result::Record);
   CHECK(r.kind == ContainerKind::Cri);
 }
+
+}  // namespace SLUICE_UNITY_ID

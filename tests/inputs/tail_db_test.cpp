@@ -9,6 +9,8 @@
 #include "inputs/tail/tail_db.hpp"
 #include "tests/inputs/tail_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::tail_test;
 using namespace std::chrono_literals;
@@ -257,3 +259,5 @@ TEST_CASE("tail db: rewritten less often as it lists more files, its cost per se
   CHECK(TailDb::rewrite_interval(20000) == 10000ms);
   CHECK(TailDb::rewrite_interval(1000000) == 10000ms);  // a crash repeats at most 10 s more
 }
+
+}  // namespace SLUICE_UNITY_ID

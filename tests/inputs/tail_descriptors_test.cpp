@@ -10,6 +10,8 @@
 
 #include "tests/inputs/tail_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::tail_test;
 using namespace std::chrono_literals;
@@ -136,3 +138,5 @@ TEST_CASE("tail finishes a file rotated while it was closed for want of descript
   CHECK(got.size() == kFiles + 2);
   CHECK(most_open <= kMaxOpen);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -6,6 +6,8 @@
 
 #include "inputs/tail/tail_encoding.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice::tail;
 
 namespace {
@@ -62,3 +64,5 @@ TEST_CASE("unicode.encoding auto looks at the first bytes", "[tail][tail_encodin
   CHECK(detect_unicode("ab") == TextEncoding::Utf8);
   CHECK(utf8(TextEncoding::Utf8, "\xEF\xBB\xBFhi", true) == "hi");
 }
+
+}  // namespace SLUICE_UNITY_ID

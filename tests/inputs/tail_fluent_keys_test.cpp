@@ -19,6 +19,8 @@
 #include "inputs/tail/tail_db.hpp"
 #include "tests/inputs/tail_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::tail_test;
 using namespace std::chrono_literals;
@@ -476,3 +478,5 @@ TEST_CASE("tail db.compare_filename: an offset saved under another name is not u
   std::filesystem::rename(dir / "b.log", dir / "c.log");
   CHECK(run_once("db.compare_filename: on\n") == lines({"1", "2", "3"}));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -7,6 +7,8 @@
 
 #include "tests/inputs/tail_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::tail_test;
 using namespace std::chrono_literals;
@@ -373,3 +375,5 @@ TEST_CASE("tail exit_on_eof with no matching file finishes at once", "[tail][tai
   CHECK(ctx.records() == 0);
   in->stop();
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -6,6 +6,8 @@
 
 #include "inputs/tail/tail_lines.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using sluice::tail::LineSplitter;
 using sluice::tail::SplitOut;
 
@@ -179,3 +181,5 @@ TEST_CASE("UTF-16 lines end at an aligned newline code unit", "[tail][tail_lines
   auto last = feed(s, {u16("\n", be)});
   CHECK(last.lines == std::vector<std::string>{u16("de", be)});
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -7,6 +7,8 @@
 #include "inputs/tail/tail_db.hpp"
 #include "tests/inputs/tail_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::tail_test;
 using namespace std::chrono_literals;
@@ -158,3 +160,5 @@ TEST_CASE("tail: CRI files with interleaved streams join per stream, traces betw
                                                        "2026-11-21T10:00:00.000000002Z"});
   in->stop();
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -10,6 +10,8 @@
 #include "inputs/tail/tail_db.hpp"
 #include "tests/inputs/tail_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::tail_test;
 using namespace std::chrono_literals;
@@ -184,3 +186,5 @@ TEST_CASE("tail multiline on: config", "[tail][multiline][old_multiline][tail_co
   CHECK_THROWS_WITH(build("path: /x\nmultiline: on\nparser_firstlin: first"),
                     Contains("key 'parser_firstlin': unknown key; expected parser_firstline or parser_N"));
 }
+
+}  // namespace SLUICE_UNITY_ID

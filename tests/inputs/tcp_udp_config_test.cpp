@@ -7,6 +7,8 @@
 #include "agent/config/yaml_loader.hpp"
 #include "inputs/tcp_udp/tcp_udp_input.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -40,3 +42,5 @@ TEST_CASE("tcp and udp config: Fluent Bit's keys and bad values", "[tcp_udp]") {
   CHECK_THAT(error_of("tls: on\n"), Catch::Contains("key 'tls.crt_file': is required with tls: on"));
   CHECK_THAT(error_of("tls: on\n", true), Catch::Contains("unknown key 'tls'"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 #include "outputs/common/aws/aws_credentials_cache.hpp"
 #include "tests/outputs/aws_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -75,7 +77,7 @@ TEST_CASE("AWS credentials cache: one fetch, refresh ahead of expiry", "[aws][cr
     CHECK(f.get() == "K2");
   }
   SECTION("a failed background refresh keeps the current ones, logged, and waits before trying again") {
-    LogCapture log;
+    LogCapture log(spdlog::level::trace);
     f.now += 26min;
     CHECK(f.get() == "K1");
     f.fail("STS down");
@@ -238,7 +240,7 @@ TEST_CASE("AWS credentials provider: stop drops fetches in flight", "[aws][crede
 }
 
 TEST_CASE("AWS credentials: no secret reaches the log, each source is logged once", "[aws][credentials]") {
-  LogCapture log;
+  LogCapture log(spdlog::level::trace);  // every level: no secret at debug or trace either
   std::vector<std::string> secrets{kTestSecret, "web-identity-secret-token", "container-secret-token"};
   {
     CleanAwsEnv env;
@@ -296,3 +298,5 @@ TEST_CASE("AWS credentials: no secret reaches the log, each source is logged onc
   CHECK(log.count("[info] aws: credentials from EC2 instance metadata (role sluice-test-role)") == 1);
   CHECK(log.count("[info] aws: credentials from") == 6);
 }
+
+}  // namespace SLUICE_UNITY_ID

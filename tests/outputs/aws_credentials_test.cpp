@@ -11,6 +11,8 @@
 #include "outputs/common/aws/aws_metadata_credentials.hpp"
 #include "tests/outputs/aws_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 
@@ -426,3 +428,5 @@ TEST_CASE("AWS shared-file INI parsing", "[aws][credentials]") {
   CHECK(ini["default"].size() == 1);
   CHECK(ini["profile x"]["k"] == "v=w");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -8,6 +8,8 @@
 #include "outputs/common/aws/aws_sts.hpp"
 #include "tests/outputs/aws_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace std::chrono_literals;
 
@@ -139,3 +141,5 @@ TEST_CASE("AWS metadata JSON credentials", "[aws]") {
   CHECK(aws::parse_json_credentials("imds", R"({"AccessKeyId":"A","SecretAccessKey":"S","Expiration":"soon"})").error ==
         "imds answered an Expiration that is not an ISO 8601 time: \"soon\"");
 }
+
+}  // namespace SLUICE_UNITY_ID

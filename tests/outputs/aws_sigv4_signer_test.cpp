@@ -6,6 +6,8 @@
 #include "outputs/common/aws/sigv4_signer.hpp"
 #include "tests/outputs/aws_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -177,3 +179,5 @@ TEST_CASE("SigV4Signer's requests verify at the stand-in, sent by the HTTP clien
   }
   signer.stop();
 }
+
+}  // namespace SLUICE_UNITY_ID

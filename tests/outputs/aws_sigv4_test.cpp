@@ -10,6 +10,8 @@
 
 #include "outputs/common/aws/sigv4.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 namespace fs = std::filesystem;
 
@@ -231,3 +233,5 @@ TEST_CASE("SigV4 canonical pieces beyond the suite", "[aws][sigv4]") {
     CHECK(aws::amz_date(parse_amz_date("20150830T123600Z")) == "20150830T123600Z");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -4,8 +4,6 @@
 #pragma once
 #include <simdjson.h>
 #include <strings.h>
-#include <spdlog/sinks/ostream_sink.h>
-#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <functional>
@@ -20,6 +18,7 @@
 #include "agent/asio.hpp"
 #include "outputs/common/aws/aws_credentials.hpp"
 #include "tests/outputs/http_test_peers.hpp"
+#include "tests/support/log_capture.hpp"
 
 #include "tests/support/run_until.hpp"
 
@@ -131,30 +130,6 @@ class AwsStandin {
   std::string log_ = dir_.file("requests.jsonl");
   std::string control_ = dir_.file("control.json");
   std::unique_ptr<PythonPeer> peer_;
-};
-
-// sluice's log (spdlog's default logger) captured for one scope, every level.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto logger = std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(text_));
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-  std::string text() const { return text_.str(); }
-  size_t count(const std::string& needle) const {
-    std::string t = text();
-    size_t n = 0;
-    for (size_t at = t.find(needle); at != std::string::npos; at = t.find(needle, at + 1)) ++n;
-    return n;
-  }
-
- private:
-  std::ostringstream text_;
-  std::shared_ptr<spdlog::logger> previous_;
 };
 
 // provider.get(), io run until the answer is in (30 s at most).

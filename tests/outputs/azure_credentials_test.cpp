@@ -16,6 +16,8 @@
 #include "tests/outputs/azure_test_support.hpp"
 #include "tests/outputs/gcp_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::azure;
 
@@ -265,3 +267,5 @@ TEST_CASE("the client assertion: RS256 with x5t and x5t#S256, verified by jsonwe
   CHECK(std::regex_match(f.jwt_id, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")));
   CHECK(new_jwt_id() != new_jwt_id());
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -14,6 +14,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/outputs/signer_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::azure;
 using std::chrono::seconds;
@@ -338,3 +340,5 @@ TEST_CASE("no secret, assertion, federated token or access token reaches the log
   std::string key = test::read_file(cert.key);
   CHECK(log.find(key.substr(key.find('\n') + 1, 40)) == std::string::npos);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -16,6 +16,8 @@
 #include "outputs/oci/oci_codec.hpp"
 #include "tests/outputs/sink_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -285,3 +287,5 @@ TEST_CASE("oci logging: an entry of 1 MB or more is dead-lettered alone, log_key
   CHECK_THAT(r.per_record[1].reason, Catch::Contains("above OCI Logging's"));
   CHECK_THAT(r.per_record[2].reason, Catch::Contains("the record has no msg field (log_key)"));
 }
+
+}  // namespace SLUICE_UNITY_ID

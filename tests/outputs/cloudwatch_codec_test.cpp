@@ -17,6 +17,8 @@
 #include "tests/outputs/sink_harness.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using sluice::test::outcomes_of;
 using namespace sluice::cloudwatch;
@@ -358,3 +360,5 @@ TEST_CASE("cloudwatch config: keys and errors", "[cloudwatch]") {
   CHECK_THAT(config_error("log_group_name: a\nlog_stream_name: s\nmax_event_size: 2M"),
              Contains("key 'max_event_size': expects 1k to 1048550 bytes"));
 }
+
+}  // namespace SLUICE_UNITY_ID

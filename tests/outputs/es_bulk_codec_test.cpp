@@ -12,6 +12,8 @@
 #include "outputs/es/es_bulk_codec.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::es;
 using namespace sluice::es::test;
@@ -266,3 +268,5 @@ TEST_CASE("es flush: a record over max_request_bytes is permanent, the rest is s
   REQUIRE(h.transport.requests.size() == 1);
   CHECK(lines_of(h.transport.requests[0].body).size() == 4);
 }
+
+}  // namespace SLUICE_UNITY_ID

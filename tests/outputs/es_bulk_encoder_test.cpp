@@ -8,6 +8,8 @@
 
 #include "tests/outputs/es_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::es;
 using namespace sluice::es::test;
@@ -210,3 +212,5 @@ TEST_CASE("es encoder: bodies are split under max_request_bytes", "[es][es_encod
     CHECK(lines_of(r.bodies[0].body)[3].find(R"("i":7,)") != std::string::npos);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

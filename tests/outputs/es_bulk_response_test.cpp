@@ -5,6 +5,8 @@
 
 #include "outputs/es/es_bulk_response.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::es;
 
@@ -173,3 +175,5 @@ TEST_CASE("es: a 409 on an update is a concurrent change, tried again", "[es]") 
   CHECK(classify_item(404, "document_missing_exception", "[x]: document missing", false, true).outcome ==
         Outcome::Permanent);
 }
+
+}  // namespace SLUICE_UNITY_ID

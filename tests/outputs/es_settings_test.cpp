@@ -5,6 +5,8 @@
 #include "tests/outputs/es_test_support.hpp"
 #include "outputs/es/es_output.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::es;
 using namespace sluice::es::test;
@@ -129,3 +131,5 @@ TEST_CASE("es settings: configuration errors", "[es][es_config]") {
   CHECK_THAT(config_error("http_api_key: ''"), Catch::Contains("expected `id:key` or its base64 encoding"));
   CHECK_THAT(config_error("idnex: logs"), Catch::Contains("did you mean 'index'"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -18,6 +18,8 @@
 #include "outputs/file/file_encoder.hpp"
 #include "outputs/file/file_output.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 namespace fs = std::filesystem;
 
@@ -210,3 +212,5 @@ TEST_CASE("file: config errors", "[outputs][file_output]") {
   CHECK_THAT(config_error("format: ltsv\ncsv_column_names: on"),
              Catch::Contains("key 'csv_column_names': is used only with format csv"));
 }
+
+}  // namespace SLUICE_UNITY_ID

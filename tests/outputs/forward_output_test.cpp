@@ -14,6 +14,8 @@
 #include "outputs/forward/forward_encoder.hpp"
 #include "outputs/forward/forward_output.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::forward_out;
 
@@ -207,3 +209,5 @@ TEST_CASE("forward output: bad configuration is refused at its key", "[forward_o
   CHECK(s.shared_key.empty());
   CHECK_FALSE(s.self_hostname.empty());
 }
+
+}  // namespace SLUICE_UNITY_ID

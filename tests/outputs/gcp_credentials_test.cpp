@@ -9,6 +9,8 @@
 #include "tests/outputs/gcp_test_support.hpp"
 #include "tests/outputs/http_test_peers.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::gcp;
 
@@ -288,3 +290,5 @@ TEST_CASE("the token request is the JWT-bearer grant", "[gcp]") {
   CHECK(m.headers.front().name == "Metadata-Flavor");
   CHECK(m.headers.front().value == "Google");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 #include "outputs/common/crypto/rsa_key.hpp"
 #include "tests/outputs/gcp_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::gcp;
 using sluice::crypto::RsaPrivateKey;
@@ -191,3 +193,5 @@ TEST_CASE("keys RS256 can't use are refused with a reason that quotes no key", "
     CHECK(error.rfind("not a readable PEM private key (", 0) == 0);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -9,6 +9,8 @@
 #include "tests/outputs/gcp_test_support.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -89,3 +91,5 @@ TEST_CASE("the Google token signer under the HTTP sink: a 401 brings a fresh tok
   CHECK(writes == std::vector<std::pair<int64_t, int64_t>>{{200, 1}, {200, 1}, {401, 1}, {200, 2}});
   CHECK(g.log("token").size() == 2);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -13,6 +13,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/outputs/signer_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::gcp;
 using std::chrono::seconds;
@@ -325,3 +327,5 @@ TEST_CASE("no secret reaches the log or a reason", "[gcp]") {
     CHECK(log.find(line) == std::string::npos);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

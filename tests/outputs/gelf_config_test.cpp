@@ -9,6 +9,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::gelf;
 using sluice::gelf_test::config_error;
@@ -138,3 +140,5 @@ TEST_CASE("gelf config: TLS files are checked when the output is built", "[gelf]
   CHECK_THAT(config_error("mode: tls\ntls.crt_file: " + pki.client_crt + "\ntls.key_file: " + pki.server_key),
              Catch::Contains("key 'tls.key_file': ") && Catch::Contains(pki.server_key));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -6,6 +6,8 @@
 #include "outputs/gelf/gelf_encoder.hpp"
 #include "tests/outputs/gelf_test_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::gelf;
 using sluice::gelf_test::chunk_of;
@@ -186,3 +188,5 @@ TEST_CASE("gelf encoder: nested maps flattened, values stringified, names saniti
     CHECK(out == kHead + ",\"" + name + R"(":"{\"k\":{\"k\":{\"k\":{\"k\":1}}}}"})");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

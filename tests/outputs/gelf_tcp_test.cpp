@@ -9,6 +9,8 @@
 #include "tests/outputs/gelf_test_harness.hpp"
 #include "tests/support/net.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::gelf_test;
 using boost::asio::ip::tcp;
@@ -124,3 +126,5 @@ TEST_CASE("gelf tcp: refused connections and stalled writes are retried", "[gelf
     CHECK(r.reason == "write to 127.0.0.1:" + std::to_string(port) + " failed: timed out");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "outputs/gelf/gelf_udp.hpp"
 #include "tests/outputs/gelf_test_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::gelf;
 using namespace sluice::gelf_test;
@@ -209,3 +211,5 @@ TEST_CASE("gelf udp: nobody listening (ECONNREFUSED) is retried", "[gelf][gelf_u
   CHECK(r.outcome == Outcome::Retry);
   CHECK(r.reason == "udp send to 127.0.0.1:" + std::to_string(port) + " failed: Connection refused");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -16,6 +16,8 @@
 #include "tests/outputs/sink_harness.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using sluice::test::outcomes_of;
 using namespace sluice::google;
@@ -273,3 +275,5 @@ TEST_CASE("google config: keys and errors", "[google]") {
   CHECK_THAT(config_error("labels: [novalue]"), Contains("key 'labels': expects name=value entries, got 'novalue'"));
   CHECK_THAT(config_error("resource: aws_ec2"), Contains("key 'resource' expects one of"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -15,6 +15,8 @@
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/outputs/tinyproxy_peer.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -574,3 +576,4 @@ TEST_CASE("http client: Retry-After values", "[http_client]") {
   CHECK_FALSE(http::parse_retry_after("", now).has_value());
 }
 
+}  // namespace SLUICE_UNITY_ID

@@ -13,6 +13,8 @@
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -336,3 +338,5 @@ TEST_CASE("http output: records arrive at an HTTP endpoint", "[http_output]") {
     out->stop();
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

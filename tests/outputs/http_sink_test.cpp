@@ -14,6 +14,8 @@
 #include "tests/outputs/sink_harness.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -269,3 +271,5 @@ TEST_CASE("http sink: no credentials, nothing sent, refused credentials, fetched
     CHECK(h.signer->invalidated == 1);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -13,6 +13,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/outputs/signer_harness.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::ibm;
 using std::chrono::seconds;
@@ -305,3 +307,5 @@ TEST_CASE("no API key or IAM token reaches the log or a reason", "[ibm]") {
     CHECK(log.find(bearer.substr(7)) == std::string::npos);
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

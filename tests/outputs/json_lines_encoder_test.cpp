@@ -10,6 +10,8 @@
 #include "agent/parse/json_format.hpp"
 #include "outputs/common/json_lines_encoder.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -101,3 +103,5 @@ TEST_CASE("json lines: options from config", "[outputs][json_lines]") {
     CHECK_THAT(e.what(), Catch::Contains("key 'json_date_format' expects one of"));
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

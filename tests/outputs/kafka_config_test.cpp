@@ -8,6 +8,8 @@
 #include "outputs/kafka/kafka_output.hpp"
 #include "outputs/kafka/kafka_settings.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::kafka;
 
@@ -118,3 +120,5 @@ TEST_CASE("kafka config: errors name the key, and librdkafka's refusals are in i
                           "rdkafka.security.protocol: ssl\n"),
              Catch::Contains("librdkafka refuses these properties"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -11,6 +11,8 @@
 #include "outputs/kafka/kafka_encoder.hpp"
 #include "outputs/kafka/short_decimal.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::kafka;
 
@@ -139,3 +141,5 @@ TEST_CASE("kafka encoder: short decimals are written as json::append_double writ
   }
   CHECK(written > 100000);
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -14,6 +14,8 @@
 #include "tests/support/log_capture.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::test;
 using namespace std::chrono_literals;
@@ -250,3 +252,5 @@ TEST_CASE("kafka output: an answer lost past the request timeout is resent by li
   CHECK(result->outcome == Outcome::Delivered);
   CHECK(seqs(kcat_messages(h.cluster.bootstraps(), "logs")) == once_each(0, 60));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -7,6 +7,8 @@
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::loki;
 
@@ -165,3 +167,5 @@ TEST_CASE("loki answers: delivered, permanent, retried", "[loki]") {
   CHECK(classify_push_answer(answer(401, "no org id")).outcome == Outcome::Permanent);
   CHECK(classify_push_answer(answer(401, "no org id")).reason == "HTTP 401 from Loki: no org id");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -7,6 +7,8 @@
 #include "outputs/loki/loki_push_encoder.hpp"
 #include "tests/outputs/loki_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::loki;
 
@@ -150,3 +152,5 @@ TEST_CASE("loki json: the push body", "[loki]") {
                  R"({"stream":{"app":"db","job":"x"},"values":[["1","{\"m\":\"a\"}"]]}]})");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -4,12 +4,14 @@
 #include "outputs/loki/loki_labels.hpp"
 #include "tests/outputs/loki_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::loki;
 
 namespace {
 
-std::string quoted(std::string_view s) {
+std::string go_quoted(std::string_view s) {
   std::string out;
   append_go_quoted(out, s);
   return out;
@@ -47,14 +49,14 @@ TEST_CASE("loki labels: names are sanitized to [a-zA-Z_][a-zA-Z0-9_]*", "[loki]"
 }
 
 TEST_CASE("loki labels: values are Go-quoted", "[loki]") {
-  CHECK(quoted("web") == R"("web")");
-  CHECK(quoted(R"(say "hi")") == R"("say \"hi\"")");
-  CHECK(quoted(R"(C:\logs)") == R"("C:\\logs")");
-  CHECK(quoted("two\nlines\r\tend") == R"("two\nlines\r\tend")");
-  CHECK(quoted(std::string("nul\0bell\x07" "del\x7F", 13)) == R"("nul\x00bell\x07del\x7f")");
-  CHECK(quoted("caf\xC3\xA9 \xE2\x82\xAC") == "\"caf\xC3\xA9 \xE2\x82\xAC\"");
-  CHECK(quoted("bad\xFF\xC3") == "\"bad\xEF\xBF\xBD\xEF\xBF\xBD\"");
-  CHECK(quoted("") == R"("")");
+  CHECK(go_quoted("web") == R"("web")");
+  CHECK(go_quoted(R"(say "hi")") == R"("say \"hi\"")");
+  CHECK(go_quoted(R"(C:\logs)") == R"("C:\\logs")");
+  CHECK(go_quoted("two\nlines\r\tend") == R"("two\nlines\r\tend")");
+  CHECK(go_quoted(std::string("nul\0bell\x07" "del\x7F", 13)) == R"("nul\x00bell\x07del\x7f")");
+  CHECK(go_quoted("caf\xC3\xA9 \xE2\x82\xAC") == "\"caf\xC3\xA9 \xE2\x82\xAC\"");
+  CHECK(go_quoted("bad\xFF\xC3") == "\"bad\xEF\xBF\xBD\xEF\xBF\xBD\"");
+  CHECK(go_quoted("") == R"("")");
 }
 
 TEST_CASE("loki labels: rule syntax", "[loki]") {
@@ -129,3 +131,5 @@ TEST_CASE("loki labels: the selector of a record", "[loki]") {
     CHECK(selector(rules, record) == R"({env="prod", job="a"})");
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -3,6 +3,8 @@
 // drop_single_key) and structured metadata.
 #include "tests/outputs/loki_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::loki;
 using loki_test::Built;
@@ -131,3 +133,5 @@ TEST_CASE("loki streams: auto_kubernetes_labels adds the pod's labels", "[loki]"
   Built alone("auto_kubernetes_labels: on", chunk_of({{1, R"({"log":"x"})"}}));
   CHECK(alone.batch.streams[0].selector == R"({job="sluice"})");
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/outputs/oci_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::oci;
 
@@ -274,3 +276,5 @@ TEST_CASE("instance principals: the federation endpoint from the region or the s
   CHECK(c.metadata_url == "http://127.0.0.1:9/opc/v2");
   CHECK(c.region == "ap-tokyo-1");
 }
+
+}  // namespace SLUICE_UNITY_ID

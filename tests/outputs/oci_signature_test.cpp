@@ -10,6 +10,8 @@
 #include "outputs/common/oci/oci_signature.hpp"
 #include "tests/outputs/oci_test_support.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::oci;
 
@@ -200,3 +202,5 @@ TEST_CASE("key ids and the headers a retry re-signs", "[oci]") {
     CHECK(is_signing_header(name));
   for (const char* name : {"Content-Type", "Host", "opc-request-id"}) CHECK_FALSE(is_signing_header(name));
 }
+
+}  // namespace SLUICE_UNITY_ID

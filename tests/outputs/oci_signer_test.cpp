@@ -19,6 +19,8 @@
 #include "tests/outputs/oci_test_support.hpp"
 #include "tests/support/log_capture.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 using namespace sluice::oci;
 using std::chrono::seconds;
@@ -332,3 +334,5 @@ TEST_CASE("a security token's exp and iat are read, and a time the clock can't h
   CHECK_FALSE(oci::parse_security_token(jwt(R"({"iat":1795000000})")));
   CHECK_FALSE(oci::parse_security_token("not.a"));
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -13,6 +13,8 @@
 #include "tests/outputs/oci_test_support.hpp"
 #include "tests/support/output_context.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -124,3 +126,5 @@ TEST_CASE("the OCI signer under the HTTP sink: a 401 brings a fresh instance-pri
   CHECK(pushes[2].status == 200);
   sink.stop();
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -12,6 +12,8 @@
 #include "agent/parse/json_format.hpp"
 #include "outputs/stdout/stdout_output.hpp"
 
+namespace SLUICE_UNITY_ID {
+
 using namespace sluice;
 
 namespace {
@@ -106,3 +108,5 @@ TEST_CASE("stdout: config", "[outputs][stdout]") {
     CHECK_THAT(e.what(), Catch::Contains("key 'format' expects one of"));
   }
 }
+
+}  // namespace SLUICE_UNITY_ID

@@ -109,9 +109,9 @@ void append_file(const std::string& path, const std::string& content) {
 
 std::vector<std::string> read_lines(const std::string& path) {
   std::vector<std::string> lines;
-  std::ifstream in(path, std::ios::binary);
-  std::string line;
-  while (std::getline(in, line)) lines.push_back(line);
+  std::string text = read_file(path);
+  for (size_t at = 0, end; (end = text.find('\n', at)) != std::string::npos; at = end + 1)
+    lines.emplace_back(text, at, end - at);
   return lines;
 }
 

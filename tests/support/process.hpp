@@ -53,7 +53,10 @@ class TempDir {
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& content);
 void append_file(const std::string& path, const std::string& content);
-// Lines of a file (without newlines).
+// The complete lines of a file (without their newlines). A last line with
+// no newline yet is left out: the files tests read are mostly being written
+// by sluice or a peer at the time, and half a line read back had failed a
+// test under load.
 std::vector<std::string> read_lines(const std::string& path);
 
 }  // namespace sluice::test

@@ -32,6 +32,10 @@ void Framer::feed(std::string_view data, FrameSink& sink) {
     while (!data.empty()) delimited(data, {}, sink);
     return;
   }
+  if (framing_ == Framing::JsonStream) {
+    while (!data.empty()) json_stream(data, sink);
+    return;
+  }
   while (!data.empty()) octet_counted(data, sink);
 }
 
@@ -72,6 +76,96 @@ bool Framer::delimited(std::string_view& data, FrameFlags flags, FrameSink& sink
   sink.on_frame(carry_, flags);
   drop_carry();
   return true;
+}
+
+void Framer::json_stream(std::string_view& data, FrameSink& sink) {
+  if (text_line_) {
+    if (delimited(data, {}, sink)) text_line_ = false;
+    return;
+  }
+  if (json_depth_ == 0 && carry_.empty()) {
+    // Between values: whitespace and NULs separate them.
+    static constexpr std::string_view kBetween(" \t\r\n\0", 5);
+    size_t start = data.find_first_not_of(kBetween);
+    if (start == std::string_view::npos) {
+      data = {};
+      return;
+    }
+    data.remove_prefix(start);
+    if (data[0] != '{' && data[0] != '[') {
+      text_line_ = true;
+      return;
+    }
+  }
+  bool broken = false;
+  size_t end = json_value_end(data, broken);
+  if (end == std::string_view::npos) {
+    if (carry_.size() + data.size() > max_) {
+      // Over-long: its first max_ bytes go on now. The rest of its line is
+      // skipped and reading starts again at the next line, as for an
+      // over-long line: a value that never closes (a lost bracket) costs
+      // one message, not the rest of the stream.
+      size_t room = max_ - carry_.size();
+      carry_.append(data.substr(0, room));
+      data.remove_prefix(room);
+      sink.on_frame(carry_, {true, false});
+      drop_carry();
+      skip_rest_of_line();
+    } else {
+      carry_.append(data);
+      data = {};
+    }
+    return;
+  }
+  std::string_view part = data.substr(0, end);
+  data.remove_prefix(end);
+  if (broken) reset_json();  // a newline inside a string: the value ended there, unfinished
+  bool truncated = carry_.size() + part.size() > max_;
+  if (carry_.empty()) {
+    sink.on_frame(part.substr(0, max_), {truncated, false});
+  } else {
+    carry_.append(part.substr(0, max_ - carry_.size()));
+    sink.on_frame(carry_, {truncated, false});
+    drop_carry();
+  }
+  // The same for a value that ended within the chunk it was cut in, so what
+  // comes through does not depend on how the reads fell.
+  if (truncated) skip_rest_of_line();
+}
+
+void Framer::skip_rest_of_line() {
+  reset_json();
+  skipping_ = true;
+  text_line_ = true;
+}
+
+size_t Framer::json_value_end(std::string_view data, bool& broken) {
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (json_in_string_) {
+      if (json_escape_) json_escape_ = false;
+      else if (c == '\\') json_escape_ = true;
+      else if (c == '"') json_in_string_ = false;
+      else if (c == '\n') {
+        // JSON has no raw newline inside a string: this value is broken (an
+        // odd quote) and ends here rather than swallow the lines after it.
+        broken = true;
+        return i;
+      }
+    } else if (c == '"') {
+      json_in_string_ = true;
+    } else if (c == '{' || c == '[') {
+      ++json_depth_;
+    } else if ((c == '}' || c == ']') && json_depth_ > 0 && --json_depth_ == 0) {
+      return i + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+void Framer::reset_json() {
+  json_depth_ = 0;
+  json_in_string_ = json_escape_ = false;
 }
 
 void Framer::octet_counted(std::string_view& data, FrameSink& sink) {
@@ -168,6 +262,8 @@ void Framer::finish(FrameSink& sink) {
   header_.clear();
   state_ = State::Header;
   skipping_ = false;
+  reset_json();
+  text_line_ = false;
 }
 
 }  // namespace sluice::syslog

@@ -1,6 +1,8 @@
 // RFC 6587 framing of a syslog stream (TCP, TLS, unix_tcp): octet counting
 // ("LEN SP MSG") or a trailer (LF, and NUL as Python's SysLogHandler sends),
 // detected per connection, with every message bounded by buffer_max_size.
+// Also the tcp input's JSON stream: one message per JSON object or array,
+// whatever whitespace (or none) is between them.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -9,7 +11,14 @@
 
 namespace sluice::syslog {
 
-enum class Framing : uint8_t { Auto, Newline, OctetCounting };
+// JsonStream: each top-level JSON object or array is one message, however
+// it is laid out (pretty-printed over several lines, or back to back with no
+// separator, as Fluent Bit's tcp input reads them); a line that starts with
+// anything else is a message of its own up to its LF, as with Newline. A
+// broken value can't take the stream with it: a newline inside a string
+// ends it, and one longer than the bound is cut there and the reading
+// starts again at the next line.
+enum class Framing : uint8_t { Auto, Newline, OctetCounting, JsonStream };
 
 struct FrameFlags {
   bool truncated = false;  // the message was longer than buffer_max_size: this is its start
@@ -54,6 +63,14 @@ class Framer {
   bool delimited(std::string_view& data, FrameFlags flags, FrameSink& sink);
   void octet_counted(std::string_view& data, FrameSink& sink);
   void header_byte(std::string_view& data);
+  void json_stream(std::string_view& data, FrameSink& sink);
+  // Where the JSON value under way ends in data (one past its closing
+  // bracket; at a newline inside a string, with `broken` set), or npos;
+  // follows strings and nesting across calls.
+  size_t json_value_end(std::string_view data, bool& broken);
+  void reset_json();
+  // After a value cut at max_: its line's rest is dropped, reading resumes at the next line.
+  void skip_rest_of_line();
   void body(std::string_view& data, FrameSink& sink);
   void drop_carry();
 
@@ -68,6 +85,11 @@ class Framer {
   size_t keep_ = 0;    // bytes of the current message still to pass on
   uint64_t skip_ = 0;  // bytes past max_size still to discard
   bool truncated_ = false;
+  // JSON stream.
+  uint32_t json_depth_ = 0;
+  bool json_in_string_ = false;
+  bool json_escape_ = false;
+  bool text_line_ = false;  // a line that is no JSON object or array, up to its LF
 };
 
 }  // namespace sluice::syslog

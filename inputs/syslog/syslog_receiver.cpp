@@ -52,18 +52,37 @@ Receiver::Receiver(SyslogSettings settings, InputContext& ctx)
   if (settings_.payload == Payload::Json) json_ = make_json_format();
 }
 
+namespace {
+
+// Frames passed to a function (kept by value: no allocation per datagram).
+template <class F>
+class FrameCallback : public FrameSink {
+ public:
+  explicit FrameCallback(F f) : f_(std::move(f)) {}
+  void on_frame(std::string_view message, FrameFlags flags) override { f_(message, flags); }
+
+ private:
+  F f_;
+};
+
+}  // namespace
+
 void Receiver::add(std::string_view message, FrameFlags flags, std::string_view source) {
   if (stopped_) return;
-  // A datagram of the udp input may hold several lines, each a message (as
-  // Fluent Bit's in_udp splits on its separator); a JSON datagram is one
-  // message when it parses whole (pretty-printed, say).
+  // A datagram of the udp input may hold several messages, as Fluent Bit's
+  // in_udp reads it: JSON values (pretty-printed or not, split as the tcp
+  // input's stream is), or lines.
+  if (settings_.payload == Payload::Json && !settings_.stream()) {
+    Framer values(Framing::JsonStream, message.size());
+    FrameCallback sink([&](std::string_view value, FrameFlags value_flags) {
+      value_flags.truncated |= flags.truncated;
+      add_one(value, value_flags, source);
+    });
+    values.feed(message, sink);
+    values.finish(sink);
+    return;
+  }
   if (settings_.payload != Payload::Syslog && !settings_.stream() && message.find('\n') != std::string_view::npos) {
-    std::string_view whole = trim_trailer(message);
-    if (settings_.payload == Payload::Json && whole.find('\n') != std::string_view::npos) {
-      Arena probe(1024);
-      Value v;
-      if (json_->parse(whole, probe, v) && v.is_map()) return add_one(whole, flags, source);
-    }
     while (!message.empty()) {
       size_t end = message.find('\n');
       std::string_view line = message.substr(0, end);
@@ -160,6 +179,15 @@ void Receiver::add_record(Chunk& chunk, std::string_view text, FrameFlags flags,
 bool Receiver::read_payload(std::string_view text, Arena& arena, Value& record, int64_t& time_ns) {
   if (settings_.payload == Payload::Json) {
     Value v;
+    if (!text.empty() && text.front() == '[') {
+      // A top-level array becomes {"msg": [...]}, as Fluent Bit makes it.
+      // The reader takes objects only, and may keep views of the text it
+      // reads, so the wrapped text goes into the arena.
+      std::string wrapped;
+      wrapped.reserve(text.size() + 8);
+      wrapped.append("{\"msg\":").append(text).append("}");
+      text = arena.copy(wrapped);
+    }
     if (!json_->parse(text, arena, v) || !v.is_map()) return false;
     record = v;
     return true;

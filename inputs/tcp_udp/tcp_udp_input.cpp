@@ -23,10 +23,12 @@ std::vector<config::KeyDecl> common_keys(bool tcp) {
       {"listen", KeyType::String, "0.0.0.0", "Address to listen on: an IPv4 or IPv6 address."},
       {"port", KeyType::Int, "5170", tcp ? "TCP port." : "UDP port."},
       {"format", KeyType::String, "json",
-       tcp ? "json: each message is a JSON object, one per line; none: each line is a record {\"log\": line}. A "
-             "line that isn't a JSON object is kept as {\"log\": line} and counted."
-           : "json: each datagram (or each line of it) is a JSON object; none: each line of a datagram is a "
-             "record {\"log\": line}. A line that isn't a JSON object is kept as {\"log\": line} and counted.",
+       tcp ? "json: a stream of JSON values (one per line, pretty-printed or back to back), each object a record, "
+             "an array {\"msg\": [...]}; none: each line is a record {\"log\": line}. Text that isn't JSON is "
+             "kept as {\"log\": text} and counted."
+           : "json: the JSON values of each datagram (one or several, pretty-printed or back to back), each "
+             "object a record, an array {\"msg\": [...]}; none: each line of a datagram is a record "
+             "{\"log\": line}. Text that isn't JSON is kept as {\"log\": text} and counted.",
        false, false, {"json", "none"}},
       {"separator", KeyType::String, "\\n",
        "What ends a message: a newline (LF; a CR before it and a NUL also end one). Other separators are "
@@ -82,7 +84,6 @@ syslog::SyslogSettings make_settings(const config::ComponentConfig& cfg, const B
   if (s.tag.empty()) s.tag = std::string(cfg.plugin());
   s.listen = config::read_listen_address(cfg);
   s.port = config::read_port(cfg);
-  s.framing = syslog::Framing::Newline;
   s.payload = cfg.get_string("format") == "none" ? Payload::Lines : Payload::Json;
   std::string parser = cfg.get_string("parser");
   if (!parser.empty()) {
@@ -90,6 +91,9 @@ syslog::SyslogSettings make_settings(const config::ComponentConfig& cfg, const B
     if (s.parser == nullptr) cfg.fail("parser", "unknown parser '" + parser + "': define it in the parsers section");
     s.payload = Payload::Lines;
   }
+  // JSON is read as a stream of values, pretty-printed or back to back, as
+  // Fluent Bit reads it; lines otherwise.
+  s.framing = s.payload == Payload::Json ? syslog::Framing::JsonStream : syslog::Framing::Newline;
   read_separator(cfg);
   s.buffer_chunk_size = static_cast<size_t>(kib_or_size(cfg, "chunk_size"));
   s.buffer_max_size = cfg.has("buffer_size") ? static_cast<size_t>(kib_or_size(cfg, "buffer_size")) : s.buffer_chunk_size;

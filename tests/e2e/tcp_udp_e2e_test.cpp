@@ -90,6 +90,51 @@ ts = [threading.Thread(target=send, args=(c,)) for c in range(3)]
   CHECK(sluice->err().find("is not a JSON object; kept as text under `log`") != std::string::npos);
 }
 
+TEST_CASE("e2e tcp input: a JSON stream, pretty-printed and back to back, an array as msg, as Fluent Bit reads them",
+          "[e2e][tcp_udp]") {
+  TempDir dir;
+  uint16_t port = free_tcp_port(), udp = free_udp_port();
+  auto sluice = start_inputs(dir, "    - name: tcp\n      tag: app\n      listen: 127.0.0.1\n      port: " +
+                                      std::to_string(port) +
+                                      "\n    - name: udp\n      tag: dgram\n      listen: 127.0.0.1\n      port: " +
+                                      std::to_string(udp) + "\n");
+  // json.dumps(indent=2) objects with no separator, in pieces of 5 bytes;
+  // then an array, a text line, and an object cut off by the close.
+  python_send(R"(
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+data = "".join(json.dumps({"seq": i, "msg": "a } brace and a \" quote", "tags": ["x", "{"]}, indent=2)
+               for i in range(200))
+data += '[{"seq": 200}, 1]\nplain text\n{"seq": 201, "cut'
+data = data.encode()
+for i in range(0, len(data), 5):
+    s.sendall(data[i:i + 5])
+s.close()
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.sendto(b'{"seq": 0}{"seq": 1} [2, 3]', ("127.0.0.1", int(sys.argv[2])))
+)", port, {std::to_string(udp)});
+  std::vector<std::string> lines, dgram;
+  bool all = wait_until([&] {
+    lines = read_lines(dir.file("out/app"));
+    dgram = read_lines(dir.file("out/dgram"));
+    return lines.size() >= 203 && dgram.size() >= 3;
+  }, 20s);
+  stop_sluice(*sluice);
+  INFO(sluice->err());
+  REQUIRE(all);
+  REQUIRE(lines.size() == 203);
+  CHECK(seq_counts(std::vector<std::string>(lines.begin(), lines.begin() + 200)) == once_each(0, 200));
+  JsonLines got(lines);
+  CHECK(str(got.values[7].find("msg")) == "a } brace and a \" quote");
+  CHECK(lines[200].find(R"("msg":[{"seq":200},1])") != std::string::npos);
+  CHECK(str(got.values[201].find("log")) == "plain text");
+  CHECK(str(got.values[202].find("log")) == R"({"seq": 201, "cut)");  // kept, not lost
+  REQUIRE(dgram.size() == 3);
+  CHECK(dgram[0].find(R"("seq":0)") != std::string::npos);
+  CHECK(dgram[1].find(R"("seq":1)") != std::string::npos);
+  CHECK(dgram[2].find(R"("msg":[2,3])") != std::string::npos);
+}
+
 TEST_CASE("e2e tcp input: format none, a parser, and TLS", "[e2e][tcp_udp]") {
   TempDir dir;
   uint16_t plain = free_tcp_port(), parsed = free_tcp_port(), secure = free_tcp_port();

@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // the framing come from the input's first byte.
   size_t max = 64;
   ParseFrames sink(max);
-  for (Framing framing : {Framing::Auto, Framing::Newline, Framing::OctetCounting}) {
+  for (Framing framing : {Framing::Auto, Framing::Newline, Framing::OctetCounting, Framing::JsonStream}) {
     Framer framer(framing, max);
     size_t cut = size > 0 ? static_cast<uint8_t>(text[0]) % (size + 1) : 0;
     framer.feed(text.substr(0, cut), sink);

@@ -170,4 +170,66 @@ TEST_CASE("syslog framing: a connection idle after a long split message holds no
   }
 }
 
+TEST_CASE("json stream framing: each top-level object or array is a message, however it is laid out",
+          "[tcp][syslog_framing]") {
+  const Framing json = Framing::JsonStream;
+  SECTION("back to back, on lines, or with blank space and NULs between") {
+    Frames want{{R"({"a":1})"}, {R"({"b":2})"}, {R"([1,{"c":3}])"}};
+    CHECK(frame(R"({"a":1}{"b":2}[1,{"c":3}])", {}, json) == want);
+    CHECK(frame("{\"a\":1}\n{\"b\":2}\r\n\n  [1,{\"c\":3}]\n", {}, json) == want);
+    CHECK(frame(bytes("{\"a\":1}\0{\"b\":2}\0\t[1,{\"c\":3}]"), {}, json) == want);
+  }
+  SECTION("pretty-printed over several lines, split across reads at every point") {
+    std::string first = "{\n  \"level\": \"info\",\n  \"nested\": {\"list\": [1, 2]}\n}";
+    std::string second = R"({"n":2})";
+    std::string data = first + "\n" + second + "\n";
+    for (size_t cut = 1; cut < data.size(); ++cut) {
+      CAPTURE(cut);
+      CHECK(frame(data, {cut}, json) == Frames{{first}, {second}});
+    }
+  }
+  SECTION("brackets and quotes inside strings don't end a value") {
+    std::string v = R"({"m":"} { ] [ \" \\","k":"\\"})";
+    CHECK(frame(v + v, {}, json) == Frames{{v}, {v}});
+    for (size_t cut = 1; cut < v.size(); ++cut) {
+      CAPTURE(cut);
+      CHECK(frame(v, {cut}, json) == Frames{{v}});
+    }
+  }
+  SECTION("a line that is no object or array is a message up to its LF") {
+    CHECK(frame("plain text\n{\"a\":1} 42\n\"str\"\n", {}, json) ==
+          Frames{{"plain text"}, {R"({"a":1})"}, {"42"}, {R"("str")"}});
+  }
+  SECTION("the last value, unfinished, counts when the peer closes; not before") {
+    CHECK(frame(R"({"a":1}{"b":)", {}, json, 1024, false) == Frames{{R"({"a":1})"}});
+    CHECK(frame(R"({"a":1}{"b":)", {}, json) == Frames{{R"({"a":1})"}, {R"({"b":)"}});
+  }
+  SECTION("over buffer_max_size: cut at the bound, flagged, the rest of its line skipped") {
+    std::string long_value = R"({"x":")" + std::string(100, 'x') + R"(","y":"}"} {"same line":0})";
+    std::string data = long_value + "\n" + R"({"next":1})";
+    Frames want{{long_value.substr(0, 32), true}, {R"({"next":1})"}};
+    CHECK(frame(data, {}, json, 32) == want);
+    for (size_t cut : {3, 20, 32, 33, 60, 104, 110, 117, 135, 136}) {
+      CAPTURE(cut);
+      CHECK(frame(data, {cut}, json, 32) == want);
+    }
+    Framer framer(json, 64);
+    Collect sink;
+    framer.feed("[", sink);
+    for (int i = 0; i < 1000; ++i) framer.feed(std::string(1000, '1') + ",", sink);
+    CHECK(sink.frames == Frames{{"[" + std::string(63, '1'), true}});
+    CHECK(framer.buffered() == 0);
+  }
+  SECTION("a broken value costs itself only: an odd quote ends at its line, a lost bracket at the bound") {
+    CHECK(frame("{\"a\": \"oops}\n{\"b\":2}\n", {}, json) == Frames{{R"({"a": "oops})"}, {R"({"b":2})"}});
+    std::string data = "{\"lost\": 1\n";
+    for (int i = 0; i < 20; ++i) data += "{\"n\":" + std::to_string(i) + "}\n";
+    Frames frames = frame(data, {}, json, 64);
+    REQUIRE(frames.size() >= 10);
+    CHECK(frames[0] == Frame{data.substr(0, 64), true});
+    CHECK(frames.back() == Frame{R"({"n":19})"});
+    CHECK(frames[frames.size() - 10] == Frame{R"({"n":10})"});
+  }
+}
+
 }  // namespace SLUICE_UNITY_ID

@@ -1,5 +1,5 @@
 // kill -9 of sluice five times at random moments under a steady load, for
-// an http input, a syslog TCP input, a forward input (acks) and a tail input, each with storage.type
+// an http input, a syslog TCP input, a tcp input (JSON lines), a forward input (acks) and a tail input, each with storage.type
 // filesystem, into the Elasticsearch stand-in (a stand-in, see
 // es_standin.hpp): every record whose write was acknowledged (a 2xx; a TCP
 // write sluice read; a line in the tailed file) arrives, and what arrives
@@ -152,6 +152,22 @@ TEST_CASE("storage e2e: kill -9 five times under a syslog TCP load loses no reco
           std::string lines;
           for (int i = 0; i < 50; ++i)
             lines += "<13>Jan  2 03:04:05 host app[1]: {\"seq\":" + std::to_string(first + i) + "}\n";
+          return sender->send_batch(lines);
+        };
+      },
+      false);
+}
+
+TEST_CASE("storage e2e: kill -9 five times under a tcp input JSON load loses no record sluice read",
+          "[e2e][storage]") {
+  uint16_t port = free_tcp_port();
+  kill_under_tcp_load(
+      "    - name: tcp\n      listen: 127.0.0.1\n      port: " + std::to_string(port) + "\n", port,
+      [port]() -> std::function<bool(int)> {
+        auto sender = std::make_shared<SyslogSender>(port);  // newline-framed lines, read by sluice when true
+        return [sender](int first) {
+          std::string lines;
+          for (int i = 0; i < 50; ++i) lines += "{\"seq\":" + std::to_string(first + i) + ",\"msg\":\"payload\"}\n";
           return sender->send_batch(lines);
         };
       },

@@ -143,15 +143,16 @@ size_t Framer::json_value_end(std::string_view data, bool& broken) {
   for (size_t i = 0; i < data.size(); ++i) {
     char c = data[i];
     if (json_in_string_) {
-      if (json_escape_) json_escape_ = false;
-      else if (c == '\\') json_escape_ = true;
-      else if (c == '"') json_in_string_ = false;
-      else if (c == '\n') {
-        // JSON has no raw newline inside a string: this value is broken (an
-        // odd quote) and ends here rather than swallow the lines after it.
+      if (c == '\n') {
+        // JSON has no raw newline inside a string (escaped or not): this
+        // value is broken (an odd quote) and ends here rather than swallow
+        // the lines after it.
         broken = true;
         return i;
       }
+      if (json_escape_) json_escape_ = false;
+      else if (c == '\\') json_escape_ = true;
+      else if (c == '"') json_in_string_ = false;
     } else if (c == '"') {
       json_in_string_ = true;
     } else if (c == '{' || c == '[') {

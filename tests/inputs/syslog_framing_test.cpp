@@ -222,6 +222,7 @@ TEST_CASE("json stream framing: each top-level object or array is a message, how
   }
   SECTION("a broken value costs itself only: an odd quote ends at its line, a lost bracket at the bound") {
     CHECK(frame("{\"a\": \"oops}\n{\"b\":2}\n", {}, json) == Frames{{R"({"a": "oops})"}, {R"({"b":2})"}});
+    CHECK(frame("{\"a\": \"oops\\\n{\"b\":2}\n", {}, json) == Frames{{R"({"a": "oops\)"}, {R"({"b":2})"}});
     std::string data = "{\"lost\": 1\n";
     for (int i = 0; i < 20; ++i) data += "{\"n\":" + std::to_string(i) + "}\n";
     Frames frames = frame(data, {}, json, 64);

@@ -77,10 +77,7 @@ bool Framer::delimited(std::string_view& data, FrameFlags flags, FrameSink& sink
   if (end == std::string_view::npos) {
     if (carry_.size() + data.size() > max_) {
       // Over-long: pass its first max_ bytes on now and drop the rest of it.
-      carry_.append(data.substr(0, max_ - carry_.size()));
-      flags.truncated = true;
-      sink.on_frame(carry_, flags);
-      drop_carry();
+      pass_on_start(data, flags, sink);
       skipping_ = true;
     } else {
       carry_.append(data);
@@ -90,16 +87,29 @@ bool Framer::delimited(std::string_view& data, FrameFlags flags, FrameSink& sink
   }
   std::string_view part = data.substr(0, end);
   data.remove_prefix(end + 1);
-  if (carry_.empty()) {
-    flags.truncated = part.size() > max_;
-    if (!part.empty()) sink.on_frame(part.substr(0, max_), flags);
-    return true;
-  }
+  pass_on(part, flags, sink);
+  return true;
+}
+
+bool Framer::pass_on(std::string_view part, FrameFlags flags, FrameSink& sink) {
   flags.truncated = carry_.size() + part.size() > max_;
+  if (carry_.empty()) {
+    if (!part.empty()) sink.on_frame(part.substr(0, max_), flags);
+    return flags.truncated;
+  }
   carry_.append(part.substr(0, max_ - carry_.size()));
   sink.on_frame(carry_, flags);
   drop_carry();
-  return true;
+  return flags.truncated;
+}
+
+size_t Framer::pass_on_start(std::string_view data, FrameFlags flags, FrameSink& sink) {
+  size_t room = max_ - carry_.size();
+  carry_.append(data.substr(0, room));
+  flags.truncated = true;
+  sink.on_frame(carry_, flags);
+  drop_carry();
+  return room;
 }
 
 void Framer::json_stream(std::string_view& data, FrameSink& sink) {
@@ -129,11 +139,7 @@ void Framer::json_stream(std::string_view& data, FrameSink& sink) {
       // skipped and reading starts again at the next line, as for an
       // over-long line: a value that never closes (a lost bracket) costs
       // one message, not the rest of the stream.
-      size_t room = max_ - carry_.size();
-      carry_.append(data.substr(0, room));
-      data.remove_prefix(room);
-      sink.on_frame(carry_, {true, false});
-      drop_carry();
+      data.remove_prefix(pass_on_start(data, {}, sink));
       skip_rest_of_line();
     } else {
       carry_.append(data);
@@ -144,17 +150,9 @@ void Framer::json_stream(std::string_view& data, FrameSink& sink) {
   std::string_view part = data.substr(0, end);
   data.remove_prefix(end);
   if (broken) reset_json();  // a newline inside a string: the value ended there, unfinished
-  bool truncated = carry_.size() + part.size() > max_;
-  if (carry_.empty()) {
-    sink.on_frame(part.substr(0, max_), {truncated, false});
-  } else {
-    carry_.append(part.substr(0, max_ - carry_.size()));
-    sink.on_frame(carry_, {truncated, false});
-    drop_carry();
-  }
-  // The same for a value that ended within the chunk it was cut in, so what
-  // comes through does not depend on how the reads fell.
-  if (truncated) skip_rest_of_line();
+  // A value cut at max_ that ended within this read skips the rest of its
+  // line too, so what comes through does not depend on how the reads fell.
+  if (pass_on(part, {}, sink)) skip_rest_of_line();
 }
 
 void Framer::skip_rest_of_line() {

@@ -61,6 +61,12 @@ class Framer {
   // Takes one delimited (LF/NUL) message from data, or all of data if it has
   // no delimiter; returns true when a message ended.
   bool delimited(std::string_view& data, FrameFlags flags, FrameSink& sink);
+  // Passes on carry_ + part as one message, cut at max_ (flagged); returns
+  // whether it was cut. An empty message is not passed on.
+  bool pass_on(std::string_view part, FrameFlags flags, FrameSink& sink);
+  // carry_ + data runs past max_ with no end in sight: its first max_ bytes
+  // go on now, flagged. Returns how many bytes of data that took.
+  size_t pass_on_start(std::string_view data, FrameFlags flags, FrameSink& sink);
   void octet_counted(std::string_view& data, FrameSink& sink);
   void header_byte(std::string_view& data);
   void json_stream(std::string_view& data, FrameSink& sink);

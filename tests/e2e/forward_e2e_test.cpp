@@ -53,6 +53,14 @@ std::map<std::string, std::vector<std::string>> lines_by_tag(const TempDir& dir,
   return out;
 }
 
+// Waits (15 s at most) until the app.web and app.db files hold n lines between them.
+bool wait_for_app_lines(const TempDir& dir, size_t n) {
+  return wait_until([&] {
+    auto lines = lines_by_tag(dir, {"app.web", "app.db"});
+    return lines["app.web"].size() + lines["app.db"].size() >= n;
+  }, 15s);
+}
+
 int seq_of(const std::string& line) {
   auto at = line.find("\"seq\":");
   return at == std::string::npos ? -1 : std::stoi(line.substr(at + 6));
@@ -218,11 +226,7 @@ TEST_CASE("e2e forward: the shared-key handshake with npm fluent-logger's client
     std::string summary = run_sender(port, "PackedForward", 90, true, "app",
                                      {"--shared-key", "s3cret", "--hostname", "web-1", "--user", "bob", "--password", "pw"});
     CHECK(summary.find("\"done\":90,\"failed\":0") != std::string::npos);
-    std::map<std::string, std::vector<std::string>> lines;
-    bool all = wait_until([&] {
-      lines = lines_by_tag(dir, {"app.web", "app.db"});
-      return lines["app.web"].size() + lines["app.db"].size() >= 90;
-    }, 15s);
+    bool all = wait_for_app_lines(dir, 90);
     stop_sluice(*sluice);
     CHECK(all);
   }
@@ -282,11 +286,7 @@ TEST_CASE("e2e forward: a unix socket (unix_path), fluent-logger connecting by p
   CHECK((st.st_mode & 07777) == 0660);
   std::string summary = run_sender(0, "PackedForward", 60, true, "app", {"--path", sock});
   CHECK(summary.find("\"done\":60,\"failed\":0") != std::string::npos);
-  std::map<std::string, std::vector<std::string>> lines;
-  bool all = wait_until([&] {
-    lines = lines_by_tag(dir, {"app.web", "app.db"});
-    return lines["app.web"].size() + lines["app.db"].size() >= 60;
-  }, 15s);
+  bool all = wait_for_app_lines(dir, 60);
   stop_sluice(*sluice);
   CHECK(all);
   // The socket file goes with the input.

@@ -5,9 +5,9 @@
 
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 
 #include "tests/filters/lua_harness.hpp"
+#include "tests/support/thread_cpu.hpp"
 
 namespace SLUICE_UNITY_ID {
 
@@ -113,15 +113,9 @@ TEST_CASE("lua conversion micro-benchmark", "[.bench][lua_conversion]") {
   for (auto [name, h] : {std::pair{"record → table, code 0", &keep}, std::pair{"record → table → record, code 2", &back}}) {
     std::vector<ChunkPtr> chunks;
     for (int done = 0; done < kRecords; done += kPerChunk) chunks.push_back(h->chunk(Strings(kPerChunk, line)));
-    // CPU time of this thread: the machine may be busy with other work.
-    auto cpu_ns = [] {
-      timespec ts{};
-      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-      return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-    };
-    double t0 = cpu_ns();
+    double t0 = thread_cpu_ns();
     for (auto& c : chunks) h->filter->filter(*c);
-    double ns = (cpu_ns() - t0) / kRecords;
+    double ns = (thread_cpu_ns() - t0) / kRecords;
     std::printf("lua conversion (%s): %.0f ns per record = %.2f CPU-s per million records\n", name, ns, ns / 1000);
   }
   SUCCEED();

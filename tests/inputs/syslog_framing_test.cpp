@@ -6,9 +6,10 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <string>
 #include <vector>
+
+#include "tests/support/thread_cpu.hpp"
 
 namespace SLUICE_UNITY_ID {
 
@@ -246,11 +247,6 @@ TEST_CASE("json stream framing micro-benchmark", "[.bench][json_stream]") {
             std::to_string(i) +
             R"(","message":"GET /api/v1/orders 200 \"ok\"","method":"GET","path":"/api/v1/orders","status":200,)"
             R"("latencyMs":12})" "\n";
-  auto cpu_ns = [] {
-    timespec ts{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-  };
   for (auto [name, framing] : {std::pair{"newline", Framing::Newline}, std::pair{"json stream", Framing::JsonStream}}) {
     double best = 1e18;
     for (int round = 0; round < 5; ++round) {
@@ -259,10 +255,10 @@ TEST_CASE("json stream framing micro-benchmark", "[.bench][json_stream]") {
         size_t n = 0;
         void on_frame(std::string_view, FrameFlags) override { ++n; }
       } count;
-      double t0 = cpu_ns();
+      double t0 = sluice::test::thread_cpu_ns();
       for (size_t at = 0; at < data.size(); at += 32 * 1024) framer.feed(std::string_view(data).substr(at, 32 * 1024), count);
       framer.finish(count);
-      best = std::min(best, cpu_ns() - t0);
+      best = std::min(best, sluice::test::thread_cpu_ns() - t0);
       REQUIRE(count.n == 1'000'000);
     }
     std::printf("%s framing: %.0f ns per record (best of 5)\n", name, best / 1e6);

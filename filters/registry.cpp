@@ -2,6 +2,7 @@
 #include "filters/registry.hpp"
 
 #include "filters/grep/grep_filter.hpp"
+#include "filters/kubernetes/kubernetes_filter.hpp"
 #include "filters/lua/lua_filter.hpp"
 #include "filters/modify/modify_filter.hpp"
 #include "filters/multiline/multiline_filter.hpp"
@@ -24,6 +25,7 @@ const std::vector<FilterPlugin>& filter_plugins() {
       {"nest", nest_filter_schema, make_nest_filter},
       {"throttle", throttle_filter_schema, make_throttle_filter},
       {"rewrite_tag", rewrite_tag_filter_schema, make_rewrite_tag_filter},
+      {"kubernetes", kubernetes_filter_schema, make_kubernetes_filter},
   };
   return plugins;
 }

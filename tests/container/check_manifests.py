@@ -18,8 +18,11 @@ What the manifests must hold (docs/container.md says why):
   emptyDir at the directory the pipeline tails; the Deployment's pod
   template is the Pod's spec;
 - the DaemonSet tails /var/log/containers/*.log in CRI format from a
-  read-only hostPath, keeps its offsets on the node, and its pipeline turns
-  the file name into pod_name, namespace_name, container_name, container_id.
+  read-only hostPath, keeps its offsets on the node, runs as a service
+  account that a ClusterRole lets get pods and namespaces (what its
+  kubernetes filter asks), and its pipeline, run against
+  tests/peers/kube_apiserver_standin.py (a stand-in for the API server),
+  gives every record its pod's `kubernetes` map.
 
 Usage: check_manifests.py --source-dir DIR --binary PATH/sluice
 Exits 0 when everything holds; otherwise prints each problem and exits 1.
@@ -228,6 +231,28 @@ def check_k8s(source_dir):
         check(tail.get("path") == "/var/log/containers/*.log", "%s: tail path" % rel)
         check("cri" in str(tail.get("multiline.parser", "")), "%s: tail must read the CRI format" % rel)
         check(str(tail.get("tag", "")).startswith("kube."), "%s: tags in Fluent Bit's kube.* form" % rel)
+        account = spec.get("serviceAccountName")
+        check(account in docs_named(docs, "ServiceAccount"), "%s: runs as service account %s, not in docker/k8s/" % (rel, account))
+        check(can_get(docs, account, "pods") and can_get(docs, account, "namespaces"),
+              "%s: service account %s may not get pods and namespaces (the kubernetes filter asks for them)" % (rel, account))
+
+
+def docs_named(docs, kind):
+    return {d["metadata"]["name"] for _, d in docs.get(kind, [])}
+
+
+def can_get(docs, account, resource):
+    """Whether a ClusterRoleBinding gives the service account a ClusterRole
+    with `get` on the core API group's resource."""
+    roles = {d["metadata"]["name"]: d for _, d in docs.get("ClusterRole", [])}
+    for _, binding in docs.get("ClusterRoleBinding", []):
+        if not any(s.get("kind") == "ServiceAccount" and s.get("name") == account for s in binding.get("subjects", [])):
+            continue
+        role = roles.get(binding.get("roleRef", {}).get("name"), {})
+        for rule in role.get("rules", []):
+            if "" in rule.get("apiGroups", []) and resource in rule.get("resources", []) and "get" in rule.get("verbs", []):
+                return True
+    return False
 
 
 def check_compose(source_dir):
@@ -262,10 +287,29 @@ def check_compose(source_dir):
         check(app.get("build", {}).get("target") == "demo-app", "%s: the app is the demo-app stage" % rel)
 
 
+def start_api_standin(source_dir, tmp, pods):
+    """tests/peers/kube_apiserver_standin.py on a free port with these pods
+    and a token; returns (process, port, token file)."""
+    pods_file = os.path.join(tmp, "pods.json")
+    with open(pods_file, "w") as f:
+        json.dump(pods, f)
+    token = os.path.join(tmp, "token")
+    with open(token, "w") as f:
+        f.write("node-token\n")
+    proc = subprocess.Popen([sys.executable, os.path.join(source_dir, "tests", "peers", "kube_apiserver_standin.py"),
+                             "--port", "0", "--pods", pods_file, "--token-file", token],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("listening "):
+        proc.kill()
+        raise RuntimeError("kube_apiserver_standin.py did not start: %r" % line)
+    return proc, int(line.split()[1]), token
+
+
 def run_daemonset_pipeline(binary, source_dir, tmp):
     """The DaemonSet's pipeline on CRI files named as the kubelet names them
-    (paths moved into tmp, the output to stdout): every record carries the
-    pod, namespace, container and container id of its file."""
+    (paths moved into tmp, the API server a stand-in, the output to stdout):
+    every record carries its pod's metadata, and JSON lines become fields."""
     text = [t for label, t in pipelines_in(source_dir).items() if "sluice-node-config" in label]
     if not check(len(text) == 1, "docker/k8s/: no sluice-node-config ConfigMap"):
         return
@@ -289,26 +333,47 @@ def run_daemonset_pipeline(binary, source_dir, tmp):
         ("sluice-node-q8f2x", "logging", "sluice", "f" * 64):  # its own log: excluded
             '2026-12-06T10:00:02.000000000Z stdout F [info] sluice started\n',
     }
+    pods = []
     for (pod, ns, container, cid), content in files.items():
         with open(os.path.join(logs, "%s_%s_%s-%s.log" % (pod, ns, container, cid)), "w") as f:
             f.write(content)
-    path = os.path.join(root, "pipeline.yaml")
-    with open(path, "w") as f:
-        yaml.safe_dump(p, f, sort_keys=False)
-    run = subprocess.run([binary, "-c", path], capture_output=True, text=True, timeout=60)
+        pods.append({"metadata": {"name": pod, "namespace": ns, "uid": "uid-" + pod, "labels": {"app": container}},
+                     "spec": {"nodeName": "node-1"},
+                     "status": {"containerStatuses": [{"name": container, "containerID": "containerd://" + cid,
+                                                       "image": container + ":1"}]}})
+    api, port, token = start_api_standin(source_dir, tmp, pods)
+    try:
+        for f in p["pipeline"]["filters"]:
+            if f["name"] == "kubernetes":  # in the cluster: kubernetes.default.svc and the pod's own token
+                f.update({"kube_url": "http://127.0.0.1:%d" % port, "kube_token_file": token,
+                          # the tag of a file under the moved folder
+                          "kube_tag_prefix": "kube." + logs.strip("/").replace("/", ".") + "."})
+        path = os.path.join(root, "pipeline.yaml")
+        with open(path, "w") as f:
+            yaml.safe_dump(p, f, sort_keys=False)
+        run = subprocess.run([binary, "-c", path], capture_output=True, text=True, timeout=60)
+    finally:
+        api.terminate()
+        api.wait(10)
     if not check(run.returncode == 0, "DaemonSet pipeline run failed (%d): %s" % (run.returncode, run.stderr)):
         return
     records = [json.loads(line) for line in run.stdout.splitlines() if line.strip()]
-    got = sorted((r.get("pod_name"), r.get("namespace_name"), r.get("container_name"), r.get("container_id"),
-                  r.get("stream"), r.get("msg") or r.get("log")) for r in records)
-    want = sorted([
-        ("web-6d4cf56db6-x7k2p", "shop", "nginx", "a" * 64, "stdout", "GET /"),
-        ("web-6d4cf56db6-x7k2p", "shop", "nginx", "a" * 64, "stderr", "a line the runtime split in two"),
-        ("coredns-5d78c9869d-abcde", "kube-system", "coredns", "0123456789abcdef" * 4, "stdout",
-         "[INFO] plugin/reload: Running configuration"),
-    ])
+    k8s = lambda r: r.get("kubernetes", {})
+    got = [(k8s(r).get("pod_name"), k8s(r).get("namespace_name"), k8s(r).get("container_name"),
+            k8s(r).get("docker_id"), k8s(r).get("pod_id"), k8s(r).get("labels"), k8s(r).get("host"),
+            r.get("stream"), r.get("msg") or r.get("log")) for r in records]
+    want = [
+        ("web-6d4cf56db6-x7k2p", "shop", "nginx", "a" * 64, "uid-web-6d4cf56db6-x7k2p", {"app": "nginx"}, "node-1",
+         "stdout", "GET /"),
+        ("web-6d4cf56db6-x7k2p", "shop", "nginx", "a" * 64, "uid-web-6d4cf56db6-x7k2p", {"app": "nginx"}, "node-1",
+         "stderr", "a line the runtime split in two"),
+        ("coredns-5d78c9869d-abcde", "kube-system", "coredns", "0123456789abcdef" * 4, "uid-coredns-5d78c9869d-abcde",
+         {"app": "coredns"}, "node-1", "stdout", "[INFO] plugin/reload: Running configuration"),
+    ]
+    want.sort(key=repr)
+    got.sort(key=repr)
     check(got == want, "DaemonSet pipeline: records %s, expected %s" % (got, want))
-    check(all("file" not in r for r in records), "DaemonSet pipeline: the file name stays in the record")
+    check(all("log" not in r for r in records if r.get("msg")), "DaemonSet pipeline: a merged JSON line keeps its log")
 
 
 def main():

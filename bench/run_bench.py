@@ -120,7 +120,7 @@ FLUENT_BIT = {"null": (3.71, 63.0), "lua": (7.84, 29.0), "es": (6.71, 80.0), "lu
 TARGETS = {"null": (1.0, 25.0), "file": (1.5, 25.0), "idle": (None, 8.0), "lua": (0.85, 20.0), "lua_fb": (0.85, 20.0),
            "es": (2.0, 40.0), "lua_es": (1.2, 30.0), "loki": (2.5, 40.0), "cloudwatch": (2.0, 40.0), "google": (2.0, 40.0),
            "azure": (2.0, 40.0), "ibm": (2.0, 40.0), "logdna": (2.0, 40.0), "oci": (2.0, 40.0), "kafka": (1.5, 60.0), "fanout": (6.0, 80.0),
-           "forward": (None, None),
+           "forward": (None, None), "kube": (None, 25.0),
            "syslog": (1.5, 30.0), "rsyslog": (None, None), "http": (1.0, 30.0),
            "es_fs": (2.5, 40.0), "es_fs_full": (None, 40.0), "http_es": (None, 40.0), "http_es_fs": (None, 40.0),
            "http_es_fs_full": (None, 40.0)}
@@ -142,6 +142,7 @@ TITLES = {
     "kafka": "tail → parser json → kafka (acks=all, idempotent, lz4; librdkafka mock cluster)",
     "fanout": "tail → parser json → six outputs: gelf, cloudwatch, google, azure, ibm, oci (nginx sink)",
     "forward": "tail → parser json → forward with acks (a sluice forward input → null as the aggregator)",
+    "kube": "tail → kubernetes (preloaded pod, merge_log) → null",
     "syslog": "syslog TCP (octet-counted RFC 5424, 100 conns) → null",
     "rsyslog": "peer: rsyslogd imtcp → omfile, same load",
     "http": "http NDJSON (batches of 1,000, wrk -c100) → null",
@@ -157,7 +158,7 @@ PIPELINE_FILES = {"null": "tail_json_null.yaml", "file": "tail_json_file.yaml", 
                   "loki": "tail_json_loki.yaml", "cloudwatch": "tail_json_cloudwatch.yaml",
                   "google": "tail_json_google.yaml", "azure": "tail_json_azure.yaml", "ibm": "tail_json_ibm.yaml",
                   "logdna": "tail_json_logdna.yaml", "oci": "tail_json_oci.yaml", "kafka": "tail_json_kafka.yaml",
-                  "fanout": "tail_json_fanout.yaml", "forward": "tail_json_forward.yaml",
+                  "fanout": "tail_json_fanout.yaml", "forward": "tail_json_forward.yaml", "kube": "tail_kube_null.yaml",
                   "syslog": "syslog_tcp_null.yaml", "rsyslog": None,
                   "http": "http_ndjson_null.yaml", "tax": "tail_json_null.yaml",
                   "es_fs": "tail_json_es.yaml", "es_fs_full": "tail_json_es.yaml", "http_es": "http_ndjson_es.yaml",
@@ -501,7 +502,7 @@ def run_once(args, name, log_file, nbytes, out_dir, log_path):
     if code != 0:
         raise BenchFailure("exited with %d; last log lines:\n%s" % (code, tail_of(log_path)))
     if name in ("null", "es", "loki", "cloudwatch", "google", "azure", "ibm", "logdna", "oci", "kafka", "fanout",
-                "forward", "es_fs", "es_fs_full"):
+                "forward", "es_fs", "es_fs_full", "kube"):
         check_delivered(log_path, args.lines, "one per line")
     if name in ("lua", "lua_fb", "lua_es"):
         check_delivered(log_path, args.requests, "the aggregator emits one per request")

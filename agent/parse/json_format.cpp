@@ -52,7 +52,7 @@ class JsonFormat final : public ParseFormat {
     // one line costs far less than the parse itself).
     const size_t capacity = text.size() + simdjson::SIMDJSON_PADDING;
     if (padded_.size() < capacity) padded_.resize(std::max(capacity, 2 * padded_.size()));
-    std::memcpy(padded_.data(), text.data(), text.size());
+    if (!text.empty()) std::memcpy(padded_.data(), text.data(), text.size());  // an empty view's data() may be null
     std::memset(padded_.data() + text.size(), 0, simdjson::SIMDJSON_PADDING);
 
     builder_.begin(arena);

@@ -13,7 +13,7 @@
 #include <ctime>
 #include <deque>
 #include <map>
-#include <set>
+#include <utility>
 #include <unordered_map>
 
 #include "agent/log.hpp"
@@ -31,6 +31,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// At most this much waits for lookups (records held behind a pod's).
+constexpr size_t kMaxHeldBytes = size_t{16} << 20;
+
 struct Held {
   ChunkPtr chunk;
   PodRef ref;
@@ -47,6 +50,7 @@ struct PodEntry {
   Value pod;  // the Pod object; null until an answer gave it
   bool have = false;
   bool fetching = false;
+  bool failure_logged = false;   // until an answer comes
   Clock::time_point fetched{};
   Clock::time_point retry_at{};  // after a failed lookup
   uint64_t seq = 0;              // insertion order, for eviction
@@ -113,7 +117,18 @@ class KubernetesFilter final : public Filter {
     bool pod_ok = pod_ready(e, *ref);
     bool ns_ok = ns == nullptr || namespace_ready(*ns, ref->namespace_name, pod_key(*ref));
     if (pod_ok && ns_ok && e.held.empty()) return apply(chunk, e, *ref, ns);
-    e.held.push_back({take(chunk), *ref});
+    if (held_bytes_ + chunk.memory_bytes() > kMaxHeldBytes) {
+      // A slow API server must not fill memory with waiting records: this
+      // pod's go on now, in order, with what is known (the tag's names).
+      if (held_log_.hit() != 0)
+        log::warn("filter kubernetes: {} MiB of records wait for lookups; pod {}'s go on without its metadata",
+                  kMaxHeldBytes >> 20, ref->pod_key());
+      release(e, /*force=*/true);
+      return apply(chunk, e, *ref, ns);
+    }
+    ChunkPtr held = take(chunk);
+    held_bytes_ += held->memory_bytes();
+    e.held.push_back({std::move(held), *ref});
   }
 
   void flush() override {
@@ -249,14 +264,14 @@ class KubernetesFilter final : public Filter {
           }
           e.have = true;
           e.fetched = Clock::now();
-          failed_log_.erase(key);
+          e.failure_logged = false;
         }
       }
     }
     if (!error.empty()) {
       lookup_failures_->add(1);
       e.retry_at = Clock::now() + (a.status == 404 ? s_.pod_gone_retry : s_.retry_after);
-      if (failed_log_.insert(key).second)
+      if (!std::exchange(e.failure_logged, true))
         log::warn("filter kubernetes: no metadata for pod {}: {}; its records go on with the names in their tag{}",
                   ref.pod_key(), error, e.have ? " and the metadata read before" : "");
     }
@@ -346,6 +361,7 @@ class KubernetesFilter final : public Filter {
       if (!force && !(settled && ns_settled)) return;
       Held taken = std::move(h);
       e.held.pop_front();
+      held_bytes_ -= std::min(held_bytes_, taken.chunk->memory_bytes());
       apply(*taken.chunk, e, taken.ref, ns);
       if (!taken.chunk->events.empty()) ctx_->emit(std::move(taken.chunk));
     }
@@ -435,10 +451,11 @@ class KubernetesFilter final : public Filter {
   std::unordered_map<std::string, std::optional<PodRef>> tag_refs_;
   std::unordered_map<std::string, std::unique_ptr<PodEntry>> pods_;
   std::unordered_map<std::string, std::unique_ptr<NamespaceEntry>> namespaces_;
-  std::set<std::string> failed_log_;  // pods whose failure was logged (until an answer comes)
   uint64_t seq_ = 0;
+  size_t held_bytes_ = 0;  // of the chunks in every entry's held
   std::vector<Member> scratch_;
   log::RateLimit unmatched_log_{10000};
+  log::RateLimit held_log_{1000};
   Counter* enriched_ = nullptr;
   Counter* unmatched_ = nullptr;
   Counter* excluded_ = nullptr;

@@ -383,6 +383,32 @@ TEST_CASE("kubernetes: records held for a lookup go on at shutdown with their ta
         R"({"log":"a","kubernetes":{"pod_name":"web-7d9c-x2b4q","namespace_name":"shop","container_name":"app","docker_id":")" + kId + R"("}})");
 }
 
+TEST_CASE("kubernetes: past 16 MiB of records waiting for lookups, a waiting pod's records go on in order",
+          "[kubernetes]") {
+  test::TempDir dir;
+  FilterHarness h(kubernetes_filter_schema(), make_kubernetes_filter,
+                  "kube_url: http://127.0.0.1:9\nkube_token_file: " + dir.file("none") + "\n");
+  auto make = [&](const char* text, size_t first_block) {
+    auto chunk = std::make_unique<Chunk>(kTag, first_block);
+    Value v;
+    REQUIRE(make_json_format()->parse(text, chunk->arena, v));
+    chunk->events.push_back(Event{1, v});
+    return chunk;
+  };
+  auto small = make(R"({"log":"first"})", 4096);
+  h.filter->filter(*small);
+  CHECK(small->events.empty());  // waits for the lookup (the io_context isn't run)
+  auto big = make(R"({"log":"second"})", size_t{17} << 20);
+  h.filter->filter(*big);
+  // The first went on first, then the second, both with the tag's names.
+  REQUIRE(h.ctx.emitted.size() == 1);
+  CHECK_THAT(json::to_string(h.ctx.emitted[0]->events.at(0).record),
+             Catch::StartsWith(R"({"log":"first","kubernetes":{"pod_name":"web-7d9c-x2b4q")"));
+  REQUIRE(big->events.size() == 1);
+  CHECK_THAT(json::to_string(big->events[0].record),
+             Catch::StartsWith(R"({"log":"second","kubernetes":{"pod_name":"web-7d9c-x2b4q")"));
+}
+
 TEST_CASE("kubernetes: configuration errors say what is wrong", "[kubernetes]") {
   using sluice::testing::config_error;
   CHECK_THAT(config_error(kubernetes_filter_schema(), make_kubernetes_filter, "use_journal: on\n"),

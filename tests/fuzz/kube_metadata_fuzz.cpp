@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "agent/parse/json_format.hpp"
+#include "agent/record.hpp"
 #include "filters/kubernetes/kube_api.hpp"
 #include "filters/kubernetes/kube_metadata.hpp"
 #include "filters/kubernetes/kube_record.hpp"

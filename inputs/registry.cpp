@@ -5,6 +5,7 @@
 #include "inputs/stdin/stdin_input.hpp"
 #include "inputs/tail/tail_input.hpp"
 #include "inputs/syslog/syslog_input.hpp"
+#include "inputs/systemd/systemd_input.hpp"
 #include "inputs/http/http_input.hpp"
 #include "inputs/forward/forward_input.hpp"
 #include "inputs/tcp_udp/tcp_udp_input.hpp"
@@ -21,6 +22,7 @@ const std::vector<InputPlugin>& input_plugins() {
       {"forward", forward_input_schema, make_forward_input},
       {"tcp", tcp_input_schema, make_tcp_input},
       {"udp", udp_input_schema, make_udp_input},
+      {"systemd", systemd_input_schema, make_systemd_input},
   };
   return plugins;
 }

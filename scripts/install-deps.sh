@@ -13,13 +13,14 @@ case "${1:-}" in
 esac
 
 # The compiler, CMake and the libraries sluice links (cmake -DSLUICE_TESTS=OFF),
-# and SQLite, which sluice loads to read a Fluent Bit tail's offsets database.
+# SQLite, which sluice loads to read a Fluent Bit tail's offsets database, and
+# libsystemd, which it loads for the systemd input.
 build_packages=(
   g++ make cmake pkg-config lld
   libboost-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
   libsnappy-dev libdeflate-dev librdkafka-dev
-  libsqlite3-0
+  libsqlite3-0 libsystemd0
 )
 if [ "$build_only" -eq 1 ]; then
   packages=("${build_packages[@]}")
@@ -29,7 +30,7 @@ else
     build-essential git ca-certificates libboost-system-dev
     catch2 clang libclang-rt-14-dev python3 python3-yaml procps ccache
     nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl openssl bsdutils
-    prometheus kcat
+    prometheus kcat systemd-journal-remote
   )
   # Node.js and npm (test peers only): Debian's packages, unless a node with
   # npm is already there (NodeSource's nodejs ships npm and conflicts with Debian's).

@@ -26,6 +26,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"null", null_output_schema, make_null_output},
       {"http", http_output_schema, make_http_output},
       {"es", es_output_schema, make_es_output},
+      {"opensearch", opensearch_output_schema, make_es_output},
       {"loki", loki_output_schema, make_loki_output},
       {"gelf", gelf_output_schema, make_gelf_output},
       {"cloudwatch_logs", cloudwatch_output_schema, make_cloudwatch_output},

@@ -10,6 +10,7 @@
 namespace sluice {
 
 const config::PluginSchema& es_output_schema() { return es::es_schema(); }
+const config::PluginSchema& opensearch_output_schema() { return es::opensearch_schema(); }
 
 std::unique_ptr<Output> make_es_output(const config::ComponentConfig& cfg, const BuildContext& ctx) {
   es::EsSettings settings = es::read_es_settings(cfg, ctx.base_dir);

@@ -222,15 +222,27 @@ std::string bulk_target(const config::ComponentConfig& cfg) {
 
 }  // namespace
 
+namespace {
+config::PluginSchema make_schema(std::string_view name, std::string_view description) {
+  config::PluginSchema s{name, description, own_keys()};
+  for (auto& k : http::http_output_keys("9200")) s.keys.push_back(k);
+  return s;
+}
+}  // namespace
+
 const config::PluginSchema& es_schema() {
-  static const config::PluginSchema schema = [] {
-    config::PluginSchema s{"es",
-                           "Sends records to Elasticsearch 7/8 or OpenSearch through the _bulk API, reading the "
-                           "answer per item: only failed items are retried, rejected ones are dead-lettered.",
-                           own_keys()};
-    for (auto& k : http::http_output_keys("9200")) s.keys.push_back(k);
-    return s;
-  }();
+  static const config::PluginSchema schema =
+      make_schema("es",
+                  "Sends records to Elasticsearch 7/8 or OpenSearch through the _bulk API, reading the answer per "
+                  "item: only failed items are retried, rejected ones are dead-lettered.");
+  return schema;
+}
+
+const config::PluginSchema& opensearch_schema() {
+  static const config::PluginSchema schema =
+      make_schema("opensearch",
+                  "Fluent Bit's opensearch output: the es output under that name (OpenSearch 1/2 and Amazon "
+                  "OpenSearch Service, aws_auth with aws_service_name es or aoss), the same keys.");
   return schema;
 }
 

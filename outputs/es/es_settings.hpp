@@ -51,6 +51,8 @@ struct EsSettings {
 };
 
 const config::PluginSchema& es_schema();
+// The same keys under Fluent Bit's other name for this output.
+const config::PluginSchema& opensearch_schema();
 
 // Validates and reads every key (cfg.fail on a bad value).
 // base_dir: the config file's directory, for relative tls.* paths.

@@ -365,3 +365,38 @@ TEST_CASE("es: write_operation upsert merges the lines of one id, update refuses
 }
 
 }  // namespace SLUICE_UNITY_ID
+
+namespace SLUICE_UNITY_ID {
+
+// Fluent Bit's `opensearch` output, from its classic configuration as
+// Amazon OpenSearch Service users write it: the es output under that name.
+TEST_CASE("es: Fluent Bit's opensearch output section (AWS_Auth, Suppress_Type_Name) runs as it is",
+          "[e2e][es][aws]") {
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 10; ++i) log += record(i);
+  write_file(dir.file("app.log"), log);
+  const std::string secret = "opensearch/e2e/secret";
+  std::vector<std::string> env = {"AWS_ACCESS_KEY_ID=AKIDOSE2E", "AWS_SECRET_ACCESS_KEY=" + secret,
+                                  "AWS_EC2_METADATA_DISABLED=true"};
+  EsStandIn es(dir, {"--aws-sigv4", "AKIDOSE2E:" + secret, "--aws-service", "es"});
+  write_file(dir.file("fluent-bit.conf"),
+             "[SERVICE]\n    Flush 1\n    Log_Level info\n"
+             "[INPUT]\n    Name tail\n    Tag app\n    Path " + dir.file("app.log") + "\n    Read_From_Head On\n"
+             "[FILTER]\n    Name parser\n    Match app\n    Key_Name log\n    Parser json\n"
+             "[OUTPUT]\n    Name opensearch\n    Match *\n    Host 127.0.0.1\n    Port " + std::to_string(es.port()) +
+                 "\n    Index app-logs\n    AWS_Auth On\n    AWS_Region eu-west-1\n    Suppress_Type_Name On\n"
+                 "    Trace_Error On\n    Replace_Dots On\n    Retry_Limit False\n");
+  Process sluice({SLUICE_BINARY, "-c", dir.file("fluent-bit.conf")}, env);
+  bool done = wait_until([&] { return es.stored().size() >= 10; }, 60s);
+  INFO(sluice.err());
+  REQUIRE(done);
+  stop_sluice(sluice);
+  CHECK(seq_counts(es.stored()) == once_each(0, 10));
+  auto requests = es.requests();
+  CHECK(count_with(requests, R"("sigv4":"verified")") == requests.size());
+  CHECK(count_with(es.items(), R"("_index":"app-logs")") == 10);
+  CHECK(sluice.err().find("output opensearch.0") != std::string::npos);
+}
+
+}  // namespace SLUICE_UNITY_ID

@@ -1,6 +1,7 @@
 // Every filter sluice knows, by name. A new filter adds one line here.
 #include "filters/registry.hpp"
 
+#include "filters/content_modifier/content_modifier_filter.hpp"
 #include "filters/grep/grep_filter.hpp"
 #include "filters/kubernetes/kubernetes_filter.hpp"
 #include "filters/lua/lua_filter.hpp"
@@ -26,6 +27,7 @@ const std::vector<FilterPlugin>& filter_plugins() {
       {"throttle", throttle_filter_schema, make_throttle_filter},
       {"rewrite_tag", rewrite_tag_filter_schema, make_rewrite_tag_filter},
       {"kubernetes", kubernetes_filter_schema, make_kubernetes_filter},
+      {"content_modifier", content_modifier_filter_schema, make_content_modifier_filter},
   };
   return plugins;
 }

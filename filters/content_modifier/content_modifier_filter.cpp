@@ -1,0 +1,357 @@
+// The `content_modifier` filter; see content_modifier_filter.hpp. What Fluent
+// Bit 5.1 does (its processor_content_modifier), and where sluice differs,
+// is in docs/filters/content_modifier.md.
+#include "filters/content_modifier/content_modifier_filter.hpp"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/ascii_case.hpp"
+#include "agent/log.hpp"
+#include "agent/metrics.hpp"
+#include "agent/record.hpp"
+#include "agent/regex.hpp"
+#include "filters/common/rule_syntax.hpp"
+#include "outputs/common/crypto/digest.hpp"
+
+namespace sluice {
+
+namespace {
+
+enum class Action { Insert, Upsert, Delete, Rename, Hash, Extract, Convert };
+enum class Context { Body, Metadata, OtelLogAttributes, OtelGroup };
+enum class Type { String, Boolean, Int, Double };
+
+struct Settings {
+  Action action;
+  Context context;
+  std::string key;
+  std::string value;
+  std::optional<Regex> pattern;
+  Type type = Type::String;
+};
+
+// The first member named key (exact bytes), or -1.
+int find(const Value& map, std::string_view key) {
+  auto members = map.members();
+  for (size_t i = 0; i < members.size(); ++i)
+    if (members[i].key == key) return static_cast<int>(i);
+  return -1;
+}
+
+Value without(const Value& map, size_t index, Arena& arena) {
+  auto members = map.members();
+  Member* out = arena.allocate_array<Member>(members.size() - 1);
+  size_t n = 0;
+  for (size_t i = 0; i < members.size(); ++i)
+    if (i != index) out[n++] = members[i];
+  return Value::map(out, static_cast<uint32_t>(n));
+}
+
+// A copy of map with member index replaced: member arrays may be shared
+// between records (a copied event), so none is changed in place.
+Value replaced(const Value& map, size_t index, Member m, Arena& arena) {
+  auto members = map.members();
+  Member* out = arena.allocate_array<Member>(members.size());
+  for (size_t i = 0; i < members.size(); ++i) out[i] = i == index ? m : members[i];
+  return Value::map(out, static_cast<uint32_t>(members.size()));
+}
+
+Value appended(const Value& map, std::string_view key, Value v, Arena& arena) {
+  auto members = map.members();
+  Member* out = arena.allocate_array<Member>(members.size() + 1);
+  for (size_t i = 0; i < members.size(); ++i) out[i] = members[i];
+  out[members.size()] = Member{arena.copy(key), v};
+  return Value::map(out, static_cast<uint32_t>(members.size() + 1));
+}
+
+// A value's text as Fluent Bit's processor writes it (doubles with %.17g,
+// null as "null"); nullopt for a map or an array.
+std::optional<std::string> text_of(const Value& v) {
+  if (v.is_null()) return std::string("null");
+  if (v.is_double()) {
+    char buf[40];
+    int n = std::snprintf(buf, sizeof buf, "%.17g", v.as_double());
+    return std::string(buf, static_cast<size_t>(n));
+  }
+  char buf[32];
+  std::string_view text;
+  if (!rule_syntax::value_text(&v, buf, text)) return std::nullopt;
+  return std::string(text);
+}
+
+std::string lower_hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::optional<Value> convert(const Value& v, Type type, Arena& arena) {
+  switch (type) {
+    case Type::String: {
+      auto text = text_of(v);
+      if (!text) return std::nullopt;
+      return record::string(arena, *text);
+    }
+    case Type::Boolean:
+      if (v.is_string()) {
+        std::string_view s = v.as_string();
+        return Value::boolean(s.size() == 4 && (s[0] | 0x20) == 't' && (s[1] | 0x20) == 'r' && (s[2] | 0x20) == 'u' &&
+                              (s[3] | 0x20) == 'e');
+      }
+      if (v.is_bool()) return v;
+      if (v.is_int()) return Value::boolean(v.as_int() != 0);
+      if (v.is_double()) return Value::boolean(v.as_double() != 0.0);
+      if (v.is_null()) return Value::boolean(false);
+      return std::nullopt;
+    case Type::Int:
+      if (v.is_string()) {
+        std::string_view s = v.as_string();
+        while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+        if (s.empty()) return Value::integer(0);
+        if (s.front() == '+') s.remove_prefix(1);
+        int64_t i = 0;
+        auto r = std::from_chars(s.data(), s.data() + s.size(), i);
+        if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+        return Value::integer(i);
+      }
+      if (v.is_int()) return v;
+      if (v.is_double()) {
+        double d = std::round(v.as_double());
+        if (!(d >= -9.2233720368547758e18 && d < 9.2233720368547758e18)) return std::nullopt;
+        return Value::integer(static_cast<int64_t>(d));
+      }
+      if (v.is_bool()) return Value::integer(v.as_bool() ? 1 : 0);
+      if (v.is_null()) return Value::integer(0);
+      return std::nullopt;
+    case Type::Double:
+      if (v.is_string()) {
+        std::string text(v.as_string());
+        char* end = nullptr;
+        errno = 0;
+        double d = std::strtod(text.c_str(), &end);
+        if (end == text.c_str() || errno == ERANGE) return std::nullopt;  // no number at all, or out of range
+        return Value::real(d);
+      }
+      if (v.is_double()) return v;
+      if (v.is_int()) return Value::real(static_cast<double>(v.as_int()));
+      if (v.is_bool()) return Value::real(v.as_bool() ? 1.0 : 0.0);
+      if (v.is_null()) return Value::real(0.0);
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool same_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+class ContentModifierFilter final : public Filter {
+ public:
+  explicit ContentModifierFilter(Settings s) : s_(std::move(s)) {}
+
+  void start(FilterContext& ctx) override {
+    skipped_ = &ctx.metrics().counter(
+        "sluice_filter_content_modifier_skipped_total", "filter", ctx.instance(), false,
+        "Records the action could not apply to (a missing key to convert or extract, a value that doesn't convert, "
+        "no match): passed on unchanged.");
+  }
+
+  void filter(Chunk& chunk) override {
+    if (s_.context == Context::OtelGroup) return;  // sluice's records carry no OpenTelemetry groups
+    uint64_t skipped = 0;
+    const bool in_metadata = s_.context != Context::Body;
+    if (in_metadata && chunk.metadata.empty()) {
+      if (s_.action != Action::Insert && s_.action != Action::Upsert && s_.context != Context::OtelLogAttributes) return;
+      chunk.metadata.assign(chunk.events.size(), Value());
+    }
+    for (size_t i = 0; i < chunk.events.size(); ++i) {
+      Value* target = in_metadata ? &chunk.metadata[i] : &chunk.events[i].record;
+      if (!apply_to(*target, chunk.arena)) ++skipped;
+    }
+    if (skipped > 0) skipped_->add(skipped);
+  }
+
+ private:
+  // The record, or its metadata (created when an insert needs it), or its
+  // metadata's otlp.attributes (created, as Fluent Bit creates it).
+  bool apply_to(Value& root, Arena& arena) {
+    if (s_.context == Context::Body) return root.is_map() ? apply(root, arena) : false;
+    if (!root.is_map()) {
+      if (!root.is_null()) return false;
+      root = record::empty_map();
+    }
+    if (s_.context == Context::Metadata) return apply(root, arena);
+    Value otlp = record::empty_map();
+    if (const Value* o = root.find("otlp")) {
+      if (!o->is_map()) return false;
+      otlp = *o;
+    }
+    Value attributes = record::empty_map();
+    if (const Value* a = otlp.find("attributes")) {
+      if (!a->is_map()) return false;
+      attributes = *a;
+    }
+    bool ok = apply(attributes, arena);
+    record::set(otlp, arena, "attributes", attributes);
+    record::set(root, arena, "otlp", otlp);
+    return ok;
+  }
+
+  // One action on one map; false when it could not apply (the map is left as it was).
+  bool apply(Value& map, Arena& arena) {
+    int at = find(map, s_.key);
+    switch (s_.action) {
+      case Action::Insert:
+        if (at < 0) map = appended(map, s_.key, record::string(arena, s_.value), arena);
+        return true;
+      case Action::Upsert:
+        if (at >= 0) map = without(map, static_cast<size_t>(at), arena);
+        map = appended(map, s_.key, record::string(arena, s_.value), arena);
+        return true;
+      case Action::Delete:
+        if (at >= 0) map = without(map, static_cast<size_t>(at), arena);
+        return true;
+      case Action::Rename: {
+        if (at < 0) return true;
+        // A key already named so goes: the renamed one takes its name.
+        int clash = find(map, s_.value);
+        if (clash == at) return true;
+        map = replaced(map, static_cast<size_t>(at), {arena.copy(s_.value), map.members()[static_cast<size_t>(at)].value},
+                       arena);
+        if (clash >= 0) map = without(map, static_cast<size_t>(clash), arena);
+        return true;
+      }
+      case Action::Hash: {
+        if (at < 0) return true;
+        const Member& m = map.members()[static_cast<size_t>(at)];
+        auto text = text_of(m.value);
+        if (!text) return false;
+        if (text->empty()) return true;
+        map = replaced(map, static_cast<size_t>(at), {m.key, record::string(arena, lower_hex(crypto::sha256(*text)))},
+                       arena);
+        return true;
+      }
+      case Action::Extract: {
+        if (at < 0 || !map.members()[static_cast<size_t>(at)].value.is_string()) return false;
+        std::string_view source = map.members()[static_cast<size_t>(at)].value.as_string();
+        std::vector<std::pair<std::string_view, std::string_view>> found;
+        bool matched = s_.pattern->named_captures(source, [&](std::string_view name, std::string_view value) {
+          found.emplace_back(name, value);
+        });
+        if (!matched || found.empty()) return false;
+        // Copied first: the source may be a member about to be removed.
+        for (auto& [name, value] : found) value = arena.copy(value);
+        for (auto& [name, value] : found) {
+          for (int j = static_cast<int>(map.size()) - 1; j >= 0; --j)
+            if (same_ignoring_case(map.members()[static_cast<size_t>(j)].key.view(), name))
+              map = without(map, static_cast<size_t>(j), arena);
+          map = appended(map, name, Value::string(value), arena);
+        }
+        return true;
+      }
+      case Action::Convert: {
+        if (at < 0) return false;
+        auto converted = convert(map.members()[static_cast<size_t>(at)].value, s_.type, arena);
+        if (!converted) return false;
+        map = without(map, static_cast<size_t>(at), arena);
+        map = appended(map, s_.key, *converted, arena);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  Settings s_;
+  Counter* skipped_ = nullptr;
+};
+
+}  // namespace
+
+const config::PluginSchema& content_modifier_filter_schema() {
+  using config::KeyType;
+  static const config::PluginSchema schema{
+      "content_modifier",
+      "Fluent Bit's content_modifier processor: one action (insert, upsert, delete, rename, hash, extract, convert) "
+      "on one key of each record or of its metadata; as a processor (processors: logs:) or a filter.",
+      {
+          {"action", KeyType::String, "", "insert, upsert, delete, rename, hash, extract or convert.", true, false,
+           {"insert", "upsert", "delete", "rename", "hash", "extract", "convert"}},
+          {"context", KeyType::String, "body",
+           "Where: body (the record; also message, record), attributes (its metadata; also metadata), "
+           "otel_log_attributes (metadata otlp.attributes); otel_resource_attributes, otel_scope_name, "
+           "otel_scope_version and otel_scope_attributes touch nothing here (no OpenTelemetry groups).",
+           false, false,
+           {"body", "message", "record", "attributes", "metadata", "otel_log_attributes", "otel_resource_attributes",
+            "otel_scope_name", "otel_scope_version", "otel_scope_attributes"}},
+          {"key", KeyType::String, "", "The top-level key acted on (its exact name).", false, false, {}},
+          {"value", KeyType::String, "",
+           "insert, upsert: the value (a string); rename: the new name.", false, false, {}},
+          {"pattern", KeyType::String, "",
+           "extract: a regular expression whose named groups become keys, e.g. ^(?<method>\\S+) (?<path>\\S+)$.",
+           false, false, {}},
+          {"converted_type", KeyType::String, "", "convert: string, boolean, int or double.", false, false,
+           {"string", "boolean", "int", "double"}},
+      }};
+  return schema;
+}
+
+std::unique_ptr<Filter> make_content_modifier_filter(const config::ComponentConfig& cfg, const BuildContext&) {
+  Settings s;
+  std::string action = ascii_lower(cfg.get_string("action"));
+  s.action = action == "insert"    ? Action::Insert
+             : action == "upsert"  ? Action::Upsert
+             : action == "delete"  ? Action::Delete
+             : action == "rename"  ? Action::Rename
+             : action == "hash"    ? Action::Hash
+             : action == "extract" ? Action::Extract
+                                   : Action::Convert;
+  std::string context = ascii_lower(cfg.get_string("context"));
+  if (context == "body" || context == "message" || context == "record") s.context = Context::Body;
+  else if (context == "attributes" || context == "metadata") s.context = Context::Metadata;
+  else if (context == "otel_log_attributes") s.context = Context::OtelLogAttributes;
+  else s.context = Context::OtelGroup;
+  s.key = cfg.get_string("key");
+  if (!cfg.has("key")) cfg.fail("action", "key is required for action '" + action + "'");
+  s.value = cfg.get_string("value");
+  const bool needs_value = s.action == Action::Insert || s.action == Action::Upsert || s.action == Action::Rename;
+  if (needs_value && !cfg.has("value")) cfg.fail("action", "value is required for action '" + action + "'");
+  if (cfg.has("pattern")) {
+    std::string error;
+    s.pattern = Regex::compile(cfg.get_string("pattern"), &error);
+    if (!s.pattern) cfg.fail("pattern", "invalid regex pattern: " + error);
+    if (s.action == Action::Extract && s.pattern->group_names().empty())
+      cfg.fail("pattern", "extract takes the pattern's named groups, (?<name>...), and it has none");
+  }
+  if (s.action == Action::Extract && !s.pattern)
+    cfg.fail("action", "for 'extract' action, a regular expression in 'pattern' is required");
+  std::string type = ascii_lower(cfg.get_string("converted_type"));
+  if (s.action == Action::Convert && type.empty())
+    cfg.fail("action", "converted_type is required for action 'convert'");
+  s.type = type == "boolean" ? Type::Boolean : type == "int" ? Type::Int : type == "double" ? Type::Double : Type::String;
+  if (s.context == Context::OtelGroup)
+    log::warn("filter content_modifier: context {} acts on OpenTelemetry resource and scope groups, which sluice's "
+              "records don't have: it changes nothing",
+              context);
+  return std::make_unique<ContentModifierFilter>(std::move(s));
+}
+
+}  // namespace sluice

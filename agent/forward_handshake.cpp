@@ -7,23 +7,13 @@
 #include <initializer_list>
 #include <stdexcept>
 
+#include "agent/hex.hpp"
 #include "agent/msgpack_reader.hpp"
 #include "agent/msgpack_writer.hpp"
 
 namespace sluice::forward_handshake {
 
 namespace {
-
-std::string hex(const unsigned char* bytes, size_t n) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (size_t i = 0; i < n; ++i) {
-    out += kHex[bytes[i] >> 4];
-    out += kHex[bytes[i] & 15];
-  }
-  return out;
-}
 
 std::string sha512_hex(std::initializer_list<std::string_view> parts) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -34,7 +24,7 @@ std::string sha512_hex(std::initializer_list<std::string_view> parts) {
   ok = ok && EVP_DigestFinal_ex(ctx, digest, &size) == 1;
   EVP_MD_CTX_free(ctx);
   if (!ok) return {};  // never equal to a digest the peer sent
-  return hex(digest, size);
+  return hex::lower(std::string_view(reinterpret_cast<const char*>(digest), size));
 }
 
 // A str or a bin.
@@ -65,7 +55,7 @@ std::string random_bytes(size_t n) {
 
 std::string random_hex(size_t n) {
   std::string bytes = random_bytes(n);
-  return hex(reinterpret_cast<const unsigned char*>(bytes.data()), n);
+  return hex::lower(std::string_view(bytes.data(), n));
 }
 
 std::string helo(const Helo& h) {

@@ -9,11 +9,12 @@
 #include <cstring>
 #include <ctime>
 
+#include "agent/hex.hpp"
+
 namespace sluice::json {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 
 
 // The bytes of w (8, little-endian) that are < 0x20, '"', '\\' or >= 0x80,
@@ -115,8 +116,8 @@ size_t utf8_sequence_length(std::string_view s, size_t i) {
     } else if (c < 0x20) {
       grow(4);
       std::memcpy(p, "\\u00", 4);
-      p[4] = kHex[c >> 4];
-      p[5] = kHex[c & 15];
+      p[4] = hex::kDigits[c >> 4];
+      p[5] = hex::kDigits[c & 15];
       p += 6;
     } else {
       grow(1);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/ascii_case.hpp"
+#include "agent/hex.hpp"
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
 #include "agent/record.hpp"
@@ -84,17 +85,6 @@ std::optional<std::string> text_of(const Value& v) {
   std::string_view text;
   if (!rule_syntax::value_text(&v, buf, text)) return std::nullopt;
   return std::string(text);
-}
-
-std::string lower_hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
 }
 
 std::optional<Value> convert(const Value& v, Type type, Arena& arena) {
@@ -246,7 +236,7 @@ class ContentModifierFilter final : public Filter {
         auto text = text_of(m.value);
         if (!text) return false;
         if (text->empty()) return true;
-        map = replaced(map, static_cast<size_t>(at), {m.key, record::string(arena, lower_hex(crypto::sha256(*text)))},
+        map = replaced(map, static_cast<size_t>(at), {m.key, record::string(arena, hex::lower(crypto::sha256(*text)))},
                        arena);
         return true;
       }

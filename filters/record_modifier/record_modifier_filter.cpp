@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/hex.hpp"
 #include "agent/log.hpp"
 #include "agent/record.hpp"
 #include "filters/common/rule_syntax.hpp"
@@ -67,7 +68,6 @@ class RecordModifierFilter final : public Filter {
   }
 
   std::string_view uuid() {
-    static constexpr char kHex[] = "0123456789abcdef";
     std::array<uint8_t, 16> b{};
     for (size_t i = 0; i < b.size(); i += 8) {
       uint64_t r = random_();
@@ -78,8 +78,8 @@ class RecordModifierFilter final : public Filter {
     size_t n = 0;
     for (size_t i = 0; i < b.size(); ++i) {
       if (i == 4 || i == 6 || i == 8 || i == 10) uuid_[n++] = '-';
-      uuid_[n++] = kHex[b[i] >> 4];
-      uuid_[n++] = kHex[b[i] & 0x0F];
+      uuid_[n++] = hex::kDigits[b[i] >> 4];
+      uuid_[n++] = hex::kDigits[b[i] & 0x0F];
     }
     return {uuid_.data(), n};
   }

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "agent/hex.hpp"
+
 namespace sluice {
 
 struct RecordIdHasher::Impl {
@@ -51,10 +53,9 @@ void RecordIdHasher::id(std::string_view tag, int64_t time_ns, std::string_view 
       EVP_DigestUpdate(impl_->ctx, source.data(), source.size()) != 1 ||
       EVP_DigestFinal_ex(impl_->ctx, digest, &digest_len) != 1)
     openssl_broken("SHA-256 digest");
-  static constexpr char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < kHexLength / 2; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
+    out[2 * i] = hex::kDigits[digest[i] >> 4];
+    out[2 * i + 1] = hex::kDigits[digest[i] & 15];
   }
 }
 

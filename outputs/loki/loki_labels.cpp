@@ -5,13 +5,13 @@
 #include <charconv>
 #include <cstring>
 
+#include "agent/hex.hpp"
 #include "agent/json_writer.hpp"
 
 namespace sluice::loki {
 
 namespace {
 
-constexpr char kHex[] = "0123456789abcdef";
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -107,8 +107,8 @@ void append_go_quoted(std::string& out, std::string_view s) {
       default:
         if (c < 0x20 || c == 0x7F) {
           out += "\\x";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
+          out.push_back(hex::kDigits[c >> 4]);
+          out.push_back(hex::kDigits[c & 15]);
         } else {
           out.push_back(static_cast<char>(c));
         }

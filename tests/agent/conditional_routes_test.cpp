@@ -214,9 +214,9 @@ pipeline:
 
   SECTION("errors point at the line") {
     CHECK_THROWS_WITH(config::load_string("pipeline:\n  inputs:\n    - name: dummy\n      processors:\n        logs:\n"
-                                          "          - name: content_modifier\n",
+                                          "          - name: sql\n",
                                           "p.yaml"),
-                      Catch::Contains("p.yaml:6:19") && Catch::Contains("unknown processor 'content_modifier'"));
+                      Catch::Contains("p.yaml:6:19") && Catch::Contains("unknown processor 'sql'"));
     CHECK_THROWS_WITH(config::load_string("pipeline:\n  inputs:\n    - name: dummy\n      routes:\n        logs:\n"
                                           "          - name: r\n            to: {outputs: []}\n",
                                           "p.yaml"),

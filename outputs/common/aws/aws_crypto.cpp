@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "agent/hex.hpp"
+
 namespace sluice::aws {
 
 namespace {
@@ -39,13 +41,7 @@ Digest hmac_sha256(std::string_view key, std::string_view data) {
 }
 
 std::string hex(const Digest& digest) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(digest.size() * 2, '0');
-  for (size_t i = 0; i < digest.size(); ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 15];
-  }
-  return out;
+  return hex::lower(std::string_view(reinterpret_cast<const char*>(digest.data()), digest.size()));
 }
 
 }  // namespace sluice::aws

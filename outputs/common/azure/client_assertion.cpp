@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "agent/hex.hpp"
 #include "agent/json_writer.hpp"
 #include "outputs/common/gcp/jwt.hpp"
 
@@ -43,14 +44,13 @@ std::string new_jwt_id() {
   std::random_device seed;
   std::mt19937_64 gen((static_cast<uint64_t>(seed()) << 32) ^ seed());
   std::uniform_int_distribution<int> nibble(0, 15);
-  static const char* const kHex = "0123456789abcdef";
   std::string out;
   for (int i = 0; i < 32; ++i) {
     if (i == 8 || i == 12 || i == 16 || i == 20) out += '-';
     int v = nibble(gen);
     if (i == 12) v = 4;                 // version 4
     if (i == 16) v = 8 | (v & 3);       // variant 10xx
-    out += kHex[v];
+    out += hex::kDigits[v];
   }
   return out;
 }

@@ -3,6 +3,7 @@
 
 #include <openssl/evp.h>
 
+#include "agent/hex.hpp"
 #include "outputs/common/crypto/openssl_error.hpp"
 
 namespace sluice::crypto {
@@ -26,13 +27,11 @@ std::string sha1(std::string_view data) { return digest(EVP_sha1(), data); }
 std::string md5(std::string_view data) { return digest(EVP_md5(), data); }
 
 std::string colon_hex(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 3);
-  for (unsigned char c : bytes) {
+  for (char c : bytes) {
     if (!out.empty()) out += ':';
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
+    hex::append(out, std::string_view(&c, 1));
   }
   return out;
 }

@@ -265,4 +265,38 @@ TEST_CASE("kubernetes e2e: use_kubelet reads the node's pods from the kubelet's 
   CHECK(sluice.wait(20s) == 0);
 }
 
+TEST_CASE("kubernetes e2e: records held for a lookup when sluice is killed (kill -9) are read again and delivered "
+          "at the next start",
+          "[e2e][kubernetes]") {
+  Cluster k8s;
+  write_file(k8s.dir.file("control"), "hang");
+  write_file(k8s.dir.file("containers/" + db_file()), cri_line("one", "stdout") + cri_line("two", "stdout"));
+  // Offsets are committed only for delivered records: the held ones' stay behind.
+  const std::string keys = "      request_timeout: 60s\n";
+  std::string yaml = k8s.pipeline(keys);
+  const std::string tail_at = "      multiline.parser: docker, cri\n";
+  yaml.replace(yaml.find(tail_at), tail_at.size(), tail_at + "      db: " + k8s.dir.file("offsets.db") + "\n");
+  write_file(k8s.dir.file("p.yaml"), yaml);
+  {
+    Process sluice({SLUICE_BINARY, "-c", k8s.dir.file("p.yaml")});
+    REQUIRE(wait_until([&] { return !k8s.requests().empty(); }, 30s));
+    std::this_thread::sleep_for(1500ms);  // past a few offset saves
+    CHECK(k8s.records().empty());
+    sluice.signal(SIGKILL);
+    sluice.wait(10s);
+  }
+  write_file(k8s.dir.file("control"), "");
+  Process sluice({SLUICE_BINARY, "-c", k8s.dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return k8s.records().size() >= 2; }, 30s));
+  std::this_thread::sleep_for(300ms);
+  auto records = k8s.records();
+  INFO(sluice.err());
+  REQUIRE(records.size() == 2);
+  CHECK(records[0].find(R"("log":"one","kubernetes":{"pod_name":"db-0","namespace_name":"data","pod_id":"uid-db")") !=
+        std::string::npos);
+  CHECK(records[1].find(R"("log":"two")") != std::string::npos);
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(20s) == 0);
+}
+
 }  // namespace SLUICE_UNITY_ID

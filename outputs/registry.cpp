@@ -16,6 +16,7 @@
 #include "outputs/oci/oci_output.hpp"
 #include "outputs/kafka/kafka_output.hpp"
 #include "outputs/forward/forward_output.hpp"
+#include "outputs/splunk/splunk_output.hpp"
 
 namespace sluice {
 
@@ -39,6 +40,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"oci_logging", oci_logging_schema, make_oci_logging_output},
       {"kafka", kafka_output_schema, make_kafka_output},
       {"forward", forward_output_schema, make_forward_output},
+      {"splunk", splunk_output_schema, make_splunk_output},
   };
   return plugins;
 }

@@ -26,7 +26,8 @@ void JsonArrayCodec::encode(std::span<const EventRef> events, std::span<const ui
       continue;
     }
     bool full = out.size() == first || out.back().events.size() >= limits_.max_items ||
-                out.back().request.body.size() + 1 + item_.size() + body_suffix().size() > limits_.max_request_bytes;
+                out.back().request.body.size() + item_separator().size() + item_.size() + body_suffix().size() >
+                               limits_.max_request_bytes;
     if (full) {
       if (out.size() > first) close_body(out.back().request.body);
       out.push_back(make_request());
@@ -36,7 +37,7 @@ void JsonArrayCodec::encode(std::span<const EventRef> events, std::span<const ui
       out.back().request.body += body_prefix();
     }
     PlannedRequest& p = out.back();
-    if (!p.events.empty()) p.request.body += ',';
+    if (!p.events.empty()) p.request.body += item_separator();
     p.request.body += item_;
     p.events.push_back(i);
   }

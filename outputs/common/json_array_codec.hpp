@@ -40,6 +40,8 @@ class JsonArrayCodec : public Codec {
   virtual PlannedRequest make_request() = 0;
   virtual std::string_view body_prefix() const { return "["; }
   virtual std::string_view body_suffix() const { return "]"; }
+  // Between two items (Splunk HEC's bodies are objects one after another).
+  virtual std::string_view item_separator() const { return ","; }
   // Sorts a 2xx answer. The default: every record of the request delivered.
   virtual Answer read_success(PlannedRequest& /*sent*/, Response& /*response*/) { return Answer(); }
   // Sorts an answer that is neither 2xx nor 413. The default applies the

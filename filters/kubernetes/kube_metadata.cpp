@@ -4,6 +4,9 @@
 // docs/filters/kubernetes.md.
 #include "filters/kubernetes/kube_metadata.hpp"
 
+#include <algorithm>
+#include <initializer_list>
+
 #include "agent/ascii_case.hpp"
 #include "agent/record.hpp"
 
@@ -81,6 +84,47 @@ Value namespace_map(std::string_view name, const Value* ns, bool labels, bool an
   if (const Value* v = member(metadata, "annotations"); annotations && v != nullptr && v->is_map())
     b.add("annotations", record::deep_copy(*v, arena));
   return b.finish();
+}
+
+Value trimmed_pod(const Value& pod, Arena& arena) {
+  std::vector<Member> scratch;
+  auto keep = [&](MapBuilder& b, const Value* from, std::initializer_list<std::string_view> keys) {
+    for (std::string_view k : keys)
+      if (const Value* v = member(from, k)) b.add(arena.copy(k), record::deep_copy(*v, arena));
+  };
+  MapBuilder root(arena, scratch);
+  {
+    MapBuilder m(arena, scratch);
+    keep(m, member(&pod, "metadata"), {"name", "namespace", "uid", "labels", "annotations", "ownerReferences"});
+    Value metadata = m.finish();
+    root.add("metadata", metadata);
+  }
+  {
+    MapBuilder sp(arena, scratch);
+    keep(sp, member(&pod, "spec"), {"nodeName"});
+    Value spec = sp.finish();
+    root.add("spec", spec);
+  }
+  const Value* status = member(&pod, "status");
+  MapBuilder st(arena, scratch);
+  keep(st, status, {"podIP"});
+  if (status != nullptr && status->is_map()) {
+    for (const Member& list : status->members()) {
+      if (!(list.key == "containerStatuses" || list.key == "initContainerStatuses") || !list.value.is_array()) continue;
+      std::vector<Value> items;
+      for (const Value& c : list.value.items()) {
+        MapBuilder cb(arena, scratch);
+        keep(cb, &c, {"name", "containerID", "imageID", "image"});
+        items.push_back(cb.finish());
+      }
+      Value* out = arena.allocate_array<Value>(items.size());
+      std::copy(items.begin(), items.end(), out);
+      st.add(arena.copy(list.key.view()), Value::array(out, static_cast<uint32_t>(items.size())));
+    }
+  }
+  Value status_value = st.finish();
+  root.add("status", status_value);
+  return root.finish();
 }
 
 const Value* find_pod_in_list(const Value& list, std::string_view namespace_name, std::string_view pod_name) {

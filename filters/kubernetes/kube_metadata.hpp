@@ -45,6 +45,13 @@ Value kubernetes_map(const PodRef& ref, const Value* pod, const MapOptions& opti
 // object (or only the name when ns is null).
 Value namespace_map(std::string_view name, const Value* ns, bool labels, bool annotations, Arena& arena);
 
+// The parts of a Pod object the filter reads (metadata's uid, labels,
+// annotations and ownerReferences, spec.nodeName, status.podIP, and each
+// container status's name, containerID, imageID and image), copied into
+// arena: what the cache keeps instead of the whole answer, whose
+// managedFields and spec can be tens of kilobytes a pod.
+Value trimmed_pod(const Value& pod, Arena& arena);
+
 // The Pod in a PodList (the kubelet's /pods) with exactly this namespace and
 // name, or null.
 const Value* find_pod_in_list(const Value& list, std::string_view namespace_name, std::string_view pod_name);

@@ -254,14 +254,11 @@ class KubernetesFilter final : public Filter {
           a.status = 404;
         } else {
           e.built.clear();  // built in the arena about to go
-          if (pod == &root) {
-            e.arena = std::move(fresh);
-            e.pod = root;
-          } else {  // one pod of a list: the rest of the list is not kept
-            Arena kept(4096);
-            e.pod = record::deep_copy(*pod, kept);
-            e.arena = std::move(kept);
-          }
+          // Only what the filter reads is kept: a Pod's answer (or a
+          // kubelet's whole list) can be tens of kilobytes a pod.
+          Arena kept(2048);
+          e.pod = trimmed_pod(*pod, kept);
+          e.arena = std::move(kept);
           e.have = true;
           e.fetched = Clock::now();
           e.failure_logged = false;

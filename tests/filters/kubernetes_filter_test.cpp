@@ -96,6 +96,20 @@ TEST_CASE("kubernetes: the kubernetes map holds the pod's metadata in Fluent Bit
         R"("host":"node-3","pod_ip":"10.1.2.3","container_name":"app","docker_id":")" + kId +
             R"(","container_hash":"docker.io/shop/web@sha256:03","container_image":"docker.io/shop/web:1.4"})");
 
+  SECTION("the cache keeps only what the map and the annotations read") {
+    Arena big;
+    std::string with_extras = std::string(kPod);
+    with_extras.insert(with_extras.find("\"labels\""),
+                       R"("managedFields":[{"manager":"kubelet","fieldsV1":{"f:status":{"f:conditions":{}}}}],)");
+    Value full = parse(with_extras, big);
+    Arena small;
+    Value trimmed = trimmed_pod(full, small);
+    CHECK(json::to_string(kubernetes_map(ref, &trimmed, all, arena)) ==
+          json::to_string(kubernetes_map(ref, &full, all, arena)));
+    CHECK(json::to_string(trimmed).find("managedFields") == std::string::npos);
+    CHECK(json::to_string(trimmed).find("\"containers\"") == std::string::npos);  // spec's containers
+    CHECK(small.used() < big.used());
+  }
   SECTION("labels, annotations and ownerReferences can be left out") {
     MapOptions none;
     none.labels = false;

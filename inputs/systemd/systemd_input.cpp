@@ -19,6 +19,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -219,10 +220,15 @@ class SystemdInput final : public Input {
     ChunkPtr chunk;
     size_t bytes = 0;
     size_t malformed = 0;
+    size_t n = 0;
+    bool at_end = false;
     std::vector<std::string_view> fields;
-    for (size_t n = 0; n < s_.max_entries && bytes < (1u << 20); ++n) {
+    for (; n < s_.max_entries && bytes < (1u << 20); ++n) {
       int r = api.next(j);
-      if (r == 0) break;
+      if (r == 0) {
+        at_end = true;
+        break;
+      }
       if (r < 0) {
         if (read_errors_.hit() != 0) log::error("input {}: reading the journal: {}", ctx_->instance(), errno_text(r));
         break;
@@ -258,6 +264,19 @@ class SystemdInput final : public Input {
     if (malformed > 0 && malformed_log_.hit() != 0)
       log::warn("input {}: {} journal fields without '=' skipped", ctx_->instance(), malformed);
     if (chunk) emit(std::move(chunk));
+    // A backlog (a first start from the journal's head) is read on at once,
+    // a batch at a time, the other inputs' handlers running in between;
+    // not only at the next change or tick.
+    if (!at_end && n > 0 && !more_posted_) {
+      more_posted_ = true;
+      boost::asio::post(ctx_->io(), [this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired()) return;  // the input is gone (a reload)
+        more_posted_ = false;
+        if (stopped_) return;
+        log::Scope scope(ctx_->log_level());
+        read_some();
+      });
+    }
   }
 
   void emit(ChunkPtr chunk) {
@@ -321,6 +340,8 @@ class SystemdInput final : public Input {
   bool dirty_ = false;
   bool blocked_ = false;
   bool stopped_ = false;
+  bool more_posted_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted reads
   Clock::time_point last_save_{};
   log::RateLimit read_errors_{100};
   log::RateLimit malformed_log_{100};

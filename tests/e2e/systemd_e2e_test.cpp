@@ -170,4 +170,20 @@ TEST_CASE("systemd e2e: entries not delivered when sluice is killed (kill -9) ar
   CHECK(sluice.wait(20s) == 0);
 }
 
+TEST_CASE("systemd e2e: a backlog is read on batch after batch, not a batch per wakeup", "[e2e][systemd]") {
+  TempDir dir;
+  JournalWriter journal(dir);
+  std::vector<Entry> entries;
+  for (int i = 0; i < 500; ++i) entries.push_back({"app.service", "backlog " + std::to_string(i)});
+  journal.write(entries);
+  // 10 entries a batch: at one batch per second (the timer) this would take 50 s.
+  write_file(dir.file("p.yaml"), pipeline(dir, "      tag: node\n      max_entries: 10\n", file_output(dir)));
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  bool all = wait_until([&] { return read_lines(dir.file("out/node")).size() == 500; }, 20s);
+  INFO(sluice.err());
+  CHECK(all);
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(20s) == 0);
+}
+
 }  // namespace SLUICE_UNITY_ID

@@ -102,7 +102,7 @@ std::vector<config::KeyDecl> http_output_keys(std::string_view default_port,
       {"http_passwd", KeyType::String, "", "Password for HTTP basic authentication.", false, true},
       {"compress", KeyType::String, "",
        "Compress request bodies: gzip, or empty for none. Also on/true (gzip) and off/false/none, as Fluent "
-       "Bit's azure_logs_ingestion (a boolean there) and datadog take it.",
+       "Bit's azure_logs_ingestion takes it (a boolean there).",
        false, false, {"", "gzip", "on", "true", "off", "false", "none"}},
       {"header", KeyType::Multi, "", "Extra HTTP header \"Name value\"; repeat the key (or give a list) for more."},
       {"connect_timeout", KeyType::Duration, "10s", "Longest wait to connect, including the TLS handshake and proxy."},

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "agent/config/component_config.hpp"
+
 namespace sluice {
 
 namespace {
@@ -153,6 +155,19 @@ bool RecordTemplate::render(const Value& record, std::string_view tag, std::stri
 void RecordTemplate::render_present(const Value& record, std::string_view tag,
                                     const std::vector<std::string_view>& captures, std::string& out) const {
   for (const Part& p : parts_) append(p, record, tag, captures, out);
+}
+
+RecordTemplate compile_template_key(const config::ComponentConfig& cfg, std::string_view key, const std::string& text) {
+  std::string error;
+  auto t = RecordTemplate::compile(text, &error);
+  if (!t) cfg.fail(key, error);
+  return std::move(*t);
+}
+
+std::optional<RecordTemplate> read_template_key(const config::ComponentConfig& cfg, std::string_view key) {
+  std::string text = cfg.get_string(key);
+  if (text.empty()) return std::nullopt;
+  return compile_template_key(cfg, key, text);
 }
 
 }  // namespace sluice

@@ -14,6 +14,10 @@
 
 namespace sluice {
 
+namespace config {
+class ComponentConfig;
+}
+
 // Compiled once at config time; immutable afterwards (render() is const and
 // safe from any thread).
 class RecordTemplate {
@@ -53,5 +57,11 @@ class RecordTemplate {
   std::string text_;
   std::vector<Part> parts_;
 };
+
+// A component's template key: `text` (its value) compiled, or the key
+// failed with what is wrong (config::ConfigError at the key's line).
+RecordTemplate compile_template_key(const config::ComponentConfig& cfg, std::string_view key, const std::string& text);
+// The same for a key that may be left empty: nullopt then.
+std::optional<RecordTemplate> read_template_key(const config::ComponentConfig& cfg, std::string_view key);
 
 }  // namespace sluice

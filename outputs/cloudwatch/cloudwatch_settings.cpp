@@ -53,15 +53,6 @@ std::vector<config::KeyDecl> own_keys() {
   };
 }
 
-std::optional<RecordTemplate> read_template(const config::ComponentConfig& cfg, std::string_view key) {
-  std::string text = cfg.get_string(key);
-  if (text.empty()) return std::nullopt;
-  std::string error;
-  auto t = RecordTemplate::compile(text, &error);
-  if (!t) cfg.fail(key, error);
-  return t;
-}
-
 }  // namespace
 
 std::string group_name_error(std::string_view name) {
@@ -116,14 +107,14 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
 
   NamingSettings& n = s.naming;
   n.group = cfg.get_string("log_group_name");
-  n.group_template = read_template(cfg, "log_group_template");
+  n.group_template = read_template_key(cfg, "log_group_template");
   if (n.group.empty() && !n.group_template)
     cfg.fail("log_group_name", "is required (or log_group_template, with log_group_name as its fallback)");
   if (!n.group.empty())
     if (auto e = group_name_error(n.group); !e.empty()) cfg.fail("log_group_name", "'" + n.group + "' " + e);
   n.stream = cfg.get_string("log_stream_name");
   n.stream_prefix = cfg.get_string("log_stream_prefix");
-  n.stream_template = read_template(cfg, "log_stream_template");
+  n.stream_template = read_template_key(cfg, "log_stream_template");
   if (!n.stream.empty() && !n.stream_prefix.empty())
     cfg.fail("log_stream_prefix", "set either log_stream_name or log_stream_prefix, not both");
   if (n.stream.empty() && n.stream_prefix.empty() && !n.stream_template)

@@ -17,9 +17,7 @@ std::optional<RecordTemplate> read_tag(const config::ComponentConfig& cfg, bool&
   std::string text = cfg.get_string("tag");
   if (!cfg.has("tag")) return std::nullopt;
   if (text.empty()) cfg.fail("tag", "expected the tag to send the records with (or remove the key)");
-  std::string error;
-  auto t = RecordTemplate::compile(text, &error);
-  if (!t) cfg.fail("tag", error);
+  RecordTemplate t = compile_template_key(cfg, "tag", text);
   // Text without a `$` renders the same for every record.
   is_static = text.find('$') == std::string::npos;
   return t;

@@ -42,12 +42,10 @@ std::vector<config::KeyDecl> own_keys() {
 RecordTemplate read_template(const config::ComponentConfig& cfg, std::string_view key, std::string& fallback) {
   std::string text = cfg.get_string(key);
   if (text.empty()) cfg.fail(key, "can't be empty: IBM Cloud Logs requires it");
-  std::string error;
-  auto t = RecordTemplate::compile(text, &error);
-  if (!t) cfg.fail(key, error);
+  RecordTemplate t = compile_template_key(cfg, key, text);
   fallback = text.substr(0, text.find('$'));
   if (fallback.empty()) fallback = "sluice";
-  return std::move(*t);
+  return t;
 }
 
 std::optional<RecordAccessor> read_accessor(const config::ComponentConfig& cfg, std::string_view key) {

@@ -7,19 +7,6 @@
 
 namespace sluice {
 
-namespace {
-
-std::optional<RecordTemplate> template_of(const config::ComponentConfig& cfg, std::string_view key) {
-  std::string text = cfg.get_string(key);
-  if (text.empty()) return std::nullopt;
-  std::string error;
-  auto t = RecordTemplate::compile(text, &error);
-  if (!t) cfg.fail(key, error);
-  return t;
-}
-
-}  // namespace
-
 const config::PluginSchema& splunk_output_schema() {
   using config::KeyType;
   static const config::PluginSchema s = [] {
@@ -90,12 +77,12 @@ std::unique_ptr<Output> make_splunk_output(const config::ComponentConfig& cfg, c
     s.event_key = RecordAccessor::compile(key, &error);
     if (!s.event_key) cfg.fail("event_key", error);
   }
-  s.event_host = template_of(cfg, "event_host");
-  s.event_source = template_of(cfg, "event_source");
+  s.event_host = read_template_key(cfg, "event_host");
+  s.event_source = read_template_key(cfg, "event_source");
   s.event_sourcetype = cfg.get_string("event_sourcetype");
-  s.event_sourcetype_key = template_of(cfg, "event_sourcetype_key");
+  s.event_sourcetype_key = read_template_key(cfg, "event_sourcetype_key");
   s.event_index = cfg.get_string("event_index");
-  s.event_index_key = template_of(cfg, "event_index_key");
+  s.event_index_key = read_template_key(cfg, "event_index_key");
   for (const auto& rule : cfg.get_list("event_field")) {
     // NAME, blanks, then the accessor (Fluent Bit's slist of two).
     size_t space = rule.find_first_of(" \t");

@@ -225,8 +225,16 @@ class KubernetesFilter final : public Filter {
 
   void fetch_pod(PodEntry& e, const PodRef& ref) {
     e.fetching = true;
-    lookups_->add(1);
     std::string key = pod_key(ref);
+    if (s_.use_kubelet && s_.api.preload_dir.empty()) {
+      // One /pods answers every pod of the node: the pods met while one is
+      // on its way wait for the next, which is sent when it is back (a
+      // node's hundred pods at start are not a hundred lists).
+      kubelet_queued_.push_back({key, ref});
+      if (!kubelet_in_flight_) ask_kubelet();
+      return;
+    }
+    lookups_->add(1);
     auto done = [this, alive = alive_, key, ref](Answer a) {
       if (!*alive) return;
       on_pod_answer(key, ref, std::move(a));
@@ -235,39 +243,81 @@ class KubernetesFilter final : public Filter {
     else api_->get_pod(ref.namespace_name, ref.pod_name, std::move(done));
   }
 
+  struct Waiter {
+    std::string key;
+    PodRef ref;
+  };
+
+  void ask_kubelet() {
+    kubelet_in_flight_ = true;
+    lookups_->add(1);
+    std::vector<Waiter> asking = std::move(kubelet_queued_);
+    kubelet_queued_.clear();
+    const PodRef first = asking.front().ref;
+    api_->get_node_pods(first.namespace_name, first.pod_name,
+                        [this, alive = alive_, asking = std::move(asking)](Answer a) {
+                          if (!*alive) return;
+                          on_kubelet_answer(asking, std::move(a));
+                        });
+  }
+
+  // The list is read once for every pod that asked.
+  void on_kubelet_answer(const std::vector<Waiter>& asking, Answer a) {
+    kubelet_in_flight_ = false;
+    Arena arena(a.ok ? a.body.size() + 1024 : 256);
+    Value root;
+    bool parsed = a.ok && json_->parse(a.body, arena, root) && root.is_map();
+    for (const Waiter& w : asking) {
+      const Value* pod = parsed ? find_pod_in_list(root, w.ref.namespace_name, w.ref.pod_name) : nullptr;
+      std::string error = a.error;
+      if (a.ok && !parsed) error = "the kubelet's answer is not a JSON object";
+      // A pod the list doesn't hold yet (it has just started) is asked again soon.
+      else if (a.ok && pod == nullptr) error = "pod " + w.ref.pod_key() + " is not among the kubelet's pods";
+      settle_pod(w.key, w.ref, pod, error, a.ok ? 0 : a.status);
+    }
+    if (!kubelet_queued_.empty()) ask_kubelet();
+  }
+
   void on_pod_answer(const std::string& key, const PodRef& ref, Answer a) {
+    Arena arena(a.ok ? a.body.size() + 1024 : 256);
+    Value root;
+    const Value* pod = nullptr;
+    std::string error = a.error;
+    int status = a.status;
+    if (a.ok) {
+      if (!json_->parse(a.body, arena, root) || !root.is_map()) {
+        error = "the answer for pod " + ref.pod_key() + " is not a JSON object";
+      } else {
+        pod = &root;
+        if (root.find("items") != nullptr) pod = find_pod_in_list(root, ref.namespace_name, ref.pod_name);
+        if (pod == nullptr) {
+          error = "pod " + ref.pod_key() + " is not among the kubelet's pods";
+          status = 404;
+        }
+      }
+    }
+    settle_pod(key, ref, pod, error, status);
+  }
+
+  // A lookup's end: the pod's metadata (only what the filter reads of it:
+  // a Pod's answer, or a kubelet's whole list, can be tens of kilobytes a
+  // pod), or why there is none; then the chunks waiting for it go on.
+  void settle_pod(const std::string& key, const PodRef& ref, const Value* pod, const std::string& error, int status) {
     auto it = pods_.find(key);
     if (it == pods_.end()) return;
     PodEntry& e = *it->second;
     e.fetching = false;
-    std::string error = a.error;
-    if (a.ok) {
-      Arena fresh(a.body.size() + 1024);
-      Value root;
-      if (!json_->parse(a.body, fresh, root) || !root.is_map()) {
-        error = "the answer for pod " + ref.pod_key() + " is not a JSON object";
-      } else {
-        const Value* pod = &root;
-        if (root.find("items") != nullptr) pod = find_pod_in_list(root, ref.namespace_name, ref.pod_name);
-        if (pod == nullptr) {
-          error = "pod " + ref.pod_key() + " is not among the kubelet's pods";
-          a.status = 404;
-        } else {
-          e.built.clear();  // built in the arena about to go
-          // Only what the filter reads is kept: a Pod's answer (or a
-          // kubelet's whole list) can be tens of kilobytes a pod.
-          Arena kept(2048);
-          e.pod = trimmed_pod(*pod, kept);
-          e.arena = std::move(kept);
-          e.have = true;
-          e.fetched = Clock::now();
-          e.failure_logged = false;
-        }
-      }
-    }
-    if (!error.empty()) {
+    if (pod != nullptr) {
+      e.built.clear();  // built in the arena about to go
+      Arena kept(2048);
+      e.pod = trimmed_pod(*pod, kept);
+      e.arena = std::move(kept);
+      e.have = true;
+      e.fetched = Clock::now();
+      e.failure_logged = false;
+    } else {
       lookup_failures_->add(1);
-      e.retry_at = Clock::now() + (a.status == 404 ? s_.pod_gone_retry : s_.retry_after);
+      e.retry_at = Clock::now() + (status == 404 ? s_.pod_gone_retry : s_.retry_after);
       if (!std::exchange(e.failure_logged, true))
         log::warn("filter kubernetes: no metadata for pod {}: {}; its records go on with the names in their tag{}",
                   ref.pod_key(), error, e.have ? " and the metadata read before" : "");
@@ -449,6 +499,8 @@ class KubernetesFilter final : public Filter {
   std::unordered_map<std::string, std::unique_ptr<PodEntry>> pods_;
   std::unordered_map<std::string, std::unique_ptr<NamespaceEntry>> namespaces_;
   uint64_t seq_ = 0;
+  std::vector<Waiter> kubelet_queued_;  // pods for the next /pods
+  bool kubelet_in_flight_ = false;
   size_t held_bytes_ = 0;  // of the chunks in every entry's held
   std::vector<Member> scratch_;
   log::RateLimit unmatched_log_{10000};

@@ -19,10 +19,9 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <memory>
 #include <fstream>
+#include <memory>
 #include <optional>
-#include <sstream>
 
 #include "agent/asio.hpp"
 #include "agent/log.hpp"

@@ -137,7 +137,13 @@ class KubernetesFilter final : public Filter {
     // request_timeout (5 s at most), since the pipeline's loop won't run
     // them now; then what still waits goes on with what is known.
     if (api_) lookup_now(std::min<std::chrono::milliseconds>(s_.api.api.request_timeout, std::chrono::seconds(5)));
-    for (auto& [key, e] : pods_) release(*e, /*force=*/true);
+    // By key: what is emitted may come back through this filter (a
+    // rewrite_tag after it sends copies from the first filter) and add pods.
+    std::vector<std::string> keys;
+    for (const auto& [key, e] : pods_)
+      if (!e->held.empty()) keys.push_back(key);
+    for (const auto& key : keys)
+      if (auto it = pods_.find(key); it != pods_.end()) release(*it->second, /*force=*/true);
   }
 
  private:
@@ -201,7 +207,7 @@ class KubernetesFilter final : public Filter {
   void evict_one() {
     auto victim = pods_.end();
     for (auto it = pods_.begin(); it != pods_.end(); ++it)
-      if (!it->second->fetching && it->second->held.empty() &&
+      if (!it->second->fetching && it->second->held.empty() && it->second.get() != releasing_ &&
           (victim == pods_.end() || it->second->seq < victim->second->seq))
         victim = it;
     if (victim != pods_.end()) pods_.erase(victim);
@@ -400,18 +406,22 @@ class KubernetesFilter final : public Filter {
   }
 
   void release(PodEntry& e, bool force) {
+    // What is emitted may come back through this filter and add pods: the
+    // entry being released is never the one evicted for them.
+    const PodEntry* outer = std::exchange(releasing_, &e);
     while (!e.held.empty()) {
       Held& h = e.held.front();
       NamespaceEntry* ns = namespace_entry(h.ref.namespace_name);
       bool settled = s_.namespace_metadata_only || e.have || !e.fetching;
       bool ns_settled = ns == nullptr || ns->have || !ns->fetching;
-      if (!force && !(settled && ns_settled)) return;
+      if (!force && !(settled && ns_settled)) break;
       Held taken = std::move(h);
       e.held.pop_front();
       held_bytes_ -= std::min(held_bytes_, taken.chunk->memory_bytes());
       apply(*taken.chunk, e, taken.ref, ns);
       if (!taken.chunk->events.empty()) ctx_->emit(std::move(taken.chunk));
     }
+    releasing_ = outer;
   }
 
   void apply(Chunk& chunk, PodEntry& e, const PodRef& ref, NamespaceEntry* ns) {
@@ -502,6 +512,7 @@ class KubernetesFilter final : public Filter {
   std::vector<Waiter> kubelet_queued_;  // pods for the next /pods
   bool kubelet_in_flight_ = false;
   size_t held_bytes_ = 0;  // of the chunks in every entry's held
+  const PodEntry* releasing_ = nullptr;
   std::vector<Member> scratch_;
   log::RateLimit unmatched_log_{10000};
   log::RateLimit held_log_{1000};

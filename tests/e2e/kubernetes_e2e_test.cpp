@@ -7,6 +7,8 @@
 
 #include <simdjson.h>
 
+#include <filesystem>
+
 #include "tests/outputs/http_test_peers.hpp"
 #include "tests/support/net.hpp"
 #include "tests/support/process.hpp"

@@ -58,6 +58,14 @@ std::string read_cursor(const std::string& path) {
   return line;
 }
 
+// Whether the file at path begins with SQLite's header (Fluent Bit's db).
+bool is_sqlite_file(const std::string& path) {
+  static constexpr char kMagic[] = "SQLite format 3";  // 16 bytes with its NUL
+  std::ifstream in(path, std::ios::binary);
+  char head[sizeof kMagic] = {};
+  return in.read(head, sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0;
+}
+
 bool write_cursor(const std::string& path, const std::string& cursor, bool sync, std::string& error) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -401,6 +409,14 @@ std::unique_ptr<Input> make_systemd_input(const config::ComponentConfig& cfg, co
   if (!s.db.empty() && std::filesystem::path(s.db).is_relative() && !ctx.base_dir.empty())
     s.db = (std::filesystem::path(ctx.base_dir) / s.db).string();
   s.db_sync = cfg.get_string("db.sync") != "off";
+  if (!s.db.empty() && is_sqlite_file(s.db)) {
+    // Fluent Bit's cursor database: left as it is (Fluent Bit can be started
+    // on it again); sluice keeps its cursor beside it, as tail does.
+    log::warn("input systemd: db {} is Fluent Bit's SQLite cursor database; sluice doesn't read it and keeps its own "
+              "cursor in {}.sluice (the first start reads from the journal's {})",
+              s.db, s.db, s.read_from_tail ? "end" : "start");
+    s.db += ".sluice";
+  }
   int64_t entries = cfg.get_int("max_entries");
   if (entries < 1) cfg.fail("max_entries", "expects 1 or more");
   s.max_entries = static_cast<size_t>(entries);

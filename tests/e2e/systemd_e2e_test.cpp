@@ -186,4 +186,22 @@ TEST_CASE("systemd e2e: a backlog is read on batch after batch, not a batch per 
   CHECK(sluice.wait(20s) == 0);
 }
 
+TEST_CASE("systemd e2e: a db that is Fluent Bit's SQLite cursor database is left as it is", "[e2e][systemd]") {
+  TempDir dir;
+  JournalWriter journal(dir);
+  journal.write({{"kubelet.service", "one"}});
+  // The first bytes of any SQLite 3 file: enough for sluice to know it.
+  const std::string fluent_bit_db = std::string("SQLite format 3") + '\0' + std::string(100, 'x');
+  write_file(dir.file("journal.db"), fluent_bit_db);
+  write_file(dir.file("p.yaml"), pipeline(dir, "      tag: node\n      db: " + dir.file("journal.db") + "\n",
+                                          file_output(dir)));
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return read_lines(dir.file("out/node")).size() == 1; }, 30s));
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(20s) == 0);
+  CHECK(read_file(dir.file("journal.db")) == fluent_bit_db);
+  CHECK_FALSE(read_file(dir.file("journal.db.sluice")).empty());
+  CHECK(sluice.err().find("Fluent Bit's SQLite cursor database") != std::string::npos);
+}
+
 }  // namespace SLUICE_UNITY_ID

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <system_error>
 
@@ -48,16 +49,26 @@ int read_whole(const std::string& path, std::string* out) {
   return err;
 }
 
-int replace_file(const std::string& path, std::string_view data) {
+int replace_file(const std::string& path, std::string_view data, bool sync) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return errno;
   int err = write_all(fd, data);
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
+  if (err == 0 && sync && ::fsync(fd) != 0) err = errno;
   ::close(fd);
   if (err == 0 && ::rename(tmp.c_str(), path.c_str()) != 0) err = errno;
   if (err != 0) ::unlink(tmp.c_str());
   return err;
+}
+
+bool is_sqlite_file(const std::string& path) {
+  static constexpr char kMagic[] = "SQLite format 3";  // 16 bytes with its NUL
+  char head[sizeof kMagic] = {};
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  bool whole = pread_all(fd, head, sizeof head, 0) == 0;
+  ::close(fd);
+  return whole && std::memcmp(head, kMagic, sizeof head) == 0;
 }
 
 void sync_dir(const std::string& dir) {

@@ -38,40 +38,6 @@ struct Settings {
   Type type = Type::String;
 };
 
-// The first member named key (exact bytes), or -1.
-int find(const Value& map, std::string_view key) {
-  auto members = map.members();
-  for (size_t i = 0; i < members.size(); ++i)
-    if (members[i].key == key) return static_cast<int>(i);
-  return -1;
-}
-
-Value without(const Value& map, size_t index, Arena& arena) {
-  auto members = map.members();
-  Member* out = arena.allocate_array<Member>(members.size() - 1);
-  size_t n = 0;
-  for (size_t i = 0; i < members.size(); ++i)
-    if (i != index) out[n++] = members[i];
-  return Value::map(out, static_cast<uint32_t>(n));
-}
-
-// A copy of map with member index replaced: member arrays may be shared
-// between records (a copied event), so none is changed in place.
-Value replaced(const Value& map, size_t index, Member m, Arena& arena) {
-  auto members = map.members();
-  Member* out = arena.allocate_array<Member>(members.size());
-  for (size_t i = 0; i < members.size(); ++i) out[i] = i == index ? m : members[i];
-  return Value::map(out, static_cast<uint32_t>(members.size()));
-}
-
-Value appended(const Value& map, std::string_view key, Value v, Arena& arena) {
-  auto members = map.members();
-  Member* out = arena.allocate_array<Member>(members.size() + 1);
-  for (size_t i = 0; i < members.size(); ++i) out[i] = members[i];
-  out[members.size()] = Member{arena.copy(key), v};
-  return Value::map(out, static_cast<uint32_t>(members.size() + 1));
-}
-
 // A value's text as Fluent Bit's processor writes it (doubles with %.17g,
 // null as "null"); nullopt for a map or an array.
 std::optional<std::string> text_of(const Value& v) {
@@ -173,6 +139,11 @@ class ContentModifierFilter final : public Filter {
       if (s_.action != Action::Insert && s_.action != Action::Upsert && s_.context != Context::OtelLogAttributes) return;
       chunk.metadata.assign(chunk.events.size(), Value());
     }
+    // The key, the new name and the value live as long as the chunk: copied
+    // into its arena once, shared by its records (strings aren't changed).
+    texts_.key = chunk.arena.copy(s_.key);
+    texts_.name = chunk.arena.copy(s_.value);
+    texts_.value = Value::string(texts_.name);
     for (size_t i = 0; i < chunk.events.size(); ++i) {
       Value* target = in_metadata ? &chunk.metadata[i] : &chunk.events[i].record;
       if (!apply_to(*target, chunk.arena)) ++skipped;
@@ -206,71 +177,70 @@ class ContentModifierFilter final : public Filter {
     return ok;
   }
 
-  // One action on one map; false when it could not apply (the map is left as it was).
+  // One action on one map (record.hpp's changes, in place); false when it
+  // could not apply (the map is left as it was).
   bool apply(Value& map, Arena& arena) {
-    int at = find(map, s_.key);
+    Value* at = map.find(texts_.key);
     switch (s_.action) {
       case Action::Insert:
-        if (at < 0) map = appended(map, s_.key, record::string(arena, s_.value), arena);
+        record::add(map, arena, texts_.key, texts_.value);
         return true;
-      case Action::Upsert:
-        if (at >= 0) map = without(map, static_cast<size_t>(at), arena);
-        map = appended(map, s_.key, record::string(arena, s_.value), arena);
+      case Action::Upsert:  // moved to the end, as Fluent Bit does
+        record::remove(map, texts_.key);
+        record::add(map, arena, texts_.key, texts_.value);
         return true;
       case Action::Delete:
-        if (at >= 0) map = without(map, static_cast<size_t>(at), arena);
+        record::remove(map, texts_.key);
         return true;
-      case Action::Rename: {
-        if (at < 0) return true;
-        // A key already named so goes: the renamed one takes its name.
-        int clash = find(map, s_.value);
-        if (clash == at) return true;
-        map = replaced(map, static_cast<size_t>(at), {arena.copy(s_.value), map.members()[static_cast<size_t>(at)].value},
-                       arena);
-        if (clash >= 0) map = without(map, static_cast<size_t>(clash), arena);
+      case Action::Rename:  // a key already named so gives way
+        record::rename(map, arena, texts_.key, texts_.name, /*overwrite=*/true);
         return true;
-      }
       case Action::Hash: {
-        if (at < 0) return true;
-        const Member& m = map.members()[static_cast<size_t>(at)];
-        auto text = text_of(m.value);
+        if (at == nullptr) return true;
+        auto text = text_of(*at);
         if (!text) return false;
-        if (text->empty()) return true;
-        map = replaced(map, static_cast<size_t>(at), {m.key, record::string(arena, hex::lower(crypto::sha256(*text)))},
-                       arena);
+        if (!text->empty()) *at = record::string(arena, hex::lower(crypto::sha256(*text)));
         return true;
       }
       case Action::Extract: {
-        if (at < 0 || !map.members()[static_cast<size_t>(at)].value.is_string()) return false;
-        std::string_view source = map.members()[static_cast<size_t>(at)].value.as_string();
+        if (at == nullptr || !at->is_string()) return false;
         std::vector<std::pair<std::string_view, std::string_view>> found;
-        bool matched = s_.pattern->named_captures(source, [&](std::string_view name, std::string_view value) {
+        bool matched = s_.pattern->named_captures(at->as_string(), [&](std::string_view name, std::string_view value) {
           found.emplace_back(name, value);
         });
         if (!matched || found.empty()) return false;
-        // Copied first: the source may be a member about to be removed.
-        for (auto& [name, value] : found) value = arena.copy(value);
         for (auto& [name, value] : found) {
-          for (int j = static_cast<int>(map.size()) - 1; j >= 0; --j)
-            if (same_ignoring_case(map.members()[static_cast<size_t>(j)].key.view(), name))
-              map = without(map, static_cast<size_t>(j), arena);
-          map = appended(map, name, Value::string(value), arena);
+          // Keys of that name in any case give way; the group's name (the
+          // pattern's) and the text are kept in the arena.
+          for (size_t j = map.size(); j-- > 0;) {
+            std::string_view k = map.members()[j].key.view();
+            if (same_ignoring_case(k, name)) record::remove(map, k);
+          }
+          record::add(map, arena, arena.copy(name), Value::string(value));
         }
         return true;
       }
       case Action::Convert: {
-        if (at < 0) return false;
-        auto converted = convert(map.members()[static_cast<size_t>(at)].value, s_.type, arena);
+        if (at == nullptr) return false;
+        auto converted = convert(*at, s_.type, arena);
         if (!converted) return false;
-        map = without(map, static_cast<size_t>(at), arena);
-        map = appended(map, s_.key, *converted, arena);
+        record::remove(map, texts_.key);
+        record::add(map, arena, texts_.key, *converted);
         return true;
       }
     }
     return false;
   }
 
+  // The chunk's copies of the settings' texts (filter()).
+  struct Texts {
+    std::string_view key;
+    std::string_view name;  // value: the new name of rename
+    Value value;            // value: the string of insert and upsert
+  };
+
   Settings s_;
+  Texts texts_;
   Counter* skipped_ = nullptr;
 };
 

@@ -2,11 +2,10 @@
 #include "filters/kubernetes/kube_api.hpp"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "agent/log.hpp"
 #include "agent/parse/json_format.hpp"
+#include "agent/storage/file_io.hpp"
 #include "outputs/common/percent_encoding.hpp"
 
 namespace sluice::kube {
@@ -21,11 +20,9 @@ std::string trim(std::string s) {
 }
 
 std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string text;
+  if (storage::read_whole(path, &text) != 0) return std::nullopt;
+  return text;
 }
 
 // The command's standard output (at most 1 MiB), or nullopt when it can't

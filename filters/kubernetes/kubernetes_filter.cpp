@@ -454,13 +454,21 @@ class KubernetesFilter final : public Filter {
   // of their maps (a later filter may change one record's in place).
   void apply(Chunk& chunk, const Value& map, const Value& ns_map, const LogProps& props) {
     uint64_t enriched = 0, merged = 0, unmerged = 0;
+    // The annotations' parsers, looked up once a chunk: stdout's, stderr's,
+    // and the one for a record without a stream (when both are the same).
+    auto parser_for = [&](std::string_view stream) {
+      std::string_view name = props.parser(stream);
+      return name.empty() ? s_.merge_parser : s_.parsers->find(name);
+    };
+    const Parser* stdout_parser = parser_for("stdout");
+    const Parser* stderr_parser = parser_for("stderr");
+    const Parser* other_parser = parser_for("");
     size_t excluded = keep_events(chunk, [&](Event& event) {
       std::string_view stream;
       if (event.record.is_map())
         if (const Value* v = event.record.find("stream"); v != nullptr && v->is_string()) stream = v->as_string();
       if (props.excluded(stream)) return false;
-      const Parser* parser = s_.merge_parser;
-      if (std::string_view name = props.parser(stream); !name.empty()) parser = s_.parsers->find(name);
+      const Parser* parser = stream == "stdout" ? stdout_parser : stream == "stderr" ? stderr_parser : other_parser;
       Merged m = enrich(event, chunk.arena, s_.merge, parser, *json_,
                         map.is_null() ? Value() : copy_structure(map, chunk.arena),
                         ns_map.is_null() ? Value() : copy_structure(ns_map, chunk.arena), scratch_);

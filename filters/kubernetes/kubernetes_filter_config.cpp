@@ -203,6 +203,7 @@ std::unique_ptr<Filter> make_kubernetes_filter(const config::ComponentConfig& cf
     if (port < 1 || port > 65535) cfg.fail("kubelet_port", "expects a port number from 1 to 65535");
     http::ClientSettings k = s.api.api;
     k.host = cfg.get_string("kubelet_host");
+    if (k.host.empty()) cfg.fail("kubelet_host", "expects the kubelet's address (use_kubelet is on), e.g. 127.0.0.1");
     k.port = static_cast<uint16_t>(port);
     k.proxy.clear();  // on this node
     k.tls = tls;

@@ -12,7 +12,6 @@
 #include "inputs/systemd/systemd_input.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -26,6 +25,7 @@
 #include "agent/asio.hpp"
 #include "agent/log.hpp"
 #include "agent/storage/ack_inbox.hpp"
+#include "agent/storage/file_io.hpp"
 #include "inputs/systemd/journal_api.hpp"
 #include "inputs/systemd/journal_record.hpp"
 
@@ -58,31 +58,10 @@ std::string read_cursor(const std::string& path) {
   return line;
 }
 
-// Whether the file at path begins with SQLite's header (Fluent Bit's db).
-bool is_sqlite_file(const std::string& path) {
-  static constexpr char kMagic[] = "SQLite format 3";  // 16 bytes with its NUL
-  std::ifstream in(path, std::ios::binary);
-  char head[sizeof kMagic] = {};
-  return in.read(head, sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0;
-}
-
 bool write_cursor(const std::string& path, const std::string& cursor, bool sync, std::string& error) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = "can't create " + tmp + ": " + std::strerror(errno);
-    return false;
-  }
-  std::string text = cursor + "\n";
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && (!sync || ::fsync(fd) == 0);
-  if (!ok) error = "can't write " + tmp + ": " + std::strerror(errno);
-  ::close(fd);
-  if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = "can't rename " + tmp + " to " + path + ": " + std::strerror(errno);
-    ok = false;
-  }
-  if (!ok) ::unlink(tmp.c_str());
-  return ok;
+  int err = storage::replace_file(path, cursor + "\n", sync);
+  if (err != 0) error = "can't write " + path + ": " + std::strerror(err);
+  return err == 0;
 }
 
 // An open journal, positioned. Throws std::runtime_error on failure.
@@ -409,7 +388,7 @@ std::unique_ptr<Input> make_systemd_input(const config::ComponentConfig& cfg, co
   if (!s.db.empty() && std::filesystem::path(s.db).is_relative() && !ctx.base_dir.empty())
     s.db = (std::filesystem::path(ctx.base_dir) / s.db).string();
   s.db_sync = cfg.get_string("db.sync") != "off";
-  if (!s.db.empty() && is_sqlite_file(s.db)) {
+  if (!s.db.empty() && storage::is_sqlite_file(s.db)) {
     // Fluent Bit's cursor database: left as it is (Fluent Bit can be started
     // on it again); sluice keeps its cursor beside it, as tail does.
     log::warn("input systemd: db {} is Fluent Bit's SQLite cursor database; sluice doesn't read it and keeps its own "

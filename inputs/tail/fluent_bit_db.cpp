@@ -4,8 +4,6 @@
 #include <dlfcn.h>
 #include <sys/stat.h>
 
-#include <cstring>
-#include <fstream>
 #include <type_traits>
 
 namespace sluice::tail {
@@ -66,13 +64,6 @@ uint64_t device_of(const std::string& path) {
 }
 
 }  // namespace
-
-bool is_sqlite_file(const std::string& path) {
-  static constexpr char kMagic[16] = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f', 'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
-  std::ifstream in(path, std::ios::binary);
-  char head[16] = {};
-  return in.read(head, sizeof head) && std::memcmp(head, kMagic, sizeof head) == 0;
-}
 
 bool import_fluent_bit_db(const std::string& path, DbEntries& out, std::string& error) {
   Sqlite api{};

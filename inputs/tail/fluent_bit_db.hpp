@@ -16,9 +16,6 @@
 
 namespace sluice::tail {
 
-// Whether the file at path begins with SQLite's header.
-bool is_sqlite_file(const std::string& path);
-
 // Reads every row of in_tail_files (name, offset, inode) into out: the
 // device comes from the file's (or, if it is gone, its directory's) stat,
 // as Fluent Bit keeps none. Returns false with error set when SQLite can't

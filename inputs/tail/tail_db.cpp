@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "agent/storage/file_io.hpp"
 #include "inputs/tail/fluent_bit_db.hpp"
 
 namespace sluice::tail {
@@ -69,7 +70,7 @@ std::string errno_text(const std::string& what, const std::string& path) {
 }  // namespace
 
 TailDb::TailDb(std::string path, bool sync) : path_(std::move(path)), sync_(sync) {
-  if (is_sqlite_file(path_)) {
+  if (storage::is_sqlite_file(path_)) {
     fluent_bit_db_ = path_;
     path_ += ".sluice";
   }

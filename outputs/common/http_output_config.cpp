@@ -86,6 +86,12 @@ void read_tls(const config::ComponentConfig& cfg, const std::string& base_dir, T
 
 }  // namespace
 
+std::string read_header_value(const config::ComponentConfig& cfg, std::string_view key) {
+  std::string v = cfg.get_string(key);
+  if (v.find_first_of("\r\n") != std::string::npos) cfg.fail(key, "must be one line (it is sent as a header)");
+  return v;
+}
+
 std::vector<config::KeyDecl> http_output_keys(std::string_view default_port,
                                               std::initializer_list<std::string_view> without) {
   std::vector<config::KeyDecl> all = {

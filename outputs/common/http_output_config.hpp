@@ -55,6 +55,11 @@ struct HttpTarget {
 // server, never: it is link-local to the VM).
 std::optional<HttpTarget> parse_http_target(std::string_view url, std::chrono::milliseconds timeout, bool use_proxy);
 
+// A key whose value is sent as a header's (a token, a channel id): refused,
+// naming the key and never quoting the value (it may be a secret), when it
+// holds a line break.
+std::string read_header_value(const config::ComponentConfig& cfg, std::string_view key);
+
 // The one reader of the shared keys: validates them (cfg.fail on a bad value,
 // e.g. an unreadable tls.ca_file or a header without a value) and reads
 // those the output's schema declares. Relative tls.* paths start at base_dir

@@ -4,10 +4,10 @@
 #include "outputs/datadog/datadog_codec.hpp"
 
 #include <array>
-#include <cctype>
 
 #include <simdjson.h>
 
+#include "agent/ascii_case.hpp"
 #include "agent/json_writer.hpp"
 
 namespace sluice::datadog {
@@ -15,19 +15,6 @@ namespace sluice::datadog {
 namespace {
 
 constexpr std::string_view kTarget = "/api/v2/logs";
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-// A value for a header: no line breaks (the value itself is never quoted in
-// the message: it may be the key).
-std::string header_value(const config::ComponentConfig& cfg, std::string_view key) {
-  std::string v = cfg.get_string(key);
-  if (v.find_first_of("\r\n") != std::string::npos) cfg.fail(key, "must be one line (it is sent as a header)");
-  return v;
-}
 
 // The attributes Fluent Bit's provider ecs moves into ddtags (datadog_remap.c).
 constexpr std::array<std::string_view, 6> kEcsAttributes = {
@@ -98,7 +85,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
     where.port = where.tls ? 443 : 80;
   }
   s.http = http::read_http_output_settings(cfg, ctx.base_dir, where);
-  std::string key = header_value(cfg, "apikey");
+  std::string key = http::read_header_value(cfg, "apikey");
   if (key.empty()) cfg.fail("apikey", "expects the Datadog API key");
   // Fluent Bit's headers first; then the user's `header` entries.
   s.http.headers.insert(s.http.headers.begin(), {{"DD-API-KEY", std::move(key)},
@@ -108,7 +95,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.json_date_key = cfg.get_string("json_date_key");
   if (s.json_date_key.empty())
     cfg.fail("json_date_key", "expects the key name of the time, or false/off for none");
-  if (std::string v = lower(s.json_date_key); v == "false" || v == "off") s.json_date_key.clear();
+  if (std::string v = ascii_lower(s.json_date_key); v == "false" || v == "off") s.json_date_key.clear();
   if (cfg.get_bool("include_tag_key")) {
     s.tag_key = cfg.get_string("tag_key");
     if (s.tag_key.empty()) cfg.fail("tag_key", "expects the key name of the tag (include_tag_key is on)");

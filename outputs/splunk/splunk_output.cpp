@@ -60,13 +60,13 @@ std::unique_ptr<Output> make_splunk_output(const config::ComponentConfig& cfg, c
   s.http = http::read_http_output_settings(cfg, ctx.base_dir);
   bool basic = false;
   for (const auto& h : s.http.headers) basic = basic || h.name == "Authorization";
-  std::string token = cfg.get_string("splunk_token");
+  std::string token = http::read_header_value(cfg, "splunk_token");
   if (!basic && !cfg.get_string("http_user").empty() && cfg.get_string("http_passwd").empty())
     cfg.fail("http_passwd", "http_user needs http_passwd for HEC's basic authentication");
   if (!basic && token.empty())
     cfg.fail("splunk_token", "either splunk_token or http_user and http_passwd must be set (the HEC token)");
   if (!basic) s.http.headers.push_back({"Authorization", "Splunk " + token});
-  if (std::string channel = cfg.get_string("channel"); !channel.empty())
+  if (std::string channel = http::read_header_value(cfg, "channel"); !channel.empty())
     s.http.headers.push_back({"X-Splunk-Request-Channel", channel});
   s.send_raw = cfg.get_bool("splunk_send_raw");
   s.auto_extract_timestamp = cfg.get_bool("auto_extract_timestamp");

@@ -44,35 +44,17 @@ import gzip
 import json
 import signal
 import sys
-import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-LOCK = threading.Lock()
+from standin_files import append_json_line, read_status  # beside this script
+
 ARGS = None
 MAX_BODY = 5_000_000
 MAX_ENTRIES = 1_000
 MAX_ENTRY = 1_000_000
 REASONS = {500: "Internal Server Error", 503: "Service Unavailable", 429: "Too Many Requests"}
-
-
-def append_line(path, obj):
-    if not path:
-        return
-    with LOCK, open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(obj, separators=(",", ":")) + "\n")
-
-
-def read_control():
-    if not ARGS.control:
-        return None
-    try:
-        with open(ARGS.control, encoding="utf-8") as f:
-            text = f.read().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def errors(*texts):
@@ -102,12 +84,12 @@ class Handler(BaseHTTPRequestHandler):
 
         def done(status, doc, entries=0, headers=(), body_bytes=0, oversized=0):
             entry.update(status=status, entries=entries, body_bytes=body_bytes, oversized=oversized)
-            append_line(ARGS.log, entry)
+            append_json_line(ARGS.log, entry)
             self.answer(status, doc, headers)
 
         if urlsplit(self.path).path != "/api/v2/logs":
             return done(404, errors("Not Found"))
-        control = read_control()
+        control = read_status(ARGS.control)
         if control in REASONS:
             retry = [("Retry-After", "1")] if control == 429 else []
             return done(control, errors(REASONS[control]), headers=retry)
@@ -140,7 +122,7 @@ class Handler(BaseHTTPRequestHandler):
         for e in logs:
             line = json.dumps(e, separators=(",", ":"), ensure_ascii=False)
             oversized += len(line.encode()) > MAX_ENTRY
-            append_line(ARGS.store, e)
+            append_json_line(ARGS.store, e)
         return done(202, {}, entries=len(logs), body_bytes=len(body), oversized=oversized)
 
     def do_GET(self):

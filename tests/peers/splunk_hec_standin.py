@@ -49,11 +49,11 @@ import gzip
 import json
 import signal
 import sys
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-LOCK = threading.Lock()
+from standin_files import append_json_line, read_status  # beside this script
+
 ARGS = None
 PATHS = {"/services/collector/event", "/services/collector", "/services/collector/event/1.0"}
 
@@ -62,24 +62,6 @@ def hec(code, text, **extra):
     doc = {"text": text, "code": code}
     doc.update(extra)
     return doc
-
-
-def append_line(path, obj):
-    if not path:
-        return
-    with LOCK, open(path, "a", encoding="utf-8") as f:
-        f.write(json.dumps(obj, separators=(",", ":")) + "\n")
-
-
-def read_control():
-    if not ARGS.control:
-        return None
-    try:
-        with open(ARGS.control, encoding="utf-8") as f:
-            text = f.read().strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
 
 
 def split_events(text):
@@ -158,12 +140,12 @@ class Handler(BaseHTTPRequestHandler):
         def done(status, doc, events=0, headers=()):
             entry["status"] = status
             entry["events"] = events
-            append_line(ARGS.log, entry)
+            append_json_line(ARGS.log, entry)
             self.answer(status, doc, headers)
 
         if path not in PATHS:
             return done(404, hec(404, "The requested URL was not found on this server."))
-        control = read_control()
+        control = read_status(ARGS.control)
         if control == 503:
             return done(503, hec(9, "Server is busy"))
         if control == 500:
@@ -187,10 +169,10 @@ class Handler(BaseHTTPRequestHandler):
             why = check_event(e)
             if why:
                 for stored in events[:n]:
-                    append_line(ARGS.store, stored)
+                    append_json_line(ARGS.store, stored)
                 return done(400, hec(why[0], why[1], **{"invalid-event-number": n}), events=n)
         for e in events:
-            append_line(ARGS.store, e)
+            append_json_line(ARGS.store, e)
         return done(200, hec(0, "Success"), events=len(events))
 
     def do_GET(self):

@@ -9,6 +9,7 @@
 #include "inputs/http/http_input.hpp"
 #include "inputs/forward/forward_input.hpp"
 #include "inputs/tcp_udp/tcp_udp_input.hpp"
+#include "inputs/opentelemetry/opentelemetry_input.hpp"
 
 namespace sluice {
 
@@ -23,6 +24,7 @@ const std::vector<InputPlugin>& input_plugins() {
       {"tcp", tcp_input_schema, make_tcp_input},
       {"udp", udp_input_schema, make_udp_input},
       {"systemd", systemd_input_schema, make_systemd_input},
+      {"opentelemetry", opentelemetry_input_schema, make_opentelemetry_input},
   };
   return plugins;
 }

@@ -196,6 +196,14 @@ size_t encode_chunk(const Chunk& chunk, std::string& out, size_t at) {
     o.varint(zigzag(e.time_ns));
     o.value(e.record);
   }
+  if (!chunk.metadata.empty()) {
+    o.ensure(10);
+    o.varint(chunk.events.size());
+    for (size_t i = 0; i < chunk.events.size(); ++i) {
+      const Value* m = chunk.metadata_of(i);
+      o.value(m != nullptr ? *m : Value());
+    }
+  }
   return o.written();
 }
 
@@ -237,9 +245,20 @@ bool decode_chunk_into(std::string_view payload, Chunk& chunk, bool in_arena, st
     if (in.ok() && !record.is_map()) in.fail("a record that is not a map");
     if (in.ok()) chunk.events.push_back({t, record});
   }
-  if (in.ok() && !in.at_end()) in.fail("bytes after the last event");
+  chunk.metadata.clear();
+  if (in.ok() && !in.at_end()) {
+    if (in.varint() != count) in.fail("metadata for a different number of events");
+    chunk.metadata.reserve(count);
+    for (uint64_t i = 0; i < count && in.ok(); ++i) {
+      Value m = in.value(0);
+      if (in.ok() && !m.is_map() && !m.is_null()) in.fail("metadata that is not a map");
+      chunk.metadata.push_back(m);
+    }
+  }
+  if (in.ok() && !in.at_end()) in.fail("bytes after the last event's metadata");
   if (!in.ok()) {
     chunk.events.clear();
+    chunk.metadata.clear();
     return say(in.error());
   }
   return true;

@@ -2,8 +2,11 @@
 // (time and record), compact and quick both ways, since every record of a
 // filesystem input is encoded once on its way in.
 //
-//   chunk  := varint(tag length) tag varint(event count) event*
+//   chunk  := varint(tag length) tag varint(event count) event* [metadata]
 //   event  := zigzag-varint(time_ns) value
+//   metadata := varint(event count) value*  (one per event, a map or null;
+//               only when the chunk has any: Lua's and OTLP's metadata
+//               survive a restart; a chunk written before it had none)
 //   value  := 0 null | 1 false | 2 true | 3 zigzag-varint | 4 double (8 bytes, little-endian)
 //           | 5 varint(length) bytes | 6 varint(n) value*n | 7 varint(n) (varint(length) key value)*n
 #pragma once
@@ -15,7 +18,7 @@
 
 namespace sluice::storage {
 
-// Appends the encoding of chunk's tag and events to out, from out's current
+// Appends the encoding of chunk's tag, events and metadata to out, from out's current
 // size on; returns the number of bytes appended. Acks are not part of it.
 size_t encode_chunk(const Chunk& chunk, std::string& out);
 // The same, written at out[at...]; out only grows (it may end up longer than

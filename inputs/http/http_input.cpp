@@ -11,6 +11,7 @@
 
 #include "agent/log.hpp"
 #include "agent/record.hpp"
+#include "inputs/http/http_auth.hpp"
 #include "inputs/http/http_body_decoder.hpp"
 #include "inputs/http/http_input_settings.hpp"
 #include "inputs/http/http_refusals.hpp"
@@ -26,28 +27,6 @@ constexpr size_t kKeepInflateBuffer = 1024 * 1024;
 int64_t wall_now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
-// An Authorization header against an expected "Scheme credentials": the
-// scheme case-insensitively (RFC 9110 §11.1), the credentials in time that
-// doesn't depend on where they differ.
-bool credentials_match(std::string_view got, std::string_view want) {
-  size_t gs = got.find(' '), ws = want.find(' ');
-  if (gs == std::string_view::npos || !iequals(got.substr(0, gs), want.substr(0, ws))) return false;
-  got = got.substr(gs);
-  while (!got.empty() && got.front() == ' ') got.remove_prefix(1);
-  want = want.substr(ws + 1);
-  if (got.size() != want.size()) return false;
-  unsigned char diff = 0;
-  for (size_t i = 0; i < got.size(); ++i) diff |= static_cast<unsigned char>(got[i] ^ want[i]);
-  return diff == 0;
 }
 
 // The client a request is from: the first address of X-Forwarded-For (the
@@ -116,21 +95,7 @@ class HttpInput final : public Input, public RequestHandler {
     if (server_) server_->stop();
   }
 
-  HttpServerSettings server_settings() const {
-    HttpServerSettings h;
-    h.listen = s_.listen;
-    h.port = s_.port;
-    h.tls = s_.tls;
-    h.crt_file = s_.tls_crt_file;
-    h.key_file = s_.tls_key_file;
-    h.ca_file = s_.tls_ca_file;
-    h.verify_client = s_.tls_verify;
-    h.max_body_size = s_.max_body_size;
-    h.idle_timeout = s_.idle_timeout;
-    h.request_timeout = s_.request_timeout;
-    h.max_connections = s_.max_connections;
-    return h;
-  }
+  HttpServerSettings server_settings() const { return http_server_settings(s_); }
 
   // The server calls these from its own handlers: in the input's log_level.
   std::optional<HttpAnswer> check(const RequestHead& head) override {
@@ -208,11 +173,7 @@ class HttpInput final : public Input, public RequestHandler {
   }
 
  private:
-  bool authorized(std::string_view authorization) const {
-    if (s_.basic_credentials.empty() && s_.bearer_credentials.empty()) return true;
-    return (!s_.basic_credentials.empty() && credentials_match(authorization, s_.basic_credentials)) ||
-           (!s_.bearer_credentials.empty() && credentials_match(authorization, s_.bearer_credentials));
-  }
+  bool authorized(std::string_view authorization) const { return http_authorized(s_, authorization); }
 
   // A request that can't be taken: counted, logged (rate-limited, with the
   // client's address), answered with the reason.
@@ -295,14 +256,8 @@ std::string http_tag_from_target(std::string_view target, const std::string& def
 
 std::unique_ptr<Input> make_http_input(const config::ComponentConfig& cfg, const BuildContext& ctx) {
   HttpInputSettings s = make_http_input_settings(cfg, ctx);
-  HttpServerSettings check;
-  check.tls = s.tls;
-  check.crt_file = s.tls_crt_file;
-  check.key_file = s.tls_key_file;
-  check.ca_file = s.tls_ca_file;
-  check.verify_client = s.tls_verify;
   try {
-    check_tls_settings(check);
+    check_tls_settings(http_server_settings(s));
   } catch (const HttpServerError& e) {
     cfg.fail(e.key, e.what());
   }

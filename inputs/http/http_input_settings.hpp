@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,5 +47,15 @@ struct HttpInputSettings {
 // readable, user and password together) and resolves relative paths against
 // ctx.base_dir. Throws config::ConfigError naming the key.
 HttpInputSettings make_http_input_settings(const config::ComponentConfig& cfg, const BuildContext& ctx);
+
+// What every input serving HTTP shares (http, opentelemetry): the keys of
+// the server (listen, port, body size, auth, TLS, timeouts, connections,
+// and Fluent Bit's http_server.* names), their reading into s, and the
+// HttpServer's settings from s.
+// default_port: a literal ("9880"); the declarations keep a view of it.
+std::vector<config::KeyDecl> http_server_keys(std::string_view default_port);
+void read_http_server_settings(const config::ComponentConfig& cfg, const BuildContext& ctx, HttpInputSettings& s);
+struct HttpServerSettings;
+HttpServerSettings http_server_settings(const HttpInputSettings& s);
 
 }  // namespace sluice

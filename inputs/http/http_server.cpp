@@ -247,7 +247,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     response_.result(static_cast<unsigned>(a.status));
     response_.set(bhttp::field::server, "sluice");
     for (auto& [name, value] : a.headers) response_.insert(name, value);
-    if (!a.body.empty()) response_.set(bhttp::field::content_type, "application/json");
+    if (!a.body.empty()) response_.set(bhttp::field::content_type, a.content_type);
     response_.body() = std::move(a.body);
     response_.keep_alive(!close_after);
     // RFC 9110 §8.6: no Content-Length in a 204.

@@ -43,7 +43,8 @@ struct RequestHead {
 
 struct HttpAnswer {
   int status = 200;
-  std::string body;  // sent as application/json when not empty
+  std::string body;  // sent with content_type when not empty
+  std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
 };
 

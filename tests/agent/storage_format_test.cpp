@@ -3,6 +3,8 @@
 // damaged ones sorted apart.
 #include <catch2/catch.hpp>
 
+#include "agent/json_writer.hpp"
+#include "agent/parse/json_format.hpp"
 #include "agent/record.hpp"
 #include "agent/storage/chunk_codec.hpp"
 #include "agent/storage/crc32c.hpp"
@@ -54,6 +56,41 @@ TEST_CASE("a chunk survives encoding and decoding unchanged") {
   }
 }
 
+TEST_CASE("a chunk's metadata (Lua's, OTLP's) survives encoding, and a chunk without any stays without") {
+  auto chunk = test::chunk_of("otlp", {R"({"log":"a"})", R"({"log":"b"})", R"({"log":"c"})"});
+  Value meta;
+  REQUIRE(make_json_format()->parse(R"({"otlp":{"severity_text":"INFO","attributes":{"k":[1,"v"]}}})", chunk->arena,
+                                    meta));
+  chunk->metadata = {meta, Value(), meta};
+  std::string buf;
+  storage::encode_chunk(*chunk, buf);
+  std::string error;
+  auto back = storage::decode_chunk(buf, &error);
+  INFO(error);
+  REQUIRE(back);
+  REQUIRE(back->metadata.size() == 3);
+  CHECK(json::to_string(back->metadata[0]) == R"({"otlp":{"severity_text":"INFO","attributes":{"k":[1,"v"]}}})");
+  CHECK(back->metadata[1].is_null());
+  CHECK(record::equal(back->metadata[2], meta));
+  CHECK(test::dump(*back) == test::dump(*chunk));
+
+  // Cut anywhere inside the metadata: refused, not read as fewer of them.
+  size_t without = [&] {
+    auto plain = test::chunk_of("otlp", {R"({"log":"a"})", R"({"log":"b"})", R"({"log":"c"})"});
+    std::string b;
+    return storage::encode_chunk(*plain, b);
+  }();
+  for (size_t len = without + 1; len < buf.size(); ++len) CHECK_FALSE(storage::decode_chunk(buf.substr(0, len), &error));
+
+  chunk->metadata.clear();
+  buf.clear();
+  storage::encode_chunk(*chunk, buf);
+  CHECK(buf.size() == without);
+  back = storage::decode_chunk(buf, &error);
+  REQUIRE(back);
+  CHECK(back->metadata.empty());
+}
+
 TEST_CASE("a damaged chunk encoding is refused, never a crash") {
   auto chunk = test::chunk_of("t", {R"({"a":[1,2,{"b":"c"}],"d":1.5})", R"({"x":"y"})"});
   std::string buf;
@@ -73,10 +110,14 @@ TEST_CASE("a damaged chunk encoding is refused, never a crash") {
       storage::decode_chunk(bad, &error);  // decodes to something else or fails; must not crash
     }
   }
-  SECTION("bytes after the last event") {
+  SECTION("bytes after the last event that aren't its metadata") {
     std::string error;
     CHECK_FALSE(storage::decode_chunk(buf + "x", &error));
-    CHECK(error == "bytes after the last event");
+    CHECK(error == "metadata for a different number of events");
+    error.clear();
+    // A count of 2, a map and a null, then a stray byte.
+    CHECK_FALSE(storage::decode_chunk(buf + std::string("\x02\x07\x00\x00x", 5), &error));
+    CHECK(error == "bytes after the last event's metadata");
   }
   SECTION("a count beyond the bytes") {
     std::string bogus = std::string("\x01t\xff\xff\xff\xff\x0f", 7);

@@ -1,0 +1,279 @@
+// The `opentelemetry` input: what an OTLP/HTTP request means and what it is
+// answered (opentelemetry.io/docs/specs/otlp/#otlphttp); see opentelemetry_input.hpp.
+#include "inputs/opentelemetry/opentelemetry_input.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+#include "agent/ascii_case.hpp"
+#include "agent/json_writer.hpp"
+#include "agent/log.hpp"
+#include "agent/record.hpp"
+#include "inputs/http/http_auth.hpp"
+#include "inputs/http/http_body_decoder.hpp"
+#include "inputs/http/http_refusals.hpp"
+#include "inputs/http/http_server.hpp"
+#include "inputs/opentelemetry/opentelemetry_input_settings.hpp"
+#include "inputs/opentelemetry/otlp_logs.hpp"
+
+namespace sluice {
+
+namespace {
+
+constexpr size_t kKeepInflateBuffer = 1024 * 1024;
+
+enum class Encoding : uint8_t { Protobuf, Json };
+
+// google.rpc.Status codes the answers use.
+constexpr int kInvalidArgument = 3;
+constexpr int kNotFound = 5;
+constexpr int kUnauthenticated = 16;
+constexpr int kUnavailable = 14;
+constexpr int kUnimplemented = 12;
+constexpr int kResourceExhausted = 8;
+
+int64_t wall_now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view media_type(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+  return t;
+}
+
+// The body's encoding from its Content-Type: protobuf or JSON (a missing
+// one reads as JSON, as Fluent Bit reads it); nullopt: unsupported.
+std::optional<Encoding> encoding_of(std::string_view content_type) {
+  std::string_view t = media_type(content_type);
+  if (t.empty() || ascii_iequals(t, "application/json")) return Encoding::Json;
+  if (ascii_iequals(t, "application/x-protobuf") || ascii_iequals(t, "application/protobuf"))
+    return Encoding::Protobuf;
+  return std::nullopt;
+}
+
+void append_varint(std::string& out, uint64_t v) {
+  while (v >= 0x80) {
+    out += static_cast<char>((v & 0x7F) | 0x80);
+    v >>= 7;
+  }
+  out += static_cast<char>(v);
+}
+
+// An error answer as OTLP/HTTP wants it: a google.rpc.Status
+// ({int32 code = 1; string message = 2;}) in the request's encoding.
+HttpAnswer status_answer(int http_status, int code, std::string_view message, Encoding encoding) {
+  HttpAnswer a;
+  a.status = http_status;
+  if (encoding == Encoding::Json) {
+    a.body = "{\"code\":" + std::to_string(code) + ",\"message\":";
+    json::append_string(a.body, message);
+    a.body += "}";
+    a.content_type = "application/json";
+  } else {
+    a.body += '\x08';
+    append_varint(a.body, static_cast<uint64_t>(code));
+    a.body += '\x12';
+    append_varint(a.body, message.size());
+    a.body.append(message);
+    a.content_type = "application/x-protobuf";
+  }
+  return a;
+}
+
+struct OtelInputMetrics {
+  Counter* accepted = nullptr;  // requests whose logs entered the pipeline
+  Counter* records = nullptr;   // logs they held
+  Counter* refused = nullptr;   // answered 4xx
+  Counter* busy = nullptr;      // answered 503 (backpressure)
+  Counter* bytes = nullptr;     // request body bytes, as received
+};
+
+class OpentelemetryInput final : public Input, public RequestHandler {
+ public:
+  OpentelemetryInput(OpentelemetryInputSettings s, config::ComponentConfig cfg)
+      : s_(std::move(s)), cfg_(std::move(cfg)) {}
+
+  void start(InputContext& ctx) override {
+    ctx_ = &ctx;
+    auto& m = ctx.metrics();
+    metrics_.accepted = &m.counter("sluice_input_otlp_requests_total", "input", ctx.instance(), false,
+                                    "OTLP export requests whose logs were accepted.");
+    metrics_.records = &m.counter("sluice_input_records_total", "input", ctx.instance(), false,
+                                   "Records the input read.");
+    metrics_.refused = &m.counter("sluice_input_otlp_refused_total", "input", ctx.instance(), false,
+                                   "Requests refused (malformed, unauthorized, too large, wrong path or type).");
+    metrics_.busy = &m.counter("sluice_input_otlp_busy_total", "input", ctx.instance(), false,
+                                "Requests answered 503 + Retry-After while the pipeline was paused.");
+    metrics_.bytes =
+        &m.counter("sluice_input_bytes_read_total", "input", ctx.instance(), false, "Bytes the input read.");
+    try {
+      server_.emplace(ctx.io(), http_server_settings(s_.http), *this);
+      server_->start();
+    } catch (const HttpServerError& e) {
+      cfg_.fail(e.key, e.what());
+    }
+    log::info("input {}: OTLP/HTTP on {}:{} ({}), logs at /v1/logs", ctx.instance(), s_.http.listen,
+              server_->port(), s_.http.tls ? "HTTPS" : "HTTP");
+  }
+
+  void stop() override {
+    if (server_) server_->stop();
+  }
+
+  std::optional<HttpAnswer> check(const RequestHead& head) override {
+    log::Scope scope(ctx_->log_level());
+    auto encoding = encoding_of(head.content_type);
+    Encoding answer_as = encoding.value_or(Encoding::Json);
+    std::string_view path = head.target.substr(0, head.target.find('?'));
+    if (path != "/v1/logs") {
+      if (path == "/v1/traces" || path == "/v1/metrics" || path.starts_with("/v1development/"))
+        return refuse(head, 404, kNotFound,
+                      "this OTLP endpoint takes logs only (POST /v1/logs); " + std::string(path) + " is not served",
+                      answer_as);
+      if (path.starts_with("/opentelemetry.proto.collector."))
+        return refuse(head, 404, kUnimplemented,
+                      "gRPC is not served here: export with OTLP/HTTP (http/protobuf or http/json) to /v1/logs",
+                      answer_as);
+      return refuse(head, 404, kNotFound, "no such endpoint: OTLP logs go to POST /v1/logs", answer_as);
+    }
+    if (head.method != "POST") {
+      auto a = refuse(head, 405, kInvalidArgument,
+                      "method " + std::string(head.method) + " not allowed: export logs with POST", answer_as);
+      a.headers.emplace_back("Allow", "POST");
+      return a;
+    }
+    if (!http_authorized(s_.http, head.authorization)) {
+      auto a = refuse(head, 401, kUnauthenticated,
+                      head.authorization.empty() ? "authentication required" : "wrong credentials", answer_as);
+      if (!s_.http.basic_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\"");
+      if (!s_.http.bearer_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
+      return a;
+    }
+    if (!encoding) {
+      return refuse(head, 415, kInvalidArgument,
+                    "unsupported Content-Type '" + std::string(head.content_type) +
+                        "': send application/x-protobuf or application/json",
+                    answer_as);
+    }
+    if (!body_encoding(head.content_encoding)) {
+      return refuse(head, 415, kInvalidArgument,
+                    "unsupported Content-Encoding '" + std::string(head.content_encoding) +
+                        "': send gzip, deflate or identity",
+                    answer_as);
+    }
+    if (ctx_->paused()) return busy(answer_as);
+    return std::nullopt;
+  }
+
+  HttpAnswer handle(const RequestHead& head, std::string& body) override {
+    log::Scope scope(ctx_->log_level());
+    metrics_.bytes->add(body.size());
+    Encoding encoding = *encoding_of(head.content_type);
+    if (ctx_->paused()) return busy(encoding);
+    std::string_view payload = body;
+    if (auto compression = *body_encoding(head.content_encoding); compression != BodyEncoding::Identity) {
+      auto error = BodyDecoder::inflate(compression, body, s_.http.max_body_size, inflated_);
+      if (error)
+        return refuse(head, error->kind == BodyError::Kind::TooLarge ? 413 : 400,
+                      error->kind == BodyError::Kind::TooLarge ? kResourceExhausted : kInvalidArgument,
+                      error->message, encoding);
+      payload = inflated_;
+    }
+    // Decoded logs take about twice their protobuf (members, values, the
+    // metadata beside each record).
+    auto chunk = std::make_unique<Chunk>(s_.tag, std::clamp<size_t>(3 * payload.size(), 4096, 256 * 1024));
+    std::optional<std::string> error = encoding == Encoding::Protobuf
+                                           ? decode_otlp_logs_protobuf(payload, s_.logs, wall_now_ns(), *chunk)
+                                           : json_.decode(payload, s_.logs, wall_now_ns(), *chunk);
+    if (inflated_.capacity() > kKeepInflateBuffer) inflated_ = std::string();
+    if (error) return refuse(head, 400, kInvalidArgument, *error, encoding);
+    size_t records = chunk->events.size();
+    if (records > 0 && !offer(std::move(chunk)))
+      return busy(encoding, "the input's buffer can't take records now (see its health): retry later");
+    metrics_.accepted->add();
+    metrics_.records->add(records);
+    HttpAnswer ok;
+    ok.status = s_.success_code;
+    // An empty ExportLogsServiceResponse (no partial_success): nothing in
+    // protobuf, {} in JSON. 201 and 204 go without a body, as Fluent Bit's.
+    if (ok.status == 200 && encoding == Encoding::Json) ok.body = "{}";
+    ok.content_type = encoding == Encoding::Json ? "application/json" : "application/x-protobuf";
+    return ok;
+  }
+
+  void refused(std::string_view remote, int status, std::string_view reason) override {
+    log::Scope scope(ctx_->log_level());
+    metrics_.refused->add();
+    if (auto line = refusal_log_.refused(ctx_->instance(), remote, status, reason)) log::warn("{}", *line);
+  }
+
+ private:
+  HttpAnswer refuse(const RequestHead& head, int status, int code, const std::string& reason, Encoding encoding) {
+    refused(head.remote, status, reason);
+    return status_answer(status, code, reason, encoding);
+  }
+
+  HttpAnswer busy(Encoding encoding, std::string_view why = "the pipeline is full: retry later") {
+    metrics_.busy->add();
+    auto a = status_answer(503, kUnavailable, why, encoding);
+    a.headers.emplace_back("Retry-After", "1");
+    return a;
+  }
+
+  // With tag_key, records naming another tag move (with their metadata) to a
+  // chunk of their own; every chunk of the request goes to the pipeline in
+  // this one call. False when one was refused (storage): the client is told
+  // to retry, and chunks taken before it may then arrive twice (at least once).
+  bool offer(ChunkPtr chunk) {
+    if (s_.tag_key.empty()) return ctx_->offer(chunk);
+    std::vector<ChunkPtr> others;
+    size_t kept = 0;
+    for (size_t i = 0; i < chunk->events.size(); ++i) {
+      Event& e = chunk->events[i];
+      const Value* v = e.record.find(s_.tag_key);
+      if (v == nullptr || !v->is_string() || v->as_string().empty() || v->as_string() == chunk->tag) {
+        chunk->metadata[kept] = chunk->metadata[i];
+        chunk->events[kept++] = e;
+        continue;
+      }
+      std::string_view tag = v->as_string();
+      auto it = std::find_if(others.begin(), others.end(), [&](const ChunkPtr& c) { return c->tag == tag; });
+      if (it == others.end()) it = others.insert(others.end(), std::make_unique<Chunk>(std::string(tag), 4096));
+      (*it)->events.push_back({e.time_ns, record::deep_copy(e.record, (*it)->arena)});
+      (*it)->metadata.push_back(record::deep_copy(chunk->metadata[i], (*it)->arena));
+    }
+    chunk->events.resize(kept);
+    chunk->metadata.resize(kept);
+    if (kept > 0 && !ctx_->offer(chunk)) return false;
+    for (auto& c : others)
+      if (!ctx_->offer(c)) return false;
+    return true;
+  }
+
+  OpentelemetryInputSettings s_;
+  config::ComponentConfig cfg_;  // for errors at start (a port in use) at the key's line
+  InputContext* ctx_ = nullptr;
+  OtelInputMetrics metrics_;
+  std::optional<HttpServer> server_;
+  OtlpJsonDecoder json_;
+  std::string inflated_;
+  RefusalLog refusal_log_;
+};
+
+}  // namespace
+
+std::unique_ptr<Input> make_opentelemetry_input(const config::ComponentConfig& cfg, const BuildContext& ctx) {
+  OpentelemetryInputSettings s = make_opentelemetry_input_settings(cfg, ctx);
+  try {
+    check_tls_settings(http_server_settings(s.http));
+  } catch (const HttpServerError& e) {
+    cfg.fail(e.key, e.what());
+  }
+  return std::make_unique<OpentelemetryInput>(std::move(s), cfg);
+}
+
+}  // namespace sluice

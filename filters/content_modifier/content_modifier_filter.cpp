@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "agent/ascii_case.hpp"
@@ -26,7 +28,11 @@ namespace sluice {
 namespace {
 
 enum class Action { Insert, Upsert, Delete, Rename, Hash, Extract, Convert };
-enum class Context { Body, Metadata, OtelLogAttributes, OtelGroup };
+// Where the action applies: the record, its metadata, or a map inside the
+// metadata's otlp (what the opentelemetry input puts there): the log's
+// attributes, its resource's attributes, its scope's attributes, or the
+// scope itself (name, version).
+enum class Context { Body, Metadata, OtelLogAttributes, OtelResourceAttributes, OtelScopeAttributes, OtelScope };
 enum class Type { String, Boolean, Int, Double };
 
 struct Settings {
@@ -132,11 +138,13 @@ class ContentModifierFilter final : public Filter {
   }
 
   void filter(Chunk& chunk) override {
-    if (s_.context == Context::OtelGroup) return;  // sluice's records carry no OpenTelemetry groups
     uint64_t skipped = 0;
     const bool in_metadata = s_.context != Context::Body;
     if (in_metadata && chunk.metadata.empty()) {
+      // Only the log's attributes and the metadata itself are made for a
+      // record that has none; resource and scope belong to OTLP logs.
       if (s_.action != Action::Insert && s_.action != Action::Upsert && s_.context != Context::OtelLogAttributes) return;
+      if (s_.context != Context::Metadata && s_.context != Context::OtelLogAttributes) return;
       chunk.metadata.assign(chunk.events.size(), Value());
     }
     // The key, the new name and the value live as long as the chunk: copied
@@ -152,28 +160,49 @@ class ContentModifierFilter final : public Filter {
   }
 
  private:
-  // The record, or its metadata (created when an insert needs it), or its
-  // metadata's otlp.attributes (created, as Fluent Bit creates it).
+  // The record, or its metadata (created when an insert needs it), or a map
+  // inside the metadata's otlp: otlp.attributes (created, as Fluent Bit
+  // creates it), otlp.resource.attributes, otlp.scope.attributes or
+  // otlp.scope (only in the metadata of OTLP logs, which have otlp;
+  // their missing maps are created).
   bool apply_to(Value& root, Arena& arena) {
     if (s_.context == Context::Body) return root.is_map() ? apply(root, arena) : false;
+    if (s_.context != Context::Metadata && s_.context != Context::OtelLogAttributes) {
+      const Value* otlp = root.is_map() ? root.find("otlp") : nullptr;
+      if (otlp == nullptr) return true;  // not an OTLP log: nothing to act on
+      if (!otlp->is_map()) return false;
+    }
     if (!root.is_map()) {
       if (!root.is_null()) return false;
       root = record::empty_map();
     }
-    if (s_.context == Context::Metadata) return apply(root, arena);
-    Value otlp = record::empty_map();
-    if (const Value* o = root.find("otlp")) {
-      if (!o->is_map()) return false;
-      otlp = *o;
+    static constexpr std::string_view kLog[] = {"otlp", "attributes"};
+    static constexpr std::string_view kResource[] = {"otlp", "resource", "attributes"};
+    static constexpr std::string_view kScopeAttributes[] = {"otlp", "scope", "attributes"};
+    static constexpr std::string_view kScope[] = {"otlp", "scope"};
+    switch (s_.context) {
+      case Context::Metadata: return apply(root, arena);
+      case Context::OtelLogAttributes: return apply_at(root, kLog, arena);
+      case Context::OtelResourceAttributes: return apply_at(root, kResource, arena);
+      case Context::OtelScopeAttributes: return apply_at(root, kScopeAttributes, arena);
+      case Context::OtelScope: return apply_at(root, kScope, arena);
+      case Context::Body: break;
     }
-    Value attributes = record::empty_map();
-    if (const Value* a = otlp.find("attributes")) {
-      if (!a->is_map()) return false;
-      attributes = *a;
+    return false;
+  }
+
+  // The action on the map at path under map (each missing map on the way
+  // created); false when one on the way is not a map.
+  bool apply_at(Value& map, std::span<const std::string_view> path, Arena& arena) {
+    if (path.empty()) return apply(map, arena);
+    std::string_view key = path.front();
+    Value child = record::empty_map();
+    if (const Value* c = map.find(key)) {
+      if (!c->is_map()) return false;
+      child = *c;
     }
-    bool ok = apply(attributes, arena);
-    record::set(otlp, arena, "attributes", attributes);
-    record::set(root, arena, "otlp", otlp);
+    bool ok = apply_at(child, path.subspan(1), arena);
+    record::set(map, arena, key, child);
     return ok;
   }
 
@@ -257,8 +286,9 @@ const config::PluginSchema& content_modifier_filter_schema() {
            {"insert", "upsert", "delete", "rename", "hash", "extract", "convert"}},
           {"context", KeyType::String, "body",
            "Where: body (the record; also message, record), attributes (its metadata; also metadata), "
-           "otel_log_attributes (metadata otlp.attributes); otel_resource_attributes, otel_scope_name, "
-           "otel_scope_version and otel_scope_attributes touch nothing here (no OpenTelemetry groups).",
+           "otel_log_attributes (metadata otlp.attributes), otel_resource_attributes (otlp.resource.attributes), "
+           "otel_scope_attributes (otlp.scope.attributes), otel_scope_name and otel_scope_version (the map "
+           "otlp.scope: key name or version); the last four act on logs from the opentelemetry input only.",
            false, false,
            {"body", "message", "record", "attributes", "metadata", "otel_log_attributes", "otel_resource_attributes",
             "otel_scope_name", "otel_scope_version", "otel_scope_attributes"}},
@@ -288,7 +318,9 @@ std::unique_ptr<Filter> make_content_modifier_filter(const config::ComponentConf
   if (context == "body" || context == "message" || context == "record") s.context = Context::Body;
   else if (context == "attributes" || context == "metadata") s.context = Context::Metadata;
   else if (context == "otel_log_attributes") s.context = Context::OtelLogAttributes;
-  else s.context = Context::OtelGroup;
+  else if (context == "otel_resource_attributes") s.context = Context::OtelResourceAttributes;
+  else if (context == "otel_scope_attributes") s.context = Context::OtelScopeAttributes;
+  else s.context = Context::OtelScope;
   s.key = cfg.get_string("key");
   if (!cfg.has("key")) cfg.fail("action", "key is required for action '" + action + "'");
   s.value = cfg.get_string("value");
@@ -307,10 +339,6 @@ std::unique_ptr<Filter> make_content_modifier_filter(const config::ComponentConf
   if (s.action == Action::Convert && type.empty())
     cfg.fail("action", "converted_type is required for action 'convert'");
   s.type = type == "boolean" ? Type::Boolean : type == "int" ? Type::Int : type == "double" ? Type::Double : Type::String;
-  if (s.context == Context::OtelGroup)
-    log::warn("filter content_modifier: context {} acts on OpenTelemetry resource and scope groups, which sluice's "
-              "records don't have: it changes nothing",
-              context);
   return std::make_unique<ContentModifierFilter>(std::move(s));
 }
 

@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "filters/content_modifier/content_modifier_filter.hpp"
+#include "inputs/opentelemetry/otlp_logs.hpp"
 #include "tests/filters/filter_harness.hpp"
 
 namespace SLUICE_UNITY_ID {
@@ -99,6 +100,43 @@ TEST_CASE("content_modifier: the attributes context acts on each record's metada
                      "action: insert\ncontext: otel_log_attributes\nkey: k\nvalue: v\n");
   otel.filter->filter(chunk);
   CHECK(json::to_string(chunk.metadata[1]) == R"({"source":"web","otlp":{"attributes":{"k":"v"}}})");
+}
+
+TEST_CASE("content_modifier: the otel_* contexts act on the resource, scope and attributes of OTLP logs",
+          "[content_modifier]") {
+  // Two logs as the opentelemetry input reads them, and a record from elsewhere.
+  Chunk chunk("v1_logs");
+  OtlpJsonDecoder otlp;
+  REQUIRE_FALSE(otlp.decode(R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":)"
+                            R"({"stringValue":"cart"}}]},"scopeLogs":[{"scope":{"name":"io.app","version":"1.0"},)"
+                            R"("logRecords":[{"body":{"stringValue":"a"}},{"body":{"stringValue":"b"},)"
+                            R"("attributes":[{"key":"user","value":{"stringValue":"ann"}}]}]}]}]})",
+                            {}, 1, chunk));
+  Value plain;
+  REQUIRE(make_json_format()->parse(R"({"c":1})", chunk.arena, plain));
+  chunk.events.push_back(Event{2, plain});
+  chunk.metadata.push_back(Value());
+  auto run = [&](const std::string& yaml) {
+    FilterHarness h(content_modifier_filter_schema(), make_content_modifier_filter, yaml);
+    h.filter->filter(chunk);
+  };
+  run("action: upsert\ncontext: otel_resource_attributes\nkey: deployment.environment\nvalue: prod\n");
+  run("action: rename\ncontext: otel_resource_attributes\nkey: service.name\nvalue: service\n");
+  run("action: insert\ncontext: otel_scope_attributes\nkey: team\nvalue: payments\n");
+  run("action: upsert\ncontext: otel_scope_version\nkey: version\nvalue: '2.0'\n");
+  run("action: hash\ncontext: otel_log_attributes\nkey: user\n");
+  CHECK(json::to_string(chunk.metadata[0]) ==
+        R"({"otlp":{"trace_flags":0,"resource":{"attributes":{"service":"cart","deployment.environment":"prod"}},)"
+        R"("scope":{"name":"io.app","attributes":{"team":"payments"},"version":"2.0"},"attributes":{}}})");
+  // Each log has its own copy of the resource and scope, changed alike; the
+  // hash applies to the log that has the attribute.
+  CHECK(json::to_string(chunk.metadata[1]) ==
+        R"({"otlp":{"attributes":{"user":"49915e0d7d4b402e3017d010bc1c0e83cac6c797d6c16e66340fe3268693a6a1"},)"
+        R"("trace_flags":0,"resource":{"attributes":{"service":"cart","deployment.environment":"prod"}},)"
+        R"("scope":{"name":"io.app","attributes":{"team":"payments"},"version":"2.0"}}})");
+  // A record that isn't an OTLP log gets no resource or scope (only the log
+  // attributes map otel_log_attributes makes, as Fluent Bit makes it).
+  CHECK(json::to_string(chunk.metadata[2]) == R"({"otlp":{"attributes":{}}})");
 }
 
 TEST_CASE("content_modifier: configuration errors say what is wrong", "[content_modifier]") {

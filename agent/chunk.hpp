@@ -44,7 +44,8 @@ class Chunk {
   // and set: empty while no event has any (so chunks that never met such a
   // script pay nothing), else one Value per event, parallel to events (a map
   // in the arena, or null for none). Filters that drop, split or reorder
-  // events keep it aligned; outputs don't send it.
+  // events keep it aligned; outputs don't send it, but for those that ask
+  // for it (Output::wants_metadata: opentelemetry's OTLP fields).
   std::vector<Value> metadata;
   const Value* metadata_of(size_t event) const { return event < metadata.size() ? &metadata[event] : nullptr; }
 

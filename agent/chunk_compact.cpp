@@ -101,11 +101,11 @@ size_t record_bytes(const Chunk& chunk) {
   return total;
 }
 
-bool compact(Chunk& chunk) {
-  // Lua metadata lives along the filters only (agent/chunk.hpp): a queued
-  // chunk is not charged for it and a copy doesn't leave it pointing into
-  // the old arena.
-  chunk.metadata = {};
+bool compact(Chunk& chunk, bool keep_metadata) {
+  // Metadata lives along the filters only (agent/chunk.hpp), unless an
+  // output sends it: a queued chunk is not charged for what no output reads.
+  if (!keep_metadata || chunk.metadata.empty()) chunk.metadata = {};
+  if (chunk.metadata.capacity() > chunk.metadata.size()) chunk.metadata.shrink_to_fit();
   if (chunk.events.capacity() > chunk.events.size()) chunk.events.shrink_to_fit();
   const size_t reserved = chunk.arena.reserved();
   const size_t unused = reserved - chunk.arena.used();
@@ -115,8 +115,10 @@ bool compact(Chunk& chunk) {
   sizes.reserve(chunk.events.size());
   size_t remaining = 0;
   const Value* prev = nullptr;
-  for (const Event& e : chunk.events) {
-    sizes.push_back(event_bytes(e.record, prev));
+  for (size_t i = 0; i < chunk.events.size(); ++i) {
+    const Event& e = chunk.events[i];
+    const Value* meta = chunk.metadata_of(i);
+    sizes.push_back(event_bytes(e.record, prev) + (meta != nullptr ? value_bytes(*meta) : 0));
     remaining += sizes.back();
     prev = &e.record;
   }
@@ -126,6 +128,7 @@ bool compact(Chunk& chunk) {
     if (fresh.available() < sizes[i]) fresh.start_block(next_block(remaining, sizes[i]));
     Event& e = chunk.events[i];
     e.record = copy_event(e.record, prev, fresh);
+    if (i < chunk.metadata.size()) chunk.metadata[i] = record::deep_copy(chunk.metadata[i], fresh);
     prev = &e.record;
     remaining -= sizes[i];
   }

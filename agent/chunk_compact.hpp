@@ -17,7 +17,9 @@ size_t record_bytes(const Chunk& chunk);
 // in its blocks, data nothing points to any more), copies the records into
 // an arena sized to them and frees the old one; also trims the event vector
 // to its size. Returns whether the records were copied. Runs on the stage
-// that owns the chunk (the pipeline thread, before routing).
-bool compact(Chunk& chunk);
+// that owns the chunk (the pipeline thread, before routing). The records'
+// metadata (Lua's, OTLP's) is dropped, unless keep_metadata (an output that
+// sends it, opentelemetry): then it is kept, copied along, and charged.
+bool compact(Chunk& chunk, bool keep_metadata = false);
 
 }  // namespace sluice

@@ -22,6 +22,20 @@ class Batch {
  public:
   std::vector<BatchPart> parts;
 
+  // Calls fn(tag, event, metadata) for each event, in order; metadata is
+  // null for an event without any (only outputs that want metadata get it).
+  template <class Fn>
+  void for_each_with_metadata(Fn&& fn) const {
+    for (const auto& p : parts) {
+      const Chunk& c = *p.chunk;
+      if (p.only.empty()) {
+        for (size_t i = 0; i < c.events.size(); ++i) fn(c.tag, c.events[i], c.metadata_of(i));
+      } else {
+        for (uint32_t i : p.only) fn(c.tag, c.events[i], c.metadata_of(i));
+      }
+    }
+  }
+
   // Calls fn(tag, event) for each event, in order.
   template <class Fn>
   void for_each(Fn&& fn) const {
@@ -45,6 +59,7 @@ class Batch {
 struct EventRef {
   const std::string* tag;
   const Event* event;
+  const Value* metadata = nullptr;  // the event's metadata, for outputs that want it (else null)
 };
 
 enum class Outcome { Delivered, Retry, Permanent };
@@ -96,6 +111,10 @@ class Output {
   virtual void flush(const Batch& batch, FlushDone done) = 0;
   // After the last flush: close files and connections.
   virtual void stop() {}
+  // Whether this output sends the records' metadata (the opentelemetry
+  // output: OTLP's fields): then chunks routed to it keep it. Asked once, on
+  // the main thread, before start().
+  virtual bool wants_metadata() const { return false; }
 };
 
 }  // namespace sluice

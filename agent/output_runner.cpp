@@ -767,6 +767,7 @@ class OutputRunner::Worker final : public OutputContext {
 OutputRunner::OutputRunner(std::string instance, std::unique_ptr<Output> output, OutputSettings settings,
                            TagMatcher match, DeadLetter& dead_letter, Metrics& metrics)
     : instance_(std::move(instance)), match_(std::move(match)), settings_(std::move(settings)) {
+  wants_metadata_ = output->wants_metadata();
   worker_ = std::make_unique<Worker>(*this, std::move(output), dead_letter, metrics);
 }
 

@@ -34,6 +34,8 @@ class OutputRunner {
 
   const std::string& instance() const { return instance_; }
   bool matches(std::string_view tag) const { return match_.matches(tag); }
+  // Whether chunks routed here keep their records' metadata (Output::wants_metadata).
+  bool wants_metadata() const { return wants_metadata_; }
   // Its `processors:` (null: none). They run on the main thread, on what
   // the pipeline routes here, before enqueue(); the runner only owns them.
   ProcessorChain* processors() const { return processors_.get(); }
@@ -111,6 +113,7 @@ class OutputRunner {
   mutable std::mutex health_mu_;
   Health health_;  // failure and success fields: written by the worker, read by the status server
   std::unique_ptr<ProcessorChain> processors_;  // main thread only
+  bool wants_metadata_ = false;
   std::unique_ptr<Worker> worker_;
 };
 

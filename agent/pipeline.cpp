@@ -118,7 +118,12 @@ void Pipeline::deliver(ChunkPtr chunk, const std::vector<OutputRunner*>& outputs
     }
     if (!shared_too) return;
   }
-  compact(*chunk);  // charged (and queued) for what its records hold, not its arena's slack
+  // Charged (and queued) for what its records hold, not its arena's slack;
+  // their metadata only when an output sends it.
+  bool keep_metadata = std::any_of(outputs.begin(), outputs.end(), [](const OutputRunner* o) {
+    return o->processors() == nullptr && o->wants_metadata();
+  });
+  compact(*chunk, keep_metadata);
   chunk->charge(&budget_);
   memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, budget_.load())));
   SharedChunk shared(std::move(chunk));
@@ -128,7 +133,7 @@ void Pipeline::deliver(ChunkPtr chunk, const std::vector<OutputRunner*>& outputs
 
 void Pipeline::enqueue_to(OutputRunner* output, ChunkPtr chunk) {
   if (chunk->events.empty()) return;
-  compact(*chunk);
+  compact(*chunk, output->wants_metadata());
   chunk->charge(&budget_);
   memory_gauge_.set(static_cast<uint64_t>(std::max<int64_t>(0, budget_.load())));
   output->enqueue(SharedChunk(std::move(chunk)));

@@ -17,6 +17,7 @@
 #include "outputs/kafka/kafka_output.hpp"
 #include "outputs/forward/forward_output.hpp"
 #include "outputs/splunk/splunk_output.hpp"
+#include "outputs/opentelemetry/opentelemetry_output.hpp"
 #include "outputs/datadog/datadog_output.hpp"
 
 namespace sluice {
@@ -42,6 +43,7 @@ const std::vector<OutputPlugin>& output_plugins() {
       {"kafka", kafka_output_schema, make_kafka_output},
       {"forward", forward_output_schema, make_forward_output},
       {"splunk", splunk_output_schema, make_splunk_output},
+      {"opentelemetry", opentelemetry_output_schema, make_opentelemetry_output},
       {"datadog", datadog_output_schema, make_datadog_output},
   };
   return plugins;

@@ -67,7 +67,8 @@ void HttpSink::flush(const Batch& batch, FlushDone done) {
   auto job = std::make_shared<Job>();
   job->done = std::move(done);
   job->events.reserve(batch.size());
-  batch.for_each([&](const std::string& tag, const Event& e) { job->events.push_back({&tag, &e}); });
+  batch.for_each_with_metadata(
+      [&](const std::string& tag, const Event& e, const Value* meta) { job->events.push_back({&tag, &e, meta}); });
   job->outcomes.resize(job->events.size());
   std::vector<PlannedRequest> requests;
   codec_->plan(job->events, requests, job->outcomes);

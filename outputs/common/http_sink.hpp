@@ -56,6 +56,8 @@ class Codec {
   virtual ~Codec() = default;
   // Once, before the first plan: the codec's own counters.
   virtual void start(OutputContext& /*ctx*/) {}
+  // Whether plan() reads EventRef::metadata (Output::wants_metadata).
+  virtual bool wants_metadata() const { return false; }
   // Encodes one flush. `outcomes` holds one Delivered entry per event: an
   // event no request can carry (too large, outside the backend's time
   // window) gets its Permanent outcome there and goes in no request.
@@ -82,6 +84,7 @@ class HttpSink final : public Output {
   void start(OutputContext& ctx) override;
   void flush(const Batch& batch, FlushDone done) override;
   void stop() override;
+  bool wants_metadata() const override { return codec_->wants_metadata(); }
 
  private:
   struct Job;

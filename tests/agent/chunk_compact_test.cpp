@@ -107,6 +107,37 @@ TEST_CASE("compaction keeps every record and frees the slack of a mostly empty a
   CHECK(m2[3].value.as_string().data() != m0[3].value.as_string().data());  // traceIds differ
 }
 
+TEST_CASE("compaction drops the records' metadata, or keeps it whole for an output that sends it",
+          "[chunk_compact]") {
+  auto parser = ParserSet::build({});
+  auto make = [&] {
+    auto c = std::make_unique<Chunk>("app", 256 * 1024);
+    for (int i = 0; i < 3; ++i) {
+      auto parsed = parser.find("json")->parse(line(i), c->arena);
+      REQUIRE(parsed);
+      c->events.push_back({i, parsed->record});
+      auto meta = parser.find("json")->parse(R"({"otlp":{"severity_text":"INFO","seq":)" + std::to_string(i) + "}}",
+                                             c->arena);
+      REQUIRE(meta);
+      c->metadata.push_back(i == 1 ? Value() : meta->record);
+    }
+    return c;
+  };
+  auto dropped = make();
+  REQUIRE(compact(*dropped));
+  CHECK(dropped->metadata.empty());
+
+  auto kept = make();
+  size_t without = record_bytes(*kept);
+  REQUIRE(compact(*kept, /*keep_metadata=*/true));
+  scribble_over_freed_blocks();  // the metadata was copied into the new arena, not left in the old one
+  REQUIRE(kept->metadata.size() == 3);
+  CHECK(json::to_string(kept->metadata[0]) == R"({"otlp":{"severity_text":"INFO","seq":0}})");
+  CHECK(kept->metadata[1].is_null());
+  CHECK(json::to_string(kept->metadata[2]) == R"({"otlp":{"severity_text":"INFO","seq":2}})");
+  CHECK(kept->arena.reserved() > without);  // and charged for
+}
+
 TEST_CASE("compaction leaves a chunk alone whose arena is about full", "[chunk_compact]") {
   auto c = tail_chunk(0, 130);  // 130 records of 496 bytes in one 64 KiB block
   REQUIRE(c->arena.reserved() == 64 * 1024);

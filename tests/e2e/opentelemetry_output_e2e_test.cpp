@@ -1,0 +1,141 @@
+// The opentelemetry output end to end: the official OpenTelemetry JS SDK
+// exports to sluice's opentelemetry input, sluice sends on with its
+// opentelemetry output to an OTLP/HTTP receiver (tests/peers/otlp_receiver.js,
+// a stand-in for the Collector's, answering 503 first), and protobufjs with
+// the official .proto definitions (tests/peers/otlp_decode.js) reads what
+// arrived: every log once, with its body, time, severity, attributes, trace
+// and span ids, resource and scope. A file's lines go out with Fluent Bit's
+// fallback keys.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "tests/support/net.hpp"
+#include "tests/support/process.hpp"
+
+namespace SLUICE_UNITY_ID {
+
+using namespace sluice::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string peer(const std::string& script) { return std::string(SLUICE_SOURCE_DIR) + "/tests/peers/" + script; }
+
+class Receiver {
+ public:
+  Receiver(const TempDir& dir, int fail_first) : dir_(dir.file("received")) {
+    std::filesystem::create_directories(dir_);
+    process_ = std::make_unique<Process>(std::vector<std::string>{
+        "/usr/bin/env", "node", peer("otlp_receiver.js"), dir_, "--fail-first", std::to_string(fail_first)});
+    static const std::regex listening("listening (\\d+)");
+    std::smatch m;
+    bool up = wait_until([&] {
+      std::string out = process_->out();
+      if (!std::regex_search(out, m, listening)) return !process_->running();
+      port = static_cast<uint16_t>(std::stoi(m[1]));
+      return true;
+    }, 30s);
+    INFO(process_->err());
+    REQUIRE(up);
+    REQUIRE(port != 0);
+  }
+  // Every log record received so far, decoded by otlp_decode.js (one JSON line each).
+  std::vector<std::string> logs() const {
+    std::vector<std::string> all;
+    for (const auto& f : std::filesystem::directory_iterator(dir_)) {
+      Process decode({"/usr/bin/env", "node", peer("otlp_decode.js"), f.path().string()});
+      auto status = decode.wait(30s);
+      INFO(decode.err());
+      CHECK(status == 0);
+      std::string out = decode.out();
+      size_t at = 0, nl;
+      while ((nl = out.find('\n', at)) != std::string::npos) {
+        all.push_back(out.substr(at, nl - at));
+        at = nl + 1;
+      }
+    }
+    return all;
+  }
+  size_t bodies() const {
+    return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir_), {}));
+  }
+  uint16_t port = 0;
+
+ private:
+  std::string dir_;
+  std::unique_ptr<Process> process_;
+};
+
+size_t count_with(const std::vector<std::string>& lines, const std::string& text) {
+  return static_cast<size_t>(
+      std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; }));
+}
+
+}  // namespace
+
+TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through sluice, every field intact",
+          "[e2e][opentelemetry]") {
+  TempDir dir;
+  Receiver receiver(dir, 2);  // the first two requests are answered 503 + Retry-After: 1
+  uint16_t in_port = free_tcp_port();
+  write_file(dir.file("app.log"), "{\"msg\":\"from a file\",\"SeverityText\":\"WARN\",\"SeverityNumber\":13,"
+                                  "\"TraceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\"}\n");
+  write_file(dir.file("p.yaml"),
+             "service:\n  flush: 100ms\n  log_level: info\npipeline:\n  inputs:\n"
+             "    - name: opentelemetry\n      listen: 127.0.0.1\n      port: " + std::to_string(in_port) + "\n"
+             "    - name: tail\n      path: " + dir.file("app.log") + "\n      read_from_head: on\n      tag: file\n"
+             "      parser: json\n"
+             "  outputs:\n    - name: opentelemetry\n      match: '*'\n      host: 127.0.0.1\n      port: " +
+                 std::to_string(receiver.port) +
+                 "\n      compress: gzip\n      batch_size: 40\n      retry_base: 100ms\n      retry_cap: 1s\n");
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP on") != std::string::npos || !sluice.running(); }, 10s));
+  REQUIRE(sluice.running());
+
+  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
+               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "100", "--service", "checkout",
+               "--body-map"});
+  CHECK(sdk.wait(60s) == 0);
+  INFO(sdk.err());
+  std::vector<std::string> logs;
+  wait_until([&] { return (logs = receiver.logs()).size() >= 101; }, 20s);
+  INFO(sluice.err());
+  REQUIRE(logs.size() == 101);
+  // batch_size 40: the SDK's 100 and the file's line came in at least 3 requests.
+  CHECK(receiver.bodies() >= 3);
+
+  std::map<int, int> seen;
+  for (const auto& l : logs) {
+    auto at = l.find(R"("seq":)");
+    if (at != std::string::npos) ++seen[std::stoi(l.substr(at + 6))];
+  }
+  CHECK(seen.size() == 100);
+  CHECK(std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second == 1; }));
+  auto first = std::find_if(logs.begin(), logs.end(), [](const std::string& l) {
+    return l.find(R"("body":{"msg":"request 3",)") != std::string::npos;
+  });
+  REQUIRE(first != logs.end());
+  for (const char* part : {R"("resource":{"service.name":"checkout"})",
+                           R"("scope":{"name":"sluice-test","version":"1.2.3","attributes":{}})",
+                           R"("time_unix_nano":"1700000000003000000")", R"("severity_number":9,"severity_text":"INFO")",
+                           R"("body":{"msg":"request 3","i":3,"ok":true,"nested":{"a":[1,"two",3.5]}})",
+                           R"("attributes":{"http.method":"GET","http.status_code":200,"seq":3})",
+                           R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","flags":1)"})
+    CHECK_THAT(*first, Catch::Contains(part));
+  // The file's line has no OTLP metadata: Fluent Bit's fallback keys in the record give its severity and trace.
+  CHECK(count_with(logs, R"("severity_number":13,"severity_text":"WARN")") == 1);
+  CHECK(count_with(logs, R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736")") == 1);
+  CHECK(count_with(logs, R"("body":{"msg":"from a file")") == 1);
+  CHECK_THAT(sluice.err(), Catch::Contains("503"));
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(15s) == 0);
+}
+
+}  // namespace SLUICE_UNITY_ID

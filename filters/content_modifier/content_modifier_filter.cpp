@@ -115,17 +115,6 @@ std::optional<Value> convert(const Value& v, Type type, Arena& arena) {
   return std::nullopt;
 }
 
-bool same_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 class ContentModifierFilter final : public Filter {
  public:
   explicit ContentModifierFilter(Settings s) : s_(std::move(s)) {}
@@ -243,7 +232,7 @@ class ContentModifierFilter final : public Filter {
           // pattern's) and the text are kept in the arena.
           for (size_t j = map.size(); j-- > 0;) {
             std::string_view k = map.members()[j].key.view();
-            if (same_ignoring_case(k, name)) record::remove(map, k);
+            if (ascii_iequals(k, name)) record::remove(map, k);
           }
           record::add(map, arena, arena.copy(name), Value::string(value));
         }

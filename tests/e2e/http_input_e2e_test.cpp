@@ -29,17 +29,6 @@ namespace {
 
 const std::string kCurl = "/usr/bin/curl";
 
-bool port_open(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // sluice with one http input (extra keys `input_keys`) writing each tag's
 // records as plain JSON lines to dir/out/<tag>; stopped with SIGTERM.
 class Sluice {

@@ -6,11 +6,7 @@
 // which the SDK retries; kill -9 loses nothing answered, metadata included.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -29,17 +25,6 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kCurl = "/usr/bin/curl";
-
-bool port_open(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
 
 std::string peer(const std::string& script) { return std::string(SLUICE_SOURCE_DIR) + "/tests/peers/" + script; }
 

@@ -5,14 +5,13 @@
 // the place and reason, never a crash.
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "agent/json_writer.hpp"
 #include "agent/record.hpp"
 #include "inputs/opentelemetry/otlp_logs.hpp"
+#include "tests/support/process.hpp"
 
 namespace SLUICE_UNITY_ID {
 
@@ -20,12 +19,11 @@ using namespace sluice;
 
 namespace {
 
+// A request the official JS SDK sent (tests/data/otlp).
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/tests/data/otlp/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string bytes = test::read_file(std::string(SLUICE_SOURCE_DIR) + "/tests/data/otlp/" + name);
+  REQUIRE_FALSE(bytes.empty());
+  return bytes;
 }
 
 struct Decoded {

@@ -25,18 +25,6 @@
 
 namespace sluice::test {
 
-// True once something accepts TCP connections on 127.0.0.1:port.
-inline bool port_open(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
-
 // nginx in the foreground (master_process off: one process, no user switch,
 // so it also runs as root) with its files in a temp dir. server_body is the
 // text inside `server { }` after the listen line; ssl adds `ssl` to listen

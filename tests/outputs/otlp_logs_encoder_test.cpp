@@ -6,8 +6,6 @@
 // checked end to end (tests/e2e/opentelemetry_output_e2e_test.cpp).
 #include <catch2/catch.hpp>
 
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,6 +15,7 @@
 #include "agent/record.hpp"
 #include "inputs/opentelemetry/otlp_logs.hpp"
 #include "outputs/opentelemetry/otlp_logs_encoder.hpp"
+#include "tests/support/process.hpp"
 
 namespace SLUICE_UNITY_ID {
 
@@ -24,12 +23,11 @@ using namespace sluice;
 
 namespace {
 
+// A request the official JS SDK sent (tests/data/otlp).
 std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(SLUICE_SOURCE_DIR) + "/tests/data/otlp/" + name, std::ios::binary);
-  REQUIRE(in.good());
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string bytes = test::read_file(std::string(SLUICE_SOURCE_DIR) + "/tests/data/otlp/" + name);
+  REQUIRE_FALSE(bytes.empty());
+  return bytes;
 }
 
 std::string encode(const Chunk& chunk, const otlp::EncoderSettings& settings = {}) {

@@ -8,6 +8,8 @@ namespace sluice::test {
 // A port on 127.0.0.1 that was free a moment ago (bound to 0, then released).
 uint16_t free_tcp_port();
 uint16_t free_udp_port();
+// True once something accepts TCP connections on 127.0.0.1:port.
+bool port_open(uint16_t port);
 
 // Files of a test PKI made with the openssl CLI in a directory: a CA, a server
 // certificate for "localhost" and 127.0.0.1 signed by it, a client

@@ -30,7 +30,7 @@ CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& 
   lua_.push_repeated_string(tag);
   table_.push_time(event.time_ns);
   if (with_metadata) {
-    lua_.push_empty_table();  // group attributes: sluice has no groups
+    push_group(metadata);
     table_.push_map(metadata != nullptr ? *metadata : Value());
   }
   bool through_trampoline = false;
@@ -60,6 +60,20 @@ CallResult LuaScript::call_record(int ref, const std::string& tag, const Event& 
   r = replaced_metadata(base + 2, out.size() - first, metadata, arena, *out_metadata);
   if (r.outcome == Outcome::Failed) out.resize(first);
   return r;
+}
+
+// The `group` argument: Fluent Bit passes an OpenTelemetry log's group
+// attributes, {resource = ..., scope = ...}. sluice has no groups; the
+// opentelemetry input keeps both in each log's metadata (otlp.resource,
+// otlp.scope), and they are passed from there. Other records: an empty table.
+void LuaScript::push_group(const Value* metadata) {
+  const Value* otlp = metadata != nullptr ? metadata->find("otlp") : nullptr;
+  if (otlp == nullptr || !otlp->is_map()) return lua_.push_empty_table();
+  Member members[2];
+  uint32_t n = 0;
+  for (std::string_view key : {"resource", "scope"})
+    if (const Value* v = otlp->find(key)) members[n++] = Member{Key(key), *v};
+  table_.push_map(Value::map(members, n));
 }
 
 // Fluent Bit's rules for the metadata a five-argument callback returns with

@@ -74,6 +74,7 @@ class LuaScript {
   explicit LuaScript(ConversionOptions options) : table_(lua_, std::move(options)) {}
   CallResult replace(int code, int time_index, int record_index, const Event& event, Arena& arena,
                      std::vector<Event>& out);
+  void push_group(const Value* metadata);
   CallResult replaced_metadata(int index, size_t records, const Value* original, Arena& arena,
                                std::vector<Value>& out);
   CallResult emitted_item(int index, int64_t now_ns, const std::string& default_tag, std::vector<ChunkPtr>& out);

@@ -7,6 +7,7 @@
 #include "agent/config/yaml_loader.hpp"
 #include "agent/json_writer.hpp"
 #include "filters/grep/grep_filter.hpp"
+#include "inputs/opentelemetry/otlp_logs.hpp"
 #include "tests/filters/lua_harness.hpp"
 
 namespace SLUICE_UNITY_ID {
@@ -125,6 +126,29 @@ end)"));
     CHECK(json::to_string(chunk->metadata[0]) == R"({"k":"v"})");
     CHECK(json::to_string(chunk->metadata[1]) == R"({"k":"v"})");
   }
+}
+
+TEST_CASE("lua metadata: an OTLP log's group is its resource and scope, as in Fluent Bit", "[filters][lua_metadata]") {
+  LuaHarness h(inline_config(R"(
+function cb(tag, ts, group, metadata, record)
+  record.service = group.resource and group.resource.attributes["service.name"]
+  record.scope = group.scope and group.scope.name
+  record.severity = metadata.otlp and metadata.otlp.severity_text
+  return 2, ts, metadata, record
+end)"));
+  Chunk chunk("v1_logs");
+  OtlpJsonDecoder otlp;
+  REQUIRE_FALSE(otlp.decode(R"({"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":)"
+                            R"({"stringValue":"cart"}}]},"scopeLogs":[{"scope":{"name":"io.app"},"logRecords":)"
+                            R"([{"severityText":"WARN","body":{"stringValue":"low stock"}}]}]}]})",
+                            {}, 1, chunk));
+  h.filter->filter(chunk);
+  auto out = json_of(chunk);
+  REQUIRE(out.size() == 1);
+  for (const char* part : {R"("log":"low stock")", R"("service":"cart")", R"("scope":"io.app")", R"("severity":"WARN")"})
+    CHECK_THAT(out[0], Catch::Contains(part));  // new keys in Lua's table order
+  // Other records get an empty group.
+  CHECK(h.run({R"({"a":1})"}) == Strings{R"({"a":1})"});
 }
 
 }  // namespace SLUICE_UNITY_ID

@@ -18,11 +18,14 @@ Value uint_value(uint64_t v) {
 }  // namespace
 
 Value MapBuilder::finish(Arena& arena) {
-  if (members_.empty()) return record::empty_map();
-  Member* m = arena.allocate_array<Member>(members_.size());
-  std::memcpy(static_cast<void*>(m), members_.data(), members_.size() * sizeof(Member));
-  Value v = Value::map(m, static_cast<uint32_t>(members_.size()));
-  members_.clear();
+  if (n_ == 0) return record::empty_map();
+  Member* m = arena.allocate_array<Member>(n_);
+  size_t first = n_ < kInline ? n_ : kInline;
+  std::memcpy(static_cast<void*>(m), inline_, first * sizeof(Member));
+  if (!spill_.empty()) std::memcpy(static_cast<void*>(m + first), spill_.data(), spill_.size() * sizeof(Member));
+  Value v = Value::map(m, static_cast<uint32_t>(n_));
+  n_ = 0;
+  spill_.clear();
   return v;
 }
 

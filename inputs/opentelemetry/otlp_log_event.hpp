@@ -29,15 +29,24 @@ struct LogParts {
   std::string_view event_name;
 };
 
-// Members collected one by one, then laid out in the arena as one map.
+// Members collected one by one, then laid out in the arena as one map. The
+// first kInline stay on the stack: most attribute lists and every log's
+// metadata fit, so a log costs no heap allocation here.
 class MapBuilder {
  public:
-  void add(std::string_view key, Value v) { members_.push_back({Key(key), v}); }
-  bool empty() const { return members_.empty(); }
+  static constexpr size_t kInline = 16;
+  void add(std::string_view key, Value v) {
+    if (n_ < kInline) inline_[n_] = {Key(key), v};
+    else spill_.push_back({Key(key), v});
+    ++n_;
+  }
+  bool empty() const { return n_ == 0; }
   Value finish(Arena& arena);
 
  private:
-  std::vector<Member> members_;
+  Member inline_[kInline];
+  std::vector<Member> spill_;  // members past kInline
+  size_t n_ = 0;
 };
 
 // The resource part of an event's metadata: {"attributes", "dropped_attributes_count", "schema_url"},

@@ -167,6 +167,20 @@ TEST_CASE("otlp: every AnyValue kind, unknown fields skipped, times falling back
   CHECK(decode("{}", Enc::Json).error.empty());
 }
 
+TEST_CASE("otlp: a long attribute list keeps every attribute in order", "[otlp]") {
+  std::string attrs, want;
+  for (int i = 0; i < 40; ++i) {
+    attrs += std::string(i ? "," : "") + R"({"key":"k)" + std::to_string(i) + R"(","value":{"intValue":)" +
+             std::to_string(i) + "}}";
+    want += std::string(i ? "," : "") + "\"k" + std::to_string(i) + "\":" + std::to_string(i);
+  }
+  std::string body = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[)" + attrs + "]}]}]}]}";
+  Decoded j = decode(body, Enc::Json);
+  INFO(j.error);
+  REQUIRE(j.metadata.size() == 1);
+  CHECK(j.metadata[0] == R"({"otlp":{"attributes":{)" + want + R"(},"trace_flags":0}})");
+}
+
 TEST_CASE("otlp: malformed requests are refused with where and why", "[otlp]") {
   // time_unix_nano sent as a varint instead of fixed64.
   Decoded d = decode(request_of({fixed64(1, 1), varint(1, 5)}), Enc::Protobuf);

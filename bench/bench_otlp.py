@@ -13,7 +13,7 @@ under bench/spawn_rusage.c, so CPU-seconds and peak RSS are its whole
 process's, start and shutdown included. Records are those of the requests
 answered 2xx; sluice's exit summary must count at least as many delivered.
 
-Usage: bench/bench_otlp.py [--sluice build/sluice] [--fluent-bit PATH]
+Usage: bench/bench_otlp.py [--sluice build/sluice] [--fluent-bit PATH] [--encoding protobuf|json]
                            [--records 500] [--connections 20] [--seconds 10] [--runs 3]
 Prints records/s, CPU-seconds per million records and peak RSS, the median
 of --runs, for each agent given. A benchmark, not a test: it fails only when
@@ -107,6 +107,38 @@ def export_request(records):
     return field_len(1, resource_logs)
 
 
+def export_request_json(records):
+    """The same export in OTLP/JSON (what the JS SDK's default http exporter sends)."""
+    import json
+
+    def kv(key, value):
+        return {"key": key, "value": value}
+    resource = [kv(k, {"stringValue": v}) for k, v in [
+        ("service.name", "checkout"), ("service.version", "2.4.1"), ("telemetry.sdk.language", "python"),
+        ("telemetry.sdk.name", "opentelemetry"), ("telemetry.sdk.version", "1.27.0"), ("host.name", "web-3")]]
+    methods, routes = ["GET", "GET", "POST", "PUT"], ["/api/v1/orders", "/api/v1/cart/items", "/api/v1/users/me"]
+    logs = []
+    t0 = 1_700_000_000_000_000_000
+    for i in range(records):
+        status = 500 if i % 17 == 0 else 200
+        logs.append({
+            "timeUnixNano": str(t0 + i * 1_000_000), "observedTimeUnixNano": str(t0 + i * 1_000_000 + 250_000),
+            "severityNumber": 17 if status == 500 else 9, "severityText": "ERROR" if status == 500 else "INFO",
+            "body": {"stringValue": "%s %s completed with %d in %.1f ms" % (
+                methods[i % 4], routes[i % 3], status, (i % 997) / 7.0)},
+            "attributes": [kv("http.request.method", {"stringValue": methods[i % 4]}),
+                           kv("http.route", {"stringValue": routes[i % 3]}),
+                           kv("http.response.status_code", {"intValue": status}),
+                           kv("duration_ms", {"doubleValue": (i % 997) / 7.0}),
+                           kv("user.id", {"stringValue": "u-%06d" % (i * 7919 % 1000000)})],
+            "flags": 1,
+            "traceId": struct.pack(">QQ", (i + 1) * 2654435761 % 2**64, (i + 1) * 40503 % 2**64).hex(),
+            "spanId": struct.pack(">Q", (i + 1) * 11400714819323198485 % 2**64).hex()})
+    return json.dumps({"resourceLogs": [{"resource": {"attributes": resource}, "scopeLogs": [
+        {"scope": {"name": "app.http", "version": "1.0.0"}, "logRecords": logs}]}]},
+        separators=(",", ":")).encode()
+
+
 SLUICE_CONF = """service:
   log_level: info
 pipeline:
@@ -132,8 +164,9 @@ FLUENT_BIT_CONF = """[SERVICE]
 """
 
 
-def run_wrk(port, body_path, records, connections, seconds):
-    env = dict(os.environ, BENCH_OTLP_BODY=body_path, BENCH_RECORDS=str(records))
+def run_wrk(port, body_path, records, connections, seconds, encoding):
+    content_type = "application/json" if encoding == "json" else "application/x-protobuf"
+    env = dict(os.environ, BENCH_OTLP_BODY=body_path, BENCH_RECORDS=str(records), BENCH_CONTENT_TYPE=content_type)
     argv = ["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--timeout", "10s",
             "-s", os.path.join(BENCH_DIR, "otlp_load.lua"), "http://127.0.0.1:%d" % port]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + 60)
@@ -160,7 +193,7 @@ def run_once(agent, exe, spawner, work, body_path, args):
     proc = spawn([spawner, result_path, exe, "-c", conf], {}, log_path)
     try:
         bench_peers.wait_listening(port, proc, agent)
-        sent, wall, refused = run_wrk(port, body_path, args.records, args.connections, args.seconds)
+        sent, wall, refused = run_wrk(port, body_path, args.records, args.connections, args.seconds, args.encoding)
     except bench_peers.PeerError as e:
         raise BenchFailure("%s: %s; last log lines:\n%s" % (agent, e, tail_of(log_path)))
     finally:
@@ -183,16 +216,18 @@ def main():
     ap.add_argument("--connections", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--encoding", default="protobuf", choices=["protobuf", "json"],
+                    help="the export as protobuf (http/protobuf) or OTLP/JSON (http/json, the JS SDK's default)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sluice-bench-otlp-")
     spawner = build_spawner(work)
     if not spawner:
         sys.exit("bench_otlp: needs a C compiler for bench/spawn_rusage.c")
-    body_path = os.path.join(work, "export.pb")
+    body_path = os.path.join(work, "export." + ("json" if args.encoding == "json" else "pb"))
     with open(body_path, "wb") as f:
-        f.write(export_request(args.records))
-    print("OTLP/HTTP protobuf, %d records per request (%d bytes), wrk -c%d for %d s, median of %d" % (
-        args.records, os.path.getsize(body_path), args.connections, args.seconds, args.runs))
+        f.write(export_request_json(args.records) if args.encoding == "json" else export_request(args.records))
+    print("OTLP/HTTP %s, %d records per request (%d bytes), wrk -c%d for %d s, median of %d" % (
+        args.encoding, args.records, os.path.getsize(body_path), args.connections, args.seconds, args.runs))
     print("| agent | records/s | CPU-s per million | peak RSS MB | refused |")
     print("|---|---|---|---|---|")
     agents = [("sluice", args.sluice)] + ([("fluent-bit", args.fluent_bit)] if args.fluent_bit else [])

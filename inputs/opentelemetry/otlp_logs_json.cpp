@@ -24,7 +24,26 @@ struct Malformed {
   std::string what;
 };
 
-[[noreturn]] void fail(std::string what) { throw Malformed{std::move(what)}; }
+// Where the walker is, for error messages only: a chain of frames on the
+// stack, rendered ("resourceLogs[0].scopeLogs[1].logRecords[3].body") only
+// when a request is refused, so that reading a log allocates nothing for it.
+struct Path {
+  const Path* parent = nullptr;
+  std::string_view name;
+  long index = -1;
+
+  std::string str() const {
+    std::string s = parent != nullptr ? parent->str() + "." : std::string();
+    s += name;
+    if (index >= 0) s += "[" + std::to_string(index) + "]";
+    return s;
+  }
+  [[noreturn]] void fail(std::string_view field, std::string_view why) const {
+    Path at{this, field};
+    throw Malformed{at.str() + ": " + std::string(why)};
+  }
+  [[noreturn]] void fail(std::string_view why) const { throw Malformed{str() + ": " + std::string(why)}; }
+};
 
 // obj's member named camel or snake (the first present), else nullptr.
 const Value* member(const Value& obj, std::string_view camel, std::string_view snake) {
@@ -32,34 +51,31 @@ const Value* member(const Value& obj, std::string_view camel, std::string_view s
   return snake == camel ? nullptr : obj.find(snake);
 }
 
-std::string at(const std::string& where, std::string_view name) { return where + "." + std::string(name); }
-
 // An array member (absent or null: none).
-std::span<Value> array_of(const Value& obj, std::string_view camel, std::string_view snake, const std::string& where) {
+std::span<Value> array_of(const Value& obj, std::string_view camel, std::string_view snake, const Path& where) {
   const Value* v = member(obj, camel, snake);
   if (v == nullptr || v->is_null()) return {};
-  if (!v->is_array()) fail(at(where, camel) + ": expected an array");
+  if (!v->is_array()) where.fail(camel, "expected an array");
   return v->items();
 }
 
-const Value* object_of(const Value& obj, std::string_view camel, std::string_view snake, const std::string& where) {
+const Value* object_of(const Value& obj, std::string_view camel, std::string_view snake, const Path& where) {
   const Value* v = member(obj, camel, snake);
   if (v == nullptr || v->is_null()) return nullptr;
-  if (!v->is_map()) fail(at(where, camel) + ": expected an object");
+  if (!v->is_map()) where.fail(camel, "expected an object");
   return v;
 }
 
-std::string_view string_of(const Value& obj, std::string_view camel, std::string_view snake,
-                           const std::string& where) {
+std::string_view string_of(const Value& obj, std::string_view camel, std::string_view snake, const Path& where) {
   const Value* v = member(obj, camel, snake);
   if (v == nullptr || v->is_null()) return {};
-  if (!v->is_string()) fail(at(where, camel) + ": expected a string");
+  if (!v->is_string()) where.fail(camel, "expected a string");
   return v->as_string();
 }
 
 // A 64-bit unsigned integer: a JSON number, or a string of decimal digits
 // (how the protobuf JSON mapping writes int64 and fixed64).
-uint64_t uint_of(const Value& obj, std::string_view camel, std::string_view snake, const std::string& where) {
+uint64_t uint_of(const Value& obj, std::string_view camel, std::string_view snake, const Path& where) {
   const Value* v = member(obj, camel, snake);
   if (v == nullptr || v->is_null()) return 0;
   if (v->is_int() && v->as_int() >= 0) return static_cast<uint64_t>(v->as_int());
@@ -72,20 +88,20 @@ uint64_t uint_of(const Value& obj, std::string_view camel, std::string_view snak
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
     if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) return n;
   }
-  fail(at(where, camel) + ": expected a non-negative integer (a number or a string of digits)");
+  where.fail(camel, "expected a non-negative integer (a number or a string of digits)");
 }
 
 // A trace or span id: hex text (OTLP/JSON's exception to base64 for bytes), lowercased.
-std::string_view hex_id_of(const Value& obj, std::string_view camel, std::string_view snake, const std::string& where,
+std::string_view hex_id_of(const Value& obj, std::string_view camel, std::string_view snake, const Path& where,
                            Arena& arena) {
   std::string_view s = string_of(obj, camel, snake, where);
   if (s.empty()) return {};
+  if (s.size() % 2 != 0) where.fail(camel, "expected hex digits (2 per byte)");
   char* out = static_cast<char*>(arena.allocate(s.size(), 1));
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) || s.size() % 2 != 0)
-      fail(at(where, camel) + ": expected hex digits (2 per byte)");
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) where.fail(camel, "expected hex digits (2 per byte)");
     out[i] = c;
   }
   return {out, s.size()};
@@ -97,54 +113,54 @@ class Walker {
       : options_(options), now_ns_(now_ns), chunk_(chunk), arena_(chunk.arena) {}
 
   void request(const Value& root) {
-    std::string where = "resourceLogs";
-    size_t i = 0;
-    for (const Value& rl : array_of(root, "resourceLogs", "resource_logs", "request"))
-      resource_logs(rl, where + "[" + std::to_string(i++) + "]");
+    Path request{nullptr, "request"};
+    long i = 0;
+    for (const Value& rl : array_of(root, "resourceLogs", "resource_logs", request))
+      resource_logs(rl, Path{nullptr, "resourceLogs", i++});
   }
 
  private:
-  void resource_logs(const Value& rl, const std::string& where) {
-    if (!rl.is_map()) fail(where + ": expected an object");
+  void resource_logs(const Value& rl, const Path& where) {
+    if (!rl.is_map()) where.fail("expected an object");
+    std::string_view schema_url = string_of(rl, "schemaUrl", "schema_url", where);
     Value resource;
     if (const Value* r = object_of(rl, "resource", "resource", where)) {
-      std::string w = at(where, "resource");
-      resource = otlp::resource_map(arena_, attributes(*r, w),
-                                    uint_of(*r, "droppedAttributesCount", "dropped_attributes_count", w),
-                                    string_of(rl, "schemaUrl", "schema_url", where));
+      Path at{&where, "resource"};
+      resource = otlp::resource_map(arena_, attributes(*r, at),
+                                    uint_of(*r, "droppedAttributesCount", "dropped_attributes_count", at), schema_url);
     } else {
-      resource = otlp::resource_map(arena_, Value(), 0, string_of(rl, "schemaUrl", "schema_url", where));
+      resource = otlp::resource_map(arena_, Value(), 0, schema_url);
     }
-    size_t j = 0;
+    long j = 0;
     for (const Value& sl : array_of(rl, "scopeLogs", "scope_logs", where))
-      scope_logs(sl, resource, where + ".scopeLogs[" + std::to_string(j++) + "]");
+      scope_logs(sl, resource, Path{&where, "scopeLogs", j++});
   }
 
-  void scope_logs(const Value& sl, const Value& resource, const std::string& where) {
-    if (!sl.is_map()) fail(where + ": expected an object");
+  void scope_logs(const Value& sl, const Value& resource, const Path& where) {
+    if (!sl.is_map()) where.fail("expected an object");
     std::string_view schema_url = string_of(sl, "schemaUrl", "schema_url", where);
     Value scope;
     if (const Value* s = object_of(sl, "scope", "scope", where)) {
-      std::string w = at(where, "scope");
-      scope = otlp::scope_map(arena_, string_of(*s, "name", "name", w), string_of(*s, "version", "version", w),
-                              attributes(*s, w), uint_of(*s, "droppedAttributesCount", "dropped_attributes_count", w),
+      Path at{&where, "scope"};
+      scope = otlp::scope_map(arena_, string_of(*s, "name", "name", at), string_of(*s, "version", "version", at),
+                              attributes(*s, at), uint_of(*s, "droppedAttributesCount", "dropped_attributes_count", at),
                               schema_url);
     } else {
       scope = otlp::scope_map(arena_, {}, {}, Value(), 0, schema_url);
     }
-    size_t k = 0;
+    long k = 0;
     for (const Value& lr : array_of(sl, "logRecords", "log_records", where))
-      log_record(lr, resource, scope, where + ".logRecords[" + std::to_string(k++) + "]");
+      log_record(lr, resource, scope, Path{&where, "logRecords", k++});
   }
 
-  void log_record(const Value& lr, const Value& resource, const Value& scope, const std::string& where) {
-    if (!lr.is_map()) fail(where + ": expected an object");
+  void log_record(const Value& lr, const Value& resource, const Value& scope, const Path& where) {
+    if (!lr.is_map()) where.fail("expected an object");
     otlp::LogParts log;
     log.time_unix_nano = uint_of(lr, "timeUnixNano", "time_unix_nano", where);
     log.observed_time_unix_nano = uint_of(lr, "observedTimeUnixNano", "observed_time_unix_nano", where);
     log.severity_number = uint_of(lr, "severityNumber", "severity_number", where);
     log.severity_text = string_of(lr, "severityText", "severity_text", where);
-    if (const Value* body = member(lr, "body", "body")) log.body = any_value(*body, 1, at(where, "body"));
+    if (const Value* body = member(lr, "body", "body")) log.body = any_value(*body, 1, Path{&where, "body"});
     log.attributes = attributes(lr, where);
     log.dropped_attributes_count = uint_of(lr, "droppedAttributesCount", "dropped_attributes_count", where);
     log.flags = uint_of(lr, "flags", "flags", where);
@@ -155,60 +171,62 @@ class Walker {
   }
 
   // obj's "attributes": [{"key": ..., "value": AnyValue}, ...] → a map.
-  Value attributes(const Value& obj, const std::string& where) {
-    return key_values(array_of(obj, "attributes", "attributes", where), 1, at(where, "attributes"));
+  Value attributes(const Value& obj, const Path& where) {
+    return key_values(array_of(obj, "attributes", "attributes", where), 1, Path{&where, "attributes"});
   }
 
-  Value key_values(std::span<Value> list, int depth, const std::string& where) {
+  Value key_values(std::span<Value> list, int depth, const Path& where) {
     otlp::MapBuilder b;
     for (const Value& kv : list) {
-      if (!kv.is_map()) fail(where + ": expected {\"key\": ..., \"value\": ...} objects");
+      if (!kv.is_map()) where.fail("expected {\"key\": ..., \"value\": ...} objects");
       const Value* key = kv.find("key");
-      if (key == nullptr || !key->is_string()) fail(where + ": an attribute without a string \"key\"");
+      if (key == nullptr || !key->is_string()) where.fail("an attribute without a string \"key\"");
       std::string_view k = key->as_string();
-      if (!Key::fits(k)) fail(where + ": a key longer than 65535 bytes");
+      if (!Key::fits(k)) where.fail("a key longer than 65535 bytes");
       const Value* value = kv.find("value");
-      b.add(arena_.copy(k), value == nullptr ? Value() : any_value(*value, depth, at(where, k)));
+      b.add(arena_.copy(k), value == nullptr ? Value() : any_value(*value, depth, Path{&where, k}));
     }
     return b.finish(arena_);
   }
 
   // AnyValue: {"stringValue": ...} | {"boolValue"} | {"intValue"} | {"doubleValue"} | {"arrayValue":
   // {"values": [...]}} | {"kvlistValue": {"values": [...]}} | {"bytesValue": base64}; {} is null.
-  Value any_value(const Value& v, int depth, const std::string& where) {
-    if (depth > otlp::kMaxDepth) fail(where + ": values nested deeper than 64 levels");
+  Value any_value(const Value& v, int depth, const Path& where) {
+    if (depth > otlp::kMaxDepth) where.fail("values nested deeper than 64 levels");
     if (v.is_null()) return Value();
-    if (!v.is_map()) fail(where + ": expected an AnyValue object ({\"stringValue\": ...} and the like)");
+    if (!v.is_map()) where.fail("expected an AnyValue object ({\"stringValue\": ...} and the like)");
     if (const Value* s = member(v, "stringValue", "string_value")) {
-      if (!s->is_string()) fail(where + ".stringValue: expected a string");
+      if (!s->is_string()) where.fail("stringValue", "expected a string");
       return record::string(arena_, s->as_string());
     }
     if (const Value* b = member(v, "boolValue", "bool_value")) {
-      if (!b->is_bool()) fail(where + ".boolValue: expected true or false");
+      if (!b->is_bool()) where.fail("boolValue", "expected true or false");
       return Value::boolean(b->as_bool());
     }
-    if (const Value* i = member(v, "intValue", "int_value")) return int_value(*i, where + ".intValue");
-    if (const Value* d = member(v, "doubleValue", "double_value")) return double_value(*d, where + ".doubleValue");
+    if (const Value* i = member(v, "intValue", "int_value")) return int_value(*i, Path{&where, "intValue"});
+    if (const Value* d = member(v, "doubleValue", "double_value")) return double_value(*d, Path{&where, "doubleValue"});
     if (const Value* a = member(v, "arrayValue", "array_value")) {
-      if (!a->is_map()) fail(where + ".arrayValue: expected {\"values\": [...]}");
-      std::span<Value> items = array_of(*a, "values", "values", where + ".arrayValue");
+      if (!a->is_map()) where.fail("arrayValue", "expected {\"values\": [...]}");
+      Path at{&where, "arrayValue"};
+      std::span<Value> items = array_of(*a, "values", "values", at);
       Value* out = arena_.allocate_array<Value>(items.size());
       for (size_t n = 0; n < items.size(); ++n)
-        out[n] = any_value(items[n], depth + 1, where + ".arrayValue[" + std::to_string(n) + "]");
+        out[n] = any_value(items[n], depth + 1, Path{&where, "arrayValue", static_cast<long>(n)});
       return Value::array(out, static_cast<uint32_t>(items.size()));
     }
     if (const Value* kv = member(v, "kvlistValue", "kvlist_value")) {
-      if (!kv->is_map()) fail(where + ".kvlistValue: expected {\"values\": [...]}");
-      return key_values(array_of(*kv, "values", "values", where + ".kvlistValue"), depth + 1, where);
+      if (!kv->is_map()) where.fail("kvlistValue", "expected {\"values\": [...]}");
+      Path at{&where, "kvlistValue"};
+      return key_values(array_of(*kv, "values", "values", at), depth + 1, where);
     }
     if (const Value* b = member(v, "bytesValue", "bytes_value")) {
-      if (!b->is_string()) fail(where + ".bytesValue: expected base64 text");
+      if (!b->is_string()) where.fail("bytesValue", "expected base64 text");
       return record::string(arena_, b->as_string());
     }
     return Value();
   }
 
-  static Value int_value(const Value& v, const std::string& where) {
+  static Value int_value(const Value& v, const Path& where) {
     if (v.is_int()) return v;
     if (v.is_string()) {
       std::string_view s = v.as_string();
@@ -216,10 +234,10 @@ class Walker {
       auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
       if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) return Value::integer(n);
     }
-    fail(where + ": expected a 64-bit integer (a number or a string of digits)");
+    where.fail("expected a 64-bit integer (a number or a string of digits)");
   }
 
-  static Value double_value(const Value& v, const std::string& where) {
+  static Value double_value(const Value& v, const Path& where) {
     if (v.is_number()) return Value::real(v.as_double());
     if (v.is_string()) {
       std::string_view s = v.as_string();
@@ -227,7 +245,7 @@ class Walker {
       if (s == "Infinity") return Value::real(std::numeric_limits<double>::infinity());
       if (s == "-Infinity") return Value::real(-std::numeric_limits<double>::infinity());
     }
-    fail(where + ": expected a number");
+    where.fail("expected a number");
   }
 
   const OtlpLogOptions& options_;

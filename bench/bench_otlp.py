@@ -24,7 +24,6 @@ import os
 import re
 import statistics
 import struct
-import subprocess
 import sys
 import tempfile
 
@@ -165,20 +164,15 @@ FLUENT_BIT_CONF = """[SERVICE]
 
 
 def run_wrk(port, body_path, records, connections, seconds, encoding):
+    """wrk with bench/otlp_load.lua: (records in 2xx answers, wrk's seconds, non-2xx answers)."""
     content_type = "application/json" if encoding == "json" else "application/x-protobuf"
-    env = dict(os.environ, BENCH_OTLP_BODY=body_path, BENCH_RECORDS=str(records), BENCH_CONTENT_TYPE=content_type)
-    argv = ["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--timeout", "10s",
-            "-s", os.path.join(BENCH_DIR, "otlp_load.lua"), "http://127.0.0.1:%d" % port]
-    proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + 60)
-    if proc.returncode != 0:
-        raise BenchFailure("wrk failed: " + proc.stderr.strip())
-    sent = re.search(r"records sent \(2xx\): (\d+)", proc.stdout)
-    dur = re.search(r"requests in ([0-9.]+)(m?s)", proc.stdout)
-    refused = re.search(r"Non-2xx or 3xx responses: (\d+)", proc.stdout)
-    if not sent or not dur:
-        raise BenchFailure("unexpected wrk output:\n" + proc.stdout)
-    wall = float(dur.group(1)) / (1000.0 if dur.group(2) == "ms" else 1.0)
-    return int(sent.group(1)), wall, int(refused.group(1)) if refused else 0
+    try:
+        sent, wall, refused, _ = bench_peers.run_wrk(
+            port, connections, seconds, records, script="otlp_load.lua", path="/v1/logs",
+            env_extra={"BENCH_OTLP_BODY": body_path, "BENCH_CONTENT_TYPE": content_type})
+    except bench_peers.PeerError as e:
+        raise BenchFailure(str(e))
+    return sent, wall, refused
 
 
 def run_once(agent, exe, spawner, work, body_path, args):

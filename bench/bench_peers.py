@@ -184,15 +184,15 @@ def run_syslog_load(exe, port, connections, messages, timeout_s):
     return float(m.group(2)), int(m.group(1))
 
 
-def run_wrk(port, connections, seconds, records_per_request):
-    """wrk with bench/http_load.lua for `seconds`.
+def run_wrk(port, connections, seconds, records_per_request, script="http_load.lua", path="/bench", env_extra=None):
+    """wrk with a bench/ script (http_load.lua, otlp_load.lua) for `seconds`.
 
     Returns (records in 2xx answers, wrk's seconds, non-2xx answers, bytes per record)."""
     if not shutil.which("wrk"):
         raise PeerError("wrk is not installed (scripts/install-deps.sh installs it)")
-    env = dict(os.environ, BENCH_RECORDS=str(records_per_request))
+    env = dict(os.environ, BENCH_RECORDS=str(records_per_request), **(env_extra or {}))
     argv = ["wrk", "-t2", "-c%d" % connections, "-d%ds" % seconds, "--timeout", "10s",
-            "-s", os.path.join(BENCH_DIR, "http_load.lua"), "http://127.0.0.1:%d/bench" % port]
+            "-s", os.path.join(BENCH_DIR, script), "http://127.0.0.1:%d%s" % (port, path)]
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=seconds + 60)
     if proc.returncode != 0:
         raise PeerError("wrk failed: " + proc.stderr.strip())

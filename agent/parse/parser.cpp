@@ -10,6 +10,7 @@
 #include <limits>
 #include <map>
 
+#include "agent/ascii_case.hpp"
 #include "agent/log.hpp"
 #include "agent/parse/field_decoders.hpp"
 #include "agent/parse/json_format.hpp"
@@ -28,13 +29,6 @@ constexpr int64_t kNsPerSec = 1'000'000'000;
 
 // One warning line per thousand time fields that don't parse, across parsers.
 log::RateLimit g_time_failures(1000);
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 std::optional<int64_t> epoch_to_ns(const Value& v) {
   if (v.is_int()) {
@@ -81,7 +75,7 @@ Value to_text(const Value& v, Arena& arena) {
 
 // "+0200", "-05:00", "+02", "Z", "UTC" → seconds east of UTC.
 std::optional<int64_t> parse_offset(std::string_view s) {
-  if (s == "Z" || iequals(s, "UTC") || iequals(s, "GMT")) return 0;
+  if (s == "Z" || ascii_iequals(s, "UTC") || ascii_iequals(s, "GMT")) return 0;
   auto two = [](std::string_view d) -> std::optional<int> {
     if (d.size() != 2 || !std::isdigit(static_cast<unsigned char>(d[0])) ||
         !std::isdigit(static_cast<unsigned char>(d[1])))
@@ -299,7 +293,8 @@ void Parser::apply_types(Value& rec, Arena& arena) const {
         }
         break;
       case FieldType::Bool:
-        if (is_text && (iequals(s, "true") || iequals(s, "false"))) *v = Value::boolean(iequals(s, "true"));
+        if (is_text && (ascii_iequals(s, "true") || ascii_iequals(s, "false")))
+          *v = Value::boolean(ascii_iequals(s, "true"));
         break;
       case FieldType::Hex:
         if (is_text) {

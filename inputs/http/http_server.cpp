@@ -14,6 +14,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "agent/ascii_case.hpp"
 #include "agent/json_writer.hpp"
 
 namespace sluice {
@@ -50,13 +51,6 @@ constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 
 std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
 
 class SessionBase {
  public:
@@ -165,7 +159,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec) return on_read_error(ec);
     if (server_->handler == nullptr) return close();
     const Request& req = parser_->get();
-    const bool expect_continue = iequals(view(req[bhttp::field::expect]), "100-continue");
+    const bool expect_continue = ascii_iequals(view(req[bhttp::field::expect]), "100-continue");
     refusal_ = server_->handler->check(head());
     if (refusal_) {
       auto length = parser_->content_length();

@@ -2,13 +2,12 @@
 // Connections themselves (Beast, TLS, proxies) are in http_connection.cpp.
 #include "outputs/common/http_client.hpp"
 
-#include <strings.h>
-
 #include <charconv>
 #include <ctime>
 #include <deque>
 #include <set>
 
+#include "agent/ascii_case.hpp"
 #include "agent/zlib_codec.hpp"
 #include "outputs/common/http_connection.hpp"
 #include "outputs/common/http_tls.hpp"
@@ -27,10 +26,6 @@ namespace {
 // either side, and a request sent on such a connection would wait for
 // request_timeout.
 constexpr auto kMaxIdle = std::chrono::seconds(50);
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 bool has_line_break(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
@@ -51,7 +46,7 @@ std::string host_header(const ClientSettings& s) {
 
 const std::string* Response::header(std::string_view name) const {
   for (const auto& h : headers)
-    if (iequals(h.name, name)) return &h.value;
+    if (ascii_iequals(h.name, name)) return &h.value;
   return nullptr;
 }
 
@@ -214,12 +209,12 @@ struct Client::Impl : std::enable_shared_from_this<Impl> {
       if (f.name.empty() || has_line_break(f.name) || has_line_break(f.value) || f.name.find(':') != std::string::npos) {
         return "invalid HTTP header \"" + f.name + "\"";
       }
-      if (iequals(f.name, "Content-Length") || iequals(f.name, "Content-Encoding") ||
-          iequals(f.name, "Transfer-Encoding") || iequals(f.name, "Connection")) {
+      if (ascii_iequals(f.name, "Content-Length") || ascii_iequals(f.name, "Content-Encoding") ||
+          ascii_iequals(f.name, "Transfer-Encoding") || ascii_iequals(f.name, "Connection")) {
         continue;  // the client's own
       }
-      has_host = has_host || iequals(f.name, "Host");
-      has_agent = has_agent || iequals(f.name, "User-Agent");
+      has_host = has_host || ascii_iequals(f.name, "Host");
+      has_agent = has_agent || ascii_iequals(f.name, "User-Agent");
       h += f.name + ": " + f.value + "\r\n";
     }
     if (!has_host) h += "Host: " + host_header(settings) + "\r\n";

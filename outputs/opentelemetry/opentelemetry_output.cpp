@@ -197,7 +197,8 @@ std::unique_ptr<Output> make_opentelemetry_output(const config::ComponentConfig&
   std::vector<std::string> body_keys = cfg.get_list("logs_body_key");
   if (body_keys.empty()) body_keys = {"$log", "$message"};  // Fluent Bit's default
   for (const auto& text : body_keys) {
-    if (text.empty() || text.front() != '$') cfg.fail("logs_body_key", "expects a record accessor such as $log, got '" + text + "'");
+    if (text.empty() || text.front() != '$')
+      cfg.fail("logs_body_key", "expects a record accessor such as $log, got '" + text + "'");
     std::string error;
     auto a = RecordAccessor::compile(text, &error);
     if (!a) cfg.fail("logs_body_key", error);

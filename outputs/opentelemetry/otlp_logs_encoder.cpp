@@ -107,8 +107,10 @@ void encode_log_record(const EventRef& e, const Value* otlp, const EncoderSettin
   const Value* sev = find_field(otlp, "severity_number", meta, s.severity_number_metadata, record,
                                 s.severity_number_message);
   if (uint64_t n = positive(sev); n >= 1 && n <= 24) pb::append_varint_field(out, 2, n);
-  const Value* text = find_field(otlp, "severity_text", meta, s.severity_text_metadata, record, s.severity_text_message);
-  if (text != nullptr && text->is_string() && !text->as_string().empty()) pb::append_len_field(out, 3, text->as_string());
+  const Value* text =
+      find_field(otlp, "severity_text", meta, s.severity_text_metadata, record, s.severity_text_message);
+  if (text != nullptr && text->is_string() && !text->as_string().empty())
+    pb::append_len_field(out, 3, text->as_string());
 
   // The body: the first logs_body_key the record has ($log, $message by
   // default), else the whole record.
@@ -214,9 +216,11 @@ void encode_logs_request(std::span<const EventRef> events, std::span<const uint3
     const Value* scope = map_member(otlp, "scope");
     // Few resources and scopes per flush (one per application, mostly):
     // each record looks for its own among them.
-    auto r = std::find_if(groups.begin(), groups.end(), [&](const ResourceGroup& g) { return same(g.resource, resource); });
+    auto r = std::find_if(groups.begin(), groups.end(),
+                          [&](const ResourceGroup& g) { return same(g.resource, resource); });
     if (r == groups.end()) r = groups.insert(groups.end(), ResourceGroup{resource, {}});
-    auto sg = std::find_if(r->scopes.begin(), r->scopes.end(), [&](const ScopeGroup& g) { return same(g.scope, scope); });
+    auto sg = std::find_if(r->scopes.begin(), r->scopes.end(),
+                           [&](const ScopeGroup& g) { return same(g.scope, scope); });
     if (sg == r->scopes.end()) sg = r->scopes.insert(r->scopes.end(), ScopeGroup{scope, {}});
     log.clear();
     encode_log_record(e, otlp, settings, log);

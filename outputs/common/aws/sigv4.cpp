@@ -1,12 +1,11 @@
 // SigV4 canonicalization and signing; see sigv4.hpp.
 #include "outputs/common/aws/sigv4.hpp"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <ctime>
 #include <map>
 
+#include "agent/ascii_case.hpp"
 #include "outputs/common/percent_encoding.hpp"
 
 namespace sluice::aws {
@@ -68,15 +67,11 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 // The headers the signature itself adds: a value the caller passed for one
 // of them would be a stale one from an earlier signing.
 bool added_by_signature(std::string_view name) {
-  return iequals(name, "authorization") || iequals(name, "x-amz-date") || iequals(name, "x-amz-security-token") ||
-         iequals(name, "x-amz-content-sha256");
+  return ascii_iequals(name, "authorization") || ascii_iequals(name, "x-amz-date") ||
+         ascii_iequals(name, "x-amz-security-token") || ascii_iequals(name, "x-amz-content-sha256");
 }
 
 }  // namespace

@@ -1,23 +1,19 @@
 // SigV4 as an http::Signer; see sigv4_signer.hpp.
 #include "outputs/common/aws/sigv4_signer.hpp"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+
+#include "agent/ascii_case.hpp"
 
 namespace sluice::aws {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 bool is_signing_header(std::string_view name) {
-  return iequals(name, "Authorization") || iequals(name, "X-Amz-Date") || iequals(name, "X-Amz-Security-Token") ||
-         iequals(name, "X-Amz-Content-Sha256");
+  return ascii_iequals(name, "Authorization") || ascii_iequals(name, "X-Amz-Date") ||
+         ascii_iequals(name, "X-Amz-Security-Token") || ascii_iequals(name, "X-Amz-Content-Sha256");
 }
 
 // Headers left out of the signature: the HTTP client sets or drops these
@@ -25,7 +21,7 @@ bool is_signing_header(std::string_view name) {
 bool unsigned_header(std::string_view name) {
   for (std::string_view n : {"Content-Length", "Content-Encoding", "Transfer-Encoding", "Connection", "User-Agent",
                              "Expect", "X-Amzn-Trace-Id"}) {
-    if (iequals(name, n)) return true;
+    if (ascii_iequals(name, n)) return true;
   }
   return false;
 }
@@ -72,7 +68,7 @@ void SigV4Signer::sign_with(const Credentials& credentials, http::Request& reque
   bool has_host = false;
   for (const auto& h : headers) {
     if (unsigned_header(h.name)) continue;
-    has_host = has_host || iequals(h.name, "Host");
+    has_host = has_host || ascii_iequals(h.name, "Host");
     in.headers.emplace_back(h.name, h.value);
   }
   if (!has_host) in.headers.emplace_back("host", host);

@@ -1,11 +1,10 @@
 // The OCI request signature; see oci_signature.hpp.
 #include "outputs/common/oci/oci_signature.hpp"
 
-#include <strings.h>
-
 #include <cstdio>
 #include <ctime>
 
+#include "agent/ascii_case.hpp"
 #include "agent/base64.hpp"
 #include "outputs/common/crypto/digest.hpp"
 
@@ -13,14 +12,10 @@ namespace sluice::oci {
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
-
 const std::string* find(const std::vector<http::Header>* headers, std::string_view name) {
   if (headers == nullptr) return nullptr;
   for (const auto& h : *headers)
-    if (iequals(h.name, name)) return &h.value;
+    if (ascii_iequals(h.name, name)) return &h.value;
   return nullptr;
 }
 
@@ -34,7 +29,7 @@ std::string lowercase(std::string_view s) {
 }  // namespace
 
 bool signs_body(std::string_view method) {
-  return iequals(method, "POST") || iequals(method, "PUT") || iequals(method, "PATCH");
+  return ascii_iequals(method, "POST") || ascii_iequals(method, "PUT") || ascii_iequals(method, "PATCH");
 }
 
 std::string http_date(std::chrono::system_clock::time_point t) {
@@ -64,8 +59,8 @@ std::string api_key_id(std::string_view tenancy, std::string_view user, std::str
 std::string security_token_key_id(std::string_view token) { return "ST$" + std::string(token); }
 
 bool is_signing_header(std::string_view name) {
-  return iequals(name, "Authorization") || iequals(name, "Date") || iequals(name, "x-content-sha256") ||
-         iequals(name, "Content-Length");
+  return ascii_iequals(name, "Authorization") || ascii_iequals(name, "Date") ||
+         ascii_iequals(name, "x-content-sha256") || ascii_iequals(name, "Content-Length");
 }
 
 std::optional<Signed> sign(const SigningRequest& request, std::string_view key_id, const crypto::RsaPrivateKey& key,

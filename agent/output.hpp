@@ -39,13 +39,7 @@ class Batch {
   // Calls fn(tag, event) for each event, in order.
   template <class Fn>
   void for_each(Fn&& fn) const {
-    for (const auto& p : parts) {
-      if (p.only.empty()) {
-        for (const auto& e : p.chunk->events) fn(p.chunk->tag, e);
-      } else {
-        for (uint32_t i : p.only) fn(p.chunk->tag, p.chunk->events[i]);
-      }
-    }
+    for_each_with_metadata([&](const std::string& tag, const Event& e, const Value*) { fn(tag, e); });
   }
   size_t size() const {
     size_t n = 0;

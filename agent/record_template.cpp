@@ -170,4 +170,19 @@ std::optional<RecordTemplate> read_template_key(const config::ComponentConfig& c
   return compile_template_key(cfg, key, text);
 }
 
+RecordAccessor compile_accessor_key(const config::ComponentConfig& cfg, std::string_view key, const std::string& text) {
+  if (text.empty() || text.front() != '$')
+    cfg.fail(key, "expects a record accessor such as $log or $kubernetes['pod_name'], got '" + text + "'");
+  std::string error;
+  auto a = RecordAccessor::compile(text, &error);
+  if (!a) cfg.fail(key, error);
+  return std::move(*a);
+}
+
+std::optional<RecordAccessor> read_accessor_key(const config::ComponentConfig& cfg, std::string_view key) {
+  std::string text = cfg.get_string(key);
+  if (text.empty()) return std::nullopt;
+  return compile_accessor_key(cfg, key, text);
+}
+
 }  // namespace sluice

@@ -64,4 +64,11 @@ RecordTemplate compile_template_key(const config::ComponentConfig& cfg, std::str
 // The same for a key that may be left empty: nullopt then.
 std::optional<RecordTemplate> read_template_key(const config::ComponentConfig& cfg, std::string_view key);
 
+// A component's record accessor key ($log, $kubernetes['pod_name']):
+// `text` compiled, or the key failed with what is wrong (not starting with
+// '$', or the accessor's syntax error).
+RecordAccessor compile_accessor_key(const config::ComponentConfig& cfg, std::string_view key, const std::string& text);
+// The same for a key that may be left empty: nullopt then.
+std::optional<RecordAccessor> read_accessor_key(const config::ComponentConfig& cfg, std::string_view key);
+
 }  // namespace sluice

@@ -10,6 +10,7 @@
 #include "agent/log.hpp"
 #include "agent/parse/json_format.hpp"
 #include "agent/record.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace sluice {
 
@@ -21,11 +22,6 @@ using SteadyClock = std::chrono::steady_clock;
 // in one chunk: a tick at most every 10 ms, at most kMaxPerChunk per chunk.
 constexpr auto kMinTick = std::chrono::milliseconds(10);
 constexpr int64_t kMaxPerChunk = 10'000;
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Runs on the main io_context (InputContext::io()).
 class DummyInput final : public Input {

@@ -23,18 +23,6 @@ size_t skip_ws(std::string_view s, size_t pos) {
 
 char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
-// The media type of a Content-Type or the token of a Content-Encoding:
-// before any ';' parameters, trimmed, lower-cased.
-std::string media_type(std::string_view header) {
-  header = header.substr(0, header.find(';'));
-  size_t b = 0, e = header.size();
-  while (b < e && (header[b] == ' ' || header[b] == '\t')) ++b;
-  while (e > b && (header[e - 1] == ' ' || header[e - 1] == '\t')) --e;
-  std::string out(header.substr(b, e - b));
-  std::transform(out.begin(), out.end(), out.begin(), lower);
-  return out;
-}
-
 BodyError invalid(std::string message) { return {BodyError::Kind::Invalid, std::move(message)}; }
 
 // "invalid JSON at byte 17: <what> (line 2, column 5)"; line and column count from 1.
@@ -133,6 +121,17 @@ bool looks_zlib(std::string_view in) {
 }
 
 }  // namespace
+
+std::string media_type(std::string_view header) {
+  header = header.substr(0, header.find(';'));
+  size_t b = 0, e = header.size();
+  while (b < e && (header[b] == ' ' || header[b] == '\t')) ++b;
+  while (e > b && (header[e - 1] == ' ' || header[e - 1] == '\t')) --e;
+  std::string out(header.substr(b, e - b));
+  std::transform(out.begin(), out.end(), out.begin(), lower);
+  return out;
+}
+
 
 std::optional<BodyFormat> body_format(std::string_view content_type) {
   std::string t = media_type(content_type);

@@ -19,6 +19,11 @@ class ParseFormat;
 enum class BodyFormat : uint8_t { Json, Form };
 enum class BodyEncoding : uint8_t { Identity, Gzip, Deflate };
 
+// The media type of a Content-Type or the token of a Content-Encoding:
+// before any ';' parameters, trimmed, lower-cased ("Application/JSON;
+// charset=utf-8" → "application/json").
+std::string media_type(std::string_view header);
+
 // The format for a Content-Type (media type compared case-insensitively,
 // parameters such as charset ignored): application/json, application/x-ndjson,
 // application/ndjson, application/jsonl, application/x-json-stream, text/json,

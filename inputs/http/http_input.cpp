@@ -11,6 +11,7 @@
 
 #include "agent/log.hpp"
 #include "agent/record.hpp"
+#include "agent/wall_clock.hpp"
 #include "inputs/http/http_auth.hpp"
 #include "inputs/http/http_body_decoder.hpp"
 #include "inputs/http/http_input_settings.hpp"
@@ -23,11 +24,6 @@ namespace {
 
 // A decompression buffer larger than this is released after its request.
 constexpr size_t kKeepInflateBuffer = 1024 * 1024;
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The client a request is from: the first address of X-Forwarded-For (the
 // original client, as a proxy in front reports it; what Fluent Bit reads),

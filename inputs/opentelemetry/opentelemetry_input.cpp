@@ -6,10 +6,11 @@
 #include <chrono>
 #include <optional>
 
-#include "agent/ascii_case.hpp"
 #include "agent/json_writer.hpp"
 #include "agent/log.hpp"
+#include "agent/protobuf_writer.hpp"
 #include "agent/record.hpp"
+#include "agent/wall_clock.hpp"
 #include "inputs/http/http_auth.hpp"
 #include "inputs/http/http_body_decoder.hpp"
 #include "inputs/http/http_refusals.hpp"
@@ -33,34 +34,13 @@ constexpr int kUnavailable = 14;
 constexpr int kUnimplemented = 12;
 constexpr int kResourceExhausted = 8;
 
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string_view media_type(std::string_view content_type) {
-  std::string_view t = content_type.substr(0, content_type.find(';'));
-  while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
-  while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
-  return t;
-}
-
 // The body's encoding from its Content-Type: protobuf or JSON (a missing
 // one reads as JSON, as Fluent Bit reads it); nullopt: unsupported.
 std::optional<Encoding> encoding_of(std::string_view content_type) {
-  std::string_view t = media_type(content_type);
-  if (t.empty() || ascii_iequals(t, "application/json")) return Encoding::Json;
-  if (ascii_iequals(t, "application/x-protobuf") || ascii_iequals(t, "application/protobuf"))
-    return Encoding::Protobuf;
+  std::string t = media_type(content_type);
+  if (t.empty() || t == "application/json") return Encoding::Json;
+  if (t == "application/x-protobuf" || t == "application/protobuf") return Encoding::Protobuf;
   return std::nullopt;
-}
-
-void append_varint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7F) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
 }
 
 // An error answer as OTLP/HTTP wants it: a google.rpc.Status
@@ -74,11 +54,8 @@ HttpAnswer status_answer(int http_status, int code, std::string_view message, En
     a.body += "}";
     a.content_type = "application/json";
   } else {
-    a.body += '\x08';
-    append_varint(a.body, static_cast<uint64_t>(code));
-    a.body += '\x12';
-    append_varint(a.body, message.size());
-    a.body.append(message);
+    protobuf::append_varint_field(a.body, 1, static_cast<uint64_t>(code));
+    protobuf::append_len_field(a.body, 2, message);
     a.content_type = "application/x-protobuf";
   }
   return a;

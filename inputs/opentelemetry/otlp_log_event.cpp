@@ -48,8 +48,16 @@ Value scope_map(Arena& arena, std::string_view name, std::string_view version, V
   return b.finish(arena);
 }
 
-void append_event(Chunk& chunk, const OtlpLogOptions& options, const Value& resource, const Value& scope,
-                  const LogParts& log, int64_t now_ns) {
+EventBuilder::EventBuilder(Chunk& chunk, const OtlpLogOptions& options, int64_t now_ns)
+    : chunk_(chunk),
+      metadata_in_record_(options.metadata_in_record),
+      body_key_set_(!options.body_key.empty()),
+      metadata_key_(chunk.arena.copy(options.metadata_key)),
+      body_key_(options.body_key.empty() ? std::string_view("log") : chunk.arena.copy(options.body_key)),
+      now_ns_(now_ns) {}
+
+void EventBuilder::append(const Value& resource, const Value& scope, const LogParts& log) {
+  Chunk& chunk = chunk_;
   Arena& arena = chunk.arena;
   // Fluent Bit's order of the metadata's keys (in_opentelemetry's otel_pack_v1_metadata).
   MapBuilder meta;
@@ -71,18 +79,17 @@ void append_event(Chunk& chunk, const OtlpLogOptions& options, const Value& reso
 
   Value body = log.body.value_or(Value());
   Value rec;
-  if (options.body_key.empty() && body.is_map()) {
+  if (!body_key_set_ && body.is_map()) {
     rec = body;
   } else {
     MapBuilder r;
-    r.add(arena.copy(options.body_key.empty() ? std::string_view("log") : std::string_view(options.body_key)), body);
+    r.add(body_key_, body);
     rec = r.finish(arena);
   }
-  if (options.metadata_in_record)
-    record::add(rec, arena, options.metadata_key, record::deep_copy(otlp, arena));
+  if (metadata_in_record_) record::add(rec, arena, metadata_key_, record::deep_copy(otlp, arena));
 
   MapBuilder m;
-  m.add(arena.copy(options.metadata_key), otlp);
+  m.add(metadata_key_, otlp);
   Value metadata = m.finish(arena);
 
   // The event's time: the log's, else when it was observed, else now (a
@@ -90,7 +97,7 @@ void append_event(Chunk& chunk, const OtlpLogOptions& options, const Value& reso
   auto usable = [](uint64_t ns) { return ns != 0 && ns <= static_cast<uint64_t>(INT64_MAX); };
   int64_t t = usable(log.time_unix_nano)            ? static_cast<int64_t>(log.time_unix_nano)
               : usable(log.observed_time_unix_nano) ? static_cast<int64_t>(log.observed_time_unix_nano)
-                                                    : now_ns;
+                                                    : now_ns_;
   // Metadata stays parallel to events: events appended before this request
   // without any get nulls.
   if (chunk.metadata.size() < chunk.events.size()) chunk.metadata.resize(chunk.events.size());

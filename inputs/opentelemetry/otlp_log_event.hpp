@@ -56,10 +56,24 @@ Value resource_map(Arena& arena, Value attributes, uint64_t dropped, std::string
 Value scope_map(Arena& arena, std::string_view name, std::string_view version, Value attributes, uint64_t dropped,
                 std::string_view schema_url);
 
-// Appends the event of log to chunk: time, record and metadata (a copy of
-// resource and scope in each, so that filters changing one event's metadata
-// in place change only that event's).
-void append_event(Chunk& chunk, const OtlpLogOptions& options, const Value& resource, const Value& scope,
-                  const LogParts& log, int64_t now_ns);
+// Appends one request's events to a chunk; the option keys are copied into
+// its arena once, not once per log.
+class EventBuilder {
+ public:
+  EventBuilder(Chunk& chunk, const OtlpLogOptions& options, int64_t now_ns);
+
+  // The event of log: time, record and metadata (a copy of resource and
+  // scope in each, so that filters changing one event's metadata in place
+  // change only that event's).
+  void append(const Value& resource, const Value& scope, const LogParts& log);
+
+ private:
+  Chunk& chunk_;
+  bool metadata_in_record_;
+  bool body_key_set_;
+  std::string_view metadata_key_;  // in the chunk's arena
+  std::string_view body_key_;      // "log" unless logs_body_key
+  int64_t now_ns_;
+};
 
 }  // namespace sluice::otlp

@@ -110,7 +110,7 @@ std::string_view hex_id_of(const Value& obj, std::string_view camel, std::string
 class Walker {
  public:
   Walker(const OtlpLogOptions& options, int64_t now_ns, Chunk& chunk)
-      : options_(options), now_ns_(now_ns), chunk_(chunk), arena_(chunk.arena) {}
+      : events_(chunk, options, now_ns), arena_(chunk.arena) {}
 
   void request(const Value& root) {
     Path request{nullptr, "request"};
@@ -167,7 +167,7 @@ class Walker {
     log.trace_id_hex = hex_id_of(lr, "traceId", "trace_id", where, arena_);
     log.span_id_hex = hex_id_of(lr, "spanId", "span_id", where, arena_);
     log.event_name = string_of(lr, "eventName", "event_name", where);
-    otlp::append_event(chunk_, options_, resource, scope, log, now_ns_);
+    events_.append(resource, scope, log);
   }
 
   // obj's "attributes": [{"key": ..., "value": AnyValue}, ...] → a map.
@@ -248,9 +248,7 @@ class Walker {
     where.fail("expected a number");
   }
 
-  const OtlpLogOptions& options_;
-  int64_t now_ns_;
-  Chunk& chunk_;
+  otlp::EventBuilder events_;
   Arena& arena_;
 };
 

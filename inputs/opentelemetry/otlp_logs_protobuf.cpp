@@ -42,7 +42,7 @@ struct Position {
 class Decoder {
  public:
   Decoder(const OtlpLogOptions& options, int64_t now_ns, Chunk& chunk)
-      : options_(options), now_ns_(now_ns), chunk_(chunk), arena_(chunk.arena) {}
+      : events_(chunk, options, now_ns), arena_(chunk.arena) {}
 
   [[noreturn]] void fail(const char* message, const std::string& why) {
     throw Malformed{at_.describe(message) + ": " + why};
@@ -202,7 +202,7 @@ class Decoder {
     hex::append(span_hex_, span_id);
     log.trace_id_hex = trace_hex_;
     log.span_id_hex = span_hex_;
-    otlp::append_event(chunk_, options_, resource, scope, log, now_ns_);
+    events_.append(resource, scope, log);
   }
 
   // KeyValue { string key = 1; AnyValue value = 2; }, added to into.
@@ -288,9 +288,7 @@ class Decoder {
     return members.finish(arena_);
   }
 
-  const OtlpLogOptions& options_;
-  int64_t now_ns_;
-  Chunk& chunk_;
+  otlp::EventBuilder events_;
   Arena& arena_;
   Position at_;
   std::string trace_hex_, span_hex_;

@@ -11,6 +11,7 @@
 #include "agent/log.hpp"
 #include "agent/parse/json_format.hpp"
 #include "agent/parse/parser.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace sluice {
 
@@ -27,11 +28,6 @@ struct StdinSettings {
   size_t buffer_size = 16 * 1024;
   const Parser* parser = nullptr;
 };
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Runs on the main io_context. Pipes, terminals and sockets are read
 // asynchronously; a regular file or /dev/null (which epoll refuses) is read

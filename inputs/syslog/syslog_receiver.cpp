@@ -6,6 +6,7 @@
 #include "agent/parse/json_format.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/record.hpp"
+#include "agent/wall_clock.hpp"
 
 namespace sluice::syslog {
 
@@ -20,11 +21,6 @@ constexpr auto kPausedRecheck = std::chrono::milliseconds(5);
 constexpr size_t kMaxChunkEvents = 1024;
 constexpr size_t kMaxChunkBytes = 1024 * 1024;
 constexpr size_t kFirstArenaBlock = 64 * 1024;
-
-int64_t wall_now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 

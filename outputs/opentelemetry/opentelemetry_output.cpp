@@ -8,6 +8,7 @@
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
 #include "agent/protobuf_reader.hpp"
+#include "agent/record_template.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
 #include "outputs/opentelemetry/otlp_logs_encoder.hpp"
@@ -104,16 +105,6 @@ class OtlpCodec final : public http::Codec {
   Counter* rejected_ = nullptr;
 };
 
-std::optional<RecordAccessor> accessor(const config::ComponentConfig& cfg, std::string_view key) {
-  std::string text = cfg.get_string(key);
-  if (text.empty()) return std::nullopt;
-  if (text.front() != '$') cfg.fail(key, "expects a record accessor such as $SeverityText, got '" + text + "'");
-  std::string error;
-  auto a = RecordAccessor::compile(text, &error);
-  if (!a) cfg.fail(key, error);
-  return a;
-}
-
 }  // namespace
 
 const config::PluginSchema& opentelemetry_output_schema() {
@@ -196,30 +187,23 @@ std::unique_ptr<Output> make_opentelemetry_output(const config::ComponentConfig&
   s.batch_size = static_cast<size_t>(batch);
   std::vector<std::string> body_keys = cfg.get_list("logs_body_key");
   if (body_keys.empty()) body_keys = {"$log", "$message"};  // Fluent Bit's default
-  for (const auto& text : body_keys) {
-    if (text.empty() || text.front() != '$')
-      cfg.fail("logs_body_key", "expects a record accessor such as $log, got '" + text + "'");
-    std::string error;
-    auto a = RecordAccessor::compile(text, &error);
-    if (!a) cfg.fail("logs_body_key", error);
-    s.encoder.body_keys.push_back(std::move(*a));
-  }
+  for (const auto& text : body_keys) s.encoder.body_keys.push_back(compile_accessor_key(cfg, "logs_body_key", text));
   s.encoder.body_key_attributes = cfg.get_bool("logs_body_key_attributes");
   s.encoder.metadata_key = cfg.get_string("logs_metadata_key");
   if (s.encoder.metadata_key.empty()) cfg.fail("logs_metadata_key", "expected a key");
   auto& e = s.encoder;
-  e.observed_timestamp_metadata = accessor(cfg, "logs_observed_timestamp_metadata_key");
-  e.timestamp_metadata = accessor(cfg, "logs_timestamp_metadata_key");
-  e.severity_text_metadata = accessor(cfg, "logs_severity_text_metadata_key");
-  e.severity_number_metadata = accessor(cfg, "logs_severity_number_metadata_key");
-  e.trace_flags_metadata = accessor(cfg, "logs_trace_flags_metadata_key");
-  e.span_id_metadata = accessor(cfg, "logs_span_id_metadata_key");
-  e.trace_id_metadata = accessor(cfg, "logs_trace_id_metadata_key");
-  e.attributes_metadata = accessor(cfg, "logs_attributes_metadata_key");
-  e.span_id_message = accessor(cfg, "logs_span_id_message_key");
-  e.trace_id_message = accessor(cfg, "logs_trace_id_message_key");
-  e.severity_text_message = accessor(cfg, "logs_severity_text_message_key");
-  e.severity_number_message = accessor(cfg, "logs_severity_number_message_key");
+  e.observed_timestamp_metadata = read_accessor_key(cfg, "logs_observed_timestamp_metadata_key");
+  e.timestamp_metadata = read_accessor_key(cfg, "logs_timestamp_metadata_key");
+  e.severity_text_metadata = read_accessor_key(cfg, "logs_severity_text_metadata_key");
+  e.severity_number_metadata = read_accessor_key(cfg, "logs_severity_number_metadata_key");
+  e.trace_flags_metadata = read_accessor_key(cfg, "logs_trace_flags_metadata_key");
+  e.span_id_metadata = read_accessor_key(cfg, "logs_span_id_metadata_key");
+  e.trace_id_metadata = read_accessor_key(cfg, "logs_trace_id_metadata_key");
+  e.attributes_metadata = read_accessor_key(cfg, "logs_attributes_metadata_key");
+  e.span_id_message = read_accessor_key(cfg, "logs_span_id_message_key");
+  e.trace_id_message = read_accessor_key(cfg, "logs_trace_id_message_key");
+  e.severity_text_message = read_accessor_key(cfg, "logs_severity_text_message_key");
+  e.severity_number_message = read_accessor_key(cfg, "logs_severity_number_message_key");
   http::ClientSettings client = s.http.client;
   return std::make_unique<http::HttpSink>(std::move(client), std::make_unique<OtlpCodec>(std::move(s)));
 }

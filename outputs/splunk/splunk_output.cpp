@@ -71,12 +71,7 @@ std::unique_ptr<Output> make_splunk_output(const config::ComponentConfig& cfg, c
   s.send_raw = cfg.get_bool("splunk_send_raw");
   s.auto_extract_timestamp = cfg.get_bool("auto_extract_timestamp");
   if (s.auto_extract_timestamp) s.target += "?auto_extract_timestamp=true";
-  if (std::string key = cfg.get_string("event_key"); !key.empty()) {
-    if (key.front() != '$') cfg.fail("event_key", "expects a record accessor such as $log, got '" + key + "'");
-    std::string error;
-    s.event_key = RecordAccessor::compile(key, &error);
-    if (!s.event_key) cfg.fail("event_key", error);
-  }
+  s.event_key = read_accessor_key(cfg, "event_key");
   s.event_host = read_template_key(cfg, "event_host");
   s.event_source = read_template_key(cfg, "event_source");
   s.event_sourcetype = cfg.get_string("event_sourcetype");

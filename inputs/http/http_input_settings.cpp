@@ -95,9 +95,6 @@ namespace {
 
 // Fluent Bit 5's shared HTTP server keys (http_server.*, and its older
 // names) that sluice's http input has no use for: what it does instead.
-constexpr std::string_view kHttp1Only =
-    "the http input speaks HTTP/1.1 only (keep-alive, TLS): HTTP/2 clients fall back to it, those that can't "
-    "(prior-knowledge h2c) are refused.";
 constexpr std::string_view kChunks = "a request body is read as it arrives, up to max_body_size.";
 constexpr std::string_view kOneLoop =
     "the http input serves every connection on sluice's one event loop; there is no ingress queue between "
@@ -133,14 +130,17 @@ std::vector<config::KeyDecl> http_server_keys(std::string_view default_port) {
       {"request_timeout", KeyType::Duration, "30s",
        "Longest time to receive one request's body (and to send the answer, and the TLS handshake); "
        "a slower client is disconnected."},
+      {"http2", KeyType::Bool, "on",
+       "Serve HTTP/2 besides HTTP/1.1 on the same port: clients that start with HTTP/2's preface (prior "
+       "knowledge, as gRPC and `curl --http2-prior-knowledge` do) and, with tls, those that choose h2 by ALPN. "
+       "off: HTTP/1.1 only."},
       {"max_connections", KeyType::Int, "1024",
        "Most connections open at once; further clients wait in the kernel's accept queue. 0 (Fluent "
        "Bit's \"no limit\"): 1000000."},
       config::compat_alias("http_server.buffer_max_size", KeyType::Size, "buffer_max_size"),
       config::compat_alias("http_server.idle_timeout", KeyType::Duration, "idle_timeout"),
       config::compat_alias("http_server.max_connections", KeyType::Int, "max_connections"),
-      config::compat_note("http2", KeyType::Bool, kHttp1Only),
-      config::compat_note("http_server.http2", KeyType::Bool, kHttp1Only),
+      config::compat_alias("http_server.http2", KeyType::Bool, "http2"),
       config::compat_note("buffer_chunk_size", KeyType::Size, kChunks),
       config::compat_note("http_server.buffer_chunk_size", KeyType::Size, kChunks),
       config::compat_note("http_server.workers", KeyType::Int, kOneLoop),
@@ -154,7 +154,7 @@ const config::PluginSchema& http_input_schema() {
   static const config::PluginSchema schema = [] {
     config::PluginSchema s{
         "http",
-        "Receives records POSTed over HTTP/1.1 (keep-alive, optional TLS and auth): a JSON object, a JSON array "
+        "Receives records POSTed over HTTP/1.1 or HTTP/2 (keep-alive, optional TLS and auth): a JSON object, a JSON array "
         "of objects, NDJSON, or an x-www-form-urlencoded form (Python's logging.handlers.HTTPHandler), optionally "
         "gzip-compressed. The URL path becomes the tag unless `tag` is set (POST /app.log → tag app.log; "
         "characters other than letters, digits, '_' and '.' become '_'; POST / → tag http). A request is "
@@ -207,6 +207,7 @@ void read_http_server_settings(const config::ComponentConfig& cfg, const BuildCo
   if (conns < 1 || conns > 1'000'000)
     cfg.fail("max_connections", "expected between 1 and 1000000, got " + std::to_string(conns));
   s.max_connections = static_cast<size_t>(conns);
+  s.http2 = cfg.get_bool("http2");
 }
 
 HttpServerSettings http_server_settings(const HttpInputSettings& s) {
@@ -222,6 +223,7 @@ HttpServerSettings http_server_settings(const HttpInputSettings& s) {
   h.idle_timeout = s.idle_timeout;
   h.request_timeout = s.request_timeout;
   h.max_connections = s.max_connections;
+  h.http2 = s.http2;
   return h;
 }
 

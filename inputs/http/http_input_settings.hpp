@@ -41,6 +41,7 @@ struct HttpInputSettings {
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
   size_t max_connections = 1024;
+  bool http2 = true;  // serve HTTP/2 too
 };
 
 // Validates what the loader can't (response code, listen address, TLS files

@@ -1,5 +1,6 @@
-// The http input's Beast HTTP/1.1 server; see http_server.hpp. The only file
-// of the input that includes Beast (it is slow to compile).
+// The http inputs' server on Beast (HTTP/1.1) and Http2Connection (HTTP/2);
+// see http_server.hpp. The only file of the inputs that includes Beast (it is
+// slow to compile).
 #include "inputs/http/http_server.hpp"
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 
 #include "agent/ascii_case.hpp"
 #include "agent/json_writer.hpp"
+#include "inputs/http/http2_connection.hpp"
 
 namespace sluice {
 
@@ -49,6 +51,8 @@ constexpr uint64_t kDiscardLimit = 64 * 1024;
 constexpr size_t kLingerBytes = 1024 * 1024;
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+// An HTTP/2 connection reads into a buffer of this size.
+constexpr size_t kHttp2ReadBuffer = 16 * 1024;
 
 std::string_view view(beast::string_view s) { return {s.data(), s.size()}; }
 
@@ -67,6 +71,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   void accept();
   template <class Stream>
   void start_session(Stream stream, std::string remote);
+  // Serves a connection that turned out to speak HTTP/2; first_bytes are
+  // what was read of it already.
+  template <class Stream>
+  void start_http2(Stream stream, std::string remote, std::string_view first_bytes);
 
   // Runs go() once `bytes` of body may be received (at once, or later in
   // arrival order); release() gives them back.
@@ -126,8 +134,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       lowest().expires_after(settings().request_timeout);
       stream_.async_handshake(ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
         if (ec) return self->close();
+        if (self->alpn() == "h2") return self->server_->start_http2(std::move(self->stream_), self->remote_, {});
         self->read_head();
       });
+    } else if (settings().http2) {
+      sniff();
     } else {
       read_head();
     }
@@ -142,6 +153,37 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
  private:
   const HttpServerSettings& settings() const { return server_->settings; }
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // The protocol the TLS handshake chose ("h2", "http/1.1" or none).
+  std::string_view alpn() {
+    if constexpr (kTls) {
+      const unsigned char* data = nullptr;
+      unsigned int len = 0;
+      SSL_get0_alpn_selected(stream_.native_handle(), &data, &len);
+      return {reinterpret_cast<const char*>(data), len};
+    }
+    return {};
+  }
+
+  // Reads a connection's first bytes: the HTTP/2 preface (a client with
+  // prior knowledge) goes to an HTTP/2 session, anything else is read as
+  // an HTTP/1.1 request from the bytes already in buffer_.
+  void sniff() {
+    if constexpr (!kTls) {
+      lowest().expires_after(settings().idle_timeout);
+      buffer_.reserve(kHeadBuffer);
+      stream_.async_read_some(
+          buffer_.prepare(kHeadBuffer - buffer_.size()), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+            if (ec) return self->close();
+            self->buffer_.commit(n);
+            std::string_view got(static_cast<const char*>(self->buffer_.data().data()), self->buffer_.size());
+            size_t common = std::min(got.size(), kHttp2Preface.size());
+            if (got.substr(0, common) != kHttp2Preface.substr(0, common)) return self->read_head();
+            if (common < kHttp2Preface.size()) return self->sniff();
+            self->server_->start_http2(std::move(self->stream_), self->remote_, got);
+          });
+    }
+  }
 
   void read_head() {
     if (server_->handler == nullptr) return close();
@@ -159,6 +201,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec) return on_read_error(ec);
     if (server_->handler == nullptr) return close();
     const Request& req = parser_->get();
+    // HTTP/2's preface read as an HTTP/1.1 request: HTTP/2 is off here.
+    if (req.method_string() == "PRI" && req.target() == "*")
+      return refuse(505, "an HTTP/2 client (prior knowledge), but this input serves HTTP/1.1 only (http2: off)");
     const bool expect_continue = ascii_iequals(view(req[bhttp::field::expect]), "100-continue");
     refusal_ = server_->handler->check(head());
     if (refusal_) {
@@ -228,6 +273,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     h.content_encoding = view(req[bhttp::field::content_encoding]);
     h.authorization = view(req[bhttp::field::authorization]);
     h.forwarded_for = view(req["X-Forwarded-For"]);
+    h.grpc_encoding = view(req["grpc-encoding"]);
     h.remote = remote_;
     return h;
   }
@@ -291,7 +337,80 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::list<std::weak_ptr<SessionBase>>::iterator self_in_list_;
 };
 
+// One HTTP/2 connection: reads into the Http2Connection, writes what it
+// gives back, in turn (its answers are made while it reads). The timeouts
+// are HTTP/1.1's: idle_timeout while no stream is open, request_timeout
+// while one is or an answer is being written.
+template <class Stream>
+class Http2Session final : public SessionBase, public std::enable_shared_from_this<Http2Session<Stream>> {
+ public:
+  Http2Session(std::shared_ptr<HttpServer::Impl> server, Stream stream, std::string remote)
+      : server_(std::move(server)), stream_(std::move(stream)), h2_(server_->settings, *server_->handler, remote) {}
+  ~Http2Session() override {
+    server_->sessions.erase(self_in_list_);
+    server_->accept();
+  }
+
+  void run(std::list<std::weak_ptr<SessionBase>>::iterator self_in_list, std::string_view first_bytes) {
+    self_in_list_ = self_in_list;
+    if (!first_bytes.empty()) h2_.receive(first_bytes);
+    write();
+  }
+
+  void close() override {
+    h2_.stop();
+    beast::error_code ignored;
+    lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close();
+  }
+
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void write() {
+    out_.clear();
+    h2_.take_output(out_);
+    if (out_.empty()) {
+      if (h2_.finished()) return close();
+      return read();
+    }
+    lowest().expires_after(server_->settings.request_timeout);
+    asio::async_write(stream_, asio::buffer(out_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->write();
+    });
+  }
+
+  void read() {
+    if (!in_) in_ = std::make_unique<char[]>(kHttp2ReadBuffer);
+    const auto& s = server_->settings;
+    lowest().expires_after(h2_.open_streams() > 0 ? s.request_timeout : s.idle_timeout);
+    stream_.async_read_some(asio::buffer(in_.get(), kHttp2ReadBuffer),
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              if (ec) return self->close();
+                              // A protocol error leaves a GOAWAY to write, after which the connection is finished.
+                              self->h2_.receive({self->in_.get(), n});
+                              self->write();
+                            });
+  }
+
+  std::shared_ptr<HttpServer::Impl> server_;
+  Stream stream_;
+  Http2Connection h2_;
+  std::unique_ptr<char[]> in_;
+  std::string out_;
+  std::list<std::weak_ptr<SessionBase>>::iterator self_in_list_;
+};
+
 }  // namespace
+
+template <class Stream>
+void HttpServer::Impl::start_http2(Stream stream, std::string remote, std::string_view first_bytes) {
+  if (handler == nullptr) return;
+  auto session = std::make_shared<Http2Session<Stream>>(shared_from_this(), std::move(stream), std::move(remote));
+  sessions.push_front(session);
+  session->run(sessions.begin(), first_bytes);
+}
 
 template <class Stream>
 void HttpServer::Impl::start_session(Stream stream, std::string remote) {
@@ -362,9 +481,32 @@ void check_tls_settings(const HttpServerSettings& settings) {
   load_tls(ctx, settings);
 }
 
+namespace {
+
+// ALPN (RFC 7301): h2 when the client offers it and http2 is on, else
+// http/1.1; a client that offers neither goes on without ALPN (and HTTP/1.1).
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in, unsigned int inlen,
+                void* http2) {
+  static constexpr unsigned char kBoth[] = "\x02h2\x08http/1.1";
+  static constexpr unsigned char kHttp1[] = "\x08http/1.1";
+  const bool h2 = *static_cast<const bool*>(http2);
+  unsigned char* chosen = nullptr;
+  int rc = SSL_select_next_proto(&chosen, outlen, h2 ? kBoth : kHttp1, h2 ? sizeof kBoth - 1 : sizeof kHttp1 - 1, in,
+                                 inlen);
+  if (rc != OPENSSL_NPN_NEGOTIATED) return SSL_TLSEXT_ERR_NOACK;
+  *out = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
 HttpServer::HttpServer(asio::io_context& io, HttpServerSettings settings, RequestHandler& handler)
     : impl_(std::make_shared<Impl>(io, std::move(settings), handler)) {
-  if (impl_->settings.tls) load_tls(impl_->tls.emplace(ssl::context::tls_server), impl_->settings);
+  if (impl_->settings.tls) {
+    auto& tls = impl_->tls.emplace(ssl::context::tls_server);
+    load_tls(tls, impl_->settings);
+    SSL_CTX_set_alpn_select_cb(tls.native_handle(), select_alpn, &impl_->settings.http2);
+  }
 }
 
 HttpServer::~HttpServer() { stop(); }

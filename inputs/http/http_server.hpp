@@ -1,7 +1,8 @@
-// The http input's HTTP/1.1 server: keep-alive, optional TLS, timeouts, body
-// and header limits, Expect: 100-continue. What a request means is left to a
+// The http and opentelemetry inputs' server: HTTP/1.1 (keep-alive,
+// Expect: 100-continue) and HTTP/2 (http2_connection.hpp), optional TLS,
+// timeouts, body and header limits. What a request means is left to a
 // RequestHandler. Beast stays inside http_server.cpp: this header is all the
-// input sees.
+// inputs see.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -28,6 +29,8 @@ struct HttpServerSettings {
   std::chrono::nanoseconds idle_timeout = std::chrono::seconds(60);
   std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
   size_t max_connections = 1024;
+  // Also serve HTTP/2: prior knowledge without TLS, ALPN "h2" with it.
+  bool http2 = true;
 };
 
 // What the handler sees of a request. The views live until the handler returns.
@@ -39,6 +42,8 @@ struct RequestHead {
   std::string_view authorization;
   std::string_view remote;  // the client's address and port ("127.0.0.1:53012", "::1:53012")
   std::string_view forwarded_for;  // the X-Forwarded-For header, as sent
+  std::string_view grpc_encoding;  // gRPC's message compression (grpc-encoding), as sent
+  bool http2 = false;              // arrived over HTTP/2 (else HTTP/1.1)
 };
 
 struct HttpAnswer {
@@ -46,6 +51,9 @@ struct HttpAnswer {
   std::string body;  // sent with content_type when not empty
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
+  // Sent after the body, as gRPC's status is; HTTP/2 only (HTTP/1.1 answers
+  // go without them).
+  std::vector<std::pair<std::string, std::string>> trailers;
 };
 
 // A one-line JSON error answer: {"error":"<message>"}.

@@ -1,5 +1,5 @@
-// The `opentelemetry` input: what an OTLP/HTTP request means and what it is
-// answered (opentelemetry.io/docs/specs/otlp/#otlphttp); see opentelemetry_input.hpp.
+// The `opentelemetry` input: what an OTLP/HTTP or OTLP/gRPC request means and
+// what it is answered (opentelemetry.io/docs/specs/otlp/); see opentelemetry_input.hpp.
 #include "inputs/opentelemetry/opentelemetry_input.hpp"
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "agent/protobuf_writer.hpp"
 #include "agent/record.hpp"
 #include "agent/wall_clock.hpp"
+#include "inputs/http/http2_connection.hpp"
 #include "inputs/http/http_auth.hpp"
 #include "inputs/http/http_body_decoder.hpp"
 #include "inputs/http/http_refusals.hpp"
@@ -24,7 +25,12 @@ namespace {
 
 constexpr size_t kKeepInflateBuffer = 1024 * 1024;
 
-enum class Encoding : uint8_t { Protobuf, Json };
+// Grpc: protobuf in gRPC's framing, answered with a grpc-status.
+enum class Encoding : uint8_t { Protobuf, Json, Grpc };
+
+// gRPC's method for OTLP logs, and the prefix of the other OTLP services'.
+constexpr std::string_view kGrpcExportLogs = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+constexpr std::string_view kGrpcOtlpServices = "/opentelemetry.proto.collector.";
 
 // google.rpc.Status codes the answers use.
 constexpr int kInvalidArgument = 3;
@@ -34,21 +40,28 @@ constexpr int kUnavailable = 14;
 constexpr int kUnimplemented = 12;
 constexpr int kResourceExhausted = 8;
 
-// The body's encoding from its Content-Type: protobuf or JSON (a missing
-// one reads as JSON, as Fluent Bit reads it); nullopt: unsupported.
+// The body's encoding from its Content-Type: protobuf, JSON (a missing one
+// reads as JSON, as Fluent Bit reads it) or gRPC; nullopt: unsupported.
 std::optional<Encoding> encoding_of(std::string_view content_type) {
   std::string t = media_type(content_type);
   if (t.empty() || t == "application/json") return Encoding::Json;
   if (t == "application/x-protobuf" || t == "application/protobuf") return Encoding::Protobuf;
+  if (t == "application/grpc" || t == "application/grpc+proto") return Encoding::Grpc;
   return std::nullopt;
 }
 
-// An error answer as OTLP/HTTP wants it: a google.rpc.Status
-// ({int32 code = 1; string message = 2;}) in the request's encoding.
+// An error answer as OTLP wants it: over HTTP, a google.rpc.Status
+// ({int32 code = 1; string message = 2;}) in the request's encoding; over
+// gRPC, the same code and message as grpc-status and grpc-message
+// ("trailers-only": HTTP status 200, no body).
 HttpAnswer status_answer(int http_status, int code, std::string_view message, Encoding encoding) {
   HttpAnswer a;
   a.status = http_status;
-  if (encoding == Encoding::Json) {
+  if (encoding == Encoding::Grpc) {
+    a.status = 200;
+    a.content_type = "application/grpc";
+    a.trailers = {{"grpc-status", std::to_string(code)}, {"grpc-message", grpc_message(message)}};
+  } else if (encoding == Encoding::Json) {
     a.body = "{\"code\":" + std::to_string(code) + ",\"message\":";
     json::append_string(a.body, message);
     a.body += "}";
@@ -59,6 +72,39 @@ HttpAnswer status_answer(int http_status, int code, std::string_view message, En
     a.content_type = "application/x-protobuf";
   }
   return a;
+}
+
+// The one message of a unary gRPC call, as gRPC frames it over HTTP/2: a
+// compressed flag (0 or 1), its length (4 bytes, big-endian), the message.
+struct UnaryGrpcMessage {
+  std::string_view payload;
+  BodyEncoding compression = BodyEncoding::Identity;
+  std::string error;  // empty: read
+};
+
+UnaryGrpcMessage unary_grpc_message(std::string_view body, std::string_view grpc_encoding) {
+  UnaryGrpcMessage m;
+  if (body.size() < 5) {
+    m.error = "gRPC body of " + std::to_string(body.size()) + " bytes: shorter than a message's 5-byte prefix";
+    return m;
+  }
+  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(body[i])); };
+  uint32_t flag = byte(0);
+  uint32_t length = byte(1) << 24 | byte(2) << 16 | byte(3) << 8 | byte(4);
+  if (flag > 1) {
+    m.error = "gRPC message with compressed flag " + std::to_string(flag) + ": expected 0 or 1";
+  } else if (body.size() - 5 != length) {
+    m.error = "gRPC message prefix announces " + std::to_string(length) + " bytes, the body holds " +
+              std::to_string(body.size() - 5) + ": Export takes exactly one message";
+  } else if (flag == 1) {
+    auto compression = body_encoding(grpc_encoding == "identity" ? "" : grpc_encoding);
+    if (!compression || *compression == BodyEncoding::Identity)
+      m.error = "gRPC message marked compressed without a grpc-encoding (gzip or deflate)";
+    else
+      m.compression = *compression;
+  }
+  m.payload = body.substr(5);
+  return m;
 }
 
 struct OtelInputMetrics {
@@ -93,8 +139,8 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     } catch (const HttpServerError& e) {
       cfg_.fail(e.key, e.what());
     }
-    log::info("input {}: OTLP/HTTP on {}:{} ({}), logs at /v1/logs", ctx.instance(), s_.http.listen,
-              server_->port(), s_.http.tls ? "HTTPS" : "HTTP");
+    log::info("input {}: OTLP on {}:{} ({}): OTLP/HTTP logs at /v1/logs{}", ctx.instance(), s_.http.listen,
+              server_->port(), s_.http.tls ? "HTTPS" : "HTTP", s_.http.http2 ? ", OTLP/gRPC (HTTP/2) too" : "");
   }
 
   void stop() override {
@@ -106,14 +152,16 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     auto encoding = encoding_of(head.content_type);
     Encoding answer_as = encoding.value_or(Encoding::Json);
     std::string_view path = head.target.substr(0, head.target.find('?'));
+    if (encoding == Encoding::Grpc) return check_grpc(head, path);
     if (path != "/v1/logs") {
       if (path == "/v1/traces" || path == "/v1/metrics" || path.starts_with("/v1development/"))
         return refuse(head, 404, kNotFound,
                       "this OTLP endpoint takes logs only (POST /v1/logs); " + std::string(path) + " is not served",
                       answer_as);
-      if (path.starts_with("/opentelemetry.proto.collector."))
-        return refuse(head, 404, kUnimplemented,
-                      "gRPC is not served here: export with OTLP/HTTP (http/protobuf or http/json) to /v1/logs",
+      if (path == kGrpcExportLogs)
+        return refuse(head, 415, kInvalidArgument,
+                      "this is OTLP/gRPC's logs method: send it as gRPC (Content-Type application/grpc, over "
+                      "HTTP/2), or export OTLP/HTTP to /v1/logs",
                       answer_as);
       return refuse(head, 404, kNotFound, "no such endpoint: OTLP logs go to POST /v1/logs", answer_as);
     }
@@ -123,13 +171,7 @@ class OpentelemetryInput final : public Input, public RequestHandler {
       a.headers.emplace_back("Allow", "POST");
       return a;
     }
-    if (!http_authorized(s_.http, head.authorization)) {
-      auto a = refuse(head, 401, kUnauthenticated,
-                      head.authorization.empty() ? "authentication required" : "wrong credentials", answer_as);
-      if (!s_.http.basic_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\"");
-      if (!s_.http.bearer_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
-      return a;
-    }
+    if (auto refusal = check_auth(head, answer_as)) return refusal;
     if (!encoding) {
       return refuse(head, 415, kInvalidArgument,
                     "unsupported Content-Type '" + std::string(head.content_type) +
@@ -152,8 +194,15 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     Encoding encoding = *encoding_of(head.content_type);
     if (ctx_->paused()) return busy(encoding);
     std::string_view payload = body;
-    if (auto compression = *body_encoding(head.content_encoding); compression != BodyEncoding::Identity) {
-      auto error = BodyDecoder::inflate(compression, body, s_.http.max_body_size, inflated_);
+    BodyEncoding compression = *body_encoding(encoding == Encoding::Grpc ? "" : head.content_encoding);
+    if (encoding == Encoding::Grpc) {
+      UnaryGrpcMessage m = unary_grpc_message(body, head.grpc_encoding);
+      if (!m.error.empty()) return refuse(head, 400, kInvalidArgument, m.error, encoding);
+      payload = m.payload;
+      compression = m.compression;
+    }
+    if (compression != BodyEncoding::Identity) {
+      auto error = BodyDecoder::inflate(compression, payload, s_.http.max_body_size, inflated_);
       if (error)
         return refuse(head, error->kind == BodyError::Kind::TooLarge ? 413 : 400,
                       error->kind == BodyError::Kind::TooLarge ? kResourceExhausted : kInvalidArgument,
@@ -163,9 +212,9 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     // Decoded logs take about twice their protobuf (members, values, the
     // metadata beside each record).
     auto chunk = std::make_unique<Chunk>(s_.tag, std::clamp<size_t>(3 * payload.size(), 4096, 256 * 1024));
-    std::optional<std::string> error = encoding == Encoding::Protobuf
-                                           ? decode_otlp_logs_protobuf(payload, s_.logs, wall_now_ns(), *chunk)
-                                           : json_.decode(payload, s_.logs, wall_now_ns(), *chunk);
+    std::optional<std::string> error = encoding == Encoding::Json
+                                           ? json_.decode(payload, s_.logs, wall_now_ns(), *chunk)
+                                           : decode_otlp_logs_protobuf(payload, s_.logs, wall_now_ns(), *chunk);
     if (inflated_.capacity() > kKeepInflateBuffer) inflated_ = std::string();
     if (error) return refuse(head, 400, kInvalidArgument, *error, encoding);
     size_t records = chunk->events.size();
@@ -174,6 +223,14 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     metrics_.accepted->add();
     metrics_.records->add(records);
     HttpAnswer ok;
+    if (encoding == Encoding::Grpc) {
+      // An empty ExportLogsServiceResponse in gRPC's framing (uncompressed,
+      // length 0), then grpc-status 0.
+      ok.body.assign(5, '\0');
+      ok.content_type = "application/grpc";
+      ok.trailers = {{"grpc-status", "0"}};
+      return ok;
+    }
     ok.status = s_.success_code;
     // An empty ExportLogsServiceResponse (no partial_success): nothing in
     // protobuf, {} in JSON. 201 and 204 go without a body, as Fluent Bit's.
@@ -189,6 +246,45 @@ class OpentelemetryInput final : public Input, public RequestHandler {
   }
 
  private:
+  // What check() asks of a gRPC request: HTTP/2, the logs service's Export
+  // method, credentials, a message compression it can read.
+  std::optional<HttpAnswer> check_grpc(const RequestHead& head, std::string_view path) {
+    constexpr Encoding grpc = Encoding::Grpc;
+    if (!head.http2)  // answered as HTTP/1.1 can: a status code and a JSON Status
+      return refuse(head, 415, kInvalidArgument, "gRPC needs HTTP/2: this request came over HTTP/1.1", Encoding::Json);
+    if (path != kGrpcExportLogs) {
+      if (path.starts_with(kGrpcOtlpServices))
+        return refuse(head, 200, kUnimplemented,
+                      "this OTLP endpoint takes logs only (" + std::string(kGrpcExportLogs.substr(1)) + "); " +
+                          std::string(path.substr(1)) + " is not served",
+                      grpc);
+      return refuse(head, 200, kUnimplemented, "unknown gRPC method " + std::string(path), grpc);
+    }
+    if (head.method != "POST")
+      return refuse(head, 200, kInvalidArgument, "method " + std::string(head.method) + " is not gRPC's POST", grpc);
+    if (auto refusal = check_auth(head, grpc)) return refusal;
+    if (std::string_view e = head.grpc_encoding; !e.empty() && e != "identity" && e != "gzip" && e != "deflate") {
+      // gRPC's answer to a compression the server lacks: UNIMPLEMENTED and
+      // the ones it has.
+      auto a = refuse(head, 200, kUnimplemented,
+                      "unsupported grpc-encoding '" + std::string(e) + "': send gzip, deflate or identity", grpc);
+      a.headers.emplace_back("grpc-accept-encoding", "identity,gzip,deflate");
+      return a;
+    }
+    if (ctx_->paused()) return busy(grpc);
+    return std::nullopt;
+  }
+
+  std::optional<HttpAnswer> check_auth(const RequestHead& head, Encoding answer_as) {
+    if (http_authorized(s_.http, head.authorization)) return std::nullopt;
+    auto a = refuse(head, 401, kUnauthenticated,
+                    head.authorization.empty() ? "authentication required" : "wrong credentials", answer_as);
+    if (answer_as == Encoding::Grpc) return a;
+    if (!s_.http.basic_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Basic realm=\"sluice\"");
+    if (!s_.http.bearer_credentials.empty()) a.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"sluice\"");
+    return a;
+  }
+
   HttpAnswer refuse(const RequestHead& head, int status, int code, const std::string& reason, Encoding encoding) {
     refused(head.remote, status, reason);
     return status_answer(status, code, reason, encoding);

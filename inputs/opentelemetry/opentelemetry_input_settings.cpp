@@ -20,14 +20,14 @@ const config::PluginSchema& opentelemetry_input_schema() {
   static const config::PluginSchema schema = [] {
     config::PluginSchema s{
         "opentelemetry",
-        "Receives logs over OTLP/HTTP (POST /v1/logs) as OpenTelemetry SDKs, the OpenTelemetry Collector and "
-        "Fluent Bit export them: protobuf (application/x-protobuf) or OTLP/JSON (application/json), optionally "
-        "gzip or deflate. Each log is one record: its body when that is a map, else {\"log\": body}; the rest "
+        "Receives logs over OTLP/HTTP (POST /v1/logs) and OTLP/gRPC (LogsService/Export over HTTP/2, on the same "
+        "port) as OpenTelemetry SDKs, the OpenTelemetry Collector and Fluent Bit export them: protobuf "
+        "(application/x-protobuf) or OTLP/JSON (application/json), optionally gzip or deflate. Each log is one record: its body when that is a map, else {\"log\": body}; the rest "
         "(time, severity, attributes, trace and span ids, resource, scope) is the record's metadata under "
         "`otlp`, as in Fluent Bit. A request is accepted whole or not at all: 200 with an empty "
         "ExportLogsServiceResponse once its logs are in the pipeline, else 400 with a google.rpc.Status "
         "naming the log and field, 401, 404, 405, 413, 415, or 503 with Retry-After while the pipeline is "
-        "full (OTLP clients retry it). gRPC (port 4317) is not served.",
+        "full (OTLP clients retry it); over gRPC the same outcomes as grpc-status (0, 3, 16, 12, 8, 14).",
         {
             {"tag_key", KeyType::String, "",
              "Take each record's tag from this key of the record (its body) when the value is a string; "

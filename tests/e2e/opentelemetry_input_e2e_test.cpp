@@ -1,9 +1,11 @@
 // The opentelemetry input end to end, with real senders: the official
-// OpenTelemetry JS SDK's OTLP/HTTP exporters (tests/peers/otlp_log_sender.js,
-// protobuf and JSON, gzip) and curl. Every log the SDK was told was exported
-// reaches the file output once with its body, severity, attributes, ids and
-// resource; errors answer a google.rpc.Status; a full pipeline answers 503,
-// which the SDK retries; kill -9 loses nothing answered, metadata included.
+// OpenTelemetry JS SDK's OTLP exporters (tests/peers/otlp_log_sender.js:
+// OTLP/HTTP in protobuf and JSON, gzip; OTLP/gRPC on @grpc/grpc-js, over
+// HTTP/2 with and without TLS) and curl. Every log the SDK was told was
+// exported reaches the file output once with its body, severity, attributes,
+// ids and resource; errors answer a google.rpc.Status (a grpc-status over
+// gRPC); a full pipeline answers 503 (UNAVAILABLE), which the SDK retries;
+// kill -9 loses nothing answered, metadata included.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -25,6 +27,7 @@ using namespace std::chrono_literals;
 namespace {
 
 const std::string kCurl = "/usr/bin/curl";
+const std::string kGrpcExport = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
 
 std::string peer(const std::string& script) { return std::string(SLUICE_SOURCE_DIR) + "/tests/peers/" + script; }
 
@@ -96,9 +99,11 @@ Run run(std::vector<std::string> argv, std::chrono::milliseconds timeout = 60s) 
 }
 
 // The official SDK exporting `count` logs; extra: --gzip, --body-map, --headers ...
+// gRPC's URL is the server's (no path).
 Run sdk_send(const Sluice& s, const std::string& encoding, int count, const std::string& service,
              std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv = {"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url", s.url("/v1/logs"),
+  std::string url = encoding == "grpc" ? s.url("") : s.url("/v1/logs");
+  std::vector<std::string> argv = {"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url", url,
                                    "--encoding", encoding, "--count", std::to_string(count), "--service", service};
   argv.insert(argv.end(), extra.begin(), extra.end());
   return run(argv);
@@ -193,7 +198,8 @@ TEST_CASE("opentelemetry e2e: errors answer a google.rpc.Status the client can r
     CHECK_THAT(read_file(dir.file("body")), Catch::Contains("takes logs only (POST /v1/logs)"));
     CHECK(with_auth({"-H", "Content-Type: application/grpc", "-d", "x",
                      s.url("/opentelemetry.proto.collector.logs.v1.LogsService/Export")})
-              .out == "404");
+              .out == "415");
+    CHECK_THAT(read_file(dir.file("body")), Catch::Contains("gRPC needs HTTP/2"));
     CHECK(with_auth({"-H", "Content-Type: text/plain", "-d", "x", s.url("/v1/logs")}).out == "415");
     CHECK(with_auth({s.url("/v1/logs")}).out == "405");
     CHECK(curl(dir, {"-H", "Content-Type: application/json", "-d", "{}", s.url("/v1/logs")}).out == "401");
@@ -233,17 +239,115 @@ TEST_CASE("opentelemetry e2e: a full pipeline answers 503 + Retry-After, the SDK
   std::string head = read_file(dir.file("body"));
   CHECK_THAT(head, Catch::Contains("Retry-After: 1\r\n"));
   CHECK_THAT(head, Catch::EndsWith(R"({"code":14,"message":"the pipeline is full: retry later"})"));
+  // Over gRPC the same answer is UNAVAILABLE (14), in trailers-only form.
+  write_file(dir.file("empty.grpc"), std::string(5, '\0'));  // an empty ExportLogsServiceRequest
+  auto grpc_busy = curl(dir, {"--http2-prior-knowledge", "-D", dir.file("head"), "-H", "Content-Type: application/grpc",
+                              "--data-binary", "@" + dir.file("empty.grpc"), s.url(kGrpcExport)});
+  CHECK(grpc_busy.out == "200");
+  CHECK_THAT(read_file(dir.file("head")), Catch::Contains("grpc-status: 14\r\n"));
+  // OTLP/HTTP is answered 503, OTLP/gRPC UNAVAILABLE: both SDK exporters retry.
   Process sender({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url", s.url("/v1/logs"), "--encoding",
                   "protobuf", "--count", "50", "--service", "retried"});
+  Process grpc_sender({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url", s.url(""), "--encoding", "grpc",
+                       "--count", "50", "--service", "retried-grpc"});
   std::this_thread::sleep_for(1500ms);
   std::filesystem::remove(dir.file("out"));
   auto status = sender.wait(60s);
+  auto grpc_status = grpc_sender.wait(60s);
   INFO(sender.err());
+  INFO(grpc_sender.err());
   CHECK(status == 0);
-  auto lines = s.records("v1_logs", accepted + 50);
-  CHECK(lines.size() == static_cast<size_t>(accepted + 50));
+  CHECK(grpc_status == 0);
+  auto lines = s.records("v1_logs", accepted + 100);
+  CHECK(lines.size() == static_cast<size_t>(accepted + 100));
   CHECK(std::count(lines.begin(), lines.end(), R"({"log":"early"})") == accepted);
-  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with(R"({"log":"request )"); }) == 50);
+  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with(R"({"log":"request )"); }) == 100);
+}
+
+TEST_CASE("opentelemetry e2e: the SDK's OTLP/gRPC exporter over HTTP/2, over TLS with ALPN h2, its errors",
+          "[e2e][opentelemetry]") {
+  TempDir dir;
+  SECTION("HTTP/2 without TLS, gzip: every log once, its fields in the metadata as over OTLP/HTTP") {
+    Sluice s(dir, "      logs_metadata_in_record: on\n");
+    auto g = sdk_send(s, "grpc", 300, "grpc-svc", {"--gzip", "--body-map"});
+    INFO(g.err);
+    CHECK(g.status == 0);
+    CHECK(g.out == "sent 300\n");
+    auto h = sdk_send(s, "grpc", 5, "grpc-plain");
+    CHECK(h.status == 0);
+    auto lines = s.records("v1_logs", 305);
+    REQUIRE(lines.size() == 305);
+    std::map<int, int> once;
+    for (int i = 0; i < 300; ++i) once[i] = 1;
+    CHECK(seqs_of(lines, "grpc-svc") == once);
+    CHECK(seqs_of(lines, "grpc-plain").size() == 5);
+    auto first = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+      return l.find("grpc-svc") != std::string::npos && l.find(R"("seq":0})") != std::string::npos;
+    });
+    REQUIRE(first != lines.end());
+    CHECK(first->starts_with(R"({"msg":"request 0","i":0,"ok":true,"nested":{"a":[1,"two",3.5]},"otlp":{)"));
+    for (const char* part : {R"("timestamp":1700000000000000000,"severity_number":9,"severity_text":"INFO",)",
+                             R"("attributes":{"http.method":"GET","http.status_code":200,"seq":0},)",
+                             R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331",)",
+                             R"("scope":{"name":"sluice-test","version":"1.2.3"})"})
+      CHECK_THAT(*first, Catch::Contains(part));
+  }
+  SECTION("TLS (ALPN h2) with a bearer token in the call's metadata; UNAUTHENTICATED without it") {
+    auto pki = make_test_pki(dir.path());
+    Sluice s(dir, "      bearer_token: s3cret\n      tls: on\n      tls.crt_file: " + pki.server_crt +
+                      "\n      tls.key_file: " + pki.server_key + "\n");
+    std::string url = "https://127.0.0.1:" + std::to_string(s.port);
+    auto send = [&](std::vector<std::string> extra) {
+      std::vector<std::string> argv = {"/usr/bin/env", "node",   peer("otlp_log_sender.js"), "--url", url, "--encoding",
+                                       "grpc",         "--count", "20", "--ca", pki.ca_crt};
+      argv.insert(argv.end(), extra.begin(), extra.end());
+      return run(argv);
+    };
+    auto ok = send({"--headers", "authorization=Bearer s3cret"});
+    INFO(ok.err);
+    CHECK(ok.status == 0);
+    auto refused = send({});
+    CHECK(refused.status == 1);
+    CHECK_THAT(refused.err, Catch::Contains("UNAUTHENTICATED: authentication required"));
+    CHECK(s.records("v1_logs", 20).size() == 20);
+  }
+  SECTION("grpc-status answers: another OTLP service, a broken message, an unknown compression") {
+    Sluice s(dir, "");
+    auto grpc_call = [&](const std::string& path, const std::string& body, std::vector<std::string> headers = {}) {
+      write_file(dir.file("req.grpc"), body);
+      std::vector<std::string> args = {"--http2-prior-knowledge", "-D", dir.file("head"), "-H",
+                                       "Content-Type: application/grpc", "--data-binary", "@" + dir.file("req.grpc")};
+      for (const auto& h : headers) args.insert(args.end(), {"-H", h});
+      args.push_back(s.url(path));
+      CHECK(curl(dir, args).out == "200");  // gRPC answers 200 and puts its status in grpc-status
+      return read_file(dir.file("head"));
+    };
+    auto traces = grpc_call("/opentelemetry.proto.collector.trace.v1.TraceService/Export", std::string(5, '\0'));
+    CHECK_THAT(traces, Catch::Contains("grpc-status: 12\r\n"));  // UNIMPLEMENTED
+    CHECK_THAT(traces, Catch::Contains("grpc-message: this OTLP endpoint takes logs only"));
+    auto short_message = grpc_call(kGrpcExport, std::string("\0\0\0\0\x09\x0a\x02", 7));
+    CHECK_THAT(short_message, Catch::Contains("grpc-status: 3\r\n"));  // INVALID_ARGUMENT
+    CHECK_THAT(short_message, Catch::Contains("announces 9 bytes, the body holds 2"));
+    auto bad_protobuf = grpc_call(kGrpcExport, std::string("\0\0\0\0\x02\x0a\x7f", 7));
+    CHECK_THAT(bad_protobuf, Catch::Contains("grpc-status: 3\r\n"));
+    CHECK_THAT(bad_protobuf, Catch::Contains("a length past the end of the message"));
+    auto zstd = grpc_call(kGrpcExport, std::string("\1\0\0\0\0", 5), {"grpc-encoding: zstd"});
+    CHECK_THAT(zstd, Catch::Contains("grpc-status: 12\r\n"));
+    CHECK_THAT(zstd, Catch::Contains("grpc-accept-encoding: identity,gzip,deflate\r\n"));
+    // A good empty export: an empty response message, then grpc-status 0 in the trailers.
+    write_file(dir.file("req.grpc"), std::string(5, '\0'));
+    auto ok = run({kCurl, "-sS", "--http2-prior-knowledge", "-o", dir.file("body"), "-w", "%{http_code}", "-H",
+                   "Content-Type: application/grpc", "-H", "TE: trailers", "--raw", "-D", dir.file("head"),
+                   "--data-binary", "@" + dir.file("req.grpc"), s.url(kGrpcExport)});
+    CHECK(ok.out == "200");
+    CHECK(read_file(dir.file("body")) == std::string(5, '\0'));
+  }
+  SECTION("http2: off: the gRPC exporter can't connect, and says so") {
+    Sluice s(dir, "      http2: off\n");
+    auto g = sdk_send(s, "grpc", 1, "no-h2");
+    CHECK(g.status == 1);
+    CHECK_THAT(s.log(), Catch::Contains("505 an HTTP/2 client (prior knowledge), but this input serves HTTP/1.1 only"));
+  }
 }
 
 TEST_CASE("opentelemetry e2e: kill -9 with storage.type filesystem loses no answered log, nor its metadata",

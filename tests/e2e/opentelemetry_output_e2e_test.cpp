@@ -96,7 +96,7 @@ TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through s
                  std::to_string(receiver.port) +
                  "\n      compress: gzip\n      batch_size: 40\n      retry_base: 100ms\n      retry_cap: 1s\n");
   Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
-  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP on") != std::string::npos || !sluice.running(); }, 10s));
+  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
   REQUIRE(sluice.running());
 
   Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",

@@ -160,8 +160,12 @@ TEST_CASE("http input config: Fluent Bit's success_header, add_remote_addr, enab
 // and older names for some); its test configs set http2.
 TEST_CASE("http input config: Fluent Bit 5's http_server.* keys", "[http_input]") {
   auto s = settings("http_server.idle_timeout: 5s\nhttp_server.max_connections: 0\n"
-                    "http_server.buffer_max_size: 2M\nhttp2: off\nhttp_server.http2: off\n"
+                    "http_server.buffer_max_size: 2M\nhttp_server.http2: off\n"
                     "buffer_chunk_size: 512K\nhttp_server.workers: 2\n");
+  CHECK_FALSE(s.http2);
+  CHECK(settings("").http2);  // on by default, as in Fluent Bit
+  CHECK_FALSE(settings("http2: off\n").http2);
+  CHECK_THAT(error("http2: off\nhttp_server.http2: on\n"), Catch::Contains("key 'http2' is set twice"));
   CHECK(s.idle_timeout == std::chrono::seconds(5));
   CHECK(s.max_connections == 1000000);  // Fluent Bit's 0: no limit
   CHECK(s.max_body_size == 2 * 1024 * 1024);

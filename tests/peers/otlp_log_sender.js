@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// A real OTLP/HTTP logs client for the opentelemetry input's end-to-end tests:
+// A real OTLP logs client for the opentelemetry input's end-to-end tests:
 // the official OpenTelemetry JS SDK (LoggerProvider, BatchLogRecordProcessor)
 // with its OTLP exporter, @opentelemetry/exporter-logs-otlp-http for
-// application/json or @opentelemetry/exporter-logs-otlp-proto for
-// application/x-protobuf.
+// application/json, @opentelemetry/exporter-logs-otlp-proto for
+// application/x-protobuf, or @opentelemetry/exporter-logs-otlp-grpc for
+// OTLP/gRPC (@grpc/grpc-js: HTTP/2 with prior knowledge, or TLS with ALPN h2
+// given --ca).
 //   node otlp_log_sender.js --url http://127.0.0.1:PORT/v1/logs
-//        [--encoding json|protobuf] [--count N] [--service NAME]
-//        [--headers 'K=V,K2=V2'] [--gzip] [--body-map]
+//        [--encoding json|protobuf|grpc] [--count N] [--service NAME]
+//        [--headers 'K=V,K2=V2'] [--gzip] [--body-map] [--ca FILE]
+// With --encoding grpc the URL is the server's (http://127.0.0.1:PORT, or
+// https:// with --ca, the PEM CA that signed the server's certificate) and
+// --headers become the call's metadata.
 // Record i (0-based): severity 9 "INFO", body "request i" (with --body-map the
 // map {msg: "request i", i, ok: true, nested: {a: [1, "two", 3.5]}}),
 // attributes {"http.method": "GET", "http.status_code": 200, seq: i}, time
@@ -36,11 +41,12 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--count') args.count = Number(process.argv[++i]);
   else if (a === '--service') args.service = process.argv[++i];
   else if (a === '--headers') args.headers = process.argv[++i];
+  else if (a === '--ca') args.ca = process.argv[++i];
   else { console.error(`otlp_log_sender: unknown argument ${a}`); process.exit(2); }
 }
-if (!args.url || !['json', 'protobuf'].includes(args.encoding) || !Number.isInteger(args.count) || args.count < 0) {
-  console.error('usage: otlp_log_sender.js --url URL [--encoding json|protobuf] [--count N] [--service NAME] ' +
-    "[--headers 'K=V,...'] [--gzip] [--body-map]");
+if (!args.url || !['json', 'protobuf', 'grpc'].includes(args.encoding) || !Number.isInteger(args.count) || args.count < 0) {
+  console.error('usage: otlp_log_sender.js --url URL [--encoding json|protobuf|grpc] [--count N] [--service NAME] ' +
+    "[--headers 'K=V,...'] [--gzip] [--body-map] [--ca FILE]");
   process.exit(2);
 }
 
@@ -51,17 +57,45 @@ for (const kv of args.headers.split(',').filter(Boolean)) {
   headers[kv.slice(0, eq).trim()] = kv.slice(eq + 1).trim();
 }
 
-const { OTLPLogExporter } = require(args.encoding === 'json'
-  ? '@opentelemetry/exporter-logs-otlp-http' : '@opentelemetry/exporter-logs-otlp-proto');
-const otlp = new OTLPLogExporter({ url: args.url, headers, compression: args.gzip ? 'gzip' : 'none' });
+function makeExporter() {
+  const compression = args.gzip ? 'gzip' : 'none';
+  if (args.encoding === 'grpc') {
+    const grpc = require('@grpc/grpc-js');
+    const { OTLPLogExporter } = require('@opentelemetry/exporter-logs-otlp-grpc');
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
+    const credentials = args.ca
+      ? grpc.credentials.createSsl(require('fs').readFileSync(args.ca)) : grpc.credentials.createInsecure();
+    return new OTLPLogExporter({ url: args.url, metadata, compression, credentials });
+  }
+  const { OTLPLogExporter } = require(args.encoding === 'json'
+    ? '@opentelemetry/exporter-logs-otlp-http' : '@opentelemetry/exporter-logs-otlp-proto');
+  return new OTLPLogExporter({ url: args.url, headers, compression });
+}
+const otlp = makeExporter();
 
 // The processors report a failed export only to the global error handler (a
 // no-op by default), so wrap the exporter to see every export's result.
+// The HTTP exporters retry 429/502/503/504 themselves. The gRPC one (0.223)
+// does not retry UNAVAILABLE, which the OTLP spec asks of clients and the
+// Go, Java, Python and Collector exporters do: here a batch answered
+// UNAVAILABLE is exported again, up to 20 times, 300 ms apart.
 let exported = 0;
 const errors = [];
+const GRPC_UNAVAILABLE = 14;
+function exportWithRetries(records, attemptsLeft, done) {
+  otlp.export(records, (result) => {
+    const unavailable = args.encoding === 'grpc' && result.code !== 0 && result.error?.code === GRPC_UNAVAILABLE;
+    if (unavailable && attemptsLeft > 0) {
+      setTimeout(() => exportWithRetries(records, attemptsLeft - 1, done), 300);
+      return;
+    }
+    done(result);
+  });
+}
 const exporter = {
   export(records, done) {
-    otlp.export(records, (result) => {
+    exportWithRetries(records, 20, (result) => {
       if (result.code === 0) exported += records.length; // ExportResultCode.SUCCESS
       else errors.push(result.error || new Error(`export failed with code ${result.code}`));
       done(result);
@@ -105,8 +139,9 @@ for (let i = 0; i < args.count; i++) {
   if (errors.length > 0) {
     const e = errors[0];
     // OTLPExporterError carries the HTTP status (code) and the response body
-    // (data); a network error's code is a string such as ECONNREFUSED.
-    const code = typeof e.code === 'number' ? ` (HTTP ${e.code})` : '';
+    // (data); a network error's code is a string such as ECONNREFUSED; a gRPC
+    // error's code is its grpc-status.
+    const code = typeof e.code === 'number' ? ` (${args.encoding === 'grpc' ? 'gRPC status' : 'HTTP'} ${e.code})` : '';
     console.error(`otlp_log_sender: ${e.message}${code}${e.data ? `: ${e.data}` : ''}`);
     process.exit(1);
   }

@@ -1,0 +1,56 @@
+// The server side of one HTTP/2 connection (RFC 9113) without its I/O:
+// bytes read from the client go in, bytes to write come out, and each
+// request stream that ends is given to the RequestHandler as HTTP/1.1
+// requests are. gRPC (OTLP's port-4317 protocol) runs on it: an answer with
+// trailers ends its stream with them. nghttp2 stays inside
+// http2_connection.cpp; http_server.cpp does the reading and writing.
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "inputs/http/http_server.hpp"
+
+namespace sluice {
+
+// What a client sends first on an HTTP/2 connection without TLS ("prior
+// knowledge", RFC 9113 §3.4): how gRPC clients and `curl --http2-prior-knowledge` start.
+inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+// grpc-message's percent-encoding of a text (bytes outside printable ASCII,
+// and '%', as %XX).
+std::string grpc_message(std::string_view text);
+
+class Http2Connection {
+ public:
+  // remote: the client's address, for RequestHead::remote. Sends the
+  // server's SETTINGS (take them with take_output()).
+  Http2Connection(const HttpServerSettings& settings, RequestHandler& handler, std::string remote);
+  ~Http2Connection();
+  Http2Connection(const Http2Connection&) = delete;
+  Http2Connection& operator=(const Http2Connection&) = delete;
+
+  // Takes bytes the client sent (the preface first). Requests that end
+  // are handled before this returns. False: the client broke the protocol;
+  // write what take_output() gives (a GOAWAY), then close.
+  bool receive(std::string_view bytes);
+  // Appends what should be written to the client now.
+  void take_output(std::string& out);
+  // Neither side wants the connection any more (GOAWAY sent or received
+  // and no stream left): close it once the output is written.
+  bool finished() const;
+  // Streams whose request or answer is under way (for the read timeout:
+  // idle_timeout without any, request_timeout with some).
+  size_t open_streams() const;
+  // The server stopped: the handler is not called again; stream ends are
+  // refused, and a GOAWAY is sent.
+  void stop();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sluice

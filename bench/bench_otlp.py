@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The opentelemetry input's cost: OTLP/HTTP protobuf exports → null, sluice
-beside Fluent Bit on the same load.
+"""The opentelemetry input's cost: OTLP/HTTP protobuf exports (or OTLP/JSON,
+or OTLP/gRPC) → null, sluice beside Fluent Bit on the same load.
 
 The body is one ExportLogsServiceRequest of --records log records (500, the
 OpenTelemetry SDKs' default batch is 512) in the shape an instrumented web
@@ -8,12 +8,14 @@ service exports: a resource with service.name and the SDK's attributes, a
 scope, and per log a time, an observed time, a severity, a body of about 60
 bytes, five attributes and trace and span ids. It is encoded here by hand
 from opentelemetry-proto v1's field numbers. wrk (bench/otlp_load.lua) POSTs
-it over --connections keep-alive connections for --seconds; the agent runs
+it over --connections keep-alive connections for --seconds (with --encoding
+grpc, h2load sends it in gRPC's framing as LogsService/Export calls over
+--connections HTTP/2 connections, one call at a time each); the agent runs
 under bench/spawn_rusage.c, so CPU-seconds and peak RSS are its whole
 process's, start and shutdown included. Records are those of the requests
 answered 2xx; sluice's exit summary must count at least as many delivered.
 
-Usage: bench/bench_otlp.py [--sluice build/sluice] [--fluent-bit PATH] [--encoding protobuf|json]
+Usage: bench/bench_otlp.py [--sluice build/sluice] [--fluent-bit PATH] [--encoding protobuf|json|grpc]
                            [--records 500] [--connections 20] [--seconds 10] [--runs 3]
 Prints records/s, CPU-seconds per million records and peak RSS, the median
 of --runs, for each agent given. A benchmark, not a test: it fails only when
@@ -175,6 +177,16 @@ def run_wrk(port, body_path, records, connections, seconds, encoding):
     return sent, wall, refused
 
 
+def run_h2load(port, body_path, records, connections, seconds):
+    """h2load with gRPC calls: (records in calls answered 200, h2load's seconds, 0)."""
+    try:
+        calls, wall = bench_peers.run_h2load_grpc(
+            port, body_path, connections, seconds, "/opentelemetry.proto.collector.logs.v1.LogsService/Export")
+    except bench_peers.PeerError as e:
+        raise BenchFailure(str(e))
+    return calls * records, wall, 0
+
+
 def run_once(agent, exe, spawner, work, body_path, args):
     port = bench_peers.free_port()
     conf = os.path.join(work, "sluice.yaml" if agent == "sluice" else "fluent-bit.conf")
@@ -187,7 +199,11 @@ def run_once(agent, exe, spawner, work, body_path, args):
     proc = spawn([spawner, result_path, exe, "-c", conf], {}, log_path)
     try:
         bench_peers.wait_listening(port, proc, agent)
-        sent, wall, refused = run_wrk(port, body_path, args.records, args.connections, args.seconds, args.encoding)
+        if args.encoding == "grpc":
+            sent, wall, refused = run_h2load(port, body_path, args.records, args.connections, args.seconds)
+        else:
+            sent, wall, refused = run_wrk(port, body_path, args.records, args.connections, args.seconds,
+                                          args.encoding)
     except bench_peers.PeerError as e:
         raise BenchFailure("%s: %s; last log lines:\n%s" % (agent, e, tail_of(log_path)))
     finally:
@@ -196,6 +212,11 @@ def run_once(agent, exe, spawner, work, body_path, args):
     if agent == "sluice":
         with open(log_path, errors="replace") as f:
             m = re.search(r"output null\.0: (\d+) records delivered", f.read())
+        if m and args.encoding == "grpc" and int(m.group(1)) <= sent:
+            # h2load counts UNAVAILABLE answers (HTTP 200 too) as successes:
+            # count what sluice took, and the rest as refused.
+            refused = (sent - int(m.group(1))) // args.records
+            sent = int(m.group(1))
         if not m or int(m.group(1)) < sent:
             raise BenchFailure("sluice delivered %s records, wrk had %d answered 2xx; last log lines:\n%s" % (
                 m.group(1) if m else "no count of", sent, tail_of(log_path)))
@@ -210,18 +231,26 @@ def main():
     ap.add_argument("--connections", type=int, default=20)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--encoding", default="protobuf", choices=["protobuf", "json"],
-                    help="the export as protobuf (http/protobuf) or OTLP/JSON (http/json, the JS SDK's default)")
+    ap.add_argument("--encoding", default="protobuf", choices=["protobuf", "json", "grpc"],
+                    help="the export as protobuf (http/protobuf), OTLP/JSON (http/json, the JS SDK's default) "
+                    "or a gRPC call (grpc, the default of Python's, Go's and .NET's exporters)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="sluice-bench-otlp-")
     spawner = build_spawner(work)
     if not spawner:
         sys.exit("bench_otlp: needs a C compiler for bench/spawn_rusage.c")
-    body_path = os.path.join(work, "export." + ("json" if args.encoding == "json" else "pb"))
+    body_path = os.path.join(work, "export." + {"json": "json", "protobuf": "pb", "grpc": "grpc"}[args.encoding])
     with open(body_path, "wb") as f:
-        f.write(export_request_json(args.records) if args.encoding == "json" else export_request(args.records))
-    print("OTLP/HTTP %s, %d records per request (%d bytes), wrk -c%d for %d s, median of %d" % (
-        args.encoding, args.records, os.path.getsize(body_path), args.connections, args.seconds, args.runs))
+        if args.encoding == "json":
+            f.write(export_request_json(args.records))
+        elif args.encoding == "grpc":
+            message = export_request(args.records)
+            f.write(struct.pack(">BI", 0, len(message)) + message)  # gRPC's framing: uncompressed, length
+        else:
+            f.write(export_request(args.records))
+    print("OTLP %s, %d records per request (%d bytes), %s -c%d for %d s, median of %d" % (
+        "gRPC" if args.encoding == "grpc" else "HTTP " + args.encoding, args.records, os.path.getsize(body_path),
+        "h2load" if args.encoding == "grpc" else "wrk", args.connections, args.seconds, args.runs))
     print("| agent | records/s | CPU-s per million | peak RSS MB | refused |")
     print("|---|---|---|---|---|")
     agents = [("sluice", args.sluice)] + ([("fluent-bit", args.fluent_bit)] if args.fluent_bit else [])

@@ -207,6 +207,29 @@ def run_wrk(port, connections, seconds, records_per_request, script="http_load.l
             float(each.group(1)) if each else 0.0)
 
 
+def run_h2load_grpc(port, body_path, connections, seconds, path):
+    """h2load (nghttp2-client) POSTing body_path as a unary gRPC call to `path`
+    over `connections` HTTP/2 connections, one stream at a time each (as wrk's
+    one request per connection), for `seconds`.
+
+    Returns (calls answered grpc-status 0, h2load's seconds). h2load counts
+    every HTTP 200 as a success; a gRPC error is a 200 too, so the caller
+    checks the agent's own count of what it took."""
+    if not shutil.which("h2load"):
+        raise PeerError("h2load is not installed (scripts/install-deps.sh installs nghttp2-client)")
+    argv = ["h2load", "-t2", "-c%d" % connections, "-m1", "-D%d" % seconds, "-d", body_path,
+            "-H", "content-type: application/grpc", "-H", "te: trailers",
+            "http://127.0.0.1:%d%s" % (port, path)]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    if proc.returncode != 0:
+        raise PeerError("h2load failed: " + proc.stderr.strip() + proc.stdout[-2000:])
+    ok = re.search(r"status codes: (\d+) 2xx", proc.stdout)
+    dur = re.search(r"finished in ([0-9.]+)(m?s)", proc.stdout)
+    if not ok or not dur:
+        raise PeerError("unexpected h2load output:\n" + proc.stdout)
+    return int(ok.group(1)), float(dur.group(1)) / (1000.0 if dur.group(2) == "ms" else 1.0)
+
+
 RSYSLOG_CONF = """\
 # rsyslog as the syslog benchmark's peer: imtcp (octet counting is on by
 # default) to a plain file, the cheapest output that lets the run count

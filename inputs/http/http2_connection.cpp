@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cstring>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -14,13 +15,18 @@ namespace sluice {
 
 namespace {
 
-// As the HTTP/1.1 server's limits (http_server.cpp).
+// As the HTTP/1.1 server's limit (http_server.cpp).
 constexpr size_t kHeaderLimit = 16 * 1024;
-constexpr uint64_t kBodyBudget = 4 * 1024 * 1024;
+// A refused request's body is read and dropped, and the refusal sent once
+// it has all arrived (as HTTP/1.1's server does: some clients, curl 7.88
+// among them, stall on an answer that comes before their upload ends). A
+// body that goes on past this much is answered at once, then reset
+// (NO_ERROR: the answer stands) so that the client stops sending.
+constexpr uint64_t kDiscardLimit = 64 * 1024;
 // Streams a client may have open at once, and how much of one request's
 // body (and of all of them) it may send before we have read it: large
 // enough that a 4 MB export doesn't wait a round trip per 64 KB (the
-// protocol's default window), and the budget below bounds the memory anyway.
+// protocol's default window); the BodyBudget bounds the memory anyway.
 constexpr uint32_t kMaxStreams = 100;
 constexpr int32_t kStreamWindow = 1024 * 1024;
 constexpr int32_t kConnectionWindow = 4 * 1024 * 1024;
@@ -29,8 +35,12 @@ struct Stream {
   std::string method, path, content_type, content_encoding, authorization, forwarded_for, grpc_encoding;
   size_t header_bytes = 0;
   std::string body;
-  bool answered = false;    // an answer was submitted (its request may still be arriving)
+  bool answered = false;     // an answer was submitted (its request may still be arriving)
+  bool answer_sent = false;  // ... and its last frame went out
   bool request_ended = false;
+  bool reset = false;        // we sent RST_STREAM
+  std::optional<HttpAnswer> refusal;  // to send when the request ends
+  uint64_t discarded = 0;    // body bytes dropped since the refusal
   // The answer being sent: body from `sent` on, then the trailers, if any.
   std::string answer;
   size_t sent = 0;
@@ -53,10 +63,18 @@ nghttp2_nv nv(const std::string& name, const std::string& value) {
 }  // namespace
 
 struct Http2Connection::Impl {
-  Impl(const HttpServerSettings& s, RequestHandler& h, std::string remote)
-      : settings(s), handler(&h), remote(std::move(remote)) {}
+  Impl(const HttpServerSettings& s, RequestHandler& h, BodyBudget& b, std::string remote)
+      : settings(s), handler(&h), budget(b), remote(std::move(remote)) {}
   ~Impl() {
     if (session != nullptr) nghttp2_session_del(session);
+    budget.give_back(buffered);
+  }
+
+  // A stream's body is no longer needed: its bytes go back to the budget.
+  void drop_body(Stream& st) {
+    buffered -= st.body.size();
+    budget.give_back(st.body.size());
+    st.body = std::string();
   }
 
   Stream* stream(int32_t id) {
@@ -116,23 +134,37 @@ struct Http2Connection::Impl {
       HttpAnswer a;
       a.content_type = "application/grpc";
       a.trailers = {{"grpc-status", std::to_string(grpc_code)}, {"grpc-message", grpc_message(reason)}};
-      return answer(id, st, std::move(a));
+      return refuse_with(id, st, std::move(a));
     }
-    answer(id, st, json_error(status, reason));
+    refuse_with(id, st, json_error(status, reason));
+  }
+
+  // The rest of a refused request's body is dropped as it arrives; the
+  // answer goes when it has (see kDiscardLimit).
+  void refuse_with(int32_t id, Stream& st, HttpAnswer a) {
+    drop_body(st);
+    if (st.request_ended) return answer(id, st, std::move(a));
+    st.refusal = std::move(a);
+  }
+
+  void send_refusal(int32_t id, Stream& st) {
+    HttpAnswer a = std::move(*st.refusal);
+    st.refusal.reset();
+    answer(id, st, std::move(a));
   }
 
   void end_of_headers(int32_t id, Stream& st) {
     if (handler == nullptr) return refuse(id, st, 503, 14, "the server is stopping");
-    if (std::optional<HttpAnswer> refusal = handler->check(head(st))) answer(id, st, std::move(*refusal));
+    if (std::optional<HttpAnswer> refusal = handler->check(head(st))) refuse_with(id, st, std::move(*refusal));
   }
 
   void end_of_request(int32_t id, Stream& st) {
     st.request_ended = true;
+    if (st.refusal) return send_refusal(id, st);
     if (st.answered) return;
     if (handler == nullptr) return refuse(id, st, 503, 14, "the server is stopping");
     HttpAnswer a = handler->handle(head(st), st.body);
-    buffered -= st.body.size();
-    st.body = std::string();
+    drop_body(st);
     answer(id, st, std::move(a));
   }
 
@@ -184,20 +216,25 @@ struct Http2Connection::Impl {
   static int on_data(nghttp2_session* session, uint8_t, int32_t id, const uint8_t* data, size_t len, void* user) {
     auto& self = *static_cast<Impl*>(user);
     Stream* st = self.stream(id);
-    if (st == nullptr || st->answered) return 0;  // refused: read and dropped
+    if (st == nullptr) return 0;
+    if (st->refusal || st->answered) {  // refused: read and dropped
+      st->discarded += len;
+      if (st->discarded <= kDiscardLimit) return 0;
+      if (st->refusal) self.send_refusal(id, *st);
+      if (st->answer_sent) self.reset_after_answer(id, *st);
+      return 0;
+    }
     if (st->body.size() + len > self.settings.max_body_size) {
-      self.buffered -= st->body.size();
-      st->body = std::string();
       self.refuse(id, *st, 413, 8,
                   "body larger than max_body_size (" + std::to_string(self.settings.max_body_size) + " bytes)");
       return 0;
     }
-    if (self.buffered + len > std::max(kBodyBudget, self.settings.max_body_size)) {
-      // Bodies of other streams hold the connection's budget: this one is
-      // refused before anything is processed, which clients retry (RFC 9113 §8.7).
+    if (!self.budget.take(len)) {
+      // Bodies of other streams (of this or other connections) hold the
+      // budget: this one is refused before anything is processed, which
+      // clients retry (RFC 9113 §8.7).
       nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
-      self.buffered -= st->body.size();
-      st->body = std::string();
+      self.drop_body(*st);
       st->answered = true;
       return 0;
     }
@@ -217,21 +254,30 @@ struct Http2Connection::Impl {
     return 0;
   }
 
-  // A complete answer went out before its request ended (a refusal): ask
-  // the client to stop sending the rest (RFC 9113 §8.1).
-  static int on_frame_sent(nghttp2_session* session, const nghttp2_frame* frame, void* user) {
+  // A complete answer went out before its request ended (a refusal), and
+  // the client went on sending more than kDiscardLimit: ask it to stop
+  // (RFC 9113 §8.1). Not sooner: some clients (curl 7.88) report a reset
+  // stream as failed even after its whole answer.
+  void reset_after_answer(int32_t id, Stream& st) {
+    if (st.reset || st.request_ended) return;
+    st.reset = true;
+    nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_NO_ERROR);
+  }
+
+  static int on_frame_sent(nghttp2_session*, const nghttp2_frame* frame, void* user) {
     auto& self = *static_cast<Impl*>(user);
     if ((frame->hd.flags & NGHTTP2_FLAG_END_STREAM) == 0) return 0;
-    Stream* st = self.stream(frame->hd.stream_id);
-    if (st != nullptr && !st->request_ended)
-      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, frame->hd.stream_id, NGHTTP2_NO_ERROR);
+    if (Stream* st = self.stream(frame->hd.stream_id)) {
+      st->answer_sent = true;
+      if (st->discarded > kDiscardLimit) self.reset_after_answer(frame->hd.stream_id, *st);
+    }
     return 0;
   }
 
   static int on_close(nghttp2_session*, int32_t id, uint32_t, void* user) {
     auto& self = *static_cast<Impl*>(user);
     if (auto it = self.streams.find(id); it != self.streams.end()) {
-      self.buffered -= it->second->body.size();
+      self.drop_body(*it->second);
       self.streams.erase(it);
     }
     return 0;
@@ -239,14 +285,16 @@ struct Http2Connection::Impl {
 
   const HttpServerSettings& settings;
   RequestHandler* handler;  // nullptr once stopped
+  BodyBudget& budget;
   std::string remote;
   nghttp2_session* session = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
-  uint64_t buffered = 0;  // request body bytes held, all streams
+  uint64_t buffered = 0;  // request body bytes held (taken from the budget), all streams
 };
 
-Http2Connection::Http2Connection(const HttpServerSettings& settings, RequestHandler& handler, std::string remote)
-    : impl_(std::make_unique<Impl>(settings, handler, std::move(remote))) {
+Http2Connection::Http2Connection(const HttpServerSettings& settings, RequestHandler& handler, BodyBudget& budget,
+                                 std::string remote)
+    : impl_(std::make_unique<Impl>(settings, handler, budget, std::move(remote))) {
   nghttp2_session_callbacks* cbs = nullptr;
   nghttp2_session_callbacks_new(&cbs);
   nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, Impl::on_begin_headers);

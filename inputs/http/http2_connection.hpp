@@ -6,6 +6,7 @@
 // http2_connection.cpp; http_server.cpp does the reading and writing.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,15 +19,29 @@ namespace sluice {
 // knowledge", RFC 9113 §3.4): how gRPC clients and `curl --http2-prior-knowledge` start.
 inline constexpr std::string_view kHttp2Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
+// The request body bytes a server's connections may hold in memory at once,
+// HTTP/1.1's and HTTP/2's together (http_server.cpp's is 4 MB, or one
+// max_body_size if larger).
+class BodyBudget {
+ public:
+  virtual ~BodyBudget() = default;
+  // Takes `bytes` more; false when they don't fit (nothing is taken).
+  virtual bool take(uint64_t bytes) = 0;
+  virtual void give_back(uint64_t bytes) = 0;
+};
+
 // grpc-message's percent-encoding of a text (bytes outside printable ASCII,
 // and '%', as %XX).
 std::string grpc_message(std::string_view text);
 
 class Http2Connection {
  public:
-  // remote: the client's address, for RequestHead::remote. Sends the
-  // server's SETTINGS (take them with take_output()).
-  Http2Connection(const HttpServerSettings& settings, RequestHandler& handler, std::string remote);
+  // remote: the client's address, for RequestHead::remote. Request bodies
+  // are taken from `budget` as they arrive; a stream whose next bytes don't
+  // fit is reset with REFUSED_STREAM (clients retry it). Sends the server's
+  // SETTINGS (take them with take_output()).
+  Http2Connection(const HttpServerSettings& settings, RequestHandler& handler, BodyBudget& budget,
+                  std::string remote);
   ~Http2Connection();
   Http2Connection(const Http2Connection&) = delete;
   Http2Connection& operator=(const Http2Connection&) = delete;

@@ -64,7 +64,7 @@ class SessionBase {
 
 }  // namespace
 
-struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl>, BodyBudget {
   Impl(asio::io_context& io, HttpServerSettings s, RequestHandler& h)
       : io(io), settings(std::move(s)), handler(&h), acceptor(io), retry_timer(io) {}
 
@@ -96,6 +96,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   }
   bool fits(uint64_t bytes) const {
     return bodies_in_flight == 0 || bodies_in_flight + bytes <= std::max(kBodyBudget, settings.max_body_size);
+  }
+  // HTTP/2 takes body bytes as they arrive, and refuses a stream instead of
+  // waiting (its other streams share the connection): only when no HTTP/1.1
+  // request is waiting and they fit.
+  bool take(uint64_t bytes) override {
+    if (!waiting.empty() || !fits(bytes)) return false;
+    bodies_in_flight += bytes;
+    return true;
+  }
+  void give_back(uint64_t bytes) override {
+    if (bytes > 0) release(bytes);
   }
 
   asio::io_context& io;
@@ -137,10 +148,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         if (self->alpn() == "h2") return self->server_->start_http2(std::move(self->stream_), self->remote_, {});
         self->read_head();
       });
-    } else if (settings().http2) {
-      sniff();
     } else {
-      read_head();
+      sniff();
     }
   }
 
@@ -166,8 +175,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   // Reads a connection's first bytes: the HTTP/2 preface (a client with
-  // prior knowledge) goes to an HTTP/2 session, anything else is read as
-  // an HTTP/1.1 request from the bytes already in buffer_.
+  // prior knowledge) goes to an HTTP/2 session (or is refused, with http2
+  // off), anything else is read as an HTTP/1.1 request from the bytes
+  // already in buffer_.
   void sniff() {
     if constexpr (!kTls) {
       lowest().expires_after(settings().idle_timeout);
@@ -180,6 +190,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
             size_t common = std::min(got.size(), kHttp2Preface.size());
             if (got.substr(0, common) != kHttp2Preface.substr(0, common)) return self->read_head();
             if (common < kHttp2Preface.size()) return self->sniff();
+            if (!self->settings().http2)
+              return self->refuse(505, "an HTTP/2 client (prior knowledge), but this input serves HTTP/1.1 only "
+                                       "(http2: off)");
             self->server_->start_http2(std::move(self->stream_), self->remote_, got);
           });
     }
@@ -201,9 +214,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec) return on_read_error(ec);
     if (server_->handler == nullptr) return close();
     const Request& req = parser_->get();
-    // HTTP/2's preface read as an HTTP/1.1 request: HTTP/2 is off here.
-    if (req.method_string() == "PRI" && req.target() == "*")
-      return refuse(505, "an HTTP/2 client (prior knowledge), but this input serves HTTP/1.1 only (http2: off)");
     const bool expect_continue = ascii_iequals(view(req[bhttp::field::expect]), "100-continue");
     refusal_ = server_->handler->check(head());
     if (refusal_) {
@@ -345,7 +355,9 @@ template <class Stream>
 class Http2Session final : public SessionBase, public std::enable_shared_from_this<Http2Session<Stream>> {
  public:
   Http2Session(std::shared_ptr<HttpServer::Impl> server, Stream stream, std::string remote)
-      : server_(std::move(server)), stream_(std::move(stream)), h2_(server_->settings, *server_->handler, remote) {}
+      : server_(std::move(server)),
+        stream_(std::move(stream)),
+        h2_(server_->settings, *server_->handler, *server_, std::move(remote)) {}
   ~Http2Session() override {
     server_->sessions.erase(self_in_list_);
     server_->accept();

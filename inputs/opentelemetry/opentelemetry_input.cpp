@@ -109,7 +109,6 @@ UnaryGrpcMessage unary_grpc_message(std::string_view body, std::string_view grpc
 
 struct OtelInputMetrics {
   Counter* accepted = nullptr;  // requests whose logs entered the pipeline
-  Counter* records = nullptr;   // logs they held
   Counter* refused = nullptr;   // answered 4xx
   Counter* busy = nullptr;      // answered 503 (backpressure)
   Counter* bytes = nullptr;     // request body bytes, as received
@@ -125,8 +124,6 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     auto& m = ctx.metrics();
     metrics_.accepted = &m.counter("sluice_input_otlp_requests_total", "input", ctx.instance(), false,
                                     "OTLP export requests whose logs were accepted.");
-    metrics_.records = &m.counter("sluice_input_records_total", "input", ctx.instance(), false,
-                                   "Records the input read.");
     metrics_.refused = &m.counter("sluice_input_otlp_refused_total", "input", ctx.instance(), false,
                                    "Requests refused (malformed, unauthorized, too large, wrong path or type).");
     metrics_.busy = &m.counter("sluice_input_otlp_busy_total", "input", ctx.instance(), false,
@@ -217,11 +214,10 @@ class OpentelemetryInput final : public Input, public RequestHandler {
                                            : decode_otlp_logs_protobuf(payload, s_.logs, wall_now_ns(), *chunk);
     if (inflated_.capacity() > kKeepInflateBuffer) inflated_ = std::string();
     if (error) return refuse(head, 400, kInvalidArgument, *error, encoding);
-    size_t records = chunk->events.size();
-    if (records > 0 && !offer(std::move(chunk)))
+    // The pipeline counts the records (sluice_input_records_total).
+    if (!chunk->events.empty() && !offer(std::move(chunk)))
       return busy(encoding, "the input's buffer can't take records now (see its health): retry later");
     metrics_.accepted->add();
-    metrics_.records->add(records);
     HttpAnswer ok;
     if (encoding == Encoding::Grpc) {
       // An empty ExportLogsServiceResponse in gRPC's framing (uncompressed,

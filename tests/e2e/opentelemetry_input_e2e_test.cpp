@@ -54,6 +54,10 @@ class Sluice {
     REQUIRE(up);
     REQUIRE(process_->running());
   }
+  void stop() {
+    process_->signal(SIGTERM);
+    CHECK(process_->wait(15s) == 0);
+  }
   void kill9() {
     process_->signal(SIGKILL);
     process_->wait(10s);
@@ -164,6 +168,8 @@ TEST_CASE("opentelemetry e2e: the OpenTelemetry JS SDK exports over http/protobu
   });
   REQUIRE(first_js != lines.end());
   CHECK(first_js->starts_with(R"({"log":"request 7","otlp":{)"));
+  s.stop();
+  CHECK_THAT(s.log(), Catch::Contains("input opentelemetry.0: 500 records read"));  // counted once each
 }
 
 TEST_CASE("opentelemetry e2e: errors answer a google.rpc.Status the client can read", "[e2e][opentelemetry]") {

@@ -3,6 +3,7 @@
 // end the connection with a GOAWAY, never a crash. The first byte picks the
 // limits and the handler's behaviour (refuse in check(), answer with
 // trailers, stop the server half-way). Seeds: traffic nghttp sent.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <optional>
@@ -33,18 +34,28 @@ class FuzzHandler final : public sluice::RequestHandler {
   uint8_t mode_;
 };
 
-}  // namespace
+// Half a megabyte: bodies beyond it are refused.
+class FuzzBudget final : public sluice::BodyBudget {
+ public:
+  bool take(uint64_t bytes) override {
+    if (held + bytes > 512 * 1024) return false;
+    held += bytes;
+    return true;
+  }
+  void give_back(uint64_t bytes) override {
+    if (bytes > held) std::abort();  // more than was taken
+    held -= bytes;
+  }
+  uint64_t held = 0;
+};
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  if (size == 0) return 0;
-  const uint8_t mode = data[0];
+// One connection's life on `bytes` (the preface first), fed in two pieces.
+void serve(const std::string& bytes, uint8_t mode, FuzzBudget& budget) {
   sluice::HttpServerSettings settings;
   settings.max_body_size = (mode & 1) != 0 ? 1024 : 4 * 1024 * 1024;
   FuzzHandler handler(mode);
-  sluice::Http2Connection connection(settings, handler, "fuzz");
-  std::string bytes = std::string(sluice::kHttp2Preface) + std::string(reinterpret_cast<const char*>(data + 1), size - 1);
-  size_t cut = bytes.size() / 2 + mode % 7;
-  if (cut > bytes.size()) cut = bytes.size();
+  sluice::Http2Connection connection(settings, handler, budget, "fuzz");
+  size_t cut = std::min(bytes.size(), bytes.size() / 2 + mode % 7);
   std::string out;
   bool alive = connection.receive(std::string_view(bytes).substr(0, cut));
   connection.take_output(out);
@@ -53,5 +64,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   connection.take_output(out);
   // A protocol error leaves nothing more to do once its GOAWAY is out.
   if (!alive && !connection.finished()) std::abort();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  FuzzBudget budget;
+  serve(std::string(sluice::kHttp2Preface) + std::string(reinterpret_cast<const char*>(data + 1), size - 1), data[0],
+        budget);
+  if (budget.held != 0) std::abort();  // a closed connection holds no body
   return 0;
 }

@@ -134,6 +134,23 @@ class Client {
   std::vector<std::unique_ptr<std::pair<std::string, size_t>>> bodies_;
 };
 
+// The server's body budget: `limit` bytes, always at least one body's worth
+// (as http_server.cpp's).
+class TestBudget final : public BodyBudget {
+ public:
+  explicit TestBudget(uint64_t limit = 4 * 1024 * 1024) : limit_(limit) {}
+  bool take(uint64_t bytes) override {
+    if (held > 0 && held + bytes > limit_) return false;
+    held += bytes;
+    return true;
+  }
+  void give_back(uint64_t bytes) override { held -= bytes; }
+  uint64_t held = 0;
+
+ private:
+  uint64_t limit_;
+};
+
 // Passes bytes both ways until neither side has more (bounded).
 void pump(Client& client, Http2Connection& server) {
   for (int round = 0; round < 10000; ++round) {
@@ -158,13 +175,14 @@ HttpServerSettings settings(uint64_t max_body_size = 4 * 1024 * 1024) {
 TEST_CASE("http2 connection: a request reaches the handler as HTTP/1.1's do, the answer the client",
           "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   handler.on_handle = [](const RequestHead&, std::string&) {
     HttpAnswer a = json_error(503, "busy");
     a.headers.emplace_back("Retry-After", "1");
     return a;
   };
   auto s = settings();
-  Http2Connection server(s, handler, "127.0.0.1:5000");
+  Http2Connection server(s, handler, budget, "127.0.0.1:5000");
   Client client;
   std::string body(300000, 'x');  // more than one DATA frame and the default 64 KB window
   int32_t id = client.request("POST", "/app.log?x=1",
@@ -194,6 +212,7 @@ TEST_CASE("http2 connection: a request reaches the handler as HTTP/1.1's do, the
 
 TEST_CASE("http2 connection: streams at once, each answered, a bodiless GET too", "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   handler.on_handle = [](const RequestHead& head, std::string& body) {
     HttpAnswer a;
     a.status = 200;
@@ -202,7 +221,7 @@ TEST_CASE("http2 connection: streams at once, each answered, a bodiless GET too"
     return a;
   };
   auto s = settings();
-  Http2Connection server(s, handler, "peer");
+  Http2Connection server(s, handler, budget, "peer");
   Client client;
   std::vector<int32_t> ids;
   for (int i = 0; i < 20; ++i) ids.push_back(client.request("POST", "/s" + std::to_string(i), {}, std::string(i * 1000, 'a')));
@@ -215,6 +234,7 @@ TEST_CASE("http2 connection: streams at once, each answered, a bodiless GET too"
 
 TEST_CASE("http2 connection: trailers after the body, and gRPC's trailers-only answer", "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   handler.on_handle = [](const RequestHead& head, std::string&) {
     HttpAnswer a;
     a.content_type = "application/grpc";
@@ -223,7 +243,7 @@ TEST_CASE("http2 connection: trailers after the body, and gRPC's trailers-only a
     return a;
   };
   auto s = settings();
-  Http2Connection server(s, handler, "peer");
+  Http2Connection server(s, handler, budget, "peer");
   Client client;
   int32_t ok = client.request("POST", "/ok", {{"content-type", "application/grpc"}}, std::string(5, '\0'));
   int32_t bad = client.request("POST", "/bad", {{"content-type", "application/grpc"}}, std::string(5, '\0'));
@@ -243,20 +263,28 @@ TEST_CASE("http2 connection: trailers after the body, and gRPC's trailers-only a
   CHECK(b.closed);
 }
 
-TEST_CASE("http2 connection: a refusal from check() is answered at once, handle() never called", "[http2]") {
+TEST_CASE("http2 connection: a refusal from check() is answered, its body dropped, handle() never called",
+          "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   handler.on_check = [](const RequestHead& head) -> std::optional<HttpAnswer> {
     if (head.authorization != "ok") return json_error(401, "who are you");
     return std::nullopt;
   };
   auto s = settings();
-  Http2Connection server(s, handler, "peer");
+  Http2Connection server(s, handler, budget, "peer");
   Client client;
+  // A large body is answered once 64 KB of it were dropped, then reset; a
+  // small one once it has arrived.
   int32_t refused = client.request("POST", "/x", {}, std::string(200000, 'r'));
+  int32_t small = client.request("POST", "/z", {}, "{}");
   int32_t allowed = client.request("POST", "/y", {{"authorization", "ok"}}, "{}");
   pump(client, server);
   CHECK(client.responses[refused].headers.at(":status") == "401");
   CHECK(client.responses[refused].closed);
+  CHECK(client.responses[small].headers.at(":status") == "401");
+  CHECK(client.responses[small].close_code == 0);
+  CHECK(budget.held == 0);
   CHECK(client.responses[allowed].headers.at(":status") == "201");
   REQUIRE(handler.handled.size() == 1);
   CHECK(handler.handled[0].target == "/y");
@@ -264,8 +292,9 @@ TEST_CASE("http2 connection: a refusal from check() is answered at once, handle(
 
 TEST_CASE("http2 connection: a body over max_body_size is answered 413, or RESOURCE_EXHAUSTED to gRPC", "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   auto s = settings(10000);
-  Http2Connection server(s, handler, "10.0.0.1:1");
+  Http2Connection server(s, handler, budget, "10.0.0.1:1");
   Client client;
   int32_t big = client.request("POST", "/big", {}, std::string(10001, 'b'));
   int32_t grpc = client.request("POST", "/g", {{"content-type", "application/grpc"}}, std::string(20000, 'g'));
@@ -282,13 +311,14 @@ TEST_CASE("http2 connection: a body over max_body_size is answered 413, or RESOU
                                  "413 body larger than max_body_size (10000 bytes)"});
 }
 
-TEST_CASE("http2 connection: bodies over the connection's budget are refused with REFUSED_STREAM", "[http2]") {
+TEST_CASE("http2 connection: bodies over the server's budget are refused with REFUSED_STREAM", "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   auto s = settings(4 * 1024 * 1024);
-  Http2Connection server(s, handler, "peer");
+  Http2Connection server(s, handler, budget, "peer");
   Client client;
-  // Three bodies of 3 MB arrive interleaved: together they pass the 4 MB a
-  // connection may hold before any ends.
+  // Three bodies of 3 MB arrive interleaved: together they pass the 4 MB
+  // the server's connections may hold before any ends.
   std::vector<int32_t> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(client.request("POST", "/b" + std::to_string(i), {}, std::string(3 << 20, 'z')));
   pump(client, server);
@@ -303,12 +333,14 @@ TEST_CASE("http2 connection: bodies over the connection's budget are refused wit
   CHECK(answered + refused == 3);
   CHECK(handler.handled.size() == static_cast<size_t>(answered));
   CHECK(server.open_streams() == 0);
+  CHECK(budget.held == 0);  // every byte given back
 }
 
 TEST_CASE("http2 connection: header lists over 16 KB are reset without reaching the handler", "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   auto s = settings();
-  Http2Connection server(s, handler, "peer");
+  Http2Connection server(s, handler, budget, "peer");
   Client client;
   int32_t id = client.request("POST", "/h", {{"x-big", std::string(20000, 'h')}}, "{}");
   pump(client, server);
@@ -319,8 +351,9 @@ TEST_CASE("http2 connection: header lists over 16 KB are reset without reaching 
 
 TEST_CASE("http2 connection: bytes that are not HTTP/2 end the connection with a GOAWAY", "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   auto s = settings();
-  Http2Connection server(s, handler, "peer");
+  Http2Connection server(s, handler, budget, "peer");
   CHECK_FALSE(server.receive("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
   std::string out;
   server.take_output(out);
@@ -329,7 +362,7 @@ TEST_CASE("http2 connection: bytes that are not HTTP/2 end the connection with a
   REQUIRE(handler.refusals.size() == 1);
   CHECK_THAT(handler.refusals[0], Catch::StartsWith("400 HTTP/2 protocol error"));
   // A good preface followed by a frame on stream 0 that can't be there.
-  Http2Connection second(s, handler, "peer");
+  Http2Connection second(s, handler, budget, "peer");
   std::string bad = std::string(kHttp2Preface) + std::string("\x00\x00\x00\x04\x00\x00\x00\x00\x00", 9) +
                     std::string("\x00\x00\x01\x00\x01\x00\x00\x00\x00x", 10);  // SETTINGS, then DATA on stream 0
   second.receive(bad);
@@ -341,8 +374,9 @@ TEST_CASE("http2 connection: bytes that are not HTTP/2 end the connection with a
 
 TEST_CASE("http2 connection: after stop() the handler is not called and a GOAWAY goes out", "[http2]") {
   RecordingHandler handler;
+  TestBudget budget;
   auto s = settings();
-  Http2Connection server(s, handler, "peer");
+  Http2Connection server(s, handler, budget, "peer");
   Client client;
   client.request("POST", "/before", {}, "{}");
   pump(client, server);

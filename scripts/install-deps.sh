@@ -28,7 +28,7 @@ else
   packages=(
     "${build_packages[@]}"
     build-essential git ca-certificates libboost-system-dev
-    catch2 clang libclang-rt-14-dev python3 python3-yaml procps ccache
+    catch2 clang libclang-rt-14-dev python3 python3-yaml python3-grpcio procps ccache
     nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl nghttp2-client openssl bsdutils
     prometheus kcat systemd-journal-remote
   )

@@ -321,7 +321,8 @@ bool Http2Connection::receive(std::string_view bytes) {
   ssize_t rc = nghttp2_session_mem_recv(impl_->session, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   if (rc < 0) {
     if (impl_->handler != nullptr)
-      impl_->handler->refused(impl_->remote, 400, std::string("HTTP/2 protocol error: ") + nghttp2_strerror(static_cast<int>(rc)));
+      impl_->handler->refused(impl_->remote, 400,
+                              std::string("HTTP/2 protocol error: ") + nghttp2_strerror(static_cast<int>(rc)));
     nghttp2_session_terminate_session(impl_->session, NGHTTP2_PROTOCOL_ERROR);
     return false;
   }

@@ -154,7 +154,8 @@ const config::PluginSchema& http_input_schema() {
   static const config::PluginSchema schema = [] {
     config::PluginSchema s{
         "http",
-        "Receives records POSTed over HTTP/1.1 or HTTP/2 (keep-alive, optional TLS and auth): a JSON object, a JSON array "
+        "Receives records POSTed over HTTP/1.1 or HTTP/2 (keep-alive, optional TLS and auth): a JSON object, a "
+        "JSON array "
         "of objects, NDJSON, or an x-www-form-urlencoded form (Python's logging.handlers.HTTPHandler), optionally "
         "gzip-compressed. The URL path becomes the tag unless `tag` is set (POST /app.log → tag app.log; "
         "characters other than letters, digits, '_' and '.' become '_'; POST / → tag http). A request is "

@@ -182,19 +182,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if constexpr (!kTls) {
       lowest().expires_after(settings().idle_timeout);
       buffer_.reserve(kHeadBuffer);
-      stream_.async_read_some(
-          buffer_.prepare(kHeadBuffer - buffer_.size()), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
-            if (ec) return self->close();
-            self->buffer_.commit(n);
-            std::string_view got(static_cast<const char*>(self->buffer_.data().data()), self->buffer_.size());
-            size_t common = std::min(got.size(), kHttp2Preface.size());
-            if (got.substr(0, common) != kHttp2Preface.substr(0, common)) return self->read_head();
-            if (common < kHttp2Preface.size()) return self->sniff();
-            if (!self->settings().http2)
-              return self->refuse(505, "an HTTP/2 client (prior knowledge), but this input serves HTTP/1.1 only "
-                                       "(http2: off)");
-            self->server_->start_http2(std::move(self->stream_), self->remote_, got);
-          });
+      auto room = buffer_.prepare(kHeadBuffer - buffer_.size());
+      stream_.async_read_some(room, [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+        if (ec) return self->close();
+        self->buffer_.commit(n);
+        std::string_view got(static_cast<const char*>(self->buffer_.data().data()), self->buffer_.size());
+        size_t common = std::min(got.size(), kHttp2Preface.size());
+        if (got.substr(0, common) != kHttp2Preface.substr(0, common)) return self->read_head();
+        if (common < kHttp2Preface.size()) return self->sniff();
+        if (!self->settings().http2)
+          return self->refuse(505, "an HTTP/2 client (prior knowledge), but this input serves HTTP/1.1 only "
+                                   "(http2: off)");
+        self->server_->start_http2(std::move(self->stream_), self->remote_, got);
+      });
     }
   }
 

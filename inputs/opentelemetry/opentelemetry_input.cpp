@@ -250,19 +250,19 @@ class OpentelemetryInput final : public Input, public RequestHandler {
       return refuse(head, 415, kInvalidArgument, "gRPC needs HTTP/2: this request came over HTTP/1.1", Encoding::Json);
     if (path != kGrpcExportLogs) {
       if (path.starts_with(kGrpcOtlpServices))
-        return refuse(head, 200, kUnimplemented,
+        return refuse(head, 404, kUnimplemented,
                       "this OTLP endpoint takes logs only (" + std::string(kGrpcExportLogs.substr(1)) + "); " +
                           std::string(path.substr(1)) + " is not served",
                       grpc);
-      return refuse(head, 200, kUnimplemented, "unknown gRPC method " + std::string(path), grpc);
+      return refuse(head, 404, kUnimplemented, "unknown gRPC method " + std::string(path), grpc);
     }
     if (head.method != "POST")
-      return refuse(head, 200, kInvalidArgument, "method " + std::string(head.method) + " is not gRPC's POST", grpc);
+      return refuse(head, 405, kInvalidArgument, "method " + std::string(head.method) + " is not gRPC's POST", grpc);
     if (auto refusal = check_auth(head, grpc)) return refusal;
     if (std::string_view e = head.grpc_encoding; !e.empty() && e != "identity" && e != "gzip" && e != "deflate") {
       // gRPC's answer to a compression the server lacks: UNIMPLEMENTED and
       // the ones it has.
-      auto a = refuse(head, 200, kUnimplemented,
+      auto a = refuse(head, 415, kUnimplemented,
                       "unsupported grpc-encoding '" + std::string(e) + "': send gzip, deflate or identity", grpc);
       a.headers.emplace_back("grpc-accept-encoding", "identity,gzip,deflate");
       return a;

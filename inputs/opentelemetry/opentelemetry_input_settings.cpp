@@ -22,7 +22,8 @@ const config::PluginSchema& opentelemetry_input_schema() {
         "opentelemetry",
         "Receives logs over OTLP/HTTP (POST /v1/logs) and OTLP/gRPC (LogsService/Export over HTTP/2, on the same "
         "port) as OpenTelemetry SDKs, the OpenTelemetry Collector and Fluent Bit export them: protobuf "
-        "(application/x-protobuf) or OTLP/JSON (application/json), optionally gzip or deflate. Each log is one record: its body when that is a map, else {\"log\": body}; the rest "
+        "(application/x-protobuf) or OTLP/JSON (application/json), optionally gzip or deflate. Each log is "
+        "one record: its body when that is a map, else {\"log\": body}; the rest "
         "(time, severity, attributes, trace and span ids, resource, scope) is the record's metadata under "
         "`otlp`, as in Fluent Bit. A request is accepted whole or not at all: 200 with an empty "
         "ExportLogsServiceResponse once its logs are in the pipeline, else 400 with a google.rpc.Status "

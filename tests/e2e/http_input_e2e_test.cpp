@@ -172,7 +172,8 @@ TEST_CASE("http e2e: HTTP/2 from curl: prior knowledge, streams in parallel on o
     // The connection and the next request are fine.
     CHECK(curl(dir, {"--http2-prior-knowledge", "-d", R"({"after":"413"})", s.url("/h2.a")}).out == "201");
     CHECK(s.records("h2.a", 2) == std::vector<std::string>{R"({"via":"h2"})", R"({"after":"413"})"});
-    for (std::string tag : {"h2.p1", "h2.p2", "h2.p3"}) CHECK(s.records(tag, 1) == std::vector<std::string>{R"({"n":1})"});
+    for (std::string tag : {"h2.p1", "h2.p2", "h2.p3"})
+      CHECK(s.records(tag, 1) == std::vector<std::string>{R"({"n":1})"});
     CHECK_FALSE(std::filesystem::exists(dir.file("out/h2.big")));
     // HTTP/1.1 on the same port still works.
     CHECK(curl(dir, {"-d", R"({"via":"h1"})", s.url("/h1")}).out == "201");

@@ -1,7 +1,8 @@
 // The opentelemetry input end to end, with real senders: the official
 // OpenTelemetry JS SDK's OTLP exporters (tests/peers/otlp_log_sender.js:
 // OTLP/HTTP in protobuf and JSON, gzip; OTLP/gRPC on @grpc/grpc-js, over
-// HTTP/2 with and without TLS) and curl. Every log the SDK was told was
+// HTTP/2 with and without TLS), Python's grpcio (the gRPC C-core,
+// tests/peers/otlp_grpc_python_sender.py) and curl. Every log the SDK was told was
 // exported reaches the file output once with its body, severity, attributes,
 // ids and resource; errors answer a google.rpc.Status (a grpc-status over
 // gRPC); a full pipeline answers 503 (UNAVAILABLE), which the SDK retries;
@@ -267,7 +268,8 @@ TEST_CASE("opentelemetry e2e: a full pipeline answers 503 + Retry-After, the SDK
   auto lines = s.records("v1_logs", accepted + 100);
   CHECK(lines.size() == static_cast<size_t>(accepted + 100));
   CHECK(std::count(lines.begin(), lines.end(), R"({"log":"early"})") == accepted);
-  CHECK(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l.starts_with(R"({"log":"request )"); }) == 100);
+  CHECK(std::count_if(lines.begin(), lines.end(),
+                      [](const std::string& l) { return l.starts_with(R"({"log":"request )"); }) == 100);
 }
 
 TEST_CASE("opentelemetry e2e: the SDK's OTLP/gRPC exporter over HTTP/2, over TLS with ALPN h2, its errors",
@@ -297,6 +299,23 @@ TEST_CASE("opentelemetry e2e: the SDK's OTLP/gRPC exporter over HTTP/2, over TLS
                              R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331",)",
                              R"("scope":{"name":"sluice-test","version":"1.2.3"})"})
       CHECK_THAT(*first, Catch::Contains(part));
+  }
+  SECTION("Python's grpcio (the gRPC C-core), gzip-compressed messages, a bearer token") {
+    Sluice s(dir, "      bearer_token: s3cret\n");
+    const std::string sender = std::string(SLUICE_SOURCE_DIR) + "/tests/peers/otlp_grpc_python_sender.py";
+    std::string target = "127.0.0.1:" + std::to_string(s.port);
+    auto ok = run({"/usr/bin/python3", sender, "--target", target, "--count", "250", "--batch", "100", "--gzip",
+                   "--token", "s3cret"});
+    INFO(ok.out);
+    CHECK(ok.status == 0);
+    CHECK(ok.out == "sent 250\n");
+    auto refused = run({"/usr/bin/python3", sender, "--target", target, "--count", "1"});
+    CHECK(refused.status == 1);
+    CHECK(refused.out == "UNAUTHENTICATED: authentication required\n");
+    auto lines = s.records("v1_logs", 250);
+    REQUIRE(lines.size() == 250);
+    CHECK(lines[0] == R"({"log":"python log 0"})");
+    CHECK(lines[249] == R"({"log":"python log 249"})");
   }
   SECTION("TLS (ALPN h2) with a bearer token in the call's metadata; UNAUTHENTICATED without it") {
     auto pki = make_test_pki(dir.path());

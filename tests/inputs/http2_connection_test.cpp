@@ -224,11 +224,13 @@ TEST_CASE("http2 connection: streams at once, each answered, a bodiless GET too"
   Http2Connection server(s, handler, budget, "peer");
   Client client;
   std::vector<int32_t> ids;
-  for (int i = 0; i < 20; ++i) ids.push_back(client.request("POST", "/s" + std::to_string(i), {}, std::string(i * 1000, 'a')));
+  for (int i = 0; i < 20; ++i)
+    ids.push_back(client.request("POST", "/s" + std::to_string(i), {}, std::string(i * 1000, 'a')));
   int32_t get = client.request("GET", "/health", {}, "");
   pump(client, server);
   CHECK(handler.handled.size() == 21);
-  for (int i = 0; i < 20; ++i) CHECK(client.responses[ids[i]].body == "/s" + std::to_string(i) + ":" + std::string(i * 1000, 'a'));
+  for (int i = 0; i < 20; ++i)
+    CHECK(client.responses[ids[i]].body == "/s" + std::to_string(i) + ":" + std::string(i * 1000, 'a'));
   CHECK(client.responses[get].body == "/health:");
 }
 
@@ -320,7 +322,8 @@ TEST_CASE("http2 connection: bodies over the server's budget are refused with RE
   // Three bodies of 3 MB arrive interleaved: together they pass the 4 MB
   // the server's connections may hold before any ends.
   std::vector<int32_t> ids;
-  for (int i = 0; i < 3; ++i) ids.push_back(client.request("POST", "/b" + std::to_string(i), {}, std::string(3 << 20, 'z')));
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(client.request("POST", "/b" + std::to_string(i), {}, std::string(3 << 20, 'z')));
   pump(client, server);
   int answered = 0, refused = 0;
   for (int32_t id : ids) {

@@ -44,7 +44,8 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--ca') args.ca = process.argv[++i];
   else { console.error(`otlp_log_sender: unknown argument ${a}`); process.exit(2); }
 }
-if (!args.url || !['json', 'protobuf', 'grpc'].includes(args.encoding) || !Number.isInteger(args.count) || args.count < 0) {
+if (!args.url || !['json', 'protobuf', 'grpc'].includes(args.encoding) || !Number.isInteger(args.count) ||
+    args.count < 0) {
   console.error('usage: otlp_log_sender.js --url URL [--encoding json|protobuf|grpc] [--count N] [--service NAME] ' +
     "[--headers 'K=V,...'] [--gzip] [--body-map] [--ca FILE]");
   process.exit(2);

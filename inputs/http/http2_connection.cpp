@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <unordered_map>
@@ -34,7 +35,9 @@ constexpr int32_t kConnectionWindow = 4 * 1024 * 1024;
 struct Stream {
   std::string method, path, content_type, content_encoding, authorization, forwarded_for, grpc_encoding;
   size_t header_bytes = 0;
+  uint64_t content_length = 0;  // as announced (0: not), to size the body once
   std::string body;
+  uint64_t taken = 0;  // of the budget, for body: its size, or the announced length
   bool answered = false;     // an answer was submitted (its request may still be arriving)
   bool answer_sent = false;  // ... and its last frame went out
   bool request_ended = false;
@@ -72,8 +75,9 @@ struct Http2Connection::Impl {
 
   // A stream's body is no longer needed: its bytes go back to the budget.
   void drop_body(Stream& st) {
-    buffered -= st.body.size();
-    budget.give_back(st.body.size());
+    buffered -= st.taken;
+    budget.give_back(st.taken);
+    st.taken = 0;
     st.body = std::string();
   }
 
@@ -210,6 +214,7 @@ struct Http2Connection::Impl {
     else if (name == "authorization") st->authorization = std::move(value);
     else if (name == "x-forwarded-for") st->forwarded_for = std::move(value);
     else if (name == "grpc-encoding") st->grpc_encoding = std::move(value);
+    else if (name == "content-length") st->content_length = std::strtoull(value.c_str(), nullptr, 10);
     return 0;
   }
 
@@ -229,17 +234,27 @@ struct Http2Connection::Impl {
                   "body larger than max_body_size (" + std::to_string(self.settings.max_body_size) + " bytes)");
       return 0;
     }
-    if (!self.budget.take(len)) {
-      // Bodies of other streams (of this or other connections) hold the
-      // budget: this one is refused before anything is processed, which
-      // clients retry (RFC 9113 §8.7).
-      nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
-      self.drop_body(*st);
-      st->answered = true;
-      return 0;
+    // A body whose length was announced is taken from the budget, and
+    // allocated, whole on its first bytes (as HTTP/1.1's by its
+    // Content-Length); any other as it grows.
+    uint64_t need = st->body.size() + len;
+    if (need > st->taken) {
+      uint64_t announced = std::min<uint64_t>(st->content_length, self.settings.max_body_size);
+      uint64_t want = std::max(need, announced);
+      if (!self.budget.take(want - st->taken)) {
+        // Bodies of other streams (of this or other connections) hold the
+        // budget: this one is refused before anything is processed, which
+        // clients retry (RFC 9113 §8.7).
+        nghttp2_submit_rst_stream(session, NGHTTP2_FLAG_NONE, id, NGHTTP2_REFUSED_STREAM);
+        self.drop_body(*st);
+        st->answered = true;
+        return 0;
+      }
+      self.buffered += want - st->taken;
+      st->taken = want;
+      if (want > need) st->body.reserve(want);
     }
     st->body.append(reinterpret_cast<const char*>(data), len);
-    self.buffered += len;
     return 0;
   }
 

@@ -142,10 +142,12 @@ class TestBudget final : public BodyBudget {
   bool take(uint64_t bytes) override {
     if (held > 0 && held + bytes > limit_) return false;
     held += bytes;
+    takes.push_back(bytes);
     return true;
   }
   void give_back(uint64_t bytes) override { held -= bytes; }
   uint64_t held = 0;
+  std::vector<uint64_t> takes;  // what each successful take() took
 
  private:
   uint64_t limit_;
@@ -337,6 +339,27 @@ TEST_CASE("http2 connection: bodies over the server's budget are refused with RE
   CHECK(handler.handled.size() == static_cast<size_t>(answered));
   CHECK(server.open_streams() == 0);
   CHECK(budget.held == 0);  // every byte given back
+}
+
+TEST_CASE("http2 connection: an announced content-length takes its whole size from the budget at once",
+          "[http2]") {
+  RecordingHandler handler;
+  TestBudget budget;  // 4 MB
+  auto s = settings();
+  Http2Connection server(s, handler, budget, "peer");
+  Client client;
+  std::string three_mb(3 << 20, 'c');
+  int32_t first = client.request("POST", "/first", {{"content-length", std::to_string(three_mb.size())}}, three_mb);
+  int32_t second = client.request("POST", "/second", {{"content-length", std::to_string(three_mb.size())}}, three_mb);
+  // The second's first bytes come before the first has all arrived (its
+  // window is 1 MB): 3 + 3 MB can't be held, so it is refused.
+  pump(client, server);
+  CHECK(client.responses[first].headers.at(":status") == "201");
+  CHECK(client.responses[second].close_code == NGHTTP2_REFUSED_STREAM);
+  REQUIRE(handler.handled.size() == 1);
+  CHECK(handler.handled[0].body == three_mb);
+  CHECK(budget.takes == std::vector<uint64_t>{3 << 20});  // once, all of it
+  CHECK(budget.held == 0);
 }
 
 TEST_CASE("http2 connection: header lists over 16 KB are reset without reaching the handler", "[http2]") {

@@ -1,6 +1,6 @@
 // The `forward` input; see forward_input.hpp. A server (the listening
-// socket, the shared read buffer, the pause timer) and its connections, all
-// on the main io_context.
+// socket, the shared read buffer, the pause timer, the TLS context) and its
+// connections, all on the main io_context.
 #include "inputs/forward/forward_input.hpp"
 
 #include <sys/socket.h>
@@ -13,12 +13,16 @@
 #include <unordered_map>
 
 #include "agent/asio.hpp"
+#include <boost/asio/ssl.hpp>
+
 #include "agent/config/net_keys.hpp"
+#include "agent/config/tls_server_keys.hpp"
 #include "agent/forward_handshake.hpp"
 #include "agent/host_name.hpp"
 #include "agent/log.hpp"
 #include "agent/msgpack_reader.hpp"
 #include "agent/record.hpp"
+#include "agent/tls_server_context.hpp"
 #include "agent/unix_socket_file.hpp"
 #include "inputs/forward/forward_protocol.hpp"
 
@@ -27,6 +31,7 @@ namespace sluice {
 namespace {
 
 namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
 using asio::ip::tcp;
 using boost::system::error_code;
 // TCP or a unix socket: one acceptor and socket type for both.
@@ -38,6 +43,10 @@ constexpr int kDrainReads = 64;  // at shutdown, per connection
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 constexpr auto kPausedRecheck = std::chrono::milliseconds(5);
 constexpr size_t kCompactAfter = 64 * 1024;  // consumed bytes dropped from a connection's buffer past this
+// A TLS connection reads through a buffer of its own of this size (a TLS
+// record's most), and must finish its handshake within kHandshakeTimeout.
+constexpr size_t kTlsReadBuffer = 16 * 1024;
+constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
 struct Settings {
   std::string listen = "0.0.0.0";
@@ -54,6 +63,7 @@ struct Settings {
   std::string shared_key;
   std::string self_hostname;
   std::vector<std::pair<std::string, std::string>> users;  // name, password
+  TlsServerSettings tls;
   config::Mark mark;
 };
 
@@ -63,6 +73,7 @@ struct ForwardMetrics {
   Counter* connections;
   Counter* connections_total;
   Counter* refused;
+  Counter* tls_failures;
 };
 
 log::RateLimit g_invalid_log(100);
@@ -90,13 +101,18 @@ class Server : public std::enable_shared_from_this<Server> {
                 c("sluice_input_connections", "Open connections.", true),
                 c("sluice_input_connections_total", "Connections accepted."),
                 c("sluice_input_forward_handshakes_refused_total",
-                  "Connections refused in the shared-key handshake (wrong key, user or password).")};
+                  "Connections refused in the shared-key handshake (wrong key, user or password)."),
+                c("sluice_input_tls_handshake_failures_total",
+                  "TLS handshakes that failed or did not finish within 10 s.")};
   }
 
   void listen();
   void stop();
 
   const Settings& settings() const { return settings_; }
+  // With tls: on, the context every connection's TLS stream uses.
+  ssl::context* tls() { return tls_.get(); }
+  void set_tls(std::shared_ptr<ssl::context> tls) { tls_ = std::move(tls); }
   InputContext& ctx() { return ctx_; }
   ForwardMetrics& metrics() { return metrics_; }
   bool stopped() const { return stopped_; }
@@ -112,6 +128,7 @@ class Server : public std::enable_shared_from_this<Server> {
 
   Settings settings_;
   InputContext& ctx_;
+  std::shared_ptr<ssl::context> tls_;
   ForwardMetrics metrics_{};
   asio::basic_socket_acceptor<stream> acceptor_;
   stream::endpoint peer_;
@@ -129,40 +146,57 @@ class Server : public std::enable_shared_from_this<Server> {
 // bytes of a message that hasn't all arrived, and turns each whole message
 // into a chunk under its tag. Messages read together with one tag and no
 // ack asked travel in one chunk. A chunk the input's buffer refuses is held,
-// and nothing more is read until it is taken.
+// and nothing more is read until it is taken. Over TLS, after the handshake,
+// it reads asynchronously through a buffer of its own instead (OpenSSL may
+// hold decrypted bytes the socket can't signal).
 class Connection final : public std::enable_shared_from_this<Connection> {
  public:
   Connection(std::shared_ptr<Server> server, stream::socket socket, std::string source)
-      : server_(std::move(server)), socket_(std::move(socket)), source_(std::move(source)) {}
+      : server_(std::move(server)),
+        socket_(std::move(socket)),
+        source_(std::move(source)),
+        handshake_timer_(server_->ctx().io()) {}
 
   void start() {
     id_ = server_->track(shared_from_this());
-    error_code ec;
-    socket_.non_blocking(true, ec);
-    if (ec) return end();
     // Acks are small writes that follow each other: without this, Nagle holds
     // the second until the sender's delayed ACK (40 ms) releases the first.
     // (A unix socket has no Nagle: the error is ignored.)
     error_code no_delay;
     socket_.set_option(tcp::no_delay(true), no_delay);
-    const Settings& s = server_->settings();
-    if (s.secure) {
-      helo_.nonce = forward_handshake::random_bytes(16);
-      if (!s.users.empty()) helo_.auth = forward_handshake::random_bytes(16);
-      send(forward_handshake::helo(helo_));
+    if (ssl::context* tls = server_->tls()) {
+      tls_ = std::make_unique<ssl::stream<stream::socket>>(std::move(socket_), *tls);
+      handshake_timer_.expires_after(kHandshakeTimeout);
+      handshake_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
+        if (ec || self->handshaken_) return;
+        self->handshake_timed_out_ = true;
+        self->close();
+      });
+      tls_->async_handshake(ssl::stream_base::server,
+                            [self = shared_from_this()](const error_code& ec) { self->on_handshake(ec); });
+      return;
     }
-    on_readable({});
+    error_code ec;
+    socket_.non_blocking(true, ec);
+    if (ec) return end();
+    begin();
   }
 
   // Shutdown: what the kernel already holds (bytes TCP acknowledged to the
-  // sender) is read and taken; then the socket closes.
+  // sender) is read and taken; then the socket closes. A TLS connection's
+  // read in flight owns its stream: what it has read was taken already.
   void drain() {
     if (closed_) return;
+    if (tls_) {
+      process();
+      if (open_ && !held_) offer_open();
+      return;
+    }
     std::vector<char>& buf = server_->read_buffer();
     for (int i = 0; i < kDrainReads && !held_; ++i) {
       error_code ec;
       size_t n = socket_.read_some(asio::buffer(buf), ec);
-      if (n > 0) take(buf, n);
+      if (n > 0) take(buf.data(), n);
       if (ec == asio::error::interrupted) continue;
       if (ec || n == 0) break;
     }
@@ -173,11 +207,67 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   void close() {
     if (closed_) return;
     closed_ = true;
+    handshake_timer_.cancel();
     error_code ignored;
-    socket_.close(ignored);
+    lowest().close(ignored);
   }
 
  private:
+  stream::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
+
+  // The connection is ready for messages (over TLS, once the handshake is
+  // done): a server with a shared key greets it first.
+  void begin() {
+    const Settings& s = server_->settings();
+    if (s.secure) {
+      helo_.nonce = forward_handshake::random_bytes(16);
+      if (!s.users.empty()) helo_.auth = forward_handshake::random_bytes(16);
+      send(forward_handshake::helo(helo_));
+    }
+    read_more();
+  }
+
+  void on_handshake(const error_code& ec) {
+    log::Scope scope(server_->ctx().log_level());
+    handshaken_ = true;
+    handshake_timer_.cancel();
+    if (server_->stopped()) return;
+    if (ec || closed_) {
+      server_->metrics().tls_failures->add();
+      if (uint64_t n = g_invalid_log.hit())
+        log::warn("input {}: TLS handshake with {} failed: {} ({} so far)", server_->ctx().instance(), source_,
+                  handshake_timed_out_ ? "not completed within 10 s" : ec.message(), n);
+      close();
+      return server_->untrack(id_);
+    }
+    begin();
+  }
+
+  void read_more() {
+    if (tls_) tls_read();
+    else on_readable({});
+  }
+
+  void tls_read() {
+    if (closed_ || server_->stopped() || tls_reading_) return;
+    if (server_->paused()) return resume_later();  // TCP pushes back on the sender meanwhile
+    if (!tls_buffer_) tls_buffer_ = std::make_unique<char[]>(kTlsReadBuffer);
+    tls_reading_ = true;
+    tls_->async_read_some(asio::buffer(tls_buffer_.get(), kTlsReadBuffer),
+                          [self = shared_from_this()](const error_code& ec, size_t n) {
+                            log::Scope scope(self->server_->ctx().log_level());
+                            self->tls_reading_ = false;
+                            if (self->closed_ || self->server_->stopped()) return;
+                            if (n > 0) {
+                              self->take(self->tls_buffer_.get(), n);
+                              if (!self->process()) return;
+                            }
+                            // EOF, a close without close_notify or a reset:
+                            // every whole message was taken.
+                            if (ec) return self->end();
+                            self->tls_read();
+                          });
+  }
   void wait() {
     socket_.async_wait(stream::socket::wait_read,
                        [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
@@ -194,7 +284,7 @@ class Connection final : public std::enable_shared_from_this<Connection> {
       error_code rec;
       size_t n = socket_.read_some(asio::buffer(buf), rec);
       if (n > 0) {
-        take(buf, n);
+        take(buf.data(), n);
         if (!process()) return;
       }
       if (closed_ || server_->stopped()) return;
@@ -209,12 +299,12 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   void resume_later() {
-    server_->when_unpaused([self = shared_from_this()] { self->on_readable({}); });
+    server_->when_unpaused([self = shared_from_this()] { self->read_more(); });
   }
 
-  void take(const std::vector<char>& buf, size_t n) {
+  void take(const char* data, size_t n) {
     server_->metrics().bytes_read->add(n);
-    pending_.append(buf.data(), n);
+    pending_.append(data, n);
   }
 
   // Turns every whole message in pending_ into records. False when reading
@@ -357,12 +447,13 @@ class Connection final : public std::enable_shared_from_this<Connection> {
       return;
     }
     writing_ = true;
-    asio::async_write(socket_, asio::buffer(answers_.front()),
-                      [self = shared_from_this()](const error_code& ec, size_t /*n*/) {
-                        self->writing_ = false;
-                        self->answers_.pop_front();
-                        if (!ec) self->write_next();
-                      });
+    auto written = [self = shared_from_this()](const error_code& ec, size_t /*n*/) {
+      self->writing_ = false;
+      self->answers_.pop_front();
+      if (!ec) self->write_next();
+    };
+    if (tls_) asio::async_write(*tls_, asio::buffer(answers_.front()), std::move(written));
+    else asio::async_write(socket_, asio::buffer(answers_.front()), std::move(written));
   }
 
   void invalid(const std::string& why) {
@@ -380,8 +471,14 @@ class Connection final : public std::enable_shared_from_this<Connection> {
   }
 
   std::shared_ptr<Server> server_;
-  stream::socket socket_;
+  stream::socket socket_;  // plain; moved into tls_ with TLS
   std::string source_;
+  asio::steady_timer handshake_timer_;  // TLS: the handshake's deadline
+  std::unique_ptr<ssl::stream<stream::socket>> tls_;
+  std::unique_ptr<char[]> tls_buffer_;
+  bool tls_reading_ = false;
+  bool handshaken_ = false;
+  bool handshake_timed_out_ = false;
   uint64_t id_ = 0;
   std::string pending_;  // bytes read and not yet a whole message, from consumed_ on
   size_t consumed_ = 0;
@@ -416,7 +513,7 @@ void Server::listen() {
   if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) throw config::ConfigError(s.mark, "input forward: cannot listen on " + where + ": " + ec.message());
   if (on_unix) unix_socket::set_mode(s.unix_path, s.unix_perm, s.mark);
-  log::info("input {}: listening for Forward messages on {}", ctx_.instance(), where);
+  log::info("input {}: listening for Forward messages on {}{}", ctx_.instance(), where, tls_ ? " (TLS)" : "");
   accept();
 }
 
@@ -503,11 +600,13 @@ void Server::stop() {
 
 class ForwardInput final : public Input {
  public:
-  explicit ForwardInput(Settings settings) : settings_(std::move(settings)) {}
+  ForwardInput(Settings settings, std::shared_ptr<ssl::context> tls)
+      : settings_(std::move(settings)), tls_(std::move(tls)) {}
   ~ForwardInput() override { stop(); }
 
   void start(InputContext& ctx) override {
     server_ = std::make_shared<Server>(settings_, ctx);
+    server_->set_tls(tls_);
     server_->listen();
   }
   void stop() override {
@@ -517,43 +616,50 @@ class ForwardInput final : public Input {
 
  private:
   Settings settings_;
+  std::shared_ptr<ssl::context> tls_;  // with tls: on
   std::shared_ptr<Server> server_;
 };
 
 }  // namespace
 
 const config::PluginSchema& forward_input_schema() {
-  static const config::PluginSchema schema{
-      "forward",
-      "Receives Fluentd's Forward protocol over TCP (Fluent Bit's and Fluentd's forward outputs, Docker's fluentd "
-      "log driver, the fluent-logger libraries): Message, Forward, PackedForward and gzip-compressed "
-      "PackedForward, with acknowledgements when the sender asks for them.",
-      {
-          {"listen", KeyType::String, "0.0.0.0", "Address to listen on."},
-          {"port", KeyType::Int, "24224", "TCP port."},
-          {"buffer_chunk_size", KeyType::Size, "1024000", "Bytes read from a connection at once."},
-          {"buffer_max_size", KeyType::Size, "6144000",
-           "The largest message (and a gzipped one once inflated); a larger one closes its connection."},
-          {"tag", KeyType::String, "", "Replaces the tag of every message (default: each message's own)."},
-          {"tag_prefix", KeyType::String, "", "Put before the tag of every message."},
-          {"shared_key", KeyType::String, "",
-           "Require the shared-key handshake (HELO, PING, PONG) of every sender: a connection that doesn't prove "
-           "this key is refused with the reason and closed.",
-           false, true},
-          {"empty_shared_key", KeyType::Bool, "off", "Require the handshake with an empty shared key."},
-          {"self_hostname", KeyType::String, "",
-           "The host name sent in the handshake's PONG (default: this machine's host name)."},
-          {"security.users", KeyType::Multi, "",
-           "\"user password\": with shared_key, the sender must also give one of these users and its password; "
-           "repeat the key for more.",
-           false, true},
-          {"unix_path", KeyType::String, "",
-           "Listen on this unix socket instead of TCP (listen and port are then not used): a socket file is "
-           "created there, a stale one from an earlier run replaced, any other file refused. Relative to the "
-           "config file's directory."},
-          {"unix_perm", KeyType::String, "0644", "Permissions of the unix_path socket file, in octal."},
-          {"tls", KeyType::Bool, "off", "Not supported: the input speaks plain TCP only."},
-      }};
+  static const config::PluginSchema schema = [] {
+    config::PluginSchema s{
+        "forward",
+        "Receives Fluentd's Forward protocol over TCP, optionally TLS (Fluent Bit's and Fluentd's forward outputs, "
+        "Docker's fluentd "
+        "log driver, the fluent-logger libraries): Message, Forward, PackedForward and gzip-compressed "
+        "PackedForward, with acknowledgements when the sender asks for them.",
+        {
+            {"listen", KeyType::String, "0.0.0.0", "Address to listen on."},
+            {"port", KeyType::Int, "24224", "TCP port."},
+            {"buffer_chunk_size", KeyType::Size, "1024000", "Bytes read from a connection at once."},
+            {"buffer_max_size", KeyType::Size, "6144000",
+             "The largest message (and a gzipped one once inflated); a larger one closes its connection."},
+            {"tag", KeyType::String, "", "Replaces the tag of every message (default: each message's own)."},
+            {"tag_prefix", KeyType::String, "", "Put before the tag of every message."},
+            {"shared_key", KeyType::String, "",
+             "Require the shared-key handshake (HELO, PING, PONG) of every sender: a connection that doesn't prove "
+             "this key is refused with the reason and closed.",
+             false, true},
+            {"empty_shared_key", KeyType::Bool, "off", "Require the handshake with an empty shared key."},
+            {"self_hostname", KeyType::String, "",
+             "The host name sent in the handshake's PONG (default: this machine's host name)."},
+            {"security.users", KeyType::Multi, "",
+             "\"user password\": with shared_key, the sender must also give one of these users and its password; "
+             "repeat the key for more.",
+             false, true},
+            {"unix_path", KeyType::String, "",
+             "Listen on this unix socket instead of TCP (listen and port are then not used): a socket file is "
+             "created there, a stale one from an earlier run replaced, any other file refused. Relative to the "
+             "config file's directory."},
+            {"unix_perm", KeyType::String, "0644", "Permissions of the unix_path socket file, in octal."},
+        }};
+    for (auto& k : config::tls_server_keys("Forward over TLS 1.2 or later (a sender's `tls on`), with tls.crt_file and "
+                                           "tls.key_file; TCP only."))
+      s.keys.push_back(std::move(k));
+    return s;
+  }();
   return schema;
 }
 
@@ -577,7 +683,6 @@ void read_security(const config::ComponentConfig& cfg, Settings& s) {
 }  // namespace
 
 std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, const BuildContext& ctx) {
-  if (cfg.get_bool("tls")) cfg.fail("tls", "the forward input speaks plain TCP only");
   Settings s;
   s.mark = cfg.mark();
   s.listen = config::read_listen_address(cfg);
@@ -597,7 +702,16 @@ std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, co
   if (cfg.has("unix_perm") && s.unix_path.empty()) cfg.fail("unix_perm", "goes with unix_path");
   s.unix_perm = *mode;
   if (!s.unix_path.empty()) s.mark = cfg.mark_of("unix_path");
-  return std::make_unique<ForwardInput>(std::move(s));
+  if (cfg.get_bool("tls") && !s.unix_path.empty())
+    cfg.fail("tls", "is for TCP; this input listens on the unix socket unix_path");
+  s.tls = config::read_tls_server_settings(cfg, ctx.base_dir);
+  std::shared_ptr<ssl::context> tls;
+  if (s.tls.enabled) {
+    std::string key, error;
+    tls = make_tls_server_context(s.tls, key, error);
+    if (!tls) cfg.fail(key, "TLS: " + error);
+  }
+  return std::make_unique<ForwardInput>(std::move(s), std::move(tls));
 }
 
 }  // namespace sluice

@@ -13,18 +13,6 @@ namespace sluice {
 
 using config::KeyType;
 
-namespace {
-// Fluent Bit's generic TLS key: the SNI name a client asks for. A server has
-// one certificate here, so there is nothing to choose by it.
-config::KeyDecl tls_vhost_key() {
-  config::KeyDecl k{"tls.vhost", KeyType::String, "", "Fluent Bit's TLS virtual host (SNI) name.", false, false, {}};
-  k.compat_note =
-      "this input presents its one certificate (tls.crt_file) to every client, whatever name the client asks "
-      "for (SNI); clients checking the host name need it in that certificate.";
-  return k;
-}
-}  // namespace
-
 const config::PluginSchema& syslog_input_schema() {
   static const config::PluginSchema schema = [] {
     config::PluginSchema schema{
@@ -166,44 +154,13 @@ void read_buffers(const config::ComponentConfig& cfg, SyslogSettings& s) {
 }  // namespace
 
 void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, SyslogSettings& s) {
-  s.tls.enabled = cfg.get_bool("tls");
-  s.tls.verify = cfg.get_bool("tls.verify");
-  if (!s.tls.enabled) {
-    for (const char* key : {"tls.verify", "tls.crt_file", "tls.key_file", "tls.ca_file", "tls.key_passwd"})
-      if (cfg.has(key)) cfg.fail(key, "is used only with tls: on");
-    return;
-  }
-  if (s.mode != Mode::Tcp)
+  if (cfg.get_bool("tls") && s.mode != Mode::Tcp)
     cfg.fail("tls", std::string("is supported with mode tcp; this input is ") + mode_name(s.mode));
-  auto file = [&](const char* key, bool required) {
-    std::string path = absolute_from(ctx.base_dir, cfg.get_string(key));
-    if (path.empty()) {
-      if (required) cfg.fail(key, "is required with tls: on");
-      return path;
-    }
-    if (::access(path.c_str(), R_OK) != 0) cfg.fail(key, "cannot read '" + path + "'");
-    return path;
-  };
-  s.tls.crt_file = file("tls.crt_file", true);
-  s.tls.key_file = file("tls.key_file", true);
-  s.tls.ca_file = file("tls.ca_file", false);
-  s.tls.key_passwd = cfg.get_string("tls.key_passwd");
-  if (s.tls.verify && s.tls.ca_file.empty())
-    cfg.fail("tls.verify", "needs tls.ca_file: the CA that client certificates must be signed by");
+  s.tls = config::read_tls_server_settings(cfg, ctx.base_dir);
 }
 
 std::vector<config::KeyDecl> tls_key_decls() {
-  return {
-      {"tls", KeyType::Bool, "off", "TLS on mode tcp (RFC 5425), with tls.crt_file and tls.key_file."},
-      {"tls.verify", KeyType::Bool, "off",
-       "Require clients to present a certificate signed by tls.ca_file (handshakes without one fail and are "
-       "counted)."},
-      {"tls.crt_file", KeyType::String, "", "Server certificate chain (PEM)."},
-      {"tls.key_file", KeyType::String, "", "Server private key (PEM)."},
-      {"tls.key_passwd", KeyType::String, "", "Password of tls.key_file, if encrypted.", false, true},
-      {"tls.ca_file", KeyType::String, "", "CA certificates (PEM) that client certificates must chain to."},
-      tls_vhost_key(),
-  };
+  return config::tls_server_keys("TLS on mode tcp (RFC 5425), with tls.crt_file and tls.key_file.");
 }
 
 const char* payload_name(Payload payload) {

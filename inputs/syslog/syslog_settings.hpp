@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "agent/config/component_config.hpp"
+#include "agent/config/tls_server_keys.hpp"
 #include "agent/input.hpp"
 #include "inputs/syslog/syslog_framing.hpp"
 #include "inputs/syslog/syslog_parse.hpp"
@@ -23,11 +24,7 @@ enum class Mode : uint8_t { Udp, Tcp, UnixUdp, UnixTcp };
 // line of text.
 enum class Payload : uint8_t { Syslog, Json, Lines };
 
-struct TlsSettings {
-  bool enabled = false;
-  bool verify = false;  // require a client certificate signed by ca_file
-  std::string crt_file, key_file, key_passwd, ca_file;
-};
+using TlsSettings = TlsServerSettings;
 
 struct SyslogSettings {
   Mode mode = Mode::UnixUdp;
@@ -57,8 +54,8 @@ struct SyslogSettings {
 // naming the key.
 SyslogSettings make_settings(const config::ComponentConfig& cfg, const BuildContext& ctx);
 
-// The TLS keys of a listening input (tls, tls.verify, tls.crt_file, ...),
-// shared with the tcp input, and their reading into s (mode tcp only).
+// The TLS keys (agent/config/tls_server_keys.hpp), shared with the tcp
+// input, and their reading into s (mode tcp only).
 std::vector<config::KeyDecl> tls_key_decls();
 void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, SyslogSettings& s);
 

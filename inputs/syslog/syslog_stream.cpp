@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "agent/asio.hpp"
+#include "agent/tls_server_context.hpp"
 #include "agent/unix_socket_file.hpp"
 
 namespace sluice::syslog {
@@ -19,8 +20,8 @@ using unix_stream = asio::local::stream_protocol;
 
 class TlsContext {
  public:
-  TlsContext() : ctx(ssl::context::tls_server) {}
-  ssl::context ctx;
+  explicit TlsContext(std::shared_ptr<ssl::context> c) : ctx(std::move(c)) {}
+  std::shared_ptr<ssl::context> ctx;
 };
 
 namespace {
@@ -262,7 +263,7 @@ class StreamListener final : public Listener, public std::enable_shared_from_thi
       std::string source = tcp_source(peer_);
       if (tls_) {
         using Tls = ssl::stream<tcp::socket>;
-        std::make_shared<StreamConnection<Tls>>(rx_, tls_, std::move(source), std::move(socket), tls_->ctx)->start();
+        std::make_shared<StreamConnection<Tls>>(rx_, tls_, std::move(source), std::move(socket), *tls_->ctx)->start();
         return;
       }
       std::make_shared<StreamConnection<Socket>>(rx_, nullptr, std::move(source), std::move(socket))->start();
@@ -328,30 +329,8 @@ std::shared_ptr<Listener> listen_unix(const std::shared_ptr<Receiver>& rx) {
 }  // namespace
 
 std::shared_ptr<TlsContext> make_tls_context(const TlsSettings& tls, std::string& key, std::string& error) {
-  auto t = std::make_shared<TlsContext>();
-  error_code ec;
-  t->ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
-                     ec);
-  if (!tls.key_passwd.empty()) {
-    std::string passwd = tls.key_passwd;
-    t->ctx.set_password_callback([passwd](size_t, ssl::context::password_purpose) { return passwd; }, ec);
-  }
-  auto failed = [&](const char* k) {
-    key = k;
-    error = ec.message();
-    return nullptr;
-  };
-  t->ctx.use_certificate_chain_file(tls.crt_file, ec);
-  if (ec) return failed("tls.crt_file");
-  t->ctx.use_private_key_file(tls.key_file, ssl::context::pem, ec);
-  if (ec) return failed("tls.key_file");
-  if (!tls.ca_file.empty()) {
-    t->ctx.load_verify_file(tls.ca_file, ec);
-    if (ec) return failed("tls.ca_file");
-  }
-  if (tls.verify) t->ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
-  return t;
+  auto ctx = make_tls_server_context(tls, key, error);
+  return ctx ? std::make_shared<TlsContext>(std::move(ctx)) : nullptr;
 }
 
 std::shared_ptr<Listener> start_stream_listener(const std::shared_ptr<Receiver>& rx, std::shared_ptr<TlsContext> tls) {

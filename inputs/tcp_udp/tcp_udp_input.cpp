@@ -3,6 +3,7 @@
 
 #include "agent/config/compat_keys.hpp"
 #include "agent/config/net_keys.hpp"
+#include "agent/config/tls_server_keys.hpp"
 #include "agent/parse/parser.hpp"
 #include "inputs/syslog/syslog_input.hpp"
 #include "inputs/syslog/syslog_settings.hpp"
@@ -48,10 +49,7 @@ std::vector<config::KeyDecl> common_keys(bool tcp) {
                           "needed."),
   };
   if (tcp) {
-    for (auto& k : syslog::tls_key_decls()) {
-      if (k.name == "tls") k.description = "TLS, with tls.crt_file and tls.key_file.";
-      keys.push_back(std::move(k));
-    }
+    for (auto& k : config::tls_server_keys("TLS, with tls.crt_file and tls.key_file.")) keys.push_back(std::move(k));
   }
   return keys;
 }

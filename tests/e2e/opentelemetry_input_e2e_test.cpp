@@ -125,6 +125,22 @@ std::map<int, int> seqs_of(const std::vector<std::string>& lines, const std::str
   return seen;
 }
 
+// The log seq 0 of `service`, sent with --body-map and read with
+// logs_metadata_in_record: its map body is the record, and the OTLP fields
+// ride along under "otlp".
+void check_first_body_map_log(const std::vector<std::string>& lines, const std::string& service) {
+  auto first = std::find_if(lines.begin(), lines.end(), [&](const std::string& l) {
+    return l.find(service) != std::string::npos && l.find(R"("seq":0})") != std::string::npos;
+  });
+  REQUIRE(first != lines.end());
+  CHECK(first->starts_with(R"({"msg":"request 0","i":0,"ok":true,"nested":{"a":[1,"two",3.5]},"otlp":{)"));
+  for (const char* part : {R"("timestamp":1700000000000000000,"severity_number":9,"severity_text":"INFO",)",
+                           R"("attributes":{"http.method":"GET","http.status_code":200,"seq":0},)",
+                           R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331",)",
+                           R"("trace_flags":1,)", R"("scope":{"name":"sluice-test","version":"1.2.3"})"})
+    CHECK_THAT(*first, Catch::Contains(part));
+}
+
 // curl printing the status code, the answer's body going to dir/body.
 Run curl(const TempDir& dir, std::vector<std::string> args) {
   std::vector<std::string> argv = {kCurl, "-sS", "-o", dir.file("body"), "-w", "%{http_code}"};
@@ -153,17 +169,7 @@ TEST_CASE("opentelemetry e2e: the OpenTelemetry JS SDK exports over http/protobu
   for (int i = 0; i < 200; ++i) once_js[i] = 1;
   CHECK(seqs_of(lines, "pb-svc") == once_pb);
   CHECK(seqs_of(lines, "json-svc") == once_js);
-  // A map body is the record; the OTLP fields ride along under "otlp".
-  auto first_pb = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
-    return l.find("pb-svc") != std::string::npos && l.find(R"("seq":0})") != std::string::npos;
-  });
-  REQUIRE(first_pb != lines.end());
-  CHECK(first_pb->starts_with(R"({"msg":"request 0","i":0,"ok":true,"nested":{"a":[1,"two",3.5]},"otlp":{)"));
-  for (const char* part : {R"("timestamp":1700000000000000000,"severity_number":9,"severity_text":"INFO",)",
-                           R"("attributes":{"http.method":"GET","http.status_code":200,"seq":0},)",
-                           R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","trace_flags":1,)",
-                           R"("scope":{"name":"sluice-test","version":"1.2.3"})"})
-    CHECK_THAT(*first_pb, Catch::Contains(part));
+  check_first_body_map_log(lines, "pb-svc");
   auto first_js = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
     return l.find("json-svc") != std::string::npos && l.find(R"("seq":7})") != std::string::npos;
   });
@@ -289,16 +295,7 @@ TEST_CASE("opentelemetry e2e: the SDK's OTLP/gRPC exporter over HTTP/2, over TLS
     for (int i = 0; i < 300; ++i) once[i] = 1;
     CHECK(seqs_of(lines, "grpc-svc") == once);
     CHECK(seqs_of(lines, "grpc-plain").size() == 5);
-    auto first = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
-      return l.find("grpc-svc") != std::string::npos && l.find(R"("seq":0})") != std::string::npos;
-    });
-    REQUIRE(first != lines.end());
-    CHECK(first->starts_with(R"({"msg":"request 0","i":0,"ok":true,"nested":{"a":[1,"two",3.5]},"otlp":{)"));
-    for (const char* part : {R"("timestamp":1700000000000000000,"severity_number":9,"severity_text":"INFO",)",
-                             R"("attributes":{"http.method":"GET","http.status_code":200,"seq":0},)",
-                             R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331",)",
-                             R"("scope":{"name":"sluice-test","version":"1.2.3"})"})
-      CHECK_THAT(*first, Catch::Contains(part));
+    check_first_body_map_log(lines, "grpc-svc");
   }
   SECTION("Python's grpcio (the gRPC C-core), gzip-compressed messages, a bearer token") {
     Sluice s(dir, "      bearer_token: s3cret\n");

@@ -6,6 +6,8 @@
 #include "agent/config/component_config.hpp"
 #include "agent/config/yaml_loader.hpp"
 #include "inputs/forward/forward_input.hpp"
+#include "tests/support/net.hpp"
+#include "tests/support/process.hpp"
 
 namespace SLUICE_UNITY_ID {
 
@@ -43,7 +45,24 @@ TEST_CASE("forward config: bad values are refused at their key", "[forward]") {
   CHECK_THAT(error_of("unix_path: /run/f.sock\nunix_perm: rw\n"),
              Catch::Contains("key 'unix_perm': expected an octal file mode such as 0644 or 0660, got 'rw'"));
   CHECK_THAT(error_of("unix_perm: '0600'\n"), Catch::Contains("key 'unix_perm': goes with unix_path"));
-  CHECK_THAT(error_of("tls: on\n"), Catch::Contains("key 'tls': the forward input speaks plain TCP only"));
+}
+
+TEST_CASE("forward config: TLS", "[forward]") {
+  test::TempDir dir;
+  auto pki = test::make_test_pki(dir.path());
+  std::string files = "tls.crt_file: " + pki.server_crt + "\ntls.key_file: " + pki.server_key + "\n";
+  CHECK(error_of("tls: on\n" + files) == "no error");
+  CHECK(error_of("tls: on\ntls.verify: on\ntls.ca_file: " + pki.ca_crt + "\n" + files) == "no error");
+  CHECK_THAT(error_of("tls: on\n"), Catch::Contains("key 'tls.crt_file': is required with tls: on"));
+  CHECK_THAT(error_of("tls.crt_file: " + pki.server_crt + "\n"),
+             Catch::Contains("key 'tls.crt_file': is used only with tls: on"));
+  CHECK_THAT(error_of("tls: on\ntls.verify: on\n" + files),
+             Catch::Contains("key 'tls.verify': needs tls.ca_file: the CA that client certificates must be signed by"));
+  CHECK_THAT(error_of("tls: on\nunix_path: /run/f.sock\n" + files),
+             Catch::Contains("key 'tls': is for TCP; this input listens on the unix socket unix_path"));
+  // A key that isn't the certificate's: OpenSSL's reason, at the key.
+  CHECK_THAT(error_of("tls: on\ntls.crt_file: " + pki.server_crt + "\ntls.key_file: " + pki.client_key + "\n"),
+             Catch::Contains("key 'tls.key_file': TLS: "));
 }
 
 }  // namespace SLUICE_UNITY_ID

@@ -22,7 +22,7 @@ int64_t DeadLetter::now_ns() {
 }
 
 void DeadLetter::encode(std::string& line, std::string_view output, std::string_view reason, std::string_view tag,
-                        const Event& event, int64_t now) {
+                        const Event& event, int64_t now, const Value* metadata) {
   line += "{\"time\":\"";
   json::append_rfc3339(line, now);
   line += "\",\"output\":";
@@ -35,6 +35,10 @@ void DeadLetter::encode(std::string& line, std::string_view output, std::string_
   json::append_rfc3339(line, event.time_ns);
   line += "\",\"record\":";
   json::append_value(line, event.record);
+  if (metadata != nullptr && metadata->is_map() && metadata->size() > 0) {
+    line += ",\"metadata\":";
+    json::append_value(line, *metadata);
+  }
   line += "}\n";
 }
 

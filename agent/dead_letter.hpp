@@ -28,13 +28,15 @@ class DeadLetter {
   // Appends lines made by encode() with one write: all of them or none (the
   // caller keeps the records and tries again later on an error).
   std::error_code append(std::string_view lines) { return file_.append(lines); }
-  // One line: {"time","output","reason","tag","timestamp","record"} and '\n'.
+  // One line: {"time","output","reason","tag","timestamp","record"} and
+  // '\n'; with "metadata" after "record" when the event has any (a
+  // non-empty map: the OTLP fields an opentelemetry output was to send).
   static void encode(std::string& out, std::string_view output, std::string_view reason, std::string_view tag,
-                     const Event& event, int64_t now_ns);
+                     const Event& event, int64_t now_ns, const Value* metadata = nullptr);
   static std::string encode(std::string_view output, std::string_view reason, std::string_view tag,
-                            const Event& event, int64_t now_ns) {
+                            const Event& event, int64_t now_ns, const Value* metadata = nullptr) {
     std::string line;
-    encode(line, output, reason, tag, event, now_ns);
+    encode(line, output, reason, tag, event, now_ns, metadata);
     return line;
   }
   static int64_t now_ns();

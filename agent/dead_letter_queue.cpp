@@ -8,7 +8,8 @@ namespace sluice {
 using Clock = std::chrono::steady_clock;
 
 void DeadLetterQueue::add(const SharedChunk& chunk, uint32_t index, std::string_view reason) {
-  DeadLetter::encode(lines_, output_, reason, chunk->tag, chunk->events[index], DeadLetter::now_ns());
+  DeadLetter::encode(lines_, output_, reason, chunk->tag, chunk->events[index], DeadLetter::now_ns(),
+                     chunk->metadata_of(index));
   if (chunks_.empty() || chunks_.back() != chunk) chunks_.push_back(chunk);
   ++records_;
   if (waiting_.load(std::memory_order_relaxed) != 0) waiting_.store(records_, std::memory_order_relaxed);

@@ -58,6 +58,8 @@ std::string DeadLetterLineParser::parse(std::string_view text, Arena& arena, Dea
   out.time_ns = *time;
   out.timestamp_ns = *timestamp;
   out.record = *record;
+  const Value* metadata = obj.find("metadata");
+  out.metadata = metadata != nullptr && metadata->is_map() ? *metadata : Value();
   return {};
 }
 

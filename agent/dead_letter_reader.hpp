@@ -40,6 +40,7 @@ struct DeadLetterLine {
   int64_t time_ns = 0;       // when it was dead-lettered ("time")
   int64_t timestamp_ns = 0;  // the event's own time ("timestamp")
   Value record;              // a Map
+  Value metadata;            // a Map when the line has "metadata", else null
 };
 
 // Where a line is in its file, and what identifies it for the replay marks:

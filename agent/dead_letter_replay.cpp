@@ -101,6 +101,7 @@ Sent send_through(const config::PipelineConfig& cfg, const config::ComponentConf
       parser.parse(text, chunk->arena, line);  // parsed once already: can't fail
       chunk->tag = std::string(line.tag);
       chunk->events.push_back({line.timestamp_ns, line.record});
+      if (line.metadata.is_map()) chunk->metadata.push_back(line.metadata);
       chunk->acks.emplace_back(&acks, i);
       runner.enqueue(SharedChunk(std::move(chunk)));
     }

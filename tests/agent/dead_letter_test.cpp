@@ -288,6 +288,35 @@ TEST_CASE("reading a dead-letter file: parsed lines, malformed ones skipped, a l
   CHECK(read.malformed() == 1);
 }
 
+TEST_CASE("a dead letter keeps its event's metadata (the OTLP fields) and reads it back", "[dead_letter]") {
+  Chunk chunk("v1_logs");
+  std::vector<Member> scratch;
+  for (int n : {1, 2}) {
+    MapBuilder record(chunk.arena, scratch);
+    record.add("n", Value::integer(n));
+    chunk.events.push_back({1'700'000'000'000'000'000, record.finish()});
+  }
+  MapBuilder otlp(chunk.arena, scratch);
+  otlp.add("severity_text", Value::string(chunk.arena.copy("WARN")));
+  Value otlp_map = otlp.finish();
+  MapBuilder outer(chunk.arena, scratch);
+  outer.add("otlp", otlp_map);
+  chunk.metadata = {outer.finish(), Value()};  // the second event has none
+  std::string with = DeadLetter::encode("opentelemetry.0", "400", "v1_logs", chunk.events[0], 1'800'000'000'000'000'000,
+                                        chunk.metadata_of(0));
+  std::string without = DeadLetter::encode("opentelemetry.0", "400", "v1_logs", chunk.events[1],
+                                           1'800'000'000'000'000'000, chunk.metadata_of(1));
+  CHECK_THAT(with, Catch::EndsWith(R"("record":{"n":1},"metadata":{"otlp":{"severity_text":"WARN"}}})" "\n"));
+  CHECK_THAT(without, Catch::EndsWith(R"("record":{"n":2}})" "\n"));
+  DeadLetterLineParser parser;
+  Arena arena;
+  DeadLetterLine line;
+  REQUIRE(parser.parse(std::string_view(with).substr(0, with.size() - 1), arena, line).empty());
+  CHECK(json::to_string(line.metadata) == R"({"otlp":{"severity_text":"WARN"}})");
+  REQUIRE(parser.parse(std::string_view(without).substr(0, without.size() - 1), arena, line).empty());
+  CHECK(line.metadata.is_null());
+}
+
 TEST_CASE("dead-letter list: --since takes a duration back from now or an RFC 3339 time", "[dead_letter]") {
   int64_t now = 1'800'000'000'000'000'000;
   CHECK(parse_since("30m", now) == now - 1'800'000'000'000);

@@ -30,10 +30,13 @@ std::string peer(const std::string& script) { return std::string(SLUICE_SOURCE_D
 
 class Receiver {
  public:
-  Receiver(const TempDir& dir, int fail_first) : dir_(dir.file("received")) {
+  // The first fail_first requests are answered `status` (503 comes with Retry-After: 1).
+  Receiver(const TempDir& dir, int fail_first, int status = 503, const std::string& name = "received")
+      : dir_(dir.file(name)) {
     std::filesystem::create_directories(dir_);
-    process_ = std::make_unique<Process>(std::vector<std::string>{
-        "/usr/bin/env", "node", peer("otlp_receiver.js"), dir_, "--fail-first", std::to_string(fail_first)});
+    process_ = std::make_unique<Process>(
+        std::vector<std::string>{"/usr/bin/env", "node", peer("otlp_receiver.js"), dir_, "--fail-first",
+                                 std::to_string(fail_first), "--status", std::to_string(status)});
     static const std::regex listening("listening (\\d+)");
     std::smatch m;
     bool up = wait_until([&] {
@@ -136,6 +139,49 @@ TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through s
   CHECK_THAT(sluice.err(), Catch::Contains("503"));
   sluice.signal(SIGTERM);
   CHECK(sluice.wait(15s) == 0);
+}
+
+TEST_CASE("opentelemetry output: logs refused for good are dead-lettered with their OTLP fields, and replayed whole",
+          "[e2e][opentelemetry]") {
+  TempDir dir;
+  Receiver refusing(dir, 1000, 400, "refused");  // answers every request 400: a permanent refusal
+  uint16_t in_port = free_tcp_port();
+  auto pipeline = [&](uint16_t out_port) {
+    return "service:\n  flush: 100ms\n  log_level: info\n  dead_letter_file: " + dir.file("dead.jsonl") +
+           "\npipeline:\n  inputs:\n    - name: opentelemetry\n      listen: 127.0.0.1\n      port: " +
+           std::to_string(in_port) + "\n  outputs:\n    - name: opentelemetry\n      match: '*'\n      host: 127.0.0.1\n"
+           "      port: " + std::to_string(out_port) + "\n";
+  };
+  write_file(dir.file("p.yaml"), pipeline(refusing.port));
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
+  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
+               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "5", "--service", "billing"});
+  CHECK(sdk.wait(60s) == 0);
+  bool dead = wait_until([&] { return read_lines(dir.file("dead.jsonl")).size() == 5; }, 20s);
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(15s) == 0);
+  INFO(sluice.err());
+  REQUIRE(dead);
+  for (const auto& line : read_lines(dir.file("dead.jsonl"))) {
+    CHECK_THAT(line, Catch::Contains(R"("metadata":{"otlp":{)"));
+    CHECK_THAT(line, Catch::Contains(R"("severity_text":"INFO")"));
+    CHECK_THAT(line, Catch::Contains(R"("trace_id":"0af7651916cd43dd8448eb211c80319c")"));
+  }
+  // The receiver is fixed: the replay sends each log as it came, its OTLP fields included.
+  Receiver fixed(dir, 0, 503, "fixed");
+  write_file(dir.file("fixed.yaml"), pipeline(fixed.port));
+  Process replay({SLUICE_BINARY, "dead-letter", "replay", "-c", dir.file("fixed.yaml")});
+  CHECK(replay.wait(60s) == 0);
+  INFO(replay.out() << replay.err());
+  std::vector<std::string> logs;
+  wait_until([&] { return (logs = fixed.logs()).size() >= 5; }, 20s);
+  REQUIRE(logs.size() == 5);
+  for (const auto& l : logs) {
+    CHECK_THAT(l, Catch::Contains(R"("resource":{"service.name":"billing"})"));
+    CHECK_THAT(l, Catch::Contains(R"("severity_number":9,"severity_text":"INFO")"));
+    CHECK_THAT(l, Catch::Contains(R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331")"));
+  }
 }
 
 }  // namespace SLUICE_UNITY_ID

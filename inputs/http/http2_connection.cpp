@@ -12,6 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "agent/ascii_case.hpp"
+#include "agent/grpc_wire.hpp"
+
 namespace sluice {
 
 namespace {
@@ -49,13 +52,6 @@ struct Stream {
   size_t sent = 0;
   std::vector<std::pair<std::string, std::string>> trailers;
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 nghttp2_nv nv(const std::string& name, const std::string& value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
@@ -113,10 +109,10 @@ struct Http2Connection::Impl {
     if (!a.body.empty() || trailers_only) fields.emplace_back("content-type", a.content_type);
     if (a.trailers.empty() && a.status != 204 && a.status != 304)
       fields.emplace_back("content-length", std::to_string(a.body.size()));
-    for (auto& [name, value] : a.headers) fields.emplace_back(lower(name), std::move(value));
+    for (auto& [name, value] : a.headers) fields.emplace_back(ascii_lower(name), std::move(value));
     for (auto& [name, value] : a.trailers)
-      if (trailers_only) fields.emplace_back(lower(name), std::move(value));
-      else st.trailers.emplace_back(lower(name), std::move(value));
+      if (trailers_only) fields.emplace_back(ascii_lower(name), std::move(value));
+      else st.trailers.emplace_back(ascii_lower(name), std::move(value));
     std::vector<nghttp2_nv> nva;
     nva.reserve(fields.size());
     for (const auto& [name, value] : fields) nva.push_back(nv(name, value));
@@ -137,7 +133,7 @@ struct Http2Connection::Impl {
     if (st.content_type.starts_with("application/grpc")) {
       HttpAnswer a;
       a.content_type = "application/grpc";
-      a.trailers = {{"grpc-status", std::to_string(grpc_code)}, {"grpc-message", grpc_message(reason)}};
+      a.trailers = {{"grpc-status", std::to_string(grpc_code)}, {"grpc-message", grpc::percent_encode(reason)}};
       return refuse_with(id, st, std::move(a));
     }
     refuse_with(id, st, json_error(status, reason));
@@ -363,24 +359,6 @@ void Http2Connection::stop() {
   if (impl_->handler == nullptr) return;
   impl_->handler = nullptr;
   nghttp2_session_terminate_session(impl_->session, NGHTTP2_NO_ERROR);
-}
-
-std::string grpc_message(std::string_view text) {
-  // gRPC's percent-encoding of grpc-message: bytes outside 0x20-0x7E, and
-  // '%' itself, as %XX (github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md).
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c <= 0x7E && c != '%') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
 }
 
 }  // namespace sluice

@@ -30,10 +30,6 @@ class BodyBudget {
   virtual void give_back(uint64_t bytes) = 0;
 };
 
-// grpc-message's percent-encoding of a text (bytes outside printable ASCII,
-// and '%', as %XX).
-std::string grpc_message(std::string_view text);
-
 class Http2Connection {
  public:
   // remote: the client's address, for RequestHead::remote. Request bodies

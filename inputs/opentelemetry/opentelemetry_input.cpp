@@ -6,6 +6,7 @@
 #include <chrono>
 #include <optional>
 
+#include "agent/grpc_wire.hpp"
 #include "agent/json_writer.hpp"
 #include "agent/log.hpp"
 #include "agent/protobuf_writer.hpp"
@@ -60,7 +61,7 @@ HttpAnswer status_answer(int http_status, int code, std::string_view message, En
   if (encoding == Encoding::Grpc) {
     a.status = 200;
     a.content_type = "application/grpc";
-    a.trailers = {{"grpc-status", std::to_string(code)}, {"grpc-message", grpc_message(message)}};
+    a.trailers = {{"grpc-status", std::to_string(code)}, {"grpc-message", grpc::percent_encode(message)}};
   } else if (encoding == Encoding::Json) {
     a.body = "{\"code\":" + std::to_string(code) + ",\"message\":";
     json::append_string(a.body, message);
@@ -222,7 +223,7 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     if (encoding == Encoding::Grpc) {
       // An empty ExportLogsServiceResponse in gRPC's framing (uncompressed,
       // length 0), then grpc-status 0.
-      ok.body.assign(5, '\0');
+      ok.body = grpc::frame("", false);
       ok.content_type = "application/grpc";
       ok.trailers = {{"grpc-status", "0"}};
       return ok;

@@ -37,6 +37,9 @@ struct ClientSettings {
   // A proxy for this endpoint, from HTTPS_PROXY / HTTP_PROXY / NO_PROXY by
   // default (see proxy_from_environment); "http://[user:pass@]host:port".
   std::string proxy;
+  // Send over HTTP/2 (outputs/common/http2_client.hpp: gRPC) instead of
+  // HTTP/1.1; the proxy is then not used.
+  bool http2 = false;
 };
 
 struct Header {

@@ -55,7 +55,10 @@ HttpSink::~HttpSink() = default;
 
 void HttpSink::start(OutputContext& ctx) {
   counters_ = std::make_unique<Counters>(ctx.metrics(), ctx.instance());
-  if (!send_) {
+  if (!send_ && client_settings_.http2) {
+    http2_client_ = std::make_unique<Http2Client>(ctx.io(), client_settings_);
+    send_ = [client = http2_client_.get()](Request r, ResponseHandler h) { client->send(std::move(r), std::move(h)); };
+  } else if (!send_) {
     client_ = std::make_unique<Client>(ctx.io(), client_settings_);
     send_ = [client = client_.get()](Request r, ResponseHandler h) { client->send(std::move(r), std::move(h)); };
   }
@@ -81,6 +84,7 @@ void HttpSink::flush(const Batch& batch, FlushDone done) {
 void HttpSink::stop() {
   if (signer_) signer_->stop();
   if (client_) client_->close();
+  if (http2_client_) http2_client_->close();
 }
 
 void HttpSink::dispatch(const JobPtr& job, PlannedRequest planned) {

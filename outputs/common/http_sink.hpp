@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent/output.hpp"
+#include "outputs/common/http2_client.hpp"
 #include "outputs/common/http_client.hpp"
 #include "outputs/common/http_signer.hpp"
 
@@ -101,6 +102,7 @@ class HttpSink final : public Output {
   std::string host_header_;
   SendFn send_;
   std::unique_ptr<Client> client_;
+  std::unique_ptr<Http2Client> http2_client_;  // with ClientSettings::http2
   std::unique_ptr<Codec> codec_;
   std::unique_ptr<Signer> signer_;
   std::unique_ptr<Counters> counters_;

@@ -3,12 +3,15 @@
 #include "outputs/opentelemetry/opentelemetry_output.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "agent/config/compat_keys.hpp"
+#include "agent/grpc_wire.hpp"
 #include "agent/log.hpp"
 #include "agent/metrics.hpp"
 #include "agent/protobuf_reader.hpp"
 #include "agent/record_template.hpp"
+#include "agent/zlib_codec.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
 #include "outputs/opentelemetry/otlp_logs_encoder.hpp"
@@ -17,13 +20,16 @@ namespace sluice {
 
 namespace {
 
-constexpr std::string_view kHttp1 =
-    "sluice's opentelemetry output sends OTLP/HTTP (protobuf over HTTP/1.1); gRPC and HTTP/2 are not used.";
+constexpr std::string_view kHttp2 =
+    "HTTP/2 is used with grpc: on (OTLP/gRPC); OTLP/HTTP goes over HTTP/1.1 (keep-alive), which every OTLP "
+    "endpoint takes.";
 constexpr std::string_view kLogsOnly = "sluice sends logs only: there are no metrics, traces or profiles to send.";
 
 struct Settings {
   http::HttpOutputSettings http;
   std::string logs_uri = "/v1/logs";
+  bool grpc = false;  // OTLP/gRPC: LogsService/Export calls over HTTP/2
+  std::string grpc_logs_uri = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
   size_t batch_size = 1000;
   otlp::EncoderSettings encoder;
 };
@@ -72,11 +78,24 @@ class OtlpCodec final : public http::Codec {
       size_t to = std::min(events.size(), from + s_.batch_size);
       for (size_t i = from; i < to; ++i) p.events.push_back(static_cast<uint32_t>(i));
       p.request.method = "POST";
-      p.request.target = s_.logs_uri;
-      p.request.gzip = s_.http.gzip;
-      p.request.headers.push_back({"Content-Type", "application/x-protobuf"});
       for (const auto& h : s_.http.headers) p.request.headers.push_back(h);
       otlp::encode_logs_request(events, p.events, s_.encoder, p.request.body);
+      if (s_.grpc) {
+        // gRPC compresses the message (grpc-encoding), not the HTTP body.
+        p.request.target = s_.grpc_logs_uri;
+        p.request.headers.push_back({"content-type", "application/grpc"});
+        p.request.headers.push_back({"te", "trailers"});
+        if (s_.http.gzip) {
+          p.request.headers.push_back({"grpc-encoding", "gzip"});
+          p.request.body = grpc::frame(zlib::compress(p.request.body, zlib::Wrapper::Gzip, zlib::kFastest), true);
+        } else {
+          p.request.body = grpc::frame(p.request.body, false);
+        }
+      } else {
+        p.request.target = s_.logs_uri;
+        p.request.gzip = s_.http.gzip;
+        p.request.headers.push_back({"Content-Type", "application/x-protobuf"});
+      }
       requests.push_back(std::move(p));
     }
   }
@@ -84,22 +103,46 @@ class OtlpCodec final : public http::Codec {
   // The shared rules (2xx delivered; 408, 429, 5xx retried after Retry-After;
   // other 4xx permanent), and a 2xx's partial_success counted and logged.
   http::Answer read(http::PlannedRequest& sent, http::Response& response, std::span<const EventRef> events) override {
+    if (s_.grpc && response.status == 200) return read_grpc(sent, response);
     http::Answer a = http::Codec::read(sent, response, events);
     if (a.outcome == Outcome::Delivered && !response.body.empty()) {
       const std::string* type = response.header("Content-Type");
-      if (type == nullptr || type->find("protobuf") != std::string::npos) {
-        PartialSuccess p = read_partial_success(response.body);
-        if (p.rejected > 0) {
-          rejected_->add(p.rejected);
-          log::warn("output {}: the OTLP endpoint rejected {} of {} records: {}", instance_, p.rejected,
-                    sent.events.size(), p.message.empty() ? "(no reason given)" : p.message);
-        }
-      }
+      if (type == nullptr || type->find("protobuf") != std::string::npos) count_partial_success(sent, response.body);
     }
     return a;
   }
 
  private:
+  // An OTLP/gRPC answer (HTTP 200; anything else, or no answer, took the
+  // shared rules): its grpc-status, as the OTLP specification sorts them.
+  http::Answer read_grpc(const http::PlannedRequest& sent, const http::Response& response) {
+    const std::string* status = response.header("grpc-status");
+    if (status == nullptr)
+      return http::Answer::of(Outcome::Retry, "an HTTP/2 answer without grpc-status: not a gRPC server?");
+    int code = std::atoi(status->c_str());
+    if (code == 0) {
+      // An ExportLogsServiceResponse, uncompressed (we asked for none).
+      if (response.body.size() > 5 && response.body[0] == 0) count_partial_success(sent, response.body.substr(5));
+      return http::Answer::of(Outcome::Delivered, "");
+    }
+    const std::string* message = response.header("grpc-message");
+    std::string why = "gRPC " + grpc::status_name(code) + (message ? ": " + grpc::percent_decode(*message) : "");
+    // Retryable: CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE,
+    // UNAVAILABLE, DATA_LOSS; RESOURCE_EXHAUSTED only when the server says
+    // it can recover (a RetryInfo in grpc-status-details-bin).
+    bool retry = code == 1 || code == 4 || code == 10 || code == 11 || code == 14 || code == 15 ||
+                 (code == 8 && response.header("grpc-status-details-bin") != nullptr);
+    return http::Answer::of(retry ? Outcome::Retry : Outcome::Permanent, why);
+  }
+
+  void count_partial_success(const http::PlannedRequest& sent, std::string_view body) {
+    PartialSuccess p = read_partial_success(body);
+    if (p.rejected == 0) return;
+    rejected_->add(p.rejected);
+    log::warn("output {}: the OTLP endpoint rejected {} of {} records: {}", instance_, p.rejected, sent.events.size(),
+              p.message.empty() ? "(no reason given)" : p.message);
+  }
+
   Settings s_;
   std::string instance_;
   Counter* rejected_ = nullptr;
@@ -112,8 +155,9 @@ const config::PluginSchema& opentelemetry_output_schema() {
   static const config::PluginSchema s = [] {
     config::PluginSchema schema{
         "opentelemetry",
-        "Sends records to an OTLP/HTTP endpoint (the OpenTelemetry Collector, a vendor's OTLP intake) as "
-        "protobuf ExportLogsServiceRequests to logs_uri, as Fluent Bit's opentelemetry output does for logs: "
+        "Sends records to an OTLP endpoint (the OpenTelemetry Collector, a vendor's OTLP intake) as "
+        "protobuf ExportLogsServiceRequests, to logs_uri over HTTP/1.1 or, with grpc: on, as OTLP/gRPC calls "
+        "over HTTP/2, as Fluent Bit's opentelemetry output does for logs: "
         "each record's body (the record, or its logs_body_key), and from its metadata's otlp map (the "
         "opentelemetry input's) its time, severity, attributes, trace and span ids and flags, under its resource "
         "and scope.",
@@ -152,9 +196,13 @@ const config::PluginSchema& opentelemetry_output_schema() {
              "Where in the record the severity text is, when neither otlp nor the metadata key has it."},
             {"logs_severity_number_message_key", KeyType::String, "$SeverityNumber",
              "Where in the record the severity number is, when neither otlp nor the metadata key has it."},
-            config::compat_note("grpc", KeyType::String, kHttp1),
-            config::compat_note("http2", KeyType::String, kHttp1),
-            config::compat_note("grpc_logs_uri", KeyType::String, kHttp1),
+            {"grpc", KeyType::Bool, "off",
+             "Send OTLP/gRPC: LogsService/Export calls over HTTP/2 (with tls, ALPN h2; without, prior knowledge), "
+             "as the OpenTelemetry Collector's otlp receiver (port 4317) takes them. compress: gzip compresses "
+             "each message (grpc-encoding). No proxy is used."},
+            {"grpc_logs_uri", KeyType::String, "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+             "The gRPC method logs are sent to, with grpc: on."},
+            config::compat_note("http2", KeyType::String, kHttp2),
             config::compat_note("metrics_uri", KeyType::String, kLogsOnly),
             config::compat_note("traces_uri", KeyType::String, kLogsOnly),
             config::compat_note("profiles_uri", KeyType::String, kLogsOnly),
@@ -182,6 +230,12 @@ std::unique_ptr<Output> make_opentelemetry_output(const config::ComponentConfig&
   s.http = http::read_http_output_settings(cfg, ctx.base_dir);
   s.logs_uri = cfg.get_string("logs_uri");
   if (s.logs_uri.empty() || s.logs_uri.front() != '/') cfg.fail("logs_uri", "expected a path starting with '/'");
+  s.grpc = cfg.get_bool("grpc");
+  s.grpc_logs_uri = cfg.get_string("grpc_logs_uri");
+  if (s.grpc_logs_uri.empty() || s.grpc_logs_uri.front() != '/')
+    cfg.fail("grpc_logs_uri", "expected a path starting with '/'");
+  if (s.grpc && cfg.has("proxy")) cfg.fail("proxy", "is not used with grpc: on (gRPC connects directly)");
+  if (s.grpc) s.http.client.http2 = true;
   int64_t batch = cfg.get_int("batch_size");
   if (batch < 1 || batch > 100000) cfg.fail("batch_size", "expected 1 to 100000 records, got " + std::to_string(batch));
   s.batch_size = static_cast<size_t>(batch);

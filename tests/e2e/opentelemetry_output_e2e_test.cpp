@@ -5,7 +5,8 @@
 // the official .proto definitions (tests/peers/otlp_decode.js) reads what
 // arrived: every log once, with its body, time, severity, attributes, trace
 // and span ids, resource and scope. A file's lines go out with Fluent Bit's
-// fallback keys.
+// fallback keys. With grpc: on, the receiver is a real gRPC server
+// (@grpc/grpc-js, tests/peers/otlp_grpc_receiver.js), with and without TLS.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -28,15 +29,20 @@ namespace {
 
 std::string peer(const std::string& script) { return std::string(SLUICE_SOURCE_DIR) + "/tests/peers/" + script; }
 
+// An OTLP endpoint stand-in saving what it accepts under dir/name:
+// otlp_receiver.js (OTLP/HTTP) by default, or otlp_grpc_receiver.js.
 class Receiver {
  public:
   // The first fail_first requests are answered `status` (503 comes with Retry-After: 1).
   Receiver(const TempDir& dir, int fail_first, int status = 503, const std::string& name = "received")
+      : Receiver(dir, name, "otlp_receiver.js",
+                 {"--fail-first", std::to_string(fail_first), "--status", std::to_string(status)}) {}
+  Receiver(const TempDir& dir, const std::string& name, const std::string& script, std::vector<std::string> args)
       : dir_(dir.file(name)) {
     std::filesystem::create_directories(dir_);
-    process_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/env", "node", peer("otlp_receiver.js"), dir_, "--fail-first",
-                                 std::to_string(fail_first), "--status", std::to_string(status)});
+    std::vector<std::string> argv = {"/usr/bin/env", "node", peer(script), dir_};
+    argv.insert(argv.end(), args.begin(), args.end());
+    process_ = std::make_unique<Process>(argv);
     static const std::regex listening("listening (\\d+)");
     std::smatch m;
     bool up = wait_until([&] {
@@ -69,6 +75,7 @@ class Receiver {
   size_t bodies() const {
     return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir_), {}));
   }
+  std::string out() const { return process_->out(); }
   uint16_t port = 0;
 
  private:
@@ -182,6 +189,75 @@ TEST_CASE("opentelemetry output: logs refused for good are dead-lettered with th
     CHECK_THAT(l, Catch::Contains(R"("severity_number":9,"severity_text":"INFO")"));
     CHECK_THAT(l, Catch::Contains(R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331")"));
   }
+}
+
+TEST_CASE("opentelemetry output: grpc on sends OTLP/gRPC to a gRPC server, UNAVAILABLE retried, over TLS too",
+          "[e2e][opentelemetry]") {
+  TempDir dir;
+  auto pki = make_test_pki(dir.path());
+  bool tls = GENERATE(false, true);
+  // A real gRPC server (@grpc/grpc-js) answering the first two calls UNAVAILABLE.
+  std::vector<std::string> args = {"--fail-first", "2"};
+  if (tls) args.insert(args.end(), {"--tls", pki.server_crt, pki.server_key});
+  Receiver receiver(dir, "grpc", "otlp_grpc_receiver.js", args);
+  uint16_t in_port = free_tcp_port();
+  write_file(dir.file("p.yaml"),
+             "service:\n  flush: 100ms\n  log_level: info\npipeline:\n  inputs:\n"
+             "    - name: opentelemetry\n      listen: 127.0.0.1\n      port: " + std::to_string(in_port) + "\n"
+             "  outputs:\n    - name: opentelemetry\n      match: '*'\n      host: " +
+                 std::string(tls ? "localhost" : "127.0.0.1") + "\n      port: " + std::to_string(receiver.port) +
+                 "\n      grpc: on\n      compress: gzip\n      batch_size: 30\n      retry_base: 100ms\n"
+                 "      retry_cap: 1s\n      header: authorization Bearer t0ken\n" +
+                 (tls ? "      tls: on\n      tls.ca_file: " + pki.ca_crt + "\n" : std::string()));
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
+  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
+               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "100", "--service", "grpc-out",
+               "--body-map"});
+  CHECK(sdk.wait(60s) == 0);
+  std::vector<std::string> logs;
+  wait_until([&] { return (logs = receiver.logs()).size() >= 100; }, 30s);
+  INFO(sluice.err() << receiver.out());
+  REQUIRE(logs.size() == 100);
+  std::map<int, int> seen;
+  for (const auto& l : logs) {
+    auto at = l.find(R"("seq":)");
+    if (at != std::string::npos) ++seen[std::stoi(l.substr(at + 6))];
+  }
+  CHECK(seen.size() == 100);
+  CHECK(std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second == 1; }));
+  for (const char* part : {R"("resource":{"service.name":"grpc-out"})", R"("severity_number":9,"severity_text":"INFO")",
+                           R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","flags":1)"})
+    CHECK(count_with(logs, part) == 100);
+  CHECK_THAT(receiver.out(), Catch::Contains("authorization=Bearer t0ken"));
+  CHECK_THAT(sluice.err(), Catch::Contains("gRPC UNAVAILABLE: stand-in refusing call 1"));
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(15s) == 0);
+}
+
+TEST_CASE("opentelemetry output: a gRPC INVALID_ARGUMENT is permanent, its records dead-lettered with the message",
+          "[e2e][opentelemetry]") {
+  TempDir dir;
+  Receiver receiver(dir, "grpc", "otlp_grpc_receiver.js", {"--fail-first", "1000", "--code", "3"});
+  uint16_t in_port = free_tcp_port();
+  write_file(dir.file("p.yaml"),
+             "service:\n  flush: 100ms\n  log_level: info\n  dead_letter_file: " + dir.file("dead.jsonl") +
+                 "\npipeline:\n  inputs:\n    - name: opentelemetry\n      listen: 127.0.0.1\n      port: " +
+                 std::to_string(in_port) + "\n  outputs:\n    - name: opentelemetry\n      match: '*'\n"
+                 "      host: 127.0.0.1\n      port: " + std::to_string(receiver.port) + "\n      grpc: on\n");
+  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
+  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
+               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "3"});
+  CHECK(sdk.wait(60s) == 0);
+  bool dead = wait_until([&] { return read_lines(dir.file("dead.jsonl")).size() == 3; }, 20s);
+  sluice.signal(SIGTERM);
+  CHECK(sluice.wait(15s) == 0);
+  INFO(sluice.err());
+  REQUIRE(dead);
+  for (const auto& line : read_lines(dir.file("dead.jsonl")))
+    CHECK_THAT(line, Catch::Contains(R"("reason":"gRPC INVALID_ARGUMENT: stand-in refusing call 1")"));
+  CHECK(receiver.bodies() == 0);
 }
 
 }  // namespace SLUICE_UNITY_ID

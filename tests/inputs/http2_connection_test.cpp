@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 
+#include "agent/grpc_wire.hpp"
 #include "inputs/http/http2_connection.hpp"
 
 namespace SLUICE_UNITY_ID {
@@ -243,7 +244,8 @@ TEST_CASE("http2 connection: trailers after the body, and gRPC's trailers-only a
     HttpAnswer a;
     a.content_type = "application/grpc";
     if (head.target == "/ok") a.body.assign(5, '\0');
-    a.trailers = {{"grpc-status", head.target == "/ok" ? "0" : "3"}, {"grpc-message", grpc_message("bad 100%\n")}};
+    a.trailers = {{"grpc-status", head.target == "/ok" ? "0" : "3"},
+                  {"grpc-message", grpc::percent_encode("bad 100%\n")}};
     return a;
   };
   auto s = settings();

@@ -6,7 +6,7 @@
 // message it accepts (grpc-js has already undone gzip message compression)
 // is saved as DIR/body-N.pb (N from 1) for otlp_decode.js to read, and is
 // answered OK with an empty ExportLogsServiceResponse.
-//   node otlp_grpc_receiver.js DIR [--fail-first N] [--code C] [--tls CRT KEY]
+//   node otlp_grpc_receiver.js DIR [--fail-first N] [--code C] [--tls CRT KEY] [--port P]
 // --fail-first N: the first N calls are answered gRPC status C (default 14,
 // UNAVAILABLE) and not saved. --tls: serve TLS with that certificate and
 // key (ALPN h2). Every call's authorization metadata is printed as
@@ -21,13 +21,15 @@ const dir = process.argv[2];
 let failFirst = 0;
 let failCode = grpc.status.UNAVAILABLE;
 let tls = null;
+let listenPort = 0;  // the kernel's pick
 for (let i = 3; i < process.argv.length; i++) {
   if (process.argv[i] === '--fail-first') failFirst = Number(process.argv[++i]);
   else if (process.argv[i] === '--code') failCode = Number(process.argv[++i]);
   else if (process.argv[i] === '--tls') tls = { crt: process.argv[++i], key: process.argv[++i] };
+  else if (process.argv[i] === '--port') listenPort = Number(process.argv[++i]);
 }
 if (!dir) {
-  console.error('usage: otlp_grpc_receiver.js DIR [--fail-first N] [--code C] [--tls CRT KEY]');
+  console.error('usage: otlp_grpc_receiver.js DIR [--fail-first N] [--code C] [--tls CRT KEY] [--port P]');
   process.exit(2);
 }
 
@@ -64,7 +66,7 @@ server.addService(service, {
 const credentials = tls
   ? grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(tls.crt), private_key: fs.readFileSync(tls.key) }])
   : grpc.ServerCredentials.createInsecure();
-server.bindAsync('127.0.0.1:0', credentials, (err, port) => {
+server.bindAsync(`127.0.0.1:${listenPort}`, credentials, (err, port) => {
   if (err) {
     console.error(`otlp_grpc_receiver: ${err.message}`);
     process.exit(1);

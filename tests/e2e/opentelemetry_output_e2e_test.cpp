@@ -83,6 +83,39 @@ class Receiver {
   std::unique_ptr<Process> process_;
 };
 
+// sluice on dir/p.yaml, once its opentelemetry input listens.
+std::unique_ptr<Process> start_sluice(const TempDir& dir) {
+  auto p = std::make_unique<Process>(std::vector<std::string>{SLUICE_BINARY, "-c", dir.file("p.yaml")});
+  bool up = wait_until([&] { return p->err().find("OTLP/HTTP logs at") != std::string::npos || !p->running(); }, 10s);
+  INFO(p->err());
+  REQUIRE(up);
+  REQUIRE(p->running());
+  return p;
+}
+
+// The official SDK exports `count` logs to the input on in_port; extra: --service NAME, --body-map.
+void sdk_export(uint16_t in_port, int count, std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv = {"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
+                                   "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count",
+                                   std::to_string(count)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  Process sdk(argv);
+  auto status = sdk.wait(60s);
+  INFO(sdk.err());
+  CHECK(status == 0);
+}
+
+// Each "seq" 0..n-1 among the decoded logs exactly once.
+void check_each_seq_once(const std::vector<std::string>& logs, int n) {
+  std::map<int, int> seen;
+  for (const auto& l : logs) {
+    auto at = l.find(R"("seq":)");
+    if (at != std::string::npos) ++seen[std::stoi(l.substr(at + 6))];
+  }
+  CHECK(seen.size() == static_cast<size_t>(n));
+  CHECK(std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second == 1; }));
+}
+
 size_t count_with(const std::vector<std::string>& lines, const std::string& text) {
   return static_cast<size_t>(
       std::count_if(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(text) != std::string::npos; }));
@@ -105,29 +138,17 @@ TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through s
              "  outputs:\n    - name: opentelemetry\n      match: '*'\n      host: 127.0.0.1\n      port: " +
                  std::to_string(receiver.port) +
                  "\n      compress: gzip\n      batch_size: 40\n      retry_base: 100ms\n      retry_cap: 1s\n");
-  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
-  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
-  REQUIRE(sluice.running());
+  auto sluice = start_sluice(dir);
 
-  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
-               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "100", "--service", "checkout",
-               "--body-map"});
-  CHECK(sdk.wait(60s) == 0);
-  INFO(sdk.err());
+  sdk_export(in_port, 100, {"--service", "checkout", "--body-map"});
   std::vector<std::string> logs;
   wait_until([&] { return (logs = receiver.logs()).size() >= 101; }, 20s);
-  INFO(sluice.err());
+  INFO(sluice->err());
   REQUIRE(logs.size() == 101);
   // batch_size 40: the SDK's 100 and the file's line came in at least 3 requests.
   CHECK(receiver.bodies() >= 3);
 
-  std::map<int, int> seen;
-  for (const auto& l : logs) {
-    auto at = l.find(R"("seq":)");
-    if (at != std::string::npos) ++seen[std::stoi(l.substr(at + 6))];
-  }
-  CHECK(seen.size() == 100);
-  CHECK(std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second == 1; }));
+  check_each_seq_once(logs, 100);
   auto first = std::find_if(logs.begin(), logs.end(), [](const std::string& l) {
     return l.find(R"("body":{"msg":"request 3",)") != std::string::npos;
   });
@@ -143,9 +164,9 @@ TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through s
   CHECK(count_with(logs, R"("severity_number":13,"severity_text":"WARN")") == 1);
   CHECK(count_with(logs, R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736")") == 1);
   CHECK(count_with(logs, R"("body":{"msg":"from a file")") == 1);
-  CHECK_THAT(sluice.err(), Catch::Contains("503"));
-  sluice.signal(SIGTERM);
-  CHECK(sluice.wait(15s) == 0);
+  CHECK_THAT(sluice->err(), Catch::Contains("503"));
+  sluice->signal(SIGTERM);
+  CHECK(sluice->wait(15s) == 0);
 }
 
 TEST_CASE("opentelemetry output: logs refused for good are dead-lettered with their OTLP fields, and replayed whole",
@@ -160,15 +181,12 @@ TEST_CASE("opentelemetry output: logs refused for good are dead-lettered with th
            "      port: " + std::to_string(out_port) + "\n";
   };
   write_file(dir.file("p.yaml"), pipeline(refusing.port));
-  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
-  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
-  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
-               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "5", "--service", "billing"});
-  CHECK(sdk.wait(60s) == 0);
+  auto sluice = start_sluice(dir);
+  sdk_export(in_port, 5, {"--service", "billing"});
   bool dead = wait_until([&] { return read_lines(dir.file("dead.jsonl")).size() == 5; }, 20s);
-  sluice.signal(SIGTERM);
-  CHECK(sluice.wait(15s) == 0);
-  INFO(sluice.err());
+  sluice->signal(SIGTERM);
+  CHECK(sluice->wait(15s) == 0);
+  INFO(sluice->err());
   REQUIRE(dead);
   for (const auto& line : read_lines(dir.file("dead.jsonl"))) {
     CHECK_THAT(line, Catch::Contains(R"("metadata":{"otlp":{)"));
@@ -209,30 +227,20 @@ TEST_CASE("opentelemetry output: grpc on sends OTLP/gRPC to a gRPC server, UNAVA
                  "\n      grpc: on\n      compress: gzip\n      batch_size: 30\n      retry_base: 100ms\n"
                  "      retry_cap: 1s\n      header: authorization Bearer t0ken\n" +
                  (tls ? "      tls: on\n      tls.ca_file: " + pki.ca_crt + "\n" : std::string()));
-  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
-  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
-  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
-               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "100", "--service", "grpc-out",
-               "--body-map"});
-  CHECK(sdk.wait(60s) == 0);
+  auto sluice = start_sluice(dir);
+  sdk_export(in_port, 100, {"--service", "grpc-out", "--body-map"});
   std::vector<std::string> logs;
   wait_until([&] { return (logs = receiver.logs()).size() >= 100; }, 30s);
-  INFO(sluice.err() << receiver.out());
+  INFO(sluice->err() << receiver.out());
   REQUIRE(logs.size() == 100);
-  std::map<int, int> seen;
-  for (const auto& l : logs) {
-    auto at = l.find(R"("seq":)");
-    if (at != std::string::npos) ++seen[std::stoi(l.substr(at + 6))];
-  }
-  CHECK(seen.size() == 100);
-  CHECK(std::all_of(seen.begin(), seen.end(), [](const auto& kv) { return kv.second == 1; }));
+  check_each_seq_once(logs, 100);
   for (const char* part : {R"("resource":{"service.name":"grpc-out"})", R"("severity_number":9,"severity_text":"INFO")",
                            R"("trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","flags":1)"})
     CHECK(count_with(logs, part) == 100);
   CHECK_THAT(receiver.out(), Catch::Contains("authorization=Bearer t0ken"));
-  CHECK_THAT(sluice.err(), Catch::Contains("gRPC UNAVAILABLE: stand-in refusing call 1"));
-  sluice.signal(SIGTERM);
-  CHECK(sluice.wait(15s) == 0);
+  CHECK_THAT(sluice->err(), Catch::Contains("gRPC UNAVAILABLE: stand-in refusing call 1"));
+  sluice->signal(SIGTERM);
+  CHECK(sluice->wait(15s) == 0);
 }
 
 TEST_CASE("opentelemetry output: a gRPC INVALID_ARGUMENT is permanent, its records dead-lettered with the message",
@@ -245,15 +253,12 @@ TEST_CASE("opentelemetry output: a gRPC INVALID_ARGUMENT is permanent, its recor
                  "\npipeline:\n  inputs:\n    - name: opentelemetry\n      listen: 127.0.0.1\n      port: " +
                  std::to_string(in_port) + "\n  outputs:\n    - name: opentelemetry\n      match: '*'\n"
                  "      host: 127.0.0.1\n      port: " + std::to_string(receiver.port) + "\n      grpc: on\n");
-  Process sluice({SLUICE_BINARY, "-c", dir.file("p.yaml")});
-  REQUIRE(wait_until([&] { return sluice.err().find("OTLP/HTTP logs at") != std::string::npos || !sluice.running(); }, 10s));
-  Process sdk({"/usr/bin/env", "node", peer("otlp_log_sender.js"), "--url",
-               "http://127.0.0.1:" + std::to_string(in_port) + "/v1/logs", "--count", "3"});
-  CHECK(sdk.wait(60s) == 0);
+  auto sluice = start_sluice(dir);
+  sdk_export(in_port, 3);
   bool dead = wait_until([&] { return read_lines(dir.file("dead.jsonl")).size() == 3; }, 20s);
-  sluice.signal(SIGTERM);
-  CHECK(sluice.wait(15s) == 0);
-  INFO(sluice.err());
+  sluice->signal(SIGTERM);
+  CHECK(sluice->wait(15s) == 0);
+  INFO(sluice->err());
   REQUIRE(dead);
   for (const auto& line : read_lines(dir.file("dead.jsonl")))
     CHECK_THAT(line, Catch::Contains(R"("reason":"gRPC INVALID_ARGUMENT: stand-in refusing call 1")"));

@@ -19,7 +19,7 @@ build_packages=(
   g++ make cmake pkg-config lld
   libboost-dev libsimdjson-dev libyaml-cpp-dev libssl-dev zlib1g-dev
   libpcre2-dev libspdlog-dev libfmt-dev libcli11-dev libluajit2-5.1-dev
-  libsnappy-dev libdeflate-dev libnghttp2-dev librdkafka-dev
+  libsnappy-dev libdeflate-dev libnghttp2-dev libzstd-dev librdkafka-dev
   libsqlite3-0 libsystemd0
 )
 if [ "$build_only" -eq 1 ]; then
@@ -29,7 +29,7 @@ else
     "${build_packages[@]}"
     build-essential git ca-certificates libboost-system-dev
     catch2 clang libclang-rt-14-dev python3 python3-yaml python3-grpcio procps ccache
-    nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl nghttp2-client openssl bsdutils
+    nginx-light rsyslog rsyslog-openssl tinyproxy wrk curl nghttp2-client zstd openssl bsdutils
     prometheus kcat systemd-journal-remote
   )
   # Node.js and npm (test peers only): Debian's packages, unless a node with

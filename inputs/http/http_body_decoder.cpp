@@ -7,6 +7,7 @@
 #include "agent/parse/json_format.hpp"
 #include "agent/parse/key_dedup.hpp"
 #include "agent/zlib_codec.hpp"
+#include "agent/zstd_codec.hpp"
 
 namespace sluice {
 
@@ -152,6 +153,7 @@ std::optional<BodyEncoding> body_encoding(std::string_view content_encoding) {
   if (e.empty() || e == "identity") return BodyEncoding::Identity;
   if (e == "gzip" || e == "x-gzip") return BodyEncoding::Gzip;
   if (e == "deflate") return BodyEncoding::Deflate;
+  if (e == "zstd") return BodyEncoding::Zstd;
   return std::nullopt;
 }
 
@@ -163,13 +165,14 @@ std::optional<BodyError> BodyDecoder::inflate(BodyEncoding encoding, std::string
   // Auto: a gzip or zlib header, detected. Some clients send raw deflate as
   // "deflate" (RFC 9110 says zlib): Raw reads that.
   auto wrapper = (encoding == BodyEncoding::Deflate && !looks_zlib(in)) ? zlib::Wrapper::Raw : zlib::Wrapper::Auto;
-  auto error = zlib::inflate(in, wrapper, max_size, out);
+  auto error = encoding == BodyEncoding::Zstd ? zstd::decompress(in, max_size, out)
+                                              : zlib::inflate(in, wrapper, max_size, out);
   if (!error) return std::nullopt;
   if (error->too_large) {
     return BodyError{BodyError::Kind::TooLarge,
                      "body is larger than max_body_size (" + std::to_string(max_size) + " bytes) once decompressed"};
   }
-  const char* name = encoding == BodyEncoding::Deflate ? "deflate" : "gzip";
+  const char* name = encoding == BodyEncoding::Deflate ? "deflate" : encoding == BodyEncoding::Zstd ? "zstd" : "gzip";
   return invalid("invalid " + std::string(name) + " data at byte " + std::to_string(error->at) + ": " + error->why);
 }
 

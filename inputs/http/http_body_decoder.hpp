@@ -1,6 +1,6 @@
 // Request bodies of the http input → records: JSON (an object, an array of
 // objects, or several of either separated by whitespace, which covers NDJSON),
-// x-www-form-urlencoded forms, and gzip/deflate Content-Encoding. Pure: no
+// x-www-form-urlencoded forms, and gzip/deflate/zstd Content-Encoding. Pure: no
 // sockets, no Beast, so it is unit-tested and fuzzed on its own.
 #pragma once
 #include <cstdint>
@@ -17,7 +17,7 @@ namespace sluice {
 class ParseFormat;
 
 enum class BodyFormat : uint8_t { Json, Form };
-enum class BodyEncoding : uint8_t { Identity, Gzip, Deflate };
+enum class BodyEncoding : uint8_t { Identity, Gzip, Deflate, Zstd };
 
 // The media type of a Content-Type or the token of a Content-Encoding:
 // before any ';' parameters, trimmed, lower-cased ("Application/JSON;
@@ -31,7 +31,7 @@ std::string media_type(std::string_view header);
 // Content-Type reads as JSON. nullopt: unsupported (415).
 std::optional<BodyFormat> body_format(std::string_view content_type);
 // gzip / x-gzip, deflate (zlib-wrapped, or raw as some clients send it),
-// identity or absent. nullopt: unsupported (415).
+// zstd, identity or absent. nullopt: unsupported (415).
 std::optional<BodyEncoding> body_encoding(std::string_view content_encoding);
 
 struct BodyError {

@@ -123,7 +123,7 @@ class HttpInput final : public Input, public RequestHandler {
     if (!body_encoding(head.content_encoding)) {
       return refuse(head, 415,
                     "unsupported Content-Encoding '" + std::string(head.content_encoding) +
-                        "': send gzip, deflate or identity");
+                        "': send gzip, deflate, zstd or identity");
     }
     if (ctx_->paused()) return busy();
     return std::nullopt;

@@ -100,7 +100,7 @@ UnaryGrpcMessage unary_grpc_message(std::string_view body, std::string_view grpc
   } else if (flag == 1) {
     auto compression = body_encoding(grpc_encoding == "identity" ? "" : grpc_encoding);
     if (!compression || *compression == BodyEncoding::Identity)
-      m.error = "gRPC message marked compressed without a grpc-encoding (gzip or deflate)";
+      m.error = "gRPC message marked compressed without a grpc-encoding (gzip, deflate or zstd)";
     else
       m.compression = *compression;
   }
@@ -179,7 +179,7 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     if (!body_encoding(head.content_encoding)) {
       return refuse(head, 415, kInvalidArgument,
                     "unsupported Content-Encoding '" + std::string(head.content_encoding) +
-                        "': send gzip, deflate or identity",
+                        "': send gzip, deflate, zstd or identity",
                     answer_as);
     }
     if (ctx_->paused()) return busy(answer_as);
@@ -260,12 +260,14 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     if (head.method != "POST")
       return refuse(head, 405, kInvalidArgument, "method " + std::string(head.method) + " is not gRPC's POST", grpc);
     if (auto refusal = check_auth(head, grpc)) return refusal;
-    if (std::string_view e = head.grpc_encoding; !e.empty() && e != "identity" && e != "gzip" && e != "deflate") {
+    if (std::string_view e = head.grpc_encoding;
+        !e.empty() && e != "identity" && e != "gzip" && e != "deflate" && e != "zstd") {
       // gRPC's answer to a compression the server lacks: UNIMPLEMENTED and
       // the ones it has.
       auto a = refuse(head, 415, kUnimplemented,
-                      "unsupported grpc-encoding '" + std::string(e) + "': send gzip, deflate or identity", grpc);
-      a.headers.emplace_back("grpc-accept-encoding", "identity,gzip,deflate");
+                      "unsupported grpc-encoding '" + std::string(e) + "': send gzip, deflate, zstd or identity",
+                      grpc);
+      a.headers.emplace_back("grpc-accept-encoding", "identity,gzip,deflate,zstd");
       return a;
     }
     if (ctx_->paused()) return busy(grpc);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "agent/ascii_case.hpp"
 #include "agent/config/compat_keys.hpp"
 #include "agent/grpc_wire.hpp"
 #include "agent/log.hpp"
@@ -12,6 +13,7 @@
 #include "agent/protobuf_reader.hpp"
 #include "agent/record_template.hpp"
 #include "agent/zlib_codec.hpp"
+#include "agent/zstd_codec.hpp"
 #include "outputs/common/http_output_config.hpp"
 #include "outputs/common/http_sink.hpp"
 #include "outputs/opentelemetry/otlp_logs_encoder.hpp"
@@ -29,6 +31,7 @@ struct Settings {
   http::HttpOutputSettings http;
   std::string logs_uri = "/v1/logs";
   bool grpc = false;  // OTLP/gRPC: LogsService/Export calls over HTTP/2
+  bool zstd = false;  // compress: zstd (http.gzip for gzip)
   std::string grpc_logs_uri = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
   size_t batch_size = 1000;
   otlp::EncoderSettings encoder;
@@ -85,15 +88,19 @@ class OtlpCodec final : public http::Codec {
         p.request.target = s_.grpc_logs_uri;
         p.request.headers.push_back({"content-type", "application/grpc"});
         p.request.headers.push_back({"te", "trailers"});
-        if (s_.http.gzip) {
-          p.request.headers.push_back({"grpc-encoding", "gzip"});
-          p.request.body = grpc::frame(zlib::compress(p.request.body, zlib::Wrapper::Gzip, zlib::kFastest), true);
+        if (s_.http.gzip || s_.zstd) {
+          p.request.headers.push_back({"grpc-encoding", s_.zstd ? "zstd" : "gzip"});
+          p.request.body = grpc::frame(compressed(p.request.body), true);
         } else {
           p.request.body = grpc::frame(p.request.body, false);
         }
       } else {
         p.request.target = s_.logs_uri;
         p.request.gzip = s_.http.gzip;
+        if (s_.zstd) {
+          p.request.body = zstd::compress(p.request.body);
+          p.request.content_encoding = "zstd";
+        }
         p.request.headers.push_back({"Content-Type", "application/x-protobuf"});
       }
       requests.push_back(std::move(p));
@@ -113,6 +120,10 @@ class OtlpCodec final : public http::Codec {
   }
 
  private:
+  std::string compressed(std::string_view body) const {
+    return s_.zstd ? zstd::compress(body) : zlib::compress(body, zlib::Wrapper::Gzip, zlib::kFastest);
+  }
+
   // An OTLP/gRPC answer (HTTP 200; anything else, or no answer, took the
   // shared rules): its grpc-status, as the OTLP specification sorts them.
   http::Answer read_grpc(const http::PlannedRequest& sent, const http::Response& response) {
@@ -219,7 +230,14 @@ const config::PluginSchema& opentelemetry_output_schema() {
             config::compat_note("logs_resource_metadata_key", KeyType::String,
                                 "the resource is read from the metadata's otlp.resource."),
         }};
-    for (auto& k : http::http_output_keys("4318")) schema.keys.push_back(std::move(k));
+    for (auto& k : http::http_output_keys("4318")) {
+      if (k.name == "compress") {  // and zstd, as Fluent Bit's opentelemetry output
+        k.description = "Compress requests: gzip or zstd (over gRPC, each message, with grpc-encoding), or empty "
+                        "for none.";
+        k.choices.push_back("zstd");
+      }
+      schema.keys.push_back(std::move(k));
+    }
     return schema;
   }();
   return s;
@@ -236,6 +254,7 @@ std::unique_ptr<Output> make_opentelemetry_output(const config::ComponentConfig&
     cfg.fail("grpc_logs_uri", "expected a path starting with '/'");
   if (s.grpc && cfg.has("proxy")) cfg.fail("proxy", "is not used with grpc: on (gRPC connects directly)");
   if (s.grpc) s.http.client.http2 = true;
+  s.zstd = ascii_lower(cfg.get_string("compress")) == "zstd";
   int64_t batch = cfg.get_int("batch_size");
   if (batch < 1 || batch > 100000) cfg.fail("batch_size", "expected 1 to 100000 records, got " + std::to_string(batch));
   s.batch_size = static_cast<size_t>(batch);

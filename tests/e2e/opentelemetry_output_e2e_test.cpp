@@ -126,6 +126,7 @@ size_t count_with(const std::vector<std::string>& lines, const std::string& text
 TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through sluice, every field intact",
           "[e2e][opentelemetry]") {
   TempDir dir;
+  const std::string compress = GENERATE(std::string("gzip"), std::string("zstd"));
   Receiver receiver(dir, 2);  // the first two requests are answered 503 + Retry-After: 1
   uint16_t in_port = free_tcp_port();
   write_file(dir.file("app.log"), "{\"msg\":\"from a file\",\"SeverityText\":\"WARN\",\"SeverityNumber\":13,"
@@ -137,7 +138,8 @@ TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through s
              "      parser: json\n"
              "  outputs:\n    - name: opentelemetry\n      match: '*'\n      host: 127.0.0.1\n      port: " +
                  std::to_string(receiver.port) +
-                 "\n      compress: gzip\n      batch_size: 40\n      retry_base: 100ms\n      retry_cap: 1s\n");
+                 "\n      compress: " + compress + "\n      batch_size: 40\n      retry_base: 100ms\n"
+                 "      retry_cap: 1s\n");
   auto sluice = start_sluice(dir);
 
   sdk_export(in_port, 100, {"--service", "checkout", "--body-map"});
@@ -164,6 +166,7 @@ TEST_CASE("opentelemetry output: the SDK's logs reach an OTLP receiver through s
   CHECK(count_with(logs, R"("severity_number":13,"severity_text":"WARN")") == 1);
   CHECK(count_with(logs, R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736")") == 1);
   CHECK(count_with(logs, R"("body":{"msg":"from a file")") == 1);
+  CHECK_THAT(receiver.out(), Catch::Contains("encoding " + compress + "\n"));
   CHECK_THAT(sluice->err(), Catch::Contains("503"));
   sluice->signal(SIGTERM);
   CHECK(sluice->wait(15s) == 0);

@@ -1,7 +1,7 @@
 // libFuzzer target for the http input's body decoders: any bytes, as any
 // Content-Type and Content-Encoding, are answered with records or an error,
 // never a crash. The first byte picks the mode: bit 0 form (else JSON), bit 1
-// compressed, bit 2 deflate (else gzip). Records re-encode to JSON; a JSON
+// compressed, bit 2 deflate (else gzip), bit 3 (with bit 1) zstd. Records re-encode to JSON; a JSON
 // error's byte offset lies within the body.
 #include <cstdint>
 #include <cstdlib>
@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body(reinterpret_cast<const char*>(data + 1), size - 1);
   std::string inflated;
   if (mode & 2) {
-    auto encoding = (mode & 4) ? BodyEncoding::Deflate : BodyEncoding::Gzip;
+    auto encoding = (mode & 8) ? BodyEncoding::Zstd : (mode & 4) ? BodyEncoding::Deflate : BodyEncoding::Gzip;
     if (auto error = BodyDecoder::inflate(encoding, body, 1 << 20, inflated)) {
       if (error->message.empty() || inflated.size() > (1u << 20) + 1) std::abort();
       return 0;

@@ -85,7 +85,7 @@ TEST_CASE("http input: gzip bodies, unsupported types and encodings get 415", "[
                      "application/x-ndjson or application/x-www-form-urlencoded\"}\n");
   auto br = h.request(post("/z", "x", "Content-Type: application/json\r\nContent-Encoding: br\r\n"));
   CHECK(br.status == 415);
-  CHECK(br.body == "{\"error\":\"unsupported Content-Encoding 'br': send gzip, deflate or identity\"}\n");
+  CHECK(br.body == "{\"error\":\"unsupported Content-Encoding 'br': send gzip, deflate, zstd or identity\"}\n");
   CHECK(h.ctx.tagged_json().size() == 2);
 }
 

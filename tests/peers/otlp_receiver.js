@@ -2,7 +2,8 @@
 // An OTLP/HTTP logs endpoint for the opentelemetry output's tests (a stand-in
 // for the OpenTelemetry Collector's otlphttp receiver, written from the OTLP
 // specification): POST /v1/logs with Content-Type application/x-protobuf,
-// optionally gzip. Each body it accepts is saved, inflated, as
+// optionally gzip or zstd (each saved body's encoding is printed as
+// "encoding E"). Each body it accepts is saved, inflated, as
 // DIR/body-N.pb (N from 1) for otlp_decode.js to read; it answers 200 with
 // an empty ExportLogsServiceResponse.
 //   node otlp_receiver.js DIR [--fail-first N] [--status CODE]
@@ -15,6 +16,7 @@ const fs = require('fs');
 const http = require('http');
 const path = require('path');
 const zlib = require('zlib');
+const { execFileSync } = require('child_process');
 
 const dir = process.argv[2];
 let failFirst = 0;
@@ -48,9 +50,18 @@ const server = http.createServer((req, res) => {
       return;
     }
     let body = Buffer.concat(chunks);
-    if (req.headers['content-encoding'] === 'gzip') body = zlib.gunzipSync(body);
+    const encoding = req.headers['content-encoding'];
+    if (encoding === 'gzip') body = zlib.gunzipSync(body);
+    // Node 20 has no zstd: the zstd CLI (Debian's zstd package) decodes it.
+    else if (encoding === 'zstd') body = execFileSync('zstd', ['-d', '-c', '-q'], { input: body });
+    else if (encoding) {
+      res.writeHead(415).end();
+      return;
+    }
+
     saved += 1;
     fs.writeFileSync(path.join(dir, `body-${saved}.pb`), body);
+    console.log(`encoding ${encoding || 'identity'}`);
     res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
   });
 });

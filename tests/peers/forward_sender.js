@@ -3,16 +3,13 @@
 //   node forward_sender.js --port P --mode Message|PackedForward|CompressedPackedForward
 //                          --count N [--ack] [--prefix app]
 //                          [--shared-key K --hostname H [--user U --password P]] [--path SOCKET]
-//                          [--tls-ca CA.pem]
 // Sends N records {seq, msg, nested}, tagged PREFIX.web (every third) or
 // PREFIX.db; odd seqs carry an EventTime (1700000000 + seq s, 123456789 ns),
 // even ones the client's own time. With --ack it asks for an acknowledgement
 // of every message and counts a record done only once acknowledged. Prints
 // {"done": n, "failed": n, "errors": [...]} and exits 0 when all are done.
 // With --shared-key it runs the handshake (fluent-logger's `security`) first;
-// with --path it connects to that unix socket instead of the port; with
-// --tls-ca it speaks TLS (fluent-logger's `tls`), verifying the server's
-// certificate against that CA and the name localhost.
+// with --path it connects to that unix socket instead of the port.
 const logger = require('fluent-logger');
 
 const args = {port: 24224, mode: 'Message', count: 10, ack: false, prefix: 'app'};
@@ -28,7 +25,6 @@ for (let i = 2; i < process.argv.length; i++) {
   else if (a === '--user') args.user = process.argv[++i];
   else if (a === '--password') args.password = process.argv[++i];
   else if (a === '--path') args.path = process.argv[++i];
-  else if (a === '--tls-ca') args.tlsCa = process.argv[++i];
 }
 const security = args.sharedKey === undefined ? undefined
   : {clientHostname: args.hostname || 'forward-sender', sharedKey: args.sharedKey, username: args.user, password: args.password};
@@ -37,9 +33,6 @@ const sender = logger.createFluentSender(args.prefix, {
   host: '127.0.0.1', port: args.port, timeout: 5.0, reconnectInterval: 200,
   eventMode: args.mode, requireAckResponse: args.ack, ackResponseTimeout: 10000, flushInterval: 20, security,
   path: args.path,
-  tls: args.tlsCa !== undefined,
-  tlsOptions: args.tlsCa === undefined ? undefined
-    : {ca: require('fs').readFileSync(args.tlsCa), servername: 'localhost', rejectUnauthorized: true},
 });
 let done = 0, failed = 0;
 const errors = [];

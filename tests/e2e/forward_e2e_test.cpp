@@ -281,8 +281,8 @@ TEST_CASE("e2e forward: TLS, with Python's ssl client verifying the certificate,
   // Plain Forward bytes to the TLS port: the handshake fails, nothing is read.
   int fd = connect_to(port);
   send_all(fd, message("app.plain", 1));
-  bool failed = wait_until([&] { return sluice->err().find("TLS handshake with tcp://127.0.0.1:") != std::string::npos; },
-                           15s);
+  bool failed = wait_until(
+      [&] { return sluice->err().find("TLS handshake with tcp://127.0.0.1:") != std::string::npos; }, 15s);
   ::close(fd);
   bool all = wait_until([&] { return read_lines(dir.file("out/app.tls")).size() >= 150; }, 15s);
   stop_sluice(*sluice);

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <vector>
 
 #include "outputs/common/http_tls.hpp"
 
@@ -12,6 +13,7 @@ namespace sluice::net {
 namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
+using stream = asio::generic::stream_protocol;
 using error_code = boost::system::error_code;
 
 std::shared_ptr<TlsClient> make_tls_client(const http::TlsSettings& tls, std::string& error) {
@@ -34,24 +36,38 @@ void Stream::close() {
   while (::recv(socket.native_handle(), buf, sizeof buf, MSG_DONTWAIT) > 0) {
   }
   error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.shutdown(asio::socket_base::shutdown_both, ignored);
   socket.close(ignored);
 }
 
-Dialer::Dialer(asio::io_context& io, std::string host, uint16_t port, std::shared_ptr<TlsClient> tls)
-    : host_(std::move(host)), port_(port), tls_(std::move(tls)), resolver_(io), timer_(io) {}
+Dialer::Dialer(asio::io_context& io, std::string host, uint16_t port, std::shared_ptr<TlsClient> tls,
+               std::string unix_path)
+    : host_(std::move(host)),
+      port_(port),
+      tls_(std::move(tls)),
+      unix_path_(std::move(unix_path)),
+      resolver_(io),
+      timer_(io) {}
 
 void Dialer::connect(const StreamPtr& s, std::chrono::milliseconds timeout, std::function<void(std::string)> done) {
   arm(timeout, s);
-  resolver_.async_resolve(host_, std::to_string(port_), [this, s, done = std::move(done)](
+  auto connected = [this, s, done](const error_code& ec) {
+    if (ec) return done("cannot connect to " + where() + ": " + reason(ec));
+    if (tls_) return handshake(s, done);
+    timer_.cancel();
+    done("");
+  };
+  if (!unix_path_.empty()) {
+    return s->socket.async_connect(stream::endpoint(asio::local::stream_protocol::endpoint(unix_path_)),
+                                   std::move(connected));
+  }
+  resolver_.async_resolve(host_, std::to_string(port_), [this, s, done = std::move(done), connected](
                                                             const error_code& ec, const tcp::resolver::results_type& r) {
     if (ec) return done("cannot resolve " + host_ + ": " + reason(ec));
-    asio::async_connect(s->socket, r, [this, s, done](const error_code& cec, const tcp::endpoint&) {
-      if (cec) return done("cannot connect to " + where() + ": " + reason(cec));
-      if (tls_) return handshake(s, done);
-      timer_.cancel();
-      done("");
-    });
+    std::vector<stream::endpoint> endpoints;
+    for (const auto& entry : r) endpoints.emplace_back(entry.endpoint());
+    asio::async_connect(s->socket, endpoints,
+                        [connected](const error_code& cec, const stream::endpoint&) { connected(cec); });
   });
 }
 

@@ -1,6 +1,6 @@
 // One long-lived client connection over TCP, with TLS over it when the
-// output asks for it: what the outputs that keep their own socket share
-// (gelf over TCP/TLS, forward). The connection, and the dialer that
+// output asks for it, or over a unix socket: what the outputs that keep
+// their own socket share (gelf over TCP/TLS, forward). The connection, and the dialer that
 // resolves, connects, handshakes and times each step. Asio's ssl is
 // included only by this pair and the two outputs' transports.
 #pragma once
@@ -33,8 +33,9 @@ class Stream {
  public:
   explicit Stream(boost::asio::io_context& io) : socket(io) {}
 
-  boost::asio::ip::tcp::socket socket;
-  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls;
+  // TCP or a unix socket.
+  boost::asio::generic::stream_protocol::socket socket;
+  std::optional<boost::asio::ssl::stream<boost::asio::generic::stream_protocol::socket&>> tls;
   bool peer_closed = false;  // a read saw the server hang up
   std::array<char, 4096> scratch;  // for the connection's reads of what the server sends
 
@@ -62,7 +63,9 @@ using StreamPtr = std::shared_ptr<Stream>;
 // Runs on the output's worker thread.
 class Dialer {
  public:
-  Dialer(boost::asio::io_context& io, std::string host, uint16_t port, std::shared_ptr<TlsClient> tls);
+  // With unix_path, connects to that unix socket instead of host and port.
+  Dialer(boost::asio::io_context& io, std::string host, uint16_t port, std::shared_ptr<TlsClient> tls,
+         std::string unix_path = {});
 
   // Resolves the host (again each time: after a failure the server may have
   // moved), connects and, with TLS, handshakes (SNI and the name checked:
@@ -78,8 +81,10 @@ class Dialer {
   bool timed_out() const { return timed_out_; }
   // "timed out" after the deadline, else the error's text (OpenSSL's for TLS).
   std::string reason(const boost::system::error_code& ec) const;
-  // "host:port", for messages.
-  std::string where() const { return host_ + ":" + std::to_string(port_); }
+  // "host:port" or "unix://path", for messages.
+  std::string where() const {
+    return unix_path_.empty() ? host_ + ":" + std::to_string(port_) : "unix://" + unix_path_;
+  }
 
  private:
   void handshake(const StreamPtr& s, std::function<void(std::string)> done);
@@ -87,6 +92,7 @@ class Dialer {
   std::string host_;
   uint16_t port_;
   std::shared_ptr<TlsClient> tls_;
+  std::string unix_path_;
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::steady_timer timer_;
   bool timed_out_ = false;

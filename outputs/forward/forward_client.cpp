@@ -44,7 +44,7 @@ class TcpClient final : public Client {
  public:
   TcpClient(asio::io_context& io, const Settings& s, const Counters& c)
       : io_(io), s_(s), counters_(c), tls_(tls_client(s, tls_error_)),
-        dialer_(io, s.server.host, s.server.port, tls_) {}
+        dialer_(io, s.server.host, s.server.port, tls_, s.unix_path) {}
 
   void send(const std::vector<Message>& msgs, SendDone done) override {
     queue_.push_back(Job{&msgs, std::move(done), std::vector<bool>(msgs.size(), false)});

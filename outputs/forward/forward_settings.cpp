@@ -79,7 +79,9 @@ const config::PluginSchema& schema() {
             config::compat_note("fluentd_compat", KeyType::Bool,
                                 "it concerns metrics and traces, which sluice doesn't carry; logs are sent in "
                                 "Fluentd's format either way."),
-            {"unix_path", KeyType::String, "", "Not supported: sluice sends over TCP (or TLS) to host and port."},
+            {"unix_path", KeyType::String, "",
+             "Send to the server's unix socket at this path instead of host and port (a sidecar's Fluentd or "
+             "Fluent Bit sharing a volume). Relative to the config file's directory. Not with tls."},
             {"upstream", KeyType::String, "",
              "Not supported: one server per output; for several, declare an output for each."},
         }};
@@ -99,13 +101,16 @@ const config::PluginSchema& schema() {
 }
 
 Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& ctx) {
-  if (cfg.has("unix_path"))
-    cfg.fail("unix_path", "is not supported: sluice's forward output connects over TCP; set host and port "
-                          "(the server's forward input can listen on both)");
   if (cfg.has("upstream"))
     cfg.fail("upstream", "is not supported: declare one forward output per server (each with its own buffer)");
   Settings s;
   s.server = http::read_http_output_settings(cfg, ctx.base_dir).client;
+  s.unix_path = cfg.get_string("unix_path");
+  if (cfg.has("unix_path") && s.unix_path.empty()) cfg.fail("unix_path", "expected a socket's path");
+  if (!s.unix_path.empty() && s.unix_path[0] != '/' && !ctx.base_dir.empty())
+    s.unix_path = ctx.base_dir + "/" + s.unix_path;
+  if (!s.unix_path.empty() && s.server.tls.enabled)
+    cfg.fail("tls", "is for TCP; this output sends to the unix socket unix_path");
   s.tag = read_tag(cfg, s.tag_is_static);
   s.time_as_integer = cfg.get_bool("time_as_integer");
   s.require_ack = cfg.get_bool("require_ack_response");

@@ -22,6 +22,7 @@ constexpr size_t kMessageBytes = 1 << 20;
 
 struct Settings {
   http::ClientSettings server;  // host, port, tls.*, connect_timeout, request_timeout
+  std::string unix_path;        // a unix socket to send to instead of host and port
 
   // `tag`: the tag the records are sent with, instead of their own. Static
   // text, or a template ($key, $TAG[n]) rendered per record.

@@ -286,6 +286,39 @@ TEST_CASE("e2e forward output: sluice to sluice (a sidecar forwarding to an aggr
                     R"("d":0.1,"b":true,"n":null,"a":[1,"x",{"k":[]}],"u":"héllo ☃ \u0001"})") != std::string::npos);
 }
 
+TEST_CASE("e2e forward output: unix_path, to the stand-in and to sluice's forward input on a unix socket",
+          "[e2e][forward_out]") {
+  TempDir dir;
+  const std::string to_standin = dir.file("standin.sock");
+  NodeStandIn rx(dir, "forward_receiver.js", {"--path", to_standin, "--shared-key", "s3cret"});
+  // The aggregator: sluice's forward input listening on a unix socket too.
+  TempDir agg_dir;
+  const std::string to_sluice = agg_dir.file("fwd.sock");
+  auto aggregator = start_sluice_with(
+      agg_dir, "service:\n  flush: 100ms\n  log_level: info\npipeline:\n  inputs:\n    - name: forward\n"
+               "      unix_path: " + to_sluice + "\n  outputs:\n    - name: file\n      match: '*'\n      path: " +
+                   agg_dir.file("out") + "\n      mkdir: on\n");
+  REQUIRE(wait_until([&] { return aggregator->err().find("listening for Forward") != std::string::npos; }, 10s));
+  auto sidecar = start_sluice_with(
+      dir, "service:\n  flush: 100ms\n  log_level: info\npipeline:\n  inputs:\n    - name: dummy\n"
+           "      tag: side.app\n      dummy: '{\"msg\":\"over a unix socket\"}'\n      samples: 20\n      rate: 100\n"
+           "  outputs:\n    - name: forward\n      match: '*'\n      unix_path: " + to_standin +
+               "\n      require_ack_response: on\n      shared_key: s3cret\n"
+               "    - name: forward\n      match: '*'\n      unix_path: " + to_sluice +
+               "\n      require_ack_response: on\n      compress: gzip\n");
+  bool arrived = wait_until([&] {
+    return rx.store().size() >= 20 && read_lines(agg_dir.file("out/side.app")).size() >= 20;
+  }, 20s);
+  stop_sluice(*sidecar);
+  stop_sluice(*aggregator);
+  INFO(sidecar->err() << aggregator->err());
+  REQUIRE(arrived);
+  CHECK(rx.store().size() == 20);
+  CHECK(read_lines(agg_dir.file("out/side.app")).size() == 20);
+  CHECK(rx.store()[0].find(R"("tag":"side.app")") != std::string::npos);
+  CHECK(rx.store()[0].find(R"("record":{"msg":"over a unix socket"})") != std::string::npos);
+}
+
 TEST_CASE("e2e forward output: kill -9 while messages wait for their acks loses nothing", "[e2e][forward_out]") {
   // tail (offsets in a db) → forward with acks. The stand-in holds its acks
   // for 30 s; sluice is killed while those records are in flight (stored by

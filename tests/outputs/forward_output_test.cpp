@@ -193,7 +193,10 @@ TEST_CASE("forward output: bad configuration is refused at its key", "[forward_o
                              "time_as_integer"));
   CHECK_THAT(error_of("compress: zstd\n"), Catch::Contains("key 'compress'"));
   CHECK_THAT(error_of("port: 0\n"), Catch::Contains("key 'port'"));
-  CHECK_THAT(error_of("unix_path: /var/run/fluent.sock\n"), Catch::Contains("key 'unix_path': is not supported"));
+  CHECK(error_of("unix_path: /var/run/fluent.sock\n") == "no error");
+  CHECK_THAT(error_of("unix_path: /var/run/fluent.sock\ntls: on\n"),
+             Catch::Contains("key 'tls': is for TCP; this output sends to the unix socket unix_path"));
+  CHECK_THAT(error_of("unix_path: ''\n"), Catch::Contains("key 'unix_path': expected a socket's path"));
   CHECK_THAT(error_of("upstream: nodes.conf\n"), Catch::Contains("key 'upstream': is not supported"));
   CHECK_THAT(error_of("add_option: lonely\n"),
              Catch::Contains("key 'add_option': expects \"name value\" (an option name, a space, its value), got "

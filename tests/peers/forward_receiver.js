@@ -9,8 +9,9 @@
 // Usage:
 //   node forward_receiver.js --port 0 [--log F] [--store F] [--control F]
 //        [--shared-key K [--server-hostname H] [--user U --password P] [--no-keepalive]]
-//        [--tls --cert F --key F]
-// Prints "listening <port>" once bound. SIGTERM exits 0.
+//        [--tls --cert F --key F] [--path SOCKET]
+// Prints "listening <port>" once bound ("listening 0" on --path, a unix
+// socket listened on instead of the port). SIGTERM exits 0.
 //
 // Every mode is read: Message [tag, time, record, option?], Forward [tag,
 // [[time, record], ...], option?], PackedForward [tag, bin|str, option?] and
@@ -45,10 +46,11 @@ const msgpack = require('msgpack-lite');
 const { parseArgs, JsonLines, FaultQueue } = require('./standin_common');
 
 const args = parseArgs(process.argv.slice(2), {
-  known: ['port', 'log', 'store', 'control', 'shared-key', 'server-hostname', 'user', 'password', 'cert', 'key'],
+  known: ['port', 'log', 'store', 'control', 'shared-key', 'server-hostname', 'user', 'password', 'cert', 'key',
+    'path'],
   booleans: ['tls', 'no-keepalive'],
 });
-if (args.port === undefined) throw new Error('--port is required (0 picks one)');
+if (args.port === undefined && args.path === undefined) throw new Error('--port is required (0 picks one)');
 
 const log = new JsonLines(args.log);
 const store = new JsonLines(args.store);
@@ -182,7 +184,11 @@ function handle(socket) {
 const server = args.tls
   ? tls.createServer({ cert: fs.readFileSync(args.cert), key: fs.readFileSync(args.key) }, handle)
   : net.createServer(handle);
-server.listen(Number(args.port), '127.0.0.1', () => {
-  process.stdout.write(`listening ${server.address().port}\n`);
-});
+if (args.path !== undefined) {
+  server.listen(args.path, () => process.stdout.write('listening 0\n'));
+} else {
+  server.listen(Number(args.port), '127.0.0.1', () => {
+    process.stdout.write(`listening ${server.address().port}\n`);
+  });
+}
 process.on('SIGTERM', () => process.exit(0));

@@ -209,8 +209,8 @@ const config::PluginSchema& opentelemetry_output_schema() {
              "Where in the record the severity number is, when neither otlp nor the metadata key has it."},
             {"grpc", KeyType::Bool, "off",
              "Send OTLP/gRPC: LogsService/Export calls over HTTP/2 (with tls, ALPN h2; without, prior knowledge), "
-             "as the OpenTelemetry Collector's otlp receiver (port 4317) takes them. compress: gzip compresses "
-             "each message (grpc-encoding). No proxy is used."},
+             "as the OpenTelemetry Collector's otlp receiver (port 4317) takes them. compress (gzip or zstd) "
+             "compresses each message (grpc-encoding). No proxy is used."},
             {"grpc_logs_uri", KeyType::String, "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
              "The gRPC method logs are sent to, with grpc: on."},
             config::compat_note("http2", KeyType::String, kHttp2),

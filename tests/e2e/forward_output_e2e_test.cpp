@@ -309,7 +309,8 @@ TEST_CASE("e2e forward output: unix_path, to the stand-in and to sluice's forwar
   bool arrived = wait_until([&] {
     return rx.store().size() >= 20 && read_lines(agg_dir.file("out/side.app")).size() >= 20;
   }, 20s);
-  stop_sluice(*sidecar);
+  // The sidecar's dummy input stops after 20 records: sluice drains its outputs and exits by itself.
+  CHECK(sidecar->wait(30s) == 0);
   stop_sluice(*aggregator);
   INFO(sidecar->err() << aggregator->err());
   REQUIRE(arrived);

@@ -1,10 +1,12 @@
 // gRPC over HTTP/2's small pieces shared by the opentelemetry input and
 // output (github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md): a
-// message's 5-byte prefix, grpc-message's percent-encoding, status names.
+// message's 5-byte prefix (written and read), grpc-message's percent-encoding,
+// status names.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <iterator>
+#include <optional>
 #include <string_view>
 
 namespace sluice::grpc {
@@ -19,6 +21,33 @@ inline std::string frame(std::string_view message, bool compressed) {
   for (int shift : {24, 16, 8, 0}) out += static_cast<char>((n >> shift) & 0xff);
   out += message;
   return out;
+}
+
+// The one message of a unary call's body (OTLP's Export): its compressed
+// flag and bytes. nullopt, with why set, when the body isn't exactly one
+// Length-Prefixed-Message.
+struct Message {
+  bool compressed = false;
+  std::string_view bytes;
+};
+inline std::optional<Message> unframe(std::string_view body, std::string& why) {
+  if (body.size() < 5) {
+    why = "gRPC body of " + std::to_string(body.size()) + " bytes: shorter than a message's 5-byte prefix";
+    return std::nullopt;
+  }
+  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(body[i])); };
+  uint32_t flag = byte(0);
+  uint32_t length = byte(1) << 24 | byte(2) << 16 | byte(3) << 8 | byte(4);
+  if (flag > 1) {
+    why = "gRPC message with compressed flag " + std::to_string(flag) + ": expected 0 or 1";
+    return std::nullopt;
+  }
+  if (body.size() - 5 != length) {
+    why = "gRPC message prefix announces " + std::to_string(length) + " bytes, the body holds " +
+          std::to_string(body.size() - 5) + ": Export takes exactly one message";
+    return std::nullopt;
+  }
+  return Message{flag == 1, body.substr(5)};
 }
 
 // grpc-message's encoding: bytes outside printable ASCII, and '%', as %XX.

@@ -3,6 +3,8 @@
 
 #include <unistd.h>
 
+#include "agent/config/config_path.hpp"
+
 namespace sluice::config {
 
 namespace {
@@ -15,11 +17,6 @@ KeyDecl tls_vhost_key() {
       "this input presents its one certificate (tls.crt_file) to every client, whatever name the client asks "
       "for (SNI); clients checking the host name need it in that certificate.";
   return k;
-}
-
-std::string absolute_from(const std::string& base_dir, const std::string& p) {
-  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
-  return base_dir + "/" + p;
 }
 
 }  // namespace
@@ -48,7 +45,7 @@ TlsServerSettings read_tls_server_settings(const ComponentConfig& cfg, const std
     return tls;
   }
   auto file = [&](const char* key, bool required) {
-    std::string path = absolute_from(base_dir, cfg.get_string(key));
+    std::string path = path_from_config_dir(base_dir, cfg.get_string(key));
     if (path.empty()) {
       if (required) cfg.fail(key, "is required with tls: on");
       return path;

@@ -15,6 +15,7 @@
 #include "agent/asio.hpp"
 #include <boost/asio/ssl.hpp>
 
+#include "agent/config/config_path.hpp"
 #include "agent/config/net_keys.hpp"
 #include "agent/config/tls_server_keys.hpp"
 #include "agent/forward_handshake.hpp"
@@ -695,7 +696,7 @@ std::unique_ptr<Input> make_forward_input(const config::ComponentConfig& cfg, co
   s.tag_prefix = cfg.get_string("tag_prefix");
   read_security(cfg, s);
   s.unix_path = cfg.get_string("unix_path");
-  if (!s.unix_path.empty() && s.unix_path[0] != '/' && !ctx.base_dir.empty()) s.unix_path = ctx.base_dir + "/" + s.unix_path;
+  s.unix_path = config::path_from_config_dir(ctx.base_dir, s.unix_path);
   std::string perm = cfg.get_string("unix_perm");
   std::optional<unsigned> mode = unix_socket::parse_mode(perm);
   if (!mode) cfg.fail("unix_perm", "expected an octal file mode such as 0644 or 0660, got '" + perm + "'");

@@ -19,8 +19,6 @@ namespace sluice {
 
 namespace {
 
-// As the HTTP/1.1 server's limit (http_server.cpp).
-constexpr size_t kHeaderLimit = 16 * 1024;
 // A refused request's body is read and dropped, and the refusal sent once
 // it has all arrived (as HTTP/1.1's server does: some clients, curl 7.88
 // among them, stall on an answer that comes before their upload ends). A
@@ -130,13 +128,8 @@ struct Http2Connection::Impl {
   // form for a gRPC request, else a one-line JSON error.
   void refuse(int32_t id, Stream& st, int status, int grpc_code, const std::string& reason) {
     if (handler != nullptr) handler->refused(remote, status, reason);
-    if (st.content_type.starts_with("application/grpc")) {
-      HttpAnswer a;
-      a.content_type = "application/grpc";
-      a.trailers = {{"grpc-status", std::to_string(grpc_code)}, {"grpc-message", grpc::percent_encode(reason)}};
-      return refuse_with(id, st, std::move(a));
-    }
-    refuse_with(id, st, json_error(status, reason));
+    refuse_with(id, st, st.content_type.starts_with("application/grpc") ? grpc_error_answer(grpc_code, reason)
+                                                                         : json_error(status, reason));
   }
 
   // The rest of a refused request's body is dropped as it arrives; the
@@ -199,18 +192,19 @@ struct Http2Connection::Impl {
     if (st == nullptr || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;  // trailers: not needed
     st->header_bytes += name_len + value_len + 32;  // RFC 9113 §6.5.2's accounting
     // Over the limit: nghttp2 resets the stream.
-    if (st->header_bytes > kHeaderLimit) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    if (st->header_bytes > kRequestHeaderLimit) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
     std::string_view name(reinterpret_cast<const char*>(name_bytes), name_len);
-    std::string value(reinterpret_cast<const char*>(value_bytes), value_len);
+    std::string_view value(reinterpret_cast<const char*>(value_bytes), value_len);
     // nghttp2 has checked the names are lower case, as HTTP/2 requires.
-    if (name == ":method") st->method = std::move(value);
-    else if (name == ":path") st->path = std::move(value);
-    else if (name == "content-type") st->content_type = std::move(value);
-    else if (name == "content-encoding") st->content_encoding = std::move(value);
-    else if (name == "authorization") st->authorization = std::move(value);
-    else if (name == "x-forwarded-for") st->forwarded_for = std::move(value);
-    else if (name == "grpc-encoding") st->grpc_encoding = std::move(value);
-    else if (name == "content-length") st->content_length = std::strtoull(value.c_str(), nullptr, 10);
+    // Only the headers a handler reads are kept.
+    if (name == ":method") st->method = value;
+    else if (name == ":path") st->path = value;
+    else if (name == "content-type") st->content_type = value;
+    else if (name == "content-encoding") st->content_encoding = value;
+    else if (name == "authorization") st->authorization = value;
+    else if (name == "x-forwarded-for") st->forwarded_for = value;
+    else if (name == "grpc-encoding") st->grpc_encoding = value;
+    else if (name == "content-length") st->content_length = std::strtoull(std::string(value).c_str(), nullptr, 10);
     return 0;
   }
 
@@ -303,6 +297,13 @@ struct Http2Connection::Impl {
   uint64_t buffered = 0;  // request body bytes held (taken from the budget), all streams
 };
 
+HttpAnswer grpc_error_answer(int code, std::string_view message) {
+  HttpAnswer a;
+  a.content_type = "application/grpc";
+  a.trailers = {{"grpc-status", std::to_string(code)}, {"grpc-message", grpc::percent_encode(message)}};
+  return a;
+}
+
 Http2Connection::Http2Connection(const HttpServerSettings& settings, RequestHandler& handler, BodyBudget& budget,
                                  std::string remote)
     : impl_(std::make_unique<Impl>(settings, handler, budget, std::move(remote))) {
@@ -320,7 +321,7 @@ Http2Connection::Http2Connection(const HttpServerSettings& settings, RequestHand
   std::array<nghttp2_settings_entry, 3> settings_sent{{
       {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, kMaxStreams},
       {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, static_cast<uint32_t>(kStreamWindow)},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(kHeaderLimit)},
+      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, static_cast<uint32_t>(kRequestHeaderLimit)},
   }};
   nghttp2_submit_settings(impl_->session, NGHTTP2_FLAG_NONE, settings_sent.data(), settings_sent.size());
   nghttp2_session_set_local_window_size(impl_->session, NGHTTP2_FLAG_NONE, 0, kConnectionWindow);

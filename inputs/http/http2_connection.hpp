@@ -30,6 +30,11 @@ class BodyBudget {
   virtual void give_back(uint64_t bytes) = 0;
 };
 
+// A gRPC error as HTTP/2 carries it ("trailers-only"): HTTP 200,
+// content-type application/grpc, grpc-status and a percent-encoded
+// grpc-message, no body.
+HttpAnswer grpc_error_answer(int code, std::string_view message);
+
 class Http2Connection {
  public:
   // remote: the client's address, for RequestHead::remote. Request bodies

@@ -30,11 +30,10 @@ namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using Request = bhttp::request<bhttp::string_body>;
 
-constexpr size_t kHeaderLimit = 16 * 1024;
 // Reads go through a buffer of this size while a body arrives (Beast reads
 // as much as the buffer has room for: a small buffer means many syscalls),
 // of kHeadBuffer while waiting for a request's head; it is freed between
-// requests. It must hold a whole header (kHeaderLimit).
+// requests. It must hold a whole header (kRequestHeaderLimit).
 constexpr size_t kReadBufferLimit = 64 * 1024;
 constexpr size_t kHeadBuffer = 4 * 1024;
 // Bodies being received at once may hold this much memory (or one
@@ -201,7 +200,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void read_head() {
     if (server_->handler == nullptr) return close();
     parser_.emplace();
-    parser_->header_limit(kHeaderLimit);
+    parser_->header_limit(kRequestHeaderLimit);
     parser_->body_limit(settings().max_body_size);
     refusal_.reset();
     buffer_.reserve(kHeadBuffer);
@@ -257,7 +256,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return refuse(413, "body larger than max_body_size (" + std::to_string(settings().max_body_size) + " bytes)");
     }
     if (ec == bhttp::error::header_limit) {
-      return refuse(431, "request header larger than " + std::to_string(kHeaderLimit) + " bytes");
+      return refuse(431, "request header larger than " + std::to_string(kRequestHeaderLimit) + " bytes");
     }
     if (ec == bhttp::error::end_of_stream || ec == bhttp::error::partial_message || ec == beast::error::timeout ||
         ec == asio::error::operation_aborted || ec.category() == asio::error::get_system_category() ||

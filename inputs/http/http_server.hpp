@@ -18,6 +18,10 @@ namespace boost::asio { class io_context; }
 
 namespace sluice {
 
+// The largest request header (HTTP/1.1's head; HTTP/2's header list as RFC
+// 9113 §6.5.2 counts it): 431 or a reset stream beyond it.
+inline constexpr size_t kRequestHeaderLimit = 16 * 1024;
+
 struct HttpServerSettings {
   std::string listen = "0.0.0.0";
   uint16_t port = 9880;

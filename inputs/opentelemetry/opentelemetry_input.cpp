@@ -56,13 +56,10 @@ std::optional<Encoding> encoding_of(std::string_view content_type) {
 // gRPC, the same code and message as grpc-status and grpc-message
 // ("trailers-only": HTTP status 200, no body).
 HttpAnswer status_answer(int http_status, int code, std::string_view message, Encoding encoding) {
+  if (encoding == Encoding::Grpc) return grpc_error_answer(code, message);
   HttpAnswer a;
   a.status = http_status;
-  if (encoding == Encoding::Grpc) {
-    a.status = 200;
-    a.content_type = "application/grpc";
-    a.trailers = {{"grpc-status", std::to_string(code)}, {"grpc-message", grpc::percent_encode(message)}};
-  } else if (encoding == Encoding::Json) {
+  if (encoding == Encoding::Json) {
     a.body = "{\"code\":" + std::to_string(code) + ",\"message\":";
     json::append_string(a.body, message);
     a.body += "}";
@@ -75,37 +72,22 @@ HttpAnswer status_answer(int http_status, int code, std::string_view message, En
   return a;
 }
 
-// The one message of a unary gRPC call, as gRPC frames it over HTTP/2: a
-// compressed flag (0 or 1), its length (4 bytes, big-endian), the message.
-struct UnaryGrpcMessage {
-  std::string_view payload;
+// The Export call's message and how it is compressed (grpc-encoding, when
+// its flag says so); nullopt with why set when it can't be read.
+struct GrpcPayload {
+  std::string_view bytes;
   BodyEncoding compression = BodyEncoding::Identity;
-  std::string error;  // empty: read
 };
-
-UnaryGrpcMessage unary_grpc_message(std::string_view body, std::string_view grpc_encoding) {
-  UnaryGrpcMessage m;
-  if (body.size() < 5) {
-    m.error = "gRPC body of " + std::to_string(body.size()) + " bytes: shorter than a message's 5-byte prefix";
-    return m;
+std::optional<GrpcPayload> grpc_payload(std::string_view body, std::string_view grpc_encoding, std::string& why) {
+  std::optional<grpc::Message> m = grpc::unframe(body, why);
+  if (!m) return std::nullopt;
+  if (!m->compressed) return GrpcPayload{m->bytes};
+  auto compression = body_encoding(grpc_encoding == "identity" ? "" : grpc_encoding);
+  if (!compression || *compression == BodyEncoding::Identity) {
+    why = "gRPC message marked compressed without a grpc-encoding (gzip, deflate or zstd)";
+    return std::nullopt;
   }
-  auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<unsigned char>(body[i])); };
-  uint32_t flag = byte(0);
-  uint32_t length = byte(1) << 24 | byte(2) << 16 | byte(3) << 8 | byte(4);
-  if (flag > 1) {
-    m.error = "gRPC message with compressed flag " + std::to_string(flag) + ": expected 0 or 1";
-  } else if (body.size() - 5 != length) {
-    m.error = "gRPC message prefix announces " + std::to_string(length) + " bytes, the body holds " +
-              std::to_string(body.size() - 5) + ": Export takes exactly one message";
-  } else if (flag == 1) {
-    auto compression = body_encoding(grpc_encoding == "identity" ? "" : grpc_encoding);
-    if (!compression || *compression == BodyEncoding::Identity)
-      m.error = "gRPC message marked compressed without a grpc-encoding (gzip, deflate or zstd)";
-    else
-      m.compression = *compression;
-  }
-  m.payload = body.substr(5);
-  return m;
+  return GrpcPayload{m->bytes, *compression};
 }
 
 struct OtelInputMetrics {
@@ -194,10 +176,11 @@ class OpentelemetryInput final : public Input, public RequestHandler {
     std::string_view payload = body;
     BodyEncoding compression = *body_encoding(encoding == Encoding::Grpc ? "" : head.content_encoding);
     if (encoding == Encoding::Grpc) {
-      UnaryGrpcMessage m = unary_grpc_message(body, head.grpc_encoding);
-      if (!m.error.empty()) return refuse(head, 400, kInvalidArgument, m.error, encoding);
-      payload = m.payload;
-      compression = m.compression;
+      std::string why;
+      std::optional<GrpcPayload> m = grpc_payload(body, head.grpc_encoding, why);
+      if (!m) return refuse(head, 400, kInvalidArgument, why, encoding);
+      payload = m->bytes;
+      compression = m->compression;
     }
     if (compression != BodyEncoding::Identity) {
       auto error = BodyDecoder::inflate(compression, payload, s_.http.max_body_size, inflated_);

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "agent/asio.hpp"
+#include "agent/config/config_path.hpp"
 #include "agent/config/net_keys.hpp"
 #include "agent/parse/parser.hpp"
 #include "agent/unix_socket_file.hpp"
@@ -71,11 +72,6 @@ namespace syslog {
 
 namespace {
 
-std::string absolute_from(const std::string& base_dir, const std::string& p) {
-  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
-  return base_dir + "/" + p;
-}
-
 std::string known_parsers(const ParserSet* set) {
   std::string out = "auto, rfc5424, rfc3164";
   if (set != nullptr)
@@ -120,7 +116,7 @@ void read_network(const config::ComponentConfig& cfg, SyslogSettings& s) {
 
 void read_unix(const config::ComponentConfig& cfg, const BuildContext& ctx, SyslogSettings& s) {
   if (s.mode != Mode::UnixUdp && s.mode != Mode::UnixTcp) return;
-  s.path = absolute_from(ctx.base_dir, cfg.get_string("path"));
+  s.path = config::path_from_config_dir(ctx.base_dir, cfg.get_string("path"));
   if (s.path.empty()) {
     cfg.fail(cfg.has("mode") ? "mode" : "path",
              std::string("mode ") + mode_name(s.mode) + (cfg.has("mode") ? "" : " (the default, as Fluent Bit's)") +

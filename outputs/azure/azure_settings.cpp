@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "agent/config/config_path.hpp"
+
 namespace sluice::azure {
 
 namespace {
@@ -98,9 +100,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   c.tenant_id = cfg.get_string("tenant_id");
   c.client_id = cfg.get_string("client_id");
   c.client_secret = cfg.get_string("client_secret");
-  c.client_certificate_file = cfg.get_string("client_certificate_file");
-  if (!c.client_certificate_file.empty() && c.client_certificate_file.front() != '/' && !ctx.base_dir.empty())
-    c.client_certificate_file = ctx.base_dir + "/" + c.client_certificate_file;
+  c.client_certificate_file = config::path_from_config_dir(ctx.base_dir, cfg.get_string("client_certificate_file"));
   c.authority_host = cfg.get_string("authority_host");
   if (std::string url = cfg.get_string("auth_url"); !url.empty()) {
     auto target = url.find("://") == std::string::npos ? std::nullopt : http::parse_endpoint(url);

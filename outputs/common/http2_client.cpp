@@ -29,10 +29,6 @@ constexpr size_t kReadBuffer = 16 * 1024;
 // a few bytes; this only bounds a broken server).
 constexpr size_t kMaxAnswerBody = 16 * 1024 * 1024;
 
-std::string seconds_text(std::chrono::milliseconds d) {
-  return d.count() % 1000 == 0 ? std::to_string(d.count() / 1000) + " s" : std::to_string(d.count()) + " ms";
-}
-
 Response transport_error(std::string error) {
   Response r;
   r.error = std::move(error);
@@ -123,7 +119,7 @@ struct Http2Client::Impl : std::enable_shared_from_this<Http2Client::Impl> {
     connect_timer.async_wait([self = shared_from_this(), gen](const error_code& ec) {
       if (ec || gen != self->generation || !self->connecting) return;
       self->connect_failed("connect to " + self->target + " timed out after " +
-                           seconds_text(self->settings.connect_timeout) + " (connect_timeout)");
+                           duration_text(self->settings.connect_timeout) + " (connect_timeout)");
     });
     resolver.async_resolve(settings.host, std::to_string(settings.port),
                            [self = shared_from_this(), gen](const error_code& ec, tcp::resolver::results_type results) {
@@ -314,7 +310,7 @@ struct Http2Client::Impl : std::enable_shared_from_this<Http2Client::Impl> {
       nghttp2_submit_rst_stream(self->session, NGHTTP2_FLAG_NONE, id, NGHTTP2_CANCEL);
       self->answer(std::move(timed_out->done),
                    transport_error("no answer from " + self->target + " within " +
-                                   seconds_text(self->settings.request_timeout) + " (request_timeout)"));
+                                   duration_text(self->settings.request_timeout) + " (request_timeout)"));
       self->flush();
     });
     streams.emplace(id, std::move(st));

@@ -119,6 +119,12 @@ std::optional<ProxyUrl> parse_proxy_url(std::string_view url);
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now = std::chrono::system_clock::now());
 
+// "10s" or "250ms", for error texts (connect_timeout, request_timeout).
+inline std::string duration_text(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
+  return std::to_string(d.count()) + "ms";
+}
+
 // Why these TLS settings can't make a connection ("cannot read tls.ca_file
 // /x: No such file or directory", "tls.key_file does not match
 // tls.crt_file"), or "" when they can. The config reader uses it.

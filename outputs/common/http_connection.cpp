@@ -28,12 +28,6 @@ namespace {
 constexpr uint64_t kMaxAnswerBody = 256ull << 20;  // ES answers for big bulks can be large
 constexpr uint32_t kMaxAnswerHeader = 64u << 10;
 
-// "10s" or "250ms", for error texts.
-std::string duration_text(std::chrono::milliseconds d) {
-  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + "s";
-  return std::to_string(d.count()) + "ms";
-}
-
 // host:port with brackets around an IPv6 address.
 std::string authority(const std::string& host, uint16_t port) {
   if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);

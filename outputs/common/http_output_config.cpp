@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "agent/base64.hpp"
+#include "agent/config/config_path.hpp"
 
 namespace sluice::http {
 
@@ -35,8 +36,7 @@ std::chrono::milliseconds positive_duration(const config::ComponentConfig& cfg, 
 
 // A file the agent must be able to read at start (not only at the first connection).
 std::string readable_file(const config::ComponentConfig& cfg, std::string_view key, const std::string& base_dir) {
-  std::string path = cfg.get_string(key);
-  if (!path.empty() && path.front() != '/' && !base_dir.empty()) path = base_dir + "/" + path;
+  std::string path = config::path_from_config_dir(base_dir, cfg.get_string(key));
   if (!path.empty() && ::access(path.c_str(), R_OK) != 0) {
     cfg.fail(key, "cannot read " + path + ": " + std::strerror(errno));
   }

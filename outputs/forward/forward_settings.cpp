@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "agent/config/compat_keys.hpp"
+#include "agent/config/config_path.hpp"
 #include "agent/host_name.hpp"
 #include "outputs/common/http_output_config.hpp"
 
@@ -107,8 +108,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.server = http::read_http_output_settings(cfg, ctx.base_dir).client;
   s.unix_path = cfg.get_string("unix_path");
   if (cfg.has("unix_path") && s.unix_path.empty()) cfg.fail("unix_path", "expected a socket's path");
-  if (!s.unix_path.empty() && s.unix_path[0] != '/' && !ctx.base_dir.empty())
-    s.unix_path = ctx.base_dir + "/" + s.unix_path;
+  s.unix_path = config::path_from_config_dir(ctx.base_dir, s.unix_path);
   if (!s.unix_path.empty() && s.server.tls.enabled)
     cfg.fail("tls", "is for TCP; this output sends to the unix socket unix_path");
   s.tag = read_tag(cfg, s.tag_is_static);

@@ -1,6 +1,7 @@
 // The `gelf` output's keys and their validation; see gelf_settings.hpp.
 #include "outputs/gelf/gelf_settings.hpp"
 
+#include "agent/config/config_path.hpp"
 #include "agent/host_name.hpp"
 #include "outputs/common/http_output_config.hpp"
 
@@ -21,11 +22,6 @@ constexpr uint64_t kMaxPacket = 65507;
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
-}
-
-std::string absolute_from(const std::string& base_dir, const std::string& p) {
-  if (p.empty() || p[0] == '/' || base_dir.empty()) return p;
-  return base_dir + "/" + p;
 }
 
 Mode read_mode(const config::ComponentConfig& cfg) {
@@ -63,7 +59,7 @@ void read_tls(const config::ComponentConfig& cfg, const BuildContext& ctx, Setti
   }
   s.tls.verify = cfg.get_bool("tls.verify");
   auto file = [&](const char* key) {
-    std::string path = absolute_from(ctx.base_dir, cfg.get_string(key));
+    std::string path = config::path_from_config_dir(ctx.base_dir, cfg.get_string(key));
     if (!path.empty() && ::access(path.c_str(), R_OK) != 0) cfg.fail(key, "cannot read '" + path + "'");
     return path;
   };

@@ -3,6 +3,8 @@
 
 #include <array>
 
+#include "agent/config/config_path.hpp"
+
 namespace sluice::google {
 
 namespace {
@@ -129,9 +131,7 @@ Settings read_settings(const config::ComponentConfig& cfg, const BuildContext& c
   s.project_id = cfg.get_string("export_to_project_id");
 
   gcp::TokenSignerSettings& c = s.credentials;
-  c.credentials_file = cfg.get_string("google_service_credentials");
-  if (!c.credentials_file.empty() && c.credentials_file.front() != '/' && !ctx.base_dir.empty())
-    c.credentials_file = ctx.base_dir + "/" + c.credentials_file;
+  c.credentials_file = config::path_from_config_dir(ctx.base_dir, cfg.get_string("google_service_credentials"));
   c.service_account_email = cfg.get_string("service_account_email");
   c.service_account_secret = cfg.get_string("service_account_secret");
   if (!c.service_account_email.empty() && c.service_account_secret.empty())

@@ -133,7 +133,8 @@ class OtlpCodec final : public http::Codec {
     int code = std::atoi(status->c_str());
     if (code == 0) {
       // An ExportLogsServiceResponse, uncompressed (we asked for none).
-      if (response.body.size() > 5 && response.body[0] == 0) count_partial_success(sent, response.body.substr(5));
+      std::string why;
+      if (auto m = grpc::unframe(response.body, why); m && !m->compressed) count_partial_success(sent, m->bytes);
       return http::Answer::of(Outcome::Delivered, "");
     }
     const std::string* message = response.header("grpc-message");
